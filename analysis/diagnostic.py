@@ -1,0 +1,268 @@
+"""The territorial diagnostic: rates per commune, breakdowns, trends, hour profiles.
+
+Pure computation on incident tables (see :mod:`data.model`); no Streamlit here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.privacy import secret_mask_from_counts
+from data import model as m
+from data.vocabulary import AGE_CLASSES, SEXES
+
+WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+HOURS_PER_WEEK = 168
+_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Current filters of the shared sidebar (``None``: no filter on that field)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    offences: tuple[str, ...] | None = None
+    places: tuple[str, ...] | None = None
+    forces: tuple[str, ...] | None = None
+
+
+def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFrame:
+    """Return the incidents matching a filter (dates inclusive, by start date).
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Incident table.
+    flt : IncidentFilter
+        Filters; empty selections (``()``) select nothing.
+
+    Returns
+    -------
+    DataFrame
+        A view of the matching rows, same columns and index.
+    """
+    keep = np.ones(len(incidents), dtype=bool)
+    start = incidents[m.START]
+    if flt.start is not None:
+        keep &= (start >= pd.Timestamp(flt.start)).to_numpy()
+    if flt.end is not None:
+        keep &= (start < pd.Timestamp(flt.end) + pd.Timedelta(days=1)).to_numpy()
+    for col, values in ((m.OFFENCE, flt.offences), (m.PLACE, flt.places), (m.FORCE, flt.forces)):
+        if values is not None:
+            keep &= incidents[col].isin(list(values)).fillna(False).to_numpy(dtype=bool)
+    return incidents[keep]
+
+
+def rates_by_commune(
+    incidents: pd.DataFrame, communes: gpd.GeoDataFrame, *, threshold: int | None = None
+) -> gpd.GeoDataFrame:
+    """Count incidents per commune and the rate per 1,000 inhabitants.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Incidents (column ``code_commune``).
+    communes : GeoDataFrame
+        Communes (``code``, ``nom``, ``population``, geometry).
+    threshold : int, optional
+        Statistical-secrecy threshold (default from settings).
+
+    Returns
+    -------
+    GeoDataFrame
+        Indexed like ``communes``: ``code``, ``nom``, ``population``, ``faits``,
+        ``taux_pour_mille`` (NaN without population) and ``secret`` (True where the
+        count must not be published), plus the geometry.
+    """
+    counts = incidents[m.COMMUNE].value_counts()
+    faits = communes["code"].map(counts).fillna(0).astype("int64")
+    pop = communes["population"].astype(float)
+    rate = np.where(pop > 0, faits / pop.where(pop > 0) * 1000.0, np.nan)
+    out = communes[["code", "nom", "population"]].copy()
+    out["faits"] = faits.to_numpy()
+    out["taux_pour_mille"] = rate
+    out["secret"] = secret_mask_from_counts(out["faits"].to_numpy(), threshold=threshold)
+    return gpd.GeoDataFrame(out, geometry=communes.geometry, crs=communes.crs)
+
+
+def class_breaks_from_values(values: Sequence[float] | np.ndarray, *, k: int = 5, method: str = "quantiles") -> np.ndarray:
+    """Class boundaries for a choropleth.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Values to classify (NaN ignored).
+    k : int, default 5
+        Number of classes wanted (fewer when values have fewer distinct levels).
+    method : {"quantiles", "equal"}
+        Quantile classes (same number of communes per class) or equal intervals.
+
+    Returns
+    -------
+    ndarray
+        Increasing boundaries ``b0 <= b1 < ... < bk`` (``b0`` the minimum, ``bk`` the maximum).
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return np.array([0.0, 1.0])
+    if method == "equal":
+        breaks = np.linspace(v.min(), v.max(), k + 1)
+    elif method == "quantiles":
+        breaks = np.quantile(v, np.linspace(0, 1, k + 1))
+    else:
+        raise ValueError(f"Méthode de classification inconnue : {method!r} (quantiles ou equal).")
+    breaks = np.unique(np.round(breaks, 6))
+    if breaks.size == 1:
+        breaks = np.array([breaks[0], breaks[0] + 1.0])
+    return breaks
+
+
+def classes_from_values(values: np.ndarray, breaks: np.ndarray) -> np.ndarray:
+    """Class index (0..k-1) of each value; -1 for NaN."""
+    v = np.asarray(values, dtype=float)
+    idx = np.clip(np.searchsorted(breaks, v, side="right") - 1, 0, len(breaks) - 2)
+    return np.where(np.isfinite(v), idx, -1)
+
+
+def counts_by_category(incidents: pd.DataFrame, column: str, *, order: Iterable[str] | None = None) -> pd.DataFrame:
+    """Counts and shares of one categorical column.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``categorie``, ``faits``, ``part`` (0..1), sorted by decreasing count
+        unless ``order`` is given (categories of ``order`` first, zeros included).
+    """
+    counts = incidents[column].astype(object).fillna("non renseigné").value_counts()
+    if order is not None:
+        order = list(order)
+        extra = [c for c in counts.index if c not in order]
+        counts = counts.reindex(order + extra, fill_value=0)
+    total = counts.sum()
+    return pd.DataFrame(
+        {
+            "categorie": counts.index.astype(str),
+            "faits": counts.to_numpy().astype("int64"),
+            "part": counts.to_numpy() / total if total else 0.0,
+        }
+    )
+
+
+def monthly_counts(incidents: pd.DataFrame, *, by: str | None = None) -> pd.DataFrame:
+    """Incidents per month (by start date), optionally split by a column.
+
+    Returns
+    -------
+    DataFrame
+        Index: first day of each month, every month between the first and last one
+        present (missing months are zeros); one column ``faits`` or one per category.
+    """
+    if incidents.empty:
+        return pd.DataFrame({"faits": []}, index=pd.DatetimeIndex([], name="mois"))
+    month = incidents[m.START].dt.to_period("M").dt.to_timestamp()
+    full = pd.date_range(month.min(), month.max(), freq="MS", name="mois")
+    if by is None:
+        return month.value_counts().reindex(full, fill_value=0).rename("faits").to_frame()
+    table = pd.crosstab(month, incidents[by].astype(object).fillna("non renseigné"))
+    table.index.name = "mois"
+    return table.reindex(full, fill_value=0)
+
+
+def hour_weekday_from_windows(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Aoristic weekday x hour table: each incident spread over its time window.
+
+    An incident with a known time adds 1 to its hour; an incident known only between
+    ``start`` and ``end`` adds to each hour of its window the share of the window that
+    falls in it (Ratcliffe's aoristic method). Windows of a week or more are spread
+    uniformly over the 168 hours of the week. Each incident weighs 1 in total.
+
+    Parameters
+    ----------
+    start : ndarray of datetime64
+        Start of each incident.
+    end : ndarray of datetime64
+        End of the window (NaT: the time is known; an end before the start is ignored).
+
+    Returns
+    -------
+    ndarray, shape (7, 24)
+        Expected number of incidents per weekday (Monday first) and hour.
+    """
+    s = np.asarray(start, dtype="datetime64[s]").astype("int64") / 3600.0
+    e_raw = np.asarray(end, dtype="datetime64[s]")
+    e = np.where(np.isnat(e_raw), np.nan, e_raw.astype("int64") / 3600.0)
+    valid_s = ~np.isnat(np.asarray(start, dtype="datetime64[s]"))
+    s, e = s[valid_s], e[valid_s]
+    duration = e - s
+    out = np.zeros(HOURS_PER_WEEK)
+
+    def how(hour_index: np.ndarray) -> np.ndarray:
+        return (hour_index.astype(np.int64) + _EPOCH_WEEKDAY * 24) % HOURS_PER_WEEK
+
+    point = ~(duration > 0)  # NaN or non-positive
+    out += np.bincount(how(np.floor(s[point])), minlength=HOURS_PER_WEEK)
+    long = duration >= HOURS_PER_WEEK
+    out += long.sum() / HOURS_PER_WEEK
+    win = (duration > 0) & ~long
+    ws, we, wd = s[win], e[win], duration[win]
+    first = np.floor(ws)
+    n_bins = (np.ceil(we) - first).astype(np.int64)
+    for k in range(int(n_bins.max()) if n_bins.size else 0):
+        active = n_bins > k
+        b0 = first[active] + k
+        overlap = np.minimum(we[active], b0 + 1) - np.maximum(ws[active], b0)
+        out += np.bincount(how(b0), weights=np.clip(overlap, 0, 1) / wd[active], minlength=HOURS_PER_WEEK)
+    return out.reshape(7, 24)
+
+
+def hour_weekday_from_incidents(incidents: pd.DataFrame) -> pd.DataFrame:
+    """Aoristic weekday x hour table of an incident table (see :func:`hour_weekday_from_windows`).
+
+    Returns
+    -------
+    DataFrame
+        Index: French weekday names (lundi..dimanche); columns: hours 0..23.
+    """
+    table = hour_weekday_from_windows(incidents[m.START].to_numpy(), incidents[m.END].to_numpy())
+    return pd.DataFrame(table, index=list(WEEKDAYS_FR), columns=list(range(24)))
+
+
+def offender_profile_table(incidents: pd.DataFrame, *, threshold: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Offender profile: age class x sex counts, with their secrecy mask.
+
+    Only incidents with a known profile count. Cells are never shown individually
+    elsewhere: the caller must hide the cells flagged in the mask.
+
+    Returns
+    -------
+    table : DataFrame of int
+        Rows: age classes; columns: sexes.
+    mask : ndarray of bool
+        True where a cell must be hidden (primary and secondary secrecy).
+    """
+    known = incidents[incidents[m.AGE].notna() & incidents[m.SEX].notna()]
+    table = pd.crosstab(known[m.AGE].astype(object), known[m.SEX].astype(object))
+    table = table.reindex(index=list(AGE_CLASSES), columns=list(SEXES), fill_value=0).astype("int64")
+    table.index.name = "classe d'âge"
+    table.columns.name = "sexe"
+    return table, secret_mask_from_counts(table.to_numpy(), threshold=threshold)
+
+
+def key_figures(incidents: pd.DataFrame, communes: pd.DataFrame) -> dict[str, float]:
+    """Headline figures of the current selection."""
+    pop = float(communes["population"].sum())
+    n = len(incidents)
+    return {
+        "faits": n,
+        "taux_pour_mille": n / pop * 1000 if pop else float("nan"),
+        "communes_touchees": int(incidents[m.COMMUNE].nunique()),
+        "part_fenetre": float(incidents[m.END].notna().mean()) if n else 0.0,
+    }
