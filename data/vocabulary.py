@@ -128,8 +128,8 @@ _OFFENCE_SYNONYMS.update(
     }
 )
 _OFFENCE_KEYWORDS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("stupefiant", "trafic"), "Trafic de stupéfiants"),
-    (("stupefiant",), "Usage de stupéfiants"),
+    (("stup", "trafic"), "Trafic de stupéfiants"),
+    (("stup",), "Usage de stupéfiants"),
     (("sexuel",), "Violences sexuelles"),
     (("intrafamil",), "Violences physiques intrafamiliales"),
     (("conjugal",), "Violences physiques intrafamiliales"),
