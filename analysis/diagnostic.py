@@ -266,3 +266,107 @@ def key_figures(incidents: pd.DataFrame, communes: pd.DataFrame) -> dict[str, fl
         "communes_touchees": int(incidents[m.COMMUNE].nunique()),
         "part_fenetre": float(incidents[m.END].notna().mean()) if n else 0.0,
     }
+
+
+@dataclass
+class Diagnostic:
+    """Everything the Diagnostic page shows for one selection."""
+
+    incidents: pd.DataFrame
+    rates: gpd.GeoDataFrame
+    breaks: np.ndarray
+    classes: np.ndarray
+    by_offence: pd.DataFrame
+    by_place: pd.DataFrame
+    monthly: pd.DataFrame
+    hour_weekday: pd.DataFrame
+    profile: pd.DataFrame
+    profile_mask: np.ndarray
+    figures: dict[str, float]
+
+
+def diagnostic_from_incidents(
+    incidents: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    flt: IncidentFilter,
+    *,
+    threshold: int | None = None,
+    k: int = 5,
+    method: str = "quantiles",
+) -> Diagnostic:
+    """Compute the territorial diagnostic of a selection.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        All incidents of the data set.
+    communes : GeoDataFrame
+        Communes of the département.
+    flt : IncidentFilter
+        Period, offences, place types, forces.
+    threshold : int, optional
+        Statistical-secrecy threshold.
+    k, method
+        Choropleth classes (see :func:`class_breaks_from_values`).
+
+    Returns
+    -------
+    Diagnostic
+    """
+    from data.vocabulary import OFFENCES, PLACE_TYPES
+
+    sel = filter_incidents(incidents, flt)
+    rates = rates_by_commune(sel, communes, threshold=threshold)
+    positive = rates["taux_pour_mille"].where(rates["faits"] > 0)
+    breaks = class_breaks_from_values(positive.to_numpy(), k=k, method=method)
+    classes = classes_from_values(rates["taux_pour_mille"].to_numpy(), breaks)
+    profile, mask = offender_profile_table(sel, threshold=threshold)
+    by_offence = counts_by_category(sel, m.OFFENCE)
+    by_offence = by_offence[by_offence["faits"] > 0].reset_index(drop=True)
+    by_offence["ordre"] = by_offence["categorie"].map({o: i for i, o in enumerate(OFFENCES)})
+    return Diagnostic(
+        incidents=sel,
+        rates=rates,
+        breaks=breaks,
+        classes=classes,
+        by_offence=by_offence,
+        by_place=counts_by_category(sel, m.PLACE, order=PLACE_TYPES),
+        monthly=monthly_counts(sel),
+        hour_weekday=hour_weekday_from_incidents(sel),
+        profile=profile,
+        profile_mask=mask,
+        figures=key_figures(sel, communes),
+    )
+
+
+def published_commune_table(rates: pd.DataFrame, *, hide_secret: bool = True) -> pd.DataFrame:
+    """Communes ranked by rate, with secret counts masked.
+
+    Parameters
+    ----------
+    rates : DataFrame
+        From :func:`rates_by_commune`.
+    hide_secret : bool, default True
+        Replace secret counts and rates by "secret" (always True for exports).
+
+    Returns
+    -------
+    DataFrame
+        ``rang``, ``code``, ``commune``, ``population``, ``faits``, ``taux_pour_mille``;
+        communes with incidents ranked by decreasing rate, secret ones last (unranked).
+    """
+    df = pd.DataFrame(rates.drop(columns=rates.geometry.name) if isinstance(rates, gpd.GeoDataFrame) else rates)
+    secret = df["secret"].to_numpy(dtype=bool) & hide_secret
+    df = df.assign(_secret=secret).sort_values(["_secret", "taux_pour_mille", "faits"], ascending=[True, False, False])
+    out = pd.DataFrame(
+        {
+            "code": df["code"].astype(str).to_numpy(),
+            "commune": df["nom"].astype(str).to_numpy(),
+            "population": df["population"].to_numpy(),
+            "faits": df["faits"].astype(object).where(~df["_secret"], "secret").to_numpy(),
+            "taux_pour_mille": df["taux_pour_mille"].round(2).astype(object).where(~df["_secret"], "secret").to_numpy(),
+        }
+    )
+    rank = np.where(df["_secret"].to_numpy(), None, np.arange(1, len(df) + 1))
+    out.insert(0, "rang", rank)
+    return out

@@ -1,0 +1,221 @@
+"""Folium map builders that work offline and escape every value from a file.
+
+* Leaflet and its plugins are served by the app (``static/vendor``, installed from npm at
+  set-up); :func:`configure_offline_assets` points folium at them instead of public CDNs,
+  and drops the assets we do not serve (Bootstrap, jQuery, Font Awesome, awesome-markers):
+  features that need them are not used.
+* folium does not escape tooltip/popup text: every value that came from a file goes
+  through :func:`html.escape` before it reaches a feature property.
+* No incident point is ever drawn on these maps (privacy rule): only aggregates.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Sequence
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import xyzservices.providers as xyz
+from branca.element import MacroElement, Template
+
+from settings import SETTINGS
+
+BASE_MAPS: dict[str, str] = {
+    "plan_ign": "Plan IGN",
+    "ortho_ign": "Orthophotos IGN",
+    "osm": "OpenStreetMap",
+    "aucun": "Aucun fond (hors ligne)",
+}
+#: Sequential palette (light to dark red), colour-blind friendly (ColorBrewer OrRd).
+PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000", "#7f0000", "#4d0000")
+SECRET_COLOUR = "#bdbdbd"
+ZERO_COLOUR = "#ffffff"
+
+
+def configure_offline_assets(static_url: str | None = None) -> None:
+    """Make folium load Leaflet (and the plugins we use) from the app, not from CDNs.
+
+    Parameters
+    ----------
+    static_url : str, optional
+        URL prefix of the vendored files (default ``SETTINGS.static_url``, i.e.
+        ``/app/static/vendor`` served by Streamlit's static file serving).
+    """
+    url = (static_url or SETTINGS.static_url).rstrip("/")
+    folium.Map.default_js = [("leaflet", f"{url}/leaflet/leaflet.js")]
+    folium.Map.default_css = [("leaflet_css", f"{url}/leaflet/leaflet.css")]
+    folium.plugins.MarkerCluster.default_js = [
+        ("markerclusterjs", f"{url}/leaflet.markercluster/leaflet.markercluster.js")
+    ]
+    folium.plugins.MarkerCluster.default_css = [
+        ("markerclustercss", f"{url}/leaflet.markercluster/MarkerCluster.css"),
+        ("markerclusterdefaultcss", f"{url}/leaflet.markercluster/MarkerCluster.Default.css"),
+    ]
+
+
+def external_urls_from_map(fmap: folium.Map) -> set[str]:
+    """Script and stylesheet URLs of a rendered map that point to another host.
+
+    Tile URL templates are not included (base maps are optional online extras).
+    """
+    rendered = fmap.get_root().render()
+    urls = re.findall(r'(?:src|href)="(https?://[^"]+)"', rendered)
+    return set(urls)
+
+
+def base_map_layer(key: str) -> folium.TileLayer | None:
+    """Tile layer of a base map choice (see :data:`BASE_MAPS`); ``None`` for no base map."""
+    if key == "aucun":
+        return None
+    if key == "plan_ign":
+        p = xyz.GeoportailFrance.plan
+    elif key == "ortho_ign":
+        p = xyz.GeoportailFrance.orthos
+    elif key == "osm":
+        p = xyz.OpenStreetMap.Mapnik
+    else:
+        raise ValueError(f"Fond de carte inconnu : {key!r} ({', '.join(BASE_MAPS)}).")
+    attribution = "© IGN – Géoplateforme" if key != "osm" else p.html_attribution
+    return folium.TileLayer(
+        tiles=p.build_url(), attr=attribution, name=BASE_MAPS[key], max_zoom=p.get("max_zoom", 19),
+        overlay=False, control=False,
+    )
+
+
+def base_map(bounds: Sequence[float], *, base: str = "plan_ign") -> folium.Map:
+    """An empty map fitted to ``bounds`` (minx, miny, maxx, maxy in degrees)."""
+    configure_offline_assets()
+    fmap = folium.Map(
+        location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
+        zoom_start=9,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        zoom_snap=0.25,
+    )
+    layer = base_map_layer(base)
+    if layer is not None:
+        layer.add_to(fmap)
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+    return fmap
+
+
+def _fmt_number(x: float, decimals: int = 1) -> str:
+    if x is None or not np.isfinite(x):
+        return "–"
+    return f"{x:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
+class _Legend(MacroElement):
+    """A plain HTML legend (no d3, unlike branca's colormaps)."""
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <div class="carto-legend" style="position:absolute; z-index:9999; bottom:24px; left:12px;
+             background:rgba(255,255,255,0.92); padding:8px 10px; border-radius:4px;
+             font:12px/1.35 sans-serif; box-shadow:0 1px 4px rgba(0,0,0,.3);">
+          {{ this.body }}
+        </div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+
+
+def legend_html(title: str, labels: Sequence[str], colours: Sequence[str]) -> str:
+    """HTML of a legend: escaped title and labels, one colour swatch each."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:12px;margin-right:6px;'
+        f'border:1px solid #777;background:{c}"></span>{html.escape(lab)}</div>'
+        for lab, c in zip(labels, colours, strict=True)
+    )
+    return f"<b>{html.escape(title)}</b>{rows}"
+
+
+def choropleth_from_rates(
+    rates: gpd.GeoDataFrame,
+    *,
+    breaks: np.ndarray,
+    classes: np.ndarray,
+    display_geometry: gpd.GeoSeries,
+    base: str = "plan_ign",
+    hide_secret: bool = True,
+    title: str = "Faits pour 1 000 habitants",
+) -> folium.Map:
+    """Choropleth of a rate per commune with tooltips and popups (escaped).
+
+    Parameters
+    ----------
+    rates : GeoDataFrame
+        From :func:`analysis.diagnostic.rates_by_commune` (``nom``, ``code``, ``faits``,
+        ``taux_pour_mille``, ``secret``, ``population``).
+    breaks, classes : ndarray
+        Class boundaries and the class of each commune (-1: no value).
+    display_geometry : GeoSeries
+        Simplified commune geometry, indexed like ``rates``.
+    base : str
+        Base map key (:data:`BASE_MAPS`).
+    hide_secret : bool, default True
+        Show small counts as "secret" (statistical secrecy).
+    title : str
+        Legend title.
+
+    Returns
+    -------
+    folium.Map
+        Commune polygons coloured by class, a legend, a tooltip (hover) and a popup
+        (click) per commune.
+    """
+    k = len(breaks) - 1
+    palette = PALETTE[:k] if k <= len(PALETTE) else PALETTE
+    secret = rates["secret"].to_numpy(dtype=bool) & hide_secret
+    faits = rates["faits"].to_numpy()
+    colours = np.where(
+        secret, SECRET_COLOUR, np.where(faits == 0, ZERO_COLOUR, np.asarray(palette, dtype=object)[np.clip(classes, 0, k - 1)])
+    )
+    props = pd.DataFrame(
+        {
+            "nom": rates["nom"].astype(str).map(html.escape).to_numpy(),
+            "code": rates["code"].astype(str).map(html.escape).to_numpy(),
+            "faits": np.where(secret, "secret (1 à 5)", pd.Series(faits).map(lambda v: _fmt_number(v, 0))),
+            "taux": np.where(secret, "secret", rates["taux_pour_mille"].map(lambda v: _fmt_number(v, 2) + " ‰").to_numpy()),
+            "population": rates["population"].map(lambda v: _fmt_number(v, 0)).to_numpy(),
+            "fill": colours,
+        }
+    )
+    gdf = gpd.GeoDataFrame(props, geometry=display_geometry.to_numpy(), crs="EPSG:4326")
+    geojson = json.loads(gdf.to_json(drop_id=True))
+    bounds = gdf.total_bounds
+    fmap = base_map(bounds, base=base)
+    fields = ["nom", "code", "population", "faits", "taux"]
+    aliases = ["Commune", "Code INSEE", "Population", "Faits", "Taux"]
+    folium.GeoJson(
+        geojson,
+        name="Communes",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.6, "fillOpacity": 0.75,
+        },
+        highlight_function=lambda f: {"weight": 2.5, "color": "#000091"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+    ).add_to(fmap)
+    labels = [f"{_fmt_number(a, 2)} – {_fmt_number(b, 2)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)]
+    items, cols = ["0 fait"], [ZERO_COLOUR]
+    items += labels
+    cols += list(palette[: len(labels)])
+    if hide_secret and secret.any():
+        items.append("secret statistique (1 à 5 faits)")
+        cols.append(SECRET_COLOUR)
+    fmap.add_child(_Legend(legend_html(title, items, cols)))
+    return fmap

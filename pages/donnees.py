@@ -1,0 +1,124 @@
+"""Données: import an incident file (mapping, preview, validation report), save, manage."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pandas as pd
+import streamlit as st
+
+from geo.exports import csv_bytes_from_frame
+from geo.incident_io import COORDINATE_MODES, FIELD_LABELS, incidents_from_table, mapping_from_columns, read_incident_file
+from ui.context import current_context, guarded, store_for
+
+COORD_LABELS = {"auto": "Détection automatique", "wgs84": "WGS84 (degrés)", "lambert93": "Lambert-93 / métrique du territoire"}
+NONE = "— aucune —"
+
+
+def _import_section() -> None:
+    ctx = current_context()
+    st.subheader("Importer un fichier de faits")
+    st.caption(
+        "CSV (séparateur « ; » ou « , », UTF-8 ou Windows-1252), GeoJSON, GeoPackage ou Parquet. "
+        "Une ligne par fait : date (et heure), infraction, lieu, localisation (latitude/longitude, "
+        "x/y Lambert-93 ou code commune)…"
+    )
+    up = st.file_uploader("Fichier", type=["csv", "txt", "tsv", "geojson", "json", "gpkg", "parquet"], key="upload")
+    if up is None:
+        return
+    key = f"{up.name}-{up.size}-{up.file_id}"
+    if st.session_state.get("raw_key") != key:
+        st.session_state["raw"] = read_incident_file(up.getvalue(), up.name)
+        st.session_state["raw_key"] = key
+        st.session_state.pop("import_result", None)
+    raw = st.session_state["raw"]
+    for note in raw.notes:
+        st.caption(note)
+    st.write(f"**{raw.n_rows:,} lignes** lues — aperçu :".replace(",", "\u202f"))
+    st.dataframe(raw.frame.head(20), hide_index=True)
+
+    guess = mapping_from_columns(list(raw.frame.columns))
+    options = [NONE, *map(str, raw.frame.columns)]
+    with st.expander("Correspondance des colonnes", expanded=True):
+        cols = st.columns(3)
+        mapping: dict[str, str | None] = {}
+        for i, (fld, label) in enumerate(FIELD_LABELS.items()):
+            current = guess.get(fld)
+            choice = cols[i % 3].selectbox(label, options, index=options.index(current) if current in options else 0,
+                                           key=f"map_{key}_{fld}")
+            mapping[fld] = None if choice == NONE else choice
+        coords = st.radio("Coordonnées x/y", COORDINATE_MODES, format_func=COORD_LABELS.get, horizontal=True,
+                          key=f"coords_{key}")
+    if st.button("Valider le fichier", type="primary"):
+        with st.spinner("Validation…"):
+            st.session_state["import_result"] = incidents_from_table(raw, communes=ctx.communes, mapping=mapping,
+                                                                     coordinates=coords)
+    result = st.session_state.get("import_result")
+    if result is None:
+        return
+    st.subheader("Rapport de validation")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Lignes du fichier", f"{result.n_input:,}".replace(",", "\u202f"))
+    c2.metric("Faits acceptés", f"{result.n_accepted:,}".replace(",", "\u202f"))
+    c3.metric("Lignes rejetées", f"{result.n_rejected:,}".replace(",", "\u202f"))
+    for w in result.warnings:
+        st.warning(w)
+    for note in result.notes[1:]:
+        st.caption(note)
+    if len(result.rejections):
+        st.write("**Lignes rejetées** (une ligne par motif) :")
+        st.dataframe(result.rejections, hide_index=True)
+        st.download_button("Télécharger les rejets (CSV)", csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv")
+    if len(result.corrections):
+        st.write("**Corrections appliquées** :")
+        st.dataframe(result.corrections, hide_index=True)
+    if result.n_accepted == 0:
+        st.error("Aucun fait accepté : corrigez le fichier ou la correspondance des colonnes.")
+        return
+    name = st.text_input("Nom du jeu de données", value=pathlib.Path(up.name).stem, key=f"name_{key}")
+    if st.button("Enregistrer le jeu de données"):
+        info = store_for("espace").save(
+            result.incidents, name=name or up.name, source_file=up.name, rejections=result.rejections,
+            departement=ctx.departement, description=f"Import de {up.name}",
+        )
+        st.success(f"Jeu « {info.name} » enregistré ({info.n_rows} faits). Choisissez-le dans la barre latérale.")
+
+
+def _saved_section() -> None:
+    st.subheader("Jeux de données enregistrés")
+    infos = store_for("espace").list()
+    if not infos:
+        st.caption("Aucun jeu importé pour l'instant.")
+        return
+    table = pd.DataFrame(
+        {
+            "nom": [i.name for i in infos],
+            "département": [i.departement for i in infos],
+            "fichier source": [i.source_file for i in infos],
+            "importé le": [i.imported_at.replace("T", " ") for i in infos],
+            "faits": [i.n_rows for i in infos],
+            "lignes rejetées": [i.n_rejected for i in infos],
+        }
+    )
+    st.dataframe(table, hide_index=True)
+    slugs = {i.slug: i.name for i in infos}
+    target = st.selectbox("Supprimer un jeu", list(slugs), format_func=slugs.get, key="delete_target")
+    if st.button("Supprimer", key="delete_button"):
+        store_for("espace").delete(target)
+        st.success(f"Jeu « {slugs[target]} » supprimé.")
+        st.rerun()
+
+
+def body() -> None:
+    st.title("Données")
+    ctx = current_context()
+    if ctx.dataset is not None:
+        kind = "synthétique" if ctx.dataset.synthetic else "importé"
+        st.info(f"Jeu courant : **{ctx.dataset.name}** ({kind}, {ctx.dataset.n_rows} faits). "
+                f"{ctx.dataset.description}")
+    _import_section()
+    st.divider()
+    _saved_section()
+
+
+guarded(body)
