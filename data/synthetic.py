@@ -278,7 +278,7 @@ def _draw_times(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw start and end times (datetime64[s]) between two dates, inclusive."""
     days = pd.date_range(start, end, freq="D")
-    w = profile.months[days.month - 1] * profile.weekdays[days.dayofweek]
+    w = profile.months[days.month - 1] * profile.weekdays[days.day_of_week]
     day = rng.choice(len(days), size=n, p=w / w.sum())
     hour = rng.choice(24, size=n, p=profile.hours)
     seconds = hour * 3600 + rng.integers(0, 3600, size=n)

@@ -1,0 +1,127 @@
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from analysis.diagnostic import (
+    IncidentFilter,
+    class_breaks_from_values,
+    classes_from_values,
+    diagnostic_from_incidents,
+    filter_incidents,
+    hour_weekday_from_windows,
+    monthly_counts,
+    offender_profile_table,
+    published_commune_table,
+    rates_by_commune,
+)
+from analysis.privacy import published_counts, secret_mask_from_counts
+from data import model as m
+
+
+def ts(s):
+    return np.array([np.datetime64(s)])
+
+
+def test_aoristic_point_incident_goes_to_its_hour():
+    t = hour_weekday_from_windows(ts("2024-01-01T14:20"), np.array([np.datetime64("NaT")]))  # a Monday
+    assert t[0, 14] == 1 and t.sum() == 1
+
+
+def test_aoristic_window_is_spread_not_put_at_start():
+    # Wednesday 2024-01-03 from 10:30 to 13:30: 0.5 h, 1 h, 1 h, 0.5 h out of 3 h.
+    t = hour_weekday_from_windows(ts("2024-01-03T10:30"), ts("2024-01-03T13:30"))
+    assert_allclose(t[2, 10:14], [1 / 6, 1 / 3, 1 / 3, 1 / 6])
+    assert_allclose(t.sum(), 1.0)
+
+
+def test_aoristic_overnight_window_crosses_days():
+    # Sunday 22:00 to Monday 02:00: four hours, a quarter each.
+    t = hour_weekday_from_windows(ts("2024-01-07T22:00"), ts("2024-01-08T02:00"))
+    assert_allclose([t[6, 22], t[6, 23], t[0, 0], t[0, 1]], [0.25] * 4)
+
+
+def test_aoristic_long_window_is_uniform():
+    t = hour_weekday_from_windows(ts("2024-01-01T00:00"), ts("2024-01-20T00:00"))
+    assert_allclose(t, np.full((7, 24), 1 / 168))
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**8), st.integers(-10, 400 * 3600)), min_size=1, max_size=40))
+def test_aoristic_each_incident_weighs_one(pairs):
+    start = np.array([np.datetime64("2020-01-01T00:00") + np.timedelta64(s, "s") for s, _ in pairs])
+    end = np.array([st_ + np.timedelta64(d, "s") if d > 0 else np.datetime64("NaT") for st_, (_, d) in zip(start, pairs)])
+    t = hour_weekday_from_windows(start, end)
+    assert_allclose(t.sum(), len(pairs))
+    assert (t >= -1e-12).all()
+
+
+def test_secret_primary_and_secondary():
+    mask = secret_mask_from_counts(np.array([0, 3, 40, 12, 7]), threshold=5)
+    # 3 is hidden; alone it could be recovered from the total, so 7 is hidden too.
+    assert mask.tolist() == [False, True, False, False, True]
+    table = np.array([[10, 2, 30], [20, 25, 40]])
+    mask2 = secret_mask_from_counts(table, threshold=5)
+    assert mask2[0, 1]
+    assert mask2.sum(axis=1)[0] >= 2 and mask2.sum(axis=0)[1] >= 2
+    assert published_counts(pd.Series([1, 50, 60])).tolist() == ["secret", "secret", 60]
+
+
+def test_rates_and_classes(communes53):
+    inc = pd.DataFrame({m.COMMUNE: ["53130"] * 100 + ["53001"] * 3})
+    r = rates_by_commune(inc, communes53)
+    laval = r.set_index("code").loc["53130"]
+    assert laval["faits"] == 100
+    assert_allclose(laval["taux_pour_mille"], 100 / laval["population"] * 1000)
+    assert r.set_index("code").loc["53001", "secret"]
+    assert r.index.equals(communes53.index)
+    breaks = class_breaks_from_values([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], k=5)
+    assert breaks[0] == 1 and breaks[-1] == 10 and len(breaks) == 6
+    assert classes_from_values(np.array([1, 10, np.nan]), breaks).tolist() == [0, 4, -1]
+    with pytest.raises(ValueError, match="inconnue"):
+        class_breaks_from_values([1, 2], method="jenks?")
+
+
+def test_published_table_never_shows_secret(communes53):
+    inc = pd.DataFrame({m.COMMUNE: ["53130"] * 100 + ["53001"] * 3 + ["53002"] * 9})
+    table = published_commune_table(rates_by_commune(inc, communes53))
+    row = table.set_index("code").loc["53001"]
+    assert row["faits"] == "secret" and row["taux_pour_mille"] == "secret" and row["rang"] is None
+    assert 3 not in table["faits"].tolist()
+    # 9 would reveal the 3 from the total 112: hidden by secondary secrecy.
+    assert table.set_index("code").loc["53002", "faits"] == "secret"
+
+
+def test_filter_and_diagnostic(synthetic53, communes53):
+    g = synthetic53.incidents
+    flt = IncidentFilter(start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31), offences=("Cambriolages de logement",))
+    sel = filter_incidents(g, flt)
+    assert (sel[m.START].dt.year == 2024).all() and (sel[m.OFFENCE] == "Cambriolages de logement").all()
+    d = diagnostic_from_incidents(g, communes53, flt)
+    assert d.figures["faits"] == len(sel)
+    assert d.rates["faits"].sum() == len(sel)
+    assert_allclose(d.hour_weekday.to_numpy().sum(), len(sel))
+    assert d.monthly["faits"].sum() == len(sel) and len(d.monthly) == 12
+    assert d.by_place.set_index("categorie").loc["domicile", "faits"] == len(sel)
+    # Burglaries are known within windows: the aoristic profile differs from start hours.
+    starts = np.bincount(sel[m.START].dt.hour, minlength=24)
+    assert not np.allclose(d.hour_weekday.sum(axis=0).to_numpy(), starts)
+
+
+def test_offender_profile_hides_small_cells():
+    inc = pd.DataFrame({m.AGE: ["18-24 ans"] * 30 + ["65 ans et plus"] * 2 + [None] * 5,
+                        m.SEX: ["homme"] * 20 + ["femme"] * 10 + ["homme"] * 2 + [None] * 5})
+    table, mask = offender_profile_table(inc)
+    assert table.loc["65 ans et plus", "homme"] == 2
+    assert mask[4, 0] and mask.sum() >= 2
+
+
+def test_monthly_counts_fill_gaps():
+    inc = pd.DataFrame({m.START: pd.to_datetime(["2024-01-05", "2024-03-02", "2024-03-09"])})
+    mc = monthly_counts(inc)
+    assert mc["faits"].tolist() == [1, 0, 2]

@@ -1,0 +1,141 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from data import model as m
+from data.store import DatasetStore, ensure_default_dataset, slug_from_name
+from errors import DatasetStoreError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_roundtrip_list_delete(tmp_path, small53):
+    store = DatasetStore(tmp_path)
+    rej = pd.DataFrame({"ligne": [3, 3, 7], "champ": ["a", "b", "c"], "motif": ["x", "y", "z"], "valeur": ["", "", ""]})
+    info = store.save(small53.incidents, name="Export BTA été", source_file="bta.csv", rejections=rej, departement="53")
+    assert info.slug == "export-bta-ete"
+    assert info.n_rows == len(small53.incidents)
+    assert info.n_rejected == 2
+    loaded = store.load(info.slug)
+    pd.testing.assert_frame_equal(loaded.drop(columns="geometry"), m.conform_incidents(small53.incidents).drop(columns="geometry"))
+    assert loaded.geometry.geom_equals_exact(small53.incidents.geometry.reset_index(drop=True), 1e-9).all()
+    assert [i.slug for i in store.list()] == [info.slug]
+    assert len(store.rejections(info.slug)) == 3
+    store.delete(info.slug)
+    assert store.list() == []
+    with pytest.raises(DatasetStoreError, match="introuvable"):
+        store.load(info.slug)
+
+
+def test_replace_keeps_only_current_version(tmp_path, small53):
+    store = DatasetStore(tmp_path)
+    store.save(small53.incidents, name="jeu", source_file="a.csv")
+    store.save(small53.incidents.iloc[:10], name="jeu", source_file="b.csv")
+    assert store.info("jeu").n_rows == 10
+    versions = [p for p in (tmp_path / "jeu").iterdir() if p.is_dir()]
+    assert len(versions) == 1
+
+
+def test_slug():
+    assert slug_from_name("Délits — Laval 2024 !") == "delits-laval-2024"
+    assert slug_from_name("***") == "jeu"
+
+
+WRITER = textwrap.dedent(
+    """
+    import os, sys, time
+    sys.path.insert(0, {root!r})
+    from data.synthetic import synthetic_incidents_for_departement
+    from data.store import DatasetStore
+    from geo.communes import communes_for_departement
+    import data.store as st
+    c = communes_for_departement("53")
+    ds = synthetic_incidents_for_departement(c, years=(2024, 2024), seed=5, scale=0.2)
+    real_replace = os.replace
+    def hang(src, dst):
+        print("COMMITTING", flush=True)
+        time.sleep(600)
+    st.os.replace = hang  # the writer is killed right before its commit point
+    st.os.rename = (lambda f: (lambda a, b: (f(a, b), print("RENAMED", flush=True))))(os.rename)
+    DatasetStore({store!r}).save(ds.incidents, name="jeu", source_file="new.csv")
+    """
+)
+
+
+def test_killed_writer_leaves_previous_dataset_intact(tmp_path, small53):
+    store = DatasetStore(tmp_path / "store")
+    before = store.save(small53.incidents, name="jeu", source_file="old.csv")
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER.format(root=str(ROOT), store=str(tmp_path / "store")))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        lines = []
+        while time.time() < deadline:
+            line = proc.stdout.readline()
+            lines.append(line)
+            if "COMMITTING" in line:
+                break
+        assert any("COMMITTING" in x for x in lines), lines
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # The new version was fully written then the writer died: the old one is still current.
+    info = store.info("jeu")
+    assert info.source_file == "old.csv"
+    assert info.imported_at == before.imported_at
+    assert len(store.load("jeu")) == len(small53.incidents)
+    # A later save cleans the orphan version.
+    store.save(small53.incidents.iloc[:5], name="jeu", source_file="again.csv")
+    assert len([p for p in (tmp_path / "store" / "jeu").iterdir() if p.is_dir()]) == 1
+
+
+def test_killed_writer_midway_through_parquet(tmp_path, small53):
+    store = DatasetStore(tmp_path / "store")
+    store.save(small53.incidents, name="jeu", source_file="old.csv")
+    script = tmp_path / "writer2.py"
+    script.write_text(
+        WRITER.format(root=str(ROOT), store=str(tmp_path / "store")).replace(
+            'st.os.replace = hang', 'import geopandas as gpd\n'
+            'def half(self, path, **kw):\n'
+            '    open(path, "wb").write(b"PAR1" + b"x" * 1000)\n'
+            '    print("COMMITTING", flush=True); time.sleep(600)\n'
+            'gpd.GeoDataFrame.to_parquet = half'
+        )
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if "COMMITTING" in proc.stdout.readline():
+                break
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert store.info("jeu").source_file == "old.csv"
+    assert len(store.load("jeu")) == len(small53.incidents)
+
+
+def test_corrupt_dataset_message(tmp_path, small53):
+    store = DatasetStore(tmp_path)
+    store.save(small53.incidents, name="jeu", source_file="a.csv")
+    store.extra_path("jeu", "incidents.parquet").write_bytes(b"garbage")
+    with pytest.raises(DatasetStoreError, match="illisible"):
+        store.load("jeu")
+
+
+def test_default_dataset_built_with_truth(tmp_path):
+    store = DatasetStore(tmp_path)
+    info = ensure_default_dataset(store=store)
+    assert info.synthetic and info.departement == "53"
+    truth = json.loads(store.extra_path(info.slug, "hotspots.json").read_text())
+    assert len(truth) == 6 and {"x", "y", "radius_m", "offences", "start", "end"} <= set(truth[0])
+    again = ensure_default_dataset(store=store)
+    assert again.imported_at == info.imported_at  # not rebuilt when up to date
