@@ -161,7 +161,7 @@ def _decode(data: bytes, filename: str) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "UTF-8 avec BOM"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "UTF-16"
+        return data.decode("utf-16", errors="replace"), "UTF-16"
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -207,9 +207,15 @@ def _read_csv_text(text: str, filename: str, encoding: str) -> RawTable:
             f"Le fichier « {filename} » est vide : exportez de nouveau les données, avec une "
             "ligne d'en-tête et au moins un fait."
         )
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    first_line = re.split(r"\r\n|\n|\r", text, maxsplit=1)[0]
     delimiter = _sniff_delimiter(first_line)
-    header = next(csv.reader([first_line], delimiter=delimiter))
+    try:
+        header = next(csv.reader([first_line], delimiter=delimiter))
+    except (csv.Error, StopIteration) as exc:
+        raise IncidentFileError(
+            f"En-tête illisible dans « {filename} » ({exc}) : la première ligne doit donner "
+            "les noms des colonnes."
+        ) from exc
     names = _unique_names(header)
     if len(names) < 2:
         raise IncidentFileError(
@@ -461,12 +467,12 @@ def _parse_datetimes(s: pd.Series) -> pd.Series:
         if not todo.any():
             break
         parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-        hit = parsed.notna()
+        hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
         out.loc[hit.index[hit]] = parsed[hit].astype("datetime64[ns]")
         todo.loc[hit.index[hit]] = False
     if todo.any():  # ISO 8601 with a time zone or fractions of a second
         parsed = pd.to_datetime(s[todo], format="ISO8601", errors="coerce", utc=True)
-        hit = parsed.notna()
+        hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
         if hit.any():
             local = parsed[hit].dt.tz_convert("Europe/Paris").dt.tz_localize(None)
             out.loc[hit.index[hit]] = local.astype("datetime64[ns]")
@@ -767,7 +773,7 @@ def incidents_from_table(
         warnings.append(f"{int(outside[k].sum())} fait(s) hors du département {dep} : gardés et signalés (colonne hors_departement).")
     if no_point[k].any():
         warnings.append(f"{int(no_point[k].sum())} fait(s) sans coordonnées : comptés dans leur commune, absents des cartes de points.")
-    profile_bad = (sex_raw.notna() & sex.isna()) | (minor_raw.notna() & minor_raw.map(lambda v: normalize_label(v) not in _BOOL))
+    profile_bad = (sex_raw.notna() & sex.isna()) | (minor_raw.notna() & minor_raw.map(lambda v: normalize_label(v) not in _BOOL).astype(bool))
     if profile_bad[k].any():
         warnings.append(f"{int(profile_bad[k].sum())} profil(s) d'auteur illisible(s) : laissés vides.")
     ignored = [c for c in frame.columns if c not in {v for v in mapping.values() if v}]
