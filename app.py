@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.context import sidebar_context
-
-st.set_page_config(page_title="Délinquance — diagnostic territorial", page_icon=":material/map:", layout="wide")
+st.set_page_config(
+    page_title="Délinquance — diagnostic territorial", page_icon=":material/map:", layout="wide"
+)
 
 pages = st.navigation(
     [
-        st.Page("pages/diagnostic.py", title="Diagnostic territorial", icon=":material/analytics:", default=True),
+        st.Page(
+            "pages/diagnostic.py", title="Diagnostic territorial", icon=":material/analytics:", default=True
+        ),
         st.Page("pages/donnees.py", title="Données", icon=":material/folder_open:"),
     ]
 )
-sidebar_context()
 pages.run()

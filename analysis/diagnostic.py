@@ -92,7 +92,9 @@ def rates_by_commune(
     return gpd.GeoDataFrame(out, geometry=communes.geometry, crs=communes.crs)
 
 
-def class_breaks_from_values(values: Sequence[float] | np.ndarray, *, k: int = 5, method: str = "quantiles") -> np.ndarray:
+def class_breaks_from_values(
+    values: Sequence[float] | np.ndarray, *, k: int = 5, method: str = "quantiles"
+) -> np.ndarray:
     """Class boundaries for a choropleth.
 
     Parameters
@@ -132,7 +134,9 @@ def classes_from_values(values: np.ndarray, breaks: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(v), idx, -1)
 
 
-def counts_by_category(incidents: pd.DataFrame, column: str, *, order: Iterable[str] | None = None) -> pd.DataFrame:
+def counts_by_category(
+    incidents: pd.DataFrame, column: str, *, order: Iterable[str] | None = None
+) -> pd.DataFrame:
     """Counts and shares of one categorical column.
 
     Returns
@@ -235,7 +239,9 @@ def hour_weekday_from_incidents(incidents: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(table, index=list(WEEKDAYS_FR), columns=list(range(24)))
 
 
-def offender_profile_table(incidents: pd.DataFrame, *, threshold: int | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+def offender_profile_table(
+    incidents: pd.DataFrame, *, threshold: int | None = None
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Offender profile: age class x sex counts, with their secrecy mask.
 
     Only incidents with a known profile count. Cells are never shown individually
@@ -355,16 +361,24 @@ def published_commune_table(rates: pd.DataFrame, *, hide_secret: bool = True) ->
         ``rang``, ``code``, ``commune``, ``population``, ``faits``, ``taux_pour_mille``;
         communes with incidents ranked by decreasing rate, secret ones last (unranked).
     """
-    df = pd.DataFrame(rates.drop(columns=rates.geometry.name) if isinstance(rates, gpd.GeoDataFrame) else rates)
+    df = pd.DataFrame(
+        rates.drop(columns=rates.geometry.name) if isinstance(rates, gpd.GeoDataFrame) else rates
+    )
     secret = df["secret"].to_numpy(dtype=bool) & hide_secret
-    df = df.assign(_secret=secret).sort_values(["_secret", "taux_pour_mille", "faits"], ascending=[True, False, False])
+    df = df.assign(_secret=secret).sort_values(
+        ["_secret", "taux_pour_mille", "faits"], ascending=[True, False, False]
+    )
     out = pd.DataFrame(
         {
             "code": df["code"].astype(str).to_numpy(),
             "commune": df["nom"].astype(str).to_numpy(),
             "population": df["population"].to_numpy(),
             "faits": df["faits"].astype(object).where(~df["_secret"], "secret").to_numpy(),
-            "taux_pour_mille": df["taux_pour_mille"].round(2).astype(object).where(~df["_secret"], "secret").to_numpy(),
+            "taux_pour_mille": df["taux_pour_mille"]
+            .round(2)
+            .astype(object)
+            .where(~df["_secret"], "secret")
+            .to_numpy(),
         }
     )
     rank = np.where(df["_secret"].to_numpy(), None, np.arange(1, len(df) + 1))

@@ -60,7 +60,9 @@ def secret_mask_from_counts(
     return h2.reshape(c.shape)
 
 
-def published_counts(counts: pd.Series | pd.DataFrame, *, threshold: int | None = None) -> pd.DataFrame | pd.Series:
+def published_counts(
+    counts: pd.Series | pd.DataFrame, *, threshold: int | None = None
+) -> pd.DataFrame | pd.Series:
     """Return a copy of a count table with secret cells replaced by ``"secret"``.
 
     Parameters

@@ -81,53 +81,171 @@ class OffenceProfile:
 
 PROFILES: dict[str, OffenceProfile] = {
     "Violences physiques intrafamiliales": OffenceProfile(
-        EVENING, WEEKEND, SUMMER, {"domicile": 0.9, "autre": 0.1}, 1.0,
-        male_share=0.85, ages=(0.03, 0.12, 0.55, 0.25, 0.05)),
+        EVENING,
+        WEEKEND,
+        SUMMER,
+        {"domicile": 0.9, "autre": 0.1},
+        1.0,
+        male_share=0.85,
+        ages=(0.03, 0.12, 0.55, 0.25, 0.05),
+    ),
     "Violences physiques hors cadre familial": OffenceProfile(
-        NIGHT, WEEKEND, SUMMER,
-        {"voie publique": 0.55, "commerce": 0.1, "transports": 0.05, "établissement scolaire": 0.08,
-         "domicile": 0.1, "autre": 0.12}, 1.3, male_share=0.85, ages=(0.25, 0.3, 0.33, 0.1, 0.02)),
+        NIGHT,
+        WEEKEND,
+        SUMMER,
+        {
+            "voie publique": 0.55,
+            "commerce": 0.1,
+            "transports": 0.05,
+            "établissement scolaire": 0.08,
+            "domicile": 0.1,
+            "autre": 0.12,
+        },
+        1.3,
+        male_share=0.85,
+        ages=(0.25, 0.3, 0.33, 0.1, 0.02),
+    ),
     "Violences sexuelles": OffenceProfile(
-        EVENING, WEEKEND, SUMMER,
-        {"domicile": 0.6, "voie publique": 0.15, "établissement scolaire": 0.08, "transports": 0.04,
-         "autre": 0.13}, 1.05, male_share=0.97, ages=(0.25, 0.15, 0.35, 0.2, 0.05)),
+        EVENING,
+        WEEKEND,
+        SUMMER,
+        {
+            "domicile": 0.6,
+            "voie publique": 0.15,
+            "établissement scolaire": 0.08,
+            "transports": 0.04,
+            "autre": 0.13,
+        },
+        1.05,
+        male_share=0.97,
+        ages=(0.25, 0.15, 0.35, 0.2, 0.05),
+    ),
     "Vols avec armes": OffenceProfile(
-        EVENING, WEEK, WINTER, {"commerce": 0.6, "voie publique": 0.4}, 1.4,
-        male_share=0.95, ages=(0.2, 0.4, 0.35, 0.05, 0.0)),
+        EVENING,
+        WEEK,
+        WINTER,
+        {"commerce": 0.6, "voie publique": 0.4},
+        1.4,
+        male_share=0.95,
+        ages=(0.2, 0.4, 0.35, 0.05, 0.0),
+    ),
     "Vols violents sans arme": OffenceProfile(
-        EVENING, WEEKEND, WINTER, {"voie publique": 0.75, "transports": 0.15, "commerce": 0.1}, 1.5,
-        male_share=0.9, ages=(0.35, 0.35, 0.25, 0.05, 0.0)),
+        EVENING,
+        WEEKEND,
+        WINTER,
+        {"voie publique": 0.75, "transports": 0.15, "commerce": 0.1},
+        1.5,
+        male_share=0.9,
+        ages=(0.35, 0.35, 0.25, 0.05, 0.0),
+    ),
     "Vols sans violence contre des personnes": OffenceProfile(
-        DAY, WEEK, SUMMER,
-        {"voie publique": 0.4, "commerce": 0.3, "transports": 0.1, "établissement scolaire": 0.05,
-         "autre": 0.15}, 1.3, window_share=0.2, window_hours=(0.5, 4.0),
-        male_share=0.75, ages=(0.3, 0.3, 0.3, 0.08, 0.02)),
+        DAY,
+        WEEK,
+        SUMMER,
+        {
+            "voie publique": 0.4,
+            "commerce": 0.3,
+            "transports": 0.1,
+            "établissement scolaire": 0.05,
+            "autre": 0.15,
+        },
+        1.3,
+        window_share=0.2,
+        window_hours=(0.5, 4.0),
+        male_share=0.75,
+        ages=(0.3, 0.3, 0.3, 0.08, 0.02),
+    ),
     "Cambriolages de logement": OffenceProfile(
-        DAY, WEEK, WINTER, {"domicile": 1.0}, 0.95, window_share=0.75, window_hours=(2.0, 72.0),
-        male_share=0.9, ages=(0.2, 0.35, 0.35, 0.1, 0.0)),
+        DAY,
+        WEEK,
+        WINTER,
+        {"domicile": 1.0},
+        0.95,
+        window_share=0.75,
+        window_hours=(2.0, 72.0),
+        male_share=0.9,
+        ages=(0.2, 0.35, 0.35, 0.1, 0.0),
+    ),
     "Vols de véhicule": OffenceProfile(
-        NIGHT, WEEK, FLAT_MONTHS, {"voie publique": 0.9, "autre": 0.1}, 1.2, window_share=0.6,
-        window_hours=(4.0, 14.0), male_share=0.95, ages=(0.35, 0.35, 0.25, 0.05, 0.0)),
+        NIGHT,
+        WEEK,
+        FLAT_MONTHS,
+        {"voie publique": 0.9, "autre": 0.1},
+        1.2,
+        window_share=0.6,
+        window_hours=(4.0, 14.0),
+        male_share=0.95,
+        ages=(0.35, 0.35, 0.25, 0.05, 0.0),
+    ),
     "Vols dans les véhicules": OffenceProfile(
-        NIGHT, WEEK, FLAT_MONTHS, {"voie publique": 0.9, "autre": 0.1}, 1.25, window_share=0.5,
-        window_hours=(4.0, 14.0), male_share=0.92, ages=(0.3, 0.35, 0.3, 0.05, 0.0)),
+        NIGHT,
+        WEEK,
+        FLAT_MONTHS,
+        {"voie publique": 0.9, "autre": 0.1},
+        1.25,
+        window_share=0.5,
+        window_hours=(4.0, 14.0),
+        male_share=0.92,
+        ages=(0.3, 0.35, 0.3, 0.05, 0.0),
+    ),
     "Vols d'accessoires sur véhicules": OffenceProfile(
-        NIGHT, WEEK, FLAT_MONTHS, {"voie publique": 0.9, "autre": 0.1}, 1.2, window_share=0.5,
-        window_hours=(4.0, 14.0), male_share=0.92, ages=(0.3, 0.35, 0.3, 0.05, 0.0)),
+        NIGHT,
+        WEEK,
+        FLAT_MONTHS,
+        {"voie publique": 0.9, "autre": 0.1},
+        1.2,
+        window_share=0.5,
+        window_hours=(4.0, 14.0),
+        male_share=0.92,
+        ages=(0.3, 0.35, 0.3, 0.05, 0.0),
+    ),
     "Destructions et dégradations volontaires": OffenceProfile(
-        NIGHT, WEEKEND, SUMMER,
-        {"voie publique": 0.6, "domicile": 0.15, "commerce": 0.1, "établissement scolaire": 0.05,
-         "transports": 0.05, "autre": 0.05}, 1.2, window_share=0.3, window_hours=(2.0, 12.0),
-        male_share=0.88, ages=(0.4, 0.3, 0.22, 0.06, 0.02)),
+        NIGHT,
+        WEEKEND,
+        SUMMER,
+        {
+            "voie publique": 0.6,
+            "domicile": 0.15,
+            "commerce": 0.1,
+            "établissement scolaire": 0.05,
+            "transports": 0.05,
+            "autre": 0.05,
+        },
+        1.2,
+        window_share=0.3,
+        window_hours=(2.0, 12.0),
+        male_share=0.88,
+        ages=(0.4, 0.3, 0.22, 0.06, 0.02),
+    ),
     "Usage de stupéfiants": OffenceProfile(
-        EVENING, WEEKEND, SUMMER, {"voie publique": 0.85, "autre": 0.15}, 1.4,
-        male_share=0.9, ages=(0.15, 0.45, 0.35, 0.05, 0.0)),
+        EVENING,
+        WEEKEND,
+        SUMMER,
+        {"voie publique": 0.85, "autre": 0.15},
+        1.4,
+        male_share=0.9,
+        ages=(0.15, 0.45, 0.35, 0.05, 0.0),
+    ),
     "Trafic de stupéfiants": OffenceProfile(
-        EVENING, WEEK, FLAT_MONTHS, {"voie publique": 0.8, "domicile": 0.2}, 1.5,
-        male_share=0.9, ages=(0.15, 0.45, 0.35, 0.05, 0.0)),
+        EVENING,
+        WEEK,
+        FLAT_MONTHS,
+        {"voie publique": 0.8, "domicile": 0.2},
+        1.5,
+        male_share=0.9,
+        ages=(0.15, 0.45, 0.35, 0.05, 0.0),
+    ),
     "Escroqueries et fraudes aux moyens de paiement": OffenceProfile(
-        OFFICE, WEEK, FLAT_MONTHS, {"autre": 0.7, "commerce": 0.2, "domicile": 0.1}, 1.0,
-        window_share=0.3, window_hours=(24.0, 240.0), male_share=0.7, ages=(0.05, 0.25, 0.45, 0.2, 0.05)),
+        OFFICE,
+        WEEK,
+        FLAT_MONTHS,
+        {"autre": 0.7, "commerce": 0.2, "domicile": 0.1},
+        1.0,
+        window_share=0.3,
+        window_hours=(24.0, 240.0),
+        male_share=0.7,
+        ages=(0.05, 0.25, 0.45, 0.2, 0.05),
+    ),
 }
 
 #: Themes of planted hotspots: the offences they add.
@@ -241,8 +359,12 @@ def force_for_communes(communes: pd.DataFrame) -> pd.Series:
 
 
 def _points_in_polygon(
-    rng: np.random.Generator, polygon: shapely.Geometry, centre: tuple[float, float], sigma: float,
-    n: int, radius: float | None = None,
+    rng: np.random.Generator,
+    polygon: shapely.Geometry,
+    centre: tuple[float, float],
+    sigma: float,
+    n: int,
+    radius: float | None = None,
 ) -> np.ndarray:
     """Draw n points inside a polygon (metres), Gaussian around ``centre``.
 
@@ -311,8 +433,13 @@ def _draw_profiles(rng: np.random.Generator, profile: OffenceProfile, n: int) ->
 
 
 def _plant_hotspots(
-    rng: np.random.Generator, communes_m: gpd.GeoDataFrame, centres: np.ndarray, years: range,
-    counts: pd.DataFrame, n_hotspots: int, crs: str,
+    rng: np.random.Generator,
+    communes_m: gpd.GeoDataFrame,
+    centres: np.ndarray,
+    years: range,
+    counts: pd.DataFrame,
+    n_hotspots: int,
+    crs: str,
 ) -> list[tuple[PlantedHotspot, dict[str, int]]]:
     """Choose hotspot sites, themes and periods; the counts come out of the baseline."""
     pop = communes_m["population"].to_numpy(dtype=float)
@@ -343,9 +470,18 @@ def _plant_hotspots(
         planted.append(
             (
                 PlantedHotspot(
-                    id=f"HS{i + 1:02d}", theme=theme, commune=str(communes_m["code"].iloc[c]),
-                    lon=float(lon), lat=float(lat), x=float(centre[0]), y=float(centre[1]), crs=crs,
-                    radius_m=radius, offences=offences, start=start.isoformat(), end=end.isoformat(),
+                    id=f"HS{i + 1:02d}",
+                    theme=theme,
+                    commune=str(communes_m["code"].iloc[c]),
+                    lon=float(lon),
+                    lat=float(lat),
+                    x=float(centre[0]),
+                    y=float(centre[1]),
+                    crs=crs,
+                    radius_m=radius,
+                    offences=offences,
+                    start=start.isoformat(),
+                    end=end.isoformat(),
                     n_incidents=int(sum(per_offence.values())),
                 ),
                 per_offence,
@@ -402,7 +538,9 @@ def synthetic_incidents_for_departement(
     pop = np.maximum(communes_m["population"].to_numpy(dtype=float), 1.0)
     force_by_commune = force_for_communes(communes_m)
 
-    planted = _plant_hotspots(rng, communes_m, centres, year_range, counts, n_hotspots, crs) if n_hotspots else []
+    planted = (
+        _plant_hotspots(rng, communes_m, centres, year_range, counts, n_hotspots, crs) if n_hotspots else []
+    )
 
     parts: list[pd.DataFrame] = []
     for offence in OFFENCES:
@@ -446,7 +584,9 @@ def synthetic_incidents_for_departement(
                 hi = min(dt.date.fromisoformat(hs.end), dt.date(year, 12, 31), today)
                 if lo > hi:
                     continue
-                xy = _points_in_polygon(rng, communes_m.geometry.iloc[c], (hs.x, hs.y), 0, n, radius=hs.radius_m)
+                xy = _points_in_polygon(
+                    rng, communes_m.geometry.iloc[c], (hs.x, hs.y), 0, n, radius=hs.radius_m
+                )
                 t0, t1 = _draw_times(rng, profile, n, lo, hi)
                 parts.append(
                     _assemble(rng, profile, offence, np.full(n, c), xy, t0, t1, communes_m, force_by_commune)
@@ -476,8 +616,15 @@ def _hotspot_share(hs: PlantedHotspot, n_total: int, year: int) -> int:
 
 
 def _assemble(
-    rng: np.random.Generator, profile: OffenceProfile, offence: str, idx: np.ndarray, xy: np.ndarray,
-    t0: np.ndarray, t1: np.ndarray, communes_m: gpd.GeoDataFrame, force_by_commune: pd.Series,
+    rng: np.random.Generator,
+    profile: OffenceProfile,
+    offence: str,
+    idx: np.ndarray,
+    xy: np.ndarray,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    communes_m: gpd.GeoDataFrame,
+    force_by_commune: pd.Series,
 ) -> pd.DataFrame:
     n = len(idx)
     codes = communes_m["code"].to_numpy()[idx]

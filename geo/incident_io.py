@@ -33,7 +33,6 @@ from data.synthetic import force_for_communes
 from data.vocabulary import (
     AGE_CLASSES,
     OTHER_OFFENCE,
-    SEXES,
     forces_from_labels,
     normalize_label,
     offences_from_labels,
@@ -47,15 +46,32 @@ from settings import SETTINGS
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "identifiant": ("identifiant", "id", "id fait", "numero", "num", "numero procedure", "ref", "reference"),
     "date_debut": (
-        "date debut", "date", "date faits", "date des faits", "debut", "date commission",
-        "date heure", "datetime", "date heure debut", "date de debut", "date_debut",
+        "date debut",
+        "date",
+        "date faits",
+        "date des faits",
+        "debut",
+        "date commission",
+        "date heure",
+        "datetime",
+        "date heure debut",
+        "date de debut",
+        "date_debut",
     ),
     "heure_debut": ("heure debut", "heure", "heure faits", "heure des faits"),
     "date_fin": ("date fin", "fin", "date de fin", "date heure fin"),
     "heure_fin": ("heure fin",),
     "infraction": (
-        "infraction", "nature", "nature infraction", "libelle", "type infraction", "qualification",
-        "indicateur", "categorie", "natinf libelle", "classe",
+        "infraction",
+        "nature",
+        "nature infraction",
+        "libelle",
+        "type infraction",
+        "qualification",
+        "indicateur",
+        "categorie",
+        "natinf libelle",
+        "classe",
     ),
     "type_lieu": ("type lieu", "lieu", "lieu commission", "type de lieu"),
     "force": ("force", "service", "institution", "unite"),
@@ -90,9 +106,22 @@ FIELD_LABELS = {
 }
 COORDINATE_MODES = ("auto", "wgs84", "lambert93")
 _DATE_FORMATS = (
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M",
-    "%d-%m-%Y", "%d/%m/%y %H:%M", "%d/%m/%y", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y%m%d",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %Hh%M",
+    "%d/%m/%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%d/%m/%y %H:%M",
+    "%d/%m/%y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%Y%m%d",
 )
 _MIN_DATE = pd.Timestamp("1950-01-01")
 REJECTION_COLUMNS = ["ligne", "champ", "motif", "valeur"]
@@ -347,9 +376,7 @@ def read_incident_file(data: bytes, filename: str) -> RawTable:
     """
     name = filename.lower()
     if not data:
-        raise IncidentFileError(
-            f"Le fichier « {filename} » est vide : exportez de nouveau les données."
-        )
+        raise IncidentFileError(f"Le fichier « {filename} » est vide : exportez de nouveau les données.")
     if data[:4] == b"PAR1" or name.endswith((".parquet", ".geoparquet")):
         return _read_parquet(data, filename)
     if data[:16] == b"SQLite format 3\x00" or name.endswith(".gpkg"):
@@ -416,7 +443,11 @@ class _Rejections:
         if not mask.any():
             return
         self.bad |= mask
-        vals = values[mask].astype(object).fillna("").astype(str).str.slice(0, 200).to_numpy() if values is not None else ""
+        vals = (
+            values[mask].astype(object).fillna("").astype(str).str.slice(0, 200).to_numpy()
+            if values is not None
+            else ""
+        )
         self.parts.append(
             pd.DataFrame({"ligne": self.rows[mask], "champ": field_name, "motif": reason, "valeur": vals})
         )
@@ -483,8 +514,10 @@ def _dates_with_times(date: pd.Series, time: pd.Series, rej: _Rejections, label:
     dt_ = _parse_datetimes(date)
     unreadable = date.notna() & dt_.isna()
     rej.add(
-        unreadable.to_numpy(), label,
-        "date illisible (formats acceptés : JJ/MM/AAAA HH:MM, AAAA-MM-JJ HH:MM:SS…)", date,
+        unreadable.to_numpy(),
+        label,
+        "date illisible (formats acceptés : JJ/MM/AAAA HH:MM, AAAA-MM-JJ HH:MM:SS…)",
+        date,
     )
     if time.notna().any():
         tod = _parse_time_of_day(time)
@@ -504,8 +537,27 @@ def _age_classes(classes: pd.Series, ages: pd.Series) -> pd.Series:
     return out.where(out.notna(), bins).where(lambda x: x.notna(), None)
 
 
-_SEX = {"h": "homme", "m": "homme", "homme": "homme", "masculin": "homme", "f": "femme", "femme": "femme", "feminin": "femme"}
-_BOOL = {"oui": True, "o": True, "1": True, "true": True, "vrai": True, "non": False, "n": False, "0": False, "false": False, "faux": False}
+_SEX = {
+    "h": "homme",
+    "m": "homme",
+    "homme": "homme",
+    "masculin": "homme",
+    "f": "femme",
+    "femme": "femme",
+    "feminin": "femme",
+}
+_BOOL = {
+    "oui": True,
+    "o": True,
+    "1": True,
+    "true": True,
+    "vrai": True,
+    "non": False,
+    "n": False,
+    "0": False,
+    "false": False,
+    "faux": False,
+}
 
 
 def incidents_from_table(
@@ -577,7 +629,6 @@ def incidents_from_table(
         )
 
     now = pd.Timestamp(now or dt.datetime.now())
-    n = len(frame)
     rej = _Rejections(raw.row_numbers)
     warnings: list[str] = []
     corrections: list[pd.DataFrame] = []
@@ -589,7 +640,9 @@ def incidents_from_table(
     generated = ids.isna()
     ids = ids.where(~generated, pd.Series("L" + pd.Series(raw.row_numbers).astype(str), dtype="string"))
     if mapping.get("identifiant") and generated.any():
-        warnings.append(f"{int(generated.sum())} fait(s) sans identifiant : identifiant « L<ligne> » attribué.")
+        warnings.append(
+            f"{int(generated.sum())} fait(s) sans identifiant : identifiant « L<ligne> » attribué."
+        )
     dup = ids.duplicated(keep="first").to_numpy()
     rej.add(dup, "identifiant", "identifiant en double (seule la première occurrence est gardée)", ids)
 
@@ -597,7 +650,12 @@ def incidents_from_table(
     start_raw = _text(frame, mapping.get("date_debut"))
     start = _dates_with_times(start_raw, _text(frame, mapping.get("heure_debut")), rej, "date_debut")
     rej.add(start_raw.isna().to_numpy(), "date_debut", "date de début manquante")
-    rej.add((start > now).to_numpy(), "date_debut", "date dans le futur : vérifiez le format (JJ/MM/AAAA) ou l'année", start_raw)
+    rej.add(
+        (start > now).to_numpy(),
+        "date_debut",
+        "date dans le futur : vérifiez le format (JJ/MM/AAAA) ou l'année",
+        start_raw,
+    )
     rej.add((start < _MIN_DATE).to_numpy(), "date_debut", "date improbable (avant 1950)", start_raw)
     end_raw = _text(frame, mapping.get("date_fin"))
     end = _dates_with_times(end_raw, _text(frame, mapping.get("heure_fin")), rej, "date_fin")
@@ -625,9 +683,8 @@ def incidents_from_table(
     margin = 2.0  # degrees: beyond this a point cannot belong to the département's data
 
     def plausible(x: pd.Series, y: pd.Series) -> pd.Series:
-        return (
-            x.between(dep_bounds[0] - margin, dep_bounds[2] + margin)
-            & y.between(dep_bounds[1] - margin, dep_bounds[3] + margin)
+        return x.between(dep_bounds[0] - margin, dep_bounds[2] + margin) & y.between(
+            dep_bounds[1] - margin, dep_bounds[3] + margin
         )
 
     if has_geom:
@@ -640,10 +697,20 @@ def incidents_from_table(
         kind = shapely.get_type_id(arr)
         is_point = (kind == 0) & ~shapely.is_empty(arr)
         non_point = ~pd.isna(arr) & ~is_point & ~shapely.is_empty(arr)
-        rej.add(non_point, "geometrie", "géométrie non ponctuelle (un point par fait attendu)",
-                pd.Series(shapely.get_type_id(arr)).map({1: "LineString", 3: "Polygon", 4: "MultiPoint", 6: "MultiPolygon"}))
-        lon = pd.Series(np.where(is_point, shapely.get_x(np.where(is_point, arr, None)), np.nan), index=frame.index)
-        lat = pd.Series(np.where(is_point, shapely.get_y(np.where(is_point, arr, None)), np.nan), index=frame.index)
+        rej.add(
+            non_point,
+            "geometrie",
+            "géométrie non ponctuelle (un point par fait attendu)",
+            pd.Series(shapely.get_type_id(arr)).map(
+                {1: "LineString", 3: "Polygon", 4: "MultiPoint", 6: "MultiPolygon"}
+            ),
+        )
+        lon = pd.Series(
+            np.where(is_point, shapely.get_x(np.where(is_point, arr, None)), np.nan), index=frame.index
+        )
+        lat = pd.Series(
+            np.where(is_point, shapely.get_y(np.where(is_point, arr, None)), np.nan), index=frame.index
+        )
         provided = pd.Series(is_point, index=frame.index)
     if not provided.all() and has_xy:
         if mapping.get("latitude") and mapping.get("longitude"):
@@ -655,8 +722,12 @@ def incidents_from_table(
         cx, cy = _numbers(cx_raw), _numbers(cy_raw)
         present = (cx_raw.notna() | cy_raw.notna()) & ~provided
         unreadable = present & (cx.isna() | cy.isna())
-        rej.add(unreadable.to_numpy(), "coordonnees", "coordonnées illisibles (nombres attendus)",
-                cx_raw.fillna("") + " ; " + cy_raw.fillna(""))
+        rej.add(
+            unreadable.to_numpy(),
+            "coordonnees",
+            "coordonnées illisibles (nombres attendus)",
+            cx_raw.fillna("") + " ; " + cy_raw.fillna(""),
+        )
         use = present & ~unreadable
         if mode == "auto":
             big = (cx[use].abs() > 1000) | (cy[use].abs() > 1000)
@@ -664,15 +735,31 @@ def incidents_from_table(
             if use.any():
                 warnings.append(
                     "Coordonnées x/y lues en "
-                    + ("Lambert-93 / projection métrique du territoire" if mode == "lambert93" else "WGS84 (degrés)")
+                    + (
+                        "Lambert-93 / projection métrique du territoire"
+                        if mode == "lambert93"
+                        else "WGS84 (degrés)"
+                    )
                     + " (détection automatique ; modifiable dans les options d'import)."
                 )
         if mode == "lambert93":
             # x and y swapped in a projected CRS: northing (millions) in the x column.
-            swap = use & (cx > cy) & (cx > 1e6) if metric == "EPSG:2154" else use & pd.Series(False, index=frame.index)
+            swap = (
+                use & (cx > cy) & (cx > 1e6)
+                if metric == "EPSG:2154"
+                else use & pd.Series(False, index=frame.index)
+            )
             cx, cy = cx.where(~swap, cy), cy.where(~swap, cx)
             if swap.any():
-                corrections.append(pd.DataFrame({"ligne": raw.row_numbers[swap.to_numpy()], "champ": "coordonnees", "correction": "x et y inversés : permutés"}))
+                corrections.append(
+                    pd.DataFrame(
+                        {
+                            "ligne": raw.row_numbers[swap.to_numpy()],
+                            "champ": "coordonnees",
+                            "correction": "x et y inversés : permutés",
+                        }
+                    )
+                )
             tr = Transformer.from_crs(metric, WGS84, always_xy=True)
             px, py = tr.transform(cx[use].to_numpy(), cy[use].to_numpy())
             lon[use], lat[use] = px, py
@@ -680,15 +767,28 @@ def incidents_from_table(
             ok = plausible(cx, cy)
             swapped = use & ~ok & plausible(cy, cx)
             if swapped.any():
-                corrections.append(pd.DataFrame({"ligne": raw.row_numbers[swapped.to_numpy()], "champ": "coordonnees", "correction": "latitude et longitude inversées : permutées"}))
-                warnings.append(f"{int(swapped.sum())} ligne(s) avec latitude et longitude inversées : corrigées (voir la liste des corrections).")
+                corrections.append(
+                    pd.DataFrame(
+                        {
+                            "ligne": raw.row_numbers[swapped.to_numpy()],
+                            "champ": "coordonnees",
+                            "correction": "latitude et longitude inversées : permutées",
+                        }
+                    )
+                )
+                warnings.append(
+                    f"{int(swapped.sum())} ligne(s) avec latitude et longitude inversées : corrigées (voir la liste des corrections)."
+                )
             lon[use] = cx.where(~swapped, cy)[use]
             lat[use] = cy.where(~swapped, cx)[use]
         provided = provided | use
     far = provided & ~plausible(lon, lat) & lon.notna()
-    rej.add(far.to_numpy(), "coordonnees",
-            "coordonnées à plus de 200 km du département : vérifiez le système (WGS84 ou Lambert-93)",
-            lon.round(6).astype(str) + " ; " + lat.round(6).astype(str))
+    rej.add(
+        far.to_numpy(),
+        "coordonnees",
+        "coordonnées à plus de 200 km du département : vérifiez le système (WGS84 ou Lambert-93)",
+        lon.round(6).astype(str) + " ; " + lat.round(6).astype(str),
+    )
     located = provided & lon.notna() & ~far
 
     # -- communes ---------------------------------------------------------------------
@@ -700,8 +800,12 @@ def incidents_from_table(
     code = code_raw.str.upper().str.replace(r"\.0$", "", regex=True)
     code = code.where(~_mask(code.str.fullmatch(r"\d{4}")), "0" + code)
     valid_code = _mask(code.str.fullmatch(r"(\d{5}|2[AB]\d{3})"))
-    rej.add((code_raw.notna() & ~valid_code & ~located).to_numpy(), "code_commune",
-            "code commune invalide (5 caractères INSEE attendus) et pas de coordonnées", code_raw)
+    rej.add(
+        (code_raw.notna() & ~valid_code & ~located).to_numpy(),
+        "code_commune",
+        "code commune invalide (5 caractères INSEE attendus) et pas de coordonnées",
+        code_raw,
+    )
     joined = pd.Series(pd.NA, index=frame.index, dtype="string")
     if located.any():
         tree = shapely.STRtree(communes.geometry.to_numpy())
@@ -712,12 +816,20 @@ def incidents_from_table(
     if mapping.get("code_commune"):
         disagree = valid_code & joined.notna() & _mask(code != joined)
         if disagree.any():
-            warnings.append(f"{int(disagree.sum())} fait(s) dont le code commune ne correspond pas au point : le code du fichier est gardé.")
+            warnings.append(
+                f"{int(disagree.sum())} fait(s) dont le code commune ne correspond pas au point : le code du fichier est gardé."
+            )
         derived = ~valid_code & joined.notna()
         if derived.any():
-            warnings.append(f"{int(derived.sum())} fait(s) sans code commune valide : commune déduite de la localisation.")
+            warnings.append(
+                f"{int(derived.sum())} fait(s) sans code commune valide : commune déduite de la localisation."
+            )
     no_place = commune.isna() & ~located
-    rej.add((no_place & ~(code_raw.notna() & ~valid_code)).to_numpy(), "localisation", "ni coordonnées ni code commune")
+    rej.add(
+        (no_place & ~(code_raw.notna() & ~valid_code)).to_numpy(),
+        "localisation",
+        "ni coordonnées ni code commune",
+    )
     outside = (located & joined.isna()) | (~located & commune.notna() & ~_mask(commune.isin(dep_codes)))
     no_point = ~located & commune.notna()
 
@@ -745,9 +857,17 @@ def incidents_from_table(
     keep = ~rej.bad
     gdf = gpd.GeoDataFrame(
         {
-            m.ID: ids, m.START: start, m.END: end, m.OFFENCE: offence, m.PLACE: place.fillna("autre"),
-            m.FORCE: force, m.COMMUNE: commune, m.AGE: age, m.SEX: sex,
-            m.MINOR: pd.array(minor.to_numpy(), dtype="boolean"), m.OUTSIDE: outside.to_numpy(dtype=bool),
+            m.ID: ids,
+            m.START: start,
+            m.END: end,
+            m.OFFENCE: offence,
+            m.PLACE: place.fillna("autre"),
+            m.FORCE: force,
+            m.COMMUNE: commune,
+            m.AGE: age,
+            m.SEX: sex,
+            m.MINOR: pd.array(minor.to_numpy(), dtype="boolean"),
+            m.OUTSIDE: outside.to_numpy(dtype=bool),
         },
         geometry=points.to_numpy(),
         crs=WGS84,
@@ -758,7 +878,9 @@ def incidents_from_table(
     if unmapped[k].any():
         top = offence_raw[k & unmapped].value_counts().head(5)
         listed = ", ".join(f"« {lab} » ({cnt})" for lab, cnt in top.items())
-        warnings.append(f"{int(unmapped[k].sum())} libellé(s) d'infraction non reconnu(s), classés « {OTHER_OFFENCE} » : {listed}.")
+        warnings.append(
+            f"{int(unmapped[k].sum())} libellé(s) d'infraction non reconnu(s), classés « {OTHER_OFFENCE} » : {listed}."
+        )
     if not mapping.get("infraction"):
         warnings.append(f"Pas de colonne d'infraction : tous les faits sont classés « {OTHER_OFFENCE} ».")
     bad_place = place_raw.notna() & place.isna()
@@ -770,17 +892,27 @@ def incidents_from_table(
             f"(PN si ≥ 20 000 habitants, GN sinon ; règle indicative)."
         )
     if outside[k].any():
-        warnings.append(f"{int(outside[k].sum())} fait(s) hors du département {dep} : gardés et signalés (colonne hors_departement).")
+        warnings.append(
+            f"{int(outside[k].sum())} fait(s) hors du département {dep} : gardés et signalés (colonne hors_departement)."
+        )
     if no_point[k].any():
-        warnings.append(f"{int(no_point[k].sum())} fait(s) sans coordonnées : comptés dans leur commune, absents des cartes de points.")
-    profile_bad = (sex_raw.notna() & sex.isna()) | (minor_raw.notna() & minor_raw.map(lambda v: normalize_label(v) not in _BOOL).astype(bool))
+        warnings.append(
+            f"{int(no_point[k].sum())} fait(s) sans coordonnées : comptés dans leur commune, absents des cartes de points."
+        )
+    profile_bad = (sex_raw.notna() & sex.isna()) | (
+        minor_raw.notna() & minor_raw.map(lambda v: normalize_label(v) not in _BOOL).astype(bool)
+    )
     if profile_bad[k].any():
         warnings.append(f"{int(profile_bad[k].sum())} profil(s) d'auteur illisible(s) : laissés vides.")
     ignored = [c for c in frame.columns if c not in {v for v in mapping.values() if v}]
     notes = list(raw.notes)
     if ignored:
         notes.append("Colonnes non utilisées : " + ", ".join(map(str, ignored)) + ".")
-    corr = pd.concat(corrections, ignore_index=True) if corrections else pd.DataFrame(columns=["ligne", "champ", "correction"])
+    corr = (
+        pd.concat(corrections, ignore_index=True)
+        if corrections
+        else pd.DataFrame(columns=["ligne", "champ", "correction"])
+    )
     return ImportResult(
         incidents=incidents,
         rejections=rej.frame(raw.rejected),
@@ -793,8 +925,13 @@ def incidents_from_table(
 
 
 def import_incident_file(
-    data: bytes, filename: str, *, communes: gpd.GeoDataFrame, mapping: dict[str, str | None] | None = None,
-    coordinates: str = "auto", now: dt.datetime | None = None,
+    data: bytes,
+    filename: str,
+    *,
+    communes: gpd.GeoDataFrame,
+    mapping: dict[str, str | None] | None = None,
+    coordinates: str = "auto",
+    now: dt.datetime | None = None,
 ) -> ImportResult:
     """Read and validate an incident file in one call (see :func:`read_incident_file`
     and :func:`incidents_from_table`)."""

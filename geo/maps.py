@@ -83,8 +83,12 @@ def base_map_layer(key: str) -> folium.TileLayer | None:
         raise ValueError(f"Fond de carte inconnu : {key!r} ({', '.join(BASE_MAPS)}).")
     attribution = "© IGN – Géoplateforme" if key != "osm" else p.html_attribution
     return folium.TileLayer(
-        tiles=p.build_url(), attr=attribution, name=BASE_MAPS[key], max_zoom=p.get("max_zoom", 19),
-        overlay=False, control=False,
+        tiles=p.build_url(),
+        attr=attribution,
+        name=BASE_MAPS[key],
+        max_zoom=p.get("max_zoom", 19),
+        overlay=False,
+        control=False,
     )
 
 
@@ -182,14 +186,18 @@ def choropleth_from_rates(
     secret = rates["secret"].to_numpy(dtype=bool) & hide_secret
     faits = rates["faits"].to_numpy()
     colours = np.where(
-        secret, SECRET_COLOUR, np.where(faits == 0, ZERO_COLOUR, np.asarray(palette, dtype=object)[np.clip(classes, 0, k - 1)])
+        secret,
+        SECRET_COLOUR,
+        np.where(faits == 0, ZERO_COLOUR, np.asarray(palette, dtype=object)[np.clip(classes, 0, k - 1)]),
     )
     props = pd.DataFrame(
         {
             "nom": rates["nom"].astype(str).map(html.escape).to_numpy(),
             "code": rates["code"].astype(str).map(html.escape).to_numpy(),
             "faits": np.where(secret, "secret (1 à 5)", pd.Series(faits).map(lambda v: _fmt_number(v, 0))),
-            "taux": np.where(secret, "secret", rates["taux_pour_mille"].map(lambda v: _fmt_number(v, 2) + " ‰").to_numpy()),
+            "taux": np.where(
+                secret, "secret", rates["taux_pour_mille"].map(lambda v: _fmt_number(v, 2) + " ‰").to_numpy()
+            ),
             "population": rates["population"].map(lambda v: _fmt_number(v, 0)).to_numpy(),
             "fill": colours,
         }
@@ -204,13 +212,18 @@ def choropleth_from_rates(
         geojson,
         name="Communes",
         style_function=lambda f: {
-            "fillColor": f["properties"]["fill"], "color": "#555555", "weight": 0.6, "fillOpacity": 0.75,
+            "fillColor": f["properties"]["fill"],
+            "color": "#555555",
+            "weight": 0.6,
+            "fillOpacity": 0.75,
         },
         highlight_function=lambda f: {"weight": 2.5, "color": "#000091"},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
         popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
     ).add_to(fmap)
-    labels = [f"{_fmt_number(a, 2)} – {_fmt_number(b, 2)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)]
+    labels = [
+        f"{_fmt_number(a, 2)} – {_fmt_number(b, 2)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)
+    ]
     items, cols = ["0 fait"], [ZERO_COLOUR]
     items += labels
     cols += list(palette[: len(labels)])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -22,14 +21,23 @@ def body() -> None:
     ctx = current_context()
     st.title(f"Diagnostic territorial — {ctx.departement_nom}")
     if ctx.dataset is None or ctx.incidents is None:
-        st.info("Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un fichier (page « Données »).")
+        st.info(
+            "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un fichier (page « Données »)."
+        )
         return
     if ctx.dataset.synthetic:
         st.warning(SYNTHETIC_NOTICE, icon="⚠️")
     f = ctx.flt
-    method = st.segmented_control("Classes", ["quantiles", "equal"], default="quantiles",
-                                  format_func={"quantiles": "Quantiles", "equal": "Intervalles égaux"}.get,
-                                  key="diag_method") or "quantiles"
+    method = (
+        st.segmented_control(
+            "Classes",
+            ["quantiles", "equal"],
+            default="quantiles",
+            format_func={"quantiles": "Quantiles", "equal": "Intervalles égaux"}.get,
+            key="diag_method",
+        )
+        or "quantiles"
+    )
     d = diagnostic_from_incidents(ctx.incidents, ctx.communes, f, method=method)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Faits", _fmt(d.figures["faits"]))
@@ -45,66 +53,109 @@ def body() -> None:
     with left:
         st.subheader("Taux pour 1 000 habitants par commune")
         fmap = choropleth_from_rates(
-            d.rates, breaks=d.breaks, classes=d.classes, display_geometry=display_geometry(ctx.departement),
-            base=ctx.base_map, hide_secret=ctx.public_view,
+            d.rates,
+            breaks=d.breaks,
+            classes=d.classes,
+            display_geometry=display_geometry(ctx.departement),
+            base=ctx.base_map,
+            hide_secret=ctx.public_view,
         )
         st_folium(fmap, key="diag_map", returned_objects=[], height=560, use_container_width=True)
     with right:
         st.subheader("Communes les plus touchées")
         table = published_commune_table(d.rates, hide_secret=ctx.public_view)
-        st.dataframe(table[table["faits"].astype(str) != "0"], hide_index=True, height=560,
-                     column_config={"taux_pour_mille": st.column_config.TextColumn("taux ‰")})
+        table = table[table["faits"].astype(str) != "0"].astype(str).replace({"None": ""})
+        st.dataframe(
+            table,
+            hide_index=True,
+            height=560,
+            column_config={"taux_pour_mille": st.column_config.TextColumn("taux ‰")},
+        )
 
     a, b = st.columns(2)
     with a:
         st.subheader("Par infraction")
-        chart = alt.Chart(d.by_offence).mark_bar(color="#000091").encode(
-            x=alt.X("faits:Q", title="faits"), y=alt.Y("categorie:N", sort="-x", title=None),
-            tooltip=[alt.Tooltip("categorie:N", title="infraction"), "faits:Q", alt.Tooltip("part:Q", format=".1%")],
+        chart = (
+            alt.Chart(d.by_offence)
+            .mark_bar(color="#000091")
+            .encode(
+                x=alt.X("faits:Q", title="faits"),
+                y=alt.Y("categorie:N", sort="-x", title=None),
+                tooltip=[
+                    alt.Tooltip("categorie:N", title="infraction"),
+                    "faits:Q",
+                    alt.Tooltip("part:Q", format=".1%"),
+                ],
+            )
         )
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
     with b:
         st.subheader("Par type de lieu")
-        chart = alt.Chart(d.by_place).mark_bar(color="#6a6af4").encode(
-            x=alt.X("faits:Q"), y=alt.Y("categorie:N", sort="-x", title=None),
-            tooltip=[alt.Tooltip("categorie:N", title="lieu"), "faits:Q", alt.Tooltip("part:Q", format=".1%")],
+        chart = (
+            alt.Chart(d.by_place)
+            .mark_bar(color="#6a6af4")
+            .encode(
+                x=alt.X("faits:Q"),
+                y=alt.Y("categorie:N", sort="-x", title=None),
+                tooltip=[
+                    alt.Tooltip("categorie:N", title="lieu"),
+                    "faits:Q",
+                    alt.Tooltip("part:Q", format=".1%"),
+                ],
+            )
         )
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 
     st.subheader("Évolution mensuelle")
     monthly = d.monthly.reset_index()
     st.altair_chart(
-        alt.Chart(monthly).mark_line(point=True, color="#000091").encode(
-            x=alt.X("mois:T", title=None, axis=alt.Axis(format="%m/%Y")), y=alt.Y("faits:Q"),
+        alt.Chart(monthly)
+        .mark_line(point=True, color="#000091")
+        .encode(
+            x=alt.X("mois:T", title=None, axis=alt.Axis(format="%m/%Y")),
+            y=alt.Y("faits:Q"),
             tooltip=[alt.Tooltip("mois:T", format="%m/%Y"), "faits:Q"],
         ),
-        use_container_width=True,
+        width="stretch",
     )
 
     st.subheader("Jour et heure (méthode aoristique)")
-    st.caption("Un fait connu seulement « entre … et … » est réparti sur toute sa plage horaire, pas placé à son début.")
+    st.caption(
+        "Un fait connu seulement « entre … et … » est réparti sur toute sa plage horaire, pas placé à son début."
+    )
     hw = d.hour_weekday.reset_index(names="jour").melt(id_vars="jour", var_name="heure", value_name="faits")
     st.altair_chart(
-        alt.Chart(hw).mark_rect().encode(
-            x=alt.X("heure:O", title="heure"), y=alt.Y("jour:N", sort=list(d.hour_weekday.index), title=None),
+        alt.Chart(hw)
+        .mark_rect()
+        .encode(
+            x=alt.X("heure:O", title="heure"),
+            y=alt.Y("jour:N", sort=list(d.hour_weekday.index), title=None),
             color=alt.Color("faits:Q", scale=alt.Scale(scheme="orangered"), title="faits"),
             tooltip=["jour:N", "heure:O", alt.Tooltip("faits:Q", format=".1f")],
         ),
-        use_container_width=True,
+        width="stretch",
     )
 
     st.subheader("Profil des mis en cause (faits élucidés)")
     profile = d.profile.astype(object).mask(d.profile_mask, SECRET_LABEL)
-    st.dataframe(profile, use_container_width=False)
-    st.caption("Effectifs de 1 à 5 masqués, ainsi que ceux qui permettraient de les retrouver (secret statistique).")
+    st.dataframe(profile.astype(str), width="content")
+    st.caption(
+        "Effectifs de 1 à 5 masqués, ainsi que ceux qui permettraient de les retrouver (secret statistique)."
+    )
 
     st.subheader("Exports")
     export = published_commune_table(d.rates, hide_secret=True)
     geo = d.rates.set_index("code").loc[export["code"]].geometry
     e1, e2 = st.columns(2)
-    e1.download_button("Tableau par commune (CSV)", csv_bytes_from_frame(export), "diagnostic_communes.csv", "text/csv")
-    e2.download_button("Carte par commune (GeoJSON)", geojson_bytes_from_frame(export, geo), "diagnostic_communes.geojson",
-                       "application/geo+json")
+    e1.download_button(
+        "Tableau par commune (CSV)", csv_bytes_from_frame(export), "diagnostic_communes.csv", "text/csv"
+    )
+    e2.download_button(
+        "Carte par commune (GeoJSON)",
+        geojson_bytes_from_frame(export, geo),
+        "diagnostic_communes.geojson",
+        "application/geo+json",
+    )
     st.caption("Les exports appliquent toujours le secret statistique ; aucun point de fait n'est exporté.")
 
 

@@ -8,22 +8,33 @@ import pandas as pd
 import streamlit as st
 
 from geo.exports import csv_bytes_from_frame
-from geo.incident_io import COORDINATE_MODES, FIELD_LABELS, incidents_from_table, mapping_from_columns, read_incident_file
-from ui.context import current_context, guarded, store_for
+from geo.incident_io import (
+    COORDINATE_MODES,
+    FIELD_LABELS,
+    incidents_from_table,
+    mapping_from_columns,
+    read_incident_file,
+)
+from ui.context import Context, current_context, guarded, store_for
 
-COORD_LABELS = {"auto": "Détection automatique", "wgs84": "WGS84 (degrés)", "lambert93": "Lambert-93 / métrique du territoire"}
+COORD_LABELS = {
+    "auto": "Détection automatique",
+    "wgs84": "WGS84 (degrés)",
+    "lambert93": "Lambert-93 / métrique du territoire",
+}
 NONE = "— aucune —"
 
 
-def _import_section() -> None:
-    ctx = current_context()
+def _import_section(ctx: Context) -> None:
     st.subheader("Importer un fichier de faits")
     st.caption(
         "CSV (séparateur « ; » ou « , », UTF-8 ou Windows-1252), GeoJSON, GeoPackage ou Parquet. "
         "Une ligne par fait : date (et heure), infraction, lieu, localisation (latitude/longitude, "
         "x/y Lambert-93 ou code commune)…"
     )
-    up = st.file_uploader("Fichier", type=["csv", "txt", "tsv", "geojson", "json", "gpkg", "parquet"], key="upload")
+    up = st.file_uploader(
+        "Fichier", type=["csv", "txt", "tsv", "geojson", "json", "gpkg", "parquet"], key="upload"
+    )
     if up is None:
         return
     key = f"{up.name}-{up.size}-{up.file_id}"
@@ -44,15 +55,25 @@ def _import_section() -> None:
         mapping: dict[str, str | None] = {}
         for i, (fld, label) in enumerate(FIELD_LABELS.items()):
             current = guess.get(fld)
-            choice = cols[i % 3].selectbox(label, options, index=options.index(current) if current in options else 0,
-                                           key=f"map_{key}_{fld}")
+            choice = cols[i % 3].selectbox(
+                label,
+                options,
+                index=options.index(current) if current in options else 0,
+                key=f"map_{key}_{fld}",
+            )
             mapping[fld] = None if choice == NONE else choice
-        coords = st.radio("Coordonnées x/y", COORDINATE_MODES, format_func=COORD_LABELS.get, horizontal=True,
-                          key=f"coords_{key}")
+        coords = st.radio(
+            "Coordonnées x/y",
+            COORDINATE_MODES,
+            format_func=COORD_LABELS.get,
+            horizontal=True,
+            key=f"coords_{key}",
+        )
     if st.button("Valider le fichier", type="primary"):
         with st.spinner("Validation…"):
-            st.session_state["import_result"] = incidents_from_table(raw, communes=ctx.communes, mapping=mapping,
-                                                                     coordinates=coords)
+            st.session_state["import_result"] = incidents_from_table(
+                raw, communes=ctx.communes, mapping=mapping, coordinates=coords
+            )
     result = st.session_state.get("import_result")
     if result is None:
         return
@@ -68,7 +89,9 @@ def _import_section() -> None:
     if len(result.rejections):
         st.write("**Lignes rejetées** (une ligne par motif) :")
         st.dataframe(result.rejections, hide_index=True)
-        st.download_button("Télécharger les rejets (CSV)", csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv")
+        st.download_button(
+            "Télécharger les rejets (CSV)", csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv"
+        )
     if len(result.corrections):
         st.write("**Corrections appliquées** :")
         st.dataframe(result.corrections, hide_index=True)
@@ -78,10 +101,16 @@ def _import_section() -> None:
     name = st.text_input("Nom du jeu de données", value=pathlib.Path(up.name).stem, key=f"name_{key}")
     if st.button("Enregistrer le jeu de données"):
         info = store_for("espace").save(
-            result.incidents, name=name or up.name, source_file=up.name, rejections=result.rejections,
-            departement=ctx.departement, description=f"Import de {up.name}",
+            result.incidents,
+            name=name or up.name,
+            source_file=up.name,
+            rejections=result.rejections,
+            departement=ctx.departement,
+            description=f"Import de {up.name}",
         )
-        st.success(f"Jeu « {info.name} » enregistré ({info.n_rows} faits). Choisissez-le dans la barre latérale.")
+        st.success(
+            f"Jeu « {info.name} » enregistré ({info.n_rows} faits). Choisissez-le dans la barre latérale."
+        )
 
 
 def _saved_section() -> None:
@@ -114,9 +143,11 @@ def body() -> None:
     ctx = current_context()
     if ctx.dataset is not None:
         kind = "synthétique" if ctx.dataset.synthetic else "importé"
-        st.info(f"Jeu courant : **{ctx.dataset.name}** ({kind}, {ctx.dataset.n_rows} faits). "
-                f"{ctx.dataset.description}")
-    _import_section()
+        st.info(
+            f"Jeu courant : **{ctx.dataset.name}** ({kind}, {ctx.dataset.n_rows} faits). "
+            f"{ctx.dataset.description}"
+        )
+    _import_section(ctx)
     st.divider()
     _saved_section()
 

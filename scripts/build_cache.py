@@ -23,7 +23,9 @@ def main() -> None:
         print(f"Communes : cache construit en {time.perf_counter() - t0:.1f} s")
     t1 = time.perf_counter()
     info = ensure_default_dataset()
-    print(f"Jeu de données par défaut : {info.name} ({info.n_rows} faits) en {time.perf_counter() - t1:.1f} s")
+    print(
+        f"Jeu de données par défaut : {info.name} ({info.n_rows} faits) en {time.perf_counter() - t1:.1f} s"
+    )
 
 
 if __name__ == "__main__":

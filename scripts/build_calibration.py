@@ -24,7 +24,11 @@ REAL = ROOT.parent / "shared" / "realdata"
 OUT = ROOT / "data" / "ssmsi_departements.csv"
 RATIO_COMMUNES = ("33063", "33318")
 REFERENCE = "Destructions et dégradations volontaires"
-ESTIMATED = ("Usage de stupéfiants", "Trafic de stupéfiants", "Escroqueries et fraudes aux moyens de paiement")
+ESTIMATED = (
+    "Usage de stupéfiants",
+    "Trafic de stupéfiants",
+    "Escroqueries et fraudes aux moyens de paiement",
+)
 
 
 def main() -> None:
@@ -54,7 +58,9 @@ def main() -> None:
     for indicator in ESTIMATED:
         ratio = totals[indicator] / totals[REFERENCE]
         extra.append(
-            ref.assign(indicateur=indicator, nombre=(ref["nombre"] * ratio).round().astype(int), source="estimation")
+            ref.assign(
+                indicateur=indicator, nombre=(ref["nombre"] * ratio).round().astype(int), source="estimation"
+            )
         )
     table = pd.concat([table, *extra], ignore_index=True)
     table = table.sort_values(["departement", "annee", "indicateur"])

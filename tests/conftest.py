@@ -25,4 +25,6 @@ def synthetic53(communes53: gpd.GeoDataFrame) -> SyntheticDataset:
 
 @pytest.fixture(scope="session")
 def small53(communes53: gpd.GeoDataFrame) -> SyntheticDataset:
-    return synthetic_incidents_for_departement(communes53, years=(2024, 2024), seed=11, scale=0.1, n_hotspots=2, today=TODAY)
+    return synthetic_incidents_for_departement(
+        communes53, years=(2024, 2024), seed=11, scale=0.1, n_hotspots=2, today=TODAY
+    )

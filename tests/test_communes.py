@@ -48,8 +48,15 @@ def test_unknown_departement_message_in_french():
 
 @pytest.mark.parametrize(
     ("dep", "epsg"),
-    [("53", "EPSG:2154"), ("2A", "EPSG:2154"), ("971", "EPSG:5490"), ("972", "EPSG:5490"),
-     ("973", "EPSG:2972"), ("974", "EPSG:2975"), ("976", "EPSG:10674")],
+    [
+        ("53", "EPSG:2154"),
+        ("2A", "EPSG:2154"),
+        ("971", "EPSG:5490"),
+        ("972", "EPSG:5490"),
+        ("973", "EPSG:2972"),
+        ("974", "EPSG:2975"),
+        ("976", "EPSG:10674"),
+    ],
 )
 def test_metric_crs(dep, epsg):
     assert metric_crs_for_departement(dep) == epsg

@@ -1,10 +1,8 @@
 import datetime as dt
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
@@ -55,7 +53,12 @@ def test_aoristic_long_window_is_uniform():
 @given(st.lists(st.tuples(st.integers(0, 10**8), st.integers(-10, 400 * 3600)), min_size=1, max_size=40))
 def test_aoristic_each_incident_weighs_one(pairs):
     start = np.array([np.datetime64("2020-01-01T00:00") + np.timedelta64(s, "s") for s, _ in pairs])
-    end = np.array([st_ + np.timedelta64(d, "s") if d > 0 else np.datetime64("NaT") for st_, (_, d) in zip(start, pairs)])
+    end = np.array(
+        [
+            st_ + np.timedelta64(d, "s") if d > 0 else np.datetime64("NaT")
+            for st_, (_, d) in zip(start, pairs, strict=True)
+        ]
+    )
     t = hour_weekday_from_windows(start, end)
     assert_allclose(t.sum(), len(pairs))
     assert (t >= -1e-12).all()
@@ -99,7 +102,9 @@ def test_published_table_never_shows_secret(communes53):
 
 def test_filter_and_diagnostic(synthetic53, communes53):
     g = synthetic53.incidents
-    flt = IncidentFilter(start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31), offences=("Cambriolages de logement",))
+    flt = IncidentFilter(
+        start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31), offences=("Cambriolages de logement",)
+    )
     sel = filter_incidents(g, flt)
     assert (sel[m.START].dt.year == 2024).all() and (sel[m.OFFENCE] == "Cambriolages de logement").all()
     d = diagnostic_from_incidents(g, communes53, flt)
@@ -114,8 +119,12 @@ def test_filter_and_diagnostic(synthetic53, communes53):
 
 
 def test_offender_profile_hides_small_cells():
-    inc = pd.DataFrame({m.AGE: ["18-24 ans"] * 30 + ["65 ans et plus"] * 2 + [None] * 5,
-                        m.SEX: ["homme"] * 20 + ["femme"] * 10 + ["homme"] * 2 + [None] * 5})
+    inc = pd.DataFrame(
+        {
+            m.AGE: ["18-24 ans"] * 30 + ["65 ans et plus"] * 2 + [None] * 5,
+            m.SEX: ["homme"] * 20 + ["femme"] * 10 + ["homme"] * 2 + [None] * 5,
+        }
+    )
     table, mask = offender_profile_table(inc)
     assert table.loc["65 ans et plus", "homme"] == 2
     assert mask[4, 0] and mask.sum() >= 2

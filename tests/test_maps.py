@@ -1,0 +1,73 @@
+import numpy as np
+
+from analysis.diagnostic import class_breaks_from_values, classes_from_values, rates_by_commune
+from data import model as m
+from geo.communes import display_geometry_from_communes
+from geo.maps import (
+    BASE_MAPS,
+    base_map_layer,
+    choropleth_from_rates,
+    configure_offline_assets,
+    external_urls_from_map,
+)
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def _map(communes53, **kw):
+    com = communes53.copy()
+    com.loc[0, "nom"] = XSS
+    import pandas as pd
+
+    counts = ["53130"] * 50 + [com.loc[0, "code"]] * 9 + [com.loc[1, "code"]] * 3
+    rates = rates_by_commune(pd.DataFrame({m.COMMUNE: counts}), com)
+    breaks = class_breaks_from_values(rates["taux_pour_mille"].where(rates["faits"] > 0).to_numpy())
+    classes = classes_from_values(rates["taux_pour_mille"].to_numpy(), breaks)
+    return choropleth_from_rates(
+        rates, breaks=breaks, classes=classes, display_geometry=display_geometry_from_communes(com), **kw
+    )
+
+
+def test_map_uses_only_local_assets(communes53):
+    fmap = _map(communes53, base="aucun")
+    assert external_urls_from_map(fmap) == set()
+    html = fmap.get_root().render()
+    assert "/app/static/vendor/leaflet/leaflet.js" in html
+    assert (
+        "cdn.jsdelivr" not in html
+        and "code.jquery" not in html
+        and "d3" not in html.lower().split("leaflet")[0]
+    )
+
+
+def test_values_from_files_are_escaped(communes53):
+    html = _map(communes53, base="aucun").get_root().render()
+    assert XSS not in html and "<img" not in html
+    # Escaped once by us (&lt;), then JSON-encoded by folium (& -> \u0026).
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
+
+
+def test_secret_counts_not_in_map(communes53):
+    html = _map(communes53, base="aucun", hide_secret=True).get_root().render()
+    assert html.count("secret (1 \\u00e0 5)") == 2  # the 3 and the 9 (secondary secrecy)
+    assert '"faits": "3"' not in html
+    assert '"faits": "9"' not in html  # 9 is hidden by secondary secrecy beside a single secret cell
+
+
+def test_base_maps():
+    assert base_map_layer("aucun") is None
+    ign = base_map_layer("plan_ign")
+    assert "data.geopf.fr" in ign.tiles and "PLANIGNV2" in ign.tiles
+    assert "IGN" in ign.options.get("attribution", "") or "IGN" in str(
+        ign.attr if hasattr(ign, "attr") else ""
+    )
+    assert set(BASE_MAPS) == {"plan_ign", "ortho_ign", "osm", "aucun"}
+
+
+def test_configure_offline_assets_custom_prefix():
+    import folium
+
+    configure_offline_assets("/x/")
+    assert folium.Map.default_js == [("leaflet", "/x/leaflet/leaflet.js")]
+    configure_offline_assets()
+    assert np.all([u.startswith("/app/static/vendor") for _, u in folium.Map.default_css])

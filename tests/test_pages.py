@@ -1,0 +1,75 @@
+"""Every page runs without exception under Streamlit's AppTest (st_folium is not rendered)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import data.store
+import ui.context
+from data.store import ensure_default_dataset
+from settings import SETTINGS
+
+
+@pytest.fixture(autouse=True)
+def isolated_workspace(tmp_path, monkeypatch):
+    monkeypatch.setattr(data.store, "SETTINGS", dataclasses.replace(SETTINGS, workspace_dir=tmp_path / "ws"))
+    ensure_default_dataset()
+    yield
+    ui.context.dataset.clear()
+
+
+def _run(page: str = "pages/diagnostic.py") -> AppTest:
+    # Pages are run directly: AppTest loses the sidebar on reruns under st.navigation.
+    at = AppTest.from_file(f"../{page}", default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_app_entry_point_runs():
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert "Diagnostic territorial" in at.title[0].value
+
+
+def test_diagnostic_page_runs():
+    at = _run()
+    assert "Diagnostic territorial" in at.title[0].value
+    assert any("synthétiques" in w.value for w in at.warning)  # the synthetic notice
+    labels = [m.label for m in at.metric]
+    assert "Faits" in labels and "Pour 1 000 habitants" in labels
+    assert len(at.dataframe) >= 2  # ranking and offender profile
+    assert at.sidebar.selectbox[0].value == "53"
+
+
+def test_diagnostic_filters_change_figures():
+    at = _run()
+    before = next(m.value for m in at.metric if m.label == "Faits")
+    at.sidebar.multiselect(key="offences").set_value(["Cambriolages de logement"]).run()
+    after = next(m.value for m in at.metric if m.label == "Faits")
+    assert before != after
+    assert not at.exception
+
+
+def test_public_view_off_still_runs():
+    at = _run()
+    at.sidebar.toggle(key="public_view").set_value(False).run()
+    assert not at.exception
+
+
+def test_donnees_page_runs():
+    at = _run("pages/donnees.py")
+    assert at.title[0].value == "Données"
+    assert any("Aucun jeu importé" in c.value for c in at.caption)
+
+
+def test_other_departement_without_data_offers_generation():
+    at = _run()
+    at.sidebar.selectbox(key="departement").set_value("2A").run()
+    assert not at.exception
+    assert any("Aucun jeu de données" in i.value for i in at.sidebar.info)
