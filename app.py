@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 st.set_page_config(
-    page_title="Délinquance — diagnostic territorial", page_icon=":material/map:", layout="wide"
+    page_title="Délinquance — diagnostic territorial",
+    page_icon=str(Path(__file__).with_name("assets") / "icon.png"),
+    layout="wide",
 )
 
 pages = st.navigation(

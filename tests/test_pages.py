@@ -50,7 +50,7 @@ def test_diagnostic_page_runs():
 def test_diagnostic_filters_change_figures():
     at = _run()
     before = next(m.value for m in at.metric if m.label == "Faits")
-    at.sidebar.multiselect(key="offences").set_value(["Cambriolages de logement"]).run()
+    at.sidebar.multiselect(key="w_offences").set_value(["Cambriolages de logement"]).run()
     after = next(m.value for m in at.metric if m.label == "Faits")
     assert before != after
     assert not at.exception
@@ -58,7 +58,7 @@ def test_diagnostic_filters_change_figures():
 
 def test_public_view_off_still_runs():
     at = _run()
-    at.sidebar.toggle(key="public_view").set_value(False).run()
+    at.sidebar.toggle(key="w_public_view").set_value(False).run()
     assert not at.exception
 
 
@@ -70,6 +70,6 @@ def test_donnees_page_runs():
 
 def test_other_departement_without_data_offers_generation():
     at = _run()
-    at.sidebar.selectbox(key="departement").set_value("2A").run()
+    at.sidebar.selectbox(key="w_departement").set_value("2A").run()
     assert not at.exception
     assert any("Aucun jeu de données" in i.value for i in at.sidebar.info)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -94,13 +95,36 @@ def generated_slug(dep: str) -> str:
 def init_state() -> None:
     """Set the session defaults once."""
     ss = st.session_state
-    ss.setdefault("departement", SETTINGS.default_departement)
-    ss.setdefault("base_map", "plan_ign")
-    ss.setdefault("public_view", True)
+    ss.setdefault("keep_departement", SETTINGS.default_departement)
+    ss.setdefault("keep_base_map", "plan_ign")
+    ss.setdefault("keep_public_view", True)
+
+
+def _keep(key: str, default: Any, valid: Callable[[Any], bool] | None = None) -> str:
+    """Key of a sidebar widget whose value survives page changes.
+
+    Streamlit forgets the state of a widget that a run does not draw, and each page draws
+    the sidebar anew: the value lives in ``keep_<key>`` and seeds the widget every run.
+    """
+    ss = st.session_state
+    value = ss.get(f"keep_{key}", default)
+    if valid is not None and not valid(value):
+        value = default
+    ss[f"keep_{key}"] = value
+    ss[f"w_{key}"] = value
+    return f"w_{key}"
+
+
+def _store(key: str) -> None:
+    st.session_state[f"keep_{key}"] = st.session_state[f"w_{key}"]
+
+
+def _persisted(key: str, default: Any, valid: Callable[[Any], bool] | None = None) -> dict[str, Any]:
+    return {"key": _keep(key, default, valid), "on_change": _store, "args": (key,)}
 
 
 def _label_dataset(item: tuple[str, DatasetInfo]) -> str:
-    kind, info = item
+    _kind, info = item
     tag = " (synthétique)" if info.synthetic else ""
     return f"{info.name}{tag}"
 
@@ -112,9 +136,14 @@ def sidebar_context() -> Context:
     labels = {r.code: f"{r.code} – {r.nom}" for r in deps.itertuples()}
     sb = st.sidebar
     sb.header("Territoire et filtres")
-    dep = sb.selectbox("Département", list(labels), format_func=labels.get, key="departement")
+    dep = sb.selectbox(
+        "Département",
+        list(labels),
+        format_func=labels.get,
+        **_persisted("departement", SETTINGS.default_departement, lambda v: v in labels),
+    )
     com = communes(dep)
-    items = datasets_for_departement(dep)
+    items = {f"{kind}:{i.slug}": (kind, i) for kind, i in datasets_for_departement(dep)}
     info: DatasetInfo | None = None
     kind = "defaut"
     incidents = None
@@ -125,8 +154,13 @@ def sidebar_context() -> Context:
                 _generate_for(dep, com)
             st.rerun()
     else:
-        choice = sb.selectbox("Jeu de données", items, format_func=_label_dataset, key=f"dataset_{dep}")
-        kind, info = choice
+        choice = sb.selectbox(
+            "Jeu de données",
+            list(items),
+            format_func=lambda k: _label_dataset(items[k]),
+            **_persisted(f"dataset_{dep}", next(iter(items)), lambda v: v in items),
+        )
+        kind, info = items[choice]
         incidents = dataset(kind, info.slug, info.imported_at)
 
     flt = IncidentFilter()
@@ -136,21 +170,34 @@ def sidebar_context() -> Context:
         default_lo = max(lo, (pd.Timestamp(hi) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date())
         period = sb.date_input(
             "Période",
-            value=(default_lo, hi),
             min_value=lo,
             max_value=hi,
             format="DD/MM/YYYY",
-            key=f"period_{dep}_{info.slug if info else ''}",
+            **_persisted(
+                f"period_{kind}_{info.slug}",
+                (default_lo, hi),
+                lambda v: isinstance(v, tuple) and all(lo <= d <= hi for d in v),
+            ),
         )
         start, end = period if isinstance(period, tuple) and len(period) == 2 else (lo, hi)
         present = set(incidents[m.OFFENCE].dropna().unique())
         offence_options = [o for o in (*OFFENCES, OTHER_OFFENCE) if o in present]
         offences = sb.multiselect(
-            "Infractions", offence_options, default=offence_options, key="offences", placeholder="Toutes"
+            "Infractions",
+            offence_options,
+            placeholder="Toutes",
+            **_persisted("offences", offence_options, lambda v: set(v) <= set(offence_options)),
         )
-        places = sb.multiselect("Types de lieu", list(PLACE_TYPES), default=list(PLACE_TYPES), key="places")
+        places = sb.multiselect(
+            "Types de lieu",
+            list(PLACE_TYPES),
+            **_persisted("places", list(PLACE_TYPES)),
+        )
         forces = sb.multiselect(
-            "Force", list(FORCES), default=list(FORCES), format_func=FORCE_LABELS.get, key="forces"
+            "Force",
+            list(FORCES),
+            format_func=FORCE_LABELS.get,
+            **_persisted("forces", list(FORCES)),
         )
         flt = IncidentFilter(
             start=start,
@@ -164,13 +211,13 @@ def sidebar_context() -> Context:
         "Fond de carte",
         list(BASE_MAPS),
         format_func=BASE_MAPS.get,
-        key="base_map",
         help="Les fonds IGN et OSM demandent Internet ; sans réseau, choisissez « Aucun fond ».",
+        **_persisted("base_map", "plan_ign", lambda v: v in BASE_MAPS),
     )
     public = sb.toggle(
         "Vue diffusable (secret statistique)",
-        key="public_view",
         help=f"Masque les effectifs de 1 à {SETTINGS.privacy_threshold}. Les exports l'appliquent toujours.",
+        **_persisted("public_view", True),
     )
     if info is not None and info.synthetic:
         sb.warning("Faits **synthétiques**, géographie réelle.", icon="⚠️")

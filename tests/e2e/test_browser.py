@@ -1,0 +1,158 @@
+"""Browser tests: Playwright driving Debian's Chromium against ``streamlit run``.
+
+Offline: every request to another host is blocked. With CI=true a missing browser is a
+failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import geopandas as gpd
+import pytest
+
+from data.store import ensure_default_dataset
+from geo.communes import CACHE_VERSION, build_communes_cache
+from settings import SETTINGS
+from tests.e2e.helpers import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MAP_FRAME,
+    chromium_available,
+    offline_page,
+    streamlit_server,
+)
+
+pytestmark = pytest.mark.e2e
+XSS = "<img src=x onerror=alert(1)>"
+XSS_CODE = "53147"  # the town of Mayenne, which has incidents
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not chromium_available():
+        msg = f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium » (make test le fait en root)."
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a copy of the cache in which one commune name comes from a hostile file."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    cache = tmp_path_factory.mktemp("cache")
+    src = SETTINGS.cache_dir
+    if not (src / "communes.parquet").exists():
+        build_communes_cache(src)
+    for name in ("communes.parquet", "cantons.parquet", "cantons.json"):
+        shutil.copy(src / name, cache / name)
+    com = gpd.read_parquet(cache / "communes.parquet")
+    com.loc[com["code"] == XSS_CODE, "nom"] = XSS
+    com.to_parquet(cache / "communes.parquet", index=False)
+    (cache / "communes.json").write_text(
+        json.dumps({"version": CACHE_VERSION, "size": (cache / "communes.parquet").stat().st_size})
+    )
+    from data.store import DatasetStore
+
+    ensure_default_dataset(store=DatasetStore(cache / "datasets"))
+    env = {"DELINQ_CACHE_DIR": str(cache), "DELINQ_WORKSPACE_DIR": str(cache / "ws")}
+    with streamlit_server(env) as url:
+        yield url
+
+
+def test_diagnostic_offline_draws_map_and_charts(browser, server):
+    blocked, dialogs = [], []
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1800})
+    page.goto(server)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("path.leaflet-interactive").nth(200).wait_for(timeout=90_000)
+    assert frame.locator("path.leaflet-interactive").count() >= 240  # every commune drawn
+    assert frame.locator(".carto-legend").is_visible()
+    chart = page.locator("[data-testid='stVegaLiteChart']").first
+    chart.wait_for(timeout=60_000)
+    chart.locator("canvas, svg").first.wait_for(timeout=60_000)
+    assert page.get_by_text("faits sont synthétiques").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "diagnostic.png"), full_page=True)
+    # The map needed nothing from the internet: only base-map tiles were attempted.
+    assert all("geopf.fr" in u for u in blocked), blocked[:5]
+    assert dialogs == []
+    page.close()
+
+
+def _layer_point(page, frame_handle, text):
+    """Screen coordinates of the centre of the commune whose name contains ``text``."""
+    js = """(text) => {
+        for (const k of Object.keys(window)) {
+            const o = window[k];
+            if (o && o.eachLayer && o.getLayers && k.startsWith('geo_json')) {
+                let hit = null;
+                o.eachLayer(l => { if (l.feature && String(l.feature.properties.nom).includes(text)) hit = l; });
+                if (hit) {
+                    const map = hit._map;
+                    map.fitBounds(hit.getBounds(), {animate: false, maxZoom: 12});
+                    const p = map.latLngToContainerPoint(hit.getCenter());
+                    const r = map.getContainer().getBoundingClientRect();
+                    return [p.x + r.left, p.y + r.top];
+                }
+            }
+        }
+        return null;
+    }"""
+    return frame_handle.evaluate(js, text)
+
+
+def test_hostile_labels_never_execute(browser, server):
+    blocked, dialogs = [], []
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    page.goto(server)
+    frame_el = page.locator(MAP_FRAME)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("path.leaflet-interactive").nth(200).wait_for(timeout=90_000)
+    inner = frame_el.element_handle().content_frame()
+    xy = _layer_point(page, inner, "onerror")
+    assert xy is not None, "la commune au nom hostile n'est pas sur la carte"
+    box = frame_el.bounding_box()
+    page.wait_for_timeout(500)
+    page.mouse.move(box["x"] + xy[0], box["y"] + xy[1])
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.wait_for(timeout=10_000)
+    assert XSS in tooltip.inner_text()  # shown as text…
+    assert tooltip.locator("img").count() == 0  # …never as markup
+    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    assert XSS in popup.inner_text() and popup.locator("img").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "xss_tooltip_popup.png"))
+
+    # A hostile incident file through the Données page: labels, ids and the data set name.
+    page.get_by_role("link", name="Données").click()
+    page.get_by_text("Importer un fichier de faits").wait_for(timeout=30_000)
+    csv = (
+        "id;date;infraction;type_lieu;latitude;longitude\n"
+        f'"{XSS}";01/02/2024 10:00;"{XSS}";"{XSS}";48.30;-0.61\n'
+        f'"x2";pas une date;"{XSS}";rue;48.30;-0.61\n'
+    ).encode()
+    page.locator("input[type=file]").set_input_files(
+        {"name": "hostile.csv", "mimeType": "text/csv", "buffer": csv}
+    )
+    page.get_by_role("button", name="Valider le fichier").click()
+    page.get_by_text("Rapport de validation").wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "xss_import_report.png"), full_page=True)
+    page.get_by_label("Nom du jeu de données").fill(XSS)
+    page.get_by_role("button", name="Enregistrer le jeu de données").click()
+    page.get_by_text("faits). Choisissez-le").wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(ARTIFACTS / "xss_import.png"), full_page=True)
+    assert dialogs == []
+    page.close()
