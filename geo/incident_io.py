@@ -278,7 +278,7 @@ def _read_csv_text(text: str, filename: str, encoding: str) -> RawTable:
             f"Lecture impossible du fichier CSV « {filename} » ({exc}). Vérifiez qu'il s'agit "
             "bien d'un fichier texte CSV (séparateur « ; » ou « , »)."
         ) from exc
-    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
+    frame = table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
     # Record numbers of the file (header = 1); pyarrow numbers records the same way.
     bad_numbers = {b[0] for b in bad}
     total = len(frame) + len(bad)
@@ -466,10 +466,17 @@ def _mask(s: pd.Series) -> pd.Series:
     return pd.Series(s.fillna(False).to_numpy(dtype=bool), index=s.index)
 
 
+def _map_labels(s: pd.Series, table: dict[str, object]) -> pd.Series:
+    """Map labels through ``table`` after normalisation, computed once per distinct value."""
+    uniques = pd.unique(s.dropna().to_numpy())
+    lookup = {u: table.get(normalize_label(u)) for u in uniques}
+    return s.astype(object).map(lookup).astype(object).where(s.notna(), None)
+
+
 def _text(frame: pd.DataFrame, col: str | None) -> pd.Series:
     if col is None or col not in frame.columns:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    s = frame[col].astype("string").str.strip()
+    s = frame[col].astype(pd.StringDtype("pyarrow")).str.strip()
     return s.mask(s == "", pd.NA)
 
 
@@ -494,7 +501,10 @@ def _parse_datetimes(s: pd.Series) -> pd.Series:
     """Parse French and ISO date(-time) strings; NaT where unreadable."""
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
     todo = s.notna()
-    for fmt in _DATE_FORMATS:
+    # Try first the formats that read a sample of the values: a wrong format costs a full pass.
+    sample = pd.Series(pd.unique(s.dropna().to_numpy())[:500], dtype=object)
+    hits = {f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in _DATE_FORMATS}
+    for fmt in sorted(_DATE_FORMATS, key=lambda f: -hits[f]):
         if not todo.any():
             break
         parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
@@ -531,7 +541,7 @@ def _dates_with_times(date: pd.Series, time: pd.Series, rej: _Rejections, label:
 def _age_classes(classes: pd.Series, ages: pd.Series) -> pd.Series:
     by_label = {normalize_label(a): a for a in AGE_CLASSES}
     by_label.update({"mineur": AGE_CLASSES[0], "moins de 18": AGE_CLASSES[0], "65 et plus": AGE_CLASSES[4]})
-    out = classes.map(lambda v: by_label.get(normalize_label(v)) if pd.notna(v) else None).astype(object)
+    out = _map_labels(classes, by_label)
     age = _numbers(ages)
     bins = pd.cut(age, [-1, 17, 24, 44, 64, 130], labels=list(AGE_CLASSES)).astype(object)
     return out.where(out.notna(), bins).where(lambda x: x.notna(), None)
@@ -848,10 +858,10 @@ def incidents_from_table(
     # -- offender profile -------------------------------------------------------------
     age = _age_classes(_text(frame, mapping.get("classe_age")), _text(frame, mapping.get("age")))
     sex_raw = _text(frame, mapping.get("sexe"))
-    sex = sex_raw.map(lambda v: _SEX.get(normalize_label(v)) if pd.notna(v) else None).astype(object)
+    sex = _map_labels(sex_raw, _SEX)
     minor_raw = _text(frame, mapping.get("mineur"))
-    minor = minor_raw.map(lambda v: _BOOL.get(normalize_label(v)) if pd.notna(v) else None).astype(object)
-    minor = minor.where(minor.notna(), age.map(lambda a: None if a is None else a == AGE_CLASSES[0]))
+    minor = _map_labels(minor_raw, _BOOL)
+    minor = minor.where(minor.notna(), (age == AGE_CLASSES[0]).where(age.notna(), None))
 
     # -- assemble ---------------------------------------------------------------------
     keep = ~rej.bad
@@ -900,7 +910,7 @@ def incidents_from_table(
             f"{int(no_point[k].sum())} fait(s) sans coordonnées : comptés dans leur commune, absents des cartes de points."
         )
     profile_bad = (sex_raw.notna() & sex.isna()) | (
-        minor_raw.notna() & minor_raw.map(lambda v: normalize_label(v) not in _BOOL).astype(bool)
+        minor_raw.notna() & minor.isna()
     )
     if profile_bad[k].any():
         warnings.append(f"{int(profile_bad[k].sum())} profil(s) d'auteur illisible(s) : laissés vides.")

@@ -1,0 +1,97 @@
+"""Import of a 1,000,000-row incident CSV (goal: < 20 s and < 3 GB of memory).
+
+Anchor, from the same run: ``pandas.read_csv`` of the same file (reading only, no
+validation), i.e. the floor of any importer. Each measure runs in a fresh process so that
+its peak memory (max RSS) is its own.
+
+Usage: ``python bench/bench_import.py [n_rows]``
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHILD_OURS = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from geo.communes import communes_for_departement
+from geo.incident_io import import_incident_file
+communes = communes_for_departement("53")
+data = open({path!r}, "rb").read()
+t = time.perf_counter()
+r = import_incident_file(data, "bench.csv", communes=communes)
+dt = time.perf_counter() - t
+print(json.dumps({{"s": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "accepted": r.n_accepted, "rejected": r.n_rejected, "input": r.n_input}}))
+"""
+CHILD_ANCHOR = """
+import json, resource, time
+import pandas as pd
+t = time.perf_counter()
+df = pd.read_csv({path!r}, sep=";", encoding="cp1252", dtype=str)
+dt = time.perf_counter() - t
+print(json.dumps({{"s": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": len(df)}}))
+"""
+
+
+def make_file(n: int, path: Path) -> None:
+    """A realistic police export: cp1252, ';', decimal comma, French dates, some bad rows."""
+    import numpy as np
+    import pandas as pd
+
+    from data.synthetic import synthetic_incidents_for_departement
+    from geo.communes import communes_for_departement
+
+    ds = synthetic_incidents_for_departement(communes_for_departement("53"), years=(2022, 2025), seed=1)
+    g = ds.incidents
+    idx = np.resize(np.arange(len(g)), n)
+    base = g.iloc[idx].reset_index(drop=True)
+    df = pd.DataFrame(
+        {
+            "N° procédure": [f"P{i:08d}" for i in range(n)],
+            "Date des faits": base["date_debut"].dt.strftime("%d/%m/%Y %H:%M").to_numpy(),
+            "Date de fin": base["date_fin"].dt.strftime("%d/%m/%Y %H:%M").fillna("").to_numpy(),
+            "Nature infraction": base["infraction"].to_numpy(),
+            "Lieu": base["type_lieu"].to_numpy(),
+            "Latitude": np.char.replace(np.round(base.geometry.y.to_numpy(), 6).astype(str), ".", ","),
+            "Longitude": np.char.replace(np.round(base.geometry.x.to_numpy(), 6).astype(str), ".", ","),
+            "Code INSEE": base["code_commune"].to_numpy(),
+        }
+    )
+    df.loc[::1000, "Date des faits"] = "date inconnue"  # 0.1 % rejected rows
+    df.to_csv(path, sep=";", index=False, encoding="cp1252")
+
+
+def run(code: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "faits.csv"
+        t = time.perf_counter()
+        make_file(n, path)
+        size = path.stat().st_size / 1e6
+        print(f"fichier : {n:,} lignes, {size:.0f} Mo (généré en {time.perf_counter() - t:.1f} s)")
+        ours = run(CHILD_OURS.format(root=str(ROOT), path=str(path)))
+        anchor = run(CHILD_ANCHOR.format(path=str(path)))
+    print(f"import complet (lecture + validation + jointure spatiale) : {ours['s']:.2f} s, "
+          f"mémoire max {ours['rss_mb']:.0f} Mo ; acceptés {ours['accepted']:,}, rejetés {ours['rejected']:,} "
+          f"sur {ours['input']:,}")
+    print(f"ancre pandas.read_csv (lecture seule)                     : {anchor['s']:.2f} s, "
+          f"mémoire max {anchor['rss_mb']:.0f} Mo")
+    print(f"ratio nous / ancre : {ours['s'] / anchor['s']:.2f}  (objectif : < 20 s et < 3 000 Mo)")
+
+
+if __name__ == "__main__":
+    main()
