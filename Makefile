@@ -55,7 +55,7 @@ test: setup-dev lint
 	$(VENV)/bin/pytest
 
 bench: setup-dev
-	for f in bench/bench_*.py; do $(PY) $$f || exit 1; done
+	for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor cache

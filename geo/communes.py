@@ -286,7 +286,10 @@ def display_geometry_from_communes(
     # coverage_simplify may return an empty geometry for a tiny island: keep the original.
     empty = shapely.is_empty(simplified)
     simplified = np.where(empty, metric.to_numpy(), simplified)
-    return gpd.GeoSeries(simplified, index=communes.index, crs=metric.crs).to_crs(WGS84)
+    out = gpd.GeoSeries(simplified, index=communes.index, crs=metric.crs).to_crs(WGS84)
+    # 1e-5 degree (about 1 m) is plenty for display and halves the map payload; shared
+    # vertices snap to the same grid point, so borders stay shared.
+    return out.set_precision(1e-5)
 
 
 def population_points_from_communes(communes: gpd.GeoDataFrame) -> gpd.GeoSeries:
