@@ -29,7 +29,9 @@ def main() -> None:
         com = communes_for_departement("53", cache_dir=cache)
         t_read = time.perf_counter() - t
         t = time.perf_counter()
-        ds = synthetic_incidents_for_departement(com, years=SETTINGS.default_years, seed=SETTINGS.default_seed)
+        ds = synthetic_incidents_for_departement(
+            com, years=SETTINGS.default_years, seed=SETTINGS.default_seed
+        )
         t_gen = time.perf_counter() - t
         t = time.perf_counter()
         DatasetStore(cache / "datasets").save(ds.incidents, name="bench", source_file="bench")
@@ -39,7 +41,9 @@ def main() -> None:
     print(f"génération synthétique Mayenne 2022-2025 ({len(ds.incidents):,} faits)     : {t_gen:.2f} s")
     print(f"enregistrement atomique du jeu                                  : {t_save:.2f} s")
     total = t_cache + t_gen + t_save
-    print(f"total construction du défaut : {total:.2f} s ; ratio construction / lecture du cache : {total / t_read:.0f}")
+    print(
+        f"total construction du défaut : {total:.2f} s ; ratio construction / lecture du cache : {total / t_read:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -85,11 +85,15 @@ def main() -> None:
         print(f"fichier : {n:,} lignes, {size:.0f} Mo (généré en {time.perf_counter() - t:.1f} s)")
         ours = run(CHILD_OURS.format(root=str(ROOT), path=str(path)))
         anchor = run(CHILD_ANCHOR.format(path=str(path)))
-    print(f"import complet (lecture + validation + jointure spatiale) : {ours['s']:.2f} s, "
-          f"mémoire max {ours['rss_mb']:.0f} Mo ; acceptés {ours['accepted']:,}, rejetés {ours['rejected']:,} "
-          f"sur {ours['input']:,}")
-    print(f"ancre pandas.read_csv (lecture seule)                     : {anchor['s']:.2f} s, "
-          f"mémoire max {anchor['rss_mb']:.0f} Mo")
+    print(
+        f"import complet (lecture + validation + jointure spatiale) : {ours['s']:.2f} s, "
+        f"mémoire max {ours['rss_mb']:.0f} Mo ; acceptés {ours['accepted']:,}, rejetés {ours['rejected']:,} "
+        f"sur {ours['input']:,}"
+    )
+    print(
+        f"ancre pandas.read_csv (lecture seule)                     : {anchor['s']:.2f} s, "
+        f"mémoire max {anchor['rss_mb']:.0f} Mo"
+    )
     print(f"ratio nous / ancre : {ours['s'] / anchor['s']:.2f}  (objectif : < 20 s et < 3 000 Mo)")
 
 

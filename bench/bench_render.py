@@ -29,7 +29,9 @@ def render_once(browser, url: str) -> float:
     page.goto(url)
     frame = page.frame_locator(MAP_FRAME)
     frame.locator("path.leaflet-interactive").nth(239).wait_for(timeout=120_000)
-    page.locator("[data-testid='stVegaLiteChart']").last.locator("canvas, svg").first.wait_for(timeout=120_000)
+    page.locator("[data-testid='stVegaLiteChart']").last.locator("canvas, svg").first.wait_for(
+        timeout=120_000
+    )
     dt = time.perf_counter() - t
     page.close()
     return dt
@@ -46,7 +48,9 @@ def main() -> None:
         browser.close()
     med = statistics.median(times)
     print(f"premier rendu (serveur froid, caches vides)  : {cold:.2f} s")
-    print(f"rendu complet, serveur chaud (médiane de 5)  : {med:.2f} s  [{', '.join(f'{x:.2f}' for x in times)}]")
+    print(
+        f"rendu complet, serveur chaud (médiane de 5)  : {med:.2f} s  [{', '.join(f'{x:.2f}' for x in times)}]"
+    )
     print(f"objectif : {GOAL_S:.1f} s ; ratio médiane / objectif : {med / GOAL_S:.2f}")
 
 

@@ -909,9 +909,7 @@ def incidents_from_table(
         warnings.append(
             f"{int(no_point[k].sum())} fait(s) sans coordonnées : comptés dans leur commune, absents des cartes de points."
         )
-    profile_bad = (sex_raw.notna() & sex.isna()) | (
-        minor_raw.notna() & minor.isna()
-    )
+    profile_bad = (sex_raw.notna() & sex.isna()) | (minor_raw.notna() & minor.isna())
     if profile_bad[k].any():
         warnings.append(f"{int(profile_bad[k].sum())} profil(s) d'auteur illisible(s) : laissés vides.")
     ignored = [c for c in frame.columns if c not in {v for v in mapping.values() if v}]
