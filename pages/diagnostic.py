@@ -17,6 +17,19 @@ def _fmt(x: float, d: int = 0) -> str:
     return f"{x:,.{d}f}".replace(",", "\u202f").replace(".", ",")
 
 
+def _bars(counts: pd.DataFrame, label: str, colour: str) -> alt.Chart:
+    """Horizontal bars of a ``categorie``/``faits``/``part`` table."""
+    return (
+        alt.Chart(counts)
+        .mark_bar(color=colour)
+        .encode(
+            x=alt.X("faits:Q", title="faits"),
+            y=alt.Y("categorie:N", sort="-x", title=None),
+            tooltip=[alt.Tooltip("categorie:N", title=label), "faits:Q", alt.Tooltip("part:Q", format=".1%")],
+        )
+    )
+
+
 def body() -> None:
     ctx = current_context()
     st.title(f"Diagnostic territorial — {ctx.departement_nom}")
@@ -75,36 +88,10 @@ def body() -> None:
     a, b = st.columns(2)
     with a:
         st.subheader("Par infraction")
-        chart = (
-            alt.Chart(d.by_offence)
-            .mark_bar(color="#000091")
-            .encode(
-                x=alt.X("faits:Q", title="faits"),
-                y=alt.Y("categorie:N", sort="-x", title=None),
-                tooltip=[
-                    alt.Tooltip("categorie:N", title="infraction"),
-                    "faits:Q",
-                    alt.Tooltip("part:Q", format=".1%"),
-                ],
-            )
-        )
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(_bars(d.by_offence, "infraction", "#000091"), width="stretch")
     with b:
         st.subheader("Par type de lieu")
-        chart = (
-            alt.Chart(d.by_place)
-            .mark_bar(color="#6a6af4")
-            .encode(
-                x=alt.X("faits:Q"),
-                y=alt.Y("categorie:N", sort="-x", title=None),
-                tooltip=[
-                    alt.Tooltip("categorie:N", title="lieu"),
-                    "faits:Q",
-                    alt.Tooltip("part:Q", format=".1%"),
-                ],
-            )
-        )
-        st.altair_chart(chart, width="stretch")
+        st.altair_chart(_bars(d.by_place, "lieu", "#6a6af4"), width="stretch")
 
     st.subheader("Évolution mensuelle")
     monthly = d.monthly.reset_index()
