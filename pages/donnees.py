@@ -15,7 +15,7 @@ from geo.incident_io import (
     mapping_from_columns,
     read_incident_file,
 )
-from ui.context import Context, current_context, guarded, store_for
+from ui.context import Context, current_context, guarded, md_escape, store_for
 
 COORD_LABELS = {
     "auto": "Détection automatique",
@@ -44,7 +44,7 @@ def _import_section(ctx: Context) -> None:
         st.session_state.pop("import_result", None)
     raw = st.session_state["raw"]
     for note in raw.notes:
-        st.caption(note)
+        st.caption(md_escape(note))
     st.write(f"**{raw.n_rows:,} lignes** lues — aperçu :".replace(",", "\u202f"))
     st.dataframe(raw.frame.head(20), hide_index=True)
 
@@ -83,9 +83,9 @@ def _import_section(ctx: Context) -> None:
     c2.metric("Faits acceptés", f"{result.n_accepted:,}".replace(",", "\u202f"))
     c3.metric("Lignes rejetées", f"{result.n_rejected:,}".replace(",", "\u202f"))
     for w in result.warnings:
-        st.warning(w)
+        st.warning(md_escape(w))
     for note in result.notes[1:]:
-        st.caption(note)
+        st.caption(md_escape(note))
     if len(result.rejections):
         st.write("**Lignes rejetées** (une ligne par motif) :")
         st.dataframe(result.rejections, hide_index=True)
@@ -109,7 +109,7 @@ def _import_section(ctx: Context) -> None:
             description=f"Import de {up.name}",
         )
         st.success(
-            f"Jeu « {info.name} » enregistré ({info.n_rows} faits). Choisissez-le dans la barre latérale."
+            f"Jeu « {md_escape(info.name)} » enregistré ({info.n_rows} faits). Choisissez-le dans la barre latérale."
         )
 
 
@@ -134,7 +134,7 @@ def _saved_section() -> None:
     target = st.selectbox("Supprimer un jeu", list(slugs), format_func=slugs.get, key="delete_target")
     if st.button("Supprimer", key="delete_button"):
         store_for("espace").delete(target)
-        st.success(f"Jeu « {slugs[target]} » supprimé.")
+        st.success(f"Jeu « {md_escape(slugs[target])} » supprimé.")
         st.rerun()
 
 
@@ -144,8 +144,8 @@ def body() -> None:
     if ctx.dataset is not None:
         kind = "synthétique" if ctx.dataset.synthetic else "importé"
         st.info(
-            f"Jeu courant : **{ctx.dataset.name}** ({kind}, {ctx.dataset.n_rows} faits). "
-            f"{ctx.dataset.description}"
+            f"Jeu courant : **{md_escape(ctx.dataset.name)}** ({kind}, {ctx.dataset.n_rows} faits). "
+            f"{md_escape(ctx.dataset.description)}"
         )
     _import_section(ctx)
     st.divider()

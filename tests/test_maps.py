@@ -71,3 +71,9 @@ def test_configure_offline_assets_custom_prefix():
     assert folium.Map.default_js == [("leaflet", "/x/leaflet/leaflet.js")]
     configure_offline_assets()
     assert np.all([u.startswith("/app/static/vendor") for _, u in folium.Map.default_css])
+
+
+def test_markdown_from_files_is_escaped():
+    from ui.context import md_escape
+
+    assert md_escape("![x](http://h/i.png) $x$") == r"\!\[x\]\(http\://h/i\.png\) \$x\$"

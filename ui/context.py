@@ -8,6 +8,7 @@ returns the selection as a :class:`Context`.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,18 @@ class Context:
     flt: IncidentFilter
     base_map: str
     public_view: bool
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: object) -> str:
+    """Escape Markdown (and Streamlit's LaTeX ``$``) in text that may hold file values.
+
+    Streamlit renders messages as Markdown: a label such as ``![](http://host/x.png)``
+    from a file would otherwise make the browser fetch an image from another host.
+    """
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 # -- cached loaders ---------------------------------------------------------------------
@@ -268,7 +281,7 @@ def guarded(body: Callable[[], None]) -> None:
     try:
         body()
     except DelinquanceError as exc:
-        st.error(str(exc))
+        st.error(md_escape(exc))
     except Exception:  # noqa: BLE001 - last line of defence for the user
         log.exception("Erreur inattendue dans la page")
         st.error(

@@ -142,6 +142,7 @@ def test_hostile_labels_never_execute(browser, server):
         "id;date;infraction;type_lieu;latitude;longitude\n"
         f'"{XSS}";01/02/2024 10:00;"{XSS}";"{XSS}";48.30;-0.61\n'
         f'"x2";pas une date;"{XSS}";rue;48.30;-0.61\n'
+        '"x3";02/02/2024 10:00;"![x](http://evil.example/x.png)";rue;48.30;-0.61\n'
     ).encode()
     page.locator("input[type=file]").set_input_files(
         {"name": "hostile.csv", "mimeType": "text/csv", "buffer": csv}
@@ -155,4 +156,7 @@ def test_hostile_labels_never_execute(browser, server):
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "xss_import.png"), full_page=True)
     assert dialogs == []
+    # Markdown from a file is escaped too: no image fetched from another host.
+    assert page.get_by_text("![x](http://evil.example/x.png)", exact=False).count() >= 1
+    assert not [u for u in blocked if "evil.example" in u]
     page.close()
