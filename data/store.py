@@ -87,6 +87,11 @@ class DatasetStore:
         Folder of the store, created when missing.
     """
 
+    #: Normalises a table before saving and after loading (incident model by default).
+    _conform = staticmethod(m.conform_incidents)
+    _read = staticmethod(gpd.read_parquet)
+    _filename = "incidents.parquet"
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
 
@@ -129,9 +134,9 @@ class DatasetStore:
 
     def load(self, slug: str) -> gpd.GeoDataFrame:
         """Return the incidents of a saved data set (EPSG:4326)."""
-        path = self._version_dir(slug) / "incidents.parquet"
+        path = self._version_dir(slug) / self._filename
         try:
-            return m.conform_incidents(gpd.read_parquet(path))
+            return self._conform(self._read(path))
         except Exception as exc:  # noqa: BLE001 - any read failure is reported the same way
             raise DatasetStoreError(
                 f"Fichier de données illisible pour « {slug} » ({type(exc).__name__}) : "
@@ -211,9 +216,11 @@ class DatasetStore:
         self._remove_orphans(base)
         tmp = base / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
-        incidents = m.conform_incidents(incidents)
+        incidents = self._conform(incidents)
         rejections = rejections if rejections is not None else pd.DataFrame()
-        starts = incidents[m.START].dropna()
+        starts = (
+            incidents[m.START].dropna() if m.START in incidents else pd.Series([], dtype="datetime64[ns]")
+        )
         info = DatasetInfo(
             slug=slug,
             name=name,
@@ -229,8 +236,8 @@ class DatasetStore:
             extra=dict(extra or {}),
         )
         try:
-            incidents.to_parquet(tmp / "incidents.parquet", index=False, compression="zstd")
-            with open(tmp / "incidents.parquet", "rb+") as fh:
+            incidents.to_parquet(tmp / self._filename, index=False, compression="zstd")
+            with open(tmp / self._filename, "rb+") as fh:
                 os.fsync(fh.fileno())
             _write_file_synced(tmp / "rejets.csv", rejections.to_csv(index=False).encode("utf-8"))
             for filename, data in (extra_files or {}).items():
@@ -278,6 +285,15 @@ class DatasetStore:
                 child.unlink(missing_ok=True)
 
 
+class StatisticsStore(DatasetStore):
+    """Store of official statistics tables (SSMSI bases in the canonical form of
+    :mod:`geo.ssmsi_io`), same layout and atomicity as :class:`DatasetStore`."""
+
+    _conform = staticmethod(lambda df: pd.DataFrame(df).reset_index(drop=True))
+    _read = staticmethod(pd.read_parquet)
+    _filename = "statistiques.parquet"
+
+
 DEFAULT_SLUG = "defaut-mayenne-synthetique"
 
 
@@ -289,6 +305,11 @@ def default_store() -> DatasetStore:
 def workspace_store() -> DatasetStore:
     """Store of the data sets imported by users (persists across restarts)."""
     return DatasetStore(SETTINGS.workspace_dir / "datasets")
+
+
+def statistics_store() -> StatisticsStore:
+    """Store of the official statistics imported by users."""
+    return StatisticsStore(SETTINGS.workspace_dir / "statistiques")
 
 
 def default_dataset_version() -> str:

@@ -147,6 +147,116 @@ def legend_html(title: str, labels: Sequence[str], colours: Sequence[str]) -> st
     return f"<b>{html.escape(title)}</b>{rows}"
 
 
+def commune_layer_map(
+    props: pd.DataFrame, display_geometry: gpd.GeoSeries, *, fields: dict[str, str], base: str
+) -> folium.Map:
+    """A map of commune polygons filled with ``props["fill"]``, tooltip and popup on ``fields``.
+
+    Parameters
+    ----------
+    props : DataFrame
+        One row per commune: the (already escaped and formatted) values of ``fields`` and a
+        ``fill`` colour; indexed like ``display_geometry``.
+    display_geometry : GeoSeries
+        Simplified geometry (EPSG:4326).
+    fields : dict
+        Property name to French label, in display order.
+    base : str
+        Base map key.
+    """
+    gdf = gpd.GeoDataFrame(props[[*fields, "fill"]], geometry=display_geometry.to_numpy(), crs="EPSG:4326")
+    geojson = json.loads(gdf.to_json(drop_id=True))
+    fmap = base_map(gdf.total_bounds, base=base)
+    names, aliases = list(fields), list(fields.values())
+    folium.GeoJson(
+        geojson,
+        name="Communes",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "color": "#555555",
+            "weight": 0.6,
+            "fillOpacity": 0.75,
+        },
+        highlight_function=lambda f: {"weight": 2.5, "color": "#000091"},
+        tooltip=folium.GeoJsonTooltip(fields=names, aliases=aliases, sticky=True),
+        popup=folium.GeoJsonPopup(fields=names, aliases=aliases),
+    ).add_to(fmap)
+    return fmap
+
+
+def class_legend(breaks: np.ndarray, palette: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Labels and colours of the classes of a choropleth."""
+    labels = [
+        f"{_fmt_number(a, 2)} – {_fmt_number(b, 2)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)
+    ]
+    return labels, list(palette[: len(labels)])
+
+
+def choropleth_from_official(
+    rates: gpd.GeoDataFrame,
+    *,
+    breaks: np.ndarray,
+    classes: np.ndarray,
+    display_geometry: gpd.GeoSeries,
+    base: str = "plan_ign",
+    title: str = "Taux pour 1 000",
+) -> folium.Map:
+    """Choropleth of an official SSMSI rate; unpublished communes hatched grey, labelled.
+
+    Parameters
+    ----------
+    rates : GeoDataFrame
+        From :func:`analysis.official.official_rates_for_communes`.
+    breaks, classes : ndarray
+        Class boundaries and classes (-1 where no published value).
+    display_geometry : GeoSeries
+        Simplified geometry indexed like ``rates``.
+    base : str
+        Base map key.
+    title : str
+        Legend title.
+    """
+    k = len(breaks) - 1
+    palette = PALETTE[:k] if k <= len(PALETTE) else PALETTE
+    published = np.isfinite(rates["taux_pour_mille"].to_numpy(dtype=float))
+    colours = np.where(
+        published, np.asarray(palette, dtype=object)[np.clip(classes, 0, k - 1)], SECRET_COLOUR
+    )
+    est = rates["estimation_dep_taux"].to_numpy(dtype=float)
+    props = pd.DataFrame(
+        {
+            "nom": rates["nom"].astype(str).map(html.escape).to_numpy(),
+            "code": rates["code"].astype(str).map(html.escape).to_numpy(),
+            "nombre": np.where(published, rates["nombre"].map(lambda v: _fmt_number(v, 0)), "non diffusé"),
+            "taux": np.where(
+                published, rates["taux_pour_mille"].map(lambda v: _fmt_number(v, 2) + " ‰"), "non diffusé"
+            ),
+            "evolution": rates["evolution"].map(
+                lambda v: "–" if not np.isfinite(v) else f"{v:+.0%}".replace(".", ",")
+            ),
+            "estimation": np.where(
+                np.isfinite(est),
+                pd.Series(est).map(lambda v: _fmt_number(v, 2) + " ‰ (estimation départementale)"),
+                "–",
+            ),
+            "fill": colours,
+        },
+        index=rates.index,
+    )
+    fields = {
+        "nom": "Commune",
+        "code": "Code INSEE",
+        "nombre": "Nombre",
+        "taux": "Taux",
+        "evolution": "Évolution du taux sur un an",
+        "estimation": "Si non diffusé",
+    }
+    fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
+    labels, cols = class_legend(breaks, palette)
+    fmap.add_child(_Legend(legend_html(title, [*labels, "non diffusé / absent"], [*cols, SECRET_COLOUR])))
+    return fmap
+
+
 def choropleth_from_rates(
     rates: gpd.GeoDataFrame,
     *,
@@ -200,33 +310,19 @@ def choropleth_from_rates(
             ),
             "population": rates["population"].map(lambda v: _fmt_number(v, 0)).to_numpy(),
             "fill": colours,
-        }
-    )
-    gdf = gpd.GeoDataFrame(props, geometry=display_geometry.to_numpy(), crs="EPSG:4326")
-    geojson = json.loads(gdf.to_json(drop_id=True))
-    bounds = gdf.total_bounds
-    fmap = base_map(bounds, base=base)
-    fields = ["nom", "code", "population", "faits", "taux"]
-    aliases = ["Commune", "Code INSEE", "Population", "Faits", "Taux"]
-    folium.GeoJson(
-        geojson,
-        name="Communes",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": "#555555",
-            "weight": 0.6,
-            "fillOpacity": 0.75,
         },
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000091"},
-        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-    ).add_to(fmap)
-    labels = [
-        f"{_fmt_number(a, 2)} – {_fmt_number(b, 2)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)
-    ]
-    items, cols = ["0 fait"], [ZERO_COLOUR]
-    items += labels
-    cols += list(palette[: len(labels)])
+        index=rates.index,
+    )
+    fields = {
+        "nom": "Commune",
+        "code": "Code INSEE",
+        "population": "Population",
+        "faits": "Faits",
+        "taux": "Taux",
+    }
+    fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
+    labels, class_cols = class_legend(breaks, palette)
+    items, cols = ["0 fait", *labels], [ZERO_COLOUR, *class_cols]
     if hide_secret and secret.any():
         items.append("secret statistique (1 à 5 faits)")
         cols.append(SECRET_COLOUR)

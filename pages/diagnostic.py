@@ -7,11 +7,33 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from analysis.diagnostic import diagnostic_from_incidents, published_commune_table
+from analysis.diagnostic import (
+    class_breaks_from_values,
+    classes_from_values,
+    diagnostic_from_incidents,
+    published_commune_table,
+)
+from analysis.official import (
+    STATUS_ABSENT,
+    STATUS_PUBLISHED,
+    STATUS_SECRET,
+    departement_series,
+    official_commune_table,
+    official_rates_for_communes,
+)
 from analysis.privacy import SECRET_LABEL
+from data.store import statistics_store
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.maps import choropleth_from_rates
-from ui.context import SYNTHETIC_NOTICE, current_context, display_geometry, guarded
+from geo.maps import choropleth_from_official, choropleth_from_rates
+from geo.ssmsi_io import PER_DWELLING
+from ui.context import (
+    SYNTHETIC_NOTICE,
+    Context,
+    current_context,
+    display_geometry,
+    guarded,
+    official_statistics,
+)
 
 
 def _fmt(x: float, d: int = 0) -> str:
@@ -31,9 +53,7 @@ def _bars(counts: pd.DataFrame, label: str, colour: str) -> alt.Chart:
     )
 
 
-def body() -> None:
-    ctx = current_context()
-    st.title(f"Diagnostic territorial — {ctx.departement_nom}")
+def _incidents_view(ctx: Context) -> None:
     if ctx.dataset is None or ctx.incidents is None:
         st.info(
             "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un fichier (page « Données »)."
@@ -145,6 +165,96 @@ def body() -> None:
         "application/geo+json",
     )
     st.caption("Les exports appliquent toujours le secret statistique ; aucun point de fait n'est exporté.")
+
+
+def _official_view(ctx: Context) -> None:
+    saved = statistics_store().list()
+    if not saved:
+        st.info(
+            "Aucune statistique officielle : importez une base SSMSI (communale ou départementale) dans la page « Données »."
+        )
+        return
+    names = {i.slug: i.name for i in saved}
+    c1, c2, c3 = st.columns([2, 3, 1])
+    slug = c1.selectbox("Statistiques", list(names), format_func=names.get, key="ssmsi_slug")
+    stats = official_statistics(slug, next(i.imported_at for i in saved if i.slug == slug))
+    indicators = sorted(stats["indicateur"].dropna().unique())
+    indicator = c2.selectbox("Indicateur", indicators, key="ssmsi_indicator")
+    years = sorted(stats["annee"].unique(), reverse=True)
+    year = c3.selectbox("Année", years, key="ssmsi_year")
+    unit = "logements" if indicator in PER_DWELLING else "habitants"
+    rates = official_rates_for_communes(stats, ctx.communes, indicateur=indicator, annee=int(year))
+    published = rates["statut"] == STATUS_PUBLISHED
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Communes publiées", f"{int(published.sum())} / {len(rates)}")
+    m2.metric("Non diffusées", int((rates["statut"] == STATUS_SECRET).sum()))
+    m3.metric("Absentes de la base", int((rates["statut"] == STATUS_ABSENT).sum()))
+    left, right = st.columns([3, 2])
+    with left:
+        st.subheader(f"Taux pour 1 000 {unit} — {year}")
+        if published.any():
+            breaks = class_breaks_from_values(rates["taux_pour_mille"].where(published).to_numpy())
+            classes = classes_from_values(rates["taux_pour_mille"].to_numpy(), breaks)
+            fmap = choropleth_from_official(
+                rates,
+                breaks=breaks,
+                classes=classes,
+                display_geometry=display_geometry(ctx.departement),
+                base=ctx.base_map,
+                title=f"Taux pour 1 000 {unit}",
+            )
+            st_folium(fmap, key="ssmsi_map", returned_objects=[], height=520, use_container_width=True)
+        else:
+            st.info("Aucune commune de ce département n'est publiée pour cet indicateur et cette année.")
+    with right:
+        st.subheader("Communes")
+        table = official_commune_table(rates)
+        st.dataframe(table, hide_index=True, height=520)
+    st.caption(
+        "Source : SSMSI, bases statistiques de la délinquance enregistrée par la police et la gendarmerie "
+        "nationales (data.gouv.fr), Licence Ouverte 2.0. « Non diffusé » : commune sous le seuil de "
+        "publication ; l'estimation départementale n'est pas la valeur de la commune."
+    )
+    st.subheader(f"Département {ctx.departement} — {indicator}")
+    series = departement_series(stats, ctx.departement, indicateur=indicator)
+    if len(series):
+        st.caption(f"Source des chiffres départementaux : {series['source'].iloc[0]}.")
+        st.altair_chart(
+            alt.Chart(series)
+            .mark_line(point=True, color="#000091")
+            .encode(
+                x=alt.X("annee:O", title="année"),
+                y=alt.Y("nombre:Q", title="nombre"),
+                tooltip=["annee:O", "nombre:Q"],
+            ),
+            width="stretch",
+        )
+    else:
+        st.info("Pas de chiffres départementaux pour cet indicateur dans les statistiques choisies.")
+    e1, e2 = st.columns(2)
+    e1.download_button("Tableau (CSV)", csv_bytes_from_frame(table), f"ssmsi_{year}.csv", "text/csv")
+    e2.download_button(
+        "Carte (GeoJSON)",
+        geojson_bytes_from_frame(table, rates.geometry.loc[table.index]),
+        f"ssmsi_{year}.geojson",
+        "application/geo+json",
+    )
+
+
+def body() -> None:
+    ctx = current_context()
+    st.title(f"Diagnostic territorial — {ctx.departement_nom}")
+    source = st.segmented_control(
+        "Source",
+        ["faits", "ssmsi"],
+        default="faits",
+        key="diag_source",
+        format_func={"faits": "Faits (jeu de données)", "ssmsi": "Statistiques officielles (SSMSI)"}.get,
+    )
+    if source == "ssmsi":
+        _official_view(ctx)
+    else:
+        _incidents_view(ctx)
 
 
 guarded(body)

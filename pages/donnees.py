@@ -7,6 +7,7 @@ import pathlib
 import pandas as pd
 import streamlit as st
 
+from data.store import statistics_store
 from geo.exports import csv_bytes_from_frame
 from geo.incident_io import (
     COORDINATE_MODES,
@@ -15,6 +16,7 @@ from geo.incident_io import (
     mapping_from_columns,
     read_incident_file,
 )
+from geo.ssmsi_io import official_statistics_from_bytes
 from ui.context import Context, current_context, guarded, md_escape, store_for
 
 COORD_LABELS = {
@@ -138,6 +140,52 @@ def _saved_section() -> None:
         st.rerun()
 
 
+def _statistics_section(ctx: Context) -> None:
+    st.subheader("Statistiques officielles (SSMSI)")
+    st.caption(
+        "Bases communale ou départementale de la délinquance enregistrée (data.gouv.fr), format "
+        "actuel ou ancien, CSV ou CSV.gz. Les valeurs non diffusées restent « non diffusé »."
+    )
+    up = st.file_uploader("Base SSMSI", type=["csv", "gz"], key="upload_ssmsi")
+    if up is not None:
+        stats = official_statistics_from_bytes(up.getvalue(), up.name)
+        for note in stats.notes:
+            st.caption(md_escape(note))
+        st.dataframe(stats.table.head(20), hide_index=True)
+        name = st.text_input(
+            "Nom", value=pathlib.Path(up.name).stem.removesuffix(".csv"), key=f"ssmsi_name_{up.file_id}"
+        )
+        if st.button("Enregistrer les statistiques", key="save_ssmsi"):
+            info = statistics_store().save(
+                stats.table,
+                name=name or up.name,
+                source_file=up.name,
+                description=stats.kind,
+                departement="",
+            )
+            st.success(f"Statistiques « {md_escape(info.name)} » enregistrées ({info.n_rows} lignes).")
+    saved = statistics_store().list()
+    if saved:
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "nom": [i.name for i in saved],
+                    "type": [i.description for i in saved],
+                    "lignes": [i.n_rows for i in saved],
+                    "importé le": [i.imported_at.replace("T", " ") for i in saved],
+                }
+            ),
+            hide_index=True,
+        )
+        slugs = {i.slug: i.name for i in saved}
+        target = st.selectbox(
+            "Supprimer des statistiques", list(slugs), format_func=slugs.get, key="delete_stats"
+        )
+        if st.button("Supprimer", key="delete_stats_button"):
+            statistics_store().delete(target)
+            st.rerun()
+
+
 def body() -> None:
     st.title("Données")
     ctx = current_context()
@@ -150,6 +198,8 @@ def body() -> None:
     _import_section(ctx)
     st.divider()
     _saved_section()
+    st.divider()
+    _statistics_section(ctx)
 
 
 guarded(body)

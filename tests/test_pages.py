@@ -19,6 +19,7 @@ def isolated_workspace(tmp_path, monkeypatch):
     ensure_default_dataset()
     yield
     ui.context.dataset.clear()
+    ui.context.official_statistics.clear()
 
 
 def _run(page: str = "pages/diagnostic.py") -> AppTest:
@@ -73,3 +74,31 @@ def test_other_departement_without_data_offers_generation():
     at.sidebar.selectbox(key="w_departement").set_value("2A").run()
     assert not at.exception
     assert any("Aucun jeu de données" in i.value for i in at.sidebar.info)
+
+
+def test_diagnostic_official_statistics_view():
+    from data.store import statistics_store
+    from geo.ssmsi_io import official_statistics_from_bytes
+    from tests.test_ssmsi import OLD_COMMUNAL
+
+    stats = official_statistics_from_bytes(OLD_COMMUNAL.encode(), "old.csv")
+    statistics_store().save(stats.table, name="SSMSI test", source_file="old.csv", description=stats.kind)
+    at = _run()
+    at.button_group(key="diag_source").set_value("ssmsi").run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Communes publiées"] == "1 / 240"
+    assert labels["Non diffusées"] == "1"
+    assert any("Source : SSMSI" in c.value for c in at.caption)
+
+
+def test_donnees_lists_saved_statistics():
+    from data.store import statistics_store
+    from geo.ssmsi_io import official_statistics_from_bytes
+    from tests.test_ssmsi import OLD_COMMUNAL
+
+    stats = official_statistics_from_bytes(OLD_COMMUNAL.encode(), "old.csv")
+    statistics_store().save(stats.table, name="SSMSI test", source_file="old.csv", description=stats.kind)
+    at = _run("pages/donnees.py")
+    assert any("Statistiques officielles" in h.value for h in at.subheader)
+    assert len(at.dataframe) >= 1

