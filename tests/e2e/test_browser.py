@@ -144,7 +144,7 @@ def test_hostile_labels_never_execute(browser, server):
         f'"x2";pas une date;"{XSS}";rue;48.30;-0.61\n'
         '"x3";02/02/2024 10:00;"![x](http://evil.example/x.png)";rue;48.30;-0.61\n'
     ).encode()
-    page.locator("input[type=file]").set_input_files(
+    page.locator("input[type=file]").first.set_input_files(
         {"name": "hostile.csv", "mimeType": "text/csv", "buffer": csv}
     )
     page.get_by_role("button", name="Valider le fichier").click()
