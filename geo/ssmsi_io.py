@@ -52,6 +52,9 @@ PLM = {
     "13055": [f"132{i:02d}" for i in range(1, 17)],
 }
 PER_DWELLING = ("Cambriolages de logement",)
+#: Old indicator names of the SSMSI bases. "Usage de stupéfiants (AFD)" (fixed fines, a
+#: subset of drug use) stays a separate indicator here: mapping it would count it twice.
+_STAT_RENAMES = {k: v for k, v in OLD_SSMSI_INDICATORS.items() if k != "Usage de stupéfiants (AFD)"}
 
 _CURRENT_COMMUNAL = ("annee", "indicateur", "unite_de_compte", "nombre", "taux_pour_mille", "est_diffuse")
 _OLD_COMMUNAL = ("annee", "classe", "unité.de.compte", "valeur.publiée", "faits", "tauxpourmille")
@@ -123,14 +126,35 @@ def _read_all_strings(data: bytes, filename: str) -> pa.Table:
 
 def _number(col: pa.ChunkedArray) -> np.ndarray:
     """Decimal-comma strings to floats (NaN where missing or unreadable)."""
-    s = pc.replace_substring(col, ",", ".")
-    s = pc.utf8_trim_whitespace(s)
-    out = pd.to_numeric(pd.Series(s.to_numpy(zero_copy_only=False)), errors="coerce")
-    return out.to_numpy(dtype=float)
+    s = pc.utf8_trim_whitespace(pc.replace_substring(col, ",", "."))
+    try:
+        return pc.cast(s, pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a stray word: slow, tolerant path
+        out = pd.to_numeric(pd.Series(s.to_numpy(zero_copy_only=False)), errors="coerce")
+        return out.to_numpy(dtype=float)
 
 
-def _strings(col: pa.ChunkedArray) -> pd.Series:
-    return pd.Series(col.to_numpy(zero_copy_only=False), dtype=object)
+def _categories(col: pa.ChunkedArray, rename: dict[str, str | None] | None = None, clean=None) -> pd.Categorical:
+    """A string column as a pandas Categorical, values renamed once per distinct value."""
+    enc = pc.dictionary_encode(col).combine_chunks()
+    values = enc.dictionary.to_pylist()
+    if clean is not None:
+        values = [clean(v) if v is not None else None for v in values]
+    if rename is not None:
+        values = [rename.get(v, v) if v is not None else None for v in values]
+    cats = pd.unique(pd.Series([v for v in values if v is not None], dtype=object))
+    lookup = {c: i for i, c in enumerate(cats)}
+    code_of_value = np.array([lookup.get(v, -1) if v is not None else -1 for v in values] or [-1], dtype=np.int64)
+    idx = enc.indices.to_numpy(zero_copy_only=False)
+    idx = np.where(pd.isna(idx), 0, idx).astype(np.int64) if idx.dtype.kind == "f" else idx.astype(np.int64)
+    codes = code_of_value[idx] if len(values) else np.full(len(idx), -1)
+    if enc.null_count:
+        codes = np.where(enc.is_null().to_numpy(zero_copy_only=False), -1, codes)
+    return pd.Categorical.from_codes(codes, categories=list(cats))
+
+
+def _flag(col: pa.ChunkedArray, value: str) -> np.ndarray:
+    return pc.fill_null(pc.equal(col, value), False).to_numpy(zero_copy_only=False)
 
 
 def _years(col: pa.ChunkedArray) -> np.ndarray:
@@ -138,20 +162,12 @@ def _years(col: pa.ChunkedArray) -> np.ndarray:
     return np.where(y < 100, y + 2000, y).astype("int64")
 
 
-#: Old indicator names of the SSMSI bases. "Usage de stupéfiants (AFD)" (fixed fines, a
-#: subset of drug use) stays a separate indicator here: mapping it would count it twice.
-_STAT_RENAMES = {k: v for k, v in OLD_SSMSI_INDICATORS.items() if k != "Usage de stupéfiants (AFD)"}
+def _unit(u: str) -> str:
+    return u[:1].upper() + u[1:]
 
 
-def _indicators(values: pd.Series) -> pd.Series:
-    uniques = pd.unique(values.to_numpy())
-    mapping = {u: _STAT_RENAMES.get(u, u) for u in uniques}
-    return values.map(mapping)
-
-
-def _units(values: pd.Series) -> pd.Series:
-    uniques = pd.unique(values.to_numpy())
-    return values.map({u: (str(u)[:1].upper() + str(u)[1:]) if isinstance(u, str) else u for u in uniques})
+def _code(c: str) -> str:
+    return c.strip().zfill(2)
 
 
 def _columns_message(filename: str, found: list[str]) -> str:
@@ -204,14 +220,14 @@ def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatis
 
     if codgeo and set(_CURRENT_COMMUNAL) <= colset:
         kind = "base communale (format actuel)"
-        diffuse = _strings(col("est_diffuse")).eq("diff").to_numpy()
+        diffuse = _flag(col("est_diffuse"), "diff")
         df = pd.DataFrame(
             {
                 "niveau": "commune",
-                "code": _strings(col(codgeo)),
+                "code": _categories(col(codgeo), clean=_code),
                 "annee": _years(col("annee")),
-                "indicateur": _indicators(_strings(col("indicateur"))),
-                "unite": _units(_strings(col("unite_de_compte"))),
+                "indicateur": _categories(col("indicateur"), _STAT_RENAMES),
+                "unite": _categories(col("unite_de_compte"), clean=_unit),
                 "nombre": _number(col("nombre")),
                 "taux_pour_mille": _number(col("taux_pour_mille")),
                 "diffuse": diffuse,
@@ -226,13 +242,13 @@ def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatis
         df = pd.DataFrame(
             {
                 "niveau": "commune",
-                "code": _strings(col(codgeo)),
+                "code": _categories(col(codgeo), clean=_code),
                 "annee": _years(col("annee")),
-                "indicateur": _indicators(_strings(col("classe"))),
-                "unite": _units(_strings(col("unité.de.compte"))),
+                "indicateur": _categories(col("classe"), _STAT_RENAMES),
+                "unite": _categories(col("unité.de.compte"), clean=_unit),
                 "nombre": _number(col("faits")),
                 "taux_pour_mille": _number(col("tauxpourmille")),
-                "diffuse": _strings(col("valeur.publiée")).eq("diff").to_numpy(),
+                "diffuse": _flag(col("valeur.publiée"), "diff"),
                 "population": opt_number("POP"),
                 "logements": opt_number("LOG"),
                 "estimation_dep_nombre": opt_number("complementinfoval"),
@@ -245,10 +261,10 @@ def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatis
         df = pd.DataFrame(
             {
                 "niveau": "departement",
-                "code": _strings(col("Code.département" if old else "Code_departement")),
+                "code": _categories(col("Code.département" if old else "Code_departement"), clean=_code),
                 "annee": _years(col("annee")),
-                "indicateur": _indicators(_strings(col("classe" if old else "indicateur"))),
-                "unite": _units(_strings(col("unité.de.compte" if old else "unite_de_compte"))),
+                "indicateur": _categories(col("classe" if old else "indicateur"), _STAT_RENAMES),
+                "unite": _categories(col("unité.de.compte" if old else "unite_de_compte"), clean=_unit),
                 "nombre": _number(col("faits" if old else "nombre")),
                 "taux_pour_mille": _number(col("tauxpourmille" if old else "taux_pour_mille")),
                 "diffuse": True,
@@ -260,10 +276,10 @@ def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatis
         )
     else:
         raise StatisticsFileError(_columns_message(filename, cols))
-    df = df[df["indicateur"].notna()].reset_index(drop=True)
+    # The old aggregate (renamed to None) is dropped: its parts are in the table.
+    df = df[df["indicateur"].notna() & df["code"].notna()].reset_index(drop=True)
     # A value marked unpublished is never shown as the commune's own value.
     df.loc[~df["diffuse"], ["nombre", "taux_pour_mille"]] = np.nan
-    df["code"] = df["code"].astype(str).str.strip().str.zfill(2)
     n_rows = f"{len(df):,}".replace(",", "\u202f")
     notes = [f"{kind} : {n_rows} lignes, années {df['annee'].min()}–{df['annee'].max()}."]
     return OfficialStatistics(df[list(STAT_COLUMNS)], kind, filename, notes)
