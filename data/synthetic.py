@@ -13,7 +13,8 @@ synthetic (the geography is real). The generator:
   thefts and some damage are only known within a time window (``date_fin``);
 * draws place types consistent with the offence, and an offender profile for the share
   of incidents solved;
-* assigns the force by the indicative rule of :func:`force_for_communes`;
+* assigns the force of each incident from the territorial organisation (the official
+  competence when given, else the indicative one of :mod:`geo.organisation`);
 * plants hotspots (centre, radius, offence mix, period) whose truth is returned for tests.
 
 Every random step takes the explicit ``seed``.
@@ -39,7 +40,6 @@ from geo.crs import WGS84, metric_crs_for_departement
 
 CALIBRATION_FILE = Path(__file__).with_name("ssmsi_departements.csv")
 YEARLY_DRIFT = 0.02  # +2 % a year after the last year of the SSMSI table
-PN_POPULATION_THRESHOLD = 20_000
 SOLVED_SHARE = 0.35  # share of incidents with a known offender profile
 
 
@@ -338,26 +338,6 @@ def yearly_counts_for_departement(code: str, years: range) -> pd.DataFrame:
     return out.astype(int)
 
 
-def force_for_communes(communes: pd.DataFrame) -> pd.Series:
-    """Indicative force per commune, until the territorial organisation is loaded.
-
-    Rule: police nationale (PN) in communes of at least
-    :data:`PN_POPULATION_THRESHOLD` inhabitants, gendarmerie nationale (GN) elsewhere.
-
-    Parameters
-    ----------
-    communes : DataFrame
-        With ``code`` and ``population`` columns.
-
-    Returns
-    -------
-    Series
-        "PN" or "GN", indexed by the commune code.
-    """
-    force = np.where(communes["population"].to_numpy() >= PN_POPULATION_THRESHOLD, "PN", "GN")
-    return pd.Series(force, index=communes["code"].to_numpy(), name=m.FORCE)
-
-
 def _points_in_polygon(
     rng: np.random.Generator,
     polygon: shapely.Geometry,
@@ -498,6 +478,7 @@ def synthetic_incidents_for_departement(
     n_hotspots: int = 6,
     scale: float = 1.0,
     today: dt.date | None = None,
+    forces: pd.Series | None = None,
 ) -> SyntheticDataset:
     """Generate deterministic synthetic incidents for the communes of one département.
 
@@ -515,6 +496,8 @@ def synthetic_incidents_for_departement(
         Multiplier of the calibrated yearly counts (e.g. 0.1 for quick tests).
     today : date, optional
         No incident is dated after this day (default: the real today).
+    forces : Series, optional
+        Force (PN/GN) per commune code (default: the indicative organisation).
 
     Returns
     -------
@@ -536,7 +519,11 @@ def synthetic_incidents_for_departement(
     centres = np.column_stack([centres_geo.x.to_numpy(), centres_geo.y.to_numpy()])
     sigma = np.maximum(np.sqrt(communes_m.area.to_numpy()) / 5.0, 200.0)
     pop = np.maximum(communes_m["population"].to_numpy(dtype=float), 1.0)
-    force_by_commune = force_for_communes(communes_m)
+    if forces is None:
+        from geo.organisation import indicative_competence
+
+        forces = indicative_competence(communes)
+    force_by_commune = forces
 
     planted = (
         _plant_hotspots(rng, communes_m, centres, year_range, counts, n_hotspots, crs) if n_hotspots else []

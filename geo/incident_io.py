@@ -29,7 +29,6 @@ import shapely
 from pyproj import Transformer
 
 from data import model as m
-from data.synthetic import force_for_communes
 from data.vocabulary import (
     AGE_CLASSES,
     OTHER_OFFENCE,
@@ -577,6 +576,7 @@ def incidents_from_table(
     mapping: dict[str, str | None] | None = None,
     coordinates: str = "auto",
     now: dt.datetime | None = None,
+    forces: pd.Series | None = None,
 ) -> ImportResult:
     """Validate a read file against the incident model.
 
@@ -594,6 +594,9 @@ def incidents_from_table(
         Latitude/longitude columns are always WGS84.
     now : datetime, optional
         Dates after it are rejected (default: the current time).
+    forces : Series, optional
+        Force per commune code, for rows without a recognised force (default: the
+        indicative organisation of :mod:`geo.organisation`).
 
     Returns
     -------
@@ -851,7 +854,11 @@ def incidents_from_table(
     place = place_types_from_labels(place_raw)
     force_raw = _text(frame, mapping.get("force"))
     force = forces_from_labels(force_raw)
-    rule = force_for_communes(communes)
+    if forces is None:
+        from geo.organisation import indicative_competence
+
+        forces = indicative_competence(communes)
+    rule = forces
     force_missing = force.isna()
     force = force.where(~force_missing, commune.astype(object).map(rule))
 
@@ -899,7 +906,7 @@ def incidents_from_table(
     if force_missing[k].any():
         warnings.append(
             f"{int(force_missing[k].sum())} fait(s) sans force reconnue : force déduite de la commune "
-            f"(PN si ≥ 20 000 habitants, GN sinon ; règle indicative)."
+            "selon l'organisation territoriale (indicative sans les fichiers officiels)."
         )
     if outside[k].any():
         warnings.append(

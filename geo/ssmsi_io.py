@@ -134,7 +134,9 @@ def _number(col: pa.ChunkedArray) -> np.ndarray:
         return out.to_numpy(dtype=float)
 
 
-def _categories(col: pa.ChunkedArray, rename: dict[str, str | None] | None = None, clean=None) -> pd.Categorical:
+def _categories(
+    col: pa.ChunkedArray, rename: dict[str, str | None] | None = None, clean=None
+) -> pd.Categorical:
     """A string column as a pandas Categorical, values renamed once per distinct value."""
     enc = pc.dictionary_encode(col).combine_chunks()
     values = enc.dictionary.to_pylist()
@@ -144,7 +146,9 @@ def _categories(col: pa.ChunkedArray, rename: dict[str, str | None] | None = Non
         values = [rename.get(v, v) if v is not None else None for v in values]
     cats = pd.unique(pd.Series([v for v in values if v is not None], dtype=object))
     lookup = {c: i for i, c in enumerate(cats)}
-    code_of_value = np.array([lookup.get(v, -1) if v is not None else -1 for v in values] or [-1], dtype=np.int64)
+    code_of_value = np.array(
+        [lookup.get(v, -1) if v is not None else -1 for v in values] or [-1], dtype=np.int64
+    )
     idx = enc.indices.to_numpy(zero_copy_only=False)
     idx = np.where(pd.isna(idx), 0, idx).astype(np.int64) if idx.dtype.kind == "f" else idx.astype(np.int64)
     codes = code_of_value[idx] if len(values) else np.full(len(idx), -1)

@@ -6,8 +6,6 @@ import shapely
 
 from data import model as m
 from data.synthetic import (
-    PN_POPULATION_THRESHOLD,
-    force_for_communes,
     synthetic_incidents_for_departement,
     yearly_counts_for_departement,
 )
@@ -80,11 +78,6 @@ def test_urban_excess(synthetic53, communes53):
     laval_rate = counts["53130"] / 49728
     dep_rate = len(g) / communes53["population"].sum()
     assert laval_rate > 1.3 * dep_rate
-
-
-def test_force_rule():
-    df = pd.DataFrame({"code": ["53130", "53001"], "population": [PN_POPULATION_THRESHOLD, 500]})
-    assert force_for_communes(df).to_dict() == {"53130": "PN", "53001": "GN"}
 
 
 def test_planted_hotspots_are_dense(synthetic53):
