@@ -1,8 +1,9 @@
 """Import of a 1,000,000-row incident CSV (goal: < 20 s and < 3 GB of memory).
 
 Anchor, from the same run: ``pandas.read_csv`` of the same file (reading only, no
-validation), i.e. the floor of any importer. Each measure runs in a fresh process so that
-its peak memory (max RSS) is its own.
+validation), i.e. the floor of any importer. Each measure runs in a fresh process; its peak
+memory is its own high-water mark (VmHWM: ru_maxrss would carry the parent's peak across
+exec).
 
 Usage: ``python bench/bench_import.py [n_rows]``
 """
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 CHILD_OURS = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {root!r})
 from geo.communes import communes_for_departement
 from geo.incident_io import import_incident_file
@@ -29,16 +30,16 @@ data = open({path!r}, "rb").read()
 t = time.perf_counter()
 r = import_incident_file(data, "bench.csv", communes=communes)
 dt = time.perf_counter() - t
-print(json.dumps({{"s": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({{"s": dt, "rss_mb": int([l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")][0]) / 1024,
                   "accepted": r.n_accepted, "rejected": r.n_rejected, "input": r.n_input}}))
 """
 CHILD_ANCHOR = """
-import json, resource, time
+import json, time
 import pandas as pd
 t = time.perf_counter()
 df = pd.read_csv({path!r}, sep=";", encoding="cp1252", dtype=str)
 dt = time.perf_counter() - t
-print(json.dumps({{"s": dt, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": len(df)}}))
+print(json.dumps({{"s": dt, "rss_mb": int([l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")][0]) / 1024, "rows": len(df)}}))
 """
 
 

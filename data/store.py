@@ -294,6 +294,32 @@ class StatisticsStore(DatasetStore):
     _filename = "statistiques.parquet"
 
 
+class UnitsStore(DatasetStore):
+    """Store of imported force units (points), same layout and atomicity."""
+
+    _conform = staticmethod(lambda g: gpd.GeoDataFrame(g).reset_index(drop=True))
+    _read = staticmethod(gpd.read_parquet)
+    _filename = "unites.parquet"
+
+
+#: Slugs of the national territorial-organisation files in the organisation stores.
+ORGANISATION_FILES = {
+    "gendarmerie": "Unités de gendarmerie accueillant du public",
+    "police": "Services de police accueillant du public",
+    "competence": "Compétence territoriale PN/GN",
+}
+
+
+def units_store() -> UnitsStore:
+    """Store of the imported gendarmerie and police unit lists."""
+    return UnitsStore(SETTINGS.workspace_dir / "organisation")
+
+
+def competence_store() -> StatisticsStore:
+    """Store of the imported PN/GN competence file."""
+    return StatisticsStore(SETTINGS.workspace_dir / "organisation")
+
+
 DEFAULT_SLUG = "defaut-mayenne-synthetique"
 
 

@@ -5,7 +5,7 @@
   and drops the assets we do not serve (Bootstrap, jQuery, Font Awesome, awesome-markers):
   features that need them are not used.
 * folium does not escape tooltip/popup text: every value that came from a file goes
-  through :func:`html.escape` before it reaches a feature property.
+  through :func:`escape_text` before it reaches a feature property.
 * No incident point is ever drawn on these maps (privacy rule): only aggregates.
 """
 
@@ -36,6 +36,15 @@ BASE_MAPS: dict[str, str] = {
 PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000", "#7f0000", "#4d0000")
 SECRET_COLOUR = "#bdbdbd"
 ZERO_COLOUR = "#ffffff"
+
+
+def escape_text(value: object) -> str:
+    """Escape a value from a file for folium HTML, including inside JS template literals.
+
+    ``html.escape`` plus the backtick and ``$`` (folium puts tooltip and popup text in
+    JavaScript template literals, where `` ` `` or ``${`` would break out).
+    """
+    return html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;")
 
 
 def configure_offline_assets(static_url: str | None = None) -> None:
@@ -141,10 +150,10 @@ def legend_html(title: str, labels: Sequence[str], colours: Sequence[str]) -> st
     """HTML of a legend: escaped title and labels, one colour swatch each."""
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:12px;margin-right:6px;'
-        f'border:1px solid #777;background:{c}"></span>{html.escape(lab)}</div>'
+        f'border:1px solid #777;background:{c}"></span>{escape_text(lab)}</div>'
         for lab, c in zip(labels, colours, strict=True)
     )
-    return f"<b>{html.escape(title)}</b>{rows}"
+    return f"<b>{escape_text(title)}</b>{rows}"
 
 
 def commune_layer_map(
@@ -225,8 +234,8 @@ def choropleth_from_official(
     est = rates["estimation_dep_taux"].to_numpy(dtype=float)
     props = pd.DataFrame(
         {
-            "nom": rates["nom"].astype(str).map(html.escape).to_numpy(),
-            "code": rates["code"].astype(str).map(html.escape).to_numpy(),
+            "nom": rates["nom"].astype(str).map(escape_text).to_numpy(),
+            "code": rates["code"].astype(str).map(escape_text).to_numpy(),
             "nombre": np.where(published, rates["nombre"].map(lambda v: _fmt_number(v, 0)), "non diffusé"),
             "taux": np.where(
                 published, rates["taux_pour_mille"].map(lambda v: _fmt_number(v, 2) + " ‰"), "non diffusé"
@@ -302,8 +311,8 @@ def choropleth_from_rates(
     )
     props = pd.DataFrame(
         {
-            "nom": rates["nom"].astype(str).map(html.escape).to_numpy(),
-            "code": rates["code"].astype(str).map(html.escape).to_numpy(),
+            "nom": rates["nom"].astype(str).map(escape_text).to_numpy(),
+            "code": rates["code"].astype(str).map(escape_text).to_numpy(),
             "faits": np.where(secret, "secret (1 à 5)", pd.Series(faits).map(lambda v: _fmt_number(v, 0))),
             "taux": np.where(
                 secret, "secret", rates["taux_pour_mille"].map(lambda v: _fmt_number(v, 2) + " ‰").to_numpy()
@@ -327,4 +336,117 @@ def choropleth_from_rates(
         items.append("secret statistique (1 à 5 faits)")
         cols.append(SECRET_COLOUR)
     fmap.add_child(_Legend(legend_html(title, items, cols)))
+    return fmap
+
+
+FORCE_COLOURS = {"PN": "#1f4e9c", "GN": "#2e8540", "PM": "#9c6b1f"}
+
+
+def _unit_props(units: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Escaped tooltip/popup text of units (every value may come from a file)."""
+    esc = lambda col: units[col].fillna("").astype(str).map(escape_text)  # noqa: E731
+    return pd.DataFrame(
+        {
+            "nom": esc("nom"),
+            "adresse": esc("adresse"),
+            "telephone": esc("telephone"),
+            "horaires": esc("horaires").str.slice(0, 300),
+            "source": esc("source"),
+        },
+        index=units.index,
+    )
+
+
+def add_organisation_layer(
+    fmap: folium.Map, units: gpd.GeoDataFrame, *, indicative: bool, show_units: bool = True
+) -> folium.Map:
+    """Overlay the force units (circle markers, escaped tooltip and popup) on a map.
+
+    Uses only Leaflet (no icon fonts), so it works offline.
+    """
+    label = "Unités" + (" (indicatif)" if indicative else "")
+    group = folium.FeatureGroup(name=label, show=show_units)
+    props = _unit_props(units)
+    for (_, u), (_, p) in zip(units.iterrows(), props.iterrows(), strict=True):
+        if u.geometry is None or u.geometry.is_empty:
+            continue
+        colour = FORCE_COLOURS.get(str(u["force"]), "#555555")
+        tip = f"<b>{p['nom']}</b>" + (" <i>(indicatif)</i>" if indicative else "")
+        body = tip + "".join(
+            f"<br>{html.escape(lab)} : {p[key]}"
+            for key, lab in (("adresse", "Adresse"), ("telephone", "Téléphone"), ("horaires", "Horaires"))
+            if p[key]
+        )
+        folium.CircleMarker(
+            location=[u.geometry.y, u.geometry.x],
+            radius=7 if u["force"] == "PN" else 5,
+            color="#ffffff",
+            weight=1.5,
+            fill=True,
+            fill_color=colour,
+            fill_opacity=0.95,
+            tooltip=folium.Tooltip(tip),
+            popup=folium.Popup(body, max_width=320),
+        ).add_to(group)
+    group.add_to(fmap)
+    return fmap
+
+
+def organisation_map(
+    assignment: pd.DataFrame,
+    units: gpd.GeoDataFrame,
+    display_geometry: gpd.GeoSeries,
+    *,
+    indicative: bool,
+    base: str = "plan_ign",
+) -> folium.Map:
+    """PN and GN zones (communes coloured by force), units, escaped tooltips.
+
+    Parameters
+    ----------
+    assignment : DataFrame
+        From :func:`geo.organisation.assignment_from_units`, indexed like ``display_geometry``.
+    units : GeoDataFrame
+        Units (EPSG:4326).
+    display_geometry : GeoSeries
+        Simplified commune geometry.
+    indicative : bool
+        Mark the organisation "indicatif" in the legend and tooltips.
+    base : str
+        Base map key.
+    """
+    fmt_km = assignment["distance_km"].map(lambda v: _fmt_number(v, 1) + " km")
+    fmt_min = assignment["temps_min"].map(lambda v: _fmt_number(v, 0) + " min")
+    props = pd.DataFrame(
+        {
+            "nom": assignment["nom"].astype(str).map(escape_text),
+            "force": assignment["force"]
+            .map({"PN": "Police nationale", "GN": "Gendarmerie nationale"})
+            .fillna("–"),
+            "unite": assignment["unite"].fillna("–").astype(str).map(escape_text),
+            "distance": fmt_km,
+            "temps": fmt_min,
+            "fill": assignment["force"].map(FORCE_COLOURS).fillna("#bbbbbb"),
+        },
+        index=assignment.index,
+    )
+    fields = {
+        "nom": "Commune",
+        "force": "Force",
+        "unite": "Unité",
+        "distance": "Distance",
+        "temps": "Temps estimé",
+    }
+    fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
+    add_organisation_layer(fmap, units, indicative=indicative)
+    suffix = " (indicatif)" if indicative else ""
+    fmap.add_child(
+        _Legend(
+            legend_html(
+                "Organisation territoriale" + suffix,
+                ["Zone police nationale", "Zone gendarmerie nationale", "● unité (commissariat, brigade)"],
+                [FORCE_COLOURS["PN"], FORCE_COLOURS["GN"], "#ffffff"],
+            )
+        )
+    )
     return fmap

@@ -451,7 +451,9 @@ def organisation_for_departement(
     """
     indicative = competence is None or units is None
     comp: pd.DataFrame | pd.Series = competence if competence is not None else indicative_competence(communes)
-    force_series = comp if isinstance(comp, pd.Series) else comp.drop_duplicates("code").set_index("code")["force"]
+    force_series = (
+        comp if isinstance(comp, pd.Series) else comp.drop_duplicates("code").set_index("code")["force"]
+    )
     if units is None:
         units = indicative_units(communes, cantons, force_series)
     table = assignment_from_units(communes, units, comp, detour=detour, speed_kmh=speed_kmh)

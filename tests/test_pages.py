@@ -102,3 +102,14 @@ def test_donnees_lists_saved_statistics():
     at = _run("pages/donnees.py")
     assert any("Statistiques officielles" in h.value for h in at.subheader)
     assert len(at.dataframe) >= 1
+
+
+def test_organisation_page_runs_indicative():
+    at = _run("pages/organisation.py")
+    assert "Organisation territoriale" in at.title[0].value
+    assert any("indicative" in w.value for w in at.warning)
+    assert len(at.dataframe) == 4  # units, communes, EPCI, cantons
+    units = at.dataframe[0].value
+    assert (units["force"] == "PN").sum() == 1 and (units["force"] == "GN").sum() >= 10
+    at.number_input(key="speed").set_value(30.0).run()
+    assert not at.exception

@@ -21,16 +21,25 @@ from analysis.diagnostic import IncidentFilter
 from data import model as m
 from data.store import (
     DEFAULT_SLUG,
+    ORGANISATION_FILES,
     DatasetInfo,
     DatasetStore,
+    competence_store,
     default_store,
     statistics_store,
+    units_store,
     workspace_store,
 )
 from data.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
 from errors import DelinquanceError
-from geo.communes import communes_for_departement, departements_table, display_geometry_from_communes
+from geo.communes import (
+    cantons_for_departement,
+    communes_for_departement,
+    departements_table,
+    display_geometry_from_communes,
+)
 from geo.maps import BASE_MAPS
+from geo.organisation import Organisation, organisation_for_departement
 from settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -98,6 +107,42 @@ def dataset(kind: str, slug: str, stamp: str) -> gpd.GeoDataFrame:
 def official_statistics(slug: str, stamp: str) -> pd.DataFrame:
     """A saved SSMSI table (``stamp`` invalidates the cache on re-import)."""
     return statistics_store().load(slug)
+
+
+def organisation_stamp() -> str:
+    """Changes whenever an organisation file is imported or deleted (cache key)."""
+    stamps = []
+    for slug in ORGANISATION_FILES:
+        store = competence_store() if slug == "competence" else units_store()
+        stamps.append(store.info(slug).imported_at if store.exists(slug) else "-")
+    return "|".join(stamps)
+
+
+@st.cache_resource(show_spinner="Organisation territoriale…", max_entries=8)
+def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organisation:
+    """Organisation of a département: imported official files, else the indicative rule."""
+    units = []
+    for slug in ("gendarmerie", "police"):
+        if units_store().exists(slug):
+            u = units_store().load(slug)
+            units.append(u[u["commune"].str.startswith(dep)])
+    unit_table = gpd.GeoDataFrame(pd.concat(units, ignore_index=True), crs="EPSG:4326") if units else None
+    comp = None
+    if competence_store().exists("competence"):
+        c = competence_store().load("competence")
+        comp = c[c["code"].str.startswith(dep)]
+        comp = comp if len(comp) else None
+    if unit_table is not None and unit_table.empty:
+        unit_table = None
+    return organisation_for_departement(
+        communes(dep), cantons(dep), units=unit_table, competence=comp, detour=detour, speed_kmh=speed_kmh
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def cantons(dep: str) -> gpd.GeoDataFrame:
+    """Cantons of a département."""
+    return cantons_for_departement(dep)
 
 
 def store_for(kind: str) -> DatasetStore:
