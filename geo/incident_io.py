@@ -24,6 +24,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import shapely
 from pyproj import Transformer
@@ -651,7 +652,10 @@ def incidents_from_table(
     # -- identifiers ------------------------------------------------------------------
     ids = _text(frame, mapping.get("identifiant"))
     generated = ids.isna()
-    ids = ids.where(~generated, pd.Series("L" + pd.Series(raw.row_numbers).astype(str), dtype="string"))
+    if generated.any():
+        ids = ids.astype(object)
+        ids[generated] = ["L" + str(r) for r in raw.row_numbers[generated.to_numpy()]]
+        ids = ids.astype(pd.StringDtype("pyarrow"))
     if mapping.get("identifiant") and generated.any():
         warnings.append(
             f"{int(generated.sum())} fait(s) sans identifiant : identifiant « L<ligne> » attribué."
@@ -677,7 +681,9 @@ def incidents_from_table(
         end = end.where(end >= start, end + pd.Timedelta(days=1))  # window across midnight
     # A date without a time is a window over the whole day (aoristic hour profiles).
     start_time = _text(frame, mapping.get("heure_debut"))
-    day_only = start.notna() & ~_mask(start_raw.str.contains(r"\d{1,2}\s*[:hH]\s*\d{2}")) & start_time.isna()
+    has_clock = pc.match_substring_regex(pa.array(start_raw, type=pa.string()), r"[0-9]{1,2} *[:hH] *[0-9]{2}")
+    has_clock = pd.Series(pc.fill_null(has_clock, False).to_numpy(zero_copy_only=False), index=start_raw.index)
+    day_only = start.notna() & ~has_clock & start_time.isna()
     day_only &= end.isna()
     if day_only.any():
         end = end.where(~day_only, start + pd.Timedelta(days=1))
