@@ -681,8 +681,12 @@ def incidents_from_table(
         end = end.where(end >= start, end + pd.Timedelta(days=1))  # window across midnight
     # A date without a time is a window over the whole day (aoristic hour profiles).
     start_time = _text(frame, mapping.get("heure_debut"))
-    has_clock = pc.match_substring_regex(pa.array(start_raw, type=pa.string()), r"[0-9]{1,2} *[:hH] *[0-9]{2}")
-    has_clock = pd.Series(pc.fill_null(has_clock, False).to_numpy(zero_copy_only=False), index=start_raw.index)
+    has_clock = pc.match_substring_regex(
+        pa.array(start_raw, type=pa.string()), r"[0-9]{1,2} *[:hH] *[0-9]{2}"
+    )
+    has_clock = pd.Series(
+        pc.fill_null(has_clock, False).to_numpy(zero_copy_only=False), index=start_raw.index
+    )
     day_only = start.notna() & ~has_clock & start_time.isna()
     day_only &= end.isna()
     if day_only.any():

@@ -24,7 +24,8 @@ from analysis.official import (
 from analysis.privacy import SECRET_LABEL
 from data.store import statistics_store
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.maps import choropleth_from_official, choropleth_from_rates
+from geo.maps import add_organisation_layer, choropleth_from_official
+from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH, choropleth_from_rates
 from geo.ssmsi_io import PER_DWELLING
 from ui.context import (
     SYNTHETIC_NOTICE,
@@ -33,6 +34,8 @@ from ui.context import (
     display_geometry,
     guarded,
     official_statistics,
+    organisation,
+    organisation_stamp,
 )
 
 
@@ -94,6 +97,9 @@ def _incidents_view(ctx: Context) -> None:
             base=ctx.base_map,
             hide_secret=ctx.public_view,
         )
+        if st.toggle("Superposer l'organisation territoriale", key="diag_overlay"):
+            org = organisation(ctx.departement, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
+            add_organisation_layer(fmap, org.units, indicative=org.indicative)
         st_folium(fmap, key="diag_map", returned_objects=[], height=560, use_container_width=True)
     with right:
         st.subheader("Communes les plus touchées")
@@ -203,6 +209,9 @@ def _official_view(ctx: Context) -> None:
                 base=ctx.base_map,
                 title=f"Taux pour 1 000 {unit}",
             )
+            if st.toggle("Superposer l'organisation territoriale", key="ssmsi_overlay"):
+                org = organisation(ctx.departement, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
+                add_organisation_layer(fmap, org.units, indicative=org.indicative)
             st_folium(fmap, key="ssmsi_map", returned_objects=[], height=520, use_container_width=True)
         else:
             st.info("Aucune commune de ce département n'est publiée pour cet indicateur et cette année.")

@@ -1,0 +1,164 @@
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from analysis.organisation import counts_by_area, unit_statistics
+from data import model as m
+from geo.communes import all_communes, cantons_for_departement
+from geo.maps import organisation_map
+from geo.organisation import (
+    OrganisationFileError,
+    assignment_from_units,
+    canton_for_communes,
+    competence_from_bytes,
+    gendarmerie_units_from_bytes,
+    indicative_competence,
+    organisation_for_departement,
+    police_units_from_bytes,
+)
+
+GN_HEAD = (
+    "identifiant_public_unite;service;adresse_geographique;telephone;departement;code_commune_insee;voie;"
+    "code_postal;commune;geocodage_epsg;geocodage_x;geocodage_y;geocodage_x_GPS;geocodage_y_GPS;horaires_accueil;url"
+)
+
+
+@pytest.fixture(scope="module")
+def france():
+    return all_communes()
+
+
+def _square(x0, y0, size=1000.0):
+    return shapely.box(x0, y0, x0 + size, y0 + size)
+
+
+def test_indicative_rule_on_small_case():
+    # A 25,000-inhabitant town, a dense neighbour, a sparse neighbour, a far dense commune.
+    geoms = [_square(0, 0), _square(1000, 0), _square(0, 1000, 1000), _square(5000, 5000)]
+    communes = gpd.GeoDataFrame(
+        {
+            "code": ["53001", "53002", "53003", "53004"],
+            "departement": "53",
+            "population": [25_000, 3_000, 100, 9_000],
+            "nom": list("ABCD"),
+        },
+        geometry=geoms,
+        crs=2154,
+    ).to_crs(4326)
+    force = indicative_competence(communes)
+    assert force.to_dict() == {"53001": "PN", "53002": "PN", "53003": "GN", "53004": "GN"}
+
+
+def test_assignment_distances_known_case():
+    communes = gpd.GeoDataFrame(
+        {
+            "code": ["53001", "53002"],
+            "departement": "53",
+            "population": [100, 100],
+            "nom": ["A", "B"],
+            "mairie_lon": [np.nan, np.nan],
+            "mairie_lat": [np.nan, np.nan],
+        },
+        geometry=[_square(0, 0), _square(3000, 4000)],
+        crs=2154,
+    ).to_crs(4326)
+    units = gpd.GeoDataFrame(
+        {"id": ["GN-1"], "force": ["GN"], "nom": ["Brigade"]},
+        geometry=gpd.GeoSeries([shapely.Point(500, 500)], crs=2154).to_crs(4326).to_numpy(),
+        crs=4326,
+    )
+    a = assignment_from_units(
+        communes, units, pd.Series({"53001": "GN", "53002": "GN"}), detour=1.5, speed_kmh=60
+    )
+    # Representative point of the second square is its centre (3500, 4500): 5 km from (500, 500).
+    assert a["distance_km"].iloc[0] == pytest.approx(0.0, abs=1e-4)  # round trip through degrees
+    assert a["distance_km"].iloc[1] == pytest.approx(5.0, rel=1e-3)
+    assert a["temps_min"].iloc[1] == pytest.approx(5.0 * 1.5, rel=1e-3)  # 60 km/h: 1 km a minute
+    assert (a["unite_id"] == "GN-1").all()
+
+
+def test_mayenne_indicative_organisation(communes53):
+    org = organisation_for_departement(communes53, cantons_for_departement("53"))
+    assert org.indicative
+    assert set(org.units["force"]) == {"PN", "GN"}
+    assert org.communes.set_index("code").loc["53130", "force"] == "PN"
+    assert org.communes["unite_id"].notna().all()
+    assert (org.communes["distance_km"] < 40).all()
+    gn = org.communes[org.communes["force"] == "GN"]
+    assert gn["unite_id"].str.startswith("GN-").all()
+    canton = canton_for_communes(communes53, cantons_for_departement("53"))
+    assert canton.notna().mean() > 0.95
+
+
+def test_official_files_with_quirks(france, communes53):
+    gn = (
+        (
+            "\ufeff" + GN_HEAD + "\n"
+            "1001;Brigade de Craon;1 rue X 53400 Craon;0243;53;53084;rue X;53400;Craon;2154;0;0;-0.9497;47.8475;lundi 8h-12h;http://u\n"
+            "0;Brigade de Mayenne;2 rue Y;0243;53;53147;rue Y;53100;Mayenne;2154;0;0;48.3036;-0.6136;;\n"  # swapped, id 0
+            ";Brigade <img src=x onerror=alert(1)>;;;53;53062;;;;2154;0;0;;;;\n"  # no coordinates, no id
+        ).encode("utf-8")
+    )
+    r = gendarmerie_units_from_bytes(gn, "gn.csv", communes_fr=france)
+    assert len(r.units) == 2
+    assert r.units["id"].tolist() == ["1001", "GN-L3"]
+    assert r.units.geometry.iloc[1].y == pytest.approx(48.3036)
+    motifs = r.report.set_index("ligne")["motif"]
+    assert "inversées" in " ".join(motifs[motifs.index == 3])
+    assert "non placée" in " ".join(motifs[motifs.index == 4])
+    pn = (
+        b"service;adresse_geographique;telephone;departement;code_commune_insee;voie;code_postal;commune;"
+        b"geocodage_epsg;geocodage_x;geocodage_y;geocodage_x_GPS;geocodage_y_GPS\n"
+        b"Commissariat de Laval;Place X;17;53;53130;x;53000;Laval;2154;0;0;-0.7700;48.0700\n"
+    )
+    p = police_units_from_bytes(pn, "pn.csv", communes_fr=france)
+    assert p.units["id"].tolist() == ["PN-L2"] and p.units["force"].tolist() == ["PN"]
+    comp = competence_from_bytes(
+        (
+            b'"code_commune";"libelle_commune";"institution";"id_service";"service";"code_postal";"codes_postaux"\n'
+            b'"53130";"Laval";"PN";"PN-L2";"Commissariat";"53000";"53000"\n'
+            b'"53084";"Craon";"GN";"1001";"Brigade";"53400";"53400-53401"\n'
+        ),
+        "comp.csv",
+    )
+    assert comp["force"].tolist() == ["PN", "GN"]
+    units = pd.concat([r.units, p.units], ignore_index=True)
+    org = organisation_for_departement(
+        communes53, cantons_for_departement("53"), units=gpd.GeoDataFrame(units, crs=4326), competence=comp
+    )
+    a = org.communes.set_index("code")
+    assert a.loc["53130", "unite_id"] == "PN-L2" and a.loc["53084", "unite_id"] == "1001"
+    assert not org.indicative
+    html = (
+        organisation_map(org.communes, org.units, communes53.geometry, indicative=False, base="aucun")
+        .get_root()
+        .render()
+    )
+    assert "<img src=x" not in html
+
+
+def test_bad_headers_are_explained(france):
+    with pytest.raises(
+        OrganisationFileError, match=r"(?s)Colonnes manquantes : .*geocodage_x_GPS.*Colonnes trouvées"
+    ):
+        gendarmerie_units_from_bytes(b"identifiant_public_unite;service\n1;x\n", "gn.csv", communes_fr=france)
+    with pytest.raises(OrganisationFileError, match="PN ou GN"):
+        competence_from_bytes(
+            b"code_commune;libelle_commune;institution;id_service;service;code_postal;codes_postaux\n53130;Laval;PM;1;x;1;1\n",
+            "c.csv",
+        )
+
+
+def test_unit_and_area_statistics(communes53, synthetic53):
+    org = organisation_for_departement(communes53, cantons_for_departement("53"))
+    areas = communes53.to_crs(2154).area / 1e6
+    stats = unit_statistics(org.communes, areas, synthetic53.incidents)
+    assert stats["communes"].sum() == 240
+    assert stats["population"].sum() == communes53["population"].sum()
+    assert stats["faits"].sum() == synthetic53.incidents[m.COMMUNE].isin(communes53["code"]).sum()
+    assert stats["superficie_km2"].sum() == pytest.approx(areas.sum(), rel=1e-3)
+    by_epci = counts_by_area(synthetic53.incidents, communes53, communes53["epci_code"])
+    assert by_epci["faits"].sum() == stats["faits"].sum()
+    assert by_epci["population"].sum() == communes53["population"].sum()
