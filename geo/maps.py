@@ -362,33 +362,35 @@ def add_organisation_layer(
 ) -> folium.Map:
     """Overlay the force units (circle markers, escaped tooltip and popup) on a map.
 
-    Uses only Leaflet (no icon fonts), so it works offline.
+    Uses a GeoJSON layer with circle markers (Leaflet only: folium's ``Popup`` needs
+    jQuery, which is not served), so it works offline.
     """
     label = "Unités" + (" (indicatif)" if indicative else "")
-    group = folium.FeatureGroup(name=label, show=show_units)
+    ok = units.geometry.notna() & ~units.geometry.is_empty
+    units = units[ok]
+    if units.empty:
+        return fmap
     props = _unit_props(units)
-    for (_, u), (_, p) in zip(units.iterrows(), props.iterrows(), strict=True):
-        if u.geometry is None or u.geometry.is_empty:
-            continue
-        colour = FORCE_COLOURS.get(str(u["force"]), "#555555")
-        tip = f"<b>{p['nom']}</b>" + (" <i>(indicatif)</i>" if indicative else "")
-        body = tip + "".join(
-            f"<br>{html.escape(lab)} : {p[key]}"
-            for key, lab in (("adresse", "Adresse"), ("telephone", "Téléphone"), ("horaires", "Horaires"))
-            if p[key]
-        )
-        folium.CircleMarker(
-            location=[u.geometry.y, u.geometry.x],
-            radius=7 if u["force"] == "PN" else 5,
-            color="#ffffff",
-            weight=1.5,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.95,
-            tooltip=folium.Tooltip(tip),
-            popup=folium.Popup(body, max_width=320),
-        ).add_to(group)
-    group.add_to(fmap)
+    props["statut"] = "indicatif" if indicative else "fichier officiel"
+    props["fill"] = units["force"].map(FORCE_COLOURS).fillna("#555555").to_numpy()
+    props["rayon"] = np.where(units["force"].to_numpy() == "PN", 7, 5)
+    gdf = gpd.GeoDataFrame(props, geometry=units.geometry.to_numpy(), crs="EPSG:4326")
+    fields = {
+        "nom": "Unité",
+        "adresse": "Adresse",
+        "telephone": "Téléphone",
+        "horaires": "Horaires",
+        "statut": "Statut",
+    }
+    folium.GeoJson(
+        json.loads(gdf.to_json(drop_id=True)),
+        name=label,
+        show=show_units,
+        marker=folium.CircleMarker(radius=6, weight=1.5, color="#ffffff", fill=True, fill_opacity=0.95),
+        style_function=lambda f: {"fillColor": f["properties"]["fill"], "radius": f["properties"]["rayon"]},
+        tooltip=folium.GeoJsonTooltip(fields=["nom", "statut"], aliases=["Unité", "Statut"]),
+        popup=folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values())),
+    ).add_to(fmap)
     return fmap
 
 

@@ -24,8 +24,8 @@ from analysis.official import (
 from analysis.privacy import SECRET_LABEL
 from data.store import statistics_store
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.maps import add_organisation_layer, choropleth_from_official
-from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH, choropleth_from_rates
+from geo.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
+from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from geo.ssmsi_io import PER_DWELLING
 from ui.context import (
     SYNTHETIC_NOTICE,

@@ -162,3 +162,15 @@ def test_unit_and_area_statistics(communes53, synthetic53):
     by_epci = counts_by_area(synthetic53.incidents, communes53, communes53["epci_code"])
     assert by_epci["faits"].sum() == stats["faits"].sum()
     assert by_epci["population"].sum() == communes53["population"].sum()
+
+
+def test_maps_need_no_jquery(communes53):
+    """folium's Popup needs jQuery, which is not served: no map may use it."""
+    org = organisation_for_departement(communes53, cantons_for_departement("53"))
+    html = (
+        organisation_map(org.communes, org.units, communes53.geometry, indicative=True, base="aucun")
+        .get_root()
+        .render()
+    )
+    assert "$(`" not in html and "jquery" not in html.lower()
+    assert html.count('"statut": "indicatif"') == len(org.units)

@@ -160,3 +160,24 @@ def test_hostile_labels_never_execute(browser, server):
     assert page.get_by_text("![x](http://evil.example/x.png)", exact=False).count() >= 1
     assert not [u for u in blocked if "evil.example" in u]
     page.close()
+
+
+def test_organisation_overlay_draws(browser, server):
+    blocked, dialogs = [], []
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    page.goto(server)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator("path.leaflet-interactive").nth(239).wait_for(timeout=90_000)
+    page.get_by_text("Superposer l'organisation territoriale").click()
+    # The map is redrawn: 240 communes + the units' circle markers.
+    page.frame_locator(MAP_FRAME).last.locator("path.leaflet-interactive").nth(249).wait_for(timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "overlay.png"))
+    page.get_by_role("link", name="Organisation territoriale").click()
+    page.get_by_text("Organisation **indicative**".replace("**", "")).first.wait_for(timeout=60_000)
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator("path.leaflet-interactive").nth(249).wait_for(timeout=60_000)
+    assert frame.locator(".carto-legend").inner_text().startswith("Organisation territoriale (indicatif)")
+    page.screenshot(path=str(ARTIFACTS / "organisation.png"), full_page=True)
+    assert dialogs == []
+    assert all("geopf.fr" in u for u in blocked), blocked[:5]
+    page.close()
