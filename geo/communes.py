@@ -312,3 +312,17 @@ def population_points_from_communes(communes: gpd.GeoDataFrame) -> gpd.GeoSeries
         communes.geometry.to_numpy(), np.asarray(mairie)
     )
     return gpd.GeoSeries(np.where(ok, np.asarray(mairie), rep.to_numpy()), index=communes.index, crs=WGS84)
+
+
+def geometry_by_group(communes: gpd.GeoDataFrame, key: pd.Series) -> gpd.GeoSeries:
+    """Union of the commune polygons of each group (EPCI, canton…), indexed by group.
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Communes (any CRS; the result keeps it).
+    key : Series
+        Group of each commune, indexed like ``communes`` (NaN: left out).
+    """
+    g = gpd.GeoDataFrame({"groupe": key.to_numpy()}, geometry=communes.geometry.to_numpy(), crs=communes.crs)
+    return g.dropna(subset=["groupe"]).dissolve(by="groupe").geometry

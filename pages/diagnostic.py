@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -21,8 +22,10 @@ from analysis.official import (
     official_commune_table,
     official_rates_for_communes,
 )
+from analysis.organisation import counts_by_area
 from analysis.privacy import SECRET_LABEL
 from data.store import statistics_store
+from geo.communes import geometry_by_group
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
@@ -30,6 +33,7 @@ from geo.ssmsi_io import PER_DWELLING
 from ui.context import (
     SYNTHETIC_NOTICE,
     Context,
+    area_keys,
     current_context,
     display_geometry,
     guarded,
@@ -54,6 +58,20 @@ def _bars(counts: pd.DataFrame, label: str, colour: str) -> alt.Chart:
             tooltip=[alt.Tooltip("categorie:N", title=label), "faits:Q", alt.Tooltip("part:Q", format=".1%")],
         )
     )
+
+
+def _ranking(ctx: Context, d, level: str, *, hide_secret: bool) -> tuple[pd.DataFrame, gpd.GeoSeries]:
+    """Ranked table at the chosen level (commune, EPCI, canton) and its geometry."""
+    if level == "commune":
+        table = published_commune_table(d.rates, hide_secret=hide_secret)
+        return table, d.rates.set_index("code").geometry.loc[table["code"]]
+    keys = area_keys(ctx.departement)
+    agg = counts_by_area(d.incidents, ctx.communes, keys[level])
+    names = keys.drop_duplicates(level).set_index(level)[f"{level}_nom"]
+    rates = agg.reset_index(names="code").assign(nom=lambda t: t["code"].map(names))
+    table = published_commune_table(rates, hide_secret=hide_secret)
+    geometry = geometry_by_group(ctx.communes, keys[level]).loc[table["code"]]
+    return table, geometry
 
 
 def _incidents_view(ctx: Context) -> None:
@@ -101,14 +119,20 @@ def _incidents_view(ctx: Context) -> None:
             org = organisation(ctx.departement, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
             add_organisation_layer(fmap, org.units, indicative=org.indicative)
         st_folium(fmap, key="diag_map", returned_objects=[], height=560, use_container_width=True)
+    levels = {"commune": "Commune", "epci": "EPCI", "canton": "Canton"}
     with right:
-        st.subheader("Communes les plus touchées")
-        table = published_commune_table(d.rates, hide_secret=ctx.public_view)
-        table = table[table["faits"].astype(str) != "0"].astype(str).replace({"None": ""})
+        level = (
+            st.segmented_control(
+                "Échelon", list(levels), default="commune", format_func=levels.get, key="diag_level"
+            )
+            or "commune"
+        )
+        ranked, geometry = _ranking(ctx, d, level, hide_secret=ctx.public_view)
+        shown = ranked[ranked["faits"].astype(str) != "0"].astype(str).replace({"None": "", "nan": ""})
         st.dataframe(
-            table,
+            shown.rename(columns={"commune": levels[level]}),
             hide_index=True,
-            height=560,
+            height=520,
             column_config={"taux_pour_mille": st.column_config.TextColumn("taux ‰")},
         )
 
@@ -158,16 +182,19 @@ def _incidents_view(ctx: Context) -> None:
     )
 
     st.subheader("Exports")
-    export = published_commune_table(d.rates, hide_secret=True)
-    geo = d.rates.set_index("code").loc[export["code"]].geometry
+    export, geometry = _ranking(ctx, d, level, hide_secret=True)
+    export = export.rename(columns={"commune": levels[level]})
     e1, e2 = st.columns(2)
     e1.download_button(
-        "Tableau par commune (CSV)", csv_bytes_from_frame(export), "diagnostic_communes.csv", "text/csv"
+        f"Tableau par {levels[level]} (CSV)",
+        csv_bytes_from_frame(export),
+        f"diagnostic_{level}.csv",
+        "text/csv",
     )
     e2.download_button(
-        "Carte par commune (GeoJSON)",
-        geojson_bytes_from_frame(export, geo),
-        "diagnostic_communes.geojson",
+        f"Carte par {levels[level]} (GeoJSON)",
+        geojson_bytes_from_frame(export, geometry),
+        f"diagnostic_{level}.geojson",
         "application/geo+json",
     )
     st.caption("Les exports appliquent toujours le secret statistique ; aucun point de fait n'est exporté.")

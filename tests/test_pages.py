@@ -113,3 +113,13 @@ def test_organisation_page_runs_indicative():
     assert (units["force"] == "PN").sum() == 1 and (units["force"] == "GN").sum() >= 10
     at.number_input(key="speed").set_value(30.0).run()
     assert not at.exception
+
+
+@pytest.mark.parametrize("level", ["epci", "canton"])
+def test_diagnostic_ranking_by_epci_and_canton(level):
+    at = _run()
+    at.button_group(key="diag_level").set_value(level).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = at.dataframe[0].value
+    assert ("EPCI" if level == "epci" else "Canton") in table.columns
+    assert 5 <= len(table) <= 40

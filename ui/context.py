@@ -39,7 +39,7 @@ from geo.communes import (
     display_geometry_from_communes,
 )
 from geo.maps import BASE_MAPS
-from geo.organisation import Organisation, organisation_for_departement
+from geo.organisation import Organisation, canton_for_communes, organisation_for_departement
 from settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -143,6 +143,23 @@ def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organ
 def cantons(dep: str) -> gpd.GeoDataFrame:
     """Cantons of a département."""
     return cantons_for_departement(dep)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def area_keys(dep: str) -> pd.DataFrame:
+    """EPCI and canton of every commune, with their names (indexed like the communes)."""
+    com = communes(dep)
+    k = cantons(dep)
+    canton = canton_for_communes(com, k)
+    return pd.DataFrame(
+        {
+            "epci": com["epci_code"].to_numpy(),
+            "epci_nom": com["epci_nom"].to_numpy(),
+            "canton": canton.to_numpy(),
+            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
+        },
+        index=com.index,
+    )
 
 
 def store_for(kind: str) -> DatasetStore:
