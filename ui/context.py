@@ -336,7 +336,9 @@ def _generate_for(dep: str, com: gpd.GeoDataFrame) -> None:
     from data.synthetic import synthetic_incidents_for_departement
 
     lo, hi = SETTINGS.default_years
-    ds = synthetic_incidents_for_departement(com, years=(lo, hi), seed=SETTINGS.default_seed)
+    org = organisation(dep, organisation_stamp(), 1.3, 60.0)
+    forces = org.communes.set_index("code")["force"]
+    ds = synthetic_incidents_for_departement(com, years=(lo, hi), seed=SETTINGS.default_seed, forces=forces)
     default_store().save(
         ds.incidents,
         name=f"{dep} — faits synthétiques",
