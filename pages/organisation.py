@@ -149,9 +149,16 @@ def body() -> None:
         )
 
     st.subheader("Exports")
-    e1, e2, e3 = st.columns(3)
+    e1, e4, e2, e3 = st.columns(4)
     export_units = _masked(units_table, True, ("faits", "faits_pour_mille"))
     e1.download_button("Unités (CSV)", csv_bytes_from_frame(export_units), "unites.csv", "text/csv")
+    unit_points = org.units.set_index("id").geometry.reindex(export_units["unite_id"])
+    e4.download_button(
+        "Unités (GeoJSON)",
+        geojson_bytes_from_frame(export_units, unit_points),
+        "unites.geojson",
+        "application/geo+json",
+    )
     e2.download_button("Communes (CSV)", csv_bytes_from_frame(per_commune), "communes_unites.csv", "text/csv")
     e3.download_button(
         "Communes (GeoJSON)",

@@ -130,3 +130,14 @@ def test_departement_partial_sum_counts_paris_once():
         }
     )
     assert departement_series(t, "75", indicateur="Vols avec armes")["nombre"].tolist() == [100.0]
+
+
+def test_current_departmental_format():
+    data = (
+        "Code_departement;Code_region;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;insee_pop;insee_log\n"
+        "53;52;2024;Cambriolages de logement;Infraction;600;3,7;307000;160000\n"
+        "2A;94;2024;Vols avec armes;Infraction;5;0,03;160000;120000\n"
+    ).encode()
+    s = official_statistics_from_bytes(data, "dep.csv")
+    assert s.kind == "base départementale (format actuel)"
+    assert s.table["code"].tolist() == ["53", "2A"] and s.table["nombre"].tolist() == [600, 5]
