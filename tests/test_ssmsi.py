@@ -134,10 +134,10 @@ def test_departement_partial_sum_counts_paris_once():
 
 def test_current_departmental_format():
     data = (
-        "Code_departement;Code_region;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;insee_pop;insee_log\n"
-        "53;52;2024;Cambriolages de logement;Infraction;600;3,7;307000;160000\n"
-        "2A;94;2024;Vols avec armes;Infraction;5;0,03;160000;120000\n"
-    ).encode()
+        b"Code_departement;Code_region;annee;indicateur;unite_de_compte;nombre;taux_pour_mille;insee_pop;insee_log\n"
+        b"53;52;2024;Cambriolages de logement;Infraction;600;3,7;307000;160000\n"
+        b"2A;94;2024;Vols avec armes;Infraction;5;0,03;160000;120000\n"
+    )
     s = official_statistics_from_bytes(data, "dep.csv")
     assert s.kind == "base départementale (format actuel)"
     assert s.table["code"].tolist() == ["53", "2A"] and s.table["nombre"].tolist() == [600, 5]
