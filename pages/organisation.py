@@ -150,7 +150,9 @@ def body() -> None:
 
     st.subheader("Exports")
     e1, e4, e2, e3 = st.columns(4)
-    export_units = _masked(units_table, True, ("faits", "faits_pour_mille"))
+    status = "indicatif" if org.indicative else "fichiers officiels"
+    export_units = _masked(units_table, True, ("faits", "faits_pour_mille")).assign(organisation=status)
+    per_commune = per_commune.assign(organisation=status)
     e1.download_button("Unités (CSV)", csv_bytes_from_frame(export_units), "unites.csv", "text/csv")
     unit_points = org.units.set_index("id").geometry.reindex(export_units["unite_id"])
     e4.download_button(
@@ -162,7 +164,7 @@ def body() -> None:
     e2.download_button("Communes (CSV)", csv_bytes_from_frame(per_commune), "communes_unites.csv", "text/csv")
     e3.download_button(
         "Communes (GeoJSON)",
-        geojson_bytes_from_frame(org.communes, ctx.communes.geometry),
+        geojson_bytes_from_frame(org.communes.assign(organisation=status), ctx.communes.geometry),
         "organisation_communes.geojson",
         "application/geo+json",
     )
