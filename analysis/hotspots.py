@@ -1,0 +1,217 @@
+"""Grid statistics: counts on a square grid and Getis-Ord Gi* hot spots with FDR.
+
+NumPy core on a raster of cells (metres): counts, a binary distance band evaluated as a
+convolution (no n x n matrix, no neighbour list), Gi* with analytical z-scores following
+esda's ``G_Local`` formulas exactly, and Benjamini-Hochberg false-discovery-rate bins at
+90/95/99 % confidence. A GeoDataFrame adapter on top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from scipy import ndimage, stats
+
+from geo.crs import require_metric
+
+CONFIDENCES = (0.90, 0.95, 0.99)
+MIN_INCIDENTS = 30  # as ArcGIS Optimized Hot Spot Analysis
+
+
+class TooFewIncidentsError(ValueError):
+    """Not enough incidents for a statistically meaningful analysis."""
+
+
+@dataclass
+class Grid:
+    """A square grid in metres: origin, cell size, shape, and the active cells."""
+
+    x0: float
+    y0: float
+    cell: float
+    nx: int
+    ny: int
+    active: np.ndarray  # (ny, nx) bool: cells kept (inside the territory)
+
+    def centres(self) -> tuple[np.ndarray, np.ndarray]:
+        """Centres (x, y) of the active cells, in row-major order."""
+        iy, ix = np.nonzero(self.active)
+        return self.x0 + (ix + 0.5) * self.cell, self.y0 + (iy + 0.5) * self.cell
+
+    def polygons(self) -> np.ndarray:
+        """Square polygons of the active cells (same order as :meth:`centres`)."""
+        x, y = self.centres()
+        h = self.cell / 2
+        return shapely.box(x - h, y - h, x + h, y + h)
+
+
+def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
+    """Square grid covering a territory; cells whose square touches it are active.
+
+    Parameters
+    ----------
+    territory : shapely geometry
+        Territory in a metric CRS.
+    cell : float
+        Cell size in metres.
+    """
+    if cell <= 0:
+        raise ValueError("La taille de maille doit être positive (en mètres).")
+    minx, miny, maxx, maxy = territory.bounds
+    nx = int(np.ceil((maxx - minx) / cell)) or 1
+    ny = int(np.ceil((maxy - miny) / cell)) or 1
+    g = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))
+    shapely.prepare(territory)
+    boxes = g.polygons()
+    g.active = shapely.intersects(territory, boxes).reshape(ny, nx)
+    return g
+
+
+def counts_on_grid(x: np.ndarray, y: np.ndarray, grid: Grid) -> np.ndarray:
+    """Points per cell as a (ny, nx) raster (points outside the grid are ignored)."""
+    ix = np.floor((np.asarray(x) - grid.x0) / grid.cell).astype(np.int64)
+    iy = np.floor((np.asarray(y) - grid.y0) / grid.cell).astype(np.int64)
+    ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
+    flat = np.bincount(iy[ok] * grid.nx + ix[ok], minlength=grid.nx * grid.ny)
+    return flat.reshape(grid.ny, grid.nx).astype(float)
+
+
+def band_kernel(cell: float, band: float) -> np.ndarray:
+    """Binary disc of the cells whose centres lie within ``band`` metres of the centre."""
+    r = int(np.floor(band / cell + 1e-9))
+    a = np.arange(-r, r + 1)
+    d2 = (a[None, :] ** 2 + a[:, None] ** 2) * cell**2
+    return (d2 <= band**2 * (1 + 1e-12)).astype(float)
+
+
+def gi_star_from_raster(
+    values: np.ndarray, active: np.ndarray, kernel: np.ndarray, *, transform: str = "B"
+) -> np.ndarray:
+    """Getis-Ord Gi* z-scores of the active cells of a raster.
+
+    The weights are ``kernel`` (binary, self included) restricted to active cells, the same
+    as a distance band between cell centres. Formulas are esda's ``G_Local(star=True)``
+    (analytical moments), so z-scores match it to floating-point precision.
+
+    Parameters
+    ----------
+    values : ndarray (ny, nx)
+        Value of each cell (counts).
+    active : ndarray of bool (ny, nx)
+        Cells of the study area.
+    kernel : ndarray
+        Binary neighbourhood (see :func:`band_kernel`).
+    transform : {"B", "R"}
+        Binary or row-standardised weights.
+
+    Returns
+    -------
+    ndarray
+        z-score of each active cell, in row-major order.
+    """
+    a = active.astype(float)
+    v = np.where(active, values, 0.0)
+    wy = ndimage.correlate(v, kernel, mode="constant", cval=0.0)[active]
+    card = ndimage.correlate(a, kernel, mode="constant", cval=0.0)[active]
+    y = v[active]
+    n = y.size
+    if transform.upper() == "R":
+        wy = wy / card
+        card = np.ones_like(card)
+    elif transform.upper() != "B":
+        raise ValueError("transform doit valoir « B » (binaire) ou « R » (standardisé en ligne).")
+    ysum = y.sum()
+    statistic = wy / ysum
+    mean = ysum / n
+    variance = (y**2).sum() / n - mean**2
+    expected = card / n
+    var_g = card * (n - card) / (n - 1) / n**2 * variance / mean**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (statistic - expected) / np.sqrt(var_g)
+
+
+def fdr_bins(z: np.ndarray, *, fdr: bool = True) -> np.ndarray:
+    """Hot/cold bins -3..3 (99/95/90 % confidence), optionally FDR-corrected.
+
+    With ``fdr`` the Benjamini-Hochberg procedure is applied at each confidence level
+    (as ArcGIS's "False Discovery Rate correction"): a cell is significant at level
+    ``c`` when its two-sided p-value is below the BH critical value for ``1 - c``.
+    """
+    z = np.asarray(z, dtype=float)
+    p = 2 * stats.norm.sf(np.abs(np.nan_to_num(z, nan=0.0)))
+    bins = np.zeros(z.shape, dtype=np.int8)
+    order = np.argsort(p)
+    m = p.size
+    for level, conf in enumerate(CONFIDENCES, start=1):
+        alpha = 1 - conf
+        if fdr:
+            crit = alpha * np.arange(1, m + 1) / m
+            below = p[order] <= crit
+            k = np.flatnonzero(below).max() + 1 if below.any() else 0
+            sig = np.zeros(m, dtype=bool)
+            sig[order[:k]] = True
+        else:
+            sig = p <= alpha
+        bins[sig] = level
+    return (bins * np.sign(np.nan_to_num(z))).astype(np.int8)
+
+
+def gi_star_from_points(
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    territory: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    cell: float = 200.0,
+    band: float = 600.0,
+    fdr: bool = True,
+    min_incidents: int = MIN_INCIDENTS,
+) -> gpd.GeoDataFrame:
+    """Gi* hot and cold spots of incidents on a square grid over a territory.
+
+    Parameters
+    ----------
+    points : GeoDataFrame or GeoSeries
+        Incidents, in a metric CRS.
+    territory : GeoDataFrame or GeoSeries
+        Study area (e.g. the communes), same CRS.
+    cell : float, default 200
+        Cell size in metres.
+    band : float, default 600
+        Distance band in metres (binary weights, the cell itself included).
+    fdr : bool, default True
+        False-discovery-rate correction of the confidence bins.
+    min_incidents : int, default 30
+        Fewer incidents raise :class:`TooFewIncidentsError`.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per active cell: ``faits``, ``z``, ``p``, ``classe`` (-3..3), square
+        geometry, in the input CRS.
+    """
+    crs = require_metric(points, territory)
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    geoms = geoms[geoms.notna() & ~geoms.is_empty]
+    if len(geoms) < min_incidents:
+        raise TooFewIncidentsError(
+            f"Trop peu de faits ({len(geoms)}) pour une analyse de points chauds : il en faut au "
+            f"moins {min_incidents}. Élargissez la période ou les infractions."
+        )
+    area = shapely.union_all(
+        territory.geometry.to_numpy() if isinstance(territory, gpd.GeoDataFrame) else territory.to_numpy()
+    )
+    grid = grid_for_territory(area, cell)
+    counts = counts_on_grid(geoms.x.to_numpy(), geoms.y.to_numpy(), grid)
+    z = gi_star_from_raster(counts, grid.active, band_kernel(cell, band))
+    return gpd.GeoDataFrame(
+        {
+            "faits": counts[grid.active].astype(np.int64),
+            "z": z,
+            "p": 2 * stats.norm.sf(np.abs(z)),
+            "classe": fdr_bins(z, fdr=fdr),
+        },
+        geometry=grid.polygons(),
+        crs=crs,
+    )
