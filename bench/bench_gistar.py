@@ -39,15 +39,21 @@ def main() -> None:
 
     t = time.perf_counter()
     px, py = grid.centres()
-    w = libpysal.weights.DistanceBand(np.column_stack([px, py]), threshold=400.0, binary=True, silence_warnings=True)
+    w = libpysal.weights.DistanceBand(
+        np.column_stack([px, py]), threshold=400.0, binary=True, silence_warnings=True
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = esda.G_Local(counts[grid.active], w, transform="B", star=True, permutations=0)
     anchor = time.perf_counter() - t
-    print(f"cellules : {grid.active.sum():,} ; faits dans la zone : {int(counts.sum()):,} ; cellules chaudes 99 % (FDR) : {(bins == 3).sum()}")
+    print(
+        f"cellules : {grid.active.sum():,} ; faits dans la zone : {int(counts.sum()):,} ; cellules chaudes 99 % (FDR) : {(bins == 3).sum()}"
+    )
     print(f"nous (grille + poids + Gi* + FDR)          : {ours:.4f} s")
     print(f"ancre libpysal DistanceBand + esda G_Local : {anchor:.4f} s")
-    print(f"ratio ancre / nous : {anchor / ours:.0f}x ; écart max des z : {np.nanmax(np.abs(ref.Zs - z)):.2e}")
+    print(
+        f"ratio ancre / nous : {anchor / ours:.0f}x ; écart max des z : {np.nanmax(np.abs(ref.Zs - z)):.2e}"
+    )
 
     rng = np.random.default_rng(0)
     big = shapely.box(0, 0, 100_000, 100_000)
@@ -57,7 +63,9 @@ def main() -> None:
     counts = counts_on_grid(rng.uniform(0, 100_000, n), rng.uniform(0, 100_000, n), grid)
     z = gi_star_from_raster(counts, grid.active, band_kernel(100.0, 400.0))
     fdr_bins(z)
-    print(f"1 000 000 cellules (2 M points) : {time.perf_counter() - t:.2f} s (ancre non lancée à cette taille)")
+    print(
+        f"1 000 000 cellules (2 M points) : {time.perf_counter() - t:.2f} s (ancre non lancée à cette taille)"
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,88 @@
+"""Kernel density surface in metres: linear binning on a fine lattice + FFT convolution.
+
+Equivalent to a Gaussian kernel density (scikit-learn ``KernelDensity(kernel="gaussian")``)
+evaluated at the cell centres, in O(cells log cells) instead of O(points x cells).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from analysis.hotspots import Grid
+
+
+def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
+    """Bandwidth in metres by the spatial variant of Silverman's rule (as ArcGIS).
+
+    ``h = 0.9 * min(SD, sqrt(1 / ln 2) * Dm) * n ** -0.2`` where ``SD`` is the standard
+    distance of the points and ``Dm`` the median distance to their mean centre.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n = x.size
+    if n < 2:
+        raise ValueError("Au moins deux points sont nécessaires pour choisir une largeur de bande.")
+    dx, dy = x - x.mean(), y - y.mean()
+    sd = np.sqrt((dx**2 + dy**2).sum() / n)
+    dm = np.median(np.hypot(dx, dy))
+    return float(0.9 * min(sd, np.sqrt(1 / np.log(2)) * dm) * n**-0.2)
+
+
+def density_on_grid(
+    x: np.ndarray, y: np.ndarray, grid: Grid, *, bandwidth: float, oversample: int = 5, truncate: float = 5.0
+) -> np.ndarray:
+    """Gaussian kernel density (points per m²) at the centre of every grid cell.
+
+    Points are spread on a lattice ``oversample`` times finer than the grid whose nodes
+    include every cell centre (linear binning: each point shares its unit weight among
+    the four nodes around it), then convolved by FFT with the Gaussian kernel sampled on
+    the same lattice, truncated at ``truncate`` bandwidths.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Points in metres (same CRS as the grid).
+    grid : Grid
+        Output grid.
+    bandwidth : float
+        Standard deviation of the Gaussian kernel, in metres.
+    oversample : int, default 5
+        Odd refinement factor of the lattice (accuracy vs speed).
+    truncate : float, default 5
+        Kernel radius in bandwidths.
+
+    Returns
+    -------
+    ndarray (ny, nx)
+        Density of the grid cells (0 where inactive), integrating to about 1 over the plane.
+    """
+    if bandwidth <= 0:
+        raise ValueError("La largeur de bande doit être positive (en mètres).")
+    k = int(oversample) | 1  # odd: cell centres fall on lattice nodes
+    step = grid.cell / k
+    pad = int(np.ceil(truncate * bandwidth / step))
+    # Lattice nodes: centre of cell (i, j) is node (k*i + k//2 + pad, ...).
+    nx, ny = grid.nx * k + 2 * pad, grid.ny * k + 2 * pad
+    ox = grid.x0 + step / 2 - pad * step  # coordinate of node 0 (x)
+    oy = grid.y0 + step / 2 - pad * step
+    fx = (np.asarray(x, float) - ox) / step
+    fy = (np.asarray(y, float) - oy) / step
+    ix, iy = np.floor(fx).astype(np.int64), np.floor(fy).astype(np.int64)
+    tx, ty = fx - ix, fy - iy
+    ok = (ix >= 0) & (ix < nx - 1) & (iy >= 0) & (iy < ny - 1)
+    ix, iy, tx, ty = ix[ok], iy[ok], tx[ok], ty[ok]
+    lattice = np.zeros(ny * nx)
+    for dx, dy, w in (
+        (0, 0, (1 - tx) * (1 - ty)),
+        (1, 0, tx * (1 - ty)),
+        (0, 1, (1 - tx) * ty),
+        (1, 1, tx * ty),
+    ):
+        lattice += np.bincount((iy + dy) * nx + (ix + dx), weights=w, minlength=ny * nx)
+    lattice = lattice.reshape(ny, nx)
+    r = np.arange(-pad, pad + 1) * step
+    g1 = np.exp(-0.5 * (r / bandwidth) ** 2) / (np.sqrt(2 * np.pi) * bandwidth)
+    dens = fftconvolve(fftconvolve(lattice, g1[:, None], mode="same"), g1[None, :], mode="same")
+    centres = dens[pad + k // 2 : pad + k * grid.ny : k, pad + k // 2 : pad + k * grid.nx : k]
+    out = np.where(grid.active, centres / max(len(np.asarray(x)), 1), 0.0)
+    return np.clip(out, 0.0, None)
