@@ -65,8 +65,17 @@ def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
     ny = int(np.ceil((maxy - miny) / cell)) or 1
     g = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))
     shapely.prepare(territory)
-    boxes = g.polygons()
-    g.active = shapely.intersects(territory, boxes).reshape(ny, nx)
+    x, y = g.centres()
+    inside = shapely.contains_xy(territory, x, y).reshape(ny, nx)
+    # Cells whose centre is outside may still touch the territory: test only the ring of
+    # cells around the inside ones (a box test on every cell would cost O(cells)).
+    ring = ndimage.binary_dilation(inside, structure=np.ones((3, 3)), iterations=1) & ~inside
+    if not inside.any():
+        ring = np.ones_like(inside)
+    ry, rx = np.nonzero(ring)
+    boxes = shapely.box(minx + rx * cell, miny + ry * cell, minx + (rx + 1) * cell, miny + (ry + 1) * cell)
+    inside[ry, rx] = shapely.intersects(territory, boxes)
+    g.active = inside
     return g
 
 

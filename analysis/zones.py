@@ -1,0 +1,286 @@
+"""Priority zones: hot cells or dense clusters merged into ranked polygons, and their evaluation.
+
+Two detectors, both bounded in memory (they work on grid cells, never on an n x n
+matrix of incidents):
+
+* ``"gi"``: Getis-Ord Gi* hot cells at the chosen confidence (FDR-corrected), merged by
+  8-connectivity;
+* ``"dbscan"``: DBSCAN in metres on the occupied cells of a fine grid (cell = eps / 4),
+  each cell weighted by its incidents (``sample_weight``): the same clusters as DBSCAN on
+  the points up to the cell resolution, at the cost of the number of occupied cells.
+
+Zones are then described (counts by offence, severity-weighted score, concentration,
+trend against the previous period, forces and communes) and ranked by score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import ndimage
+
+from analysis.hotspots import (
+    MIN_INCIDENTS,
+    Grid,
+    TooFewIncidentsError,
+    band_kernel,
+    counts_on_grid,
+    fdr_bins,
+    gi_star_from_raster,
+    grid_for_territory,
+)
+from data import model as m
+from geo.crs import require_metric
+
+#: Default severity weights (editable in the page): violence against persons weighs most.
+DEFAULT_SEVERITY: dict[str, float] = {
+    "Violences physiques intrafamiliales": 3.0,
+    "Violences physiques hors cadre familial": 3.0,
+    "Violences sexuelles": 4.0,
+    "Vols avec armes": 4.0,
+    "Vols violents sans arme": 3.0,
+    "Vols sans violence contre des personnes": 1.5,
+    "Cambriolages de logement": 2.0,
+    "Vols de véhicule": 1.5,
+    "Vols dans les véhicules": 1.0,
+    "Vols d'accessoires sur véhicules": 1.0,
+    "Destructions et dégradations volontaires": 1.0,
+    "Usage de stupéfiants": 1.0,
+    "Trafic de stupéfiants": 2.5,
+    "Escroqueries et fraudes aux moyens de paiement": 0.5,
+    "Autre": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class ZoneSettings:
+    """Parameters of the zone detection (metres), with their defaults."""
+
+    method: str = "gi"
+    cell: float = 150.0
+    band: float = 450.0
+    confidence: int = 3  # 1: 90 %, 2: 95 %, 3: 99 %
+    eps: float = 200.0
+    min_samples: int = 25
+    min_incidents: int = 20
+
+
+def _zone_labels_gi(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings):
+    grid = grid_for_territory(territory, s.cell)
+    counts = counts_on_grid(x, y, grid)
+    z = gi_star_from_raster(counts, grid.active, band_kernel(s.cell, s.band))
+    bins = np.zeros(grid.active.shape, dtype=np.int8)
+    bins[grid.active] = fdr_bins(z)
+    hot = bins >= s.confidence
+    labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
+    return grid, labels, n
+
+
+def _zone_labels_dbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings):
+    from sklearn.cluster import DBSCAN
+
+    cell = s.eps / 4.0
+    minx, miny, maxx, maxy = territory.bounds
+    nx, ny = int(np.ceil((maxx - minx) / cell)) or 1, int(np.ceil((maxy - miny) / cell)) or 1
+    grid = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))  # no mask needed: points only
+    counts = counts_on_grid(x, y, grid)
+    iy, ix = np.nonzero(counts)
+    cx = grid.x0 + (ix + 0.5) * grid.cell
+    cy = grid.y0 + (iy + 0.5) * grid.cell
+    db = DBSCAN(eps=s.eps, min_samples=s.min_samples).fit(
+        np.column_stack([cx, cy]), sample_weight=counts[iy, ix]
+    )
+    labels = np.zeros(counts.shape, dtype=np.int64)
+    labels[iy, ix] = db.labels_ + 1  # noise (-1) -> 0
+    # Clusters are drawn as the cells within eps/2 of their core cells, so that a zone is a
+    # surface rather than scattered cells.
+    n = int(labels.max())
+    filled = ndimage.grey_dilation(labels, footprint=band_kernel(grid.cell, s.eps / 2.0).astype(bool))
+    filled = np.where(labels > 0, labels, filled)
+    return grid, filled, n
+
+
+def _stable_id(geom: shapely.Geometry) -> str:
+    c = geom.centroid
+    key = f"{round(c.x, -2):.0f}:{round(c.y, -2):.0f}"
+    return "Z-" + hashlib.sha1(key.encode()).hexdigest()[:6].upper()
+
+
+def zones_from_incidents(
+    incidents: gpd.GeoDataFrame,
+    territory: gpd.GeoDataFrame,
+    *,
+    settings: ZoneSettings = ZoneSettings(),  # noqa: B008 - immutable dataclass
+    severity: Mapping[str, float] | None = None,
+    previous: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Merged, ranked priority zones of a set of incidents.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        Incidents of the period (metric CRS), :mod:`data.model` columns.
+    territory : GeoDataFrame
+        Communes of the study area (same CRS), with ``code`` and ``nom``.
+    settings : ZoneSettings
+        Method and parameters.
+    severity : mapping, optional
+        Weight of each offence in the score (default :data:`DEFAULT_SEVERITY`).
+    previous : GeoDataFrame, optional
+        Incidents of the previous period of the same length, for the trend.
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per zone, best score first: ``rang``, ``id`` (stable: derived from the
+        zone's position), ``faits``, ``score``, ``superficie_km2``, ``part_faits``,
+        ``part_superficie``, ``faits_periode_precedente``, ``evolution``, ``forces``,
+        ``communes``, one ``n_<offence>`` column per offence present, geometry.
+
+    Raises
+    ------
+    TooFewIncidentsError
+        Fewer than 30 incidents.
+    """
+    crs = require_metric(incidents, territory)
+    pts = incidents[incidents.geometry.notna() & ~incidents.geometry.is_empty]
+    if len(pts) < MIN_INCIDENTS:
+        raise TooFewIncidentsError(
+            f"Trop peu de faits ({len(pts)}) pour délimiter des zones : il en faut au moins "
+            f"{MIN_INCIDENTS}. Élargissez la période ou les infractions."
+        )
+    area = shapely.union_all(territory.geometry.to_numpy())
+    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    if settings.method == "gi":
+        grid, labels, n = _zone_labels_gi(x, y, area, settings)
+    elif settings.method == "dbscan":
+        grid, labels, n = _zone_labels_dbscan(x, y, area, settings)
+    else:
+        raise ValueError(f"Méthode inconnue : {settings.method!r} (gi ou dbscan).")
+    columns = [
+        "rang",
+        "id",
+        "faits",
+        "score",
+        "superficie_km2",
+        "part_faits",
+        "part_superficie",
+        "faits_periode_precedente",
+        "evolution",
+        "forces",
+        "communes",
+    ]
+    if n == 0:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs))
+    # Zone of each incident: the label of its cell.
+    ix = np.clip(np.floor((x - grid.x0) / grid.cell).astype(np.int64), 0, grid.nx - 1)
+    iy = np.clip(np.floor((y - grid.y0) / grid.cell).astype(np.int64), 0, grid.ny - 1)
+    zone_of = labels[iy, ix]
+    iyc, ixc = np.nonzero(labels)
+    h = grid.cell / 2
+    cells = shapely.box(
+        grid.x0 + ixc * grid.cell,
+        grid.y0 + iyc * grid.cell,
+        grid.x0 + ixc * grid.cell + 2 * h,
+        grid.y0 + iyc * grid.cell + 2 * h,
+    )
+    cell_zone = labels[iyc, ixc]
+    weights = {**DEFAULT_SEVERITY, **(severity or {})}
+    offence_weight = pts[m.OFFENCE].astype(object).map(weights).fillna(1.0).to_numpy(dtype=float)
+    prev_zone = None
+    if previous is not None and len(previous):
+        pv = previous[previous.geometry.notna() & ~previous.geometry.is_empty]
+        px = np.clip(
+            np.floor((pv.geometry.x.to_numpy() - grid.x0) / grid.cell).astype(np.int64), 0, grid.nx - 1
+        )
+        py = np.clip(
+            np.floor((pv.geometry.y.to_numpy() - grid.y0) / grid.cell).astype(np.int64), 0, grid.ny - 1
+        )
+        inside = (pv.geometry.x.to_numpy() >= grid.x0) & (pv.geometry.y.to_numpy() >= grid.y0)
+        prev_zone = np.where(inside, labels[py, px], 0)
+    total_area = area.area
+    rows = []
+    offences = sorted(pts[m.OFFENCE].dropna().unique())
+    for z in range(1, n + 1):
+        sel = zone_of == z
+        k = int(sel.sum())
+        if k < settings.min_incidents:
+            continue
+        geom = shapely.union_all(cells[cell_zone == z])
+        geom = shapely.intersection(geom, area)
+        sub = pts[sel]
+        communes = territory[territory.intersects(geom)]
+        by_offence = sub[m.OFFENCE].value_counts()
+        prev = int((prev_zone == z).sum()) if prev_zone is not None else None
+        rows.append(
+            {
+                "id": _stable_id(geom),
+                "faits": k,
+                "score": float(offence_weight[sel].sum()),
+                "superficie_km2": geom.area / 1e6,
+                "part_faits": k / len(pts),
+                "part_superficie": geom.area / total_area,
+                "faits_periode_precedente": prev,
+                "evolution": (k / prev - 1.0) if prev else None,
+                "forces": ", ".join(sorted(sub[m.FORCE].dropna().astype(str).unique())),
+                "communes": ", ".join(communes["nom"].astype(str)),
+                **{f"n_{o}": int(by_offence.get(o, 0)) for o in offences},
+                "geometry": geom,
+            }
+        )
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs))
+    out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).sort_values("score", ascending=False)
+    out.insert(0, "rang", np.arange(1, len(out) + 1))
+    return out.reset_index(drop=True)
+
+
+def concentration_from_zones(zones: gpd.GeoDataFrame) -> tuple[float, float]:
+    """Share of incidents and share of the area covered by the zones ("x % in y %")."""
+    if zones.empty:
+        return 0.0, 0.0
+    return float(zones["part_faits"].sum()), float(zones["part_superficie"].sum())
+
+
+def evaluation_from_zones(
+    zones: gpd.GeoDataFrame, later: gpd.GeoDataFrame, total_area_m2: float
+) -> dict[str, float]:
+    """Hit rate and predictive accuracy index (PAI) of zones on a later period.
+
+    ``hit rate = n_in_zones / n``; ``PAI = hit rate / (zone area / total area)``.
+    """
+    require_metric(zones, later)
+    pts = later[later.geometry.notna() & ~later.geometry.is_empty]
+    if zones.empty or pts.empty:
+        return {"taux_de_reussite": 0.0, "pai": 0.0, "part_superficie": 0.0}
+    union = shapely.union_all(zones.geometry.to_numpy())
+    shapely.prepare(union)
+    hits = shapely.contains_xy(union, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()).sum()
+    hit_rate = hits / len(pts)
+    share = union.area / total_area_m2
+    return {
+        "taux_de_reussite": float(hit_rate),
+        "pai": float(hit_rate / share) if share else 0.0,
+        "part_superficie": float(share),
+    }
+
+
+def recall_precision_from_truth(zones: gpd.GeoDataFrame, truth: pd.DataFrame) -> dict[str, float]:
+    """Recall and precision of zones against planted hotspots (synthetic data only).
+
+    A planted hotspot is found when a zone intersects its disc; a zone is right when it
+    intersects at least one planted disc.
+    """
+    if zones.empty or truth.empty:
+        return {"rappel": 0.0, "precision": 0.0}
+    discs = shapely.buffer(
+        shapely.points(truth["x"].to_numpy(), truth["y"].to_numpy()), truth["radius_m"].to_numpy()
+    )
+    hit = shapely.intersects(zones.geometry.to_numpy()[:, None], discs[None, :])
+    return {"rappel": float(hit.any(axis=0).mean()), "precision": float(hit.any(axis=1).mean())}
