@@ -17,6 +17,7 @@ pages = st.navigation(
         st.Page(
             "pages/diagnostic.py", title="Diagnostic territorial", icon=":material/analytics:", default=True
         ),
+        st.Page("pages/zones.py", title="Zones prioritaires", icon=":material/target:"),
         st.Page("pages/organisation.py", title="Organisation territoriale", icon=":material/local_police:"),
         st.Page("pages/donnees.py", title="Données", icon=":material/folder_open:"),
     ]

@@ -284,3 +284,83 @@ def recall_precision_from_truth(zones: gpd.GeoDataFrame, truth: pd.DataFrame) ->
     )
     hit = shapely.intersects(zones.geometry.to_numpy()[:, None], discs[None, :])
     return {"rappel": float(hit.any(axis=0).mean()), "precision": float(hit.any(axis=1).mean())}
+
+
+@dataclass
+class ZoneAnalysis:
+    """Everything the Zones page shows for one period."""
+
+    zones: gpd.GeoDataFrame
+    density: np.ndarray  # (ny, nx) points per m², masked where fewer than the secrecy threshold
+    density_grid: Grid
+    n_incidents: int
+    evaluation: dict[str, float] | None  # on the following period, when the data cover it
+    truth_scores: dict[str, float] | None  # against planted hotspots (synthetic data)
+    next_period: tuple[pd.Timestamp, pd.Timestamp]
+
+
+def priority_zones_for_period(
+    incidents: gpd.GeoDataFrame,
+    territory: gpd.GeoDataFrame,
+    *,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    settings: ZoneSettings = ZoneSettings(),  # noqa: B008 - immutable dataclass
+    severity: Mapping[str, float] | None = None,
+    bandwidth: float | None = None,
+    density_cell: float = 100.0,
+    truth: pd.DataFrame | None = None,
+    privacy_threshold: int = 5,
+) -> ZoneAnalysis:
+    """Zones of a period, with the density surface and their evaluation.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        All incidents (metric CRS), already filtered by offence, place and force.
+    territory : GeoDataFrame
+        Communes (same CRS).
+    start, end : Timestamp
+        Period analysed (inclusive days). The previous period of the same length gives
+        the trend; the following one, when covered by the data, the hit rate and PAI.
+    settings, severity
+        See :func:`zones_from_incidents`.
+    bandwidth : float, optional
+        Density bandwidth in metres (default: :func:`analysis.density.default_bandwidth`).
+    density_cell : float, default 100
+        Cell of the density surface in metres.
+    truth : DataFrame, optional
+        Planted hotspots (synthetic data) active in the period, for recall and precision.
+    privacy_threshold : int, default 5
+        The density is hidden where it is below the peak of ``threshold + 1`` coincident
+        incidents: fewer than that can never show as a spot.
+    """
+    from analysis.density import default_bandwidth, density_on_grid
+
+    start, end = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
+    length = end - start
+    t = incidents[m.START]
+    now = incidents[(t >= start) & (t < end)]
+    before = incidents[(t >= start - length) & (t < start)]
+    after = incidents[(t >= end) & (t < end + length)]
+    zones = zones_from_incidents(now, territory, settings=settings, severity=severity, previous=before)
+    area = shapely.union_all(territory.geometry.to_numpy())
+    grid = grid_for_territory(area, density_cell)
+    pts = now[now.geometry.notna() & ~now.geometry.is_empty]
+    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    h = bandwidth or max(default_bandwidth(x, y), density_cell)
+    density = density_on_grid(x, y, grid, bandwidth=h)
+    floor = (privacy_threshold + 1) / (max(len(x), 1) * 2 * np.pi * h**2)
+    density = np.where(density >= floor, density, 0.0)
+    covered = incidents[m.START].max() >= end + length - pd.Timedelta(days=1)
+    evaluation = evaluation_from_zones(zones, after, area.area) if covered and len(after) else None
+    scores = recall_precision_from_truth(zones, truth) if truth is not None and len(truth) else None
+    return ZoneAnalysis(
+        zones, density, grid, len(pts), evaluation, scores, (end, end + length - pd.Timedelta(days=1))
+    )
+
+
+def truth_active_in_period(truth: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Planted hotspots whose period overlaps ``[start, end]``."""
+    s, e = pd.to_datetime(truth["start"]), pd.to_datetime(truth["end"])
+    return truth[(s <= pd.Timestamp(end)) & (e >= pd.Timestamp(start))].reset_index(drop=True)

@@ -465,3 +465,90 @@ def organisation_map(
         )
     )
     return fmap
+
+
+def _density_rgba(density: np.ndarray) -> np.ndarray:
+    """Density raster to an RGBA image (OrRd ramp, transparent where zero), north up."""
+    d = np.asarray(density, dtype=float)
+    top = np.quantile(d[d > 0], 0.995) if (d > 0).any() else 1.0
+    t = np.clip(d / top, 0, 1)
+    stops = np.array(
+        [[254, 240, 217], [253, 204, 138], [252, 141, 89], [227, 74, 51], [179, 0, 0]], dtype=float
+    )
+    pos = t * (len(stops) - 1)
+    i = np.clip(np.floor(pos).astype(int), 0, len(stops) - 2)
+    f = (pos - i)[..., None]
+    rgb = stops[i] * (1 - f) + stops[i + 1] * f
+    alpha = np.where(d > 0, 90 + 140 * t, 0)
+    return np.flipud(np.dstack([rgb, alpha]).astype(np.uint8))
+
+
+def zones_map(
+    zones: gpd.GeoDataFrame,
+    density: np.ndarray,
+    density_bounds_wgs84: tuple[float, float, float, float],
+    display_geometry: gpd.GeoSeries,
+    *,
+    base: str = "plan_ign",
+) -> folium.Map:
+    """Priority zones over the density surface (an image in metres, not Leaflet.heat).
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        From :func:`analysis.zones.zones_from_incidents`, in EPSG:4326.
+    density : ndarray (ny, nx)
+        Density raster, row 0 to the south.
+    density_bounds_wgs84 : tuple
+        (west, south, east, north) of the raster.
+    display_geometry : GeoSeries
+        Commune outlines (EPSG:4326).
+    base : str
+        Base map key.
+    """
+    fmap = base_map(display_geometry.total_bounds, base=base)
+    outlines = gpd.GeoDataFrame(geometry=display_geometry.to_numpy(), crs="EPSG:4326")
+    folium.GeoJson(
+        json.loads(outlines.to_json(drop_id=True)),
+        name="Communes",
+        style_function=lambda f: {"fill": False, "color": "#777777", "weight": 0.5},
+    ).add_to(fmap)
+    w, s, e, n = density_bounds_wgs84
+    folium.raster_layers.ImageOverlay(
+        image=_density_rgba(density), bounds=[[s, w], [n, e]], name="Densité", opacity=1.0, interactive=False
+    ).add_to(fmap)
+    if len(zones):
+        props = pd.DataFrame(
+            {
+                "rang": zones["rang"].astype(int).astype(str),
+                "id": zones["id"].astype(str).map(escape_text),
+                "faits": zones["faits"].map(lambda v: _fmt_number(v, 0)),
+                "score": zones["score"].map(lambda v: _fmt_number(v, 0)),
+                "communes": zones["communes"].astype(str).map(escape_text),
+            }
+        )
+        gdf = gpd.GeoDataFrame(props, geometry=zones.geometry.to_numpy(), crs="EPSG:4326")
+        fields = {"rang": "Rang", "id": "Zone", "faits": "Faits", "score": "Score", "communes": "Communes"}
+        folium.GeoJson(
+            json.loads(gdf.to_json(drop_id=True)),
+            name="Zones prioritaires",
+            style_function=lambda f: {
+                "fillColor": "#000091",
+                "fillOpacity": 0.15,
+                "color": "#000091",
+                "weight": 2.5,
+            },
+            highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.3},
+            tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(fields.values()), sticky=True),
+            popup=folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values())),
+        ).add_to(fmap)
+    fmap.add_child(
+        _Legend(
+            legend_html(
+                "Zones prioritaires",
+                ["zone (rang au survol)", "densité des faits (faible → forte)"],
+                ["#000091", "#e34a33"],
+            )
+        )
+    )
+    return fmap

@@ -123,3 +123,27 @@ def test_diagnostic_ranking_by_epci_and_canton(level):
     table = at.dataframe[0].value
     assert ("EPCI" if level == "epci" else "Canton") in table.columns
     assert 5 <= len(table) <= 40
+
+
+def test_zones_page_runs():
+    at = _run("pages/zones.py")
+    assert not at.exception, [e.value for e in at.exception]
+    labels = {m.label: m.value for m in at.metric}
+    assert int(labels["Zones"]) >= 1
+    assert "Taux de réussite (période suivante)" not in labels  # the default period is the last year
+    assert len(at.dataframe) >= 1
+
+
+def test_zones_page_evaluates_on_a_covered_period():
+    import datetime as dt
+
+    at = AppTest.from_file("../pages/zones.py", default_timeout=120)
+    at.session_state["keep_period_defaut_defaut-mayenne-synthetique"] = (
+        dt.date(2023, 1, 1),
+        dt.date(2023, 12, 31),
+    )
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    labels = {m.label: m.value for m in at.metric}
+    assert "PAI (période suivante)" in labels
+    assert any("points chauds plantés" in c.value for c in at.caption)

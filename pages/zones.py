@@ -1,0 +1,154 @@
+"""Zones prioritaires: hot spots and density clusters turned into ranked zones, evaluated."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from pyproj import Transformer
+from streamlit_folium import st_folium
+
+from analysis.diagnostic import IncidentFilter, filter_incidents
+from analysis.zones import (
+    DEFAULT_SEVERITY,
+    ZoneSettings,
+    concentration_from_zones,
+    priority_zones_for_period,
+    truth_active_in_period,
+)
+from geo.crs import WGS84, metric_crs_for_departement
+from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from geo.maps import zones_map
+from settings import SETTINGS
+from ui.context import SYNTHETIC_NOTICE, Context, current_context, display_geometry, guarded, store_for
+
+METHODS = {"gi": "Points chauds Getis-Ord Gi* (FDR)", "dbscan": "Agrégats de densité DBSCAN"}
+CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
+
+
+def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
+    with st.expander("Méthode et paramètres", expanded=False):
+        c1, c2, c3 = st.columns(3)
+        method = c1.selectbox("Méthode", list(METHODS), format_func=METHODS.get, key="z_method")
+        cell = c2.number_input("Maille (m)", 50.0, 1000.0, 150.0, 25.0, key="z_cell")
+        band = c3.number_input("Distance de voisinage Gi* (m)", 100.0, 3000.0, 450.0, 50.0, key="z_band")
+        c4, c5, c6 = st.columns(3)
+        conf = c4.selectbox("Confiance Gi*", list(CONFIDENCE), format_func=CONFIDENCE.get, key="z_conf")
+        eps = c5.number_input("Rayon DBSCAN (m)", 50.0, 2000.0, 200.0, 25.0, key="z_eps")
+        min_samples = c6.number_input("Faits minimum par noyau DBSCAN", 2, 500, 25, key="z_min_samples")
+        c7, c8 = st.columns(2)
+        min_incidents = c7.number_input("Faits minimum par zone", 6, 1000, 20, key="z_min")
+        bw = c8.number_input(
+            "Largeur de bande de la densité (m, 0 = automatique)", 0.0, 3000.0, 0.0, 25.0, key="z_bw"
+        )
+        st.caption("Poids de gravité des infractions dans le score (modifiables) :")
+        weights = st.data_editor(
+            pd.DataFrame({"infraction": list(DEFAULT_SEVERITY), "poids": list(DEFAULT_SEVERITY.values())}),
+            hide_index=True,
+            disabled=["infraction"],
+            key="z_weights",
+        )
+    settings = ZoneSettings(
+        method=method,
+        cell=float(cell),
+        band=float(band),
+        confidence=int(conf),
+        eps=float(eps),
+        min_samples=int(min_samples),
+        min_incidents=int(min_incidents),
+    )
+    return (
+        settings,
+        dict(zip(weights["infraction"], weights["poids"].astype(float), strict=True)),
+        (float(bw) or None),
+    )
+
+
+def body() -> None:
+    ctx: Context = current_context()
+    st.title(f"Zones prioritaires — {ctx.departement_nom}")
+    if ctx.dataset is None or ctx.incidents is None:
+        st.info(
+            "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un fichier."
+        )
+        return
+    if ctx.dataset.synthetic:
+        st.warning(SYNTHETIC_NOTICE, icon="⚠️")
+    settings, severity, bandwidth = _settings()
+    crs = metric_crs_for_departement(ctx.departement)
+    flt = ctx.flt
+    other = IncidentFilter(offences=flt.offences, places=flt.places, forces=flt.forces)
+    incidents = filter_incidents(ctx.incidents, other).to_crs(crs)
+    territory = ctx.communes.to_crs(crs)
+    truth = None
+    if ctx.dataset.synthetic:
+        path = store_for(ctx.store_kind).extra_path(ctx.dataset.slug, "hotspots.json")
+        if path.exists():
+            truth = truth_active_in_period(pd.DataFrame(json.loads(path.read_text())), flt.start, flt.end)
+    with st.spinner("Calcul des zones…"):
+        res = priority_zones_for_period(
+            incidents,
+            territory,
+            start=flt.start,
+            end=flt.end,
+            settings=settings,
+            severity=severity,
+            bandwidth=bandwidth,
+            truth=truth,
+            privacy_threshold=SETTINGS.privacy_threshold,
+        )
+    zones = res.zones
+    share_inc, share_area = concentration_from_zones(zones)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Zones", len(zones))
+    c2.metric(
+        "Concentration",
+        f"{share_inc:.0%} des faits".replace(".", ","),
+        f"sur {share_area:.1%} du territoire".replace(".", ","),
+        delta_color="off",
+    )
+    if res.evaluation:
+        c3.metric("Taux de réussite (période suivante)", f"{res.evaluation['taux_de_reussite']:.0%}")
+        c4.metric("PAI (période suivante)", f"{res.evaluation['pai']:.1f}".replace(".", ","))
+    else:
+        c3.caption(
+            f"Évaluation impossible : les données ne couvrent pas la période suivante ({res.next_period[0]:%d/%m/%Y} – {res.next_period[1]:%d/%m/%Y})."
+        )
+    if res.truth_scores is not None:
+        st.caption(
+            f"Contrôle sur les points chauds plantés dans les données synthétiques actifs sur la période "
+            f"({len(truth)}) : rappel {res.truth_scores['rappel']:.0%}, précision {res.truth_scores['precision']:.0%}."
+        )
+    w84 = zones.to_crs(WGS84)
+    g = res.density_grid
+    tr = Transformer.from_crs(crs, WGS84, always_xy=True)
+    (w, e), (s, n) = tr.transform([g.x0, g.x0 + g.nx * g.cell], [g.y0, g.y0 + g.ny * g.cell])
+    fmap = zones_map(w84, res.density, (w, s, e, n), display_geometry(ctx.departement), base=ctx.base_map)
+    st_folium(fmap, key="zones_map", returned_objects=[], height=560, use_container_width=True)
+    st.caption(
+        "Densité en mètres (noyau gaussien) ; elle n'apparaît que là où au moins "
+        f"{SETTINGS.privacy_threshold + 1} faits se concentrent (secret statistique)."
+    )
+    st.subheader("Zones classées")
+    table = pd.DataFrame(zones.drop(columns="geometry"))
+    st.dataframe(table.round(3), hide_index=True)
+    st.subheader("Exports")
+    e1, e2, e3 = st.columns(3)
+    e1.download_button(
+        "Zones (GeoJSON)",
+        geojson_bytes_from_frame(table, w84.geometry),
+        "zones.geojson",
+        "application/geo+json",
+    )
+    e2.download_button("Zones (CSV)", csv_bytes_from_frame(table), "zones.csv", "text/csv")
+    buf = io.BytesIO()
+    gpd.GeoDataFrame(table, geometry=zones.geometry.to_numpy(), crs=crs).to_file(
+        buf, driver="GPKG", layer="zones"
+    )
+    e3.download_button("Zones (GeoPackage)", buf.getvalue(), "zones.gpkg", "application/geopackage+sqlite3")
+
+
+guarded(body)
