@@ -15,11 +15,11 @@ st.set_page_config(
 pages = st.navigation(
     [
         st.Page(
-            "pages/diagnostic.py", title="Diagnostic territorial", icon=":material/analytics:", default=True
+            "app_pages/diagnostic.py", title="Diagnostic territorial", icon=":material/analytics:", default=True
         ),
-        st.Page("pages/zones.py", title="Zones prioritaires", icon=":material/target:"),
-        st.Page("pages/organisation.py", title="Organisation territoriale", icon=":material/local_police:"),
-        st.Page("pages/donnees.py", title="Données", icon=":material/folder_open:"),
+        st.Page("app_pages/zones.py", title="Zones prioritaires", icon=":material/target:"),
+        st.Page("app_pages/organisation.py", title="Organisation territoriale", icon=":material/local_police:"),
+        st.Page("app_pages/donnees.py", title="Données", icon=":material/folder_open:"),
     ]
 )
 pages.run()

@@ -22,7 +22,7 @@ def isolated_workspace(tmp_path, monkeypatch):
     ui.context.official_statistics.clear()
 
 
-def _run(page: str = "pages/diagnostic.py") -> AppTest:
+def _run(page: str = "app_pages/diagnostic.py") -> AppTest:
     # Pages are run directly: AppTest loses the sidebar on reruns under st.navigation.
     at = AppTest.from_file(f"../{page}", default_timeout=120)
     at.run()
@@ -64,7 +64,7 @@ def test_public_view_off_still_runs():
 
 
 def test_donnees_page_runs():
-    at = _run("pages/donnees.py")
+    at = _run("app_pages/donnees.py")
     assert at.title[0].value == "Données"
     assert any("Aucun jeu importé" in c.value for c in at.caption)
 
@@ -99,13 +99,13 @@ def test_donnees_lists_saved_statistics():
 
     stats = official_statistics_from_bytes(OLD_COMMUNAL.encode(), "old.csv")
     statistics_store().save(stats.table, name="SSMSI test", source_file="old.csv", description=stats.kind)
-    at = _run("pages/donnees.py")
+    at = _run("app_pages/donnees.py")
     assert any("Statistiques officielles" in h.value for h in at.subheader)
     assert len(at.dataframe) >= 1
 
 
 def test_organisation_page_runs_indicative():
-    at = _run("pages/organisation.py")
+    at = _run("app_pages/organisation.py")
     assert "Organisation territoriale" in at.title[0].value
     assert any("indicative" in w.value for w in at.warning)
     assert len(at.dataframe) == 4  # units, communes, EPCI, cantons
@@ -126,7 +126,7 @@ def test_diagnostic_ranking_by_epci_and_canton(level):
 
 
 def test_zones_page_runs():
-    at = _run("pages/zones.py")
+    at = _run("app_pages/zones.py")
     assert not at.exception, [e.value for e in at.exception]
     labels = {m.label: m.value for m in at.metric}
     assert int(labels["Zones"]) >= 1
@@ -137,7 +137,7 @@ def test_zones_page_runs():
 def test_zones_page_evaluates_on_a_covered_period():
     import datetime as dt
 
-    at = AppTest.from_file("../pages/zones.py", default_timeout=120)
+    at = AppTest.from_file("../app_pages/zones.py", default_timeout=120)
     at.session_state["keep_period_defaut_defaut-mayenne-synthetique"] = (
         dt.date(2023, 1, 1),
         dt.date(2023, 12, 31),
