@@ -15,10 +15,15 @@ st.set_page_config(
 pages = st.navigation(
     [
         st.Page(
-            "app_pages/diagnostic.py", title="Diagnostic territorial", icon=":material/analytics:", default=True
+            "app_pages/diagnostic.py",
+            title="Diagnostic territorial",
+            icon=":material/analytics:",
+            default=True,
         ),
         st.Page("app_pages/zones.py", title="Zones prioritaires", icon=":material/target:"),
-        st.Page("app_pages/organisation.py", title="Organisation territoriale", icon=":material/local_police:"),
+        st.Page(
+            "app_pages/organisation.py", title="Organisation territoriale", icon=":material/local_police:"
+        ),
         st.Page("app_pages/donnees.py", title="Données", icon=":material/folder_open:"),
     ]
 )
