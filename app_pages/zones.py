@@ -7,11 +7,14 @@ import json
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import streamlit as st
 from pyproj import Transformer
 from streamlit_folium import st_folium
 
 from analysis.diagnostic import IncidentFilter, filter_incidents
+from analysis.emerging import CATEGORIES, emerging_hotspots_from_points
+from analysis.hotspots import grid_for_territory
 from analysis.zones import (
     DEFAULT_SEVERITY,
     ZoneSettings,
@@ -21,7 +24,7 @@ from analysis.zones import (
 )
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.maps import zones_map
+from geo.maps import emerging_map, zones_map
 from settings import SETTINGS
 from ui.context import SYNTHETIC_NOTICE, Context, current_context, display_geometry, guarded, store_for
 
@@ -64,6 +67,40 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
         settings,
         dict(zip(weights["infraction"], weights["poids"].astype(float), strict=True)),
         (float(bw) or None),
+    )
+
+
+def _emerging_section(
+    ctx: Context, incidents: gpd.GeoDataFrame, territory: gpd.GeoDataFrame, settings: ZoneSettings
+) -> None:
+    c1, c2 = st.columns(2)
+    freq = c1.selectbox(
+        "Pas de temps", ["QS", "MS"], format_func={"QS": "Trimestre", "MS": "Mois"}.get, key="e_freq"
+    )
+    c2.caption(f"Maille {settings.cell:.0f} m, voisinage {settings.band:.0f} m (paramètres ci-dessus).")
+    pts = incidents[incidents.geometry.notna() & ~incidents.geometry.is_empty]
+    area = shapely.union_all(territory.geometry.to_numpy())
+    grid = grid_for_territory(area, settings.cell)
+    res = emerging_hotspots_from_points(
+        pts.geometry.x.to_numpy(),
+        pts.geometry.y.to_numpy(),
+        pts["date_debut"],
+        grid,
+        band=settings.band,
+        freq=freq,
+    )
+    cells = gpd.GeoDataFrame(res, geometry=grid.polygons(), crs=territory.crs).to_crs(WGS84)
+    counts = res["categorie"].value_counts().reindex([c for c in CATEGORIES if c != "aucun"], fill_value=0)
+    st.dataframe(pd.DataFrame({"catégorie": counts.index, "cellules": counts.to_numpy()}), hide_index=True)
+    st_folium(
+        emerging_map(cells, display_geometry(ctx.departement), base=ctx.base_map),
+        key="emerging_map",
+        returned_objects=[],
+        height=480,
+        use_container_width=True,
+    )
+    st.caption(
+        "Définitions d'ArcGIS « Emerging Hot Spot Analysis » ; tendance : test de Mann-Kendall sur les z de Gi*."
     )
 
 
@@ -132,6 +169,11 @@ def body() -> None:
         "Densité en mètres (noyau gaussien) ; elle n'apparaît que là où au moins "
         f"{SETTINGS.privacy_threshold + 1} faits se concentrent (secret statistique)."
     )
+    st.subheader("Points chauds émergents")
+    if st.toggle(
+        "Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"
+    ):
+        _emerging_section(ctx, incidents, territory, settings)
     st.subheader("Zones classées")
     table = pd.DataFrame(zones.drop(columns="geometry"))
     st.dataframe(table.round(3), hide_index=True)

@@ -552,3 +552,68 @@ def zones_map(
         )
     )
     return fmap
+
+
+EMERGING_COLOURS = {
+    "nouveau": "#67000d",
+    "consécutif": "#a50f15",
+    "en intensification": "#ef3b2c",
+    "persistant": "#fc9272",
+    "en diminution": "#fcbba1",
+    "sporadique": "#fdae6b",
+    "oscillant": "#9e9ac8",
+    "historique": "#bdbdbd",
+}
+
+
+def emerging_map(
+    cells: gpd.GeoDataFrame, display_geometry: gpd.GeoSeries, *, base: str = "plan_ign"
+) -> folium.Map:
+    """Grid cells coloured by emerging hot-spot category (EPSG:4326), commune outlines.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        Cells with ``categorie``, ``tendance_z`` and ``pas_chauds`` (category "aucun" left out).
+    display_geometry : GeoSeries
+        Commune outlines.
+    base : str
+        Base map key.
+    """
+    fmap = base_map(display_geometry.total_bounds, base=base)
+    outlines = gpd.GeoDataFrame(geometry=display_geometry.to_numpy(), crs="EPSG:4326")
+    folium.GeoJson(
+        json.loads(outlines.to_json(drop_id=True)),
+        name="Communes",
+        style_function=lambda f: {"fill": False, "color": "#777777", "weight": 0.5},
+    ).add_to(fmap)
+    shown = cells[cells["categorie"] != "aucun"]
+    if len(shown):
+        props = pd.DataFrame(
+            {
+                "categorie": shown["categorie"].astype(str),
+                "tendance": shown["tendance_z"].map(lambda v: _fmt_number(v, 2)),
+                "pas": shown["pas_chauds"].astype(int).astype(str)
+                + " / "
+                + shown["pas"].astype(int).astype(str),
+                "fill": shown["categorie"].map(EMERGING_COLOURS).fillna("#bdbdbd"),
+            }
+        )
+        gdf = gpd.GeoDataFrame(props, geometry=shown.geometry.to_numpy(), crs="EPSG:4326")
+        fields = {
+            "categorie": "Catégorie",
+            "tendance": "Tendance (z de Mann-Kendall)",
+            "pas": "Pas de temps chauds",
+        }
+        folium.GeoJson(
+            json.loads(gdf.to_json(drop_id=True)),
+            name="Points chauds émergents",
+            style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.8, "weight": 0},
+            tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(fields.values())),
+        ).add_to(fmap)
+    fmap.add_child(
+        _Legend(
+            legend_html("Points chauds émergents", list(EMERGING_COLOURS), list(EMERGING_COLOURS.values()))
+        )
+    )
+    return fmap

@@ -147,3 +147,13 @@ def test_zones_page_evaluates_on_a_covered_period():
     labels = {m.label: m.value for m in at.metric}
     assert "PAI (période suivante)" in labels
     assert any("points chauds plantés" in c.value for c in at.caption)
+
+
+def test_zones_page_emerging_hotspots():
+    at = _run("app_pages/zones.py")
+    at.toggle(key="e_on").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    cats = next(d.value for d in at.dataframe if "catégorie" in d.value.columns)
+    assert set(cats["catégorie"]) >= {"nouveau", "persistant", "sporadique"}
+    assert cats["cellules"].sum() > 0
