@@ -28,7 +28,11 @@ from geo.maps import emerging_map, zones_map
 from settings import SETTINGS
 from ui.context import SYNTHETIC_NOTICE, Context, current_context, display_geometry, guarded, store_for
 
-METHODS = {"gi": "Points chauds Getis-Ord Gi* (FDR)", "dbscan": "Agrégats de densité DBSCAN"}
+METHODS = {
+    "local": "Excès local (disque contre anneau, Poisson + FDR)",
+    "gi": "Points chauds Getis-Ord Gi* (FDR)",
+    "dbscan": "Agrégats de densité DBSCAN",
+}
 CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
 
 
@@ -36,12 +40,20 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
     with st.expander("Méthode et paramètres", expanded=False):
         c1, c2, c3 = st.columns(3)
         method = c1.selectbox("Méthode", list(METHODS), format_func=METHODS.get, key="z_method")
-        cell = c2.number_input("Maille (m)", 50.0, 1000.0, 150.0, 25.0, key="z_cell")
+        cell = c2.number_input("Maille (m)", 50.0, 1000.0, 100.0, 25.0, key="z_cell")
         band = c3.number_input("Distance de voisinage Gi* (m)", 100.0, 3000.0, 450.0, 50.0, key="z_band")
         c4, c5, c6 = st.columns(3)
         conf = c4.selectbox("Confiance Gi*", list(CONFIDENCE), format_func=CONFIDENCE.get, key="z_conf")
         eps = c5.number_input("Rayon DBSCAN (m)", 50.0, 2000.0, 200.0, 25.0, key="z_eps")
         min_samples = c6.number_input("Faits minimum par noyau DBSCAN", 2, 500, 25, key="z_min_samples")
+        l1, l2, l3 = st.columns(3)
+        inner = l1.number_input("Excès local : rayon du disque (m)", 50.0, 2000.0, 250.0, 25.0, key="z_inner")
+        outer = l2.number_input(
+            "Excès local : rayon de l'anneau (m)", 100.0, 5000.0, 1000.0, 50.0, key="z_outer"
+        )
+        ratio = l3.number_input(
+            "Excès local : rapport minimal observé / attendu", 1.0, 20.0, 2.0, 0.5, key="z_ratio"
+        )
         c7, c8 = st.columns(2)
         min_incidents = c7.number_input("Faits minimum par zone", 6, 1000, 20, key="z_min")
         bw = c8.number_input(
@@ -62,6 +74,9 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
         eps=float(eps),
         min_samples=int(min_samples),
         min_incidents=int(min_incidents),
+        local_inner=float(inner),
+        local_outer=float(max(outer, inner + cell)),
+        min_ratio=float(ratio),
     )
     return (
         settings,
@@ -138,6 +153,12 @@ def body() -> None:
             privacy_threshold=SETTINGS.privacy_threshold,
         )
     zones = res.zones
+    if zones.empty:
+        st.info(
+            "Aucune zone ne ressort sur cette période avec ces paramètres : aucun secteur ne dépasse "
+            "nettement son environnement. Élargissez la période ou essayez la méthode Gi* (qui fait "
+            "aussi ressortir les centres urbains denses)."
+        )
     share_inc, share_area = concentration_from_zones(zones)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Zones", len(zones))

@@ -129,9 +129,8 @@ def test_zones_page_runs():
     at = _run("app_pages/zones.py")
     assert not at.exception, [e.value for e in at.exception]
     labels = {m.label: m.value for m in at.metric}
-    assert int(labels["Zones"]) >= 1
+    assert "Zones" in labels
     assert "Taux de réussite (période suivante)" not in labels  # the default period is the last year
-    assert len(at.dataframe) >= 1
 
 
 def test_zones_page_evaluates_on_a_covered_period():
@@ -146,6 +145,7 @@ def test_zones_page_evaluates_on_a_covered_period():
     assert not at.exception, [e.value for e in at.exception]
     labels = {m.label: m.value for m in at.metric}
     assert "PAI (période suivante)" in labels
+    assert int(labels["Zones"]) >= 1
     assert any("points chauds plantés" in c.value for c in at.caption)
 
 

@@ -72,3 +72,28 @@ def test_too_few_incidents():
     inc = _incidents(np.random.default_rng(2)).iloc[:20]
     with pytest.raises(TooFewIncidentsError, match="au moins 30"):
         zones_from_incidents(inc, SQUARE)
+
+
+def test_default_settings_find_the_planted_hotspots(synthetic53, communes53):
+    """Goal of the issue: recall >= 0.9 and precision >= 0.8 with default settings."""
+    from analysis.zones import truth_active_in_period
+
+    g = synthetic53.incidents.to_crs(2154)
+    territory = communes53.to_crs(2154)
+    truth = synthetic53.hotspots_frame()
+    found = active = right = n_zones = 0
+    for year in (2022, 2023, 2024, 2025):
+        start, end = pd.Timestamp(f"{year}-01-01"), pd.Timestamp(f"{year}-12-31")
+        tr = truth_active_in_period(truth, start, end)
+        if tr.empty:
+            continue
+        t = g[m.START]
+        zones = zones_from_incidents(g[(t >= start) & (t < end + pd.Timedelta(days=1))], territory)
+        score = recall_precision_from_truth(zones, tr)
+        found += score["rappel"] * len(tr)
+        active += len(tr)
+        right += score["precision"] * len(zones)
+        n_zones += len(zones)
+    assert active >= 4
+    assert found / active >= 0.9
+    assert right / n_zones >= 0.8
