@@ -244,30 +244,42 @@ def zones_from_incidents(
     total_area = area.area
     rows = []
     offences = sorted(pts[m.OFFENCE].dropna().unique())
-    for z in range(1, n + 1):
-        sel = zone_of == z
-        k = int(sel.sum())
-        if k < settings.min_incidents:
+    # Everything per zone is computed from sorted indices (no pass over all points per zone).
+    sizes = np.bincount(zone_of, minlength=n + 1)
+    scores = np.bincount(zone_of, weights=offence_weight, minlength=n + 1)
+    off_codes = pd.Categorical(pts[m.OFFENCE].astype(object), categories=offences).codes
+    by_offence = np.zeros((n + 1, len(offences)), dtype=np.int64)
+    np.add.at(by_offence, (zone_of, np.maximum(off_codes, 0)), (off_codes >= 0).astype(np.int64))
+    prev_sizes = np.bincount(prev_zone, minlength=n + 1) if prev_zone is not None else None
+    forces = pts[m.FORCE].astype(object).fillna("").to_numpy()
+    order = np.argsort(zone_of, kind="stable")
+    starts = np.searchsorted(zone_of[order], np.arange(n + 2))
+    cell_order = np.argsort(cell_zone, kind="stable")
+    cell_starts = np.searchsorted(cell_zone[cell_order], np.arange(n + 2))
+    tree = shapely.STRtree(territory.geometry.to_numpy())
+    names = territory["nom"].astype(str).to_numpy()
+    for z in np.flatnonzero(sizes >= settings.min_incidents):
+        if z == 0:
             continue
-        geom = shapely.union_all(cells[cell_zone == z])
+        k = int(sizes[z])
+        geom = shapely.union_all(cells[cell_order[cell_starts[z] : cell_starts[z + 1]]])
         geom = shapely.intersection(geom, area)
-        sub = pts[sel]
-        communes = territory[territory.intersects(geom)]
-        by_offence = sub[m.OFFENCE].value_counts()
-        prev = int((prev_zone == z).sum()) if prev_zone is not None else None
+        members = order[starts[z] : starts[z + 1]]
+        prev = int(prev_sizes[z]) if prev_sizes is not None else None
+        hit = np.sort(tree.query(geom, predicate="intersects"))
         rows.append(
             {
                 "id": _stable_id(geom),
                 "faits": k,
-                "score": float(offence_weight[sel].sum()),
+                "score": float(scores[z]),
                 "superficie_km2": geom.area / 1e6,
                 "part_faits": k / len(pts),
                 "part_superficie": geom.area / total_area,
                 "faits_periode_precedente": prev,
                 "evolution": (k / prev - 1.0) if prev else None,
-                "forces": ", ".join(sorted(sub[m.FORCE].dropna().astype(str).unique())),
-                "communes": ", ".join(communes["nom"].astype(str)),
-                **{f"n_{o}": int(by_offence.get(o, 0)) for o in offences},
+                "forces": ", ".join(sorted({f for f in forces[members] if f})),
+                "communes": ", ".join(names[hit]),
+                **{f"n_{o}": int(by_offence[z, i]) for i, o in enumerate(offences)},
                 "geometry": geom,
             }
         )
