@@ -176,8 +176,11 @@ def gi_star_from_points(
     band: float = 600.0,
     fdr: bool = True,
     min_incidents: int = MIN_INCIDENTS,
+    shape: str = "square",
+    weights: str = "band",
+    k: int = 8,
 ) -> gpd.GeoDataFrame:
-    """Gi* hot and cold spots of incidents on a square grid over a territory.
+    """Gi* hot and cold spots of incidents on a square or hexagonal grid over a territory.
 
     Parameters
     ----------
@@ -193,6 +196,12 @@ def gi_star_from_points(
         False-discovery-rate correction of the confidence bins.
     min_incidents : int, default 30
         Fewer incidents raise :class:`TooFewIncidentsError`.
+    shape : {"square", "hex"}
+        Grid cells (``cell`` is the side of a square or the circumradius of a hexagon).
+    weights : {"band", "knn"}
+        Binary distance band (``band`` metres) or the ``k`` nearest cells.
+    k : int, default 8
+        Neighbours for ``weights="knn"``.
 
     Returns
     -------
@@ -211,16 +220,132 @@ def gi_star_from_points(
     area = shapely.union_all(
         territory.geometry.to_numpy() if isinstance(territory, gpd.GeoDataFrame) else territory.to_numpy()
     )
-    grid = grid_for_territory(area, cell)
-    counts = counts_on_grid(geoms.x.to_numpy(), geoms.y.to_numpy(), grid)
-    z = gi_star_from_raster(counts, grid.active, band_kernel(cell, band))
+    x, y = geoms.x.to_numpy(), geoms.y.to_numpy()
+    if shape == "square" and weights == "band":
+        grid = grid_for_territory(area, cell)
+        raster = counts_on_grid(x, y, grid)
+        z = gi_star_from_raster(raster, grid.active, band_kernel(cell, band))
+        counts, polys = raster[grid.active], grid.polygons()
+    else:
+        if shape == "hex":
+            centres, polys = hex_cells_for_territory(area, cell)
+            counts = counts_on_cells(x, y, centres, cell)
+        elif shape == "square":
+            grid = grid_for_territory(area, cell)
+            counts = counts_on_grid(x, y, grid)[grid.active]
+            centres, polys = np.column_stack(grid.centres()), grid.polygons()
+        else:
+            raise ValueError(f"Forme de maille inconnue : {shape!r} (square ou hex).")
+        if weights == "band":
+            w = band_weights(centres, band)
+        elif weights == "knn":
+            w = knn_weights(centres, k)
+        else:
+            raise ValueError(f"Pondération inconnue : {weights!r} (band ou knn).")
+        z = gi_star_from_weights(counts, w)
     return gpd.GeoDataFrame(
         {
-            "faits": counts[grid.active].astype(np.int64),
+            "faits": counts.astype(np.int64),
             "z": z,
             "p": 2 * stats.norm.sf(np.abs(z)),
             "classe": fdr_bins(z, fdr=fdr),
         },
-        geometry=grid.polygons(),
+        geometry=polys,
         crs=crs,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Irregular cells (hexagons) and k-nearest weights: a sparse weights matrix
+# ---------------------------------------------------------------------------------------
+def hex_cells_for_territory(territory: shapely.Geometry, size: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pointy-top hexagons of circumradius ``size`` metres covering a territory.
+
+    Returns
+    -------
+    centres : ndarray (n, 2)
+        Centres of the hexagons that touch the territory.
+    polygons : ndarray of shapely Polygons
+        Their geometry (same order).
+    """
+    if size <= 0:
+        raise ValueError("La taille des hexagones doit être positive (en mètres).")
+    minx, miny, maxx, maxy = territory.bounds
+    w, h = np.sqrt(3) * size, 1.5 * size
+    rows = np.arange(int(np.ceil((maxy - miny) / h)) + 2)
+    cols = np.arange(int(np.ceil((maxx - minx) / w)) + 2)
+    cc, rr = np.meshgrid(cols, rows)
+    cx = minx + cc * w + (rr % 2) * w / 2
+    cy = miny + rr * h
+    centres = np.column_stack([cx.ravel(), cy.ravel()])
+    angles = np.deg2rad(np.arange(6) * 60 + 30)
+    ring = np.stack([size * np.cos(angles), size * np.sin(angles)], axis=1)
+    coords = centres[:, None, :] + ring[None, :, :]
+    polys = shapely.polygons(np.concatenate([coords, coords[:, :1, :]], axis=1))
+    shapely.prepare(territory)
+    keep = shapely.intersects(territory, polys)
+    return centres[keep], polys[keep]
+
+
+def counts_on_cells(x: np.ndarray, y: np.ndarray, centres: np.ndarray, size: float) -> np.ndarray:
+    """Points per hexagon: each point goes to its nearest centre (a hexagon is the Voronoi
+    cell of its centre); points farther than ``size`` from every centre are ignored."""
+    from scipy.spatial import cKDTree
+
+    d, i = cKDTree(centres).query(np.column_stack([x, y]), k=1)
+    return np.bincount(i[d <= size * (1 + 1e-9)], minlength=len(centres)).astype(float)
+
+
+def band_weights(centres: np.ndarray, band: float, *, self_weight: bool = True):
+    """Binary distance-band weights between cell centres (scipy CSR), self included."""
+    from scipy import sparse
+    from scipy.spatial import cKDTree
+
+    pairs = cKDTree(centres).query_pairs(band, output_type="ndarray")
+    n = len(centres)
+    rows = np.concatenate([pairs[:, 0], pairs[:, 1], np.arange(n) if self_weight else []]).astype(np.int64)
+    cols = np.concatenate([pairs[:, 1], pairs[:, 0], np.arange(n) if self_weight else []]).astype(np.int64)
+    return sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+
+
+def knn_weights(centres: np.ndarray, k: int, *, self_weight: bool = True):
+    """Binary k-nearest-neighbour weights (each cell's k nearest other cells), scipy CSR."""
+    from scipy import sparse
+    from scipy.spatial import cKDTree
+
+    n = len(centres)
+    _, idx = cKDTree(centres).query(centres, k=k + 1)
+    rows = np.repeat(np.arange(n), k)
+    cols = idx[:, 1:].ravel()
+    w = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    return w + sparse.identity(n, format="csr") if self_weight else w
+
+
+def gi_star_from_weights(y: np.ndarray, weights, *, transform: str = "B") -> np.ndarray:
+    """Gi* z-scores for any sparse weights matrix (self weight included), esda's formulas.
+
+    Parameters
+    ----------
+    y : ndarray
+        Value of each cell.
+    weights : scipy sparse matrix
+        Binary weights with a non-zero diagonal (see :func:`band_weights`, :func:`knn_weights`).
+    transform : {"B", "R"}
+        Binary or row-standardised.
+    """
+    y = np.asarray(y, dtype=float)
+    w = weights.tocsr().astype(float)
+    if transform.upper() == "R":
+        card = np.asarray(w.sum(axis=1)).ravel()
+        w = w.multiply(1 / card[:, None]).tocsr()
+    elif transform.upper() != "B":
+        raise ValueError("transform doit valoir « B » (binaire) ou « R » (standardisé en ligne).")
+    n = y.size
+    statistic = (w @ y) / y.sum()
+    mean = y.sum() / n
+    variance = (y**2).sum() / n - mean**2
+    card = np.asarray(w.sum(axis=1)).ravel()
+    expected = card / n
+    var_g = card * (n - card) / (n - 1) / n**2 * variance / mean**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (statistic - expected) / np.sqrt(var_g)

@@ -76,3 +76,54 @@ def test_guards(communes53, small53):
     few = small53.incidents.to_crs(2154).iloc[:10]
     with pytest.raises(TooFewIncidentsError, match="au moins 30"):
         gi_star_from_points(few, communes53.to_crs(2154))
+
+
+def test_hexagons_and_knn_weights_match_esda(synthetic53):
+    from analysis.hotspots import (
+        band_weights,
+        counts_on_cells,
+        gi_star_from_weights,
+        hex_cells_for_territory,
+        knn_weights,
+    )
+
+    g = synthetic53.incidents.to_crs(2154)
+    area = shapely.box(412_000, 6_778_000, 426_000, 6_792_000)  # around Laval
+    centres, polys = hex_cells_for_territory(area, 250.0)
+    assert shapely.area(polys).sum() >= area.area  # the hexagons cover the square
+    inside = area.contains(shapely.points(g.geometry.x, g.geometry.y))
+    counts = counts_on_cells(g.geometry.x.to_numpy(), g.geometry.y.to_numpy(), centres, 250.0)
+    assert counts.sum() >= inside.sum()  # every point of the square is counted (edge hexagons spill over)
+    # The nearest-centre rule is the hexagon containment.
+    pts = shapely.points(g.geometry.x.to_numpy()[inside][:200], g.geometry.y.to_numpy()[inside][:200])
+    assert shapely.contains(polys[:, None], pts[None, :]).any(axis=0).all()
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(centres).query(centres, k=8)
+    untied = d[:, 6] < d[:, 7] - 1e-6  # the 6th neighbour is unambiguous (border cells tie)
+    for weights, ref_w, rows in (
+        (
+            band_weights(centres, 700.0),
+            libpysal.weights.DistanceBand(centres, threshold=700.0, binary=True, silence_warnings=True),
+            np.ones(len(centres), dtype=bool),
+        ),
+        (knn_weights(centres, 6), libpysal.weights.KNN(centres, k=6), untied),
+    ):
+        z = gi_star_from_weights(counts, weights)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ref = esda.G_Local(counts, ref_w, transform="B", star=True, permutations=0).Zs
+        assert rows.mean() > 0.8
+        assert_allclose(z[rows], ref[rows], atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize(("shape", "weights"), [("hex", "band"), ("hex", "knn"), ("square", "knn")])
+def test_adapter_other_grids_and_weights(synthetic53, communes53, shape, weights):
+    g = synthetic53.incidents.to_crs(2154)
+    cells = gi_star_from_points(
+        g, communes53.to_crs(2154), cell=300.0, band=900.0, shape=shape, weights=weights
+    )
+    assert cells["faits"].sum() == len(g)
+    hot = cells[cells["classe"] == 3]
+    laval = shapely.Point(419_500, 6_785_000)
+    assert hot.distance(laval).min() < 2000  # the county town is hot whatever the grid
