@@ -12,6 +12,9 @@ matrix of incidents):
 
 * ``"gi"``: Getis-Ord Gi* hot cells at the chosen confidence (FDR-corrected), merged by
   8-connectivity;
+* ``"hdbscan"``: scikit-learn's HDBSCAN on the occupied cells of the same fine grid, each
+  cell repeated up to ``hdbscan_cap`` times by its incidents (HDBSCAN has no sample
+  weights); memory bounded by cells x cap;
 * ``"dbscan"``: DBSCAN in metres on the occupied cells of a fine grid (cell = eps / 4),
   each cell weighted by its incidents (``sample_weight``): the same clusters as DBSCAN on
   the points up to the cell resolution, at the cost of the number of occupied cells.
@@ -79,6 +82,8 @@ class ZoneSettings:
     local_inner: float = 250.0
     local_outer: float = 1000.0
     min_ratio: float = 2.0
+    min_cluster_size: int = 40
+    hdbscan_cap: int = 20
     min_local_count: int = 15
 
 
@@ -141,6 +146,30 @@ def _zone_labels_dbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometr
     return grid, filled, n
 
 
+def _zone_labels_hdbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings):
+    from sklearn.cluster import HDBSCAN
+
+    cell = s.eps / 4.0
+    minx, miny, maxx, maxy = territory.bounds
+    nx, ny = int(np.ceil((maxx - minx) / cell)) or 1, int(np.ceil((maxy - miny) / cell)) or 1
+    grid = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))
+    counts = counts_on_grid(x, y, grid)
+    iy, ix = np.nonzero(counts)
+    reps = np.minimum(counts[iy, ix], s.hdbscan_cap).astype(np.int64)
+    cx = np.repeat(grid.x0 + (ix + 0.5) * cell, reps)
+    cy = np.repeat(grid.y0 + (iy + 0.5) * cell, reps)
+    jitter = np.random.default_rng(0).uniform(-cell / 2, cell / 2, (len(cx), 2))  # distinct points
+    db = HDBSCAN(min_cluster_size=s.min_cluster_size).fit(np.column_stack([cx, cy]) + jitter)
+    owner = np.repeat(np.arange(len(iy)), reps)
+    cell_label = np.full(len(iy), -1)
+    np.maximum.at(cell_label, owner, db.labels_)
+    labels = np.zeros(counts.shape, dtype=np.int64)
+    labels[iy, ix] = cell_label + 1
+    n = int(labels.max())
+    filled = ndimage.grey_dilation(labels, footprint=band_kernel(cell, s.eps / 2.0).astype(bool))
+    return grid, np.where(labels > 0, labels, filled), n
+
+
 def _stable_id(geom: shapely.Geometry) -> str:
     c = geom.centroid
     key = f"{round(c.x, -2):.0f}:{round(c.y, -2):.0f}"
@@ -198,8 +227,10 @@ def zones_from_incidents(
         grid, labels, n = _zone_labels_gi(x, y, area, settings)
     elif settings.method == "dbscan":
         grid, labels, n = _zone_labels_dbscan(x, y, area, settings)
+    elif settings.method == "hdbscan":
+        grid, labels, n = _zone_labels_hdbscan(x, y, area, settings)
     else:
-        raise ValueError(f"Méthode inconnue : {settings.method!r} (local, gi ou dbscan).")
+        raise ValueError(f"Méthode inconnue : {settings.method!r} (local, gi, dbscan ou hdbscan).")
     columns = [
         "rang",
         "id",

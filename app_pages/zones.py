@@ -32,6 +32,7 @@ METHODS = {
     "local": "Excès local (disque contre anneau, Poisson + FDR)",
     "gi": "Points chauds Getis-Ord Gi* (FDR)",
     "dbscan": "Agrégats de densité DBSCAN",
+    "hdbscan": "Agrégats de densité HDBSCAN",
 }
 CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
 

@@ -30,7 +30,7 @@ def _incidents(rng, n_background=3000, cluster=(3000, 7000, 150, 300)):
     )
 
 
-@pytest.mark.parametrize("method", ["gi", "dbscan"])
+@pytest.mark.parametrize("method", ["local", "gi", "dbscan", "hdbscan"])
 def test_a_planted_cluster_is_the_top_zone(method):
     rng = np.random.default_rng(0)
     inc = _incidents(rng)
@@ -44,7 +44,8 @@ def test_a_planted_cluster_is_the_top_zone(method):
     again = zones_from_incidents(inc, SQUARE, settings=ZoneSettings(method=method))
     assert again["id"].tolist() == zones["id"].tolist()  # stable ids
     share_inc, share_area = concentration_from_zones(zones)
-    assert share_inc > 5 * share_area
+    # HDBSCAN also keeps the uniform background as a (sparse) cluster: weaker concentration.
+    assert share_inc > (1.5 if method == "hdbscan" else 5) * share_area
 
 
 def test_trend_against_previous_period():
