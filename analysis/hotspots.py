@@ -15,13 +15,14 @@ import numpy as np
 import shapely
 from scipy import ndimage, stats
 
+from errors import DelinquanceError
 from geo.crs import require_metric
 
 CONFIDENCES = (0.90, 0.95, 0.99)
 MIN_INCIDENTS = 30  # as ArcGIS Optimized Hot Spot Analysis
 
 
-class TooFewIncidentsError(ValueError):
+class TooFewIncidentsError(DelinquanceError):
     """Not enough incidents for a statistically meaningful analysis."""
 
 
