@@ -157,3 +157,17 @@ def test_zones_page_emerging_hotspots():
     cats = next(d.value for d in at.dataframe if "catégorie" in d.value.columns)
     assert set(cats["catégorie"]) >= {"nouveau", "persistant", "sporadique"}
     assert cats["cellules"].sum() > 0
+
+
+def test_zones_page_too_few_incidents_says_so():
+    import datetime as dt
+
+    at = AppTest.from_file("../app_pages/zones.py", default_timeout=120)
+    at.session_state["keep_period_defaut_defaut-mayenne-synthetique"] = (
+        dt.date(2025, 6, 1),
+        dt.date(2025, 6, 30),
+    )
+    at.session_state["keep_offences"] = ["Vols avec armes"]
+    at.run()
+    assert not at.exception
+    assert any("Trop peu de faits" in e.value and "au moins 30" in e.value for e in at.error)
