@@ -181,3 +181,18 @@ def test_organisation_overlay_draws(browser, server):
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
     page.close()
+
+
+def test_zones_page_draws_density_offline(browser, server):
+    blocked, dialogs = [], []
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    page.goto(server)
+    page.get_by_role("link", name="Zones prioritaires").click()
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator("img.leaflet-image-layer").wait_for(timeout=90_000)  # the density surface
+    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    assert frame.locator(".carto-legend").inner_text().startswith("Zones prioritaires")
+    page.screenshot(path=str(ARTIFACTS / "zones.png"), full_page=True)
+    assert dialogs == []
+    assert all("geopf.fr" in u for u in blocked), blocked[:5]
+    page.close()
