@@ -19,10 +19,13 @@ import heapq
 import time
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
+
+from geo.crs import require_metric
 
 ONE_MINUS_INV_E = 1 - 1 / np.e
 
@@ -290,3 +293,88 @@ def coverage_curve(
         else curve
     )
     return curve / res.total if res.total else curve
+
+
+def sites_from_geodataframes(
+    demand: gpd.GeoDataFrame,
+    weights: np.ndarray,
+    candidates: gpd.GeoDataFrame,
+    *,
+    existing: gpd.GeoDataFrame | None = None,
+    radius: float,
+    p: int | None = None,
+    target: float | None = None,
+    time_limit: float = 30.0,
+    curve_max: int = 50,
+) -> tuple[SitingResult, gpd.GeoDataFrame, np.ndarray]:
+    """GeoDataFrame adapter: best new sites among ``candidates`` on top of ``existing``.
+
+    Parameters
+    ----------
+    demand : GeoDataFrame
+        Incidents a camera can see (points, metric CRS).
+    weights : ndarray
+        Weight of each incident (offence weights).
+    candidates, existing : GeoDataFrame
+        Candidate sites and cameras already in place (same CRS).
+    radius : float
+        Coverage radius, metres.
+    p : int, optional
+        Number of new cameras (maximal covering).
+    target : float, optional
+        Share of weighted demand to reach with the fewest new cameras (set covering).
+    time_limit : float
+        Seconds given to HiGHS.
+    curve_max : int
+        Largest number of new cameras on the coverage curve.
+
+    Returns
+    -------
+    result : SitingResult
+    sites : GeoDataFrame
+        Existing then new sites: ``rang`` (0 for existing), ``statut``, ``gain`` (marginal
+        weighted demand), ``part_cumulee``, geometry.
+    curve : ndarray
+        Coverage share with 0..curve_max new cameras.
+    """
+    crs = require_metric(demand, candidates)
+    pts = demand[demand.geometry.notna() & ~demand.geometry.is_empty]
+    w = np.asarray(weights, float)[(demand.geometry.notna() & ~demand.geometry.is_empty).to_numpy()]
+    n_exist = 0 if existing is None else len(existing)
+    sites_all = (
+        candidates.geometry
+        if existing is None
+        else gpd.GeoSeries(
+            np.concatenate([candidates.geometry.to_numpy(), existing.to_crs(crs).geometry.to_numpy()]),
+            crs=crs,
+        )
+    )
+    xy_d = np.column_stack([pts.geometry.x, pts.geometry.y])
+    xy_s = np.column_stack([sites_all.x, sites_all.y])
+    a = coverage_from_points(xy_d, xy_s, radius)
+    ex = np.arange(len(candidates), len(candidates) + n_exist)
+    if target is not None:
+        res = set_cover_for_target(a, w, target, existing=ex, time_limit=time_limit)
+    else:
+        res = exact_mclp(a, w, int(p or 0), existing=ex, time_limit=time_limit)
+    new = res.chosen[n_exist:]
+    w_rest = np.where(_covered_by(a, ex), 0.0, w)
+    gains = greedy_mclp(a[:, new], w_rest, len(new)).gains if len(new) else np.zeros(0)
+    base = float(w[_covered_by(a, ex)].sum())
+    table = gpd.GeoDataFrame(
+        {
+            "rang": np.concatenate([np.zeros(n_exist, dtype=int), np.arange(1, len(new) + 1)]),
+            "statut": ["existante"] * n_exist + ["nouvelle"] * len(new),
+            "gain": np.concatenate([np.full(n_exist, np.nan), gains[: len(new)]]),
+            "part_cumulee": np.concatenate(
+                [
+                    np.full(n_exist, base / w.sum() if w.sum() else 0.0),
+                    (base + np.cumsum(gains[: len(new)])) / max(w.sum(), 1e-12),
+                ]
+            ),
+        },
+        geometry=sites_all.to_numpy()[res.chosen],
+        crs=crs,
+    )
+    curve = coverage_curve(a, w, curve_max, existing=ex)
+    return res, table, curve

@@ -171,3 +171,16 @@ def test_zones_page_too_few_incidents_says_so():
     at.run()
     assert not at.exception
     assert any("Trop peu de faits" in e.value and "au moins 30" in e.value for e in at.error)
+
+
+def test_videoprotection_page_runs():
+    at = _run("app_pages/videoprotection.py")
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Nouvelles caméras"] == "10"
+    table = next(d.value for d in at.dataframe if "rang" in d.value.columns)
+    assert (table["statut"] == "nouvelle").sum() == 10
+    assert table["couverture_cumulee"].is_monotonic_increasing
+    at.radio(key="v_mode").set_value("cible").run()
+    assert not at.exception

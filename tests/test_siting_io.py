@@ -1,0 +1,57 @@
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from analysis.siting import sites_from_geodataframes
+from errors import IncidentFileError
+from geo.siting_io import candidates_from_lattice, candidates_from_roads, sites_from_bytes
+
+SQUARE = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000)], crs=2154)
+
+
+def test_lattice_inside_territory():
+    c = candidates_from_lattice(SQUARE, 100.0)
+    assert len(c) == 100 and (c["origine"] == "maillage").all()
+    with pytest.raises(ValueError, match="positif"):
+        candidates_from_lattice(SQUARE, 0)
+
+
+def test_road_intersections_and_axes():
+    roads = gpd.GeoDataFrame(
+        {"highway": ["primary", "residential", "residential"]},
+        geometry=[
+            shapely.LineString([(0, 500), (500, 500)]),
+            shapely.LineString([(500, 500), (1000, 500)]),
+            shapely.LineString([(500, 500), (500, 1000)]),
+        ],
+        crs=2154,
+    )
+    c = candidates_from_roads(roads, along=100.0, top_share=0.3)
+    crossings = c[c["origine"] == "carrefour"]
+    assert len(crossings) == 1 and crossings.geometry.iloc[0].equals(shapely.Point(500, 500))
+    axes = c[c["origine"] == "axe principal"]
+    assert len(axes) == 5 and (axes.geometry.y == 500).all() and (axes.geometry.x < 500).all()
+
+
+def test_sites_file_with_rejected_rows():
+    data = b"nom;latitude;longitude\nA;48,07;-0,77\nB;;\n<img src=x>;48.06;-0.76\n"
+    sites, rejected = sites_from_bytes(data, "cams.csv", crs="EPSG:2154")
+    assert len(sites) == 2 and rejected["ligne"].tolist() == [3]
+    assert sites.crs.to_epsg() == 2154 and sites.geometry.x.between(400_000, 440_000).all()
+    with pytest.raises(IncidentFileError, match="coordonnées introuvables"):
+        sites_from_bytes(b"a;b\n1;2\n", "x.csv", crs="EPSG:2154")
+
+
+def test_adapter_keeps_existing_and_reports_coverage():
+    rng = np.random.default_rng(0)
+    demand = gpd.GeoDataFrame(geometry=gpd.points_from_xy(*rng.uniform(0, 1000, (2, 400))), crs=2154)
+    cands = candidates_from_lattice(SQUARE, 100.0)
+    existing = gpd.GeoDataFrame(geometry=[shapely.Point(500, 500)], crs=2154)
+    res, table, curve = sites_from_geodataframes(
+        demand, np.ones(400), cands, existing=existing, radius=150.0, p=3
+    )
+    assert table["statut"].tolist() == ["existante", "nouvelle", "nouvelle", "nouvelle"]
+    assert table["part_cumulee"].is_monotonic_increasing
+    assert table["part_cumulee"].iloc[-1] == pytest.approx(res.share)
+    assert curve[0] == pytest.approx(table["part_cumulee"].iloc[0]) and np.all(np.diff(curve) >= 0)
