@@ -39,7 +39,13 @@ from geo.communes import (
     display_geometry_from_communes,
 )
 from geo.maps import BASE_MAPS
-from geo.organisation import Organisation, canton_for_communes, organisation_for_departement
+from geo.organisation import (
+    DEFAULT_DETOUR,
+    DEFAULT_SPEED_KMH,
+    Organisation,
+    canton_for_communes,
+    organisation_for_departement,
+)
 from settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -336,7 +342,7 @@ def _generate_for(dep: str, com: gpd.GeoDataFrame) -> None:
     from data.synthetic import synthetic_incidents_for_departement
 
     lo, hi = SETTINGS.default_years
-    org = organisation(dep, organisation_stamp(), 1.3, 60.0)
+    org = organisation(dep, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
     forces = org.communes.set_index("code")["force"]
     ds = synthetic_incidents_for_departement(com, years=(lo, hi), seed=SETTINGS.default_seed, forces=forces)
     default_store().save(
