@@ -6,8 +6,8 @@ a k-d tree: never a dense matrix):
 * :func:`coverage_from_points`: which candidates see which demand points within a radius;
 * :func:`greedy_mclp`: lazy greedy (CELF) with its (1 - 1/e) guarantee, existing cameras
   counted first;
-* :func:`exact_mclp`: the MILP solved by HiGHS (``scipy.optimize.milp``) with a time
-  limit, reporting the proven optimality gap; demand rows with identical coverage are
+* :func:`exact_mclp`: the MILP solved by HiGHS (``highspy``) from the greedy solution,
+  with a time limit, reporting the proven optimality gap; demand rows with identical coverage are
   merged and demand already covered by existing cameras leaves the model;
 * :func:`set_cover_for_target`: the fewest cameras to reach a target coverage;
 * :func:`coverage_curve`: coverage against the number of cameras (greedy, nested).
@@ -153,7 +153,7 @@ def exact_mclp(
     time_limit: float = 60.0,
     mip_rel_gap: float = 1e-6,
 ) -> SitingResult:
-    """Maximal covering by MILP (HiGHS through ``scipy.optimize.milp``).
+    """Maximal covering by MILP (HiGHS through ``highspy``, started from the greedy solution).
 
     Variables: ``x_j`` (binary, new site j) and ``y_i`` in [0, 1] (demand i covered);
     maximise ``sum w_i y_i`` s.t. ``y_i <= sum_{j covers i} x_j`` and ``sum x_j = p``.
@@ -184,29 +184,11 @@ def exact_mclp(
             seconds=time.perf_counter() - t0,
             status="trivial",
         )
-    c = np.concatenate([np.zeros(n_cand), -wg])
-    # y_i - sum_j a_ij x_j <= 0
-    cover = sparse.hstack([-sub, sparse.identity(n_dem, format="csr")], format="csr")
-    budget = sparse.csr_matrix(np.concatenate([free.astype(float), np.zeros(n_dem)])[None, :])
-    constraints = [LinearConstraint(cover, -np.inf, 0.0), LinearConstraint(budget, p_new, p_new)]
-    lower = np.zeros(n_cand + n_dem)
-    upper = np.concatenate([free.astype(float), np.ones(n_dem)])
-    integrality = np.concatenate([np.ones(n_cand), np.zeros(n_dem)])
-    res = milp(
-        c,
-        constraints=constraints,
-        integrality=integrality,
-        bounds=Bounds(lower, upper),
-        options={"time_limit": time_limit, "mip_rel_gap": mip_rel_gap, "disp": False},
-    )
-    if res.x is None:
-        raise RuntimeError(f"HiGHS n'a pas trouvé de solution ({res.message}).")
-    x = res.x[:n_cand] > 0.5
+    start = greedy_mclp(sub, wg, p_new, existing=None)  # warm start and a lower bound
+    x, bound_new, optimal = _solve_mclp_highs(sub, wg, free, p_new, start.chosen, time_limit, mip_rel_gap)
     new_sites = np.flatnonzero(x & free)
     obj = base + float(wg @ np.minimum(1.0, np.asarray(sub[:, new_sites].sum(axis=1)).ravel()))
-    dual = getattr(res, "mip_dual_bound", None)
-    bound = base + (-dual if dual is not None and np.isfinite(dual) else obj - base)
-    bound = max(bound, obj)
+    bound = max(base + bound_new, obj)
     gap = (bound - obj) / bound if bound > 0 else 0.0
     # Order the new sites by marginal gain (for the table), existing first.
     w_rest = np.where(_covered_by(a, existing), 0.0, w)
@@ -221,8 +203,69 @@ def exact_mclp(
         upper_bound=bound,
         gap=gap,
         seconds=time.perf_counter() - t0,
-        status="optimal" if res.status == 0 else "limite de temps atteinte",
+        status="optimal" if optimal else "limite de temps atteinte",
     )
+
+
+def _solve_mclp_highs(sub, wg, free, p_new, start_sites, time_limit, mip_rel_gap):
+    """Solve the reduced MCLP with HiGHS, starting from a feasible solution.
+
+    Uses ``highspy`` directly (``scipy.optimize.milp`` takes no starting point).
+
+    Returns
+    -------
+    x : ndarray of bool
+        Chosen candidates.
+    bound : float
+        Proven upper bound of the covered weight (reduced model).
+    optimal : bool
+        True when HiGHS proved optimality within ``mip_rel_gap``.
+    """
+    import highspy
+
+    n_dem, n_cand = sub.shape
+    n = n_cand + n_dem
+    a = sparse.vstack(
+        [
+            sparse.hstack([-sub, sparse.identity(n_dem)]),
+            sparse.hstack([sparse.csr_matrix(free.astype(float)[None, :]), sparse.csr_matrix((1, n_dem))]),
+        ],
+        format="csc",
+    )
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = n, n_dem + 1
+    lp.col_cost_ = np.concatenate([np.zeros(n_cand), -wg])
+    lp.col_lower_ = np.zeros(n)
+    lp.col_upper_ = np.concatenate([free.astype(float), np.ones(n_dem)])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    lp.row_lower_ = np.concatenate([np.full(n_dem, -highspy.kHighsInf), [p_new]])
+    lp.row_upper_ = np.concatenate([np.zeros(n_dem), [p_new]])
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_cand + [highspy.HighsVarType.kContinuous] * n_dem
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.passModel(lp)
+    x0 = np.zeros(n)
+    x0[np.asarray(start_sites, dtype=np.int64)] = 1.0
+    x0[n_cand:] = np.minimum(
+        1.0, np.asarray(sub[:, np.asarray(start_sites, dtype=np.int64)].sum(axis=1)).ravel()
+    )
+    sol = highspy.HighsSolution()
+    sol.col_value = list(x0)
+    sol.value_valid = True
+    h.setSolution(sol)
+    h.run()
+    values = np.asarray(h.getSolution().col_value)
+    if values.size != n:
+        raise RuntimeError("HiGHS n'a pas trouvé de solution.")
+    info = h.getInfo()
+    bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else float(wg.sum())
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return values[:n_cand] > 0.5, bound, optimal
 
 
 def set_cover_for_target(
