@@ -31,10 +31,10 @@ from geo.maps import add_organisation_layer, choropleth_from_official, choroplet
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from geo.ssmsi_io import PER_DWELLING
 from ui.context import (
-    SYNTHETIC_NOTICE,
     Context,
     area_keys,
     current_context,
+    dataset_or_notice,
     display_geometry,
     guarded,
     official_statistics,
@@ -75,13 +75,8 @@ def _ranking(ctx: Context, d, level: str, *, hide_secret: bool) -> tuple[pd.Data
 
 
 def _incidents_view(ctx: Context) -> None:
-    if ctx.dataset is None or ctx.incidents is None:
-        st.info(
-            "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un fichier (page « Données »)."
-        )
+    if not dataset_or_notice(ctx):
         return
-    if ctx.dataset.synthetic:
-        st.warning(SYNTHETIC_NOTICE, icon="⚠️")
     f = ctx.flt
     method = (
         st.segmented_control(

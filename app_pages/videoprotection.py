@@ -18,7 +18,7 @@ from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.maps import base_map
 from geo.siting_io import candidates_from_lattice, candidates_from_roads, roads_from_bytes, sites_from_bytes
-from ui.context import Context, current_context, guarded, md_escape
+from ui.context import Context, current_context, dataset_or_notice, guarded, md_escape
 
 MAX_LATTICE = 4000
 SOURCES = {
@@ -64,8 +64,7 @@ def _candidates(crs: str, territory: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def body() -> None:
     ctx: Context = current_context()
     st.title(f"Vidéoprotection — {ctx.departement_nom}")
-    if ctx.incidents is None:
-        st.info("Aucun jeu de données : générez des faits synthétiques ou importez un fichier.")
+    if not dataset_or_notice(ctx):
         return
     crs = metric_crs_for_departement(ctx.departement)
     communes = ctx.communes.to_crs(crs)

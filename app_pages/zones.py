@@ -26,7 +26,7 @@ from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.maps import emerging_map, zones_map
 from settings import SETTINGS
-from ui.context import SYNTHETIC_NOTICE, Context, current_context, display_geometry, guarded, store_for
+from ui.context import Context, current_context, dataset_or_notice, display_geometry, guarded, store_for
 
 METHODS = {
     "local": "Excès local (disque contre anneau, Poisson + FDR)",
@@ -123,13 +123,8 @@ def _emerging_section(
 def body() -> None:
     ctx: Context = current_context()
     st.title(f"Zones prioritaires — {ctx.departement_nom}")
-    if ctx.dataset is None or ctx.incidents is None:
-        st.info(
-            "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un fichier."
-        )
+    if not dataset_or_notice(ctx):
         return
-    if ctx.dataset.synthetic:
-        st.warning(SYNTHETIC_NOTICE, icon="⚠️")
     settings, severity, bandwidth = _settings()
     crs = metric_crs_for_departement(ctx.departement)
     flt = ctx.flt

@@ -338,6 +338,22 @@ def current_context() -> Context:
     return sidebar_context()
 
 
+def dataset_or_notice(ctx: Context) -> bool:
+    """Say what to do when no data set is loaded; show the synthetic notice when it is.
+
+    Returns True when the page has incidents to work on.
+    """
+    if ctx.dataset is None or ctx.incidents is None:
+        st.info(
+            "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un "
+            "fichier (page « Données »)."
+        )
+        return False
+    if ctx.dataset.synthetic:
+        st.warning(SYNTHETIC_NOTICE, icon="⚠️")
+    return True
+
+
 def _generate_for(dep: str, com: gpd.GeoDataFrame) -> None:
     from data.synthetic import synthetic_incidents_for_departement
 
