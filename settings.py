@@ -7,7 +7,7 @@ Every value can be overridden by an environment variable named ``DELINQ_<FIELD>`
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -47,14 +47,13 @@ class Settings:
     display_tolerance_m: float = 60.0
     max_upload_rows: int = 5_000_000
     static_url: str = "/app/static/vendor"
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _from_env() -> Settings:
     kwargs: dict[str, object] = {}
     for f in fields(Settings):
         raw = os.environ.get(f"DELINQ_{f.name.upper()}")
-        if raw is None or f.name == "extra":
+        if raw is None:
             continue
         if f.name.endswith("_dir"):
             kwargs[f.name] = Path(raw)
