@@ -25,9 +25,14 @@ from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
+from errors import DelinquanceError
 from geo.crs import require_metric
 
 ONE_MINUS_INV_E = 1 - 1 / np.e
+
+
+class SitingError(DelinquanceError):
+    """A siting request that cannot be met (unreachable target, no solution)."""
 
 
 @dataclass
@@ -61,7 +66,7 @@ def coverage_from_points(demand_xy: np.ndarray, candidate_xy: np.ndarray, radius
         Coverage radius in metres.
     """
     if radius <= 0:
-        raise ValueError("Le rayon de couverture doit être positif (en mètres).")
+        raise SitingError("Le rayon de couverture doit être positif (en mètres).")
     m = cKDTree(np.asarray(demand_xy, float)).sparse_distance_matrix(
         cKDTree(np.asarray(candidate_xy, float)), radius, output_type="coo_matrix"
     )
@@ -261,7 +266,9 @@ def _solve_mclp_highs(sub, wg, free, p_new, start_sites, time_limit, mip_rel_gap
     h.run()
     values = np.asarray(h.getSolution().col_value)
     if values.size != n:
-        raise RuntimeError("HiGHS n'a pas trouvé de solution.")
+        raise SitingError(
+            "Aucune solution trouvée par HiGHS : réduisez le secteur ou le nombre de candidats."
+        )
     info = h.getInfo()
     bound = -float(info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else float(wg.sum())
     optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
@@ -293,7 +300,7 @@ def set_cover_for_target(
             seconds=time.perf_counter() - t0,
         )
     if wg.sum() < target - 1e-9:
-        raise ValueError(
+        raise SitingError(
             f"Objectif de couverture inatteignable : au plus {(base + wg.sum()) / w.sum():.0%} de la demande "
             "est à portée des sites candidats. Baissez l'objectif ou ajoutez des candidats."
         )
@@ -310,7 +317,9 @@ def set_cover_for_target(
         options={"time_limit": time_limit, "disp": False},
     )
     if res.x is None:
-        raise RuntimeError(f"HiGHS n'a pas trouvé de solution ({res.message}).")
+        raise SitingError(
+            f"Aucune solution trouvée par HiGHS ({res.message}) : réduisez le secteur ou le nombre de candidats."
+        )
     new_sites = np.flatnonzero((res.x[:n_cand] > 0.5) & free)
     obj = base + float(wg @ np.minimum(1.0, np.asarray(sub[:, new_sites].sum(axis=1)).ravel()))
     return SitingResult(

@@ -84,3 +84,13 @@ def test_set_cover_reaches_target_with_the_fewest_sites():
     assert all(_value(a, w, s) < 0.5 * w.sum() for s in itertools.combinations(range(12), k - 1))
     with pytest.raises(ValueError, match="inatteignable"):
         set_cover_for_target(a, w, 1.01)
+
+
+def test_unreachable_target_is_a_user_error():
+    from analysis.siting import SitingError
+    from errors import DelinquanceError
+
+    _, _, w, a = _instance(5)
+    with pytest.raises(SitingError, match="inatteignable") as info:
+        set_cover_for_target(a, w, 1.01)
+    assert isinstance(info.value, DelinquanceError)  # shown in French by the pages, not as a crash
