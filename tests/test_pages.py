@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -36,6 +37,16 @@ def test_app_entry_point_runs():
     at.run()
     assert not at.exception
     assert "Diagnostic territorial" in at.title[0].value
+
+
+def test_every_page_is_in_the_navigation():
+    """A page file missing from ``st.navigation`` is unreachable for users."""
+    root = Path(__file__).resolve().parents[1]
+    entry = (root / "app.py").read_text(encoding="utf-8")
+    pages = sorted(p.name for p in (root / "app_pages").glob("*.py") if p.name != "__init__.py")
+    assert pages, "no page found"
+    missing = [name for name in pages if f'"app_pages/{name}"' not in entry]
+    assert missing == []
 
 
 def test_diagnostic_page_runs():
