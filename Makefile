@@ -35,11 +35,14 @@ assets: static/vendor/.installed
 cache: $(VENV)/.installed
 	$(PY) -m scripts.build_cache
 
-# Debian's Chromium for the browser tests, installed when missing and running as root.
+# Debian's Chromium for the browser tests and poppler-utils (pdftotext, pdftoppm) for the
+# report tests, installed when missing and running as root.
 browser:
-	@if [ -x /usr/bin/chromium ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null)"; \
-	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null; \
-	else echo "Chromium manquant : installez le paquet Debian 'chromium' (sudo apt-get install chromium)."; fi
+	@missing=""; [ -x /usr/bin/chromium ] || missing="chromium fonts-dejavu-core"; \
+	command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
+	if [ -z "$$missing" ]; then echo "chromium: $$(/usr/bin/chromium --version 2>/dev/null); poppler-utils: présent"; \
+	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "Paquets Debian manquants :$$missing (sudo apt-get install$$missing)."; fi
 
 setup: $(VENV)/.installed assets cache
 

@@ -22,6 +22,7 @@ pages = st.navigation(
         ),
         st.Page("app_pages/zones.py", title="Zones prioritaires", icon=":material/target:"),
         st.Page("app_pages/videoprotection.py", title="Vidéoprotection", icon=":material/videocam:"),
+        st.Page("app_pages/suivi.py", title="Suivi bimestriel", icon=":material/monitoring:"),
         st.Page(
             "app_pages/organisation.py", title="Organisation territoriale", icon=":material/local_police:"
         ),

@@ -352,6 +352,74 @@ def choropleth_from_rates(
     return fmap
 
 
+def change_map(
+    table: pd.DataFrame,
+    communes: pd.DataFrame,
+    display_geometry: gpd.GeoSeries,
+    *,
+    base: str = "plan_ign",
+    hide_secret: bool = True,
+    title: str = "Évolution des faits",
+) -> folium.Map:
+    """Communes coloured by significant change (rise, fall, none), tooltips escaped.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A commune comparison from :func:`analysis.followup.comparison_from_counts`
+        (``cle`` = commune code).
+    communes : DataFrame
+        Communes (``code``, ``nom``), indexed like ``display_geometry``.
+    display_geometry : GeoSeries
+        Simplified commune geometry (EPSG:4326).
+    base : str
+        Base map key.
+    hide_secret : bool, default True
+        Show secret communes as "secret" (their counts and change are not shown).
+    title : str
+        Legend title.
+    """
+    from geo.report import CHANGE_COLOURS, CHANGE_LABELS, fmt_change, fmt_count, fmt_interval
+
+    t = table.set_index("cle").reindex(communes["code"].to_numpy())
+    secret = t["secret"].fillna(False).to_numpy(dtype=bool) & hide_secret
+    sens = t["sens"].fillna("stable").to_numpy(dtype=object)
+    if not hide_secret:
+        sens = np.where(t["significatif"].fillna(False).to_numpy(dtype=bool), sens, "stable")
+    cls = np.where(secret, "secret", sens)
+    hidden = "secret"
+    props = pd.DataFrame(
+        {
+            "nom": communes["nom"].astype(str).map(escape_text).to_numpy(),
+            "faits": np.where(secret, hidden, t["faits"].fillna(0).map(fmt_count).to_numpy()),
+            "reference": np.where(secret, hidden, t["faits_reference"].fillna(0).map(fmt_count).to_numpy()),
+            "evolution": np.where(secret, hidden, t["evolution"].map(fmt_change).to_numpy()),
+            "ic": np.where(
+                secret,
+                hidden,
+                [fmt_interval(a, b) for a, b in zip(t["ic_bas"], t["ic_haut"], strict=True)],
+            ),
+            "sens": [CHANGE_LABELS[c] for c in cls],
+            "fill": [CHANGE_COLOURS[c] for c in cls],
+        },
+        index=communes.index,
+    )
+    fields = {
+        "nom": "Commune",
+        "faits": "Faits (période suivie)",
+        "reference": "Faits (référence)",
+        "evolution": "Évolution",
+        "ic": "IC 95 % du rapport",
+        "sens": "Changement",
+    }
+    fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
+    keys = [k for k in CHANGE_COLOURS if k != "secret" or secret.any()]
+    fmap.add_child(
+        _Legend(legend_html(title, [CHANGE_LABELS[k] for k in keys], [CHANGE_COLOURS[k] for k in keys]))
+    )
+    return fmap
+
+
 FORCE_COLOURS = {"PN": "#1f4e9c", "GN": "#2e8540", "PM": "#9c6b1f"}
 
 

@@ -195,3 +195,22 @@ def test_videoprotection_page_runs():
     assert table["couverture_cumulee"].is_monotonic_increasing
     at.radio(key="v_mode").set_value("cible").run()
     assert not at.exception
+
+
+def test_suivi_page_runs_and_switches_views():
+    at = _run("app_pages/suivi.py")
+    values = [m.value for m in at.metric]
+    assert len(values) == 3 and all(v.replace("\u00a0", "").isdigit() for v in values)
+    assert any("Faits — novembre – décembre 2025" == m.label for m in at.metric)
+    table = at.dataframe[0].value
+    assert list(table.columns[:4]) == ["Unité", "Faits", "Référence", "Évolution"]
+    assert len(table) == 240  # every commune of the Mayenne
+    # Public view: small counts say "secret", never a number from 1 to 5.
+    small = table["Faits"].str.fullmatch(r"[1-5]")
+    assert not small.any()
+    at.radio(key="s_reference").set_value("precedente").run()
+    at.selectbox(key="s_dimension").set_value("infraction").run()
+    assert not at.exception and not at.error
+    assert len(at.dataframe[0].value) >= 10
+    at.selectbox(key="s_split").set_value("force").run()
+    assert not at.exception and not at.error

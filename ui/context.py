@@ -7,6 +7,7 @@ returns the selection as a :class:`Context`.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable
@@ -17,7 +18,8 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from analysis.diagnostic import IncidentFilter
+from analysis.diagnostic import IncidentFilter, filter_incidents
+from analysis.followup import Followup, Period, followup_from_incidents, reference_periods
 from data import model as m
 from data.store import (
     DEFAULT_SLUG,
@@ -38,6 +40,7 @@ from geo.communes import (
     departements_table,
     display_geometry_from_communes,
 )
+from geo.crs import metric_crs_for_departement
 from geo.maps import BASE_MAPS
 from geo.organisation import (
     DEFAULT_DETOUR,
@@ -113,6 +116,44 @@ def dataset(kind: str, slug: str, stamp: str) -> gpd.GeoDataFrame:
 def official_statistics(slug: str, stamp: str) -> pd.DataFrame:
     """A saved SSMSI table (``stamp`` invalidates the cache on re-import)."""
     return statistics_store().load(slug)
+
+
+@st.cache_resource(show_spinner="Calcul du suivi…", max_entries=8)
+def followup(
+    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, start: dt.date, end: dt.date
+) -> tuple[Followup, gpd.GeoDataFrame]:
+    """Follow-up of a period against its references, and the priority zones it uses.
+
+    The zones are detected (default settings) on the twelve months before the period, then
+    fixed; fewer than 30 incidents there means no zone table.
+    """
+    from analysis.hotspots import TooFewIncidentsError
+    from analysis.zones import zones_from_incidents
+
+    crs = metric_crs_for_departement(dep)
+    other = IncidentFilter(offences=flt.offences, places=flt.places, forces=flt.forces)
+    incidents = filter_incidents(dataset(kind, slug, stamp), other).to_crs(crs)
+    current = Period(pd.Timestamp(start), pd.Timestamp(end))
+    zones_period = Period(current.start - pd.DateOffset(years=1), current.start - pd.Timedelta(days=1))
+    try:
+        zones = zones_from_incidents(
+            incidents[zones_period.mask(incidents[m.START])], communes(dep).to_crs(crs)
+        )
+    except TooFewIncidentsError:
+        zones = gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=crs)
+    com = communes(dep)
+    epci = dict(zip(com["epci_code"], com["epci_nom"], strict=False))
+    result = followup_from_incidents(
+        incidents,
+        current=current,
+        references=reference_periods(current),
+        communes=com,
+        zones=zones,
+        zones_period=zones_period,
+        epci_names=epci,
+        threshold=SETTINGS.privacy_threshold,
+    )
+    return result, zones
 
 
 def organisation_stamp() -> str:

