@@ -201,7 +201,7 @@ def test_suivi_page_runs_and_switches_views():
     at = _run("app_pages/suivi.py")
     values = [m.value for m in at.metric]
     assert len(values) == 3 and all(v.replace("\u00a0", "").isdigit() for v in values)
-    assert any("Faits — novembre – décembre 2025" == m.label for m in at.metric)
+    assert any(m.label == "Faits — novembre – décembre 2025" for m in at.metric)
     table = at.dataframe[0].value
     assert list(table.columns[:4]) == ["Unité", "Faits", "Référence", "Évolution"]
     assert len(table) == 240  # every commune of the Mayenne
