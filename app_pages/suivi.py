@@ -218,6 +218,7 @@ def body() -> None:
         display_geometry(ctx.departement),
         base=ctx.base_map,
         hide_secret=ctx.public_view,
+        zones=zones,
     )
     st_folium(fmap, key="s_map", returned_objects=[], height=520, use_container_width=True)
     n_sig = int(communes_table["significatif"].sum())

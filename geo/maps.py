@@ -360,6 +360,7 @@ def change_map(
     base: str = "plan_ign",
     hide_secret: bool = True,
     title: str = "Évolution des faits",
+    zones: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Communes coloured by significant change (rise, fall, none), tooltips escaped.
 
@@ -378,6 +379,8 @@ def change_map(
         Show secret communes as "secret" (their counts and change are not shown).
     title : str
         Legend title.
+    zones : GeoDataFrame, optional
+        Priority zones (``rang``, ``communes``) outlined on top.
     """
     from geo.report import CHANGE_COLOURS, CHANGE_LABELS, fmt_change, fmt_count, fmt_interval
 
@@ -414,9 +417,25 @@ def change_map(
     }
     fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
     keys = [k for k in CHANGE_COLOURS if k != "secret" or secret.any()]
-    fmap.add_child(
-        _Legend(legend_html(title, [CHANGE_LABELS[k] for k in keys], [CHANGE_COLOURS[k] for k in keys]))
-    )
+    labels, colours = [CHANGE_LABELS[k] for k in keys], [CHANGE_COLOURS[k] for k in keys]
+    if zones is not None and not zones.empty:
+        z = gpd.GeoDataFrame(
+            {
+                "zone": zones["rang"].map(lambda r: f"Zone prioritaire n° {int(r)}").to_numpy(),
+                "communes": zones["communes"].astype(str).map(escape_text).to_numpy(),
+            },
+            geometry=zones.geometry.to_crs("EPSG:4326").to_numpy(),
+            crs="EPSG:4326",
+        )
+        folium.GeoJson(
+            json.loads(z.to_json(drop_id=True)),
+            name="Zones prioritaires",
+            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5},
+            tooltip=folium.GeoJsonTooltip(fields=["zone", "communes"], aliases=["", "Communes"]),
+        ).add_to(fmap)
+        labels.append("zone prioritaire (contour)")
+        colours.append("transparent")
+    fmap.add_child(_Legend(legend_html(title, labels, colours)))
     return fmap
 
 

@@ -77,3 +77,33 @@ def test_markdown_from_files_is_escaped():
     from ui.context import md_escape
 
     assert md_escape("![x](http://h/i.png) $x$") == r"\!\[x\]\(http\://h/i\.png\) \$x\$"
+
+
+def test_change_map_escapes_and_hides_secret_counts(communes53):
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from analysis.followup import comparison_from_counts
+    from geo.maps import change_map
+
+    com = communes53.copy()
+    com.loc[0, "nom"] = XSS
+    first, second = com["code"].iloc[0], com["code"].iloc[1]
+    table = comparison_from_counts(
+        pd.Series({first: 300, second: 3, "53130": 40}),
+        pd.Series({first: 100, second: 20, "53130": 41}),
+        days_current=61,
+        days_reference=61,
+        labels=dict(zip(com["code"], com["nom"], strict=True)),
+        universe=pd.Index(com["code"]),
+    )
+    zones = gpd.GeoDataFrame(
+        {"rang": [1], "communes": [XSS]}, geometry=[shapely.box(-0.8, 48.0, -0.7, 48.1)], crs="EPSG:4326"
+    )
+    fmap = change_map(table, com, display_geometry_from_communes(com), base="aucun", zones=zones)
+    html = fmap.get_root().render()
+    assert XSS not in html and "<img" not in html
+    assert "hausse significative" in html and "Zone prioritaire n\\u00b0 1" in html
+    assert '"faits": "3"' not in html  # secret
+    assert external_urls_from_map(fmap) == set()
