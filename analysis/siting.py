@@ -149,6 +149,142 @@ def _reduced_model(a: sparse.csr_matrix, w: np.ndarray, existing: np.ndarray):
     return sub[first], wg, base
 
 
+def swap_improvement(
+    a: sparse.csr_matrix,
+    weights: np.ndarray,
+    chosen: np.ndarray,
+    *,
+    time_limit: float = 10.0,
+    allowed: np.ndarray | None = None,
+) -> tuple[np.ndarray, float, int]:
+    """Best-improvement interchange (Teitz-Bart) from a set of sites.
+
+    Each step applies the exchange (one chosen site out, one other in) that gains the most
+    weighted coverage, until no exchange gains or the time limit. All exchange gains are
+    computed at once: ``gain_in[k] - loss_out[j] + shared[k, j]`` where ``shared`` is the
+    weight covered only by ``j`` that ``k`` also covers (one sparse product per step).
+    Only ``allowed`` candidates (default: all) may come in.
+
+    Returns
+    -------
+    chosen : ndarray
+        Improved sites (same number).
+    objective : float
+        Weighted demand they cover.
+    steps : int
+        Exchanges applied.
+    """
+    t_end = time.perf_counter() + time_limit
+    w = np.asarray(weights, float)
+    a = a.tocsr()
+    at = a.T.tocsr()
+    csc = a.tocsc()
+    chosen = np.asarray(chosen, dtype=np.int64).copy()
+    n_dem = a.shape[0]
+    steps = 0
+    while len(chosen) and time.perf_counter() < t_end:
+        sub = csc[:, chosen].tocsr()
+        count = np.diff(sub.indptr)
+        gain_in = at @ np.where(count == 0, w, 0.0)
+        rows = np.flatnonzero(count == 1)
+        owner = sub.indices[sub.indptr[rows]]  # position in ``chosen`` of the only site covering the row
+        only = sparse.csr_matrix((w[rows], (rows, owner)), shape=(n_dem, len(chosen)))
+        loss_out = np.bincount(owner, weights=w[rows], minlength=len(chosen))
+        delta = (at @ only).toarray()
+        delta += gain_in[:, None] - loss_out[None, :]
+        delta[chosen, :] = -np.inf
+        if allowed is not None:
+            delta[~allowed, :] = -np.inf
+        k, j = np.unravel_index(int(np.argmax(delta)), delta.shape)
+        if not delta[k, j] > 1e-9:
+            break
+        chosen[j] = k
+        steps += 1
+    covered = np.asarray(csc[:, chosen].sum(axis=1)).ravel() > 0 if len(chosen) else np.zeros(n_dem, bool)
+    return chosen, float(w[covered].sum()), steps
+
+
+def lagrangian_bound_mclp(
+    a: sparse.csr_matrix,
+    weights: np.ndarray,
+    p: int,
+    *,
+    lower: float,
+    time_limit: float = 10.0,
+    target_gap: float = 0.0,
+    max_iterations: int = 5000,
+    allowed: np.ndarray | None = None,
+) -> tuple[float, np.ndarray, float]:
+    """Upper bound of the MCLP optimum by Lagrangian relaxation (subgradient method).
+
+    Relaxing ``y_i <= sum_j a_ij x_j`` with multipliers ``0 <= l_i <= w_i`` gives
+    ``L(l) = sum_i (w_i - l_i) + (sum of the p largest (A^T l)_j)``, an upper bound for
+    every ``l`` (its minimum equals the LP relaxation's value). Polyak steps towards the
+    best known solution ``lower``; the step is halved when the bound stalls. Each
+    iteration's ``p`` best sites are also a solution: the best one is returned. Only
+    ``allowed`` candidates (default: all) are chosen.
+
+    Returns
+    -------
+    bound : float
+        Best (smallest) upper bound found.
+    sites : ndarray
+        Best Lagrangian solution (``p`` sites).
+    value : float
+        Weighted demand it covers.
+    """
+    t_end = time.perf_counter() + time_limit
+    w = np.asarray(weights, float)
+    a = a.tocsr()
+    at = a.T.tocsr()
+    n_cand = a.shape[1]
+    p = int(min(p, n_cand if allowed is None else int(np.sum(allowed))))
+    if p <= 0:
+        return lower, np.zeros(0, dtype=np.int64), 0.0
+    deg = np.maximum(np.diff(a.indptr), 1)
+    lam = w / deg
+    best, theta, stall = np.inf, 1.0, 0
+    best_sites, best_value = np.zeros(0, dtype=np.int64), 0.0
+    x = np.zeros(n_cand)
+    for _ in range(max_iterations):
+        c = at @ lam
+        if allowed is not None:
+            c[~allowed] = -np.inf
+        top = np.argpartition(-c, p - 1)[:p] if p < n_cand else np.arange(n_cand)
+        top = top[np.isfinite(c[top])]
+        bound = float((w - lam).sum() + c[top].sum())
+        if not np.isfinite(best) or bound < best - 1e-9 * max(abs(best), 1.0):
+            best, stall = bound, 0
+        else:
+            stall += 1
+            if stall >= 25:
+                theta, stall = theta / 2, 0
+        x[:] = 0.0
+        x[top] = 1.0
+        count = a @ x
+        value = float(w[count > 0].sum())
+        if value > best_value:
+            best_sites, best_value = top.astype(np.int64), value
+        lower = max(lower, value)
+        if best <= lower * (1 + 1e-12) or (best - lower) <= target_gap * best or theta < 1e-6:
+            break
+        if time.perf_counter() > t_end:
+            break
+        g = count - 1.0
+        g[(lam <= 0) & (g > 0)] = 0.0
+        g[(lam >= w) & (g < 0)] = 0.0
+        norm = float(g @ g)
+        if norm == 0:
+            break
+        lam = np.clip(lam - theta * (bound - lower) / norm * g, 0.0, w)
+    return max(best, lower), best_sites, best_value
+
+
+#: Reduced models with more non-zeros than this skip HiGHS (its LP alone would not end in
+#: minutes on such MCLP models): interchange heuristic + Lagrangian bound instead.
+HIGHS_MAX_NNZ = 2_000_000
+
+
 def exact_mclp(
     a: sparse.csr_matrix,
     weights: np.ndarray,
@@ -158,19 +294,30 @@ def exact_mclp(
     time_limit: float = 60.0,
     mip_rel_gap: float = 1e-6,
 ) -> SitingResult:
-    """Maximal covering by MILP (HiGHS through ``highspy``, started from the greedy solution).
+    """Maximal covering with a proven optimality gap.
 
     Variables: ``x_j`` (binary, new site j) and ``y_i`` in [0, 1] (demand i covered);
     maximise ``sum w_i y_i`` s.t. ``y_i <= sum_{j covers i} x_j`` and ``sum x_j = p``.
-    Existing sites are fixed; the demand they cover leaves the model.
+    Existing sites are fixed; the demand they cover leaves the model, identical demand
+    rows are merged. Steps, all within ``time_limit``: lazy greedy, best-improvement
+    interchange (:func:`swap_improvement`), then
+
+    * models up to :data:`HIGHS_MAX_NNZ` non-zeros: the MILP by HiGHS (``highspy``) from
+      that solution; if HiGHS stops on the time limit, a Lagrangian bound with the time left;
+    * larger models: the Lagrangian bound (:func:`lagrangian_bound_mclp`), whose
+      solutions may also improve the incumbent.
 
     Returns
     -------
     SitingResult
-        With the proven ``upper_bound`` and ``gap`` reported by HiGHS (0 when optimal
-        within ``mip_rel_gap``); when the time limit stops it, the best solution found.
+        New sites ranked by marginal gain (sites that add nothing are dropped), the
+        proven ``upper_bound`` and ``gap`` (0 when optimal within ``mip_rel_gap``).
     """
     t0 = time.perf_counter()
+
+    def left() -> float:
+        return max(0.0, time_limit - (time.perf_counter() - t0))
+
     w = np.asarray(weights, float)
     existing = np.asarray(existing if existing is not None else [], dtype=np.int64)
     sub, wg, base = _reduced_model(a, w, existing)
@@ -189,21 +336,44 @@ def exact_mclp(
             seconds=time.perf_counter() - t0,
             status="trivial",
         )
-    start = greedy_mclp(sub, wg, p_new, existing=None)  # warm start and a lower bound
-    x, bound_new, optimal = _solve_mclp_highs(sub, wg, free, p_new, start.chosen, time_limit, mip_rel_gap)
-    new_sites = np.flatnonzero(x & free)
-    obj = base + float(wg @ np.minimum(1.0, np.asarray(sub[:, new_sites].sum(axis=1)).ravel()))
-    bound = max(base + bound_new, obj)
+    sub_csc = sub.tocsc()
+
+    def covered_weight(sites: np.ndarray) -> float:
+        if len(sites) == 0:
+            return 0.0
+        return float(wg[np.asarray(sub_csc[:, sites].sum(axis=1)).ravel() > 0].sum())
+
+    start = greedy_mclp(sub, wg, p_new, existing=None)
+    sites, value, _ = swap_improvement(sub, wg, start.chosen, time_limit=0.25 * time_limit, allowed=free)
+    if sub.nnz <= HIGHS_MAX_NNZ:
+        method = "MILP (HiGHS)"
+        x, bound_new, optimal = _solve_mclp_highs(sub, wg, free, p_new, sites, 0.8 * left(), mip_rel_gap)
+        found = np.flatnonzero(x & free)
+        if covered_weight(found) >= value:
+            sites, value = found, covered_weight(found)
+    else:
+        method = "glouton + échanges, borne lagrangienne"
+        bound_new, optimal = float(wg.sum()), False
+    if not optimal and left() > 0.05:
+        lag, lag_sites, lag_value = lagrangian_bound_mclp(
+            sub, wg, p_new, lower=value, time_limit=left(), target_gap=mip_rel_gap, allowed=free
+        )
+        bound_new = min(bound_new, lag)
+        if lag_value > value:
+            sites, value = lag_sites, lag_value
+    bound_new = max(bound_new, value)
+    optimal = optimal or (bound_new - value) <= mip_rel_gap * bound_new
+    obj = base + value
+    bound = base + bound_new
     gap = (bound - obj) / bound if bound > 0 else 0.0
-    # Order the new sites by marginal gain (for the table), existing first.
-    w_rest = np.where(_covered_by(a, existing), 0.0, w)
-    order = greedy_mclp(a[:, new_sites], w_rest, len(new_sites), existing=None)
-    ranked = new_sites[order.chosen] if len(order.chosen) == len(new_sites) else new_sites
+    # Rank the new sites by marginal gain (for the table); drop those that add nothing.
+    order = greedy_mclp(sub[:, sites], wg, len(sites), existing=None)
+    ranked = np.asarray(sites, dtype=np.int64)[order.chosen]
     return SitingResult(
         chosen=np.concatenate([existing, ranked]),
         objective=obj,
         total=float(w.sum()),
-        method="MILP (HiGHS)",
+        method=method,
         gains=order.gains,
         upper_bound=bound,
         gap=gap,
@@ -409,23 +579,26 @@ def sites_from_geodataframes(
         res = set_cover_for_target(a, w, target, existing=ex, time_limit=time_limit)
     else:
         res = exact_mclp(a, w, int(p or 0), existing=ex, time_limit=time_limit)
-    new = res.chosen[n_exist:]
+    # Rank the new sites by marginal gain over the existing cameras (sites adding nothing dropped).
     w_rest = np.where(_covered_by(a, ex), 0.0, w)
-    gains = greedy_mclp(a[:, new], w_rest, len(new)).gains if len(new) else np.zeros(0)
+    found = res.chosen[n_exist:]
+    order = greedy_mclp(a[:, found], w_rest, len(found)) if len(found) else None
+    new = found[order.chosen] if order is not None else found
+    gains = order.gains if order is not None else np.zeros(0)
     base = float(w[_covered_by(a, ex)].sum())
     table = gpd.GeoDataFrame(
         {
             "rang": np.concatenate([np.zeros(n_exist, dtype=int), np.arange(1, len(new) + 1)]),
             "statut": ["existante"] * n_exist + ["nouvelle"] * len(new),
-            "gain": np.concatenate([np.full(n_exist, np.nan), gains[: len(new)]]),
+            "gain": np.concatenate([np.full(n_exist, np.nan), gains]),
             "part_cumulee": np.concatenate(
                 [
                     np.full(n_exist, base / w.sum() if w.sum() else 0.0),
-                    (base + np.cumsum(gains[: len(new)])) / max(w.sum(), 1e-12),
+                    (base + np.cumsum(gains)) / max(w.sum(), 1e-12),
                 ]
             ),
         },
-        geometry=sites_all.to_numpy()[res.chosen],
+        geometry=sites_all.to_numpy()[np.concatenate([ex, new]).astype(np.int64)],
         crs=crs,
     )
     curve = coverage_curve(a, w, curve_max, existing=ex)

@@ -94,3 +94,69 @@ def test_unreachable_target_is_a_user_error():
     with pytest.raises(SitingError, match="inatteignable") as info:
         set_cover_for_target(a, w, 1.01)
     assert isinstance(info.value, DelinquanceError)  # shown in French by the pages, not as a crash
+
+
+def test_interchange_repairs_a_bad_start():
+    # Demand A=6 at {0,1}, B=5 at {1,2}... the classic case where greedy's first pick is wrong.
+    from scipy import sparse
+
+    from analysis.siting import swap_improvement
+
+    # Site 0 covers d0, d1; site 1 covers d1, d2; site 2 covers d2, d3.
+    a = sparse.csr_matrix(np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 1]], dtype=float))
+    w = np.array([4.0, 3.0, 3.0, 4.0])
+    assert greedy_mclp(a, w, 2).objective == 14.0  # already optimal here: {0, 2}
+    sites, value, steps = swap_improvement(a, w, np.array([1, 0]))  # a poor start: {1, 0}
+    assert value == 14.0 and sorted(sites.tolist()) == [0, 2] and steps == 1
+    sites, value, _ = swap_improvement(a, w, np.array([1, 0]), allowed=np.array([True, True, False]))
+    assert value == 10.0  # site 2 may not come in
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), p=st.integers(1, 4))
+def test_lagrangian_bound_is_a_true_bound(seed, p):
+    from analysis.siting import lagrangian_bound_mclp, swap_improvement
+
+    _, _, w, a = _instance(seed, n_dem=150, n_cand=10)
+    best = max(_value(a, w, s) for s in itertools.combinations(range(10), p))
+    start = greedy_mclp(a, w, p)
+    sites, value, _ = swap_improvement(a, w, start.chosen)
+    assert start.objective - 1e-9 <= value <= best + 1e-9
+    assert value == pytest.approx(_value(a, w, sites))
+    bound, lag_sites, lag_value = lagrangian_bound_mclp(a, w, p, lower=value, time_limit=5)
+    assert bound >= best - 1e-6
+    # The Lagrangian dual converges to the LP relaxation's value: at least it, and close to it.
+    n_dem, n_cand = a.shape
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    cons = sparse.vstack(
+        [
+            sparse.hstack([-a, sparse.identity(n_dem)]),
+            sparse.hstack([sparse.csr_matrix(np.ones((1, n_cand))), sparse.csr_matrix((1, n_dem))]),
+        ]
+    )
+    lp = milp(
+        np.concatenate([np.zeros(n_cand), -w]),
+        constraints=LinearConstraint(cons, np.r_[np.full(n_dem, -np.inf), p], np.r_[np.zeros(n_dem), p]),
+        bounds=Bounds(0, 1),
+    )
+    assert -lp.fun - 1e-6 <= bound <= -lp.fun * 1.03 + 1e-6
+    assert lag_value == pytest.approx(_value(a, w, lag_sites)) and lag_value <= best + 1e-9
+
+
+def test_large_model_path_reports_a_proven_gap(monkeypatch):
+    import analysis.siting as siting
+
+    _, _, w, a = _instance(8, n_dem=400, n_cand=14)
+    best = max(_value(a, w, s) for s in itertools.combinations(range(14), 3))
+    monkeypatch.setattr(siting, "HIGHS_MAX_NNZ", 0)  # as if the model were too large for HiGHS
+    res = siting.exact_mclp(a, w, 3, existing=np.array([2]), time_limit=5)
+    assert res.method.startswith("glouton + échanges")
+    assert res.chosen[0] == 2 and res.objective == pytest.approx(_value(a, w, res.chosen))
+    with_existing = max(
+        _value(a, w, [2, *s]) for s in itertools.combinations([j for j in range(14) if j != 2], 3)
+    )
+    assert res.objective <= with_existing + 1e-9 <= res.upper_bound + 1e-6
+    assert res.gap == pytest.approx((res.upper_bound - res.objective) / res.upper_bound)
+    assert best > 0
