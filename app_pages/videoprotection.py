@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import altair as alt
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -16,9 +18,17 @@ from data import model as m
 from data.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.maps import base_map
+from geo.maps import area_drawing_map, siting_map
 from geo.siting_io import candidates_from_lattice, candidates_from_roads, roads_from_bytes, sites_from_bytes
-from ui.context import Context, current_context, dataset_or_notice, guarded, md_escape
+from ui.context import (
+    Context,
+    current_context,
+    dataset_or_notice,
+    display_geometry,
+    guarded,
+    md_escape,
+    priority_zones,
+)
 
 MAX_LATTICE = 4000
 SOURCES = {
@@ -26,22 +36,87 @@ SOURCES = {
     "routes": "Réseau routier (carrefours, grands axes)",
     "points": "Liste de points",
 }
+AREAS = {
+    "departement": "Tout le département",
+    "commune": "Une commune",
+    "zones": "Zones prioritaires",
+    "dessin": "Secteur dessiné sur la carte",
+}
 
 
-def _candidates(crs: str, territory: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _digest(*parts: object) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else repr(part).encode())
+    return h.hexdigest()
+
+
+def _area(ctx: Context, communes: gpd.GeoDataFrame) -> tuple[shapely.Geometry | None, gpd.GeoDataFrame, str]:
+    """Study area (metric geometry, None for the whole département), its communes, a label."""
+    c1, c2 = st.columns(2)
+    kind = c1.radio("Secteur étudié", list(AREAS), format_func=AREAS.get, key="v_area_kind")
+    if kind == "departement":
+        return None, communes, "departement"
+    if kind == "commune":
+        names = dict(zip(communes["code"], communes["nom"], strict=True))
+        code = c2.selectbox(
+            "Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="v_area_commune"
+        )
+        one = communes[communes["code"] == code]
+        return shapely.union_all(one.geometry.to_numpy()), one, f"commune:{code}"
+    if kind == "zones":
+        zones = priority_zones(
+            ctx.store_kind, ctx.dataset.slug, ctx.dataset.imported_at, ctx.departement, ctx.flt
+        ).to_crs(communes.crs)
+        if zones.empty:
+            st.info(
+                "Aucune zone prioritaire sur la période et les filtres de la barre latérale : "
+                "élargissez-les ou choisissez un autre secteur."
+            )
+            st.stop()
+        c2.caption(
+            f"{len(zones)} zone(s) prioritaire(s) détectée(s) sur la période de la barre latérale "
+            "(réglages par défaut de la page « Zones prioritaires »)."
+        )
+        area = shapely.union_all(zones.geometry.to_numpy())
+        return area, communes[communes.intersects(area)], f"zones:{area.wkb_hex[:64]}:{area.area:.0f}"
+    c2.caption("Dessinez un ou plusieurs polygones ou rectangles, puis cliquez sur « Calculer ».")
+    drawn = st_folium(
+        area_drawing_map(ctx.communes.total_bounds, display_geometry(ctx.departement), base=ctx.base_map),
+        key="v_draw",
+        returned_objects=["all_drawings"],
+        height=420,
+        use_container_width=True,
+    )
+    shapes = [
+        shapely.geometry.shape(f["geometry"])
+        for f in (drawn or {}).get("all_drawings") or []
+        if f and f.get("geometry", {}).get("type") in ("Polygon", "MultiPolygon")
+    ]
+    if not shapes:
+        st.info("Aucun secteur dessiné : tracez un polygone sur la carte ci-dessus.")
+        st.stop()
+    area = gpd.GeoSeries([shapely.union_all(shapes)], crs=WGS84).to_crs(communes.crs).iloc[0]
+    inside = communes[communes.intersects(area)]
+    if inside.empty:
+        st.warning("Le secteur dessiné est hors du département : tracez-le sur le territoire.")
+        st.stop()
+    return area, inside, f"dessin:{area.wkb_hex}"
+
+
+def _candidates(territory: gpd.GeoDataFrame, crs: str) -> tuple[gpd.GeoDataFrame, str]:
     source = st.radio(
         "Sites candidats", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="v_source"
     )
     if source == "maillage":
         spacing = st.number_input("Espacement du maillage (m)", 25.0, 2000.0, 100.0, 25.0, key="v_spacing")
-        area_m2 = float(territory.area.sum())
-        needed = float(np.sqrt(area_m2 / MAX_LATTICE))
+        needed = float(np.sqrt(float(territory.area.sum()) / MAX_LATTICE))
         if needed > spacing:
             st.caption(
                 f"Espacement porté à {needed:.0f} m : au plus {MAX_LATTICE} sites candidats sur ce secteur."
             )
             spacing = needed
-        return candidates_from_lattice(territory, float(spacing))
+        return candidates_from_lattice(territory, float(spacing)), f"maillage:{spacing:.1f}"
     up = st.file_uploader(
         "Réseau routier (GeoJSON, GeoPackage)" if source == "routes" else "Points candidats (CSV, GeoJSON…)",
         type=["geojson", "json", "gpkg"]
@@ -52,100 +127,71 @@ def _candidates(crs: str, territory: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if up is None:
         st.info("Chargez un fichier pour continuer, ou choisissez le maillage régulier.")
         st.stop()
+    sig = f"{source}:{_digest(up.getvalue())}"
     if source == "routes":
-        return candidates_from_roads(roads_from_bytes(up.getvalue(), up.name).to_crs(crs))
+        return candidates_from_roads(roads_from_bytes(up.getvalue(), up.name).to_crs(crs)), sig
     sites, rejected = sites_from_bytes(up.getvalue(), up.name, crs=crs)
     if len(rejected):
-        st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {md_escape(up.name)} ».")
+        st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {md_escape(up.name)} » :")
         st.dataframe(rejected, hide_index=True)
-    return sites
+    return sites, sig
 
 
-def body() -> None:
-    ctx: Context = current_context()
-    st.title(f"Vidéoprotection — {ctx.departement_nom}")
-    if not dataset_or_notice(ctx):
-        return
-    crs = metric_crs_for_departement(ctx.departement)
-    communes = ctx.communes.to_crs(crs)
-    c1, c2 = st.columns(2)
-    names = dict(zip(communes["code"], communes["nom"], strict=True))
-    area = c1.selectbox(
-        "Secteur",
-        ["*", *names],
-        format_func=lambda k: "Tout le département" if k == "*" else names[k],
-        key="v_area",
-    )
-    places = c2.multiselect(
-        "Lieux visibles par une caméra", list(PLACE_TYPES), default=list(PUBLIC_PLACES), key="v_places"
-    )
-    territory = communes if area == "*" else communes[communes["code"] == area]
-    sel = filter_incidents(ctx.incidents, ctx.flt)
-    sel = sel[sel[m.PLACE].isin(places) & sel[m.COMMUNE].isin(territory["code"])].to_crs(crs)
-    with st.expander("Poids des infractions"):
-        weights = st.data_editor(
-            pd.DataFrame({"infraction": [*OFFENCES, OTHER_OFFENCE], "poids": 1.0}),
-            hide_index=True,
-            disabled=["infraction"],
-            key="v_weights",
-        )
-    wmap = dict(zip(weights["infraction"], weights["poids"].astype(float), strict=True))
-    w = sel[m.OFFENCE].astype(object).map(wmap).fillna(1.0).to_numpy()
-    candidates = _candidates(crs, territory)
+def _existing(crs: str) -> tuple[gpd.GeoDataFrame | None, str]:
     up = st.file_uploader(
         "Caméras existantes (facultatif : CSV, GeoJSON…)",
         type=["csv", "geojson", "json", "gpkg", "parquet"],
         key="v_existing",
     )
-    existing = sites_from_bytes(up.getvalue(), up.name, crs=crs)[0] if up is not None else None
-    d1, d2, d3 = st.columns(3)
-    radius = d1.number_input("Rayon de couverture (m)", 10.0, 1000.0, 150.0, 10.0, key="v_radius")
-    mode = d2.radio(
-        "Objectif",
-        ["budget", "cible"],
-        format_func={"budget": "Nombre de caméras", "cible": "Couverture visée"}.get,
-        key="v_mode",
+    if up is None:
+        return None, "-"
+    sites, rejected = sites_from_bytes(up.getvalue(), up.name, crs=crs)
+    if len(rejected):
+        st.warning(f"{len(rejected)} caméra(s) existante(s) rejetée(s) dans « {md_escape(up.name)} » :")
+        st.dataframe(rejected, hide_index=True)
+    return sites, _digest(up.getvalue())
+
+
+def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
+    res, sites, curve, radius = out["res"], out["sites"], out["curve"], out["radius"]
+    k1, k2, k3, k4 = st.columns(4)
+    k1.metric(
+        "Demande couverte",
+        f"{res.share:.0%}",
+        f"{out['covered']} faits sur {out['n_demand']} (pondérés : {res.objective:.0f})",
+        delta_color="off",
+        delta_arrow="off",
     )
-    if mode == "budget":
-        p = int(d3.number_input("Nouvelles caméras", 1, 500, 10, key="v_p"))
-        target = None
-    else:
-        target = d3.slider("Part de la demande à couvrir", 0.05, 1.0, 0.5, 0.05, key="v_target")
-        p = None
-    st.caption(
-        f"{len(sel)} faits dans des lieux visibles ; {len(candidates)} sites candidats"
-        + (f" ; {len(existing)} caméras existantes." if existing is not None else ".")
-    )
-    if len(sel) == 0 or len(candidates) == 0:
-        st.info(
-            "Pas de faits visibles ou pas de sites candidats : élargissez la période, les lieux ou le secteur."
-        )
-        return
-    res, sites, curve = sites_from_geodataframes(
-        sel, w, candidates, existing=existing, radius=float(radius), p=p, target=target, time_limit=20.0
-    )
-    k1, k2, k3 = st.columns(3)
-    k1.metric("Demande couverte", f"{res.share:.0%}")
     k2.metric("Nouvelles caméras", int((sites["statut"] == "nouvelle").sum()))
     k3.metric(
         "Écart d'optimalité prouvé",
         "–" if res.gap is None else f"{res.gap:.2%}".replace(".", ","),
         res.status,
         delta_color="off",
+        delta_arrow="off",
+        help="(borne prouvée − solution) / borne prouvée : 0 % signifie que la solution est optimale.",
     )
-
+    k4.metric(
+        "Temps de calcul",
+        f"{res.seconds:.1f} s".replace(".", ","),
+        res.method,
+        delta_color="off",
+        delta_arrow="off",
+    )
     w84 = sites.to_crs(WGS84)
-    fmap = base_map(territory.to_crs(WGS84).total_bounds, base=ctx.base_map)
-    for r, g in zip(sites.itertuples(), w84.geometry, strict=True):
-        colour = "#777777" if r.statut == "existante" else "#000091"
-        label = "caméra existante" if r.statut == "existante" else f"site n° {r.rang}"
-        folium.Circle(
-            [g.y, g.x], radius=float(radius), color=colour, weight=1, fill=True, fill_opacity=0.12
-        ).add_to(fmap)
-        folium.CircleMarker(
-            [g.y, g.x], radius=4, color=colour, fill=True, fill_opacity=1, tooltip=label
-        ).add_to(fmap)
+    area = out["area"]
+    bounds = (
+        gpd.GeoSeries([area], crs=communes.crs).to_crs(WGS84).total_bounds
+        if area is not None
+        else communes.to_crs(WGS84).total_bounds
+    )
+    area84 = gpd.GeoSeries([area], crs=communes.crs).to_crs(WGS84) if area is not None else None
+    fmap = siting_map(w84, radius=radius, bounds=bounds, base=ctx.base_map, area=area84)
     st_folium(fmap, key="v_map", returned_objects=[], height=520, use_container_width=True)
+    st.caption(
+        "Les faits eux-mêmes ne sont jamais affichés (données sensibles) : la couverture est donnée en "
+        "nombre de faits et par site (gain marginal)."
+    )
 
     st.subheader("Courbe de couverture")
     curve_df = pd.DataFrame({"cameras": np.arange(len(curve)), "couverture": curve})
@@ -154,11 +200,13 @@ def body() -> None:
         .mark_line(point=True, color="#000091")
         .encode(
             x=alt.X("cameras:Q", title="nouvelles caméras"),
-            y=alt.Y("couverture:Q", axis=alt.Axis(format="%")),
+            y=alt.Y("couverture:Q", axis=alt.Axis(format="%"), title="demande couverte"),
+            tooltip=["cameras:Q", alt.Tooltip("couverture:Q", format=".1%")],
         ),
         width="stretch",
     )
     joined = gpd.sjoin(sites, communes[["nom", "geometry"]], how="left", predicate="within")
+    l93 = sites.to_crs("EPSG:2154")
     table = pd.DataFrame(
         {
             "rang": sites["rang"].to_numpy(),
@@ -168,8 +216,8 @@ def body() -> None:
             "commune": joined["nom"].groupby(level=0).first().reindex(sites.index).to_numpy(),
             "longitude": w84.geometry.x.round(6).to_numpy(),
             "latitude": w84.geometry.y.round(6).to_numpy(),
-            "x_lambert93": sites.to_crs("EPSG:2154").geometry.x.round(1).to_numpy(),
-            "y_lambert93": sites.to_crs("EPSG:2154").geometry.y.round(1).to_numpy(),
+            "x_lambert93": l93.geometry.x.round(1).to_numpy(),
+            "y_lambert93": l93.geometry.y.round(1).to_numpy(),
         }
     )
     st.subheader("Sites retenus")
@@ -182,6 +230,112 @@ def body() -> None:
         "sites_videoprotection.geojson",
         "application/geo+json",
     )
+
+
+def body() -> None:
+    ctx: Context = current_context()
+    st.title(f"Vidéoprotection — {ctx.departement_nom}")
+    if not dataset_or_notice(ctx):
+        return
+    crs = metric_crs_for_departement(ctx.departement)
+    communes = ctx.communes.to_crs(crs)
+    area, territory, area_sig = _area(ctx, communes)
+    places = st.multiselect(
+        "Lieux visibles par une caméra", list(PLACE_TYPES), default=list(PUBLIC_PLACES), key="v_places"
+    )
+    sel = filter_incidents(ctx.incidents, ctx.flt)
+    sel = sel[sel[m.PLACE].isin(places) & sel[m.COMMUNE].isin(territory["code"])].to_crs(crs)
+    if area is not None:
+        sel = sel[shapely.contains_xy(area, sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy())]
+    with st.expander("Poids des infractions"):
+        weights = st.data_editor(
+            pd.DataFrame({"infraction": [*OFFENCES, OTHER_OFFENCE], "poids": 1.0}),
+            hide_index=True,
+            disabled=["infraction"],
+            key="v_weights",
+        )
+    wmap = dict(zip(weights["infraction"], weights["poids"].astype(float), strict=True))
+    w = sel[m.OFFENCE].astype(object).map(wmap).fillna(1.0).to_numpy()
+    d1, d2, d3, d4 = st.columns(4)
+    radius = float(d1.number_input("Rayon de couverture (m)", 10.0, 1000.0, 150.0, 10.0, key="v_radius"))
+    lattice_area = territory
+    if area is not None:
+        inside = shapely.intersection(area, shapely.union_all(territory.geometry.to_numpy()))
+        lattice_area = gpd.GeoDataFrame(geometry=[inside], crs=crs)
+    candidates, cand_sig = _candidates(lattice_area, crs)
+    if area is not None and len(candidates):
+        # A camera just outside the area still sees into it.
+        reach = shapely.buffer(area, radius)
+        candidates = candidates[shapely.contains_xy(reach, candidates.geometry.x, candidates.geometry.y)]
+    existing, exist_sig = _existing(crs)
+    mode = d2.radio(
+        "Objectif",
+        ["budget", "cible"],
+        format_func={"budget": "Nombre de caméras", "cible": "Couverture visée"}.get,
+        key="v_mode",
+    )
+    if mode == "budget":
+        p, target = int(d3.number_input("Nouvelles caméras", 1, 500, 10, key="v_p")), None
+    else:
+        p, target = (
+            None,
+            float(d3.slider("Part de la demande à couvrir", 0.05, 1.0, 0.5, 0.05, key="v_target")),
+        )
+    limit = float(d4.number_input("Temps de calcul maximal (s)", 2.0, 300.0, 20.0, 1.0, key="v_limit"))
+    st.caption(
+        f"{len(sel)} faits dans des lieux visibles sur le secteur ; {len(candidates)} sites candidats"
+        + (f" ; {len(existing)} caméras existantes." if existing is not None else ".")
+    )
+    if len(sel) == 0 or len(candidates) == 0:
+        st.info(
+            "Pas de faits visibles ou pas de sites candidats : élargissez la période, les lieux ou le secteur."
+        )
+        return
+    sig = _digest(
+        ctx.dataset.slug,
+        ctx.dataset.imported_at,
+        ctx.flt,
+        area_sig,
+        tuple(places),
+        tuple(sorted(wmap.items())),
+        cand_sig,
+        exist_sig,
+        radius,
+        mode,
+        p,
+        target,
+        limit,
+    )
+    ss = st.session_state
+    if st.button("Calculer les emplacements", type="primary", key="v_go"):
+        with st.spinner("Optimisation des emplacements…"):
+            res, sites, curve = sites_from_geodataframes(
+                sel, w, candidates, existing=existing, radius=radius, p=p, target=target, time_limit=limit
+            )
+        pts = np.column_stack([sel.geometry.x, sel.geometry.y])
+        seen = shapely.STRtree(sites.geometry.to_numpy()).query(
+            shapely.points(pts), predicate="dwithin", distance=radius
+        )
+        ss["v_result"] = {
+            "sig": sig,
+            "res": res,
+            "sites": sites,
+            "curve": curve,
+            "radius": radius,
+            "area": area,
+            "n_demand": len(sel),
+            "covered": int(np.unique(seen[0]).size),
+        }
+    out = ss.get("v_result")
+    if out is None:
+        st.info("Réglez les paramètres puis cliquez sur « Calculer les emplacements ».")
+        return
+    if out["sig"] != sig:
+        st.warning(
+            "Les paramètres ont changé depuis le dernier calcul : cliquez sur « Calculer les emplacements »."
+        )
+        return
+    _results(ctx, out, communes)
 
 
 guarded(body)

@@ -341,7 +341,7 @@ def statistics_store() -> StatisticsStore:
 def default_dataset_version() -> str:
     """Identifier of the generator settings of the default data set (rebuild on change)."""
     lo, hi = SETTINGS.default_years
-    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g3"
+    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g4"
 
 
 def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:

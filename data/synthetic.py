@@ -436,7 +436,10 @@ def _plant_hotspots(
         centre = _points_in_polygon(rng, geom, tuple(centres[c]), sigma, 1)[0]
         radius = float(rng.uniform(150, 300))
         length = int(rng.integers(6, min(19, n_months + 1)))
-        start_m = int(rng.integers(0, n_months - length + 1))
+        # Start dates spread over the whole span (one stratum per hotspot, in order), so that
+        # every year, the latest included, has active hotspots.
+        stratum = n_months / n_hotspots
+        start_m = min(int(i * stratum) + int(rng.integers(0, max(1, int(stratum)))), n_months - length)
         start = (pd.Timestamp(first) + pd.DateOffset(months=start_m)).date()
         end = (pd.Timestamp(start) + pd.DateOffset(months=length) - pd.Timedelta(days=1)).date()
         per_offence = {}

@@ -66,6 +66,8 @@ def configure_offline_assets(static_url: str | None = None) -> None:
         ("markerclustercss", f"{url}/leaflet.markercluster/MarkerCluster.css"),
         ("markerclusterdefaultcss", f"{url}/leaflet.markercluster/MarkerCluster.Default.css"),
     ]
+    folium.plugins.Draw.default_js = [("leaflet_draw_js", f"{url}/leaflet-draw/leaflet.draw.js")]
+    folium.plugins.Draw.default_css = [("leaflet_draw_css", f"{url}/leaflet-draw/leaflet.draw.css")]
 
 
 def external_urls_from_map(fmap: folium.Map) -> set[str]:
@@ -703,4 +705,80 @@ def emerging_map(
             legend_html("Points chauds émergents", list(EMERGING_COLOURS), list(EMERGING_COLOURS.values()))
         )
     )
+    return fmap
+
+
+def area_drawing_map(
+    bounds: Sequence[float], display_geometry: gpd.GeoSeries, *, base: str = "plan_ign"
+) -> folium.Map:
+    """A map to draw the study area on (polygons and rectangles; Leaflet.draw served locally)."""
+    fmap = base_map(bounds, base=base)
+    folium.GeoJson(
+        json.loads(
+            gpd.GeoDataFrame(geometry=display_geometry.to_numpy(), crs="EPSG:4326").to_json(drop_id=True)
+        ),
+        name="Communes",
+        style_function=lambda f: {"fill": False, "color": "#777777", "weight": 0.6},
+    ).add_to(fmap)
+    folium.plugins.Draw(
+        export=False,
+        show_geometry_on_click=False,
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "circlemarker": False,
+            "marker": False,
+            "polygon": {"allowIntersection": False, "showArea": True, "metric": True},
+            "rectangle": {"metric": True},
+        },
+        edit_options={"edit": True, "remove": True},
+    ).add_to(fmap)
+    return fmap
+
+
+def siting_map(
+    sites: gpd.GeoDataFrame,
+    *,
+    radius: float,
+    bounds: Sequence[float],
+    base: str = "plan_ign",
+    area: gpd.GeoSeries | None = None,
+) -> folium.Map:
+    """Chosen and existing camera sites with their coverage circles.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        EPSG:4326, ``rang`` and ``statut`` (``existante`` or ``nouvelle``).
+    radius : float
+        Coverage radius, metres.
+    bounds : sequence of float
+        Extent to show (degrees).
+    base : str
+        Base map key.
+    area : GeoSeries, optional
+        Study area (EPSG:4326), outlined.
+    """
+    fmap = base_map(bounds, base=base)
+    if area is not None and len(area):
+        folium.GeoJson(
+            json.loads(gpd.GeoDataFrame(geometry=area.to_numpy(), crs="EPSG:4326").to_json(drop_id=True)),
+            name="Secteur étudié",
+            style_function=lambda f: {"fill": False, "color": "#e67e00", "weight": 2, "dashArray": "6 4"},
+        ).add_to(fmap)
+    for r, g in zip(sites.itertuples(), sites.geometry, strict=True):
+        colour = "#777777" if r.statut == "existante" else "#000091"
+        label = "caméra existante" if r.statut == "existante" else f"site n° {int(r.rang)}"
+        folium.Circle(
+            [g.y, g.x], radius=float(radius), color=colour, weight=1, fill=True, fill_opacity=0.12
+        ).add_to(fmap)
+        folium.CircleMarker(
+            [g.y, g.x], radius=4, color=colour, fill=True, fill_opacity=1, tooltip=label
+        ).add_to(fmap)
+    items = ["nouveau site (cercle : champ couvert)", "caméra existante"]
+    colours = ["#000091", "#777777"]
+    if area is not None and len(area):
+        items.append("secteur étudié")
+        colours.append("#e67e00")
+    fmap.add_child(_Legend(legend_html(f"Vidéoprotection (rayon {radius:.0f} m)", items, colours)))
     return fmap

@@ -186,6 +186,8 @@ def test_zones_page_too_few_incidents_says_so():
 
 def test_videoprotection_page_runs():
     at = _run("app_pages/videoprotection.py")
+    assert any("Calculer les emplacements" in i.value for i in at.info)  # nothing computed before the click
+    at.button(key="v_go").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     labels = {m.label: m.value for m in at.metric}
@@ -193,8 +195,33 @@ def test_videoprotection_page_runs():
     table = next(d.value for d in at.dataframe if "rang" in d.value.columns)
     assert (table["statut"] == "nouvelle").sum() == 10
     assert table["couverture_cumulee"].is_monotonic_increasing
+    at.number_input(key="v_radius").set_value(200.0).run()
+    assert any("paramètres ont changé" in w.value for w in at.warning)  # stale results are not shown
+    # Whole département: the 4,000-site lattice is too loose for half the demand; said in French.
     at.radio(key="v_mode").set_value("cible").run()
-    assert not at.exception
+    at.button(key="v_go").click().run()
+    assert not at.exception and "inatteignable" in at.error[0].value
+    # One town, 100 m lattice: the target is reached.
+    at.radio(key="v_area_kind").set_value("commune").run()
+    at.selectbox(key="v_area_commune").set_value("53130").run()
+    at.button(key="v_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    share = next(m.value for m in at.metric if m.label == "Demande couverte")
+    assert int(share.rstrip("%")) >= 50
+
+
+def test_videoprotection_restricted_to_priority_zones():
+    at = _run("app_pages/videoprotection.py")
+    at.radio(key="v_area_kind").set_value("zones").run()
+    at.button(key="v_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    caption = " ".join(c.value for c in at.caption)
+    assert "zone(s) prioritaire(s)" in caption
+    n_zone = int(caption.split(" faits dans des lieux visibles")[0].split()[-1])
+    at.radio(key="v_area_kind").set_value("departement").run()
+    caption = " ".join(c.value for c in at.caption)
+    n_all = int(caption.split(" faits dans des lieux visibles")[0].split()[-1])
+    assert 0 < n_zone < n_all
 
 
 def test_suivi_page_runs_and_switches_views():

@@ -118,6 +118,20 @@ def official_statistics(slug: str, stamp: str) -> pd.DataFrame:
     return statistics_store().load(slug)
 
 
+@st.cache_resource(show_spinner="Détection des zones prioritaires…", max_entries=8)
+def priority_zones(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter) -> gpd.GeoDataFrame:
+    """Priority zones of the sidebar selection (default settings; metric CRS; may be empty)."""
+    from analysis.hotspots import TooFewIncidentsError
+    from analysis.zones import zones_from_incidents
+
+    crs = metric_crs_for_departement(dep)
+    incidents = filter_incidents(dataset(kind, slug, stamp), flt).to_crs(crs)
+    try:
+        return zones_from_incidents(incidents, communes(dep).to_crs(crs))
+    except TooFewIncidentsError:
+        return gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=crs)
+
+
 @st.cache_resource(show_spinner="Calcul du suivi…", max_entries=8)
 def followup(
     kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, start: dt.date, end: dt.date

@@ -238,3 +238,42 @@ def test_suivi_page_and_one_click_report(browser, server, tmp_path):
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
     page.close()
+
+
+def test_videoprotection_on_a_drawn_area(browser, server, tmp_path):
+    blocked, dialogs = [], []
+    page = offline_page(
+        browser, blocked, dialogs, viewport={"width": 1500, "height": 1600}, accept_downloads=True
+    )
+    page.goto(server)
+    page.get_by_role("link", name="Vidéoprotection").click()
+    page.get_by_text("Secteur dessiné sur la carte").click()
+    draw_frame = page.frame_locator(MAP_FRAME).first
+    tool = draw_frame.locator("a.leaflet-draw-draw-rectangle")
+    tool.wait_for(timeout=90_000)  # Leaflet.draw served by the app, offline
+    tool.click()
+    box = page.locator(MAP_FRAME).first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 120, cy - 90)
+    page.mouse.down()
+    page.mouse.move(cx + 120, cy + 90, steps=8)
+    page.mouse.up()
+    button = page.get_by_role("button", name="Calculer les emplacements")
+    button.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # the drawing reaches the script (st_folium rerun)
+    button.click()
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator(".carto-legend").get_by_text("Vidéoprotection").wait_for(timeout=90_000)
+    assert frame.locator("path.leaflet-interactive").count() >= 20  # 10 circles + 10 site markers
+    assert frame.locator(".carto-legend").inner_text().count("secteur étudié") == 1
+    page.get_by_text("Sites retenus").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "videoprotection.png"), full_page=True)
+    with page.expect_download(timeout=60_000) as dl:
+        page.get_by_role("button", name="Sites (CSV)").click()
+    path = tmp_path / "sites.csv"
+    dl.value.save_as(path)
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("rang;statut;gain_pondere") and len(lines) == 11
+    assert dialogs == []
+    assert all("geopf.fr" in u for u in blocked), blocked[:5]
+    page.close()
