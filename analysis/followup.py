@@ -388,7 +388,7 @@ def followup_from_incidents(
             "Aucun fait sélectionné : élargissez les filtres (infractions, lieux, forces)."
         )
     first, last = dates.min().normalize(), dates.max().normalize()
-    if current.start < first or current.end > last:
+    if current.start < first or current.start > last:
         raise PeriodNotCoveredError(
             f"Les données couvrent du {first:%d/%m/%Y} au {last:%d/%m/%Y} : la période suivie "
             f"({current.label}) doit être comprise entre ces dates."
@@ -430,6 +430,7 @@ def followup_from_incidents(
                 "evolution": float(t["rapport"].iloc[0]) - 1.0,
                 **{c: float(t[c].iloc[0]) for c in ("rapport", "ic_bas", "ic_haut", "p_valeur")},
                 "significatif": bool(t["p_valeur"].iloc[0] < alpha),
+                "secret": bool(0 < n_cur <= threshold or 0 < n_ref <= threshold),
             }
         )
     for dim in DIMENSIONS:

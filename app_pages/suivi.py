@@ -59,10 +59,15 @@ def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(period[0]), pd.Timestamp(period[1])
 
 
-def _key_figures(fu) -> None:
+def _key_figures(fu, public: bool) -> None:
     cols = st.columns(len(fu.totals) + 1)
-    cols[0].metric(f"Faits — {fu.current.label}", fmt_count(fu.totals["faits"].iloc[0]))
+    n = int(fu.totals["faits"].iloc[0])
+    hide_current = public and 0 < n <= SETTINGS.privacy_threshold
+    cols[0].metric(f"Faits — {fu.current.label}", "secret" if hide_current else fmt_count(n))
     for col, r in zip(cols[1:], fu.totals.itertuples(), strict=True):
+        if public and r.secret:
+            col.metric(f"Contre {r.libelle} ({r.periode_reference})", "secret")
+            continue
         verdict = "significatif" if r.significatif else "non significatif"
         col.metric(
             f"Contre {r.libelle} ({r.periode_reference})",
@@ -195,7 +200,7 @@ def body() -> None:
             f"Comparaison « {REFERENCE_LABELS[k]} » ({p.label}) impossible : les données ne couvrent pas "
             "cette période. Importez un historique plus long pour l'obtenir."
         )
-    _key_figures(fu)
+    _key_figures(fu, ctx.public_view)
     st.caption(
         "Évolution du nombre de faits par jour ; test exact conditionnel (binomial) du rapport de taux. "
         "Une hausse est en rouge seulement si elle est significative."

@@ -65,6 +65,9 @@ def totals_rows(followup: Followup) -> list[list[str]]:
         ["Comparaison", "Période de référence", "Faits", "Référence", "Évolution", "IC 95 %", "Significatif"]
     ]
     for r in followup.totals.itertuples():
+        if r.secret:  # a total of 1 to 5 incidents is never published
+            rows.append([r.libelle, r.periode_reference, "secret", "secret", "secret", "secret", "–"])
+            continue
         rows.append(
             [
                 r.libelle,

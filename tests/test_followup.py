@@ -175,7 +175,12 @@ def test_followup_finds_the_planted_rise(planted, communes53):
     assert fu.tables[("precedente", "force")].set_index("cle").loc["GN", "sens"] == "hausse"
     tot = fu.totals.set_index("reference")
     assert tot.loc["annee", "faits"] == int(current.mask(planted[m.START]).sum())
-    assert tot.loc["annee", "significatif"]
+    assert tot.loc["annee", "significatif"] and not tot.loc["annee", "secret"]
+    few = planted[planted[m.COMMUNE] == "53062"].iloc[::40]  # a handful of incidents per period
+    fu_few = followup_from_incidents(
+        few, current=current, references={"annee": year, "precedente": before}, communes=communes53
+    )
+    assert fu_few.totals["secret"].any()
     assert fu.monthly["faits"].sum() == len(planted)
     assert ("annee", "zone") not in fu.tables  # no zones given
 

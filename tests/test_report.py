@@ -138,3 +138,13 @@ def test_html_report_is_escaped_and_self_contained(report):
         assert row[2] in page and row[4] in page
     assert "Notes de méthode" in page and "Données de démonstration" in page
     assert np.isfinite(fu.totals["p_valeur"]).all()
+
+
+def test_small_totals_are_secret_in_the_report(report):
+    fu, _ = report
+    small = fu.totals.copy()
+    small["faits"] = 3
+    small["secret"] = True
+    fu_small = type(fu)(current=fu.current, references=fu.references, totals=small, tables=fu.tables)
+    rows = totals_rows(fu_small)
+    assert all(r[2] == "secret" and r[4] == "secret" for r in rows[1:])
