@@ -163,7 +163,19 @@ def static_map_png(
         for k in CHANGE_COLOURS
     ]
     if zones is not None and not zones.empty:
-        zones.to_crs(communes.crs).boundary.plot(ax=ax, color="#000000", linewidth=1.1)
+        z = zones.to_crs(communes.crs)
+        z.boundary.plot(ax=ax, color="#000000", linewidth=1.4)
+        if "rang" in z.columns and len(z) <= 30:  # numbered like the zone table
+            for rank, pt in zip(z["rang"], z.geometry.representative_point(), strict=True):
+                ax.annotate(
+                    str(int(rank)),
+                    (pt.x, pt.y),
+                    xytext=(4, 4),
+                    textcoords="offset points",
+                    fontsize=7,
+                    fontweight="bold",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "black", "lw": 0.5},
+                )
         handles.append(Patch(facecolor="none", edgecolor="#000000", label="zone prioritaire"))
     ax.set_axis_off()
     ax.set_aspect("equal")
