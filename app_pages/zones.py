@@ -163,6 +163,7 @@ def body() -> None:
         f"{share_inc:.0%} des faits".replace(".", ","),
         f"sur {share_area:.1%} du territoire".replace(".", ","),
         delta_color="off",
+        delta_arrow="off",
     )
     if res.evaluation:
         c3.metric("Taux de réussite (période suivante)", f"{res.evaluation['taux_de_reussite']:.0%}")
