@@ -42,6 +42,8 @@ def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
     lo, hi = dates.min().date(), dates.max().date()
     current, _, _ = default_periods(hi)
     default = (max(current.start.date(), lo), current.end.date())
+    if default[1] < lo:  # less than a full month of data: follow what there is
+        default = (lo, hi)
     key = f"s_period_{ctx.store_kind}_{ctx.dataset.slug}"
     value = st.session_state.get(key)
     if not (isinstance(value, tuple) and len(value) in (1, 2) and all(lo <= d <= hi for d in value)):

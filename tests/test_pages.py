@@ -241,3 +241,24 @@ def test_suivi_page_runs_and_switches_views():
     assert len(at.dataframe[0].value) >= 10
     at.selectbox(key="s_split").set_value("force").run()
     assert not at.exception and not at.error
+
+
+@pytest.mark.parametrize(
+    ("start", "message"),
+    [
+        ("2025-12-10", "aucune période de référence"),  # three weeks of data: nothing to compare with
+        ("2025-03-01", "même période un an plus tôt"),  # ten months: the year before is not covered
+    ],
+)
+def test_suivi_on_a_short_import_says_what_is_missing(start, message):
+    from data.store import DEFAULT_SLUG, default_store, workspace_store
+
+    inc = default_store().load(DEFAULT_SLUG)
+    short = inc[inc["date_debut"] >= start].reset_index(drop=True)
+    info = workspace_store().save(short, name="Export court", source_file="court.csv", departement="53")
+    at = AppTest.from_file("../app_pages/suivi.py", default_timeout=120)
+    at.run()
+    at.sidebar.selectbox(key="w_dataset_53").set_value(f"espace:{info.slug}").run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = " ".join(x.value for x in [*at.error, *at.info])
+    assert message in shown.replace("\\", "")
