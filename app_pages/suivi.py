@@ -4,12 +4,13 @@ and the one-click report for the préfet."""
 from __future__ import annotations
 
 import altair as alt
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from analysis.diagnostic import IncidentFilter, filter_incidents, monthly_counts
-from analysis.followup import DIMENSIONS, REFERENCE_LABELS, default_periods, published_comparison
+from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup, default_periods, published_comparison
 from data import model as m
 from data.vocabulary import FORCE_LABELS
 from geo.crs import metric_crs_for_departement
@@ -61,7 +62,7 @@ def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(period[0]), pd.Timestamp(period[1])
 
 
-def _key_figures(fu, public: bool) -> None:
+def _key_figures(fu: Followup, public: bool) -> None:
     cols = st.columns(len(fu.totals) + 1)
     n = int(fu.totals["faits"].iloc[0])
     hide_current = public and 0 < n <= SETTINGS.privacy_threshold
@@ -80,7 +81,7 @@ def _key_figures(fu, public: bool) -> None:
         )
 
 
-def _trend(ctx: Context, fu, split: str | None) -> None:
+def _trend(ctx: Context, fu: Followup, split: str | None) -> None:
     other = IncidentFilter(offences=ctx.flt.offences, places=ctx.flt.places, forces=ctx.flt.forces)
     incidents = filter_incidents(ctx.incidents, other)
     monthly = monthly_counts(incidents, by=split)
@@ -132,7 +133,7 @@ def _trend(ctx: Context, fu, split: str | None) -> None:
     st.altair_chart(alt.layer(bands, line).resolve_scale(color="independent"), width="stretch")
 
 
-def _report(ctx: Context, fu, zones, reference: str) -> None:
+def _report(ctx: Context, fu: Followup, zones: gpd.GeoDataFrame, reference: str) -> None:
     crs = metric_crs_for_departement(ctx.departement)
 
     def content() -> ReportContent:
