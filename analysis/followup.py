@@ -25,6 +25,7 @@ from scipy import stats
 
 from analysis.privacy import secret_mask_from_counts
 from data import model as m
+from data.vocabulary import FORCE_LABELS
 from errors import DelinquanceError
 
 MONTHS_FR = (
@@ -52,7 +53,11 @@ DIMENSIONS = {
 }
 
 
-class PeriodNotCoveredError(DelinquanceError):
+class PeriodError(DelinquanceError):
+    """A period that cannot be used (reversed dates)."""
+
+
+class PeriodNotCoveredError(PeriodError):
     """The data do not cover a period asked for."""
 
 
@@ -67,7 +72,7 @@ class Period:
         object.__setattr__(self, "start", pd.Timestamp(self.start).normalize())
         object.__setattr__(self, "end", pd.Timestamp(self.end).normalize())
         if self.end < self.start:
-            raise ValueError("La fin de la période précède son début : inversez les deux dates.")
+            raise PeriodError("La fin de la période précède son début : inversez les deux dates.")
 
     @property
     def days(self) -> int:
@@ -331,7 +336,6 @@ class Followup:
     references: dict[str, Period]  # "annee" (a year earlier), "precedente" (the period before)
     totals: pd.DataFrame  # one row per reference: the overall comparison
     tables: dict[tuple[str, str], pd.DataFrame] = field(default_factory=dict)  # (reference, dimension)
-    monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
     zones_period: Period | None = None
     n_zones: int = 0
     skipped: dict[str, Period] = field(default_factory=dict)  # references the data do not cover
@@ -408,7 +412,7 @@ def followup_from_incidents(
         "zone": {}
         if zones is None
         else {z.id: f"Zone {z.rang} – {z.communes}" for z in zones[["id", "rang", "communes"]].itertuples()},
-        "force": {"PN": "Police nationale", "GN": "Gendarmerie nationale", "PM": "Police municipale"},
+        "force": dict(FORCE_LABELS),
         "infraction": {},
     }
     universes = {"commune": pd.Index(communes["code"].astype(object))}
@@ -449,19 +453,11 @@ def followup_from_incidents(
                 alpha=alpha,
                 threshold=threshold,
             )
-    month = dates.dt.to_period("M").dt.to_timestamp()
-    monthly = month.value_counts().sort_index().rename("faits").to_frame()
-    if len(monthly):
-        monthly = monthly.reindex(
-            pd.date_range(monthly.index.min(), monthly.index.max(), freq="MS"), fill_value=0
-        )
-    monthly.index.name = "mois"
     return Followup(
         current=current,
         references=dict(references),
         totals=pd.DataFrame(rows),
         tables=tables,
-        monthly=monthly,
         zones_period=zones_period,
         n_zones=0 if zones is None else len(zones),
         skipped=skipped,

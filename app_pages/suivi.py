@@ -81,9 +81,8 @@ def _key_figures(fu: Followup, public: bool) -> None:
         )
 
 
-def _trend(ctx: Context, fu: Followup, split: str | None) -> None:
-    other = IncidentFilter(offences=ctx.flt.offences, places=ctx.flt.places, forces=ctx.flt.forces)
-    incidents = filter_incidents(ctx.incidents, other)
+def _trend(ctx: Context, fu: Followup, undated: IncidentFilter, split: str | None) -> None:
+    incidents = filter_incidents(ctx.incidents, undated)
     monthly = monthly_counts(incidents, by=split)
     if split is not None:
         top = monthly.sum().sort_values(ascending=False).index[:6]
@@ -190,8 +189,9 @@ def body() -> None:
     if not dataset_or_notice(ctx):
         return
     start, end = _period_widget(ctx)
+    undated = IncidentFilter(offences=ctx.flt.offences, places=ctx.flt.places, forces=ctx.flt.forces)
     fu, zones = followup(
-        ctx.store_kind, ctx.dataset.slug, ctx.dataset.imported_at, ctx.departement, ctx.flt, start, end
+        ctx.store_kind, ctx.dataset.slug, ctx.dataset.imported_at, ctx.departement, undated, start, end
     )
     refs = " ; ".join(f"{REFERENCE_LABELS[k]} : {p.label}" for k, p in fu.references.items())
     st.caption(
@@ -260,7 +260,7 @@ def body() -> None:
         ],
         key="s_split",
     )
-    _trend(ctx, fu, split)
+    _trend(ctx, fu, undated, split)
 
     st.subheader("Rapport")
     _report(ctx, fu, zones, reference)

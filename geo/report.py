@@ -38,8 +38,10 @@ def fmt_count(value: float) -> str:
 
 def fmt_change(value: float) -> str:
     """A relative change as a signed French percentage (``+12 %``)."""
-    if value is None or not np.isfinite(value):
-        return "n.s." if value is None or np.isnan(value) else "nouveau"
+    if value is None or np.isnan(value):
+        return "–"  # no incident in either period
+    if not np.isfinite(value):
+        return "nouveau"  # none in the reference period
     return f"{value:+.0%}".replace("%", f"{NBSP}%").replace(".", ",")
 
 

@@ -14,6 +14,7 @@ from scipy import stats
 
 from analysis.followup import (
     Period,
+    PeriodError,
     PeriodNotCoveredError,
     comparison_from_counts,
     default_periods,
@@ -65,7 +66,7 @@ def test_period_labels_and_day_references():
         pd.Timestamp("2025-03-09"),
     )
     assert refs["annee"].start == pd.Timestamp("2024-03-10")
-    with pytest.raises(ValueError, match="inversez"):
+    with pytest.raises(PeriodError, match="inversez"):
         Period("2025-03-20", "2025-03-10")
 
 
@@ -85,11 +86,10 @@ def test_rate_ratio_test_matches_scipy_binomtest():
 def test_rate_ratio_uses_the_period_lengths():
     res = rate_ratio_test([20], [20], days_current=30, days_reference=60)
     assert res["rapport"][0] == pytest.approx(2.0)
-    bt = stats.binomtest(20, 40, 30 / 90)
     assert res["p_valeur"][0] == pytest.approx(
         min(1, 2 * min(stats.binom.cdf(20, 40, 1 / 3), stats.binom.sf(19, 40, 1 / 3)))
     )
-    assert res["p_valeur"][0] < 0.05 and bt.pvalue < 0.05
+    assert res["p_valeur"][0] < 0.05
     assert rate_ratio_test([0], [0])["p_valeur"].isna().all()
 
 
@@ -181,7 +181,6 @@ def test_followup_finds_the_planted_rise(planted, communes53):
         few, current=current, references={"annee": year, "precedente": before}, communes=communes53
     )
     assert fu_few.totals["secret"].any()
-    assert fu.monthly["faits"].sum() == len(planted)
     assert ("annee", "zone") not in fu.tables  # no zones given
 
 

@@ -7,6 +7,7 @@ returns the selection as a :class:`Context`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -138,23 +139,21 @@ def followup(
 ) -> tuple[Followup, gpd.GeoDataFrame]:
     """Follow-up of a period against its references, and the priority zones it uses.
 
-    The zones are detected (default settings) on the twelve months before the period, then
-    fixed; fewer than 30 incidents there means no zone table.
+    ``flt`` selects offences, places and forces (its dates must be empty: the periods
+    come from ``start`` and ``end``). The zones are detected (default settings) on the
+    twelve months before the period, then fixed.
     """
-    from analysis.hotspots import TooFewIncidentsError
-    from analysis.zones import zones_from_incidents
-
     crs = metric_crs_for_departement(dep)
-    other = IncidentFilter(offences=flt.offences, places=flt.places, forces=flt.forces)
-    incidents = filter_incidents(dataset(kind, slug, stamp), other).to_crs(crs)
+    incidents = filter_incidents(dataset(kind, slug, stamp), flt).to_crs(crs)
     current = Period(pd.Timestamp(start), pd.Timestamp(end))
     zones_period = Period(current.start - pd.DateOffset(years=1), current.start - pd.Timedelta(days=1))
-    try:
-        zones = zones_from_incidents(
-            incidents[zones_period.mask(incidents[m.START])], communes(dep).to_crs(crs)
-        )
-    except TooFewIncidentsError:
-        zones = gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=crs)
+    zones = priority_zones(
+        kind,
+        slug,
+        stamp,
+        dep,
+        dataclasses.replace(flt, start=zones_period.start.date(), end=zones_period.end.date()),
+    )
     com = communes(dep)
     epci = dict(zip(com["epci_code"], com["epci_nom"], strict=False))
     result = followup_from_incidents(
