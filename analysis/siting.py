@@ -48,6 +48,7 @@ class SitingResult:
     gap: float | None = None  # (bound - objective) / bound
     seconds: float = 0.0
     status: str = ""
+    n_covered: int = 0  # demand points (rows of the coverage matrix) covered
 
     @property
     def share(self) -> float:
@@ -280,6 +281,14 @@ def lagrangian_bound_mclp(
     return max(best, lower), best_sites, best_value
 
 
+def _ranked_new_sites(
+    sub: sparse.csr_matrix, wg: np.ndarray, sites: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """New sites in order of marginal gain (greedy order), sites that add nothing dropped."""
+    order = greedy_mclp(sub[:, sites], wg, len(sites), existing=None)
+    return np.asarray(sites, dtype=np.int64)[order.chosen], order.gains
+
+
 #: Reduced models with more non-zeros than this skip HiGHS (its LP alone would not end in
 #: minutes on such MCLP models): interchange heuristic + Lagrangian bound instead.
 HIGHS_MAX_NNZ = 2_000_000
@@ -335,6 +344,7 @@ def exact_mclp(
             gap=0.0,
             seconds=time.perf_counter() - t0,
             status="trivial",
+            n_covered=int(_covered_by(a, existing).sum()),
         )
     sub_csc = sub.tocsc()
 
@@ -366,19 +376,19 @@ def exact_mclp(
     obj = base + value
     bound = base + bound_new
     gap = (bound - obj) / bound if bound > 0 else 0.0
-    # Rank the new sites by marginal gain (for the table); drop those that add nothing.
-    order = greedy_mclp(sub[:, sites], wg, len(sites), existing=None)
-    ranked = np.asarray(sites, dtype=np.int64)[order.chosen]
+    ranked, gains = _ranked_new_sites(sub, wg, sites)
+    chosen = np.concatenate([existing, ranked])
     return SitingResult(
-        chosen=np.concatenate([existing, ranked]),
+        chosen=chosen,
         objective=obj,
         total=float(w.sum()),
         method=method,
-        gains=order.gains,
+        gains=gains,
         upper_bound=bound,
         gap=gap,
         seconds=time.perf_counter() - t0,
         status="optimal" if optimal else "limite de temps atteinte",
+        n_covered=int(_covered_by(a, chosen).sum()),
     )
 
 
@@ -474,6 +484,7 @@ def set_cover_for_target(
             "couverture minimale",
             status="déjà atteinte",
             seconds=time.perf_counter() - t0,
+            n_covered=int(_covered_by(a, existing).sum()),
         )
     if wg.sum() < target - 1e-9:
         raise SitingError(
@@ -496,15 +507,17 @@ def set_cover_for_target(
         raise SitingError(
             f"Aucune solution trouvée par HiGHS ({res.message}) : réduisez le secteur ou le nombre de candidats."
         )
-    new_sites = np.flatnonzero((res.x[:n_cand] > 0.5) & free)
-    obj = base + float(wg @ np.minimum(1.0, np.asarray(sub[:, new_sites].sum(axis=1)).ravel()))
+    ranked, gains = _ranked_new_sites(sub, wg, np.flatnonzero((res.x[:n_cand] > 0.5) & free))
+    chosen = np.concatenate([existing, ranked])
     return SitingResult(
-        np.concatenate([existing, new_sites]),
-        obj,
+        chosen,
+        base + float(gains.sum()),
         float(w.sum()),
         "couverture minimale",
+        gains=gains,
         seconds=time.perf_counter() - t0,
         status="optimal" if res.status == 0 else "limite de temps atteinte",
+        n_covered=int(_covered_by(a, chosen).sum()),
     )
 
 
@@ -585,13 +598,8 @@ def sites_from_geodataframes(
         res = set_cover_for_target(a, w, target, existing=ex, time_limit=time_limit)
     else:
         res = exact_mclp(a, w, int(p or 0), existing=ex, time_limit=time_limit)
-    # Rank the new sites by marginal gain over the existing cameras (sites adding nothing dropped).
-    w_rest = np.where(_covered_by(a, ex), 0.0, w)
-    found = res.chosen[n_exist:]
-    order = greedy_mclp(a[:, found], w_rest, len(found)) if len(found) else None
-    new = found[order.chosen] if order is not None else found
-    gains = order.gains if order is not None else np.zeros(0)
-    base = float(w[_covered_by(a, ex)].sum())
+    new, gains = res.chosen[n_exist:], res.gains  # ranked by marginal gain by the solvers
+    base = res.objective - float(gains.sum())
     table = gpd.GeoDataFrame(
         {
             "rang": np.concatenate([np.zeros(n_exist, dtype=int), np.arange(1, len(new) + 1)]),

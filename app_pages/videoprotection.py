@@ -158,7 +158,7 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
     k1.metric(
         "Demande couverte",
         f"{res.share:.0%}",
-        f"{out['covered']} faits sur {out['n_demand']} (pondérés : {res.objective:.0f})",
+        f"{res.n_covered} faits sur {out['n_demand']} (pondérés : {res.objective:.0f})",
         delta_color="off",
         delta_arrow="off",
     )
@@ -312,10 +312,6 @@ def body() -> None:
             res, sites, curve = sites_from_geodataframes(
                 sel, w, candidates, existing=existing, radius=radius, p=p, target=target, time_limit=limit
             )
-        pts = np.column_stack([sel.geometry.x, sel.geometry.y])
-        seen = shapely.STRtree(sites.geometry.to_numpy()).query(
-            shapely.points(pts), predicate="dwithin", distance=radius
-        )
         ss["v_result"] = {
             "sig": sig,
             "res": res,
@@ -324,7 +320,6 @@ def body() -> None:
             "radius": radius,
             "area": area,
             "n_demand": len(sel),
-            "covered": int(np.unique(seen[0]).size),
         }
     out = ss.get("v_result")
     if out is None:
