@@ -15,14 +15,12 @@ from data import model as m
 from data.vocabulary import FORCE_LABELS
 from geo.crs import metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame
+from geo.formatting import fmt_change, fmt_count, fmt_interval
 from geo.maps import change_map
 from geo.report import (
     ReportContent,
     change_classes_for_communes,
     display_comparison,
-    fmt_change,
-    fmt_count,
-    fmt_interval,
     html_report_from_followup,
     pdf_report_from_followup,
     static_map_png,

@@ -24,6 +24,7 @@ import pandas as pd
 import xyzservices.providers as xyz
 from branca.element import MacroElement, Template
 
+from geo.formatting import CHANGE_COLOURS, CHANGE_LABELS, fmt_change, fmt_count, fmt_interval, fmt_number
 from settings import SETTINGS
 
 BASE_MAPS: dict[str, str] = {
@@ -122,12 +123,6 @@ def base_map(bounds: Sequence[float], *, base: str = "plan_ign") -> folium.Map:
     return fmap
 
 
-def _fmt_number(x: float, decimals: int = 1) -> str:
-    if x is None or not np.isfinite(x):
-        return "–"
-    return f"{x:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-
-
 class _MetricScale(MacroElement):
     """Leaflet scale bar in metres and kilometres only."""
 
@@ -211,7 +206,7 @@ def commune_layer_map(
 def class_legend(breaks: np.ndarray, palette: Sequence[str]) -> tuple[list[str], list[str]]:
     """Labels and colours of the classes of a choropleth."""
     labels = [
-        f"{_fmt_number(a, 2)} – {_fmt_number(b, 2)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)
+        f"{fmt_number(a, 2)} – {fmt_number(b, 2)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)
     ]
     return labels, list(palette[: len(labels)])
 
@@ -251,16 +246,16 @@ def choropleth_from_official(
         {
             "nom": rates["nom"].astype(str).map(escape_text).to_numpy(),
             "code": rates["code"].astype(str).map(escape_text).to_numpy(),
-            "nombre": np.where(published, rates["nombre"].map(lambda v: _fmt_number(v, 0)), "non diffusé"),
+            "nombre": np.where(published, rates["nombre"].map(lambda v: fmt_number(v, 0)), "non diffusé"),
             "taux": np.where(
-                published, rates["taux_pour_mille"].map(lambda v: _fmt_number(v, 2) + " ‰"), "non diffusé"
+                published, rates["taux_pour_mille"].map(lambda v: fmt_number(v, 2) + " ‰"), "non diffusé"
             ),
             "evolution": rates["evolution"].map(
                 lambda v: "–" if not np.isfinite(v) else f"{v:+.0%}".replace(".", ",")
             ),
             "estimation": np.where(
                 np.isfinite(est),
-                pd.Series(est).map(lambda v: _fmt_number(v, 2) + " ‰ (estimation départementale)"),
+                pd.Series(est).map(lambda v: fmt_number(v, 2) + " ‰ (estimation départementale)"),
                 "–",
             ),
             "fill": colours,
@@ -328,11 +323,11 @@ def choropleth_from_rates(
         {
             "nom": rates["nom"].astype(str).map(escape_text).to_numpy(),
             "code": rates["code"].astype(str).map(escape_text).to_numpy(),
-            "faits": np.where(secret, "secret (1 à 5)", pd.Series(faits).map(lambda v: _fmt_number(v, 0))),
+            "faits": np.where(secret, "secret (1 à 5)", pd.Series(faits).map(lambda v: fmt_number(v, 0))),
             "taux": np.where(
-                secret, "secret", rates["taux_pour_mille"].map(lambda v: _fmt_number(v, 2) + " ‰").to_numpy()
+                secret, "secret", rates["taux_pour_mille"].map(lambda v: fmt_number(v, 2) + " ‰").to_numpy()
             ),
-            "population": rates["population"].map(lambda v: _fmt_number(v, 0)).to_numpy(),
+            "population": rates["population"].map(lambda v: fmt_number(v, 0)).to_numpy(),
             "fill": colours,
         },
         index=rates.index,
@@ -384,8 +379,6 @@ def change_map(
     zones : GeoDataFrame, optional
         Priority zones (``rang``, ``communes``) outlined on top.
     """
-    from geo.report import CHANGE_COLOURS, CHANGE_LABELS, fmt_change, fmt_count, fmt_interval
-
     t = table.set_index("cle").reindex(communes["code"].to_numpy())
     secret = t["secret"].fillna(False).to_numpy(dtype=bool) & hide_secret
     sens = t["sens"].fillna("stable").to_numpy(dtype=object)
@@ -519,8 +512,8 @@ def organisation_map(
     base : str
         Base map key.
     """
-    fmt_km = assignment["distance_km"].map(lambda v: _fmt_number(v, 1) + " km")
-    fmt_min = assignment["temps_min"].map(lambda v: _fmt_number(v, 0) + " min")
+    fmt_km = assignment["distance_km"].map(lambda v: fmt_number(v, 1) + " km")
+    fmt_min = assignment["temps_min"].map(lambda v: fmt_number(v, 0) + " min")
     props = pd.DataFrame(
         {
             "nom": assignment["nom"].astype(str).map(escape_text),
@@ -611,8 +604,8 @@ def zones_map(
             {
                 "rang": zones["rang"].astype(int).astype(str),
                 "id": zones["id"].astype(str).map(escape_text),
-                "faits": zones["faits"].map(lambda v: _fmt_number(v, 0)),
-                "score": zones["score"].map(lambda v: _fmt_number(v, 0)),
+                "faits": zones["faits"].map(lambda v: fmt_number(v, 0)),
+                "score": zones["score"].map(lambda v: fmt_number(v, 0)),
                 "communes": zones["communes"].astype(str).map(escape_text),
             }
         )
@@ -681,7 +674,7 @@ def emerging_map(
         props = pd.DataFrame(
             {
                 "categorie": shown["categorie"].astype(str),
-                "tendance": shown["tendance_z"].map(lambda v: _fmt_number(v, 2)),
+                "tendance": shown["tendance_z"].map(lambda v: fmt_number(v, 2)),
                 "pas": shown["pas_chauds"].astype(int).astype(str)
                 + " / "
                 + shown["pas"].astype(int).astype(str),

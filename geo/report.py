@@ -19,46 +19,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup
-
-CHANGE_COLOURS = {"hausse": "#c9191e", "baisse": "#1f5fbf", "stable": "#f0f0f0", "secret": "#c8c8c8"}
-CHANGE_LABELS = {
-    "hausse": "hausse significative",
-    "baisse": "baisse significative",
-    "stable": "pas de changement significatif",
-    "secret": "effectifs soumis au secret",
-}
-NBSP = "\u00a0"
-
-
-# -- formatting shared with the page --------------------------------------------------------
-def fmt_count(value: float) -> str:
-    """An integer count with French thousands separators."""
-    return f"{int(value):,}".replace(",", NBSP)
-
-
-def fmt_change(value: float) -> str:
-    """A relative change as a signed French percentage (``+12 %``)."""
-    if value is None or np.isnan(value):
-        return "–"  # no incident in either period
-    if not np.isfinite(value):
-        return "nouveau"  # none in the reference period
-    return f"{value:+.0%}".replace("%", f"{NBSP}%").replace(".", ",")
-
-
-def fmt_interval(low: float, high: float) -> str:
-    """A rate-ratio interval (``[0,85 ; 1,20]``)."""
-
-    def one(v: float) -> str:
-        return "∞" if not np.isfinite(v) else f"{v:.2f}".replace(".", ",")
-
-    return f"[{one(low)} ; {one(high)}]"
-
-
-def fmt_pvalue(p: float) -> str:
-    """A p-value, ``< 0,001`` when tiny."""
-    if p is None or not np.isfinite(p):
-        return "–"
-    return "< 0,001" if p < 0.001 else f"{p:.3f}".replace(".", ",")
+from geo.formatting import (
+    CHANGE_COLOURS,
+    CHANGE_LABELS,
+    fmt_change,
+    fmt_count,
+    fmt_interval,
+    fmt_pvalue,
+)
 
 
 def totals_rows(followup: Followup) -> list[list[str]]:

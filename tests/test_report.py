@@ -15,11 +15,10 @@ import pytest
 from analysis.followup import default_periods, followup_from_incidents
 from analysis.zones import zones_from_incidents
 from geo.crs import metric_crs_for_departement
+from geo.formatting import fmt_change, fmt_count
 from geo.report import (
     ReportContent,
     change_classes_for_communes,
-    fmt_change,
-    fmt_count,
     html_report_from_followup,
     pdf_report_from_followup,
     static_map_png,
