@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 
 import geopandas as gpd
 import pandas as pd
@@ -19,14 +18,12 @@ from analysis.zones import (
     DEFAULT_SEVERITY,
     ZoneSettings,
     concentration_from_zones,
-    priority_zones_for_period,
-    truth_active_in_period,
 )
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.maps import emerging_map, zones_map
 from settings import SETTINGS
-from ui.context import Context, current_context, dataset_or_notice, display_geometry, guarded, store_for
+from ui.context import Context, current_context, dataset_or_notice, display_geometry, guarded, zone_analysis
 
 METHODS = {
     "local": "Excès local (disque contre anneau, Poisson + FDR)",
@@ -86,9 +83,11 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
     )
 
 
-def _emerging_section(
-    ctx: Context, incidents: gpd.GeoDataFrame, territory: gpd.GeoDataFrame, settings: ZoneSettings
-) -> None:
+def _emerging_section(ctx: Context, crs: str, settings: ZoneSettings) -> None:
+    flt = ctx.flt
+    other = IncidentFilter(offences=flt.offences, places=flt.places, forces=flt.forces)
+    incidents = filter_incidents(ctx.incidents, other).to_crs(crs)
+    territory = ctx.communes.to_crs(crs)
     c1, c2 = st.columns(2)
     freq = c1.selectbox(
         "Pas de temps", ["QS", "MS"], format_func={"QS": "Trimestre", "MS": "Mois"}.get, key="e_freq"
@@ -128,26 +127,16 @@ def body() -> None:
     settings, severity, bandwidth = _settings()
     crs = metric_crs_for_departement(ctx.departement)
     flt = ctx.flt
-    other = IncidentFilter(offences=flt.offences, places=flt.places, forces=flt.forces)
-    incidents = filter_incidents(ctx.incidents, other).to_crs(crs)
-    territory = ctx.communes.to_crs(crs)
-    truth = None
-    if ctx.dataset.synthetic:
-        path = store_for(ctx.store_kind).extra_path(ctx.dataset.slug, "hotspots.json")
-        if path.exists():
-            truth = truth_active_in_period(pd.DataFrame(json.loads(path.read_text())), flt.start, flt.end)
-    with st.spinner("Calcul des zones…"):
-        res = priority_zones_for_period(
-            incidents,
-            territory,
-            start=flt.start,
-            end=flt.end,
-            settings=settings,
-            severity=severity,
-            bandwidth=bandwidth,
-            truth=truth,
-            privacy_threshold=SETTINGS.privacy_threshold,
-        )
+    res, n_truth = zone_analysis(
+        ctx.store_kind,
+        ctx.dataset.slug,
+        ctx.dataset.imported_at,
+        ctx.departement,
+        flt,
+        settings,
+        tuple(severity.items()),
+        bandwidth,
+    )
     zones = res.zones
     if zones.empty:
         st.info(
@@ -175,7 +164,7 @@ def body() -> None:
     if res.truth_scores is not None:
         st.caption(
             f"Contrôle sur les points chauds plantés dans les données synthétiques actifs sur la période "
-            f"({len(truth)}) : rappel {res.truth_scores['rappel']:.0%}, précision {res.truth_scores['precision']:.0%}."
+            f"({n_truth}) : rappel {res.truth_scores['rappel']:.0%}, précision {res.truth_scores['precision']:.0%}."
         )
     w84 = zones.to_crs(WGS84)
     g = res.density_grid
@@ -191,7 +180,7 @@ def body() -> None:
     if st.toggle(
         "Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"
     ):
-        _emerging_section(ctx, incidents, territory, settings)
+        _emerging_section(ctx, crs, settings)
     st.subheader("Zones classées")
     table = pd.DataFrame(zones.drop(columns="geometry"))
     st.dataframe(table.round(3), hide_index=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -21,6 +22,7 @@ import streamlit as st
 
 from analysis.diagnostic import IncidentFilter, filter_incidents
 from analysis.followup import Followup, Period, followup_from_incidents, reference_periods
+from analysis.zones import ZoneAnalysis, ZoneSettings, priority_zones_for_period, truth_active_in_period
 from data import model as m
 from data.store import (
     DEFAULT_SLUG,
@@ -131,6 +133,43 @@ def priority_zones(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilt
         return zones_from_incidents(incidents, communes(dep).to_crs(crs))
     except TooFewIncidentsError:
         return gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=crs)
+
+
+@st.cache_resource(show_spinner="Calcul des zones…", max_entries=8)
+def zone_analysis(
+    kind: str,
+    slug: str,
+    stamp: str,
+    dep: str,
+    flt: IncidentFilter,
+    settings: ZoneSettings,
+    severity: tuple[tuple[str, float], ...],
+    bandwidth: float | None,
+) -> tuple[ZoneAnalysis, int | None]:
+    """Zones of the sidebar period with the Zones page's settings (cached: reruns are free).
+
+    Returns the analysis and, for synthetic data, the number of planted hotspots active in
+    the period (their truth file is read here once, not on every rerun).
+    """
+    crs = metric_crs_for_departement(dep)
+    other = IncidentFilter(offences=flt.offences, places=flt.places, forces=flt.forces)
+    incidents = filter_incidents(dataset(kind, slug, stamp), other).to_crs(crs)
+    truth = None
+    path = store_for(kind).extra_path(slug, "hotspots.json")
+    if store_for(kind).info(slug).synthetic and path.exists():
+        truth = truth_active_in_period(pd.DataFrame(json.loads(path.read_text())), flt.start, flt.end)
+    res = priority_zones_for_period(
+        incidents,
+        communes(dep).to_crs(crs),
+        start=flt.start,
+        end=flt.end,
+        settings=settings,
+        severity=dict(severity),
+        bandwidth=bandwidth,
+        truth=truth,
+        privacy_threshold=SETTINGS.privacy_threshold,
+    )
+    return res, None if truth is None else len(truth)
 
 
 @st.cache_resource(show_spinner="Calcul du suivi…", max_entries=8)
