@@ -163,3 +163,76 @@ def test_large_model_path_reports_a_proven_gap(monkeypatch):
     )
     assert res.objective <= with_existing + 1e-9 <= res.upper_bound + 1e-6
     assert res.gap == pytest.approx((res.upper_bound - res.objective) / res.upper_bound)
+
+
+def _clustered(seed, n_dem=1500, n_cand=100, integral=True):
+    """Clustered demand with candidates among it, as around hotspots (r = 150 m)."""
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 2000, (4, 2))
+    dem = centres[rng.integers(0, 4, n_dem)] + rng.normal(0, 250, (n_dem, 2))
+    cand = dem[rng.choice(n_dem, n_cand, replace=False)] + rng.normal(0, 20, (n_cand, 2))
+    w = rng.integers(1, 5, n_dem).astype(float) if integral else rng.uniform(0.1, 3.0, n_dem)
+    return w, coverage_from_points(dem, cand, 150.0)
+
+
+def _lp_value(a, w, p):
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_dem, n_cand = a.shape
+    cons = sparse.vstack(
+        [
+            sparse.hstack([-a, sparse.identity(n_dem)]),
+            sparse.hstack([sparse.csr_matrix(np.ones((1, n_cand))), sparse.csr_matrix((1, n_dem))]),
+        ]
+    )
+    lp = milp(
+        np.concatenate([np.zeros(n_cand), -w]),
+        constraints=LinearConstraint(cons, np.r_[np.full(n_dem, -np.inf), p], np.r_[np.zeros(n_dem), p]),
+        bounds=Bounds(0, 1),
+    )
+    return -lp.fun
+
+
+# Seeds whose LP relaxation is fractional at p = 8 (checked by the last assertion).
+@pytest.mark.parametrize(
+    ("seed", "integral"), [(1, True), (3, True), (4, True), (0, False), (1, False), (3, False)]
+)
+def test_branch_and_bound_matches_highs_milp_where_the_lp_is_fractional(seed, integral):
+    w, a = _clustered(seed, integral=integral)
+    p = 8
+    ours = exact_mclp(a, w, p, time_limit=60)
+    highs = exact_mclp(a, w, p, time_limit=60, solver="highs")
+    assert ours.method.startswith("séparation et évaluation") and highs.method == "MILP (HiGHS)"
+    assert ours.status == "optimal" and highs.status == "optimal"
+    assert ours.objective == pytest.approx(highs.objective, rel=1e-6)
+    assert ours.objective == pytest.approx(_value(a, w, ours.chosen))
+    assert len(ours.chosen) <= p and ours.upper_bound >= ours.objective - 1e-9
+    # The instances need branching: their LP relaxation is above the integer optimum.
+    assert _lp_value(a, w, p) > ours.objective * (1 + 1e-4)
+
+
+def test_branch_and_bound_stopped_early_reports_a_true_bound():
+    w, a = _clustered(3, n_dem=3000, n_cand=200, integral=False)
+    exact = exact_mclp(a, w, 8, time_limit=60)
+    early = exact_mclp(a, w, 8, time_limit=0.05)
+    assert early.objective <= exact.objective + 1e-9 <= early.upper_bound + 1e-6
+    assert early.objective == pytest.approx(_value(a, w, early.chosen))
+
+
+@pytest.mark.parametrize("max_nodes", [0, 1, 2, 4, 8])
+def test_branch_and_bound_cut_short_still_bounds_the_optimum(max_nodes):
+    from analysis.siting import _branch_and_bound_mclp, _reduced_model
+
+    w, a = _clustered(3, integral=False)
+    opt = exact_mclp(a, w, 8, solver="highs").objective
+    sub, wg, _ = _reduced_model(a, w, np.zeros(0, dtype=np.int64))
+    sites, value, bound, optimal = _branch_and_bound_mclp(
+        sub, wg, 8, np.arange(8), _value(sub, wg, range(8)), time_limit=60, rel_gap=1e-6, max_nodes=max_nodes
+    )
+    assert value == pytest.approx(_value(sub, wg, sites)) and len(sites) == 8
+    assert value <= opt + 1e-9 <= bound + 1e-6
+    if optimal:
+        assert value == pytest.approx(opt, rel=1e-6)
+    if max_nodes == 0:
+        assert not optimal  # the root LP is fractional: some node had to be left open
