@@ -236,3 +236,13 @@ def test_branch_and_bound_cut_short_still_bounds_the_optimum(max_nodes):
         assert value == pytest.approx(opt, rel=1e-6)
     if max_nodes == 0:
         assert not optimal  # the root LP is fractional: some node had to be left open
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), p=st.integers(2, 10), integral=st.booleans())
+def test_branch_and_bound_agrees_with_highs_milp(seed, p, integral):
+    w, a = _clustered(seed, n_dem=600, n_cand=60, integral=integral)
+    ours, highs = exact_mclp(a, w, p), exact_mclp(a, w, p, solver="highs")
+    assert ours.status == highs.status == "optimal"
+    assert ours.objective == pytest.approx(highs.objective, rel=1e-6)
+    assert ours.objective <= ours.upper_bound + 1e-9 and highs.objective <= ours.upper_bound * (1 + 1e-6)

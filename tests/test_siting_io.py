@@ -55,3 +55,27 @@ def test_adapter_keeps_existing_and_reports_coverage():
     assert table["part_cumulee"].is_monotonic_increasing
     assert table["part_cumulee"].iloc[-1] == pytest.approx(res.share)
     assert curve[0] == pytest.approx(table["part_cumulee"].iloc[0]) and np.all(np.diff(curve) >= 0)
+
+
+def test_adapter_merges_incidents_at_the_same_place_exactly():
+    from analysis.siting import coverage_from_points, exact_mclp
+
+    rng = np.random.default_rng(1)
+    places = rng.uniform(0, 1000, (150, 2))
+    xy = places[rng.integers(0, 150, 600)]  # 600 incidents at 150 places, as geocoded addresses
+    weights = rng.integers(1, 4, 600).astype(float)
+    demand = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=2154)
+    cands = candidates_from_lattice(SQUARE, 100.0)
+    res, table, _ = sites_from_geodataframes(demand, weights, cands, radius=150.0, p=4)
+    # Same optimum as the model with one row per incident.
+    cxy = np.column_stack([cands.geometry.x, cands.geometry.y])
+    per_incident = exact_mclp(coverage_from_points(xy, cxy, 150.0), weights, 4)
+    assert res.objective == pytest.approx(per_incident.objective) and res.total == pytest.approx(
+        weights.sum()
+    )
+    # Covered counts incidents (not places), as shown on the page.
+    sites = np.column_stack([table.geometry.x, table.geometry.y])
+    near = (np.hypot(xy[:, None, 0] - sites[None, :, 0], xy[:, None, 1] - sites[None, :, 1]) <= 150.0).any(
+        axis=1
+    )
+    assert res.n_covered == int(near.sum()) and weights[near].sum() == pytest.approx(res.objective)
