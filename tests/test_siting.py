@@ -27,6 +27,25 @@ def _instance(seed, n_dem=200, n_cand=12, size=1000.0, radius=200.0):
     return dem, cand, w, coverage_from_points(dem, cand, radius)
 
 
+def _lp_value(a, w, p):
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_dem, n_cand = a.shape
+    cons = sparse.vstack(
+        [
+            sparse.hstack([-a, sparse.identity(n_dem)]),
+            sparse.hstack([sparse.csr_matrix(np.ones((1, n_cand))), sparse.csr_matrix((1, n_dem))]),
+        ]
+    )
+    lp = milp(
+        np.concatenate([np.zeros(n_cand), -w]),
+        constraints=LinearConstraint(cons, np.r_[np.full(n_dem, -np.inf), p], np.r_[np.zeros(n_dem), p]),
+        bounds=Bounds(0, 1),
+    )
+    return -lp.fun
+
+
 def test_coverage_matrix_known_case():
     dem = np.array([[0.0, 0.0], [100.0, 0.0], [400.0, 0.0]])
     cand = np.array([[0.0, 0.0], [300.0, 0.0]])
@@ -131,22 +150,8 @@ def test_lagrangian_bound_is_a_true_bound(seed, p):
     bound, lag_sites, lag_value = lagrangian_bound_mclp(a, w, p, lower=value, time_limit=5)
     assert bound >= best - 1e-6
     # The Lagrangian dual converges to the LP relaxation's value: at least it, and close to it.
-    n_dem, n_cand = a.shape
-    from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    cons = sparse.vstack(
-        [
-            sparse.hstack([-a, sparse.identity(n_dem)]),
-            sparse.hstack([sparse.csr_matrix(np.ones((1, n_cand))), sparse.csr_matrix((1, n_dem))]),
-        ]
-    )
-    lp = milp(
-        np.concatenate([np.zeros(n_cand), -w]),
-        constraints=LinearConstraint(cons, np.r_[np.full(n_dem, -np.inf), p], np.r_[np.zeros(n_dem), p]),
-        bounds=Bounds(0, 1),
-    )
-    assert -lp.fun - 1e-6 <= bound <= -lp.fun * 1.03 + 1e-6
+    lp = _lp_value(a, w, p)
+    assert lp - 1e-6 <= bound <= lp * 1.03 + 1e-6
     assert lag_value == pytest.approx(_value(a, w, lag_sites)) and lag_value <= best + 1e-9
 
 
@@ -173,25 +178,6 @@ def _clustered(seed, n_dem=1500, n_cand=100, integral=True):
     cand = dem[rng.choice(n_dem, n_cand, replace=False)] + rng.normal(0, 20, (n_cand, 2))
     w = rng.integers(1, 5, n_dem).astype(float) if integral else rng.uniform(0.1, 3.0, n_dem)
     return w, coverage_from_points(dem, cand, 150.0)
-
-
-def _lp_value(a, w, p):
-    from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
-
-    n_dem, n_cand = a.shape
-    cons = sparse.vstack(
-        [
-            sparse.hstack([-a, sparse.identity(n_dem)]),
-            sparse.hstack([sparse.csr_matrix(np.ones((1, n_cand))), sparse.csr_matrix((1, n_dem))]),
-        ]
-    )
-    lp = milp(
-        np.concatenate([np.zeros(n_cand), -w]),
-        constraints=LinearConstraint(cons, np.r_[np.full(n_dem, -np.inf), p], np.r_[np.zeros(n_dem), p]),
-        bounds=Bounds(0, 1),
-    )
-    return -lp.fun
 
 
 # Seeds whose LP relaxation is fractional at p = 8 (checked by the last assertion).
