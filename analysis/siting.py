@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.spatial import cKDTree
 
 from errors import DelinquanceError
@@ -477,6 +476,7 @@ def _branch_and_bound_mclp(
     time_limit: float,
     rel_gap: float,
     max_nodes: int | None = None,
+    target: float | None = None,
 ) -> tuple[np.ndarray, float, float, bool] | None:
     """LP-based branch and bound for the reduced MCLP (HiGHS solves the LPs).
 
@@ -495,6 +495,10 @@ def _branch_and_bound_mclp(
     optimality 3-6 times faster than HiGHS's own MILP solver, whose root cut loop is slow on
     MCLP models.
 
+    With ``target``, the decision version: do ``p`` sites cover at least ``target``? The
+    search prunes nodes whose bound is below ``target`` and stops at the first solution
+    reaching it; ``optimal`` then means "decided" (reached, or proven out of reach).
+
     Returns
     -------
     (sites, value, bound, optimal) or None
@@ -508,7 +512,12 @@ def _branch_and_bound_mclp(
     def threshold(best: float) -> float:
         # A node whose LP bound is below this cannot hold a solution worth reporting: any
         # better solution is at least one unit better (integral weights) or rel_gap better.
+        if target is not None:
+            return target - 1e-9 * max(1.0, abs(target))
         return best + max(step, rel_gap * abs(best))
+
+    def reached(best: float) -> bool:
+        return target is not None and best >= threshold(best)
 
     def proven(best: float) -> float:
         # Bound on the optimum once every node is below threshold(best).
@@ -536,6 +545,8 @@ def _branch_and_bound_mclp(
     if g_value > value:
         sites, value = g_sites, g_value
     best, best_sites = value, np.asarray(sites, dtype=np.int64)
+    if reached(best):
+        return best_sites, best, lp_value, True
     if lp_value < threshold(best):
         return best_sites, best, proven(best), True
 
@@ -572,6 +583,8 @@ def _branch_and_bound_mclp(
         v = covered(core_csc, w_core, top)
         if v > best:
             best, best_sites = v, keep[top]
+            if reached(best):
+                return best_sites, best, lp_value, True
             if bound < threshold(best):
                 continue
         frac = np.flatnonzero((x > 1e-6) & (x < 1 - 1e-6))
@@ -653,13 +666,25 @@ def set_cover_for_target(
     existing: np.ndarray | None = None,
     time_limit: float = 60.0,
 ) -> SitingResult:
-    """Fewest new sites reaching ``target_share`` of the weighted demand (MILP, HiGHS)."""
+    """Fewest new sites reaching ``target_share`` of the weighted demand.
+
+    The best coverage with ``p`` sites never decreases with ``p``, so the fewest sites is the
+    smallest ``p`` whose MCLP optimum reaches the target. The lazy greedy gives a first
+    ``p``; then, for ``p - 1``: the interchange heuristic from the ``p - 1`` best of those
+    sites, and if it falls short the decision version of :func:`_branch_and_bound_mclp`
+    (does any set of ``p - 1`` sites reach the target?). The first ``p - 1`` proven out of
+    reach makes ``p`` the proven minimum. Within ``time_limit``; on a time-out (or a model
+    over :data:`HIGHS_MAX_NNZ` non-zeros, heuristic only) the status gives what is proven.
+    """
     t0 = time.perf_counter()
+
+    def left() -> float:
+        return max(0.0, time_limit - (time.perf_counter() - t0))
+
     w = np.asarray(weights, float)
     existing = np.asarray(existing if existing is not None else [], dtype=np.int64)
     sub, wg, base = _reduced_model(a, w, existing)
     target = target_share * w.sum() - base
-    n_dem, n_cand = sub.shape
     if target <= 0:
         return SitingResult(
             existing,
@@ -675,24 +700,39 @@ def set_cover_for_target(
             f"Objectif de couverture inatteignable : au plus {(base + wg.sum()) / w.sum():.0%} de la demande "
             "est à portée des sites candidats. Baissez l'objectif ou ajoutez des candidats."
         )
-    free = np.ones(n_cand, dtype=bool)
-    free[existing] = False
-    c = np.concatenate([free.astype(float), np.zeros(n_dem)])
-    cover = sparse.hstack([-sub, sparse.identity(n_dem, format="csr")], format="csr")
-    reach = sparse.csr_matrix(np.concatenate([np.zeros(n_cand), wg])[None, :])
-    res = milp(
-        c,
-        constraints=[LinearConstraint(cover, -np.inf, 0.0), LinearConstraint(reach, target, np.inf)],
-        integrality=np.concatenate([np.ones(n_cand), np.zeros(n_dem)]),
-        bounds=Bounds(np.zeros(n_cand + n_dem), np.concatenate([free.astype(float), np.ones(n_dem)])),
-        options={"time_limit": time_limit, "disp": False},
-    )
-    if res.x is None:
-        raise SitingError(
-            f"Aucune solution trouvée par HiGHS ({res.message}) : réduisez le secteur ou le nombre de candidats."
-        )
-    ranked, gains = _ranked_new_sites(sub, wg, np.flatnonzero((res.x[:n_cand] > 0.5) & free))
-    chosen = np.concatenate([existing, ranked])
+    target -= 1e-9 * max(1.0, target)  # float sums: reaching the target up to rounding
+    free = np.flatnonzero(np.isin(np.arange(sub.shape[1]), existing, invert=True))
+    sub = sub[:, free]
+    greedy = greedy_mclp(sub, wg, sub.shape[1])
+    p_best = int(np.searchsorted(np.cumsum(greedy.gains), target) + 1)
+    best = greedy.chosen[:p_best]
+    p_out = 0  # largest number of sites proven not to reach the target
+    exact = sub.nnz <= HIGHS_MAX_NNZ
+    while p_best - 1 > p_out and left() > 0:
+        p = p_best - 1
+        ranked, _ = _ranked_new_sites(sub, wg, best)
+        sites, value, _ = swap_improvement(sub, wg, ranked[:p], time_limit=0.1 * left())
+        if value < target and exact:
+            done = _branch_and_bound_mclp(
+                sub, wg, p, sites, value, time_limit=left(), rel_gap=0.0, target=target
+            )
+            if done is None:
+                exact = False
+            else:
+                sites, value, _, decided = done
+                if value < target and decided:
+                    p_out = p
+        if value < target:
+            break
+        p_best, best = p, np.asarray(sites, dtype=np.int64)
+    ranked, gains = _ranked_new_sites(sub, wg, best)
+    chosen = np.concatenate([existing, free[ranked]])
+    if p_best - 1 == p_out:
+        status = "optimal"
+    elif not exact:
+        status = "heuristique (glouton + échanges)"
+    else:
+        status = f"limite de temps atteinte (au moins {p_out + 1} site{'s' if p_out else ''})"
     return SitingResult(
         chosen,
         base + float(gains.sum()),
@@ -700,7 +740,7 @@ def set_cover_for_target(
         "couverture minimale",
         gains=gains,
         seconds=time.perf_counter() - t0,
-        status="optimal" if res.status == 0 else "limite de temps atteinte",
+        status=status,
         n_covered=int(_covered_by(a, chosen).sum()),
     )
 

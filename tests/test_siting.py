@@ -232,3 +232,43 @@ def test_branch_and_bound_agrees_with_highs_milp(seed, p, integral):
     assert ours.status == highs.status == "optimal"
     assert ours.objective == pytest.approx(highs.objective, rel=1e-6)
     assert ours.objective <= ours.upper_bound + 1e-9 and highs.objective <= ours.upper_bound * (1 + 1e-6)
+
+
+def _fewest_sites_milp(a, w, share):
+    """Oracle: the set-covering MILP (HiGHS through scipy), minimise the number of sites."""
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_dem, n_cand = a.shape
+    res = milp(
+        np.concatenate([np.ones(n_cand), np.zeros(n_dem)]),
+        constraints=[
+            LinearConstraint(sparse.hstack([-a, sparse.identity(n_dem)]), -np.inf, 0.0),
+            LinearConstraint(np.concatenate([np.zeros(n_cand), w])[None, :], share * w.sum(), np.inf),
+        ],
+        integrality=np.concatenate([np.ones(n_cand), np.zeros(n_dem)]),
+        bounds=Bounds(0, 1),
+    )
+    return round(res.fun)
+
+
+@pytest.mark.parametrize(("seed", "share"), [(0, 0.3), (1, 0.5), (3, 0.7), (4, 0.8)])
+def test_fewest_sites_matches_the_set_covering_milp(seed, share):
+    w, a = _clustered(seed, n_dem=800, n_cand=70, integral=seed % 2 == 0)
+    res = set_cover_for_target(a, w, share)
+    assert res.status == "optimal" and res.share >= share - 1e-9
+    assert len(res.chosen) == _fewest_sites_milp(a, w, share)
+    assert res.objective == pytest.approx(_value(a, w, res.chosen))
+
+
+def test_fewest_sites_keeps_existing_and_says_what_is_proven_on_a_time_out():
+    w, a = _clustered(2, n_dem=800, n_cand=70)
+    existing = np.array([5, 9])
+    res = set_cover_for_target(a, w, 0.6, existing=existing)
+    assert res.chosen[:2].tolist() == [5, 9] and res.share >= 0.6 - 1e-9
+    # Minimal: one new site fewer cannot reach the target (checked by the MCLP optimum).
+    n_new = len(res.chosen) - 2
+    assert exact_mclp(a, w, n_new - 1, existing=existing).share < 0.6
+    rushed = set_cover_for_target(a, w, 0.6, existing=existing, time_limit=0.0)
+    assert rushed.share >= 0.6 - 1e-9 and len(rushed.chosen) >= len(res.chosen)
+    assert rushed.status.startswith("limite de temps atteinte (au moins 1 site)")
