@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.siting import coverage_from_points, exact_mclp, greedy_mclp  # noqa: E402
+from analysis.siting import coverage_from_points, exact_mclp, greedy_mclp, set_cover_for_target  # noqa: E402
 from data.store import DEFAULT_SLUG, default_store  # noqa: E402
 
 
@@ -80,6 +80,12 @@ def main() -> None:
     )
     print(
         f"nous glouton paresseux                                               : {t_greedy:.3f} s, objectif {gr.objective:.0f} ({gr.objective / res.objective:.2%} de l'optimum)"
+    )
+    t = time.perf_counter()
+    fewest = set_cover_for_target(a, w, 0.30, time_limit=60)
+    print(
+        f"nous couverture minimale (30 % de la demande)                        : {time.perf_counter() - t:.2f} s, "
+        f"{len(fewest.chosen)} sites, {fewest.share:.1%} ({fewest.status})"
     )
     if "--skip-anchor" not in sys.argv:
         import pulp
