@@ -19,6 +19,7 @@ from __future__ import annotations
 import heapq
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -304,7 +305,7 @@ def exact_mclp(
     existing: np.ndarray | None = None,
     time_limit: float = 60.0,
     mip_rel_gap: float = 1e-6,
-    solver: str = "bb",
+    solver: Literal["bb", "highs"] = "bb",
 ) -> SitingResult:
     """Maximal covering with a proven optimality gap.
 
@@ -322,12 +323,31 @@ def exact_mclp(
     * larger models, or a root LP not solved in time: the Lagrangian bound
       (:func:`lagrangian_bound_mclp`), whose solutions may also improve the incumbent.
 
+    Parameters
+    ----------
+    a : csr_matrix
+        Coverage, demand points x candidate sites (:func:`coverage_from_points`).
+    weights : ndarray
+        Weight of each demand point.
+    p : int
+        Number of new sites.
+    existing : ndarray of int, optional
+        Columns of ``a`` that are cameras already in place (kept, counted first).
+    time_limit : float
+        Seconds for the whole solve.
+    mip_rel_gap : float
+        Relative gap at which the search may stop (``1e-6``: optimal).
+    solver : {"bb", "highs"}
+        Our branch and bound on HiGHS LPs, or HiGHS's MILP solver.
+
     Returns
     -------
     SitingResult
         New sites ranked by marginal gain (sites that add nothing are dropped), the
         proven ``upper_bound`` and ``gap`` (0 when optimal within ``mip_rel_gap``).
     """
+    if solver not in ("bb", "highs"):
+        raise ValueError(f"solver must be 'bb' or 'highs', not {solver!r}")
     t0 = time.perf_counter()
 
     def left() -> float:
