@@ -436,10 +436,15 @@ def exact_mclp(
 
 
 def _mclp_lp(cover: sparse.csr_matrix, weights: np.ndarray, p: int):
-    """The LP relaxation of the MCLP as a ``highspy.Highs`` object (not yet solved).
+    """The LP relaxation of the MCLP, passed to a new ``highspy.Highs`` (not yet solved).
 
     Columns: ``x_j`` (sites, first) then ``y_i`` (demand), all in [0, 1]; rows:
     ``y_i - sum_j a_ij x_j <= 0`` then ``sum_j x_j = p``; minimises ``-sum w_i y_i``.
+
+    Returns
+    -------
+    (highs, lp)
+        The solver holding the model, and the model itself (to change and pass again).
     """
     import highspy
 

@@ -163,14 +163,24 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
         delta_arrow="off",
     )
     k2.metric("Nouvelles caméras", int((sites["statut"] == "nouvelle").sum()))
-    k3.metric(
-        "Écart d'optimalité prouvé",
-        "–" if res.gap is None else f"{res.gap:.2%}".replace(".", ","),
-        res.status,
-        delta_color="off",
-        delta_arrow="off",
-        help="(borne prouvée − solution) / borne prouvée : 0 % signifie que la solution est optimale.",
-    )
+    if res.method == "couverture minimale":
+        k3.metric(
+            "Nombre minimal de caméras",
+            "prouvé" if res.status in ("optimal", "déjà atteinte") else "non prouvé",
+            res.status,
+            delta_color="off",
+            delta_arrow="off",
+            help="Prouvé : aucune solution avec une caméra de moins n'atteint la couverture visée.",
+        )
+    else:
+        k3.metric(
+            "Écart d'optimalité prouvé",
+            "–" if res.gap is None else f"{res.gap:.2%}".replace(".", ","),
+            res.status,
+            delta_color="off",
+            delta_arrow="off",
+            help="(borne prouvée − solution) / borne prouvée : 0 % signifie que la solution est optimale.",
+        )
     k4.metric(
         "Temps de calcul",
         f"{res.seconds:.1f} s".replace(".", ","),

@@ -208,6 +208,7 @@ def test_videoprotection_page_runs():
     assert not at.exception and not at.error, [e.value for e in at.error]
     share = next(m.value for m in at.metric if m.label == "Demande couverte")
     assert int(share.rstrip("%")) >= 50
+    assert next(m.value for m in at.metric if m.label == "Nombre minimal de caméras") == "prouvé"
 
 
 def test_videoprotection_restricted_to_priority_zones():
