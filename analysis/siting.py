@@ -475,13 +475,20 @@ def _mclp_lp(cover: sparse.csr_matrix, weights: np.ndarray, p: int):
 
 
 def _solve_lp(h, n_cand: int, time_limit: float, solver: str):
-    """Solve (or re-solve) the LP; ``(value, x, reduced costs of x)`` or None if not solved."""
+    """Solve (or re-solve) the LP.
+
+    Returns ``(value, x, reduced costs of x)``, ``"infeasible"`` when proven infeasible,
+    or None when not solved (time limit, numerical trouble).
+    """
     import highspy
 
     h.setOptionValue("solver", solver)
     h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
     h.run()
-    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return "infeasible"
+    if status != highspy.HighsModelStatus.kOptimal:
         return None
     sol = h.getSolution()
     return (
@@ -553,7 +560,7 @@ def _branch_and_bound_mclp(
     # At most 60 % of the time for the root LP: if it does not end, the caller still has time
     # for a Lagrangian bound.
     root = _solve_lp(h, n_cand, 0.6 * (t_end - time.perf_counter()), "ipm")
-    if root is None:
+    if not isinstance(root, tuple):
         return None
     lp_value, xv, xd = root
     sub_csc = sub.tocsc()
@@ -585,7 +592,7 @@ def _branch_and_bound_mclp(
     idx = np.arange(nc, dtype=np.int32)
     stack: list[tuple[np.ndarray, np.ndarray, float]] = [(np.zeros(nc), np.ones(nc), lp_value)]
     solver = "ipm"  # the first core LP from scratch, then dual simplex from the parent's basis
-    nodes = 0
+    nodes, unsolved = 0, -np.inf
     while stack:
         if time.perf_counter() > t_end or (max_nodes is not None and nodes >= max_nodes):
             break
@@ -596,11 +603,15 @@ def _branch_and_bound_mclp(
         h.changeColsBounds(nc, idx, lo, hi)
         node = _solve_lp(h, nc, t_end - time.perf_counter(), solver)
         solver = "simplex"
+        if node == "infeasible":
+            continue  # fixings exceed p
         if node is None:
+            # Not solved (time limit, numerical trouble): the node stays open, its parent's
+            # bound counts, and optimality is not claimed.
+            unsolved = max(unsolved, parent)
             if time.perf_counter() > t_end:
-                stack.append((lo, hi, parent))
                 break
-            continue  # infeasible node (fixings exceed p)
+            continue
         bound, x, d = node
         if bound < threshold(best):
             continue
@@ -626,8 +637,8 @@ def _branch_and_bound_mclp(
         lo1[j] = 1.0
         stack.append((lo0, hi0, bound))
         stack.append((lo1, hi1, bound))
-    if stack:
-        open_bound = max(b for _, _, b in stack)
+    if stack or unsolved > -np.inf:
+        open_bound = max([b for _, _, b in stack] + [unsolved])
         return best_sites, best, max(best, min(lp_value, open_bound)), False
     return best_sites, best, proven(best), True
 
