@@ -483,7 +483,9 @@ def _solve_lp(h, n_cand: int, time_limit: float, solver: str):
     import highspy
 
     h.setOptionValue("solver", solver)
-    h.setOptionValue("time_limit", float(max(time_limit, 0.01)))
+    # HiGHS compares its time limit with the run time accumulated over every run() of this
+    # object (the nodes re-solve the same one), not with this run's.
+    h.setOptionValue("time_limit", float(h.getRunTime() + max(time_limit, 0.01)))
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
