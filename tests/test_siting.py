@@ -272,3 +272,20 @@ def test_fewest_sites_keeps_existing_and_says_what_is_proven_on_a_time_out():
     rushed = set_cover_for_target(a, w, 0.6, existing=existing, time_limit=0.0)
     assert rushed.share >= 0.6 - 1e-9 and len(rushed.chosen) >= len(res.chosen)
     assert rushed.status.startswith("limite de temps atteinte (au moins 1 site)")
+
+
+def test_lp_re_solve_gets_its_own_time_limit():
+    # HiGHS compares its time limit with the run time accumulated over all runs of one object:
+    # a branch-and-bound node re-solved after a long root solve must still get its own time.
+    from analysis.siting import _mclp_lp, _reduced_model, _solve_lp
+
+    w, a = _clustered(5, n_dem=8000, n_cand=500)
+    sub, wg, _ = _reduced_model(a, w, np.zeros(0, dtype=np.int64))
+    h, _ = _mclp_lp(sub, wg, 10)
+    first = _solve_lp(h, sub.shape[1], 60, "ipm")
+    assert isinstance(first, tuple)
+    j = int(np.argmax(first[1]))  # a branching step: the LP's largest site is forbidden
+    h.changeColBounds(j, 0.0, 0.0)
+    # Less time than the root solve took, far more than this warm re-solve needs.
+    again = _solve_lp(h, sub.shape[1], h.getRunTime() / 2, "simplex")
+    assert isinstance(again, tuple) and again[0] <= first[0] + 1e-6 and again[1][j] == 0
