@@ -318,8 +318,8 @@ def exact_mclp(
     * models up to :data:`HIGHS_MAX_NNZ` non-zeros: the MILP solved exactly from that
       solution, by default (``solver="bb"``) with our LP-based branch and bound
       (:func:`_branch_and_bound_mclp`, HiGHS solving the LPs), with ``solver="highs"`` by
-      HiGHS's own MILP solver; if either stops on the time limit, a Lagrangian bound with
-      the time left;
+      HiGHS's own MILP solver (if it stops on the time limit, a Lagrangian bound with
+      the time left);
     * larger models, or a root LP not solved in time: the Lagrangian bound
       (:func:`lagrangian_bound_mclp`), whose solutions may also improve the incumbent.
 
@@ -381,7 +381,7 @@ def exact_mclp(
 
     start = greedy_mclp(sub, wg, p_new, existing=None)
     sites, value, _ = swap_improvement(sub, wg, start.chosen, time_limit=0.25 * time_limit, allowed=free)
-    bound_new, optimal = float(wg.sum()), False
+    bound_new, optimal, lp_bounded = float(wg.sum()), False, False
     method = "glouton + échanges, borne lagrangienne"
     if sub.nnz <= HIGHS_MAX_NNZ and solver == "highs":
         method = "MILP (HiGHS)"
@@ -394,14 +394,15 @@ def exact_mclp(
         pos = np.full(n_cand, -1, dtype=np.int64)
         pos[cols] = np.arange(len(cols))
         done = _branch_and_bound_mclp(
-            sub[:, cols], wg, p_new, pos[sites], value, time_limit=0.8 * left(), rel_gap=mip_rel_gap
+            sub[:, cols], wg, p_new, pos[sites], value, time_limit=left(), rel_gap=mip_rel_gap
         )
         if done is not None:
             method = "séparation et évaluation (PL HiGHS)"
             found, found_value, bound_new, optimal = done
+            lp_bounded = True  # the Lagrangian bound cannot beat the LP relaxation's
             if found_value >= value:
                 sites, value = cols[found], found_value
-    if not optimal and left() > 0.05:
+    if not optimal and not lp_bounded and left() > 0.05:
         lag, lag_sites, lag_value = lagrangian_bound_mclp(
             sub, wg, p_new, lower=value, time_limit=left(), target_gap=mip_rel_gap, allowed=free
         )
@@ -524,10 +525,13 @@ def _branch_and_bound_mclp(
        ``x_j`` tried as a solution.
 
     ``step`` is the larger of ``rel_gap`` x incumbent and, when every weight is an integer,
-    1 (a better solution is then at least one unit better). The search stops at ``time_limit`` seconds
-    or ``max_nodes`` node LPs; the bound is then the largest LP bound of the open nodes. On the benchmark instances this proves
-    optimality 3-6 times faster than HiGHS's own MILP solver, whose root cut loop is slow on
-    MCLP models.
+    1 (a better solution is then at least one unit better). The search stops at
+    ``time_limit`` seconds or ``max_nodes`` node LPs; the bound is then the largest LP bound
+    of the open nodes (depth-first: usually the root's). On the 20,000-incident benchmark
+    (four seeds) this proves optimality in 1-1.6 s where HiGHS's own MILP solver, whose
+    root cut loop is slow on MCLP models, takes 4-8 s. Where the LP relaxation is weak
+    (dense demand, many sites: 1.4-3.3 % above the best known solutions), neither closes
+    the gap in a minute.
 
     With ``target``, the decision version: do ``p`` sites cover at least ``target``? The
     search prunes nodes whose bound is below ``target`` and stops at the first solution
