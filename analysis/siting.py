@@ -382,6 +382,7 @@ def exact_mclp(
     start = greedy_mclp(sub, wg, p_new, existing=None)
     sites, value, _ = swap_improvement(sub, wg, start.chosen, time_limit=0.25 * time_limit, allowed=free)
     bound_new, optimal, lp_bounded = float(wg.sum()), False, False
+    polish = min(1.0, 0.05 * time_limit)  # seconds kept for a last interchange pass
     method = "glouton + échanges, borne lagrangienne"
     if sub.nnz <= HIGHS_MAX_NNZ and solver == "highs":
         method = "MILP (HiGHS)"
@@ -394,7 +395,7 @@ def exact_mclp(
         pos = np.full(n_cand, -1, dtype=np.int64)
         pos[cols] = np.arange(len(cols))
         done = _branch_and_bound_mclp(
-            sub[:, cols], wg, p_new, pos[sites], value, time_limit=left(), rel_gap=mip_rel_gap
+            sub[:, cols], wg, p_new, pos[sites], value, time_limit=left() - polish, rel_gap=mip_rel_gap
         )
         if done is not None:
             method = "séparation et évaluation (PL HiGHS)"
@@ -409,6 +410,11 @@ def exact_mclp(
         bound_new = min(bound_new, lag)
         if lag_value > value:
             sites, value = lag_sites, lag_value
+    if not optimal:
+        # The search stopped on time: its best solution may still gain by an exchange.
+        polished, polished_value, _ = swap_improvement(sub, wg, sites, time_limit=polish, allowed=free)
+        if polished_value > value:
+            sites, value = polished, polished_value
     bound_new = max(bound_new, value)
     optimal = optimal or (bound_new - value) <= mip_rel_gap * bound_new
     obj = base + value
