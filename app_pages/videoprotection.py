@@ -240,6 +240,26 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
         "sites_videoprotection.geojson",
         "application/geo+json",
     )
+    with st.expander("Méthode et limites"):
+        st.markdown(METHOD_NOTES)
+
+
+METHOD_NOTES = """
+- **Couverture** : un fait est couvert s'il est à moins du rayon choisi d'une caméra. Le champ de
+  vision réel (obstacles, orientation, éclairage) n'est pas modélisé : la liste est un point de
+  départ pour la visite de terrain du référent sûreté, pas un plan d'implantation.
+- **Nombre de caméras donné** : la demande pondérée couverte est maximisée (problème de couverture
+  maximale). Le calcul part d'une solution gloutonne améliorée par échanges, puis cherche l'optimum
+  par séparation et évaluation (relaxations linéaires résolues par HiGHS). **Écart prouvé** :
+  (borne − solution) / borne, où la borne est une couverture qu'aucun choix de caméras ne peut
+  dépasser ; 0 % signifie que la solution est optimale. Très grands secteurs (plus de 600 000
+  liaisons fait–site) : glouton + échanges et borne lagrangienne.
+- **Couverture visée** : le plus petit nombre de nouvelles caméras qui l'atteint. « Prouvé »
+  signifie qu'aucun choix avec une caméra de moins n'y parvient.
+- **Caméras existantes** : toujours conservées ; la demande qu'elles couvrent est comptée d'abord.
+- **Courbe de couverture** : choix gloutons emboîtés (chaque point ajoute une caméra aux
+  précédentes), à au moins 63 % (1 − 1/e) de l'optimum pour chaque nombre de caméras.
+"""
 
 
 def body() -> None:

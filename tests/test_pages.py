@@ -209,6 +209,7 @@ def test_videoprotection_page_runs():
     share = next(m.value for m in at.metric if m.label == "Demande couverte")
     assert int(share.rstrip("%")) >= 50
     assert next(m.value for m in at.metric if m.label == "Nombre minimal de caméras") == "prouvé"
+    assert any(e.label == "Méthode et limites" for e in at.expander)
 
 
 def test_videoprotection_restricted_to_priority_zones():
