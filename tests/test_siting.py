@@ -208,12 +208,13 @@ def test_branch_and_bound_stopped_early_reports_a_true_bound():
 
 @pytest.mark.parametrize("max_nodes", [0, 1, 2, 4, 8])
 def test_branch_and_bound_cut_short_still_bounds_the_optimum(max_nodes):
-    from analysis.siting import _branch_and_bound_mclp, _reduced_model
+    from analysis.siting_base import reduced_model
+    from analysis.siting_exact import branch_and_bound_mclp
 
     w, a = _clustered(3, integral=False)
     opt = exact_mclp(a, w, 8, solver="highs").objective
-    sub, wg, _ = _reduced_model(a, w, np.zeros(0, dtype=np.int64))
-    sites, value, bound, optimal = _branch_and_bound_mclp(
+    sub, wg, _ = reduced_model(a, w, np.zeros(0, dtype=np.int64))
+    sites, value, bound, optimal = branch_and_bound_mclp(
         sub, wg, 8, np.arange(8), _value(sub, wg, range(8)), time_limit=60, rel_gap=1e-6, max_nodes=max_nodes
     )
     assert value == pytest.approx(_value(sub, wg, sites)) and len(sites) == 8
@@ -277,15 +278,16 @@ def test_fewest_sites_keeps_existing_and_says_what_is_proven_on_a_time_out():
 def test_lp_re_solve_gets_its_own_time_limit():
     # HiGHS compares its time limit with the run time accumulated over all runs of one object:
     # a branch-and-bound node re-solved after a long root solve must still get its own time.
-    from analysis.siting import _mclp_lp, _reduced_model, _solve_lp
+    from analysis.siting_base import reduced_model
+    from analysis.siting_exact import mclp_lp, solve_lp
 
     w, a = _clustered(5, n_dem=8000, n_cand=500)
-    sub, wg, _ = _reduced_model(a, w, np.zeros(0, dtype=np.int64))
-    h, _ = _mclp_lp(sub, wg, 10)
-    first = _solve_lp(h, sub.shape[1], 60, "ipm")
+    sub, wg, _ = reduced_model(a, w, np.zeros(0, dtype=np.int64))
+    h, _ = mclp_lp(sub, wg, 10)
+    first = solve_lp(h, sub.shape[1], 60, "ipm")
     assert isinstance(first, tuple)
     j = int(np.argmax(first[1]))  # a branching step: the LP's largest site is forbidden
     h.changeColBounds(j, 0.0, 0.0)
     # Less time than the root solve took, far more than this warm re-solve needs.
-    again = _solve_lp(h, sub.shape[1], h.getRunTime() / 2, "simplex")
+    again = solve_lp(h, sub.shape[1], h.getRunTime() / 2, "simplex")
     assert isinstance(again, tuple) and again[0] <= first[0] + 1e-6 and again[1][j] == 0
