@@ -7,14 +7,21 @@ decision version for the set-covering variant), and HiGHS's own MILP solver for 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
 
 from analysis.siting_base import SitingError, greedy_mclp, swap_improvement
 
+if TYPE_CHECKING:
+    import highspy
 
-def mclp_lp(cover: sparse.csr_matrix, weights: np.ndarray, p: int):
+#: What :func:`solve_lp` returns for a solved LP: value, site values, their reduced costs.
+LpSolution = tuple[float, np.ndarray, np.ndarray]
+
+
+def mclp_lp(cover: sparse.csr_matrix, weights: np.ndarray, p: int) -> tuple[highspy.Highs, highspy.HighsLp]:
     """The LP relaxation of the MCLP, passed to a new ``highspy.Highs`` (not yet solved).
 
     Columns: ``x_j`` (sites, first) then ``y_i`` (demand), all in [0, 1]; rows:
@@ -53,7 +60,7 @@ def mclp_lp(cover: sparse.csr_matrix, weights: np.ndarray, p: int):
     return h, lp
 
 
-def solve_lp(h, n_cand: int, time_limit: float, solver: str):
+def solve_lp(h: highspy.Highs, n_cand: int, time_limit: float, solver: str) -> LpSolution | str | None:
     """Solve (or re-solve) the LP.
 
     Returns ``(value, x, reduced costs of x)``, ``"infeasible"`` when proven infeasible,
@@ -227,7 +234,15 @@ def branch_and_bound_mclp(
     return best_sites, best, proven(best), True
 
 
-def solve_mclp_highs(sub, wg, free, p_new, start_sites, time_limit, mip_rel_gap):
+def solve_mclp_highs(
+    sub: sparse.csr_matrix,
+    wg: np.ndarray,
+    free: np.ndarray,
+    p_new: int,
+    start_sites: np.ndarray,
+    time_limit: float,
+    mip_rel_gap: float,
+) -> tuple[np.ndarray, float, bool]:
     """Solve the reduced MCLP with HiGHS, starting from a feasible solution.
 
     Uses ``highspy`` directly (``scipy.optimize.milp`` takes no starting point).
