@@ -36,7 +36,7 @@ from analysis.siting_base import (
     reduced_model,
     swap_improvement,
 )
-from analysis.siting_exact import branch_and_bound_mclp, solve_mclp_highs
+from analysis.siting_exact import branch_and_bound_mclp, mclp_lp, solve_lp, solve_mclp_highs
 from geo.crs import require_metric
 
 __all__ = [
@@ -214,14 +214,17 @@ def set_cover_for_target(
     """Fewest new sites reaching ``target_share`` of the weighted demand.
 
     The best coverage with ``p`` sites never decreases with ``p``, so the fewest sites is the
-    smallest ``p`` whose MCLP optimum reaches the target. The lazy greedy gives a first
-    ``p``; then, for ``p - 1``: the interchange heuristic from the ``p - 1`` best of those
-    sites, and if it falls short the decision version of :func:`~analysis.siting_exact.branch_and_bound_mclp`
-    (does any set of ``p - 1`` sites reach the target?). The first ``p - 1`` proven out of
-    reach makes ``p`` the proven minimum; submodularity bounds
-    (:func:`~analysis.siting_base.coverage_upper_bounds`) rule out the smallest ``p`` at no
-    cost. Within ``time_limit``; on a time-out (or a model
-    over :data:`HIGHS_MAX_NNZ` non-zeros, heuristic only) the status gives what is proven.
+    smallest ``p`` whose MCLP optimum reaches the target. Steps, within ``time_limit``:
+
+    1. the lazy greedy gives a first ``p``; submodularity bounds
+       (:func:`~analysis.siting_base.coverage_upper_bounds`) rule out the smallest ``p``;
+    2. interchange from the ``p - 1`` best sites, while it still reaches the target;
+    3. bisection on ``p`` with the LP relaxation: below the target, ``p`` is out of reach;
+    4. the decision version of :func:`~analysis.siting_exact.branch_and_bound_mclp` (does
+       any set of ``p - 1`` sites reach the target?), one site fewer at a time.
+
+    ``p`` is the proven minimum once ``p - 1`` is proven out of reach; otherwise the status
+    gives the proven lower bound. Models over :data:`HIGHS_MAX_NNZ` non-zeros: steps 1-2 only.
     """
     t0 = time.perf_counter()
 
@@ -257,20 +260,45 @@ def set_cover_for_target(
     # then by the branch and bound.
     p_out = int(np.sum(coverage_upper_bounds(sub, wg, best, p_best - 1) < target)) - 1
     exact = sub.nnz <= HIGHS_MAX_NNZ
+
+    def fewer(p: int, sites: np.ndarray) -> tuple[np.ndarray, float]:
+        # Interchange from the p best of ``sites`` (in greedy order).
+        ranked, _ = ranked_new_sites(sub, wg, sites)
+        found, value, _ = swap_improvement(sub, wg, ranked[:p], time_limit=0.05 * left())
+        return found, value
+
+    # 1. Heuristic descent: one site fewer while the interchange still reaches the target.
     while p_best - 1 > p_out and left() > 0:
+        sites, value = fewer(p_best - 1, best)
+        if value < target:
+            break
+        p_best, best = p_best - 1, np.asarray(sites, dtype=np.int64)
+    # 2. LP bounds, by bisection: p sites whose LP relaxation stays below the target cannot
+    #    reach it.
+    lp_ok = p_best
+    while exact and lp_ok - p_out > 1 and left() > 0:
+        mid = (p_out + lp_ok) // 2
+        h, _ = mclp_lp(sub, wg, mid)
+        lp = solve_lp(h, sub.shape[1], 0.3 * left(), "ipm")
+        if not isinstance(lp, tuple):
+            break
+        if lp[0] < target:
+            p_out = mid
+        else:
+            lp_ok = mid
+    # 3. Branch and bound, decision version, one site fewer at a time.
+    while exact and p_best - 1 > p_out and left() > 0:
         p = p_best - 1
-        ranked, _ = ranked_new_sites(sub, wg, best)
-        sites, value, _ = swap_improvement(sub, wg, ranked[:p], time_limit=0.1 * left())
-        if value < target and exact:
+        sites, value = fewer(p, best)
+        if value < target:
             done = branch_and_bound_mclp(
                 sub, wg, p, sites, value, time_limit=left(), rel_gap=0.0, target=target
             )
             if done is None:
-                exact = False
-            else:
-                sites, value, _, decided = done
-                if value < target and decided:
-                    p_out = p
+                break
+            sites, value, _, decided = done
+            if value < target and decided:
+                p_out = p
         if value < target:
             break
         p_best, best = p, np.asarray(sites, dtype=np.int64)
