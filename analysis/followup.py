@@ -353,6 +353,7 @@ def followup_from_incidents(
     zones: gpd.GeoDataFrame | None = None,
     zones_period: Period | None = None,
     epci_names: Mapping[str, str] | None = None,
+    covered: Period | None = None,
     alpha: float = 0.05,
     threshold: int = 5,
 ) -> Followup:
@@ -367,8 +368,8 @@ def followup_from_incidents(
         Period followed.
     references : mapping of str to Period
         Reference periods by key (see :data:`REFERENCE_LABELS`). A reference the data do
-        not cover (it starts before the first incident) is left out and listed in
-        ``skipped``: zeros there would mean "no data", not "no incident".
+        not cover is left out and listed in ``skipped``: zeros there would mean "no data",
+        not "no incident".
     communes : DataFrame
         Communes of the territory (``code``, ``nom``, ``epci_code``); every commune is
         reported, with zeros.
@@ -378,6 +379,10 @@ def followup_from_incidents(
         Period the zones were detected on (reported).
     epci_names : mapping, optional
         EPCI code to name.
+    covered : Period, optional
+        Dates the data set covers, before any filter (default: first to last incident of
+        ``incidents``). Pass it when ``incidents`` are filtered: an offence first recorded
+        late is a real zero before, not missing data.
     alpha, threshold
         See :func:`comparison_from_counts`.
 
@@ -391,7 +396,8 @@ def followup_from_incidents(
         raise PeriodNotCoveredError(
             "Aucun fait sélectionné : élargissez les filtres (infractions, lieux, forces)."
         )
-    first, last = dates.min().normalize(), dates.max().normalize()
+    span = covered if covered is not None else Period(dates.min(), dates.max())
+    first, last = span.start, span.end
     if current.start < first or current.start > last:
         raise PeriodNotCoveredError(
             f"Les données couvrent du {first:%d/%m/%Y} au {last:%d/%m/%Y} : la période suivie "

@@ -214,3 +214,17 @@ def test_references_the_data_do_not_cover_are_left_out(planted, communes53):
         followup_from_incidents(
             planted, current=late, references=reference_periods(late), communes=communes53
         )
+
+
+def test_a_filter_does_not_shrink_the_period_the_data_cover(planted, communes53):
+    # One commune filtered in, whose incidents start only in 2025: before that it had none
+    # (the data set covers 2024), so the year-earlier comparison is real, not missing data.
+    late = planted[(planted[m.COMMUNE] == "53147") & (planted[m.START] >= "2025-01-01")]
+    current, year, before = default_periods(pd.Timestamp("2025-12-31"))
+    refs = {"annee": year, "precedente": before}
+    alone = followup_from_incidents(late, current=current, references=refs, communes=communes53)
+    assert list(alone.skipped) == ["annee"]  # from the filtered incidents alone: looks uncovered
+    covered = Period(planted[m.START].min(), planted[m.START].max())
+    fu = followup_from_incidents(late, current=current, references=refs, communes=communes53, covered=covered)
+    assert fu.skipped == {} and list(fu.totals["reference"]) == ["annee", "precedente"]
+    assert fu.totals.set_index("reference").loc["annee", "faits_reference"] == 0

@@ -183,7 +183,9 @@ def followup(
     twelve months before the period, then fixed.
     """
     crs = metric_crs_for_departement(dep)
-    incidents = filter_incidents(dataset(kind, slug, stamp), flt).to_crs(crs)
+    data = dataset(kind, slug, stamp)
+    incidents = filter_incidents(data, flt).to_crs(crs)
+    covered = Period(data[m.START].min(), data[m.START].max()) if len(data) else None
     current = Period(pd.Timestamp(start), pd.Timestamp(end))
     zones_period = Period(current.start - pd.DateOffset(years=1), current.start - pd.Timedelta(days=1))
     zones = priority_zones(
@@ -203,6 +205,7 @@ def followup(
         zones=zones,
         zones_period=zones_period,
         epci_names=epci,
+        covered=covered,
         threshold=SETTINGS.privacy_threshold,
     )
     return result, zones
