@@ -278,6 +278,28 @@ def published_comparison(table: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["secret"])
 
 
+def change_classes_from_comparison(
+    table: pd.DataFrame, keys: pd.Series | pd.Index, *, hide_secret: bool = True
+) -> np.ndarray:
+    """Class of each unit for maps: ``hausse``, ``baisse``, ``stable`` or ``secret``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        A comparison from :func:`comparison_from_counts`.
+    keys : Series or Index
+        Unit keys in the order wanted (units missing from ``table`` are ``stable``).
+    hide_secret : bool, default True
+        Secret units get the class ``secret`` (otherwise ``stable``: a secret unit is never
+        flagged as a change).
+    """
+    t = table.set_index("cle")
+    keys = pd.Series(np.asarray(keys, dtype=object))
+    sens = keys.map(t["sens"]).fillna("stable").to_numpy(dtype=object)
+    secret = keys.map(t["secret"]).fillna(False).to_numpy(dtype=bool) & hide_secret
+    return np.where(secret, "secret", sens)
+
+
 def keys_for_incidents(
     incidents: gpd.GeoDataFrame,
     dimension: str,

@@ -10,7 +10,14 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from analysis.diagnostic import IncidentFilter, filter_incidents, monthly_counts
-from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup, default_periods, published_comparison
+from analysis.followup import (
+    DIMENSIONS,
+    REFERENCE_LABELS,
+    Followup,
+    change_classes_from_comparison,
+    default_periods,
+    published_comparison,
+)
 from data import model as m
 from data.vocabulary import FORCE_LABELS
 from geo.crs import metric_crs_for_departement
@@ -19,7 +26,6 @@ from geo.formatting import fmt_change, fmt_count, fmt_interval
 from geo.maps import change_map
 from geo.report import (
     ReportContent,
-    change_classes_for_communes,
     display_comparison,
     html_report_from_followup,
     pdf_report_from_followup,
@@ -135,7 +141,7 @@ def _report(ctx: Context, fu: Followup, zones: gpd.GeoDataFrame, reference: str)
 
     def content() -> ReportContent:
         com = ctx.communes.to_crs(crs)
-        classes = change_classes_for_communes(fu.tables[(reference, "commune")], com["code"])
+        classes = change_classes_from_comparison(fu.tables[(reference, "commune")], com["code"])
         png = static_map_png(com, classes, zones=zones)
         f = ctx.flt
         parts = []

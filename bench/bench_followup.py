@@ -19,14 +19,13 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.followup import Period, default_periods, followup_from_incidents  # noqa: E402
+from analysis.followup import Period, change_classes_from_comparison, default_periods, followup_from_incidents  # noqa: E402
 from analysis.zones import zones_from_incidents  # noqa: E402
 from bench.bench_zones import sample  # noqa: E402
 from data.store import DEFAULT_SLUG, default_store  # noqa: E402
 from geo.communes import communes_for_departement  # noqa: E402
 from geo.report import (  # noqa: E402
     ReportContent,
-    change_classes_for_communes,
     html_report_from_followup,
     pdf_report_from_followup,
     static_map_png,
@@ -78,7 +77,7 @@ def main() -> None:
     # Ours includes the counting by unit, the anchor only the tests: the ratio is conservative.
     print(f"ratio ancre / nous : {anchor / ours:.1f}x")
     t = time.perf_counter()
-    classes = change_classes_for_communes(fu.tables[("annee", "commune")], com_m["code"])
+    classes = change_classes_from_comparison(fu.tables[("annee", "commune")], com_m["code"])
     png = static_map_png(com_m, classes, zones=zones)
     content = ReportContent("Mayenne (53)", "banc d'essai", True, "annee", png, sources=("SSMSI",))
     pdf = pdf_report_from_followup(fu, content)

@@ -24,6 +24,7 @@ import pandas as pd
 import xyzservices.providers as xyz
 from branca.element import MacroElement, Template
 
+from analysis.followup import change_classes_from_comparison
 from geo.formatting import CHANGE_COLOURS, CHANGE_LABELS, fmt_change, fmt_count, fmt_interval, fmt_number
 from settings import SETTINGS
 
@@ -380,11 +381,8 @@ def change_map(
         Priority zones (``rang``, ``communes``) outlined on top.
     """
     t = table.set_index("cle").reindex(communes["code"].to_numpy())
-    secret = t["secret"].fillna(False).to_numpy(dtype=bool) & hide_secret
-    sens = t["sens"].fillna("stable").to_numpy(dtype=object)
-    if not hide_secret:
-        sens = np.where(t["significatif"].fillna(False).to_numpy(dtype=bool), sens, "stable")
-    cls = np.where(secret, "secret", sens)
+    cls = change_classes_from_comparison(table, communes["code"], hide_secret=hide_secret)
+    secret = cls == "secret"
     hidden = "secret"
     props = pd.DataFrame(
         {

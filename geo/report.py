@@ -96,14 +96,6 @@ def display_comparison(table: pd.DataFrame, *, hide_secret: bool = True) -> pd.D
 
 
 # -- the static map -------------------------------------------------------------------------
-def change_classes_for_communes(table: pd.DataFrame, codes: pd.Series) -> np.ndarray:
-    """Class of each commune (``hausse``, ``baisse``, ``stable``, ``secret``) from a comparison."""
-    t = table.set_index("cle")
-    sens = codes.map(t["sens"]).fillna("stable").to_numpy(dtype=object)
-    secret = codes.map(t["secret"]).fillna(False).to_numpy(dtype=bool)
-    return np.where(secret, "secret", sens)
-
-
 def static_map_png(
     communes: gpd.GeoDataFrame,
     classes: np.ndarray,

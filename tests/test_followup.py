@@ -228,3 +228,17 @@ def test_a_filter_does_not_shrink_the_period_the_data_cover(planted, communes53)
     fu = followup_from_incidents(late, current=current, references=refs, communes=communes53, covered=covered)
     assert fu.skipped == {} and list(fu.totals["reference"]) == ["annee", "precedente"]
     assert fu.totals.set_index("reference").loc["annee", "faits_reference"] == 0
+
+
+def test_change_classes_for_maps():
+    from analysis.followup import change_classes_from_comparison
+
+    cur = pd.Series({"a": 400, "b": 3, "c": 50})
+    ref = pd.Series({"a": 100, "b": 40, "c": 52})
+    t = comparison_from_counts(cur, ref, days_current=30, days_reference=30)
+    keys = pd.Index(["a", "b", "c", "z"])  # "z": no incident at all, not in the table
+    c_secret = bool(t.set_index("cle").loc["c", "secret"])  # secondary suppression may hide it
+    expected = ["hausse", "secret", "secret" if c_secret else "stable", "stable"]
+    assert change_classes_from_comparison(t, keys).tolist() == expected
+    # Shown to the analyst: the secret commune is not flagged although it fell from 40 to 3.
+    assert change_classes_from_comparison(t, keys, hide_secret=False)[1] == "stable"

@@ -12,13 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.followup import default_periods, followup_from_incidents
+from analysis.followup import change_classes_from_comparison, default_periods, followup_from_incidents
 from analysis.zones import zones_from_incidents
 from geo.crs import metric_crs_for_departement
 from geo.formatting import fmt_change, fmt_count
 from geo.report import (
     ReportContent,
-    change_classes_for_communes,
     html_report_from_followup,
     pdf_report_from_followup,
     static_map_png,
@@ -57,7 +56,7 @@ def report(synthetic53, communes53):
         communes=com_named,
         zones=zones,
     )
-    classes = change_classes_for_communes(fu.tables[("annee", "commune")], com["code"])
+    classes = change_classes_from_comparison(fu.tables[("annee", "commune")], com["code"])
     png = static_map_png(com, classes, zones=zones)
     content = ReportContent(
         territory="Mayenne (53)",
