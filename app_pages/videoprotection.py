@@ -19,7 +19,7 @@ from data.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.maps import area_drawing_map, siting_map
-from geo.siting_io import candidates_from_lattice, candidates_from_roads, roads_from_bytes, sites_from_bytes
+from geo.siting_io import candidates_from_lattice
 from ui.context import (
     Context,
     current_context,
@@ -28,6 +28,7 @@ from ui.context import (
     guarded,
     md_escape,
     priority_zones,
+    sites_from_upload,
 )
 
 MAX_LATTICE = 4000
@@ -79,7 +80,7 @@ def _area(ctx: Context, communes: gpd.GeoDataFrame) -> tuple[shapely.Geometry | 
             "(réglages par défaut de la page « Zones prioritaires »)."
         )
         area = shapely.union_all(zones.geometry.to_numpy())
-        return area, communes[communes.intersects(area)], f"zones:{area.wkb_hex[:64]}:{area.area:.0f}"
+        return area, communes[communes.intersects(area)], f"zones:{_digest(area.wkb)}"
     c2.caption("Dessinez un ou plusieurs polygones ou rectangles, puis cliquez sur « Calculer ».")
     drawn = st_folium(
         area_drawing_map(ctx.communes.total_bounds, display_geometry(ctx.departement), base=ctx.base_map),
@@ -127,14 +128,12 @@ def _candidates(territory: gpd.GeoDataFrame, crs: str) -> tuple[gpd.GeoDataFrame
     if up is None:
         st.info("Chargez un fichier pour continuer, ou choisissez le maillage régulier.")
         st.stop()
-    sig = f"{source}:{_digest(up.getvalue())}"
-    if source == "routes":
-        return candidates_from_roads(roads_from_bytes(up.getvalue(), up.name).to_crs(crs)), sig
-    sites, rejected = sites_from_bytes(up.getvalue(), up.name, crs=crs)
+    digest = _digest(up.getvalue())
+    sites, rejected = sites_from_upload(digest, up.name, crs, source == "routes", up.getvalue())
     if len(rejected):
         st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {md_escape(up.name)} » :")
         st.dataframe(rejected, hide_index=True)
-    return sites, sig
+    return sites, f"{source}:{digest}"
 
 
 def _existing(crs: str) -> tuple[gpd.GeoDataFrame | None, str]:
@@ -145,11 +144,12 @@ def _existing(crs: str) -> tuple[gpd.GeoDataFrame | None, str]:
     )
     if up is None:
         return None, "-"
-    sites, rejected = sites_from_bytes(up.getvalue(), up.name, crs=crs)
+    digest = _digest(up.getvalue())
+    sites, rejected = sites_from_upload(digest, up.name, crs, False, up.getvalue())
     if len(rejected):
         st.warning(f"{len(rejected)} caméra(s) existante(s) rejetée(s) dans « {md_escape(up.name)} » :")
         st.dataframe(rejected, hide_index=True)
-    return sites, _digest(up.getvalue())
+    return sites, digest
 
 
 def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
@@ -282,9 +282,18 @@ def body() -> None:
             pd.DataFrame({"infraction": [*OFFENCES, OTHER_OFFENCE], "poids": 1.0}),
             hide_index=True,
             disabled=["infraction"],
+            column_config={"poids": st.column_config.NumberColumn(min_value=0.0, step=0.5, required=True)},
             key="v_weights",
         )
-    wmap = dict(zip(weights["infraction"], weights["poids"].astype(float), strict=True))
+    poids = pd.to_numeric(weights["poids"], errors="coerce")
+    bad = weights.loc[~(poids >= 0), "infraction"].tolist()  # NaN (emptied cell) or negative
+    if bad:
+        st.error(
+            f"Poids manquant ou négatif pour : {md_escape(', '.join(bad))}. Saisissez un nombre positif "
+            "ou nul (0 : l'infraction ne compte pas)."
+        )
+        st.stop()
+    wmap = dict(zip(weights["infraction"], poids.astype(float), strict=True))
     w = sel[m.OFFENCE].astype(object).map(wmap).fillna(1.0).to_numpy()
     d1, d2, d3, d4 = st.columns(4)
     radius = float(d1.number_input("Rayon de couverture (m)", 10.0, 1000.0, 150.0, 10.0, key="v_radius"))

@@ -52,6 +52,7 @@ from geo.organisation import (
     canton_for_communes,
     organisation_for_departement,
 )
+from geo.siting_io import candidates_from_roads, roads_from_bytes, sites_from_bytes
 from settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -209,6 +210,20 @@ def followup(
         threshold=SETTINGS.privacy_threshold,
     )
     return result, zones
+
+
+@st.cache_data(show_spinner="Lecture du fichier de sites…", max_entries=8)
+def sites_from_upload(
+    digest: str, name: str, crs: str, roads: bool, _data: bytes
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Sites from an uploaded file, parsed once per file (``digest`` is the cache key).
+
+    With ``roads``, a road network file whose intersections and main axes become candidate
+    sites (nothing is rejected row by row); otherwise a list of points and its rejected rows.
+    """
+    if roads:
+        return candidates_from_roads(roads_from_bytes(_data, name).to_crs(crs)), pd.DataFrame()
+    return sites_from_bytes(_data, name, crs=crs)
 
 
 def organisation_stamp() -> str:
