@@ -80,10 +80,14 @@ class Period:
         return int((self.end - self.start).days) + 1
 
     @property
+    def whole_months(self) -> bool:
+        """True when the period starts on a first of month and ends on a last."""
+        return self.start.day == 1 and (self.end + pd.Timedelta(days=1)).day == 1
+
+    @property
     def label(self) -> str:
         """French label: ``novembre – décembre 2025`` for whole months, else the dates."""
-        whole = self.start.day == 1 and (self.end + pd.Timedelta(days=1)).day == 1
-        if not whole:
+        if not self.whole_months:
             return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
         a, b = MONTHS_FR[self.start.month - 1], MONTHS_FR[self.end.month - 1]
         if (self.start.year, self.start.month) == (self.end.year, self.end.month):
@@ -135,8 +139,7 @@ def reference_periods(current: Period) -> dict[str, Period]:
     months (two months before November–December is September–October); otherwise the
     same number of days.
     """
-    whole = current.start.day == 1 and (current.end + pd.Timedelta(days=1)).day == 1
-    if whole:
+    if current.whole_months:
         n = (current.end.year - current.start.year) * 12 + current.end.month - current.start.month + 1
         before = current.shifted(months=-n)
     else:

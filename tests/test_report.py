@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import subprocess
 
 import matplotlib.image
@@ -23,20 +21,9 @@ from geo.report import (
     static_map_png,
     totals_rows,
 )
+from tests.tooling import pdf_text, tool_path
 
 HOSTILE = "<script>alert('x')</script>"
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        msg = (
-            f"{name} introuvable : installez le paquet Debian « poppler-utils » (make test le fait en root)."
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -72,11 +59,7 @@ def report(synthetic53, communes53):
 def _text(pdf: bytes, tmp_path, first: int | None = None, last: int | None = None) -> str:
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf)
-    args = [_tool("pdftotext"), "-layout"]
-    if first:
-        args += ["-f", str(first), "-l", str(last or first)]
-    out = subprocess.run([*args, str(path), "-"], capture_output=True, text=True, check=True).stdout
-    return " ".join(out.replace("\u00a0", " ").split())
+    return pdf_text(path, first, last)
 
 
 def test_pdf_pages_and_figures(report, tmp_path):
@@ -84,7 +67,9 @@ def test_pdf_pages_and_figures(report, tmp_path):
     pdf = pdf_report_from_followup(fu, content)
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf)
-    info = subprocess.run([_tool("pdfinfo"), str(path)], capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(
+        [tool_path("pdfinfo"), str(path)], capture_output=True, text=True, check=True
+    ).stdout
     pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert pages >= 3
     first = _text(pdf, tmp_path, 1)
@@ -110,7 +95,7 @@ def test_pdf_first_page_renders(report, tmp_path):
     path = tmp_path / "r.pdf"
     path.write_bytes(pdf_report_from_followup(fu, content))
     subprocess.run(
-        [_tool("pdftoppm"), "-f", "1", "-l", "1", "-r", "50", "-png", str(path), str(tmp_path / "p")],
+        [tool_path("pdftoppm"), "-f", "1", "-l", "1", "-r", "50", "-png", str(path), str(tmp_path / "p")],
         check=True,
     )
     img = matplotlib.image.imread(next(tmp_path.glob("p*.png")))

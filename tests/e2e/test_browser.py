@@ -7,9 +7,7 @@ failure, never a skip.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 
 import geopandas as gpd
 import pytest
@@ -26,6 +24,7 @@ from tests.e2e.helpers import (
     offline_page,
     streamlit_server,
 )
+from tests.tooling import pdf_text, skip_or_fail, tool_path
 
 pytestmark = pytest.mark.e2e
 XSS = "<img src=x onerror=alert(1)>"
@@ -35,10 +34,9 @@ XSS_CODE = "53147"  # the town of Mayenne, which has incidents
 @pytest.fixture(scope="module")
 def browser():
     if not chromium_available():
-        msg = f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium » (make test le fait en root)."
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
+        skip_or_fail(
+            f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium » (make test le fait en root)."
+        )
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -199,17 +197,8 @@ def test_zones_page_draws_density_offline(browser, server):
     page.close()
 
 
-def _text_of_pdf(path) -> str:
-    out = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True)
-    return " ".join(out.stdout.replace("\u00a0", " ").replace("\u202f", " ").split())
-
-
 def test_suivi_page_and_one_click_report(browser, server, tmp_path):
-    if shutil.which("pdftotext") is None:
-        msg = "pdftotext introuvable : installez le paquet Debian « poppler-utils » (make test le fait en root)."
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(msg)
-        pytest.skip(msg)
+    tool_path("pdftotext")  # before starting: fail (CI) or skip without it
     blocked, dialogs = [], []
     page = offline_page(
         browser, blocked, dialogs, viewport={"width": 1500, "height": 1600}, accept_downloads=True
@@ -231,7 +220,7 @@ def test_suivi_page_and_one_click_report(browser, server, tmp_path):
     pdf = tmp_path / "rapport.pdf"
     dl.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
-    text = _text_of_pdf(pdf)
+    text = pdf_text(pdf)
     for figure in shown:  # the figures of the page are in the report
         assert figure in text, (figure, text[:500])
     assert "DONNÉES SYNTHÉTIQUES" in text and "Notes de méthode" in text
