@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from analysis.diagnostic import IncidentFilter, filter_incidents, monthly_counts
+from analysis.diagnostic import IncidentFilter
 from analysis.followup import (
     DIMENSIONS,
     REFERENCE_LABELS,
@@ -32,7 +32,15 @@ from geo.report import (
     static_map_png,
 )
 from settings import SETTINGS
-from ui.context import Context, current_context, dataset_or_notice, display_geometry, followup, guarded
+from ui.context import (
+    Context,
+    current_context,
+    dataset_or_notice,
+    display_geometry,
+    followup,
+    guarded,
+    monthly_series,
+)
 
 SOURCES = (
     "Faits : jeu de données sélectionné dans l'application (fichier importé ou faits synthétiques).",
@@ -86,8 +94,7 @@ def _key_figures(fu: Followup, public: bool) -> None:
 
 
 def _trend(ctx: Context, fu: Followup, undated: IncidentFilter, split: str | None) -> None:
-    incidents = filter_incidents(ctx.incidents, undated)
-    monthly = monthly_counts(incidents, by=split)
+    monthly = monthly_series(ctx.store_kind, ctx.dataset.slug, ctx.dataset.imported_at, undated, split)
     if split is not None:
         top = monthly.sum().sort_values(ascending=False).index[:6]
         monthly = monthly[top]

@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from analysis.diagnostic import IncidentFilter, filter_incidents
+from analysis.diagnostic import IncidentFilter, filter_incidents, monthly_counts
 from analysis.followup import Followup, Period, followup_from_incidents, reference_periods
 from analysis.zones import ZoneAnalysis, ZoneSettings, priority_zones_for_period, truth_active_in_period
 from data import model as m
@@ -210,6 +210,12 @@ def followup(
         threshold=SETTINGS.privacy_threshold,
     )
     return result, zones
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def monthly_series(kind: str, slug: str, stamp: str, flt: IncidentFilter, by: str | None) -> pd.DataFrame:
+    """Monthly counts of the selection, optionally split by a column (cached per selection)."""
+    return monthly_counts(filter_incidents(dataset(kind, slug, stamp), flt), by=by)
 
 
 @st.cache_data(show_spinner="Lecture du fichier de sites…", max_entries=8)
