@@ -18,6 +18,7 @@ from data import model as m
 from data.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from geo.formatting import fmt_count
 from geo.maps import area_drawing_map, siting_map
 from geo.siting_io import candidates_from_lattice
 from ui.context import (
@@ -31,7 +32,7 @@ from ui.context import (
     sites_from_upload,
 )
 
-MAX_LATTICE = 4000
+MAX_LATTICE = 25_000
 SOURCES = {
     "maillage": "Maillage régulier",
     "routes": "Réseau routier (carrefours, grands axes)",
@@ -105,19 +106,38 @@ def _area(ctx: Context, communes: gpd.GeoDataFrame) -> tuple[shapely.Geometry | 
     return area, inside, f"dessin:{area.wkb_hex}"
 
 
-def _candidates(territory: gpd.GeoDataFrame, crs: str) -> tuple[gpd.GeoDataFrame, str]:
+def _candidates(
+    territory: gpd.GeoDataFrame, crs: str, demand_xy: np.ndarray, radius: float
+) -> tuple[gpd.GeoDataFrame, str]:
     source = st.radio(
         "Sites candidats", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="v_source"
     )
     if source == "maillage":
-        spacing = st.number_input("Espacement du maillage (m)", 25.0, 2000.0, 100.0, 25.0, key="v_spacing")
-        needed = float(np.sqrt(float(territory.area.sum()) / MAX_LATTICE))
-        if needed > spacing:
+        spacing = st.number_input(
+            "Espacement du maillage (m)",
+            25.0,
+            2000.0,
+            100.0,
+            25.0,
+            key="v_spacing",
+            help="Seuls les nœuds à moins du rayon de couverture d'un fait sont candidats : "
+            "une caméra ailleurs ne verrait rien.",
+        )
+        lattice = candidates_from_lattice(
+            territory, float(spacing), demand_xy=demand_xy, radius=radius, max_sites=MAX_LATTICE
+        )
+        used = lattice.attrs["espacement"]
+        if used > spacing + 1e-6:
             st.caption(
-                f"Espacement porté à {needed:.0f} m : au plus {MAX_LATTICE} sites candidats sur ce secteur."
+                f"Espacement porté à {used:.0f} m : au plus {fmt_count(MAX_LATTICE)} sites candidats "
+                "sur ce secteur."
             )
-            spacing = needed
-        return candidates_from_lattice(territory, float(spacing)), f"maillage:{spacing:.1f}"
+        if used > radius * np.sqrt(2):
+            st.caption(
+                f"Avec un espacement de {used:.0f} m et un rayon de {radius:.0f} m, certains faits n'ont "
+                "aucun site candidat assez proche : réduisez le secteur ou augmentez le rayon."
+            )
+        return lattice, f"maillage:{used:.1f}"
     up = st.file_uploader(
         "Réseau routier (GeoJSON, GeoPackage)" if source == "routes" else "Points candidats (CSV, GeoJSON…)",
         type=["geojson", "json", "gpkg"]
@@ -248,6 +268,9 @@ METHOD_NOTES = """
 - **Couverture** : un fait est couvert s'il est à moins du rayon choisi d'une caméra. Le champ de
   vision réel (obstacles, orientation, éclairage) n'est pas modélisé : la liste est un point de
   départ pour la visite de terrain du référent sûreté, pas un plan d'implantation.
+- **Sites candidats** : le maillage régulier ne garde que les nœuds à moins du rayon d'au moins un
+  fait (ailleurs une caméra ne verrait rien) ; son espacement n'est élargi qu'au-delà de 25 000
+  nœuds. Un réseau routier donne les carrefours et des points le long des grands axes.
 - **Nombre de caméras donné** : la demande pondérée couverte est maximisée (problème de couverture
   maximale). Le calcul part d'une solution gloutonne améliorée par échanges, puis cherche l'optimum
   par séparation et évaluation (relaxations linéaires résolues par HiGHS). **Écart prouvé** :
@@ -301,7 +324,8 @@ def body() -> None:
     if area is not None:
         inside = shapely.intersection(area, shapely.union_all(territory.geometry.to_numpy()))
         lattice_area = gpd.GeoDataFrame(geometry=[inside], crs=crs)
-    candidates, cand_sig = _candidates(lattice_area, crs)
+    demand_xy = np.column_stack([sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy()])
+    candidates, cand_sig = _candidates(lattice_area, crs, demand_xy, radius)
     if area is not None and len(candidates):
         # A camera just outside the area still sees into it.
         reach = shapely.buffer(area, radius)
@@ -322,8 +346,9 @@ def body() -> None:
         )
     limit = float(d4.number_input("Temps de calcul maximal (s)", 2.0, 300.0, 20.0, 1.0, key="v_limit"))
     st.caption(
-        f"{len(sel)} faits dans des lieux visibles sur le secteur ; {len(candidates)} sites candidats"
-        + (f" ; {len(existing)} caméras existantes." if existing is not None else ".")
+        f"{fmt_count(len(sel))} faits dans des lieux visibles sur le secteur ; "
+        f"{fmt_count(len(candidates))} sites candidats"
+        + (f" ; {fmt_count(len(existing))} caméras existantes." if existing is not None else ".")
     )
     if len(sel) == 0 or len(candidates) == 0:
         st.info(

@@ -13,19 +13,95 @@ from errors import IncidentFileError
 from geo.incident_io import _numbers, _text, mapping_from_columns, read_incident_file
 
 
-def candidates_from_lattice(territory: gpd.GeoDataFrame, spacing: float) -> gpd.GeoDataFrame:
-    """Square lattice of candidate sites (metres) inside the territory."""
-    if spacing <= 0:
+def candidates_from_lattice(
+    territory: gpd.GeoDataFrame,
+    spacing: float,
+    *,
+    demand_xy: np.ndarray | None = None,
+    radius: float | None = None,
+    max_sites: int | None = None,
+) -> gpd.GeoDataFrame:
+    """Square lattice of candidate sites (metres) inside the territory.
+
+    Parameters
+    ----------
+    territory : GeoDataFrame
+        Polygons in a metric CRS; the lattice starts at their south-west corner.
+    spacing : float
+        Distance between neighbouring nodes, metres.
+    demand_xy : ndarray, optional
+        Demand points (metres, same CRS). With ``radius``, only the nodes within ``radius``
+        of a demand point are kept: a camera anywhere else sees nothing. The nodes are
+        enumerated around the demand, never over the whole bounding box, so a fine lattice
+        over a whole département stays small.
+    radius : float, optional
+        Coverage radius, metres (with ``demand_xy``).
+    max_sites : int, optional
+        At most this many nodes: the spacing grows until they fit.
+
+    Returns
+    -------
+    GeoDataFrame
+        One point per node, column ``origine`` = ``"maillage"``; the spacing used is in
+        ``attrs["espacement"]``.
+    """
+    if not spacing > 0:
         raise ValueError("L'espacement du maillage doit être positif (en mètres).")
+    if (demand_xy is None) != (radius is None) or (radius is not None and not radius > 0):
+        raise ValueError("Le maillage près de la demande demande les points et un rayon positif.")
     area = shapely.union_all(territory.geometry.to_numpy())
-    minx, miny, maxx, maxy = area.bounds
-    xs = np.arange(minx + spacing / 2, maxx, spacing)
-    ys = np.arange(miny + spacing / 2, maxy, spacing)
-    xx, yy = np.meshgrid(xs, ys)
     shapely.prepare(area)
-    keep = shapely.contains_xy(area, xx.ravel(), yy.ravel())
-    pts = gpd.points_from_xy(xx.ravel()[keep], yy.ravel()[keep], crs=territory.crs)
-    return gpd.GeoDataFrame({"origine": np.full(len(pts), "maillage")}, geometry=pts, crs=territory.crs)
+    origin = np.asarray(area.bounds[:2]) + spacing / 2
+    while True:
+        if demand_xy is None:
+            xy = _nodes_in_bounds(area.bounds, origin, spacing)
+        else:
+            xy = _nodes_near_points(np.asarray(demand_xy, float), origin, spacing, float(radius))
+        xy = xy[shapely.contains_xy(area, xy[:, 0], xy[:, 1])]
+        if max_sites is None or len(xy) <= max_sites:
+            break
+        spacing *= 1.02 * float(np.sqrt(len(xy) / max_sites))
+        origin = np.asarray(area.bounds[:2]) + spacing / 2
+    sites = gpd.GeoDataFrame(
+        {"origine": np.full(len(xy), "maillage")},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=territory.crs,
+    )
+    sites.attrs["espacement"] = float(spacing)
+    return sites
+
+
+def _nodes_in_bounds(bounds: tuple[float, ...], origin: np.ndarray, spacing: float) -> np.ndarray:
+    xs = np.arange(origin[0], bounds[2], spacing)
+    ys = np.arange(origin[1], bounds[3], spacing)
+    xx, yy = np.meshgrid(xs, ys)
+    return np.column_stack([xx.ravel(), yy.ravel()])
+
+
+def _nodes_near_points(xy: np.ndarray, origin: np.ndarray, spacing: float, radius: float) -> np.ndarray:
+    """Lattice nodes within ``radius`` of at least one point (exact)."""
+    from scipy.spatial import cKDTree
+
+    if len(xy) == 0:
+        return np.zeros((0, 2))
+    cells = np.unique(np.floor((xy - origin) / spacing).astype(np.int64), axis=0)
+    # Offsets (in nodes) from a point's cell that may hold a node within the radius.
+    k = int(np.ceil(radius / spacing)) + 1
+    di, dj = np.meshgrid(np.arange(-k, k + 2), np.arange(-k, k + 2))
+    keep = np.hypot(np.maximum(np.abs(di - 0.5) - 0.5, 0), np.maximum(np.abs(dj - 0.5) - 0.5, 0)) <= (
+        radius / spacing + 1e-9
+    )
+    offsets = np.column_stack([di[keep], dj[keep]])
+    tree = cKDTree(xy)
+    found = []
+    chunk = max(1, 4_000_000 // len(offsets))
+    for start in range(0, len(cells), chunk):
+        nodes = np.unique((cells[start : start + chunk, None, :] + offsets[None]).reshape(-1, 2), axis=0)
+        pts = origin + nodes * spacing
+        dist, _ = tree.query(pts, distance_upper_bound=radius * (1 + 1e-12))
+        found.append(nodes[np.isfinite(dist)])
+    nodes = np.unique(np.vstack(found), axis=0)
+    return origin + nodes * spacing
 
 
 def candidates_from_roads(

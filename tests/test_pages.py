@@ -197,10 +197,20 @@ def test_videoprotection_page_runs():
     assert table["couverture_cumulee"].is_monotonic_increasing
     at.number_input(key="v_radius").set_value(200.0).run()
     assert any("paramètres ont changé" in w.value for w in at.warning)  # stale results are not shown
-    # Whole département: the 4,000-site lattice is too loose for half the demand; said in French.
+    # Whole département: the 100 m lattice is kept near the incidents only (a camera elsewhere
+    # sees nothing), so it stays fine; the caption gives the incident and site counts.
+    caption = next(c.value for c in at.caption if "faits dans des lieux visibles" in c.value)
+    n_sites = int(caption.split(";")[1].split("sites")[0].replace("\u00a0", ""))
+    assert 1_000 < n_sites <= 25_000, caption
+    raised = [c.value for c in at.caption if "Espacement porté" in c.value]
+    assert not raised or int(raised[0].split("à ")[1].split(" m")[0]) < 150, raised
+    # A 10 m radius on a 100 m lattice: most incidents have no site close enough; said in French.
+    at.number_input(key="v_radius").set_value(10.0).run()
+    assert any("aucun site candidat assez proche" in c.value for c in at.caption)
     at.radio(key="v_mode").set_value("cible").run()
     at.button(key="v_go").click().run()
     assert not at.exception and "inatteignable" in at.error[0].value
+    at.number_input(key="v_radius").set_value(200.0).run()
     # One town, 100 m lattice: the target is reached.
     at.radio(key="v_area_kind").set_value("commune").run()
     at.selectbox(key="v_area_commune").set_value("53130").run()

@@ -2,6 +2,9 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
 
 from analysis.siting import sites_from_geodataframes
 from errors import IncidentFileError
@@ -15,6 +18,38 @@ def test_lattice_inside_territory():
     assert len(c) == 100 and (c["origine"] == "maillage").all()
     with pytest.raises(ValueError, match="positif"):
         candidates_from_lattice(SQUARE, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 30),
+    spacing=st.floats(20.0, 300.0),
+    radius=st.floats(5.0, 400.0),
+)
+def test_lattice_near_demand_is_the_full_lattice_filtered(seed, n, spacing, radius):
+    # Same nodes as the whole lattice kept within the radius of a point (brute force).
+    demand = np.random.default_rng(seed).uniform(-100, 1100, (n, 2))
+    full = candidates_from_lattice(SQUARE, spacing)
+    fxy = np.column_stack([full.geometry.x, full.geometry.y])
+    dist = np.hypot(fxy[:, None, 0] - demand[None, :, 0], fxy[:, None, 1] - demand[None, :, 1]).min(axis=1)
+    near = candidates_from_lattice(SQUARE, spacing, demand_xy=demand, radius=radius)
+    nxy = np.column_stack([near.geometry.x, near.geometry.y])
+    expected = fxy[dist <= radius]
+    assert len(nxy) == len(expected)
+    assert_allclose(np.sort(nxy, axis=0), np.sort(expected, axis=0))
+    assert near.attrs["espacement"] == spacing
+
+
+def test_lattice_spacing_grows_to_fit_max_sites():
+    demand = np.array([[200.0, 200.0], [800.0, 700.0]])
+    near = candidates_from_lattice(SQUARE, 10.0, demand_xy=demand, radius=150.0, max_sites=100)
+    assert 0 < len(near) <= 100 and near.attrs["espacement"] > 10.0
+    full = candidates_from_lattice(SQUARE, 10.0, max_sites=100)
+    assert len(full) <= 100 and full.attrs["espacement"] >= 100.0
+    with pytest.raises(ValueError, match="rayon positif"):
+        candidates_from_lattice(SQUARE, 10.0, demand_xy=demand)
+    assert len(candidates_from_lattice(SQUARE, 10.0, demand_xy=np.zeros((0, 2)), radius=50.0)) == 0
 
 
 def test_road_intersections_and_axes():
