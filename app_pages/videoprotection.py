@@ -18,7 +18,7 @@ from data import model as m
 from data.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.formatting import fmt_count
+from geo.formatting import fmt_count, fmt_number
 from geo.maps import area_drawing_map, siting_map
 from geo.siting_io import candidates_from_lattice
 from ui.context import (
@@ -178,7 +178,8 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
     k1.metric(
         "Demande couverte",
         f"{res.share:.0%}",
-        f"{res.n_covered} faits sur {out['n_demand']} (pondérés : {res.objective:.0f})",
+        f"{fmt_count(res.n_covered)} faits sur {fmt_count(out['n_demand'])} "
+        f"(pondérés : {fmt_number(res.objective, 0)})",
         delta_color="off",
         delta_arrow="off",
     )
@@ -216,7 +217,14 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
         else communes.to_crs(WGS84).total_bounds
     )
     area84 = gpd.GeoSeries([area], crs=communes.crs).to_crs(WGS84) if area is not None else None
-    fmap = siting_map(w84, radius=radius, bounds=bounds, base=ctx.base_map, area=area84)
+    fmap = siting_map(
+        w84,
+        radius=radius,
+        bounds=bounds,
+        base=ctx.base_map,
+        area=area84,
+        display_geometry=display_geometry(ctx.departement),
+    )
     st_folium(fmap, key="v_map", returned_objects=[], height=520, use_container_width=True)
     st.caption(
         "Les faits eux-mêmes ne sont jamais affichés (données sensibles) : la couverture est donnée en "
@@ -251,7 +259,25 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
         }
     )
     st.subheader("Sites retenus")
-    st.dataframe(table, hide_index=True)
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            "rang": st.column_config.NumberColumn("Rang"),
+            "statut": st.column_config.TextColumn("Statut"),
+            "gain_pondere": st.column_config.NumberColumn(
+                "Gain pondéré", help="Demande pondérée que le site ajoute aux précédents."
+            ),
+            "couverture_cumulee": st.column_config.NumberColumn(
+                "Couverture cumulée", format="percent", help="Part de la demande couverte jusqu'à ce rang."
+            ),
+            "commune": st.column_config.TextColumn("Commune"),
+            "longitude": st.column_config.NumberColumn("Longitude (WGS84)", format="%.6f"),
+            "latitude": st.column_config.NumberColumn("Latitude (WGS84)", format="%.6f"),
+            "x_lambert93": st.column_config.NumberColumn("X Lambert-93 (m)", format="%.1f"),
+            "y_lambert93": st.column_config.NumberColumn("Y Lambert-93 (m)", format="%.1f"),
+        },
+    )
     e1, e2 = st.columns(2)
     e1.download_button("Sites (CSV)", csv_bytes_from_frame(table), "sites_videoprotection.csv", "text/csv")
     e2.download_button(

@@ -734,6 +734,7 @@ def siting_map(
     bounds: Sequence[float],
     base: str = "plan_ign",
     area: gpd.GeoSeries | None = None,
+    display_geometry: gpd.GeoSeries | None = None,
 ) -> folium.Map:
     """Chosen and existing camera sites with their coverage circles.
 
@@ -749,8 +750,17 @@ def siting_map(
         Base map key.
     area : GeoSeries, optional
         Study area (EPSG:4326), outlined.
+    display_geometry : GeoSeries, optional
+        Commune outlines (EPSG:4326): the map still reads offline, without base tiles.
     """
     fmap = base_map(bounds, base=base)
+    if display_geometry is not None and len(display_geometry):
+        outlines = gpd.GeoDataFrame(geometry=display_geometry.to_numpy(), crs="EPSG:4326")
+        folium.GeoJson(
+            json.loads(outlines.to_json(drop_id=True)),
+            name="Communes",
+            style_function=lambda f: {"fill": False, "color": "#777777", "weight": 0.5},
+        ).add_to(fmap)
     if area is not None and len(area):
         folium.GeoJson(
             json.loads(gpd.GeoDataFrame(geometry=area.to_numpy(), crs="EPSG:4326").to_json(drop_id=True)),
@@ -759,7 +769,13 @@ def siting_map(
         ).add_to(fmap)
     for r, g in zip(sites.itertuples(), sites.geometry, strict=True):
         colour = "#777777" if r.statut == "existante" else "#000091"
-        label = "caméra existante" if r.statut == "existante" else f"site n° {int(r.rang)}"
+        label = (
+            "caméra existante"
+            if r.statut == "existante"
+            else f"site n° {int(r.rang)} : gain {fmt_number(float(r.gain))}"
+            if "gain" in sites.columns
+            else f"site n° {int(r.rang)}"
+        )
         folium.Circle(
             [g.y, g.x], radius=float(radius), color=colour, weight=1, fill=True, fill_opacity=0.12
         ).add_to(fmap)
