@@ -45,8 +45,10 @@ from analysis.hotspots import (
     gi_star_from_raster,
     grid_for_territory,
 )
+from analysis.privacy import SECRET_LABEL, secret_mask_from_counts
 from data import model as m
 from geo.crs import require_metric
+from settings import SETTINGS
 
 #: Default severity weights (editable in the page): violence against persons weighs most.
 DEFAULT_SEVERITY: dict[str, float] = {
@@ -319,6 +321,42 @@ def zones_from_incidents(
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).sort_values("score", ascending=False)
     out.insert(0, "rang", np.arange(1, len(out) + 1))
     return out.reset_index(drop=True)
+
+
+def published_zones(zones: pd.DataFrame, *, threshold: int | None = None) -> pd.DataFrame:
+    """The zone table with the counts the secrecy rule hides replaced by ``"secret"``.
+
+    Per zone, the offence counts ``n_<offence>`` follow primary and secondary secrecy against
+    the zone's published total ``faits`` (one hidden count could otherwise be recovered by
+    subtraction). A previous-period count of 1 to ``threshold`` is hidden, and so is the
+    ``evolution`` computed from it (it would give the count back).
+
+    Parameters
+    ----------
+    zones : DataFrame
+        From :func:`zones_from_incidents` (geometry column optional).
+    threshold : int, optional
+        Largest hidden count (default ``SETTINGS.privacy_threshold``).
+
+    Returns
+    -------
+    DataFrame
+        Same rows, columns and index; the count columns become ``object``.
+    """
+    threshold = SETTINGS.privacy_threshold if threshold is None else threshold
+    out = zones.copy()
+    offence_cols = [c for c in out.columns if c.startswith("n_")]
+    if offence_cols and len(out):
+        counts = out[offence_cols].to_numpy(dtype=float)
+        hidden = np.vstack([secret_mask_from_counts(row, threshold=threshold) for row in counts])
+        out[offence_cols] = out[offence_cols].astype(object).mask(hidden, SECRET_LABEL)
+    if "faits_periode_precedente" in out.columns and len(out):
+        prev = pd.to_numeric(out["faits_periode_precedente"], errors="coerce").to_numpy(dtype=float)
+        small = (prev > 0) & (prev <= threshold)
+        for col in ("faits_periode_precedente", "evolution"):
+            if col in out.columns:
+                out[col] = out[col].astype(object).mask(small, SECRET_LABEL)
+    return out
 
 
 def concentration_from_zones(zones: gpd.GeoDataFrame) -> tuple[float, float]:

@@ -18,9 +18,11 @@ from analysis.zones import (
     DEFAULT_SEVERITY,
     ZoneSettings,
     concentration_from_zones,
+    published_zones,
 )
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from geo.formatting import fmt_change, fmt_share
 from geo.maps import emerging_map, zones_map
 from settings import SETTINGS
 from ui.context import Context, current_context, dataset_or_notice, display_geometry, guarded, zone_analysis
@@ -119,6 +121,28 @@ def _emerging_section(ctx: Context, crs: str, settings: ZoneSettings) -> None:
     )
 
 
+def _zone_columns(table: pd.DataFrame) -> dict[str, object]:
+    """French labels and formats of the zone table's columns."""
+    num = st.column_config.NumberColumn
+    config: dict[str, object] = {
+        "rang": num("Rang"),
+        "id": st.column_config.TextColumn("Zone"),
+        "faits": num("Faits"),
+        "score": num("Score", format="%.1f", help="Faits pondérés par la gravité des infractions."),
+        "superficie_km2": num("Superficie (km²)", format="%.2f"),
+        "part_faits": num("Part des faits", format="percent"),
+        "part_superficie": num("Part du territoire (%)", format="%.3f"),
+        "faits_periode_precedente": "Faits, période précédente",
+        "evolution": st.column_config.TextColumn("Évolution", help="Par rapport à la période précédente."),
+        "forces": st.column_config.TextColumn("Forces"),
+        "communes": st.column_config.TextColumn("Communes"),
+    }
+    for c in table.columns:
+        if c.startswith("n_"):
+            config[c] = st.column_config.Column(c[2:])
+    return config
+
+
 def body() -> None:
     ctx: Context = current_context()
     st.title(f"Zones prioritaires — {ctx.departement_nom}")
@@ -149,8 +173,8 @@ def body() -> None:
     c1.metric("Zones", len(zones))
     c2.metric(
         "Concentration",
-        f"{share_inc:.0%} des faits".replace(".", ","),
-        f"sur {share_area:.1%} du territoire".replace(".", ","),
+        f"{fmt_share(share_inc)} des faits",
+        f"sur {fmt_share(share_area)} du territoire",
         delta_color="off",
         delta_arrow="off",
     )
@@ -182,8 +206,21 @@ def body() -> None:
     ):
         _emerging_section(ctx, crs, settings)
     st.subheader("Zones classées")
-    table = pd.DataFrame(zones.drop(columns="geometry"))
-    st.dataframe(table.round(3), hide_index=True)
+    raw = pd.DataFrame(zones.drop(columns="geometry"))
+    table = published_zones(raw)  # exports always apply the secrecy rule
+    shown = (table if ctx.public_view else raw).assign(
+        part_superficie=raw["part_superficie"] * 100.0,
+        evolution=[
+            v if isinstance(v, str) else fmt_change(v)
+            for v in (table if ctx.public_view else raw)["evolution"]
+        ],
+    )
+    st.dataframe(shown, hide_index=True, column_config=_zone_columns(raw))
+    st.caption(
+        "Les exports appliquent toujours le secret statistique (effectifs de 1 à "
+        f"{SETTINGS.privacy_threshold} et ceux qui permettraient de les retrouver)"
+        + ("." if ctx.public_view else " ; le tableau ci-dessus les montre (vue interne).")
+    )
     st.subheader("Exports")
     e1, e2, e3 = st.columns(3)
     e1.download_button(
@@ -194,7 +231,8 @@ def body() -> None:
     )
     e2.download_button("Zones (CSV)", csv_bytes_from_frame(table), "zones.csv", "text/csv")
     buf = io.BytesIO()
-    gpd.GeoDataFrame(table, geometry=zones.geometry.to_numpy(), crs=crs).to_file(
+    as_text = {c: table[c].astype(str) for c in table.columns if table[c].dtype == object}
+    gpd.GeoDataFrame(table.assign(**as_text), geometry=zones.geometry.to_numpy(), crs=crs).to_file(
         buf, driver="GPKG", layer="zones"
     )
     e3.download_button("Zones (GeoPackage)", buf.getvalue(), "zones.gpkg", "application/geopackage+sqlite3")

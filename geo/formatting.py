@@ -20,6 +20,17 @@ def fmt_count(value: float) -> str:
     return f"{int(value):,}".replace(",", NBSP)
 
 
+def fmt_share(value: float) -> str:
+    """A share as a French percentage with two significant digits when small (``0,024 %``)."""
+    if value is None or not np.isfinite(value):
+        return "–"
+    pct = 100.0 * float(value)
+    if pct == 0 or pct >= 10:
+        return f"{pct:.0f}{NBSP}%"
+    decimals = max(0, 1 - int(np.floor(np.log10(abs(pct)))))
+    return f"{pct:.{decimals}f}{NBSP}%".replace(".", ",")
+
+
 def fmt_change(value: float) -> str:
     """A relative change as a signed French percentage (``+12 %``)."""
     if value is None or np.isnan(value):

@@ -622,17 +622,35 @@ def zones_map(
             tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(fields.values()), sticky=True),
             popup=folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values())),
         ).add_to(fmap)
+        # Zones are a few hundred metres across: their rank, drawn beside them, keeps them
+        # visible at the scale of the département.
+        ranks = folium.FeatureGroup(name="Rang des zones")
+        for rank, point in zip(zones["rang"].astype(int), zones.geometry.representative_point(), strict=True):
+            folium.Marker(
+                [point.y, point.x],
+                icon=folium.DivIcon(
+                    html=f'<div class="zone-rank">{rank}</div>', icon_size=(22, 22), icon_anchor=(-4, 26)
+                ),
+            ).add_to(ranks)
+        ranks.add_to(fmap)
+        fmap.get_root().header.add_child(folium.Element(ZONE_RANK_CSS))
     fmap.add_child(
         _Legend(
             legend_html(
                 "Zones prioritaires",
-                ["zone (rang au survol)", "densité des faits (faible → forte)"],
+                ["zone (numéro : rang)", "densité des faits (faible → forte)"],
                 ["#000091", "#e34a33"],
             )
         )
     )
     return fmap
 
+
+ZONE_RANK_CSS = (
+    "<style>.zone-rank{background:#000091;color:#fff;border:1px solid #fff;border-radius:11px;"
+    "width:22px;height:22px;line-height:20px;text-align:center;font:bold 12px sans-serif;"
+    "box-shadow:0 0 2px #000}</style>"
+)
 
 EMERGING_COLOURS = {
     "nouveau": "#67000d",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -142,6 +143,11 @@ def test_zones_page_runs():
     labels = {m.label: m.value for m in at.metric}
     assert "Zones" in labels
     assert "Taux de réussite (période suivante)" not in labels  # the default period is the last year
+    # The public view (default) never shows an offence count from 1 to 5 in the zone table.
+    table = next(d.value for d in at.dataframe if "rang" in d.value.columns)
+    counts = table[[c for c in table.columns if c.startswith("n_")]].to_numpy().ravel()
+    assert len(counts) and not any(isinstance(v, (int, np.integer)) and 1 <= v <= 5 for v in counts)
+    assert any(v == "secret" for v in counts)
 
 
 def test_zones_page_evaluates_on_a_covered_period():

@@ -9,6 +9,7 @@ from analysis.zones import (
     ZoneSettings,
     concentration_from_zones,
     evaluation_from_zones,
+    published_zones,
     recall_precision_from_truth,
     zones_from_incidents,
 )
@@ -98,3 +99,30 @@ def test_default_settings_find_the_planted_hotspots(synthetic53, communes53):
     assert active >= 4
     assert found / active >= 0.9
     assert right / n_zones >= 0.8
+
+
+def test_published_zones_hides_small_counts_and_what_reveals_them():
+    table = pd.DataFrame(
+        {
+            "rang": [1, 2, 3],
+            "faits": [20, 20, 30],
+            "faits_periode_precedente": [4, 10, 0],
+            "evolution": [4.0, 1.0, None],
+            "n_Vols": [14, 17, 30],
+            "n_Violences": [4, 3, 0],
+            "n_Dégradations": [2, 0, 0],
+        }
+    )
+    out = published_zones(table, threshold=5)
+    # Zone 1: two primary cells (4, 2) hide each other; 14 stays.
+    assert out.loc[0, ["n_Vols", "n_Violences", "n_Dégradations"]].tolist() == [14, "secret", "secret"]
+    # Zone 2: one primary cell (3) would be 20 - 17: the 17 is hidden too; zeros stay.
+    assert out.loc[1, ["n_Vols", "n_Violences", "n_Dégradations"]].tolist() == ["secret", "secret", 0]
+    assert out.loc[2, ["n_Vols", "n_Violences", "n_Dégradations"]].tolist() == [30, 0, 0]
+    # A previous count of 4 is secret, and so is the change that gives it back (20 / 4 - 1).
+    assert out.loc[0, ["faits_periode_precedente", "evolution"]].tolist() == ["secret", "secret"]
+    assert out.loc[1, ["faits_periode_precedente", "evolution"]].tolist() == [10, 1.0]
+    assert out["faits"].tolist() == [20, 20, 30] and table.loc[0, "n_Violences"] == 4  # input untouched
+    # No published cell is a count from 1 to 5.
+    cells = out[["n_Vols", "n_Violences", "n_Dégradations", "faits_periode_precedente"]].to_numpy().ravel()
+    assert not any(isinstance(v, (int, np.integer)) and 1 <= v <= 5 for v in cells)
