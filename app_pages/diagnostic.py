@@ -30,6 +30,7 @@ from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from geo.ssmsi_io import PER_DWELLING
+from ui.columns import column_config_from_frame
 from ui.context import (
     Context,
     area_keys,
@@ -128,7 +129,9 @@ def _incidents_view(ctx: Context) -> None:
             shown.rename(columns={"commune": levels[level]}),
             hide_index=True,
             height=520,
-            column_config={"taux_pour_mille": st.column_config.TextColumn("taux ‰")},
+            column_config=column_config_from_frame(
+                shown, code=st.column_config.Column("Code INSEE" if level == "commune" else "Code")
+            ),
         )
 
     a, b = st.columns(2)

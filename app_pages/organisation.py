@@ -24,6 +24,7 @@ from geo.organisation import (
     gendarmerie_units_from_bytes,
     police_units_from_bytes,
 )
+from ui.columns import column_config_from_frame
 from ui.context import (
     Context,
     cantons,
@@ -125,28 +126,31 @@ def body() -> None:
     per_commune = org.communes.sort_values("distance_km", ascending=False)
     tabs = st.tabs(["Par unité", "Par commune", "Par EPCI", "Par canton"])
     with tabs[0]:
-        st.dataframe(_masked(units_table, ctx.public_view, ("faits", "faits_pour_mille")), hide_index=True)
+        shown_units = _masked(units_table, ctx.public_view, ("faits", "faits_pour_mille"))
+        st.dataframe(shown_units, hide_index=True, column_config=column_config_from_frame(shown_units))
     with tabs[1]:
         st.caption("Communes les plus éloignées de leur unité en premier.")
-        st.dataframe(per_commune.round({"distance_km": 1, "temps_min": 0}), hide_index=True)
+        st.dataframe(
+            per_commune.round({"distance_km": 1, "temps_min": 0}),
+            hide_index=True,
+            column_config=column_config_from_frame(per_commune),
+        )
     with tabs[2]:
         by_epci = counts_by_area(incidents, ctx.communes, ctx.communes["epci_code"])
         names = ctx.communes.drop_duplicates("epci_code").set_index("epci_code")["epci_nom"]
         by_epci.insert(0, "epci", names.reindex(by_epci.index).to_numpy())
-        st.dataframe(
-            _masked(by_epci.reset_index(names="code_epci"), ctx.public_view, ("faits", "taux_pour_mille")),
-            hide_index=True,
+        shown_epci = _masked(
+            by_epci.reset_index(names="code_epci"), ctx.public_view, ("faits", "taux_pour_mille")
         )
+        st.dataframe(shown_epci, hide_index=True, column_config=column_config_from_frame(shown_epci))
     with tabs[3]:
         k = cantons(ctx.departement)
         by_canton = counts_by_area(incidents, ctx.communes, canton_for_communes(ctx.communes, k))
         by_canton.insert(0, "canton", k.set_index("code")["nom"].reindex(by_canton.index).to_numpy())
-        st.dataframe(
-            _masked(
-                by_canton.reset_index(names="code_canton"), ctx.public_view, ("faits", "taux_pour_mille")
-            ),
-            hide_index=True,
+        shown_canton = _masked(
+            by_canton.reset_index(names="code_canton"), ctx.public_view, ("faits", "taux_pour_mille")
         )
+        st.dataframe(shown_canton, hide_index=True, column_config=column_config_from_frame(shown_canton))
 
     st.subheader("Exports")
     e1, e4, e2, e3 = st.columns(4)

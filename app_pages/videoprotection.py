@@ -21,6 +21,7 @@ from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.formatting import fmt_count, fmt_number
 from geo.maps import area_drawing_map, siting_map
 from geo.siting_io import candidates_from_lattice
+from ui.columns import column_config_from_frame
 from ui.context import (
     Context,
     current_context,
@@ -262,21 +263,19 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
     st.dataframe(
         table,
         hide_index=True,
-        column_config={
-            "rang": st.column_config.NumberColumn("Rang"),
-            "statut": st.column_config.TextColumn("Statut"),
-            "gain_pondere": st.column_config.NumberColumn(
+        column_config=column_config_from_frame(
+            table,
+            gain_pondere=st.column_config.NumberColumn(
                 "Gain pondéré", help="Demande pondérée que le site ajoute aux précédents."
             ),
-            "couverture_cumulee": st.column_config.NumberColumn(
+            couverture_cumulee=st.column_config.NumberColumn(
                 "Couverture cumulée", format="percent", help="Part de la demande couverte jusqu'à ce rang."
             ),
-            "commune": st.column_config.TextColumn("Commune"),
-            "longitude": st.column_config.NumberColumn("Longitude (WGS84)", format="%.6f"),
-            "latitude": st.column_config.NumberColumn("Latitude (WGS84)", format="%.6f"),
-            "x_lambert93": st.column_config.NumberColumn("X Lambert-93 (m)", format="%.1f"),
-            "y_lambert93": st.column_config.NumberColumn("Y Lambert-93 (m)", format="%.1f"),
-        },
+            longitude=st.column_config.NumberColumn("Longitude (WGS84)", format="%.6f"),
+            latitude=st.column_config.NumberColumn("Latitude (WGS84)", format="%.6f"),
+            x_lambert93=st.column_config.NumberColumn("X Lambert-93 (m)", format="%.1f"),
+            y_lambert93=st.column_config.NumberColumn("Y Lambert-93 (m)", format="%.1f"),
+        ),
     )
     e1, e2 = st.columns(2)
     e1.download_button("Sites (CSV)", csv_bytes_from_frame(table), "sites_videoprotection.csv", "text/csv")

@@ -25,6 +25,7 @@ from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.formatting import fmt_change, fmt_share
 from geo.maps import emerging_map, zones_map
 from settings import SETTINGS
+from ui.columns import column_config_from_frame
 from ui.context import Context, current_context, dataset_or_notice, display_geometry, guarded, zone_analysis
 
 METHODS = {
@@ -122,25 +123,20 @@ def _emerging_section(ctx: Context, crs: str, settings: ZoneSettings) -> None:
 
 
 def _zone_columns(table: pd.DataFrame) -> dict[str, object]:
-    """French labels and formats of the zone table's columns."""
+    """French headers and formats of the zone table's columns."""
     num = st.column_config.NumberColumn
-    config: dict[str, object] = {
-        "rang": num("Rang"),
-        "id": st.column_config.TextColumn("Zone"),
-        "faits": num("Faits"),
-        "score": num("Score", format="%.1f", help="Faits pondérés par la gravité des infractions."),
-        "superficie_km2": num("Superficie (km²)", format="%.2f"),
-        "part_faits": num("Part des faits", format="percent"),
-        "part_superficie": num("Part du territoire (%)", format="%.3f"),
-        "faits_periode_precedente": "Faits, période précédente",
-        "evolution": st.column_config.TextColumn("Évolution", help="Par rapport à la période précédente."),
-        "forces": st.column_config.TextColumn("Forces"),
-        "communes": st.column_config.TextColumn("Communes"),
-    }
-    for c in table.columns:
-        if c.startswith("n_"):
-            config[c] = st.column_config.Column(c[2:])
-    return config
+    offences = {c: st.column_config.Column(c[2:]) for c in table.columns if c.startswith("n_")}
+    return column_config_from_frame(
+        table,
+        id=st.column_config.TextColumn("Zone"),
+        score=num("Score", format="%.1f", help="Faits pondérés par la gravité des infractions."),
+        superficie_km2=num("Superficie (km²)", format="%.2f"),
+        part_faits=num("Part des faits", format="percent"),
+        part_superficie=num("Part du territoire (%)", format="%.3f"),
+        faits_periode_precedente=st.column_config.Column("Faits, période précédente"),
+        evolution=st.column_config.TextColumn("Évolution", help="Par rapport à la période précédente."),
+        **offences,
+    )
 
 
 def body() -> None:

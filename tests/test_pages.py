@@ -280,3 +280,16 @@ def test_suivi_on_a_short_import_says_what_is_missing(start, message):
     assert not at.exception, [e.value for e in at.exception]
     shown = " ".join(x.value for x in [*at.error, *at.info])
     assert message in shown.replace("\\", "")
+
+
+def test_tables_get_french_headers_and_keep_their_column_names():
+    import pandas as pd
+
+    from ui.columns import column_config_from_frame
+
+    frame = pd.DataFrame({"code": ["53130"], "taux_pour_mille": [1.0], "colonne_inconnue": [2]})
+    config = column_config_from_frame(frame, code="Code EPCI")
+    assert config["taux_pour_mille"]["label"] == "Faits pour 1 000 hab."
+    assert config["code"] == "Code EPCI"  # overrides win
+    assert "colonne_inconnue" not in config  # shown under its own name
+    assert list(frame.columns) == ["code", "taux_pour_mille", "colonne_inconnue"]
