@@ -15,6 +15,7 @@ from geo.incident_io import (
     incidents_from_table,
     mapping_from_columns,
     read_incident_file,
+    template_csv_from_communes,
 )
 from geo.ssmsi_io import official_statistics_from_bytes
 from ui.context import Context, current_context, guarded, md_escape, store_for
@@ -33,6 +34,14 @@ def _import_section(ctx: Context) -> None:
         "CSV (séparateur « ; » ou « , », UTF-8 ou Windows-1252), GeoJSON, GeoPackage ou Parquet. "
         "Une ligne par fait : date (et heure), infraction, lieu, localisation (latitude/longitude, "
         "x/y Lambert-93 ou code commune)…"
+    )
+    st.download_button(
+        "Modèle de fichier (CSV)",
+        template_csv_from_communes(ctx.communes),
+        "modele_faits.csv",
+        "text/csv",
+        help="Trois faits d'exemple dans le format attendu : un fait horodaté avec profil de l'auteur, "
+        "un cambriolage connu « entre … et … » localisé par sa seule commune, une dégradation.",
     )
     up = st.file_uploader(
         "Fichier", type=["csv", "txt", "tsv", "geojson", "json", "gpkg", "parquet"], key="upload"

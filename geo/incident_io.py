@@ -962,3 +962,73 @@ def import_incident_file(
     and :func:`incidents_from_table`)."""
     raw = read_incident_file(data, filename)
     return incidents_from_table(raw, communes=communes, mapping=mapping, coordinates=coordinates, now=now)
+
+
+def template_csv_from_communes(communes: gpd.GeoDataFrame) -> bytes:
+    """A model incident file (CSV) that imports as is, to show users the expected format.
+
+    Three incidents in the most populous commune of ``communes``: one with its exact time
+    and an offender profile, one burglary known only "between ... and ..." (``date_fin``)
+    located by its commune code alone, and one with a point but no profile.
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Communes of the département (``code``, ``population``, geometry in any CRS).
+
+    Returns
+    -------
+    bytes
+        CSV, ``;`` separator, UTF-8 with BOM (opens in French spreadsheets).
+    """
+    if communes.empty:
+        raise ValueError("Aucune commune : impossible de construire le modèle de fichier.")
+    town = communes.sort_values("population", ascending=False).iloc[[0]].to_crs(WGS84)
+    point = town.geometry.iloc[0].representative_point()
+    code = str(town["code"].iloc[0])
+    lat, lon = round(point.y, 6), round(point.x, 6)
+    rows = [
+        {
+            m.ID: "EX-0001",
+            m.START: "2025-03-14 22:40",
+            m.END: "",
+            m.OFFENCE: "Vols violents sans arme",
+            m.PLACE: "voie publique",
+            m.FORCE: "PN",
+            m.COMMUNE: code,
+            "latitude": lat,
+            "longitude": lon,
+            m.AGE: "18-24 ans",
+            m.SEX: "homme",
+            m.MINOR: "non",
+        },
+        {
+            m.ID: "EX-0002",
+            m.START: "2025-03-15 08:00",
+            m.END: "2025-03-15 18:30",
+            m.OFFENCE: "Cambriolages de logement",
+            m.PLACE: "domicile",
+            m.FORCE: "PN",
+            m.COMMUNE: code,
+            "latitude": "",
+            "longitude": "",
+            m.AGE: "",
+            m.SEX: "",
+            m.MINOR: "",
+        },
+        {
+            m.ID: "EX-0003",
+            m.START: "2025-03-16 03:15",
+            m.END: "",
+            m.OFFENCE: "Destructions et dégradations volontaires",
+            m.PLACE: "commerce",
+            m.FORCE: "PM",
+            m.COMMUNE: code,
+            "latitude": round(lat + 0.001, 6),
+            "longitude": round(lon - 0.001, 6),
+            m.AGE: "",
+            m.SEX: "",
+            m.MINOR: "",
+        },
+    ]
+    return pd.DataFrame(rows).to_csv(index=False, sep=";").encode("utf-8-sig")

@@ -270,3 +270,23 @@ def test_every_row_accepted_or_rejected(data, communes53):
     assert rejected_rows <= set(range(1, r.n_input + 2))
     assert r.incidents[m.ID].is_unique
     assert not (r.incidents[m.START] > pd.Timestamp(NOW)).any()
+
+
+@pytest.mark.parametrize("dep", ["53", "2A", "971"])
+def test_template_file_imports_as_is(dep):
+    from geo.communes import communes_for_departement
+    from geo.incident_io import template_csv_from_communes
+
+    communes = communes_for_departement(dep)
+    data = template_csv_from_communes(communes)
+    raw = read_incident_file(data, "modele_faits.csv")
+    # Every column of the model is recognised by the automatic column mapping.
+    assert set(raw.frame.columns) <= {c for c in mapping_from_columns(list(raw.frame.columns)).values() if c}
+    result = import_incident_file(data, "modele_faits.csv", communes=communes)
+    assert result.n_accepted == 3 and result.n_rejected == 0 and result.corrections.empty
+    inc = result.incidents
+    assert (inc[m.COMMUNE] == communes.sort_values("population").iloc[-1]["code"]).all()
+    assert inc[m.END].notna().sum() == 1 and inc[m.AGE].notna().sum() == 1
+    # The burglary located by its commune only is counted there, with no point.
+    assert inc.geometry.notna().tolist() == [True, False, True]
+    assert inc[m.FORCE].tolist() == ["PN", "PN", "PM"]
