@@ -9,6 +9,7 @@ import streamlit as st
 
 from data.store import statistics_store
 from geo.exports import csv_bytes_from_frame
+from geo.formatting import fmt_count
 from geo.incident_io import (
     COORDINATE_MODES,
     FIELD_LABELS,
@@ -120,7 +121,7 @@ def _import_section(ctx: Context) -> None:
             description=f"Import de {up.name}",
         )
         st.success(
-            f"Jeu « {md_escape(info.name)} » enregistré ({info.n_rows} faits). Choisissez-le dans la barre latérale."
+            f"Jeu « {md_escape(info.name)} » enregistré ({fmt_count(info.n_rows)} faits). Choisissez-le dans la barre latérale."
         )
 
 
@@ -201,7 +202,7 @@ def body() -> None:
     if ctx.dataset is not None:
         kind = "synthétique" if ctx.dataset.synthetic else "importé"
         st.info(
-            f"Jeu courant : **{md_escape(ctx.dataset.name)}** ({kind}, {ctx.dataset.n_rows} faits). "
+            f"Jeu courant : **{md_escape(ctx.dataset.name)}** ({kind}, {fmt_count(ctx.dataset.n_rows)} faits). "
             f"{md_escape(ctx.dataset.description)}"
         )
     _import_section(ctx)
