@@ -21,8 +21,10 @@ from typing import Literal
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from scipy import sparse
 
+from analysis.privacy import SECRET_LABEL, secret_mask_from_counts
 from analysis.siting_base import (
     ONE_MINUS_INV_E,
     SitingError,
@@ -49,7 +51,9 @@ __all__ = [
     "coverage_upper_bounds",
     "exact_mclp",
     "greedy_mclp",
+    "incident_counts_by_rank",
     "lagrangian_bound_mclp",
+    "published_sites",
     "set_cover_for_target",
     "sites_from_geodataframes",
     "swap_improvement",
@@ -321,6 +325,79 @@ def set_cover_for_target(
     )
 
 
+def incident_counts_by_rank(
+    a: sparse.csr_matrix, counts: np.ndarray, existing: np.ndarray, ranked: np.ndarray
+) -> tuple[int, np.ndarray]:
+    """Incidents covered by the existing cameras, and those each ranked new site adds.
+
+    Parameters
+    ----------
+    a : csr_matrix
+        Coverage, demand points x sites.
+    counts : ndarray of int
+        Incidents at each demand point.
+    existing, ranked : ndarray of int
+        Columns of the existing cameras, and of the new sites in rank order.
+
+    Returns
+    -------
+    (int, ndarray)
+        Incidents covered by the existing cameras; for each new site, the incidents it is
+        the first (in rank order) to cover.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    free = ~covered_by(a, np.asarray(existing, dtype=np.int64))
+    base = int(counts[~free & (np.diff(a.indptr) > 0)].sum()) if len(existing) else 0
+    sub = a[:, np.asarray(ranked, dtype=np.int64)].tocsr()
+    sub.sort_indices()
+    rows = np.flatnonzero(free & (np.diff(sub.indptr) > 0))
+    first = sub.indices[sub.indptr[rows]]  # lowest rank covering each row (indices sorted)
+    return base, np.bincount(first, weights=counts[rows], minlength=len(ranked)).astype(np.int64)
+
+
+def published_sites(sites: pd.DataFrame, *, threshold: int | None = None) -> pd.DataFrame:
+    """The site table with the counts the secrecy rule hides replaced by ``"secret"``.
+
+    The cells are the incidents covered by the existing cameras (one cell) and those each new
+    site adds; their total is published (« n faits sur N »). A count from 1 to ``threshold``
+    is hidden, with secondary secrecy against that total. Its weighted ``gain`` goes with it,
+    and so does every cumulative share from the first hidden cell on (two consecutive
+    shares would give the cell back).
+
+    Parameters
+    ----------
+    sites : DataFrame
+        From :func:`sites_from_geodataframes` (``statut``, ``faits``, ``gain``,
+        ``part_cumulee``; geometry optional).
+    threshold : int, optional
+        Largest hidden count (default ``SETTINGS.privacy_threshold``).
+
+    Returns
+    -------
+    DataFrame
+        Same rows, columns and index; ``faits``, ``gain`` and ``part_cumulee`` become ``object``.
+    """
+    out = sites.copy()
+    if out.empty:
+        return out
+    existing = (out["statut"] == "existante").to_numpy()
+    cells = np.concatenate(
+        [out.loc[existing, "faits"].to_numpy()[:1], out.loc[~existing, "faits"].to_numpy()]
+    ).astype(float)
+    hidden = secret_mask_from_counts(cells, threshold=threshold)
+    # Row -> cell: every existing row is cell 0 when there are existing cameras.
+    offset = 1 if existing.any() else 0
+    row_cell = np.where(existing, 0, offset + np.cumsum(~existing) - 1)
+    row_hidden = hidden[row_cell]
+    from_first = np.zeros(len(out), dtype=bool)
+    if hidden.any():
+        from_first = row_cell >= int(np.flatnonzero(hidden)[0])
+    for col, mask in (("faits", row_hidden), ("gain", row_hidden), ("part_cumulee", from_first)):
+        if col in out.columns:
+            out[col] = out[col].astype(object).mask(mask, SECRET_LABEL)
+    return out
+
+
 def coverage_curve(
     a: sparse.csr_matrix, weights: np.ndarray, p_max: int, *, existing: np.ndarray | None = None
 ) -> np.ndarray:
@@ -373,8 +450,10 @@ def sites_from_geodataframes(
     -------
     result : SitingResult
     sites : GeoDataFrame
-        Existing then new sites: ``rang`` (0 for existing), ``statut``, ``gain`` (marginal
-        weighted demand), ``part_cumulee``, geometry.
+        Existing then new sites: ``rang`` (0 for existing), ``statut``, ``faits`` (incidents
+        a new site adds to the ones before it; on existing rows, the incidents all existing
+        cameras cover), ``gain`` (the same, weighted), ``part_cumulee``, geometry. Counts are
+        raw: :func:`published_sites` applies the secrecy rule.
     curve : ndarray
         Coverage share with 0..curve_max new cameras.
     """
@@ -406,10 +485,12 @@ def sites_from_geodataframes(
     res.n_covered = int(counts[covered_by(a, res.chosen)].sum())  # incidents, not places
     new, gains = res.chosen[n_exist:], res.gains  # ranked by marginal gain by the solvers
     base = res.objective - float(gains.sum())
+    base_count, new_counts = incident_counts_by_rank(a, counts, ex, new)
     table = gpd.GeoDataFrame(
         {
             "rang": np.concatenate([np.zeros(n_exist, dtype=int), np.arange(1, len(new) + 1)]),
             "statut": ["existante"] * n_exist + ["nouvelle"] * len(new),
+            "faits": np.concatenate([np.full(n_exist, base_count), new_counts]).astype(np.int64),
             "gain": np.concatenate([np.full(n_exist, np.nan), gains]),
             "part_cumulee": np.concatenate(
                 [

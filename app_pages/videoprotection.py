@@ -13,14 +13,15 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from analysis.diagnostic import filter_incidents
-from analysis.siting import sites_from_geodataframes
+from analysis.siting import published_sites, sites_from_geodataframes
 from data import model as m
 from data.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.formatting import fmt_count, fmt_number
 from geo.maps import area_drawing_map, siting_map
-from geo.siting_io import candidates_from_lattice
+from geo.siting_io import candidates_from_lattice, site_table_from_sites
+from settings import SETTINGS
 from ui.columns import column_config_from_frame
 from ui.context import (
     Context,
@@ -176,11 +177,15 @@ def _existing(crs: str) -> tuple[gpd.GeoDataFrame | None, str]:
 def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
     res, sites, curve, radius = out["res"], out["sites"], out["curve"], out["radius"]
     k1, k2, k3, k4 = st.columns(4)
+    covered = (
+        "secret"
+        if ctx.public_view and 0 < res.n_covered <= SETTINGS.privacy_threshold
+        else fmt_count(res.n_covered)
+    )
     k1.metric(
         "Demande couverte",
         f"{res.share:.0%}",
-        f"{fmt_count(res.n_covered)} faits sur {fmt_count(out['n_demand'])} "
-        f"(pondérés : {fmt_number(res.objective, 0)})",
+        f"{covered} faits sur {fmt_count(out['n_demand'])} (pondérés : {fmt_number(res.objective, 0)})",
         delta_color="off",
         delta_arrow="off",
     )
@@ -210,7 +215,8 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
         delta_color="off",
         delta_arrow="off",
     )
-    w84 = sites.to_crs(WGS84)
+    published = published_sites(sites)
+    w84 = (published if ctx.public_view else sites).to_crs(WGS84)
     area = out["area"]
     bounds = (
         gpd.GeoSeries([area], crs=communes.crs).to_crs(WGS84).total_bounds
@@ -244,32 +250,24 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
         ),
         width="stretch",
     )
-    joined = gpd.sjoin(sites, communes[["nom", "geometry"]], how="left", predicate="within")
-    l93 = sites.to_crs("EPSG:2154")
-    table = pd.DataFrame(
-        {
-            "rang": sites["rang"].to_numpy(),
-            "statut": sites["statut"].to_numpy(),
-            "gain_pondere": sites["gain"].round(1).to_numpy(),
-            "couverture_cumulee": sites["part_cumulee"].round(4).to_numpy(),
-            "commune": joined["nom"].groupby(level=0).first().reindex(sites.index).to_numpy(),
-            "longitude": w84.geometry.x.round(6).to_numpy(),
-            "latitude": w84.geometry.y.round(6).to_numpy(),
-            "x_lambert93": l93.geometry.x.round(1).to_numpy(),
-            "y_lambert93": l93.geometry.y.round(1).to_numpy(),
-        }
-    )
+    raw = site_table_from_sites(sites, communes)
+    table = site_table_from_sites(published, communes)  # exports always apply the secrecy rule
     st.subheader("Sites retenus")
     st.dataframe(
-        table,
+        table if ctx.public_view else raw,
         hide_index=True,
         column_config=column_config_from_frame(
             table,
-            gain_pondere=st.column_config.NumberColumn(
+            faits=st.column_config.Column(
+                "Faits ajoutés",
+                help="Faits que le site couvre en plus des sites mieux classés (lignes « existante » : "
+                "faits couverts par l'ensemble des caméras existantes).",
+            ),
+            gain_pondere=st.column_config.Column(
                 "Gain pondéré", help="Demande pondérée que le site ajoute aux précédents."
             ),
-            couverture_cumulee=st.column_config.NumberColumn(
-                "Couverture cumulée", format="percent", help="Part de la demande couverte jusqu'à ce rang."
+            couverture_cumulee=st.column_config.Column(
+                "Couverture cumulée", help="Part de la demande pondérée couverte jusqu'à ce rang."
             ),
             longitude=st.column_config.NumberColumn("Longitude (WGS84)", format="%.6f"),
             latitude=st.column_config.NumberColumn("Latitude (WGS84)", format="%.6f"),

@@ -791,7 +791,7 @@ def siting_map(
             "caméra existante"
             if r.statut == "existante"
             else f"site n° {int(r.rang)} : gain {fmt_number(float(r.gain))}"
-            if "gain" in sites.columns
+            if "gain" in sites.columns and not isinstance(r.gain, str)
             else f"site n° {int(r.rang)}"
         )
         folium.Circle(

@@ -225,6 +225,22 @@ def test_videoprotection_page_runs():
     share = next(m.value for m in at.metric if m.label == "Demande couverte")
     assert int(share.rstrip("%")) >= 50
     assert next(m.value for m in at.metric if m.label == "Nombre minimal de caméras") == "prouvé"
+    # The public view (default) never shows a site adding 1 to 5 incidents, nor its share.
+    table = next(d.value for d in at.dataframe if "rang" in d.value.columns)
+    shown = table["faits"].tolist()
+    assert not any(isinstance(v, (int, np.integer)) and 1 <= v <= 5 for v in shown)
+    # 80 cameras of 50 m in Laval: the last ones add only a few incidents, so the tail is secret.
+    at.radio(key="v_mode").set_value("budget").run()
+    at.number_input(key="v_radius").set_value(50.0).run()
+    at.number_input(key="v_limit").set_value(5.0).run()
+    at.number_input(key="v_p").set_value(80).run()
+    at.button(key="v_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = next(d.value for d in at.dataframe if "rang" in d.value.columns)
+    shown = table["faits"].tolist()
+    assert not any(isinstance(v, (int, np.integer)) and 1 <= v <= 5 for v in shown)
+    first = shown.index("secret")
+    assert first > 0 and (table["couverture_cumulee"].iloc[first:] == "secret").all()
     assert any(e.label == "Méthode et limites" for e in at.expander)
 
 

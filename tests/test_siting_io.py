@@ -114,3 +114,58 @@ def test_adapter_merges_incidents_at_the_same_place_exactly():
         axis=1
     )
     assert res.n_covered == int(near.sum()) and weights[near].sum() == pytest.approx(res.objective)
+
+
+def test_site_counts_add_up_to_the_covered_incidents():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1000, (300, 2))[rng.integers(0, 300, 900)]  # repeated places
+    demand = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=2154)
+    cands = candidates_from_lattice(SQUARE, 100.0)
+    existing = gpd.GeoDataFrame(geometry=[shapely.Point(500, 500), shapely.Point(100, 900)], crs=2154)
+    res, table, _ = sites_from_geodataframes(
+        demand, np.ones(900), cands, existing=existing, radius=150.0, p=5
+    )
+    new = table[table["statut"] == "nouvelle"]
+    base = int(table.loc[table["statut"] == "existante", "faits"].iloc[0])
+    assert base + int(new["faits"].sum()) == res.n_covered
+    # With unit weights the weighted gain is the incident count.
+    assert_allclose(new["gain"].to_numpy(), new["faits"].to_numpy())
+    # Brute force: incidents within 150 m of the existing cameras.
+    ex = np.array([[500.0, 500.0], [100.0, 900.0]])
+    near = (np.hypot(xy[:, None, 0] - ex[None, :, 0], xy[:, None, 1] - ex[None, :, 1]) <= 150.0).any(axis=1)
+    assert base == int(near.sum())
+
+
+def test_published_sites_hides_small_counts_and_the_shares_that_reveal_them():
+    import pandas as pd
+
+    from analysis.siting import published_sites
+
+    table = pd.DataFrame(
+        {
+            "rang": [0, 1, 2, 3, 4],
+            "statut": ["existante", "nouvelle", "nouvelle", "nouvelle", "nouvelle"],
+            "faits": [40, 30, 12, 8, 3],
+            "gain": [np.nan, 30.0, 12.0, 8.0, 3.0],
+            "part_cumulee": [0.4, 0.7, 0.82, 0.9, 0.93],
+        }
+    )
+    out = published_sites(table, threshold=5)
+    # The 3 is hidden; alone it would be total - the rest, so the smallest other (8) too.
+    assert out["faits"].tolist() == [40, 30, 12, "secret", "secret"]
+    assert out["gain"].tolist()[3:] == ["secret", "secret"]
+    # Shares from the first hidden cell on are hidden: two in a row would give a cell back.
+    assert out["part_cumulee"].tolist() == [0.4, 0.7, 0.82, "secret", "secret"]
+    # Existing cameras covering 1 to 5 incidents: their cell and every share are hidden.
+    small = table.assign(faits=[4, 30, 12, 8, 7])
+    out = published_sites(small, threshold=5)
+    assert out.loc[0, "faits"] == "secret" and (out["part_cumulee"] == "secret").all()
+    assert out["faits"].tolist().count("secret") == 2  # secondary secrecy: the 7 as well
+    # Nothing to hide: unchanged.
+    assert published_sites(table.assign(faits=[40, 30, 12, 8, 0]), threshold=5)["faits"].tolist() == [
+        40,
+        30,
+        12,
+        8,
+        0,
+    ]
