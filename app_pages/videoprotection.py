@@ -21,6 +21,7 @@ from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.formatting import fmt_count, fmt_number
 from geo.maps import area_drawing_map, siting_map
 from geo.siting_io import candidates_from_lattice, site_table_from_sites
+from geo.siting_report import SitingSheet, method_notes_markdown, pdf_sheet_from_sites, siting_map_png
 from settings import SETTINGS
 from ui.columns import column_config_from_frame
 from ui.context import (
@@ -174,14 +175,63 @@ def _existing(crs: str) -> tuple[gpd.GeoDataFrame | None, str]:
     return sites, digest
 
 
+def _area_label(area_sig: str, territory: gpd.GeoDataFrame) -> str:
+    kind = area_sig.split(":")[0]
+    if kind == "commune":
+        return f"commune de {territory['nom'].iloc[0]} ({territory['code'].iloc[0]})"
+    return AREAS[kind].lower().replace("sur la carte", "sur la carte par l'utilisateur")
+
+
+def _filter_label(ctx: Context) -> str:
+    f = ctx.flt
+    parts = []
+    if f.start is not None and f.end is not None:
+        parts.append(f"du {f.start:%d/%m/%Y} au {f.end:%d/%m/%Y}")
+    if f.offences is not None and len(f.offences) < len(OFFENCES):
+        parts.append("infractions : " + ", ".join(f.offences))
+    if f.forces is not None and len(f.forces) < 3:
+        parts.append("forces : " + ", ".join(f.forces))
+    return " ; ".join(parts) or "tous les faits"
+
+
+def _sheet_pdf(
+    ctx: Context, out: dict, table: pd.DataFrame, published: gpd.GeoDataFrame, communes: gpd.GeoDataFrame
+) -> bytes:
+    res = out["res"]
+    figures = [
+        (
+            "Demande couverte",
+            f"{res.share:.0%}".replace(".", ",") + f" ({fmt_number(res.objective, 0)} pondérée)",
+        ),
+        ("Faits couverts", f"{_covered_label(res.n_covered)} sur {fmt_count(out['n_demand'])}"),
+        ("Nouvelles caméras", fmt_count(int((published["statut"] == "nouvelle").sum()))),
+        ("Méthode", res.method),
+        (
+            "Qualité de la solution",
+            res.status + ("" if res.gap is None else f" ; écart prouvé {res.gap:.2%}".replace(".", ",")),
+        ),
+    ]
+    png = siting_map_png(published, communes, radius=out["radius"], area=out["area"])
+    sheet = SitingSheet(
+        territory=f"{ctx.departement_nom} ({ctx.departement})",
+        area=dict(out["params"]).get("Secteur", ""),
+        dataset=ctx.dataset.name,
+        synthetic=ctx.dataset.synthetic,
+        parameters=out["params"],
+        figures=figures,
+        map_png=png,
+    )
+    return pdf_sheet_from_sites(table, sheet)
+
+
+def _covered_label(n: int) -> str:
+    return "secret" if 0 < n <= SETTINGS.privacy_threshold else fmt_count(n)
+
+
 def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
     res, sites, curve, radius = out["res"], out["sites"], out["curve"], out["radius"]
     k1, k2, k3, k4 = st.columns(4)
-    covered = (
-        "secret"
-        if ctx.public_view and 0 < res.n_covered <= SETTINGS.privacy_threshold
-        else fmt_count(res.n_covered)
-    )
+    covered = _covered_label(res.n_covered) if ctx.public_view else fmt_count(res.n_covered)
     k1.metric(
         "Demande couverte",
         f"{res.share:.0%}",
@@ -275,7 +325,18 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
             y_lambert93=st.column_config.NumberColumn("Y Lambert-93 (m)", format="%.1f"),
         ),
     )
-    e1, e2 = st.columns(2)
+    e0, e1, e2 = st.columns(3)
+    e0.download_button(
+        "Fiche pour le maire (PDF)",
+        data=lambda: _sheet_pdf(ctx, out, table, published, communes),
+        file_name="videoprotection.pdf",
+        mime="application/pdf",
+        type="primary",
+        on_click="ignore",
+        key="v_pdf",
+        help="Paramètres, résultat, carte des emplacements, liste des sites et méthode ; secret "
+        "statistique appliqué.",
+    )
     e1.download_button("Sites (CSV)", csv_bytes_from_frame(table), "sites_videoprotection.csv", "text/csv")
     e2.download_button(
         "Sites (GeoJSON)",
@@ -284,28 +345,7 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
         "application/geo+json",
     )
     with st.expander("Méthode et limites"):
-        st.markdown(METHOD_NOTES)
-
-
-METHOD_NOTES = """
-- **Couverture** : un fait est couvert s'il est à moins du rayon choisi d'une caméra. Le champ de
-  vision réel (obstacles, orientation, éclairage) n'est pas modélisé : la liste est un point de
-  départ pour la visite de terrain du référent sûreté, pas un plan d'implantation.
-- **Sites candidats** : le maillage régulier ne garde que les nœuds à moins du rayon d'au moins un
-  fait (ailleurs une caméra ne verrait rien) ; son espacement n'est élargi qu'au-delà de 25 000
-  nœuds. Un réseau routier donne les carrefours et des points le long des grands axes.
-- **Nombre de caméras donné** : la demande pondérée couverte est maximisée (problème de couverture
-  maximale). Le calcul part d'une solution gloutonne améliorée par échanges, puis cherche l'optimum
-  par séparation et évaluation (relaxations linéaires résolues par HiGHS). **Écart prouvé** :
-  (borne − solution) / borne, où la borne est une couverture qu'aucun choix de caméras ne peut
-  dépasser ; 0 % signifie que la solution est optimale. Très grands secteurs (plus de 600 000
-  liaisons fait–site) : glouton + échanges et borne lagrangienne.
-- **Couverture visée** : le plus petit nombre de nouvelles caméras qui l'atteint. « Prouvé »
-  signifie qu'aucun choix avec une caméra de moins n'y parvient.
-- **Caméras existantes** : toujours conservées ; la demande qu'elles couvrent est comptée d'abord.
-- **Courbe de couverture** : choix gloutons emboîtés (chaque point ajoute une caméra aux
-  précédentes), à au moins 63 % (1 − 1/e) de l'optimum pour chaque nombre de caméras.
-"""
+        st.markdown(method_notes_markdown())
 
 
 def body() -> None:
@@ -399,7 +439,25 @@ def body() -> None:
             res, sites, curve = sites_from_geodataframes(
                 sel, w, candidates, existing=existing, radius=radius, p=p, target=target, time_limit=limit
             )
+        changed = {k: v for k, v in wmap.items() if v != 1.0}
+        params = [
+            ("Secteur", _area_label(area_sig, territory)),
+            ("Lieux visibles", ", ".join(places)),
+            ("Période et filtres", _filter_label(ctx)),
+            ("Rayon de couverture", f"{radius:.0f} m"),
+            (
+                "Objectif",
+                f"{p} nouvelles caméras" if mode == "budget" else f"couvrir {target:.0%} de la demande",
+            ),
+            ("Sites candidats", f"{fmt_count(len(candidates))} ({SOURCES[cand_sig.split(':')[0]]})"),
+            ("Caméras existantes", fmt_count(0 if existing is None else len(existing))),
+            (
+                "Poids des infractions",
+                "; ".join(f"{k} : {fmt_number(v, 1)}" for k, v in changed.items()) or "tous égaux à 1",
+            ),
+        ]
         ss["v_result"] = {
+            "params": [(a, b) for a, b in params if b],
             "sig": sig,
             "res": res,
             "sites": sites,

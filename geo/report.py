@@ -264,7 +264,7 @@ def html_report_from_followup(followup: Followup, content: ReportContent) -> str
     return "".join(parts)
 
 
-def _fonts() -> tuple[str, str]:
+def pdf_fonts() -> tuple[str, str]:
     """Register DejaVu Sans (shipped with matplotlib: full French and symbols) once."""
     import matplotlib
     from reportlab.pdfbase import pdfmetrics
@@ -285,7 +285,7 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     from reportlab.lib.units import cm
     from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    regular, bold = _fonts()
+    regular, bold = pdf_fonts()
     e = html.escape
     base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
     small = ParagraphStyle("small", parent=base, fontSize=8, leading=10)

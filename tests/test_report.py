@@ -131,3 +131,50 @@ def test_small_totals_are_secret_in_the_report(report):
     fu_small = type(fu)(current=fu.current, references=fu.references, totals=small, tables=fu.tables)
     rows = totals_rows(fu_small)
     assert all(r[2] == "secret" and r[4] == "secret" for r in rows[1:])
+
+
+def test_videoprotection_sheet_for_the_mayor(synthetic53, communes53, tmp_path):
+    from analysis.siting import published_sites, sites_from_geodataframes
+    from geo.siting_io import candidates_from_lattice, site_table_from_sites
+    from geo.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
+
+    crs = metric_crs_for_departement("53")
+    com = communes53.to_crs(crs)
+    laval = com[com["code"] == "53130"]
+    inc = synthetic53.incidents.to_crs(crs)
+    inc = inc[
+        (inc["code_commune"] == "53130")
+        & (inc["type_lieu"] == "voie publique")
+        & (inc["date_debut"].dt.year == 2025)
+    ]
+    xy = np.column_stack([inc.geometry.x, inc.geometry.y])
+    cands = candidates_from_lattice(laval, 100.0, demand_xy=xy, radius=50.0)
+    res, sites, _ = sites_from_geodataframes(inc, np.ones(len(inc)), cands, radius=50.0, p=60, time_limit=5)
+    published = published_sites(sites)
+    assert (published["faits"] == "secret").any()  # the tail adds a few incidents each
+    table = site_table_from_sites(published, com)
+    png = siting_map_png(published, com, radius=50.0, area=laval.geometry.iloc[0])
+    img = matplotlib.image.imread(io.BytesIO(png))
+    assert img[..., :3].std() > 0.05  # drawn, not blank
+    sheet = SitingSheet(
+        territory="Mayenne (53)",
+        area="commune de Laval (53130)",
+        dataset="Mayenne — faits synthétiques",
+        synthetic=True,
+        parameters=[("Rayon de couverture", "50 m"), ("Objectif", "60 nouvelles caméras")],
+        figures=[("Demande couverte", f"{res.share:.0%}")],
+        map_png=png,
+    )
+    path = tmp_path / "videoprotection.pdf"
+    path.write_bytes(pdf_sheet_from_sites(table, sheet))
+    info = subprocess.run([tool_path("pdfinfo"), str(path)], capture_output=True, text=True, check=True)
+    assert int(info.stdout.split("Pages:")[1].split()[0]) >= 2
+    first, rest = pdf_text(path, 1), pdf_text(path, 2, 9)
+    assert "Vidéoprotection — proposition d'emplacements — Mayenne (53)" in first
+    assert "commune de Laval (53130)" in first and "50 m" in first
+    assert "DONNÉES SYNTHÉTIQUES" in first and "synthétiques" in first
+    assert "Sites proposés" in rest and "Méthode et limites" in rest
+    # Every site is listed with its Lambert-93 coordinates; secret cells say so, no small count.
+    for x in table["x_lambert93"].head(5):
+        assert fmt_count(round(x)).replace("\u00a0", " ") in rest
+    assert rest.count("secret") >= 2 * int((table["faits"] == "secret").sum())

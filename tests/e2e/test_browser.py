@@ -262,7 +262,18 @@ def test_videoprotection_on_a_drawn_area(browser, server, tmp_path):
     path = tmp_path / "sites.csv"
     dl.value.save_as(path)
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].startswith("rang;statut;gain_pondere") and len(lines) == 11
+    assert lines[0].startswith("rang;statut;faits;gain_pondere") and len(lines) == 11
+    # The sheet for the mayor: one click, the ten sites listed with the CSV's coordinates.
+    with page.expect_download(timeout=120_000) as dl:
+        page.get_by_role("button", name="Fiche pour le maire (PDF)").click()
+    sheet = tmp_path / "videoprotection.pdf"
+    dl.value.save_as(sheet)
+    text = pdf_text(sheet)
+    assert "Sites proposés" in text and "Vidéoprotection — proposition d'emplacements" in text
+    assert text.count(" nouvelle ") == 10
+    for row in lines[1:4]:
+        x = row.split(";")[8]  # x_lambert93, decimal comma
+        assert f"{round(float(x.replace(',', '.'))):,}".replace(",", " ") in text
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
     page.close()

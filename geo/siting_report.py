@@ -1,0 +1,329 @@
+"""The video-protection sheet for the mayor: a PDF with the sites, their map and the method.
+
+The référent sûreté hands it over: parameters, key figures, a static map drawn offline
+(communes, coverage circles, numbered sites), the list of sites with their coordinates,
+and the method notes the page shows. It is an export: it takes the site table *after*
+:func:`analysis.siting.published_sites`, so no count the secrecy rule hides is printed, and
+no incident point is drawn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.formatting import fmt_number
+from geo.report import SYNTHETIC_WARNING, pdf_fonts
+
+#: Method notes, shared by the page (markdown) and the PDF: (title, text).
+SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
+    (
+        "Couverture",
+        "un fait est couvert s'il est à moins du rayon choisi d'une caméra. Le champ de vision réel "
+        "(obstacles, orientation, éclairage) n'est pas modélisé : la liste est un point de départ pour "
+        "la visite de terrain du référent sûreté, pas un plan d'implantation.",
+    ),
+    (
+        "Sites candidats",
+        "le maillage régulier ne garde que les nœuds à moins du rayon d'au moins un fait (ailleurs une "
+        "caméra ne verrait rien) ; son espacement n'est élargi qu'au-delà de 25 000 nœuds. Un réseau "
+        "routier donne les carrefours et des points le long des grands axes.",
+    ),
+    (
+        "Nombre de caméras donné",
+        "la demande pondérée couverte est maximisée (problème de couverture maximale). Le calcul part "
+        "d'une solution gloutonne améliorée par échanges, puis cherche l'optimum par séparation et "
+        "évaluation (relaxations linéaires résolues par HiGHS). Écart prouvé : (borne − solution) / "
+        "borne, où la borne est une couverture qu'aucun choix de caméras ne peut dépasser ; 0 % "
+        "signifie que la solution est optimale. Très grands secteurs (plus de 600 000 liaisons "
+        "fait–site) : glouton + échanges et borne lagrangienne.",
+    ),
+    (
+        "Couverture visée",
+        "le plus petit nombre de nouvelles caméras qui l'atteint. « Prouvé » signifie qu'aucun choix "
+        "avec une caméra de moins n'y parvient.",
+    ),
+    (
+        "Caméras existantes",
+        "toujours conservées ; la demande qu'elles couvrent est comptée d'abord.",
+    ),
+    (
+        "Rang et faits ajoutés",
+        "les sites sont classés par gain marginal : chacun compte les faits qu'il couvre en plus des "
+        "sites mieux classés. Les effectifs de 1 à 5 (et ceux qui permettraient de les retrouver) sont "
+        "remplacés par « secret » dans les exports.",
+    ),
+    (
+        "Courbe de couverture",
+        "choix gloutons emboîtés (chaque point ajoute une caméra aux précédentes), à au moins 63 % "
+        "(1 − 1/e) de l'optimum pour chaque nombre de caméras.",
+    ),
+)
+
+
+def method_notes_markdown() -> str:
+    """The method notes as a markdown list (the page's « Méthode et limites »)."""
+    return "\n".join(f"- **{title}** : {text}" for title, text in SITING_METHOD_NOTES)
+
+
+def siting_map_png(
+    sites: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    *,
+    radius: float,
+    area: shapely.Geometry | None = None,
+    dpi: int = 150,
+) -> bytes:
+    """PNG of the sites with their coverage circles over the commune outlines.
+
+    Drawn with matplotlib only (no tiles, no network) in the metric CRS of ``communes``,
+    framed on the study area (or on the sites and the communes they are in), with a scale
+    bar. New sites are numbered by rank; existing cameras are grey.
+
+    Parameters
+    ----------
+    sites : GeoDataFrame
+        From :func:`analysis.siting.sites_from_geodataframes` (``rang``, ``statut``).
+    communes : GeoDataFrame
+        Commune polygons, metric CRS (``nom``).
+    radius : float
+        Coverage radius, metres.
+    area : shapely geometry, optional
+        Study area in the CRS of ``communes``, outlined.
+    dpi : int
+        Resolution.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    sites = sites.to_crs(communes.crs)
+    fig = Figure(figsize=(7.0, 6.2), dpi=dpi)
+    ax = fig.add_axes((0.0, 0.08, 1.0, 0.88))
+    if area is not None:
+        frame = area
+    elif len(sites):
+        frame = shapely.union_all(
+            communes[
+                communes.intersects(shapely.union_all(sites.geometry.buffer(radius).to_numpy()))
+            ].geometry.to_numpy()
+        )
+    else:
+        frame = shapely.union_all(communes.geometry.to_numpy())
+    minx, miny, maxx, maxy = shapely.buffer(frame, radius).bounds
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    view = communes.cx[minx:maxx, miny:maxy]
+    view.plot(ax=ax, facecolor="#f4f4f4", edgecolor="#9a9a9a", linewidth=0.5)
+    if len(view) <= 40:
+        for name, pt in zip(view["nom"], view.geometry.representative_point(), strict=True):
+            if minx < pt.x < maxx and miny < pt.y < maxy:
+                ax.annotate(str(name), (pt.x, pt.y), fontsize=6, color="#555555", ha="center")
+    if area is not None:
+        gpd.GeoSeries([area], crs=communes.crs).boundary.plot(
+            ax=ax, color="#e67e00", linewidth=1.2, linestyle="--"
+        )
+    for status, colour in (("existante", "#777777"), ("nouvelle", "#000091")):
+        part = sites[sites["statut"] == status]
+        if len(part):
+            part.buffer(radius).plot(ax=ax, facecolor=colour, alpha=0.18, edgecolor=colour, linewidth=0.6)
+            part.plot(ax=ax, color=colour, markersize=6)
+    new = sites[sites["statut"] == "nouvelle"]
+    if len(new) <= 60:
+        for rank, pt in zip(new["rang"], new.geometry, strict=True):
+            ax.annotate(
+                str(int(rank)),
+                (pt.x, pt.y),
+                xytext=(3, 3),
+                textcoords="offset points",
+                fontsize=6.5,
+                fontweight="bold",
+                color="#000091",
+            )
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    length = 10 ** np.floor(np.log10(max((maxx - minx) / 4, 1.0)))
+    x0, y0 = minx + (maxx - minx) * 0.03, miny + (maxy - miny) * 0.03
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0 + length / 2, y0 + (maxy - miny) * 0.015, label, ha="center", fontsize=8)
+    handles = [
+        Line2D([], [], marker="o", color="#000091", linestyle="", label="nouveau site (numéro : rang)"),
+        Patch(facecolor="#000091", alpha=0.18, edgecolor="#000091", label=f"champ couvert ({radius:.0f} m)"),
+        Line2D([], [], marker="o", color="#777777", linestyle="", label="caméra existante"),
+    ]
+    if area is not None:
+        handles.append(Line2D([], [], color="#e67e00", linestyle="--", label="secteur étudié"))
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+@dataclass
+class SitingSheet:
+    """What the sheet says besides the site table."""
+
+    territory: str
+    area: str
+    dataset: str
+    synthetic: bool
+    parameters: list[tuple[str, str]]
+    figures: list[tuple[str, str]]
+    map_png: bytes
+    generated: dt.datetime = field(default_factory=dt.datetime.now)
+
+
+#: Columns of the site table printed in the PDF, with their headers.
+SHEET_COLUMNS: dict[str, str] = {
+    "rang": "Rang",
+    "statut": "Statut",
+    "commune": "Commune",
+    "faits": "Faits ajoutés",
+    "couverture_cumulee": "Couv. cumulée",
+    "latitude": "Latitude",
+    "longitude": "Longitude",
+    "x_lambert93": "X Lambert-93",
+    "y_lambert93": "Y Lambert-93",
+}
+
+
+def _cell(column: str, value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "–"
+    if column == "couverture_cumulee":
+        return fmt_number(100.0 * float(value), 1) + " %"
+    if column in ("latitude", "longitude"):
+        return fmt_number(float(value), 6).replace("\u202f", "")
+    if column in ("x_lambert93", "y_lambert93"):
+        return fmt_number(float(value), 0)
+    if column == "rang":
+        return "–" if int(value) == 0 else str(int(value))
+    if column == "faits":
+        return fmt_number(float(value), 0)
+    return str(value)
+
+
+def pdf_sheet_from_sites(table: pd.DataFrame, sheet: SitingSheet) -> bytes:
+    """The sheet (A4 PDF): parameters, key figures and map, then the list of sites and the method.
+
+    Parameters
+    ----------
+    table : DataFrame
+        From :func:`geo.siting_io.site_table_from_sites` on *published* sites.
+    sheet : SitingSheet
+        Territory, parameters, figures and the map (:func:`siting_map_png`).
+
+    Returns
+    -------
+    bytes
+        The PDF.
+    """
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import cm
+    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    regular, bold = pdf_fonts()
+    e = html.escape
+    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
+    small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5)
+    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6)
+    h2 = ParagraphStyle(
+        "h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4
+    )
+    warn = ParagraphStyle(
+        "warn",
+        parent=base,
+        fontName=bold,
+        backColor=colors.HexColor("#fff4e5"),
+        borderPadding=5,
+        spaceAfter=8,
+    )
+    style = TableStyle(
+        [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeff")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ]
+    )
+
+    def pairs(rows: list[tuple[str, str]]) -> Table:
+        t = Table(
+            [[Paragraph(e(a), small), Paragraph(e(b), small)] for a, b in rows], colWidths=[5 * cm, 12 * cm]
+        )
+        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))
+        return t
+
+    story = [
+        Paragraph(e(f"Vidéoprotection — proposition d'emplacements — {sheet.territory}"), h1),
+        Paragraph(
+            e(
+                f"Fiche établie le {sheet.generated:%d/%m/%Y à %H:%M} ; secteur : {sheet.area} ; "
+                f"jeu de données : {sheet.dataset}."
+            ),
+            base,
+        ),
+    ]
+    if sheet.synthetic:
+        story += [Spacer(1, 4), Paragraph(e(SYNTHETIC_WARNING), warn)]
+    story += [Paragraph("Paramètres", h2), pairs(sheet.parameters)]
+    story += [Paragraph("Résultat", h2), pairs(sheet.figures)]
+    story += [
+        Paragraph("Carte des emplacements", h2),
+        Image(io.BytesIO(sheet.map_png), width=15.5 * cm, height=15.5 * cm * 6.2 / 7.0),
+        PageBreak(),
+        Paragraph("Sites proposés", h2),
+    ]
+    columns = [c for c in SHEET_COLUMNS if c in table.columns]
+    rows = [[Paragraph(e(SHEET_COLUMNS[c]), small) for c in columns]]
+    rows += [[Paragraph(e(_cell(c, r[c])), small) for c in columns] for _, r in table.iterrows()]
+    widths = {
+        "rang": 1.3,
+        "statut": 1.7,
+        "commune": 3.6,
+        "faits": 1.5,
+        "couverture_cumulee": 1.7,
+        "x_lambert93": 2.1,
+        "y_lambert93": 2.1,
+    }
+    t = Table(rows, colWidths=[widths.get(c, 1.9) * cm for c in columns], repeatRows=1)
+    t.setStyle(style)
+    story += [t, Paragraph("Méthode et limites", h2)]
+    story += [Paragraph(f"• <b>{e(title)}</b> : {e(text)}", base) for title, text in SITING_METHOD_NOTES]
+
+    def footer(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont(regular, 7.5)
+        text = f"{sheet.territory} — vidéoprotection — page {doc.page}"
+        if sheet.synthetic:
+            text += " — DONNÉES SYNTHÉTIQUES"
+        canvas.drawString(1.5 * cm, 1.0 * cm, text)
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=A4,
+        leftMargin=1.5 * cm,
+        rightMargin=1.5 * cm,
+        topMargin=1.5 * cm,
+        bottomMargin=1.6 * cm,
+        title=f"Vidéoprotection — {sheet.territory}",
+        author="Cartographie de la délinquance",
+        invariant=True,
+    )
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()
