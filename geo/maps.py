@@ -157,6 +157,16 @@ class _Legend(MacroElement):
         self.body = body
 
 
+def add_commune_outlines(fmap: folium.Map, display_geometry: gpd.GeoSeries) -> None:
+    """Grey commune outlines (EPSG:4326), unfilled: the map reads offline, without tiles."""
+    outlines = gpd.GeoDataFrame(geometry=display_geometry.to_numpy(), crs="EPSG:4326")
+    folium.GeoJson(
+        json.loads(outlines.to_json(drop_id=True)),
+        name="Communes",
+        style_function=lambda f: {"fill": False, "color": "#777777", "weight": 0.5},
+    ).add_to(fmap)
+
+
 def legend_html(title: str, labels: Sequence[str], colours: Sequence[str]) -> str:
     """HTML of a legend: escaped title and labels, one colour swatch each."""
     rows = "".join(
@@ -587,12 +597,7 @@ def zones_map(
         Base map key.
     """
     fmap = base_map(display_geometry.total_bounds, base=base)
-    outlines = gpd.GeoDataFrame(geometry=display_geometry.to_numpy(), crs="EPSG:4326")
-    folium.GeoJson(
-        json.loads(outlines.to_json(drop_id=True)),
-        name="Communes",
-        style_function=lambda f: {"fill": False, "color": "#777777", "weight": 0.5},
-    ).add_to(fmap)
+    add_commune_outlines(fmap, display_geometry)
     w, s, e, n = density_bounds_wgs84
     folium.raster_layers.ImageOverlay(
         image=_density_rgba(density), bounds=[[s, w], [n, e]], name="Densité", opacity=1.0, interactive=False
@@ -679,12 +684,7 @@ def emerging_map(
         Base map key.
     """
     fmap = base_map(display_geometry.total_bounds, base=base)
-    outlines = gpd.GeoDataFrame(geometry=display_geometry.to_numpy(), crs="EPSG:4326")
-    folium.GeoJson(
-        json.loads(outlines.to_json(drop_id=True)),
-        name="Communes",
-        style_function=lambda f: {"fill": False, "color": "#777777", "weight": 0.5},
-    ).add_to(fmap)
+    add_commune_outlines(fmap, display_geometry)
     shown = cells[cells["categorie"] != "aucun"]
     if len(shown):
         props = pd.DataFrame(
@@ -773,12 +773,7 @@ def siting_map(
     """
     fmap = base_map(bounds, base=base)
     if display_geometry is not None and len(display_geometry):
-        outlines = gpd.GeoDataFrame(geometry=display_geometry.to_numpy(), crs="EPSG:4326")
-        folium.GeoJson(
-            json.loads(outlines.to_json(drop_id=True)),
-            name="Communes",
-            style_function=lambda f: {"fill": False, "color": "#777777", "weight": 0.5},
-        ).add_to(fmap)
+        add_commune_outlines(fmap, display_geometry)
     if area is not None and len(area):
         folium.GeoJson(
             json.loads(gpd.GeoDataFrame(geometry=area.to_numpy(), crs="EPSG:4326").to_json(drop_id=True)),

@@ -96,6 +96,16 @@ def display_comparison(table: pd.DataFrame, *, hide_secret: bool = True) -> pd.D
 
 
 # -- the static map -------------------------------------------------------------------------
+def draw_scale_bar(ax: object, bounds: tuple[float, float, float, float]) -> None:
+    """A scale bar (a power of ten of metres, about a quarter of the width) in the lower left."""
+    minx, miny, maxx, maxy = bounds
+    length = 10 ** np.floor(np.log10(max((maxx - minx) / 4, 1.0)))
+    x0, y0 = minx + (maxx - minx) * 0.03, miny + (maxy - miny) * 0.025
+    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x0 + length / 2, y0 + (maxy - miny) * 0.013, label, ha="center", fontsize=8)
+
+
 def static_map_png(
     communes: gpd.GeoDataFrame,
     classes: np.ndarray,
@@ -142,10 +152,7 @@ def static_map_png(
     ax.set_axis_off()
     ax.set_aspect("equal")
     minx, miny, maxx, maxy = communes.total_bounds
-    length = 10 ** np.floor(np.log10(max((maxx - minx) / 4, 1.0)))
-    x0, y0 = minx + (maxx - minx) * 0.03, miny + (maxy - miny) * 0.02
-    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2)
-    ax.text(x0 + length / 2, y0 + (maxy - miny) * 0.012, f"{length / 1000:g} km", ha="center", fontsize=8)
+    draw_scale_bar(ax, (minx, miny, maxx, maxy))
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
@@ -277,33 +284,43 @@ def pdf_fonts() -> tuple[str, str]:
     return "DejaVu", "DejaVu-Bold"
 
 
+def pdf_styles(small_size: float = 8.0) -> dict[str, object]:
+    """Paragraph styles of the PDF exports (DejaVu Sans): base, small, h1-h3, warn."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+
+    regular, bold = pdf_fonts()
+    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
+    return {
+        "base": base,
+        "small": ParagraphStyle("small", parent=base, fontSize=small_size, leading=small_size + 2),
+        "h1": ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4
+        ),
+        "h3": ParagraphStyle(
+            "h3", parent=base, fontName=bold, fontSize=10, leading=13, spaceBefore=6, spaceAfter=2
+        ),
+        "warn": ParagraphStyle(
+            "warn",
+            parent=base,
+            fontName=bold,
+            backColor=colors.HexColor("#fff4e5"),
+            borderPadding=5,
+            spaceAfter=8,
+        ),
+    }
+
+
 def pdf_report_from_followup(followup: Followup, content: ReportContent) -> bytes:
     """The PDF report (A4): page 1 key figures and map, page 2 changes, page 3 method and sources."""
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-    regular, bold = pdf_fonts()
     e = html.escape
-    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
-    small = ParagraphStyle("small", parent=base, fontSize=8, leading=10)
-    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6)
-    h2 = ParagraphStyle(
-        "h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4
-    )
-    h3 = ParagraphStyle(
-        "h3", parent=base, fontName=bold, fontSize=10, leading=13, spaceBefore=6, spaceAfter=2
-    )
-    warn = ParagraphStyle(
-        "warn",
-        parent=base,
-        fontName=bold,
-        backColor=colors.HexColor("#fff4e5"),
-        borderPadding=5,
-        spaceAfter=8,
-    )
+    st = pdf_styles()
+    base, small, h1, h2, h3, warn = st["base"], st["small"], st["h1"], st["h2"], st["h3"], st["warn"]
 
     def table(rows: list[list[str]], widths: list[float] | None = None):
         if len(rows) == 1:
@@ -351,12 +368,38 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     story += [Paragraph("Sources", h2)]
     story += [Paragraph("• " + e(s), base) for s in content.sources]
 
-    def footer(canvas, doc) -> None:
+    return a4_pdf_from_story(
+        story,
+        title=f"Suivi de la délinquance — {content.territory}",
+        footer=f"{content.territory} — {followup.current.label}",
+        synthetic=content.synthetic,
+    )
+
+
+def a4_pdf_from_story(story: list, *, title: str, footer: str, synthetic: bool) -> bytes:
+    """Build an A4 PDF (1.5 cm margins) from reportlab flowables, with a numbered footer.
+
+    Parameters
+    ----------
+    story : list
+        reportlab flowables.
+    title : str
+        Document title (PDF metadata).
+    footer : str
+        Footer text, followed by the page number and, for synthetic data, a warning.
+    synthetic : bool
+        Add « DONNÉES SYNTHÉTIQUES » to every footer.
+    """
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import cm
+    from reportlab.platypus import SimpleDocTemplate
+
+    regular, _ = pdf_fonts()
+
+    def draw_footer(canvas, doc) -> None:
         canvas.saveState()
         canvas.setFont(regular, 7.5)
-        text = f"{content.territory} — {followup.current.label} — page {doc.page}"
-        if content.synthetic:
-            text += " — DONNÉES SYNTHÉTIQUES"
+        text = f"{footer} — page {doc.page}" + (" — DONNÉES SYNTHÉTIQUES" if synthetic else "")
         canvas.drawString(1.5 * cm, 1.0 * cm, text)
         canvas.restoreState()
 
@@ -368,9 +411,9 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
         rightMargin=1.5 * cm,
         topMargin=1.5 * cm,
         bottomMargin=1.6 * cm,
-        title=f"Suivi de la délinquance — {content.territory}",
+        title=title,
         author="Cartographie de la délinquance",
         invariant=True,
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(story, onFirstPage=draw_footer, onLaterPages=draw_footer)
     return buf.getvalue()

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from geo.formatting import fmt_number
-from geo.report import SYNTHETIC_WARNING, pdf_fonts
+from geo.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles
 
 #: Method notes, shared by the page (markdown) and the PDF: (title, text).
 SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
@@ -151,11 +151,7 @@ def siting_map_png(
     ax.set_ylim(miny, maxy)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    length = 10 ** np.floor(np.log10(max((maxx - minx) / 4, 1.0)))
-    x0, y0 = minx + (maxx - minx) * 0.03, miny + (maxy - miny) * 0.03
-    ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2)
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0 + length / 2, y0 + (maxy - miny) * 0.015, label, ha="center", fontsize=8)
+    draw_scale_bar(ax, (minx, miny, maxx, maxy))
     handles = [
         Line2D([], [], marker="o", color="#000091", linestyle="", label="nouveau site (numéro : rang)"),
         Patch(facecolor="#000091", alpha=0.18, edgecolor="#000091", label=f"champ couvert ({radius:.0f} m)"),
@@ -231,27 +227,12 @@ def pdf_sheet_from_sites(table: pd.DataFrame, sheet: SitingSheet) -> bytes:
         The PDF.
     """
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
 
-    regular, bold = pdf_fonts()
     e = html.escape
-    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
-    small = ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5)
-    h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6)
-    h2 = ParagraphStyle(
-        "h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4
-    )
-    warn = ParagraphStyle(
-        "warn",
-        parent=base,
-        fontName=bold,
-        backColor=colors.HexColor("#fff4e5"),
-        borderPadding=5,
-        spaceAfter=8,
-    )
+    st = pdf_styles(small_size=7.5)
+    base, small, h1, h2, warn = st["base"], st["small"], st["h1"], st["h2"], st["warn"]
     style = TableStyle(
         [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
@@ -304,26 +285,9 @@ def pdf_sheet_from_sites(table: pd.DataFrame, sheet: SitingSheet) -> bytes:
     story += [t, Paragraph("Méthode et limites", h2)]
     story += [Paragraph(f"• <b>{e(title)}</b> : {e(text)}", base) for title, text in SITING_METHOD_NOTES]
 
-    def footer(canvas, doc) -> None:
-        canvas.saveState()
-        canvas.setFont(regular, 7.5)
-        text = f"{sheet.territory} — vidéoprotection — page {doc.page}"
-        if sheet.synthetic:
-            text += " — DONNÉES SYNTHÉTIQUES"
-        canvas.drawString(1.5 * cm, 1.0 * cm, text)
-        canvas.restoreState()
-
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf,
-        pagesize=A4,
-        leftMargin=1.5 * cm,
-        rightMargin=1.5 * cm,
-        topMargin=1.5 * cm,
-        bottomMargin=1.6 * cm,
+    return a4_pdf_from_story(
+        story,
         title=f"Vidéoprotection — {sheet.territory}",
-        author="Cartographie de la délinquance",
-        invariant=True,
+        footer=f"{sheet.territory} — vidéoprotection",
+        synthetic=sheet.synthetic,
     )
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buf.getvalue()
