@@ -454,8 +454,10 @@ def sites_from_geodataframes(
         a new site adds to the ones before it; on existing rows, the incidents all existing
         cameras cover), ``gain`` (the same, weighted), ``part_cumulee``, geometry. Counts are
         raw: :func:`published_sites` applies the secrecy rule.
-    curve : ndarray
-        Coverage share with 0..curve_max new cameras.
+    curve : DataFrame
+        The greedy coverage curve: ``cameras`` (0..curve_max new cameras), ``couverture``
+        (weighted share covered) and ``faits`` (incidents the step adds; step 0: those the
+        existing cameras cover).
     """
     crs = require_metric(demand, candidates)
     pts = demand[demand.geometry.notna() & ~demand.geometry.is_empty]
@@ -502,5 +504,11 @@ def sites_from_geodataframes(
         geometry=sites_all.to_numpy()[np.concatenate([ex, new]).astype(np.int64)],
         crs=crs,
     )
-    curve = coverage_curve(a, w_d, curve_max, existing=ex)
+    greedy = greedy_mclp(a, w_d, curve_max, existing=ex)
+    g_base, g_counts = incident_counts_by_rank(a, counts, ex, greedy.chosen[n_exist:])
+    shares = coverage_curve(a, w_d, curve_max, existing=ex)
+    added = np.zeros(len(shares), dtype=np.int64)
+    added[0] = g_base
+    added[1 : 1 + len(g_counts)] = g_counts
+    curve = pd.DataFrame({"cameras": np.arange(len(shares)), "couverture": shares, "faits": added})
     return res, table, curve

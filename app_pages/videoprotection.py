@@ -289,7 +289,17 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
     )
 
     st.subheader("Courbe de couverture")
-    curve_df = pd.DataFrame({"cameras": np.arange(len(curve)), "couverture": curve})
+    curve_df = curve
+    small = (curve["faits"] > 0) & (curve["faits"] <= SETTINGS.privacy_threshold)
+    if ctx.public_view and small.any():
+        # Two neighbouring points give the incidents a step adds (the first point, those of
+        # the existing cameras): the curve stops before the first step adding 1 to 5.
+        stop = int(np.flatnonzero(small.to_numpy())[0])
+        curve_df = curve.iloc[:stop]
+        st.caption(
+            f"Courbe arrêtée avant {stop} nouvelle(s) caméra(s) : à ce pas, une caméra ajoute de 1 à "
+            f"{SETTINGS.privacy_threshold} faits (secret statistique de la vue diffusable)."
+        )
     st.altair_chart(
         alt.Chart(curve_df)
         .mark_line(point=True, color="#000091")

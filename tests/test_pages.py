@@ -241,6 +241,7 @@ def test_videoprotection_page_runs():
     assert not any(isinstance(v, (int, np.integer)) and 1 <= v <= 5 for v in shown)
     first = shown.index("secret")
     assert first > 0 and (table["couverture_cumulee"].iloc[first:] == "secret").all()
+    assert any("Courbe arrêtée avant" in c.value for c in at.caption)  # nor the curve
     assert any(e.label == "Méthode et limites" for e in at.expander)
 
 

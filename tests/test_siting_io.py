@@ -89,7 +89,11 @@ def test_adapter_keeps_existing_and_reports_coverage():
     assert table["statut"].tolist() == ["existante", "nouvelle", "nouvelle", "nouvelle"]
     assert table["part_cumulee"].is_monotonic_increasing
     assert table["part_cumulee"].iloc[-1] == pytest.approx(res.share)
-    assert curve[0] == pytest.approx(table["part_cumulee"].iloc[0]) and np.all(np.diff(curve) >= 0)
+    shares = curve["couverture"].to_numpy()
+    assert shares[0] == pytest.approx(table["part_cumulee"].iloc[0]) and np.all(np.diff(shares) >= 0)
+    # Unit weights: each step's share gain is the incidents it adds over the total.
+    assert_allclose(np.diff(shares) * 400, curve["faits"].to_numpy()[1:])
+    assert curve["faits"].iloc[0] == table["faits"].iloc[0]  # existing cameras' incidents
 
 
 def test_adapter_merges_incidents_at_the_same_place_exactly():
