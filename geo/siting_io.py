@@ -52,6 +52,16 @@ def candidates_from_lattice(
     area = shapely.union_all(territory.geometry.to_numpy())
     shapely.prepare(area)
     origin = np.asarray(area.bounds[:2]) + spacing / 2
+    if demand_xy is not None and max_sites is not None and len(demand_xy):
+        # A fine lattice and a large radius could mean millions of nodes to enumerate before
+        # finding that they are too many: estimate the count from a coarse lattice (nodes
+        # scale as 1 / spacing²) and start from a spacing that fits.
+        coarse = max(float(spacing), float(radius) / 3.0)
+        n = len(_nodes_near_points(np.asarray(demand_xy, float), origin, coarse, float(radius)))
+        estimate = n * (coarse / spacing) ** 2
+        if estimate > max_sites:
+            spacing *= float(np.sqrt(estimate / max_sites))
+            origin = np.asarray(area.bounds[:2]) + spacing / 2
     while True:
         if demand_xy is None:
             xy = _nodes_in_bounds(area.bounds, origin, spacing)
