@@ -81,6 +81,10 @@ def candidates_from_lattice(
     return sites
 
 
+#: Largest boolean raster (cells) marked at once when enumerating lattice nodes near points.
+RASTER_CELLS = 20_000_000
+
+
 def _nodes_in_bounds(bounds: tuple[float, ...], origin: np.ndarray, spacing: float) -> np.ndarray:
     xs = np.arange(origin[0], bounds[2], spacing)
     ys = np.arange(origin[1], bounds[3], spacing)
@@ -102,16 +106,27 @@ def _nodes_near_points(xy: np.ndarray, origin: np.ndarray, spacing: float, radiu
         radius / spacing + 1e-9
     )
     offsets = np.column_stack([di[keep], dj[keep]])
+    # Mark the candidate nodes on a boolean raster (one write per cell and offset, no sort),
+    # band by band so that the raster stays under ~20 million cells, then keep the nodes
+    # really within the radius of a point.
+    low = cells.min(axis=0) + offsets.min(axis=0)
+    high = cells.max(axis=0) + offsets.max(axis=0)
+    width = int(high[1] - low[1] + 1)
+    band = max(1, RASTER_CELLS // width)
     tree = cKDTree(xy)
     found = []
-    chunk = max(1, 4_000_000 // len(offsets))
-    for start in range(0, len(cells), chunk):
-        nodes = np.unique((cells[start : start + chunk, None, :] + offsets[None]).reshape(-1, 2), axis=0)
-        pts = origin + nodes * spacing
-        dist, _ = tree.query(pts, distance_upper_bound=radius * (1 + 1e-12))
+    for b0 in range(int(low[0]), int(high[0]) + 1, band):
+        b1 = min(b0 + band, int(high[0]) + 1)  # rows [b0, b1) of the lattice
+        near = cells[(cells[:, 0] >= b0 - offsets[:, 0].max()) & (cells[:, 0] < b1 - offsets[:, 0].min())]
+        marked = np.zeros((b1 - b0, width), dtype=bool)
+        for di_, dj_ in offsets:
+            i = near[:, 0] + di_ - b0
+            ok = (i >= 0) & (i < b1 - b0)
+            marked[i[ok], near[ok, 1] + dj_ - low[1]] = True
+        nodes = np.argwhere(marked) + [b0, low[1]]
+        dist, _ = tree.query(origin + nodes * spacing, distance_upper_bound=radius * (1 + 1e-12))
         found.append(nodes[np.isfinite(dist)])
-    nodes = np.unique(np.vstack(found), axis=0)
-    return origin + nodes * spacing
+    return origin + np.vstack(found) * spacing
 
 
 def candidates_from_roads(

@@ -41,6 +41,21 @@ def test_lattice_near_demand_is_the_full_lattice_filtered(seed, n, spacing, radi
     assert near.attrs["espacement"] == spacing
 
 
+def test_lattice_near_demand_band_by_band(monkeypatch):
+    # A raster of a few rows at a time gives the same nodes as one raster.
+    import geo.siting_io
+
+    demand = np.random.default_rng(5).uniform(0, 1000, (40, 2))
+    whole = candidates_from_lattice(SQUARE, 20.0, demand_xy=demand, radius=90.0)
+    monkeypatch.setattr(geo.siting_io, "RASTER_CELLS", 150)
+    banded = candidates_from_lattice(SQUARE, 20.0, demand_xy=demand, radius=90.0)
+    assert len(whole) > 500
+    assert_allclose(
+        np.sort(np.column_stack([banded.geometry.x, banded.geometry.y]), axis=0),
+        np.sort(np.column_stack([whole.geometry.x, whole.geometry.y]), axis=0),
+    )
+
+
 def test_lattice_spacing_grows_to_fit_max_sites():
     demand = np.array([[200.0, 200.0], [800.0, 700.0]])
     near = candidates_from_lattice(SQUARE, 10.0, demand_xy=demand, radius=150.0, max_sites=100)
