@@ -239,7 +239,15 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
         delta_color="off",
         delta_arrow="off",
     )
-    k2.metric("Nouvelles caméras", int((sites["statut"] == "nouvelle").sum()))
+    n_new = int((sites["statut"] == "nouvelle").sum())
+    k2.metric("Nouvelles caméras", n_new)
+    asked = out.get("p")
+    if asked is not None and n_new < asked:
+        st.info(
+            f"{n_new} caméra(s) suffisent : au-delà, aucun site candidat ne couvre de fait supplémentaire "
+            f"(les {asked - n_new} autre(s) n'ajouteraient rien). Pour aller plus loin, élargissez le "
+            "secteur, les lieux ou la période, ou augmentez le rayon."
+        )
     if res.method == "couverture minimale":
         k3.metric(
             "Nombre minimal de caméras",
@@ -467,6 +475,7 @@ def body() -> None:
             ),
         ]
         ss["v_result"] = {
+            "p": p,
             "params": [(a, b) for a, b in params if b],
             "sig": sig,
             "res": res,

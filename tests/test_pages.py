@@ -310,3 +310,16 @@ def test_tables_get_french_headers_and_keep_their_column_names():
     assert config["code"] == "Code EPCI"  # overrides win
     assert "colonne_inconnue" not in config  # shown under its own name
     assert list(frame.columns) == ["code", "taux_pour_mille", "colonne_inconnue"]
+
+
+def test_videoprotection_says_when_fewer_cameras_suffice():
+    at = _run("app_pages/videoprotection.py")
+    at.radio(key="v_area_kind").set_value("commune").run()
+    at.selectbox(key="v_area_commune").set_value("53027").run()  # Beaumont-Pied-de-Bœuf, a village
+    at.number_input(key="v_p").set_value(200).run()
+    at.button(key="v_go").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    n_new = int(next(m.value for m in at.metric if m.label == "Nouvelles caméras"))
+    assert 0 < n_new < 200
+    assert any(f"{n_new} caméra(s) suffisent" in i.value for i in at.info)
+    assert next(m.value for m in at.metric if m.label == "Demande couverte") == "100%"
