@@ -449,6 +449,8 @@ def sites_from_geodataframes(
     Returns
     -------
     result : SitingResult
+        ``chosen`` holds positions in ``candidates``, and ``len(candidates) + i`` for
+        existing camera ``i``. Candidates that see no incident never reach the solvers.
     sites : GeoDataFrame
         Existing then new sites: ``rang`` (0 for existing), ``statut``, ``faits`` (incidents
         a new site adds to the ones before it; on existing rows, the incidents all existing
@@ -479,7 +481,13 @@ def sites_from_geodataframes(
     w_d = np.bincount(inverse.ravel(), weights=w, minlength=len(xy_d))
     xy_s = np.column_stack([sites_all.x, sites_all.y])
     a = coverage_from_points(xy_d, xy_s, radius)
-    ex = np.arange(len(candidates), len(candidates) + n_exist)
+    # A candidate that sees no incident can never add coverage: the solvers only get the
+    # others (a road network over a whole département has many), existing cameras always.
+    sees = np.diff(a.tocsc().indptr)[: len(candidates)] > 0
+    kept = np.concatenate([np.flatnonzero(sees), np.arange(len(candidates), len(candidates) + n_exist)])
+    a = a[:, kept].tocsr()
+    site_geoms = sites_all.to_numpy()[kept]
+    ex = np.arange(len(kept) - n_exist, len(kept))
     if target is not None:
         res = set_cover_for_target(a, w_d, target, existing=ex, time_limit=time_limit)
     else:
@@ -501,7 +509,7 @@ def sites_from_geodataframes(
                 ]
             ),
         },
-        geometry=sites_all.to_numpy()[np.concatenate([ex, new]).astype(np.int64)],
+        geometry=site_geoms[np.concatenate([ex, new]).astype(np.int64)],
         crs=crs,
     )
     greedy = greedy_mclp(a, w_d, curve_max, existing=ex)
@@ -511,4 +519,5 @@ def sites_from_geodataframes(
     added[0] = g_base
     added[1 : 1 + len(g_counts)] = g_counts
     curve = pd.DataFrame({"cameras": np.arange(len(shares)), "couverture": shares, "faits": added})
+    res.chosen = kept[res.chosen]  # positions in candidates, then existing (as given)
     return res, table, curve

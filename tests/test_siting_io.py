@@ -1,5 +1,6 @@
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from hypothesis import given, settings
@@ -188,3 +189,26 @@ def test_published_sites_hides_small_counts_and_the_shares_that_reveal_them():
         8,
         0,
     ]
+
+
+def test_candidates_that_see_nothing_are_left_out_of_the_solve():
+    rng = np.random.default_rng(8)
+    xy = rng.uniform(0, 1000, (300, 2))
+    demand = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=2154)
+    near = candidates_from_lattice(SQUARE, 100.0)
+    far = gpd.GeoDataFrame(  # 5,000 sites 10 km away: they see no incident
+        {"origine": ["maillage"] * 5000},
+        geometry=gpd.points_from_xy(rng.uniform(10_000, 20_000, 5000), rng.uniform(0, 1000, 5000)),
+        crs=2154,
+    )
+    both = pd.concat([far, near], ignore_index=True)
+    existing = gpd.GeoDataFrame(geometry=[shapely.Point(50_000, 0)], crs=2154)  # sees nothing: kept
+    res_near, table_near, _ = sites_from_geodataframes(demand, np.ones(300), near, radius=150.0, p=4)
+    res, table, _ = sites_from_geodataframes(demand, np.ones(300), both, existing=existing, radius=150.0, p=4)
+    assert res.objective == pytest.approx(res_near.objective)
+    assert table["statut"].tolist() == ["existante"] + ["nouvelle"] * 4
+    assert table.geometry.iloc[0].equals(shapely.Point(50_000, 0))
+    # Chosen positions refer to the candidates as given (then the existing cameras).
+    assert res.chosen[0] == len(both) and (res.chosen[1:] >= len(far)).all()
+    chosen_new = {(g.x, g.y) for g in both.geometry.iloc[res.chosen[1:]]}
+    assert chosen_new == {(g.x, g.y) for g in table.geometry.iloc[1:]}
