@@ -53,6 +53,7 @@ __all__ = [
     "greedy_mclp",
     "incident_counts_by_rank",
     "lagrangian_bound_mclp",
+    "published_curve",
     "published_sites",
     "set_cover_for_target",
     "sites_from_geodataframes",
@@ -347,7 +348,7 @@ def incident_counts_by_rank(
     """
     counts = np.asarray(counts, dtype=np.int64)
     free = ~covered_by(a, np.asarray(existing, dtype=np.int64))
-    base = int(counts[~free & (np.diff(a.indptr) > 0)].sum()) if len(existing) else 0
+    base = int(counts[~free].sum())
     sub = a[:, np.asarray(ranked, dtype=np.int64)].tocsr()
     sub.sort_indices()
     rows = np.flatnonzero(free & (np.diff(sub.indptr) > 0))
@@ -398,11 +399,36 @@ def published_sites(sites: pd.DataFrame, *, threshold: int | None = None) -> pd.
     return out
 
 
+def published_curve(curve: pd.DataFrame, *, threshold: int | None = None) -> pd.DataFrame:
+    """The coverage curve up to the step before the first one adding 1 to ``threshold`` incidents.
+
+    Two neighbouring points give the incidents a step adds (the first point, those the
+    existing cameras cover), so the curve stops there.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        From :func:`sites_from_geodataframes` (``faits``: incidents each step adds).
+    threshold : int, optional
+        Largest hidden count (default ``SETTINGS.privacy_threshold``).
+
+    Returns
+    -------
+    DataFrame
+        The first rows of ``curve`` (all of them when no step is secret).
+    """
+    small = secret_mask_from_counts(curve["faits"].to_numpy(), threshold=threshold, secondary=False)
+    return curve.iloc[: int(np.flatnonzero(small)[0])] if small.any() else curve
+
+
 def coverage_curve(
     a: sparse.csr_matrix, weights: np.ndarray, p_max: int, *, existing: np.ndarray | None = None
 ) -> np.ndarray:
     """Share of weighted demand covered with 0..p_max new sites (greedy, nested choices)."""
-    res = greedy_mclp(a, weights, p_max, existing=existing)
+    return _shares_from_greedy(greedy_mclp(a, weights, p_max, existing=existing), p_max)
+
+
+def _shares_from_greedy(res: SitingResult, p_max: int) -> np.ndarray:
     base = res.objective - res.gains.sum()
     curve = base + np.concatenate([[0.0], np.cumsum(res.gains)])
     curve = (
@@ -514,7 +540,7 @@ def sites_from_geodataframes(
     )
     greedy = greedy_mclp(a, w_d, curve_max, existing=ex)
     g_base, g_counts = incident_counts_by_rank(a, counts, ex, greedy.chosen[n_exist:])
-    shares = coverage_curve(a, w_d, curve_max, existing=ex)
+    shares = _shares_from_greedy(greedy, curve_max)
     added = np.zeros(len(shares), dtype=np.int64)
     added[0] = g_base
     added[1 : 1 + len(g_counts)] = g_counts

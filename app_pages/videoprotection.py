@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from analysis.diagnostic import filter_incidents
-from analysis.siting import published_sites, sites_from_geodataframes
+from analysis.siting import published_curve, published_sites, sites_from_geodataframes
 from data import model as m
 from data.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.crs import WGS84, metric_crs_for_departement
@@ -297,16 +297,11 @@ def _results(ctx: Context, out: dict, communes: gpd.GeoDataFrame) -> None:
     )
 
     st.subheader("Courbe de couverture")
-    curve_df = curve
-    small = (curve["faits"] > 0) & (curve["faits"] <= SETTINGS.privacy_threshold)
-    if ctx.public_view and small.any():
-        # Two neighbouring points give the incidents a step adds (the first point, those of
-        # the existing cameras): the curve stops before the first step adding 1 to 5.
-        stop = int(np.flatnonzero(small.to_numpy())[0])
-        curve_df = curve.iloc[:stop]
+    curve_df = published_curve(curve) if ctx.public_view else curve
+    if len(curve_df) < len(curve):
         st.caption(
-            f"Courbe arrêtée avant {stop} nouvelle(s) caméra(s) : à ce pas, une caméra ajoute de 1 à "
-            f"{SETTINGS.privacy_threshold} faits (secret statistique de la vue diffusable)."
+            f"Courbe arrêtée avant {len(curve_df)} nouvelle(s) caméra(s) : à ce pas, une caméra ajoute "
+            f"de 1 à {SETTINGS.privacy_threshold} faits (secret statistique de la vue diffusable)."
         )
     st.altair_chart(
         alt.Chart(curve_df)

@@ -212,3 +212,15 @@ def test_candidates_that_see_nothing_are_left_out_of_the_solve():
     assert res.chosen[0] == len(both) and (res.chosen[1:] >= len(far)).all()
     chosen_new = {(g.x, g.y) for g in both.geometry.iloc[res.chosen[1:]]}
     assert chosen_new == {(g.x, g.y) for g in table.geometry.iloc[1:]}
+
+
+def test_published_curve_stops_before_the_first_secret_step():
+    from analysis.siting import published_curve
+
+    curve = pd.DataFrame(
+        {"cameras": range(5), "couverture": [0.1, 0.3, 0.4, 0.45, 0.47], "faits": [0, 20, 9, 4, 2]}
+    )
+    assert published_curve(curve, threshold=5)["cameras"].tolist() == [0, 1, 2]
+    assert len(published_curve(curve.assign(faits=[0, 20, 9, 8, 0]), threshold=5)) == 5
+    # Existing cameras covering 1 to 5 incidents: even the first point would give them away.
+    assert published_curve(curve.assign(faits=[3, 20, 9, 8, 7]), threshold=5).empty
