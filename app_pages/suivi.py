@@ -22,7 +22,7 @@ from data import model as m
 from data.vocabulary import FORCE_LABELS
 from geo.crs import metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame
-from geo.formatting import fmt_change, fmt_count, fmt_interval
+from geo.formatting import filter_description, fmt_change, fmt_count, fmt_interval
 from geo.maps import change_map
 from geo.report import (
     ReportContent,
@@ -150,21 +150,13 @@ def _report(ctx: Context, fu: Followup, zones: gpd.GeoDataFrame, reference: str)
         com = ctx.communes.to_crs(crs)
         classes = change_classes_from_comparison(fu.tables[(reference, "commune")], com["code"])
         png = static_map_png(com, classes, zones=zones)
-        f = ctx.flt
-        parts = []
-        if f.offences is not None and len(f.offences) < 15:
-            parts.append("infractions : " + ", ".join(f.offences))
-        if f.places is not None and len(f.places) < 6:
-            parts.append("lieux : " + ", ".join(f.places))
-        if f.forces is not None and len(f.forces) < 3:
-            parts.append("forces : " + ", ".join(f.forces))
         return ReportContent(
             territory=f"{ctx.departement_nom} ({ctx.departement})",
             dataset=ctx.dataset.name,
             synthetic=ctx.dataset.synthetic,
             reference=reference,
             map_png=png,
-            filters="; ".join(parts) or "tous les faits",
+            filters=filter_description(ctx.flt, dates=False),  # the report has its own periods
             sources=SOURCES,
         )
 

@@ -18,9 +18,9 @@ from data import model as m
 from data.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.formatting import fmt_count, fmt_number
+from geo.formatting import filter_description, fmt_count, fmt_number, fmt_share
 from geo.maps import area_drawing_map, siting_map
-from geo.siting_io import candidates_from_lattice, site_table_from_sites
+from geo.siting_io import site_table_from_sites
 from geo.siting_report import SitingSheet, method_notes_markdown, pdf_sheet_from_sites, siting_map_png
 from settings import SETTINGS
 from ui.columns import column_config_from_frame
@@ -30,6 +30,7 @@ from ui.context import (
     dataset_or_notice,
     display_geometry,
     guarded,
+    lattice_near_demand,
     md_escape,
     priority_zones,
     sites_from_upload,
@@ -110,7 +111,7 @@ def _area(ctx: Context, communes: gpd.GeoDataFrame) -> tuple[shapely.Geometry | 
 
 
 def _candidates(
-    territory: gpd.GeoDataFrame, crs: str, demand_xy: np.ndarray, radius: float
+    territory: gpd.GeoDataFrame, area_key: str, crs: str, demand_xy: np.ndarray, radius: float
 ) -> tuple[gpd.GeoDataFrame, str]:
     source = st.radio(
         "Sites candidats", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="v_source"
@@ -126,9 +127,7 @@ def _candidates(
             help="Seuls les nœuds à moins du rayon de couverture d'un fait sont candidats : "
             "une caméra ailleurs ne verrait rien.",
         )
-        lattice = candidates_from_lattice(
-            territory, float(spacing), demand_xy=demand_xy, radius=radius, max_sites=MAX_LATTICE
-        )
+        lattice = lattice_near_demand(area_key, territory, demand_xy, float(spacing), radius, MAX_LATTICE)
         used = lattice.attrs["espacement"]
         if used > spacing + 1e-6:
             st.caption(
@@ -179,19 +178,7 @@ def _area_label(area_sig: str, territory: gpd.GeoDataFrame) -> str:
     kind = area_sig.split(":")[0]
     if kind == "commune":
         return f"commune de {territory['nom'].iloc[0]} ({territory['code'].iloc[0]})"
-    return AREAS[kind].lower().replace("sur la carte", "sur la carte par l'utilisateur")
-
-
-def _filter_label(ctx: Context) -> str:
-    f = ctx.flt
-    parts = []
-    if f.start is not None and f.end is not None:
-        parts.append(f"du {f.start:%d/%m/%Y} au {f.end:%d/%m/%Y}")
-    if f.offences is not None and len(f.offences) < len(OFFENCES):
-        parts.append("infractions : " + ", ".join(f.offences))
-    if f.forces is not None and len(f.forces) < 3:
-        parts.append("forces : " + ", ".join(f.forces))
-    return " ; ".join(parts) or "tous les faits"
+    return AREAS[kind].lower()
 
 
 def _sheet_pdf(
@@ -199,10 +186,7 @@ def _sheet_pdf(
 ) -> bytes:
     res = out["res"]
     figures = [
-        (
-            "Demande couverte",
-            f"{res.share:.0%}".replace(".", ",") + f" ({fmt_number(res.objective, 0)} pondérée)",
-        ),
+        ("Demande couverte", f"{fmt_share(res.share)} ({fmt_number(res.objective, 0)} pondérée)"),
         ("Faits couverts", f"{_covered_label(res.n_covered)} sur {fmt_count(out['n_demand'])}"),
         ("Nouvelles caméras", fmt_count(int((published["statut"] == "nouvelle").sum()))),
         ("Méthode", res.method),
@@ -401,7 +385,7 @@ def body() -> None:
         inside = shapely.intersection(area, shapely.union_all(territory.geometry.to_numpy()))
         lattice_area = gpd.GeoDataFrame(geometry=[inside], crs=crs)
     demand_xy = np.column_stack([sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy()])
-    candidates, cand_sig = _candidates(lattice_area, crs, demand_xy, radius)
+    candidates, cand_sig = _candidates(lattice_area, f"{ctx.departement}|{area_sig}", crs, demand_xy, radius)
     if area is not None and len(candidates):
         # A camera just outside the area still sees into it.
         reach = shapely.buffer(area, radius)
@@ -456,7 +440,7 @@ def body() -> None:
         params = [
             ("Secteur", _area_label(area_sig, territory)),
             ("Lieux visibles", ", ".join(places)),
-            ("Période et filtres", _filter_label(ctx)),
+            ("Période et filtres", filter_description(ctx.flt)),
             ("Rayon de couverture", f"{radius:.0f} m"),
             (
                 "Objectif",

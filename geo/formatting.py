@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from analysis.diagnostic import IncidentFilter
+from data.vocabulary import FORCES, OFFENCES, PLACE_TYPES
+
 CHANGE_COLOURS = {"hausse": "#c9191e", "baisse": "#1f5fbf", "stable": "#f0f0f0", "secret": "#c8c8c8"}
 CHANGE_LABELS = {
     "hausse": "hausse significative",
@@ -18,6 +21,21 @@ NBSP = "\u00a0"
 def fmt_count(value: float) -> str:
     """An integer count with French thousands separators."""
     return f"{int(value):,}".replace(",", NBSP)
+
+
+def filter_description(flt: IncidentFilter, *, dates: bool = True) -> str:
+    """The sidebar selection in words, for reports: dates, then only the restricted fields."""
+    parts = []
+    if dates and flt.start is not None and flt.end is not None:
+        parts.append(f"du {flt.start:%d/%m/%Y} au {flt.end:%d/%m/%Y}")
+    for label, values, every in (
+        ("infractions", flt.offences, len(OFFENCES) + 1),
+        ("lieux", flt.places, len(PLACE_TYPES)),
+        ("forces", flt.forces, len(FORCES)),
+    ):
+        if values is not None and len(values) < every:
+            parts.append(f"{label} : " + ", ".join(values))
+    return " ; ".join(parts) or "tous les faits"
 
 
 def fmt_share(value: float) -> str:

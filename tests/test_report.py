@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 
@@ -178,3 +179,23 @@ def test_videoprotection_sheet_for_the_mayor(synthetic53, communes53, tmp_path):
     for x in table["x_lambert93"].head(5):
         assert fmt_count(round(x)).replace("\u00a0", " ") in rest
     assert rest.count("secret") >= 2 * int((table["faits"] == "secret").sum())
+
+
+def test_filter_description_names_only_what_is_restricted():
+    import datetime as dt
+
+    from analysis.diagnostic import IncidentFilter
+    from data.vocabulary import FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
+    from geo.formatting import filter_description
+
+    every = IncidentFilter(
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2025, 12, 31),
+        offences=(*OFFENCES, OTHER_OFFENCE),
+        places=PLACE_TYPES,
+        forces=FORCES,
+    )
+    assert filter_description(every) == "du 01/01/2025 au 31/12/2025"
+    assert filter_description(every, dates=False) == "tous les faits"
+    some = dataclasses.replace(every, places=("voie publique",), forces=("PN", "GN"))
+    assert filter_description(some, dates=False) == "lieux : voie publique ; forces : PN, GN"

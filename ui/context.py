@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -52,7 +53,7 @@ from geo.organisation import (
     canton_for_communes,
     organisation_for_departement,
 )
-from geo.siting_io import candidates_from_roads, roads_from_bytes, sites_from_bytes
+from geo.siting_io import candidates_from_lattice, candidates_from_roads, roads_from_bytes, sites_from_bytes
 from settings import SETTINGS
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,25 @@ def sites_from_upload(
     if roads:
         return candidates_from_roads(roads_from_bytes(_data, name).to_crs(crs)), pd.DataFrame()
     return sites_from_bytes(_data, name, crs=crs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def lattice_near_demand(
+    area_key: str,
+    _territory: gpd.GeoDataFrame,
+    demand_xy: np.ndarray,
+    spacing: float,
+    radius: float,
+    max_sites: int,
+) -> gpd.GeoDataFrame:
+    """Candidate lattice near the incidents, built once per study area, demand and settings.
+
+    ``area_key`` identifies ``_territory`` (not hashed); see
+    :func:`geo.siting_io.candidates_from_lattice`. The frame is shared: do not modify it.
+    """
+    return candidates_from_lattice(
+        _territory, spacing, demand_xy=demand_xy, radius=radius, max_sites=max_sites
+    )
 
 
 def organisation_stamp() -> str:
