@@ -253,7 +253,8 @@ def test_videoprotection_on_a_drawn_area(browser, server, tmp_path):
     button.click()
     frame = page.frame_locator(MAP_FRAME).last
     frame.locator(".carto-legend").get_by_text("Vidéoprotection").wait_for(timeout=90_000)
-    assert frame.locator("path.leaflet-interactive").count() >= 20  # 10 circles + 10 site markers
+    # 10 circles + 10 site markers, in the new-site colour (the commune outlines are grey).
+    assert frame.locator('path.leaflet-interactive[stroke="#000091"]').count() == 20
     assert frame.locator(".carto-legend").inner_text().count("secteur étudié") == 1
     page.get_by_text("Sites retenus").wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "videoprotection.png"), full_page=True)
