@@ -38,9 +38,10 @@ def _import_section(ctx: Context) -> None:
     )
     st.download_button(
         "Modèle de fichier (CSV)",
-        template_csv_from_communes(ctx.communes),
-        "modele_faits.csv",
-        "text/csv",
+        data=lambda: template_csv_from_communes(ctx.communes),  # built on click, not on every rerun
+        file_name="modele_faits.csv",
+        mime="text/csv",
+        on_click="ignore",
         help="Trois faits d'exemple dans le format attendu : un fait horodaté avec profil de l'auteur, "
         "un cambriolage connu « entre … et … » localisé par sa seule commune, une dégradation.",
     )

@@ -204,12 +204,10 @@ def body() -> None:
     st.subheader("Zones classées")
     raw = pd.DataFrame(zones.drop(columns="geometry"))
     table = published_zones(raw)  # exports always apply the secrecy rule
-    shown = (table if ctx.public_view else raw).assign(
+    source = table if ctx.public_view else raw
+    shown = source.assign(
         part_superficie=raw["part_superficie"] * 100.0,
-        evolution=[
-            v if isinstance(v, str) else fmt_change(v)
-            for v in (table if ctx.public_view else raw)["evolution"]
-        ],
+        evolution=[v if isinstance(v, str) else fmt_change(v) for v in source["evolution"]],
     )
     st.dataframe(shown, hide_index=True, column_config=_zone_columns(raw))
     st.caption(

@@ -319,8 +319,15 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
 
     e = html.escape
-    st = pdf_styles()
-    base, small, h1, h2, h3, warn = st["base"], st["small"], st["h1"], st["h2"], st["h3"], st["warn"]
+    styles = pdf_styles()
+    base, small, h1, h2, h3, warn = (
+        styles["base"],
+        styles["small"],
+        styles["h1"],
+        styles["h2"],
+        styles["h3"],
+        styles["warn"],
+    )
 
     def table(rows: list[list[str]], widths: list[float] | None = None):
         if len(rows) == 1:

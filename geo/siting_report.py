@@ -231,8 +231,8 @@ def pdf_sheet_from_sites(table: pd.DataFrame, sheet: SitingSheet) -> bytes:
     from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
 
     e = html.escape
-    st = pdf_styles(small_size=7.5)
-    base, small, h1, h2, warn = st["base"], st["small"], st["h1"], st["h2"], st["warn"]
+    styles = pdf_styles(small_size=7.5)
+    base, small, h1, h2, warn = styles["base"], styles["small"], styles["h1"], styles["h2"], styles["warn"]
     style = TableStyle(
         [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
