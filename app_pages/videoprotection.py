@@ -20,7 +20,7 @@ from geo.crs import WGS84, metric_crs_for_departement
 from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from geo.formatting import filter_description, fmt_count, fmt_number, fmt_share
 from geo.maps import area_drawing_map, siting_map
-from geo.siting_io import site_table_from_sites
+from geo.siting_io import MAX_LATTICE_SITES, site_table_from_sites
 from geo.siting_report import SitingSheet, method_notes_markdown, pdf_sheet_from_sites, siting_map_png
 from settings import SETTINGS
 from ui.columns import column_config_from_frame
@@ -36,7 +36,6 @@ from ui.context import (
     sites_from_upload,
 )
 
-MAX_LATTICE = 25_000
 SOURCES = {
     "maillage": "Maillage régulier",
     "routes": "Réseau routier (carrefours, grands axes)",
@@ -127,11 +126,13 @@ def _candidates(
             help="Seuls les nœuds à moins du rayon de couverture d'un fait sont candidats : "
             "une caméra ailleurs ne verrait rien.",
         )
-        lattice = lattice_near_demand(area_key, territory, demand_xy, float(spacing), radius, MAX_LATTICE)
+        lattice = lattice_near_demand(
+            area_key, territory, demand_xy, float(spacing), radius, MAX_LATTICE_SITES
+        )
         used = lattice.attrs["espacement"]
         if used > spacing + 1e-6:
             st.caption(
-                f"Espacement porté à {used:.0f} m : au plus {fmt_count(MAX_LATTICE)} sites candidats "
+                f"Espacement porté à {used:.0f} m : au plus {fmt_count(MAX_LATTICE_SITES)} sites candidats "
                 "sur ce secteur."
             )
         if used > radius * np.sqrt(2):

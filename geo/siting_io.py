@@ -81,6 +81,9 @@ def candidates_from_lattice(
     return sites
 
 
+#: Default largest candidate lattice (nodes) on the Vidéoprotection page and in its notes.
+MAX_LATTICE_SITES = 25_000
+
 #: Largest boolean raster (cells) marked at once when enumerating lattice nodes near points.
 RASTER_CELLS = 20_000_000
 

@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.formatting import fmt_number
+from analysis.siting import HIGHS_MAX_NNZ
+from geo.formatting import fmt_count, fmt_number
 from geo.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles
+from geo.siting_io import MAX_LATTICE_SITES
 
 #: Method notes, shared by the page (markdown) and the PDF: (title, text).
 SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
@@ -33,7 +35,8 @@ SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
     (
         "Sites candidats",
         "le maillage régulier ne garde que les nœuds à moins du rayon d'au moins un fait (ailleurs une "
-        "caméra ne verrait rien) ; son espacement n'est élargi qu'au-delà de 25 000 nœuds. Un réseau "
+        "caméra ne verrait rien) ; son espacement n'est élargi qu'au-delà de "
+        f"{fmt_count(MAX_LATTICE_SITES)} nœuds. Un réseau "
         "routier donne les carrefours et des points le long des grands axes.",
     ),
     (
@@ -42,7 +45,8 @@ SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
         "d'une solution gloutonne améliorée par échanges, puis cherche l'optimum par séparation et "
         "évaluation (relaxations linéaires résolues par HiGHS). Écart prouvé : (borne − solution) / "
         "borne, où la borne est une couverture qu'aucun choix de caméras ne peut dépasser ; 0 % "
-        "signifie que la solution est optimale. Très grands secteurs (plus de 600 000 liaisons "
+        "signifie que la solution est optimale. Très grands secteurs (plus de "
+        f"{fmt_count(HIGHS_MAX_NNZ)} liaisons "
         "fait–site) : glouton + échanges et borne lagrangienne.",
     ),
     (
