@@ -1,11 +1,10 @@
 """The territorial diagnostic: rates per commune, breakdowns, trends, hour profiles.
 
-Pure computation on incident tables (see :mod:`data.model`); no Streamlit here.
+Pure computation on incident tables (see :mod:`core.model`); no Streamlit here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -13,51 +12,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.privacy import secret_mask_from_counts
-from data import model as m
-from data.vocabulary import AGE_CLASSES, SEXES
+from core import model as m
+from core.model import IncidentFilter, filter_incidents
+from core.privacy import secret_mask_from_counts
+from core.vocabulary import AGE_CLASSES, SEXES
 
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 HOURS_PER_WEEK = 168
 _EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
-
-
-@dataclass(frozen=True)
-class IncidentFilter:
-    """Current filters of the shared sidebar (``None``: no filter on that field)."""
-
-    start: dt.date | None = None
-    end: dt.date | None = None
-    offences: tuple[str, ...] | None = None
-    places: tuple[str, ...] | None = None
-    forces: tuple[str, ...] | None = None
-
-
-def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFrame:
-    """Return the incidents matching a filter (dates inclusive, by start date).
-
-    Parameters
-    ----------
-    incidents : DataFrame
-        Incident table.
-    flt : IncidentFilter
-        Filters; empty selections (``()``) select nothing.
-
-    Returns
-    -------
-    DataFrame
-        A view of the matching rows, same columns and index.
-    """
-    keep = np.ones(len(incidents), dtype=bool)
-    start = incidents[m.START]
-    if flt.start is not None:
-        keep &= (start >= pd.Timestamp(flt.start)).to_numpy()
-    if flt.end is not None:
-        keep &= (start < pd.Timestamp(flt.end) + pd.Timedelta(days=1)).to_numpy()
-    for col, values in ((m.OFFENCE, flt.offences), (m.PLACE, flt.places), (m.FORCE, flt.forces)):
-        if values is not None:
-            keep &= incidents[col].isin(list(values)).fillna(False).to_numpy(dtype=bool)
-    return incidents[keep]
 
 
 def rates_by_commune(
@@ -319,7 +281,7 @@ def diagnostic_from_incidents(
     -------
     Diagnostic
     """
-    from data.vocabulary import OFFENCES, PLACE_TYPES
+    from core.vocabulary import OFFENCES, PLACE_TYPES
 
     sel = filter_incidents(incidents, flt)
     rates = rates_by_commune(sel, communes, threshold=threshold)

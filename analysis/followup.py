@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.privacy import secret_mask_from_counts
-from data import model as m
-from data.vocabulary import FORCE_LABELS
-from errors import DelinquanceError
+from core import model as m
+from core.errors import DelinquanceError
+from core.privacy import secret_mask_from_counts
+from core.vocabulary import FORCE_LABELS
 
 MONTHS_FR = (
     "janvier",

@@ -15,8 +15,8 @@ import numpy as np
 import shapely
 from scipy import ndimage, stats
 
-from errors import DelinquanceError
-from geo.crs import require_metric
+from core.crs import require_metric
+from core.errors import DelinquanceError
 
 CONFIDENCES = (0.90, 0.95, 0.99)
 MIN_INCIDENTS = 30  # as ArcGIS Optimized Hot Spot Analysis

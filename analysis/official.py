@@ -1,6 +1,6 @@
 """Official SSMSI statistics by commune: published rates, change, département figures.
 
-Pure computation on the canonical table of :mod:`geo.ssmsi_io`. Unpublished values stay
+Pure computation on the canonical table of :mod:`readers.ssmsi`. Unpublished values stay
 unpublished: the département mean of unpublished communes (``estimation_dep_*``) is only
 ever returned in its own, labelled columns.
 """

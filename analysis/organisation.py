@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.privacy import secret_mask_from_counts
-from data import model as m
+from core import model as m
+from core.privacy import secret_mask_from_counts
 
 
 def unit_statistics(assignment: pd.DataFrame, areas_km2: pd.Series, incidents: pd.DataFrame) -> pd.DataFrame:

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from analysis.privacy import SECRET_LABEL, secret_mask_from_counts
 from analysis.siting_base import (
     ONE_MINUS_INV_E,
     SitingError,
@@ -39,7 +38,8 @@ from analysis.siting_base import (
     swap_improvement,
 )
 from analysis.siting_exact import branch_and_bound_mclp, mclp_lp, solve_lp, solve_mclp_highs
-from geo.crs import require_metric
+from core.crs import require_metric
+from core.privacy import SECRET_LABEL, secret_mask_from_counts
 
 __all__ = [
     "HIGHS_MAX_NNZ",

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from errors import DelinquanceError
+from core.errors import DelinquanceError
 
 ONE_MINUS_INV_E = 1 - 1 / np.e
 

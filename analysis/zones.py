@@ -45,10 +45,10 @@ from analysis.hotspots import (
     gi_star_from_raster,
     grid_for_territory,
 )
-from analysis.privacy import SECRET_LABEL, secret_mask_from_counts
-from data import model as m
-from geo.crs import require_metric
-from settings import SETTINGS
+from core import model as m
+from core.crs import require_metric
+from core.privacy import SECRET_LABEL, secret_mask_from_counts
+from core.settings import SETTINGS
 
 #: Default severity weights (editable in the page): violence against persons weighs most.
 DEFAULT_SEVERITY: dict[str, float] = {
@@ -191,7 +191,7 @@ def zones_from_incidents(
     Parameters
     ----------
     incidents : GeoDataFrame
-        Incidents of the period (metric CRS), :mod:`data.model` columns.
+        Incidents of the period (metric CRS), :mod:`core.model` columns.
     territory : GeoDataFrame
         Communes of the study area (same CRS), with ``code`` and ``nom``.
     settings : ZoneSettings

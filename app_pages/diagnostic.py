@@ -23,13 +23,13 @@ from analysis.official import (
     official_rates_for_communes,
 )
 from analysis.organisation import counts_by_area
-from analysis.privacy import SECRET_LABEL
+from core.privacy import SECRET_LABEL
 from data.store import statistics_store
 from geo.communes import geometry_by_group
-from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
-from geo.ssmsi_io import PER_DWELLING
+from readers.ssmsi import PER_DWELLING
+from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from rendering.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
 from ui.columns import column_config_from_frame
 from ui.context import (
     Context,

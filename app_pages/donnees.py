@@ -8,9 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from data.store import statistics_store
-from geo.exports import csv_bytes_from_frame
-from geo.formatting import fmt_count
-from geo.incident_io import (
+from readers.incidents import (
     COORDINATE_MODES,
     FIELD_LABELS,
     incidents_from_table,
@@ -18,7 +16,9 @@ from geo.incident_io import (
     read_incident_file,
     template_csv_from_communes,
 )
-from geo.ssmsi_io import official_statistics_from_bytes
+from readers.ssmsi import official_statistics_from_bytes
+from rendering.exports import csv_bytes_from_frame
+from rendering.formatting import fmt_count
 from ui.context import Context, current_context, guarded, md_escape, store_for
 
 COORD_LABELS = {

@@ -6,13 +6,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from analysis.diagnostic import filter_incidents
 from analysis.organisation import counts_by_area, unit_statistics
+from core.crs import metric_crs_for_departement
+from core.model import filter_incidents
 from data.store import ORGANISATION_FILES, competence_store, units_store
 from geo.communes import all_communes
-from geo.crs import metric_crs_for_departement
-from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.maps import organisation_map
 from geo.organisation import (
     DEFAULT_DETOUR,
     DEFAULT_SPEED_KMH,
@@ -20,10 +18,10 @@ from geo.organisation import (
     URBAN_DENSITY,
     URBAN_MIN_POPULATION,
     canton_for_communes,
-    competence_from_bytes,
-    gendarmerie_units_from_bytes,
-    police_units_from_bytes,
 )
+from readers.organisation import competence_from_bytes, gendarmerie_units_from_bytes, police_units_from_bytes
+from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from rendering.maps import organisation_map
 from ui.columns import column_config_from_frame
 from ui.context import (
     Context,

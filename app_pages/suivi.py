@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from analysis.diagnostic import IncidentFilter
 from analysis.followup import (
     DIMENSIONS,
     REFERENCE_LABELS,
@@ -18,20 +17,21 @@ from analysis.followup import (
     default_periods,
     published_comparison,
 )
-from data import model as m
-from data.vocabulary import FORCE_LABELS
-from geo.crs import metric_crs_for_departement
-from geo.exports import csv_bytes_from_frame
-from geo.formatting import filter_description, fmt_change, fmt_count, fmt_interval
-from geo.maps import change_map
-from geo.report import (
+from core import model as m
+from core.crs import metric_crs_for_departement
+from core.model import IncidentFilter
+from core.settings import SETTINGS
+from core.vocabulary import FORCE_LABELS
+from rendering.exports import csv_bytes_from_frame
+from rendering.formatting import filter_description, fmt_change, fmt_count, fmt_interval
+from rendering.maps import change_map
+from rendering.report import (
     ReportContent,
     display_comparison,
     html_report_from_followup,
     pdf_report_from_followup,
     static_map_png,
 )
-from settings import SETTINGS
 from ui.context import (
     Context,
     current_context,

@@ -12,17 +12,18 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from analysis.diagnostic import filter_incidents
 from analysis.siting import published_curve, published_sites, sites_from_geodataframes
-from data import model as m
-from data.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
-from geo.crs import WGS84, metric_crs_for_departement
-from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.formatting import filter_description, fmt_count, fmt_number, fmt_share
-from geo.maps import area_drawing_map, siting_map
-from geo.siting_io import MAX_LATTICE_SITES, site_table_from_sites
-from geo.siting_report import SitingSheet, method_notes_markdown, pdf_sheet_from_sites, siting_map_png
-from settings import SETTINGS
+from core import model as m
+from core.crs import WGS84, metric_crs_for_departement
+from core.model import filter_incidents
+from core.settings import SETTINGS
+from core.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
+from geo.candidates import MAX_LATTICE_SITES
+from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from rendering.formatting import filter_description, fmt_count, fmt_number, fmt_share
+from rendering.maps import area_drawing_map, siting_map
+from rendering.siting_report import SitingSheet, method_notes_markdown, pdf_sheet_from_sites, siting_map_png
+from rendering.tables import site_table_from_sites
 from ui.columns import column_config_from_frame
 from ui.context import (
     Context,

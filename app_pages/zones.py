@@ -11,7 +11,6 @@ import streamlit as st
 from pyproj import Transformer
 from streamlit_folium import st_folium
 
-from analysis.diagnostic import IncidentFilter, filter_incidents
 from analysis.emerging import CATEGORIES, emerging_hotspots_from_points
 from analysis.hotspots import grid_for_territory
 from analysis.zones import (
@@ -20,11 +19,12 @@ from analysis.zones import (
     concentration_from_zones,
     published_zones,
 )
-from geo.crs import WGS84, metric_crs_for_departement
-from geo.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from geo.formatting import fmt_change, fmt_share
-from geo.maps import emerging_map, zones_map
-from settings import SETTINGS
+from core.crs import WGS84, metric_crs_for_departement
+from core.model import IncidentFilter, filter_incidents
+from core.settings import SETTINGS
+from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from rendering.formatting import fmt_change, fmt_share
+from rendering.maps import emerging_map, zones_map
 from ui.columns import column_config_from_frame
 from ui.context import Context, current_context, dataset_or_notice, display_geometry, guarded, zone_analysis
 

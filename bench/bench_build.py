@@ -13,10 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.settings import SETTINGS
 from data.store import DatasetStore  # noqa: E402
 from data.synthetic import synthetic_incidents_for_departement  # noqa: E402
 from geo.communes import build_communes_cache, communes_for_departement  # noqa: E402
-from settings import SETTINGS  # noqa: E402
 
 
 def main() -> None:

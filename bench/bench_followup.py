@@ -24,7 +24,7 @@ from analysis.zones import zones_from_incidents  # noqa: E402
 from bench.bench_zones import sample  # noqa: E402
 from data.store import DEFAULT_SLUG, default_store  # noqa: E402
 from geo.communes import communes_for_departement  # noqa: E402
-from geo.report import (  # noqa: E402
+from rendering.report import (
     ReportContent,
     html_report_from_followup,
     pdf_report_from_followup,

@@ -24,7 +24,7 @@ CHILD_OURS = """
 import json, sys, time
 sys.path.insert(0, {root!r})
 from geo.communes import communes_for_departement
-from geo.incident_io import import_incident_file
+from readers.incidents import import_incident_file
 communes = communes_for_departement("53")
 data = open({path!r}, "rb").read()
 t = time.perf_counter()

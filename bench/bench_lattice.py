@@ -1,6 +1,6 @@
 """Candidate lattice near the incidents, whole département (the Vidéoprotection default).
 
-Ours: :func:`geo.siting_io.candidates_from_lattice` with ``demand_xy``: the nodes within the
+Ours: :func:`geo.candidates.candidates_from_lattice` with ``demand_xy``: the nodes within the
 coverage radius of an incident, enumerated around the incidents. Anchor, same run: the
 straightforward way, the whole lattice over the territory's bounding box, kept inside the
 territory, then filtered by a k-d tree query (scipy). Same nodes expected.
@@ -17,11 +17,11 @@ from scipy.spatial import cKDTree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from data import model as m  # noqa: E402
+from core import model as m
+from core.vocabulary import PUBLIC_PLACES
 from data.store import DEFAULT_SLUG, default_store  # noqa: E402
-from data.vocabulary import PUBLIC_PLACES  # noqa: E402
+from geo.candidates import candidates_from_lattice
 from geo.communes import communes_for_departement  # noqa: E402
-from geo.siting_io import candidates_from_lattice  # noqa: E402
 
 
 def main() -> None:

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 OURS = """
 import json, sys, time
 sys.path.insert(0, {root!r})
-from geo.ssmsi_io import official_statistics_from_bytes
+from readers.ssmsi import official_statistics_from_bytes
 t = time.perf_counter()
 data = open({path!r}, "rb").read()
 s = official_statistics_from_bytes(data, "base.csv")
@@ -42,7 +42,7 @@ def make_file(path: Path, years: int = 10) -> int:
     import numpy as np
     import pandas as pd
 
-    from data.vocabulary import OFFENCES
+    from core.vocabulary import OFFENCES
     from geo.communes import all_communes
 
     codes = all_communes()["code"].to_numpy()

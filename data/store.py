@@ -27,9 +27,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from data import model as m
-from errors import DatasetStoreError
-from settings import SETTINGS
+from core import model as m
+from core.errors import DatasetStoreError
+from core.settings import SETTINGS
 
 POINTER = "CURRENT"
 
@@ -187,7 +187,7 @@ class DatasetStore:
         Parameters
         ----------
         incidents : GeoDataFrame
-            Incidents in the model of :mod:`data.model`.
+            Incidents in the model of :mod:`core.model`.
         name : str
             Name shown to users.
         source_file : str
@@ -287,7 +287,7 @@ class DatasetStore:
 
 class StatisticsStore(DatasetStore):
     """Store of official statistics tables (SSMSI bases in the canonical form of
-    :mod:`geo.ssmsi_io`), same layout and atomicity as :class:`DatasetStore`."""
+    :mod:`readers.ssmsi`), same layout and atomicity as :class:`DatasetStore`."""
 
     _conform = staticmethod(lambda df: pd.DataFrame(df).reset_index(drop=True))
     _read = staticmethod(pd.read_parquet)

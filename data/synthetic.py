@@ -32,11 +32,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from data import model as m
-from data.vocabulary import AGE_CLASSES, OFFENCES, SEXES
-from errors import TerritoryError
+from core import model as m
+from core.crs import WGS84, metric_crs_for_departement
+from core.errors import TerritoryError
+from core.vocabulary import AGE_CLASSES, OFFENCES, SEXES
 from geo.communes import population_points_from_communes
-from geo.crs import WGS84, metric_crs_for_departement
 
 CALIBRATION_FILE = Path(__file__).with_name("ssmsi_departements.csv")
 YEARLY_DRIFT = 0.02  # +2 % a year after the last year of the SSMSI table
@@ -505,7 +505,7 @@ def synthetic_incidents_for_departement(
     Returns
     -------
     SyntheticDataset
-        Incidents (EPSG:4326, :data:`data.model.INCIDENT_COLUMNS`) sorted by start date,
+        Incidents (EPSG:4326, :data:`core.model.INCIDENT_COLUMNS`) sorted by start date,
         and the planted hotspots' truth.
     """
     if communes.empty:

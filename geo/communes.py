@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from errors import TerritoryError
-from geo.crs import WGS84, metric_crs_for_departement
-from settings import SETTINGS
+from core.crs import WGS84, metric_crs_for_departement
+from core.errors import TerritoryError
+from core.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 

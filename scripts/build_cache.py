@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import time
 
+from core.settings import SETTINGS
 from data.store import ensure_default_dataset
 from geo.communes import _cache_is_valid, build_communes_cache
-from settings import SETTINGS
 
 
 def main() -> None:

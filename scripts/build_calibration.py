@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.vocabulary import OLD_SSMSI_INDICATORS
+from core.vocabulary import OLD_SSMSI_INDICATORS
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "realdata"

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import shapely
 
-from errors import CRSError, TerritoryError
+from core.crs import metric_crs_for_departement, require_metric
+from core.errors import CRSError, TerritoryError
 from geo import communes as gc
-from geo.crs import metric_crs_for_departement, require_metric
 
 
 def test_departement_list_includes_corsica_and_overseas():

@@ -8,19 +8,18 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from analysis.diagnostic import (
-    IncidentFilter,
     class_breaks_from_values,
     classes_from_values,
     diagnostic_from_incidents,
-    filter_incidents,
     hour_weekday_from_windows,
     monthly_counts,
     offender_profile_table,
     published_commune_table,
     rates_by_commune,
 )
-from analysis.privacy import published_counts, secret_mask_from_counts
-from data import model as m
+from core import model as m
+from core.model import IncidentFilter, filter_incidents
+from core.privacy import published_counts, secret_mask_from_counts
 
 
 def ts(s):

@@ -25,7 +25,7 @@ from analysis.followup import (
     rate_ratio_test,
     reference_periods,
 )
-from data import model as m
+from core import model as m
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from analysis.hotspots import (
     gi_star_from_raster,
     grid_for_territory,
 )
-from errors import CRSError
+from core.errors import CRSError
 
 
 def _esda_z(grid, counts, band, transform):

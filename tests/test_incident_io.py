@@ -8,9 +8,9 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data import model as m
-from errors import IncidentFileError
-from geo.incident_io import import_incident_file, mapping_from_columns, read_incident_file
+from core import model as m
+from core.errors import IncidentFileError
+from readers.incidents import import_incident_file, mapping_from_columns, read_incident_file
 
 NOW = dt.datetime(2026, 11, 21, 12, 0)
 LAVAL = (48.0707, -0.7734)  # lat, lon, inside Laval (53130)
@@ -275,7 +275,7 @@ def test_every_row_accepted_or_rejected(data, communes53):
 @pytest.mark.parametrize("dep", ["53", "2A", "971"])
 def test_template_file_imports_as_is(dep):
     from geo.communes import communes_for_departement
-    from geo.incident_io import template_csv_from_communes
+    from readers.incidents import template_csv_from_communes
 
     communes = communes_for_departement(dep)
     data = template_csv_from_communes(communes)

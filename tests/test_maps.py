@@ -1,9 +1,9 @@
 import numpy as np
 
 from analysis.diagnostic import class_breaks_from_values, classes_from_values, rates_by_commune
-from data import model as m
+from core import model as m
 from geo.communes import display_geometry_from_communes
-from geo.maps import (
+from rendering.maps import (
     BASE_MAPS,
     base_map_layer,
     choropleth_from_rates,
@@ -85,7 +85,7 @@ def test_change_map_escapes_and_hides_secret_counts(communes53):
     import shapely
 
     from analysis.followup import comparison_from_counts
-    from geo.maps import change_map
+    from rendering.maps import change_map
 
     com = communes53.copy()
     com.loc[0, "nom"] = XSS

@@ -5,19 +5,21 @@ import pytest
 import shapely
 
 from analysis.organisation import counts_by_area, unit_statistics
-from data import model as m
+from core import model as m
 from geo.communes import all_communes, cantons_for_departement
-from geo.maps import organisation_map
 from geo.organisation import (
-    OrganisationFileError,
     assignment_from_units,
     canton_for_communes,
-    competence_from_bytes,
-    gendarmerie_units_from_bytes,
     indicative_competence,
     organisation_for_departement,
+)
+from readers.organisation import (
+    OrganisationFileError,
+    competence_from_bytes,
+    gendarmerie_units_from_bytes,
     police_units_from_bytes,
 )
+from rendering.maps import organisation_map
 
 GN_HEAD = (
     "identifiant_public_unite;service;adresse_geographique;telephone;departement;code_commune_insee;voie;"

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 import data.store
 import ui.context
+from core.settings import SETTINGS
 from data.store import ensure_default_dataset
-from settings import SETTINGS
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +90,7 @@ def test_other_departement_without_data_offers_generation():
 
 def test_diagnostic_official_statistics_view():
     from data.store import statistics_store
-    from geo.ssmsi_io import official_statistics_from_bytes
+    from readers.ssmsi import official_statistics_from_bytes
     from tests.test_ssmsi import OLD_COMMUNAL
 
     stats = official_statistics_from_bytes(OLD_COMMUNAL.encode(), "old.csv")
@@ -106,7 +106,7 @@ def test_diagnostic_official_statistics_view():
 
 def test_donnees_lists_saved_statistics():
     from data.store import statistics_store
-    from geo.ssmsi_io import official_statistics_from_bytes
+    from readers.ssmsi import official_statistics_from_bytes
     from tests.test_ssmsi import OLD_COMMUNAL
 
     stats = official_statistics_from_bytes(OLD_COMMUNAL.encode(), "old.csv")

@@ -13,9 +13,9 @@ import pytest
 
 from analysis.followup import change_classes_from_comparison, default_periods, followup_from_incidents
 from analysis.zones import zones_from_incidents
-from geo.crs import metric_crs_for_departement
-from geo.formatting import fmt_change, fmt_count
-from geo.report import (
+from core.crs import metric_crs_for_departement
+from rendering.formatting import fmt_change, fmt_count
+from rendering.report import (
     ReportContent,
     html_report_from_followup,
     pdf_report_from_followup,
@@ -136,8 +136,9 @@ def test_small_totals_are_secret_in_the_report(report):
 
 def test_videoprotection_sheet_for_the_mayor(synthetic53, communes53, tmp_path):
     from analysis.siting import published_sites, sites_from_geodataframes
-    from geo.siting_io import candidates_from_lattice, site_table_from_sites
-    from geo.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
+    from geo.candidates import candidates_from_lattice
+    from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
+    from rendering.tables import site_table_from_sites
 
     crs = metric_crs_for_departement("53")
     com = communes53.to_crs(crs)
@@ -184,9 +185,9 @@ def test_videoprotection_sheet_for_the_mayor(synthetic53, communes53, tmp_path):
 def test_filter_description_names_only_what_is_restricted():
     import datetime as dt
 
-    from analysis.diagnostic import IncidentFilter
-    from data.vocabulary import FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
-    from geo.formatting import filter_description
+    from core.model import IncidentFilter
+    from core.vocabulary import FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
+    from rendering.formatting import filter_description
 
     every = IncidentFilter(
         start=dt.date(2025, 1, 1),

@@ -111,7 +111,7 @@ def test_set_cover_reaches_target_with_the_fewest_sites():
 
 def test_unreachable_target_is_a_user_error():
     from analysis.siting import SitingError
-    from errors import DelinquanceError
+    from core.errors import DelinquanceError
 
     _, _, w, a = _instance(5)
     with pytest.raises(SitingError, match="inatteignable") as info:

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from analysis.siting import sites_from_geodataframes
-from errors import IncidentFileError
-from geo.siting_io import candidates_from_lattice, candidates_from_roads, sites_from_bytes
+from core.errors import IncidentFileError
+from geo.candidates import candidates_from_lattice, candidates_from_roads
+from readers.sites import sites_from_bytes
 
 SQUARE = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000)], crs=2154)
 
@@ -44,11 +45,11 @@ def test_lattice_near_demand_is_the_full_lattice_filtered(seed, n, spacing, radi
 
 def test_lattice_near_demand_band_by_band(monkeypatch):
     # A raster of a few rows at a time gives the same nodes as one raster.
-    import geo.siting_io
+    import geo.candidates
 
     demand = np.random.default_rng(5).uniform(0, 1000, (40, 2))
     whole = candidates_from_lattice(SQUARE, 20.0, demand_xy=demand, radius=90.0)
-    monkeypatch.setattr(geo.siting_io, "RASTER_CELLS", 150)
+    monkeypatch.setattr(geo.candidates, "RASTER_CELLS", 150)
     banded = candidates_from_lattice(SQUARE, 20.0, demand_xy=demand, radius=90.0)
     assert len(whole) > 500
     assert_allclose(

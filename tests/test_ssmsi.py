@@ -15,7 +15,7 @@ from analysis.official import (
     official_commune_table,
     official_rates_for_communes,
 )
-from geo.ssmsi_io import StatisticsFileError, official_statistics_from_bytes
+from readers.ssmsi import StatisticsFileError, official_statistics_from_bytes
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 needs_real = pytest.mark.skipif(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from data import model as m
+from core import model as m
+from core.errors import DatasetStoreError
 from data.store import DatasetStore, ensure_default_dataset, slug_from_name
-from errors import DatasetStoreError
 
 ROOT = Path(__file__).resolve().parents[1]
 

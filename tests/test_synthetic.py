@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from data import model as m
+from core import model as m
+from core.vocabulary import OFFENCES, PLACE_TYPES
 from data.synthetic import (
     synthetic_incidents_for_departement,
     yearly_counts_for_departement,
 )
-from data.vocabulary import OFFENCES, PLACE_TYPES
 from tests.conftest import TODAY
 
 

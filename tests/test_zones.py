@@ -13,7 +13,7 @@ from analysis.zones import (
     recall_precision_from_truth,
     zones_from_incidents,
 )
-from data import model as m
+from core import model as m
 
 SQUARE = gpd.GeoDataFrame(
     {"code": ["00001"], "nom": ["Carré"]}, geometry=[shapely.box(0, 0, 10_000, 10_000)], crs=2154

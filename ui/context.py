@@ -21,10 +21,15 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.diagnostic import IncidentFilter, filter_incidents, monthly_counts
+from analysis.diagnostic import monthly_counts
 from analysis.followup import Followup, Period, followup_from_incidents, reference_periods
 from analysis.zones import ZoneAnalysis, ZoneSettings, priority_zones_for_period, truth_active_in_period
-from data import model as m
+from core import model as m
+from core.crs import metric_crs_for_departement
+from core.errors import DelinquanceError
+from core.model import IncidentFilter, filter_incidents
+from core.settings import SETTINGS
+from core.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
 from data.store import (
     DEFAULT_SLUG,
     ORGANISATION_FILES,
@@ -36,16 +41,13 @@ from data.store import (
     units_store,
     workspace_store,
 )
-from data.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
-from errors import DelinquanceError
+from geo.candidates import candidates_from_lattice, candidates_from_roads
 from geo.communes import (
     cantons_for_departement,
     communes_for_departement,
     departements_table,
     display_geometry_from_communes,
 )
-from geo.crs import metric_crs_for_departement
-from geo.maps import BASE_MAPS
 from geo.organisation import (
     DEFAULT_DETOUR,
     DEFAULT_SPEED_KMH,
@@ -53,8 +55,8 @@ from geo.organisation import (
     canton_for_communes,
     organisation_for_departement,
 )
-from geo.siting_io import candidates_from_lattice, candidates_from_roads, roads_from_bytes, sites_from_bytes
-from settings import SETTINGS
+from readers.sites import roads_from_bytes, sites_from_bytes
+from rendering.maps import BASE_MAPS
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +247,7 @@ def lattice_near_demand(
     """Candidate lattice near the incidents, built once per study area, demand and settings.
 
     ``area_key`` identifies ``_territory`` (not hashed); see
-    :func:`geo.siting_io.candidates_from_lattice`. The frame is shared: do not modify it.
+    :func:`geo.candidates.candidates_from_lattice`. The frame is shared: do not modify it.
     """
     return candidates_from_lattice(
         _territory, spacing, demand_xy=demand_xy, radius=radius, max_sites=max_sites

@@ -12,9 +12,9 @@ import shutil
 import geopandas as gpd
 import pytest
 
+from core.settings import SETTINGS
 from data.store import ensure_default_dataset
 from geo.communes import CACHE_VERSION, build_communes_cache
-from settings import SETTINGS
 from tests.e2e.helpers import (
     ARTIFACTS,
     CHROMIUM,

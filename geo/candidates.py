@@ -1,16 +1,13 @@
-"""Candidate and existing camera sites: lattice, road network, uploaded point files."""
+"""Candidate camera sites built from geography: a lattice near the demand, a road network."""
 
 from __future__ import annotations
-
-import io
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from errors import IncidentFileError
-from geo.incident_io import _numbers, _text, mapping_from_columns, read_incident_file
+from core.errors import IncidentFileError
 
 
 def candidates_from_lattice(
@@ -176,104 +173,4 @@ def candidates_from_roads(
     origin = ["carrefour"] * len(nodes) + ["axe principal"] * len(along_xy)
     return gpd.GeoDataFrame(
         {"origine": origin}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=roads.crs
-    )
-
-
-def roads_from_bytes(data: bytes, filename: str) -> gpd.GeoDataFrame:
-    """Read a road network (GeoJSON or GeoPackage lines)."""
-    import pyogrio
-
-    try:
-        gdf = pyogrio.read_dataframe(io.BytesIO(data))
-    except Exception as exc:  # noqa: BLE001 - GDAL raises many types
-        raise IncidentFileError(
-            f"Lecture impossible du réseau routier « {filename} » ({exc}) : fournissez un GeoJSON ou un GeoPackage de lignes."
-        ) from exc
-    if gdf.crs is None:
-        raise IncidentFileError(
-            f"« {filename} » n'a pas de système de coordonnées : enregistrez-le avec son CRS."
-        )
-    return gdf
-
-
-def sites_from_bytes(data: bytes, filename: str, *, crs: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read a list of points (candidate or existing cameras): geometry, lat/lon or x/y.
-
-    Returns
-    -------
-    sites : GeoDataFrame
-        Points in ``crs`` with the file's other columns.
-    rejected : DataFrame
-        ``ligne``, ``motif`` for every row without readable coordinates.
-    """
-    raw = read_incident_file(data, filename)
-    frame = raw.frame.reset_index(drop=True)
-    if raw.geometry is not None:
-        geom = raw.geometry.reset_index(drop=True)
-        if geom.crs is None:
-            raise IncidentFileError(f"« {filename} » n'a pas de système de coordonnées.")
-        geom = geom.to_crs(crs)
-        ok = (geom.geom_type == "Point").to_numpy() & ~geom.is_empty.to_numpy()
-        pts = geom
-    else:
-        mp = mapping_from_columns(list(frame.columns))
-        if mp.get("latitude") and mp.get("longitude"):
-            x, y, src = (
-                _numbers(_text(frame, mp["longitude"])),
-                _numbers(_text(frame, mp["latitude"])),
-                "EPSG:4326",
-            )
-        elif mp.get("x") and mp.get("y"):
-            x, y = _numbers(_text(frame, mp["x"])), _numbers(_text(frame, mp["y"]))
-            src = crs if (x.abs().median() > 1000) else "EPSG:4326"
-        else:
-            raise IncidentFileError(
-                f"« {filename} » : colonnes de coordonnées introuvables (latitude/longitude ou x/y). "
-                f"Colonnes trouvées : {', '.join(map(str, frame.columns))}."
-            )
-        ok = (x.notna() & y.notna()).to_numpy()
-        pts = gpd.GeoSeries(gpd.points_from_xy(x.fillna(0), y.fillna(0)), crs=src).to_crs(crs)
-    rejected = pd.DataFrame({"ligne": raw.row_numbers[~ok], "motif": "coordonnées absentes ou illisibles"})
-    sites = gpd.GeoDataFrame(frame[ok].reset_index(drop=True), geometry=pts[ok].to_numpy(), crs=crs)
-    if len(raw.rejected):
-        rejected = pd.concat([rejected, raw.rejected[["ligne", "motif"]]], ignore_index=True)
-    return sites, rejected
-
-
-def site_table_from_sites(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
-    """The table of sites as shown and exported: rank, counts, commune, WGS84 and Lambert-93.
-
-    Parameters
-    ----------
-    sites : GeoDataFrame
-        From :func:`analysis.siting.sites_from_geodataframes`, raw or passed through
-        :func:`analysis.siting.published_sites` (``"secret"`` cells are kept as they are).
-    communes : GeoDataFrame
-        Communes (``nom``, geometry) in the CRS of ``sites``.
-
-    Returns
-    -------
-    DataFrame
-        ``rang``, ``statut``, ``faits``, ``gain_pondere``, ``couverture_cumulee``,
-        ``commune``, ``longitude``, ``latitude`` (WGS84), ``x_lambert93``, ``y_lambert93``.
-    """
-    joined = gpd.sjoin(sites, communes[["nom", "geometry"]], how="left", predicate="within")
-    w84, l93 = sites.to_crs("EPSG:4326"), sites.to_crs("EPSG:2154")
-
-    def rounded(values: pd.Series, digits: int) -> list[object]:
-        return [v if isinstance(v, str) else round(float(v), digits) for v in values]
-
-    return pd.DataFrame(
-        {
-            "rang": sites["rang"].to_numpy(),
-            "statut": sites["statut"].to_numpy(),
-            "faits": sites["faits"].to_numpy(),
-            "gain_pondere": rounded(sites["gain"], 1),
-            "couverture_cumulee": rounded(sites["part_cumulee"], 4),
-            "commune": joined["nom"].groupby(level=0).first().reindex(sites.index).to_numpy(),
-            "longitude": w84.geometry.x.round(6).to_numpy(),
-            "latitude": w84.geometry.y.round(6).to_numpy(),
-            "x_lambert93": l93.geometry.x.round(1).to_numpy(),
-            "y_lambert93": l93.geometry.y.round(1).to_numpy(),
-        }
     )

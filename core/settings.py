@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,12 @@ class Settings:
         Tolerance (metres) of the simplified commune geometry drawn on maps.
     max_upload_rows : int
         Largest incident file accepted (rows).
+    published_resolution_m : float
+        Published resolution (metres): a published place (camera site, zone, density
+        cell) with 1 to ``privacy_threshold`` incidents within this distance is left out of
+        the published view.
+    static_url : str
+        URL under which the app serves Leaflet and its plugins (offline maps).
     """
 
     cache_dir: Path = ROOT / "cache"
@@ -46,6 +52,7 @@ class Settings:
     privacy_threshold: int = 5
     display_tolerance_m: float = 60.0
     max_upload_rows: int = 5_000_000
+    published_resolution_m: float = 200.0
     static_url: str = "/app/static/vendor"
 
 
@@ -62,7 +69,7 @@ def _from_env() -> Settings:
             kwargs[f.name] = (int(a), int(b))
         elif f.name in {"default_seed", "privacy_threshold", "max_upload_rows"}:
             kwargs[f.name] = int(raw)
-        elif f.name == "display_tolerance_m":
+        elif f.name in {"display_tolerance_m", "published_resolution_m"}:
             kwargs[f.name] = float(raw)
         else:
             kwargs[f.name] = raw

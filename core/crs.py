@@ -9,7 +9,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pyproj
 
-from errors import CRSError
+from core.errors import CRSError
 
 WGS84 = "EPSG:4326"
 LAMBERT93 = "EPSG:2154"

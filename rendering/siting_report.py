@@ -20,9 +20,9 @@ import pandas as pd
 import shapely
 
 from analysis.siting import HIGHS_MAX_NNZ
-from geo.formatting import fmt_count, fmt_number
-from geo.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles
-from geo.siting_io import MAX_LATTICE_SITES
+from geo.candidates import MAX_LATTICE_SITES
+from rendering.formatting import fmt_count, fmt_number
+from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles
 
 #: Method notes, shared by the page (markdown) and the PDF: (title, text).
 SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
@@ -221,7 +221,7 @@ def pdf_sheet_from_sites(table: pd.DataFrame, sheet: SitingSheet) -> bytes:
     Parameters
     ----------
     table : DataFrame
-        From :func:`geo.siting_io.site_table_from_sites` on *published* sites.
+        From :func:`rendering.tables.site_table_from_sites` on *published* sites.
     sheet : SitingSheet
         Territory, parameters, figures and the map (:func:`siting_map_png`).
 

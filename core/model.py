@@ -7,10 +7,14 @@ One row is one recorded offence. Column names are French because they reach user
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from geo.crs import WGS84
+from core.crs import WGS84
 
 ID = "identifiant"
 START = "date_debut"
@@ -64,3 +68,41 @@ def conform_incidents(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if out.geometry.name != "geometry":
         out = out.rename_geometry("geometry")
     return out.set_crs(WGS84, allow_override=True) if out.crs is None else out.to_crs(WGS84)
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    """Current filters of the shared sidebar (``None``: no filter on that field)."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+    offences: tuple[str, ...] | None = None
+    places: tuple[str, ...] | None = None
+    forces: tuple[str, ...] | None = None
+
+
+def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFrame:
+    """Return the incidents matching a filter (dates inclusive, by start date).
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Incident table.
+    flt : IncidentFilter
+        Filters; empty selections (``()``) select nothing.
+
+    Returns
+    -------
+    DataFrame
+        A view of the matching rows, same columns and index.
+    """
+    keep = np.ones(len(incidents), dtype=bool)
+    start = incidents[START]
+    if flt.start is not None:
+        keep &= (start >= pd.Timestamp(flt.start)).to_numpy()
+    if flt.end is not None:
+        keep &= (start < pd.Timestamp(flt.end) + pd.Timedelta(days=1)).to_numpy()
+    for col, values in ((OFFENCE, flt.offences), (PLACE, flt.places), (FORCE, flt.forces)):
+        if values is not None:
+            keep &= incidents[col].isin(list(values)).fillna(False).to_numpy(dtype=bool)
+    return incidents[keep]

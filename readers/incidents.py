@@ -7,7 +7,7 @@ Two steps, so that the page can show a column mapping with a preview in between:
    (UTF-8 with or without BOM, UTF-16, cp1252/latin-1) and the CSV delimiter; malformed
    CSV records are reported, never silently dropped.
 2. :func:`incidents_from_table` validates every row against the incident model
-   (:mod:`data.model`) and returns the accepted incidents plus a rejection report
+   (:mod:`core.model`) and returns the accepted incidents plus a rejection report
    (row number, field, reason in French). Every input row is either accepted or
    rejected with at least one reason.
 """
@@ -29,8 +29,11 @@ import pyarrow.csv as pacsv
 import shapely
 from pyproj import Transformer
 
-from data import model as m
-from data.vocabulary import (
+from core import model as m
+from core.crs import WGS84, metric_crs_for_departement
+from core.errors import IncidentFileError
+from core.settings import SETTINGS
+from core.vocabulary import (
     AGE_CLASSES,
     OTHER_OFFENCE,
     forces_from_labels,
@@ -38,9 +41,6 @@ from data.vocabulary import (
     offences_from_labels,
     place_types_from_labels,
 )
-from errors import IncidentFileError
-from geo.crs import WGS84, metric_crs_for_departement
-from settings import SETTINGS
 
 #: Fields a file column can be mapped to, with the usual column names (normalised).
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -602,7 +602,7 @@ def incidents_from_table(
     Returns
     -------
     ImportResult
-        Accepted incidents (model of :mod:`data.model`), rejections (``ligne``, ``champ``,
+        Accepted incidents (model of :mod:`core.model`), rejections (``ligne``, ``champ``,
         ``motif``, ``valeur``), corrections made (swapped coordinates…), warnings.
 
     Raises

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.diagnostic import IncidentFilter
-from data.vocabulary import FORCES, OFFENCES, PLACE_TYPES
+from core.model import IncidentFilter
+from core.vocabulary import FORCES, OFFENCES, PLACE_TYPES
 
 CHANGE_COLOURS = {"hausse": "#c9191e", "baisse": "#1f5fbf", "stable": "#f0f0f0", "secret": "#c8c8c8"}
 CHANGE_LABELS = {

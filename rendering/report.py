@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup
-from geo.formatting import (
+from rendering.formatting import (
     CHANGE_COLOURS,
     CHANGE_LABELS,
     fmt_change,

@@ -28,8 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from data.vocabulary import OLD_SSMSI_INDICATORS
-from errors import IncidentFileError
+from core.errors import IncidentFileError
+from core.vocabulary import OLD_SSMSI_INDICATORS
 
 STAT_COLUMNS = (
     "niveau",  # "commune" or "departement"

@@ -25,8 +25,15 @@ import xyzservices.providers as xyz
 from branca.element import MacroElement, Template
 
 from analysis.followup import change_classes_from_comparison
-from geo.formatting import CHANGE_COLOURS, CHANGE_LABELS, fmt_change, fmt_count, fmt_interval, fmt_number
-from settings import SETTINGS
+from core.settings import SETTINGS
+from rendering.formatting import (
+    CHANGE_COLOURS,
+    CHANGE_LABELS,
+    fmt_change,
+    fmt_count,
+    fmt_interval,
+    fmt_number,
+)
 
 BASE_MAPS: dict[str, str] = {
     "plan_ign": "Plan IGN",
