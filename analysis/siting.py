@@ -247,6 +247,8 @@ def set_cover_for_target(
             float(w.sum()),
             "couverture minimale",
             status="déjà atteinte",
+            kind="cover",
+            proven=True,
             seconds=time.perf_counter() - t0,
             n_covered=int(covered_by(a, existing).sum()),
         )
@@ -322,6 +324,8 @@ def set_cover_for_target(
         gains=gains,
         seconds=time.perf_counter() - t0,
         status=status,
+        kind="cover",
+        proven=p_best - 1 == p_out,
         n_covered=int(covered_by(a, chosen).sum()),
     )
 

@@ -38,6 +38,8 @@ class SitingResult:
     seconds: float = 0.0
     status: str = ""
     n_covered: int = 0  # demand points (rows of the coverage matrix) covered
+    kind: str = "budget"  # BUDGET (best coverage for p sites) or COVER (fewest sites for a target)
+    proven: bool = False  # COVER: no solution with one site fewer reaches the target
 
     @property
     def share(self) -> float:

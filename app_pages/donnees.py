@@ -7,6 +7,7 @@ import pathlib
 import pandas as pd
 import streamlit as st
 
+from core.escape import markdown_text as md_escape
 from data.store import statistics_store
 from readers.incidents import (
     COORDINATE_MODES,
@@ -19,7 +20,9 @@ from readers.incidents import (
 from readers.ssmsi import official_statistics_from_bytes
 from rendering.exports import csv_bytes_from_frame
 from rendering.formatting import fmt_count
-from ui.context import Context, current_context, guarded, md_escape, store_for
+from ui.cache import store_for
+from ui.guard import guarded
+from ui.sidebar import Context, current_context
 
 COORD_LABELS = {
     "auto": "Détection automatique",
@@ -27,6 +30,10 @@ COORD_LABELS = {
     "lambert93": "Lambert-93 / métrique du territoire",
 }
 NONE = "— aucune —"
+INTERNAL_ONLY = (
+    "Lignes du fichier masquées en vue diffusable (elles contiennent les points des faits) : "
+    "désactivez « Vue diffusable » dans la barre latérale pour les voir, ou téléchargez le rapport."
+)
 
 
 def _import_section(ctx: Context) -> None:
@@ -58,8 +65,11 @@ def _import_section(ctx: Context) -> None:
     raw = st.session_state["raw"]
     for note in raw.notes:
         st.caption(md_escape(note))
-    st.write(f"**{raw.n_rows:,} lignes** lues — aperçu :".replace(",", "\u202f"))
-    st.dataframe(raw.frame.head(20), hide_index=True)
+    st.write(f"**{fmt_count(raw.n_rows)} lignes** lues — aperçu :")
+    if ctx.public_view:  # raw rows hold incident points: the analyst's internal view only
+        st.caption(INTERNAL_ONLY)
+    else:
+        st.dataframe(raw.frame.head(20), hide_index=True)
 
     guess = mapping_from_columns(list(raw.frame.columns))
     options = [NONE, *map(str, raw.frame.columns)]
@@ -92,16 +102,19 @@ def _import_section(ctx: Context) -> None:
         return
     st.subheader("Rapport de validation")
     c1, c2, c3 = st.columns(3)
-    c1.metric("Lignes du fichier", f"{result.n_input:,}".replace(",", "\u202f"))
-    c2.metric("Faits acceptés", f"{result.n_accepted:,}".replace(",", "\u202f"))
-    c3.metric("Lignes rejetées", f"{result.n_rejected:,}".replace(",", "\u202f"))
+    c1.metric("Lignes du fichier", fmt_count(result.n_input))
+    c2.metric("Faits acceptés", fmt_count(result.n_accepted))
+    c3.metric("Lignes rejetées", fmt_count(result.n_rejected))
     for w in result.warnings:
         st.warning(md_escape(w))
     for note in result.notes[1:]:
         st.caption(md_escape(note))
     if len(result.rejections):
         st.write("**Lignes rejetées** (une ligne par motif) :")
-        st.dataframe(result.rejections, hide_index=True)
+        if ctx.public_view:
+            st.caption(INTERNAL_ONLY)
+        else:
+            st.dataframe(result.rejections, hide_index=True)
         st.download_button(
             "Télécharger les rejets (CSV)", csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv"
         )

@@ -4,43 +4,26 @@ and the one-click report for the préfet."""
 from __future__ import annotations
 
 import altair as alt
-import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from analysis.followup import (
-    DIMENSIONS,
-    REFERENCE_LABELS,
-    Followup,
-    change_classes_from_comparison,
-    default_periods,
-    published_comparison,
-)
-from core import model as m
+from analysis.followup import DIMENSIONS, REFERENCE_LABELS
 from core.crs import metric_crs_for_departement
-from core.model import IncidentFilter
-from core.settings import SETTINGS
-from core.vocabulary import FORCE_LABELS
-from rendering.exports import csv_bytes_from_frame
-from rendering.formatting import filter_description, fmt_change, fmt_count, fmt_interval
+from rendering.formatting import filter_description
 from rendering.maps import change_map
 from rendering.report import (
     ReportContent,
-    display_comparison,
     html_report_from_followup,
     pdf_report_from_followup,
     static_map_png,
 )
-from ui.context import (
-    Context,
-    current_context,
-    dataset_or_notice,
-    display_geometry,
-    followup,
-    guarded,
-    monthly_series,
-)
+from ui import cache
+from ui.columns import show_metrics
+from ui.guard import guarded
+from ui.sidebar import Context, current_context, dataset_or_notice
+from ui.state import valid_or_reset
+from usecases.suivi import SPLITS, change_classes_for_report, default_followed_period, suivi_view
 
 SOURCES = (
     "Faits : jeu de données sélectionné dans l'application (fichier importé ou faits synthétiques).",
@@ -51,16 +34,11 @@ SOURCES = (
 
 
 def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
-    dates = ctx.incidents[m.START]
-    lo, hi = dates.min().date(), dates.max().date()
-    current, _, _ = default_periods(hi)
-    default = (max(current.start.date(), lo), current.end.date())
-    if default[1] < lo:  # less than a full month of data: follow what there is
-        default = (lo, hi)
+    start, end, lo, hi = default_followed_period(ctx.incidents)
     key = f"s_period_{ctx.store_kind}_{ctx.dataset.slug}"
-    value = st.session_state.get(key)
-    if not (isinstance(value, tuple) and len(value) in (1, 2) and all(lo <= d <= hi for d in value)):
-        st.session_state[key] = default
+    valid_or_reset(
+        key, (start, end), lambda v: isinstance(v, tuple) and len(v) in (1, 2) and all(lo <= d <= hi for d in v)
+    )
     period = st.date_input(
         "Période suivie (par défaut : les deux derniers mois complets)",
         min_value=lo,
@@ -71,50 +49,11 @@ def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
     if not (isinstance(period, tuple) and len(period) == 2):
         st.info("Choisissez la date de fin de la période suivie.")
         st.stop()
-    return pd.Timestamp(period[0]), pd.Timestamp(period[1])
+    return period[0], period[1]
 
 
-def _key_figures(fu: Followup, public: bool) -> None:
-    cols = st.columns(len(fu.totals) + 1)
-    n = int(fu.totals["faits"].iloc[0])
-    hide_current = public and 0 < n <= SETTINGS.privacy_threshold
-    cols[0].metric(f"Faits — {fu.current.label}", "secret" if hide_current else fmt_count(n))
-    for col, r in zip(cols[1:], fu.totals.itertuples(), strict=True):
-        if public and r.secret:
-            col.metric(f"Contre {r.libelle} ({r.periode_reference})", "secret")
-            continue
-        verdict = "significatif" if r.significatif else "non significatif"
-        col.metric(
-            f"Contre {r.libelle} ({r.periode_reference})",
-            fmt_count(r.faits_reference),
-            f"{fmt_change(r.evolution)} ({verdict})",
-            delta_color="inverse" if r.significatif else "off",
-            help=f"IC 95 % du rapport de taux : {fmt_interval(r.ic_bas, r.ic_haut)}",
-        )
-
-
-def _trend(ctx: Context, fu: Followup, undated: IncidentFilter, split: str | None) -> None:
-    monthly = monthly_series(ctx.store_kind, ctx.dataset.slug, ctx.dataset.imported_at, undated, split)
-    if split is not None:
-        top = monthly.sum().sort_values(ascending=False).index[:6]
-        monthly = monthly[top]
-    long = monthly.reset_index().melt("mois", var_name="serie", value_name="nombre")
-    long = long.rename(columns={"nombre": "faits"})
-    if split == m.FORCE:
-        long["serie"] = long["serie"].map(lambda v: FORCE_LABELS.get(v, v))
-    if ctx.public_view:
-        long["faits"] = long["faits"].where(
-            (long["faits"] == 0) | (long["faits"] > SETTINGS.privacy_threshold)
-        )
-    spans = pd.DataFrame(
-        [
-            {"periode": "période suivie", "debut": fu.current.start, "fin": fu.current.end},
-            *[
-                {"periode": REFERENCE_LABELS[k], "debut": p.start, "fin": p.end}
-                for k, p in fu.references.items()
-            ],
-        ]
-    )
+def _trend(ctx: Context, fu, spans: pd.DataFrame, split: str | None) -> None:
+    long = cache.monthly_series(*ctx.key(), ctx.flt.undated(), split, ctx.audience)
     bands = (
         alt.Chart(spans)
         .mark_rect(opacity=0.18)
@@ -124,9 +63,7 @@ def _trend(ctx: Context, fu: Followup, undated: IncidentFilter, split: str | Non
             color=alt.Color(
                 "periode:N",
                 title="Périodes",
-                scale=alt.Scale(
-                    domain=list(spans["periode"]), range=["#000091", "#e67e00", "#6a6af4"][: len(spans)]
-                ),
+                scale=alt.Scale(domain=list(spans["periode"]), range=["#000091", "#e67e00", "#6a6af4"][: len(spans)]),
             ),
         )
     )
@@ -143,19 +80,15 @@ def _trend(ctx: Context, fu: Followup, undated: IncidentFilter, split: str | Non
     st.altair_chart(alt.layer(bands, line).resolve_scale(color="independent"), width="stretch")
 
 
-def _report(ctx: Context, fu: Followup, zones: gpd.GeoDataFrame, reference: str) -> None:
-    crs = metric_crs_for_departement(ctx.departement)
-
+def _report(ctx: Context, fu, zones, reference: str) -> None:
     def content() -> ReportContent:
-        com = ctx.communes.to_crs(crs)
-        classes = change_classes_from_comparison(fu.tables[(reference, "commune")], com["code"])
-        png = static_map_png(com, classes, zones=zones)
+        com = ctx.communes.to_crs(metric_crs_for_departement(ctx.departement))
         return ReportContent(
             territory=f"{ctx.departement_nom} ({ctx.departement})",
             dataset=ctx.dataset.name,
             synthetic=ctx.dataset.synthetic,
             reference=reference,
-            map_png=png,
+            map_png=static_map_png(com, change_classes_for_report(fu, com, reference), zones=zones),
             filters=filter_description(ctx.flt, dates=False),  # the report has its own periods
             sources=SOURCES,
         )
@@ -192,10 +125,7 @@ def body() -> None:
     if not dataset_or_notice(ctx):
         return
     start, end = _period_widget(ctx)
-    undated = IncidentFilter(offences=ctx.flt.offences, places=ctx.flt.places, forces=ctx.flt.forces)
-    fu, zones = followup(
-        ctx.store_kind, ctx.dataset.slug, ctx.dataset.imported_at, ctx.departement, undated, start, end
-    )
+    fu, zones = cache.followup(*ctx.key(), ctx.departement, ctx.flt.undated(), start, end)
     refs = " ; ".join(f"{REFERENCE_LABELS[k]} : {p.label}" for k, p in fu.references.items())
     st.caption(
         f"Période suivie : {fu.current.label} ({fu.current.days} jours). Références — {refs}. "
@@ -206,14 +136,7 @@ def body() -> None:
             f"Comparaison « {REFERENCE_LABELS[k]} » ({p.label}) impossible : les données ne couvrent pas "
             "cette période. Importez un historique plus long pour l'obtenir."
         )
-    _key_figures(fu, ctx.public_view)
-    st.caption(
-        "Évolution du nombre de faits par jour ; test exact conditionnel (binomial) du rapport de taux. "
-        "Une hausse est en rouge seulement si elle est significative."
-    )
-
-    if st.session_state.get("s_reference") not in fu.references:
-        st.session_state["s_reference"] = next(iter(fu.references))
+    valid_or_reset("s_reference", next(iter(fu.references)), lambda v: v in fu.references)
     reference = st.radio(
         "Comparer à",
         list(fu.references),
@@ -221,50 +144,39 @@ def body() -> None:
         horizontal=True,
         key="s_reference",
     )
+    dims = [d for d in DIMENSIONS if (reference, d) in fu.tables]
+    dim = st.session_state.get("s_dimension") if st.session_state.get("s_dimension") in dims else dims[0]
+    only_sig = bool(st.session_state.get("s_only_sig", False))
+    v = suivi_view(fu, reference=reference, dimension=dim, only_significant=only_sig, audience=ctx.audience)
+    show_metrics(v.metrics)
+    st.caption(
+        "Évolution du nombre de faits par jour ; test exact conditionnel (binomial) du rapport de taux. "
+        "Une hausse est en rouge seulement si elle est significative."
+    )
     st.subheader("Carte des changements significatifs par commune")
-    communes_table = fu.tables[(reference, "commune")]
     fmap = change_map(
-        communes_table,
+        fu.tables[(reference, "commune")],
         ctx.communes,
-        display_geometry(ctx.departement),
+        cache.display_geometry(ctx.departement),
         base=ctx.base_map,
-        hide_secret=ctx.public_view,
+        hide_secret=v.hide_secret,
         zones=zones,
     )
     st_folium(fmap, key="s_map", returned_objects=[], height=520, use_container_width=True)
-    n_sig = int(communes_table["significatif"].sum())
     st.caption(
-        f"{n_sig} commune(s) en changement significatif (correction de Benjamini-Hochberg, 5 %). "
+        f"{v.n_significant} commune(s) en changement significatif (correction de Benjamini-Hochberg, 5 %). "
         f"Zones prioritaires suivies : {fu.n_zones}, détectées sur {fu.zones_period.label}."
     )
-
     st.subheader("Tableau des évolutions")
-    dims = [d for d in DIMENSIONS if (reference, d) in fu.tables]
-    dim = st.selectbox("Par", dims, format_func=DIMENSIONS.get, key="s_dimension")
-    table = fu.tables[(reference, dim)]
-    only_sig = st.toggle("Seulement les changements significatifs", value=False, key="s_only_sig")
-    shown = table[table["significatif"]] if only_sig else table
-    published = published_comparison(table)
-    st.dataframe(display_comparison(shown, hide_secret=ctx.public_view), hide_index=True, width="stretch")
+    st.selectbox("Par", dims, format_func=DIMENSIONS.get, key="s_dimension")
+    st.toggle("Seulement les changements significatifs", key="s_only_sig")
+    st.dataframe(v.table, hide_index=True, width="stretch")
     st.download_button(
-        "Tableau (CSV, secret statistique appliqué)",
-        csv_bytes_from_frame(published),
-        f"suivi_{dim}_{reference}.csv",
-        "text/csv",
-        key="s_csv",
+        "Tableau (CSV, secret statistique appliqué)", v.export_csv, f"suivi_{dim}_{reference}.csv", "text/csv", key="s_csv"
     )
-
     st.subheader("Évolution mensuelle")
-    split = st.selectbox(
-        "Détailler par",
-        [None, m.FORCE, m.OFFENCE],
-        format_func=lambda v: {None: "Ensemble", m.FORCE: "Force", m.OFFENCE: "Infraction (6 principales)"}[
-            v
-        ],
-        key="s_split",
-    )
-    _trend(ctx, fu, undated, split)
-
+    split = st.selectbox("Détailler par", list(SPLITS), format_func=SPLITS.get, key="s_split")
+    _trend(ctx, fu, v.spans, split)
     st.subheader("Rapport")
     _report(ctx, fu, zones, reference)
 

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import io
-
-import geopandas as gpd
 import pandas as pd
-import shapely
 import streamlit as st
-from pyproj import Transformer
 from streamlit_folium import st_folium
 
-from analysis.emerging import CATEGORIES, emerging_hotspots_from_points
-from analysis.hotspots import grid_for_territory
-from analysis.zones import (
-    DEFAULT_SEVERITY,
-    ZoneSettings,
-    concentration_from_zones,
-    published_zones,
-)
-from core.crs import WGS84, metric_crs_for_departement
-from core.model import IncidentFilter, filter_incidents
+from analysis.zones import DEFAULT_SEVERITY, ZoneSettings
 from core.settings import SETTINGS
-from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from rendering.formatting import fmt_change, fmt_share
 from rendering.maps import emerging_map, zones_map
-from ui.columns import column_config_from_frame
-from ui.context import Context, current_context, dataset_or_notice, display_geometry, guarded, zone_analysis
-
-METHODS = {
-    "local": "Excès local (disque contre anneau, Poisson + FDR)",
-    "gi": "Points chauds Getis-Ord Gi* (FDR)",
-    "dbscan": "Agrégats de densité DBSCAN",
-    "hdbscan": "Agrégats de densité HDBSCAN",
-}
-CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
+from ui import cache
+from ui.columns import column_config_from_frame, show_metrics
+from ui.guard import guarded
+from ui.sidebar import Context, current_context, dataset_or_notice
+from usecases.zones import CONFIDENCE, METHODS, zones_settings_from_values
 
 
 def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
@@ -67,17 +46,17 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             disabled=["infraction"],
             key="z_weights",
         )
-    settings = ZoneSettings(
+    settings = zones_settings_from_values(
         method=method,
-        cell=float(cell),
-        band=float(band),
-        confidence=int(conf),
-        eps=float(eps),
-        min_samples=int(min_samples),
-        min_incidents=int(min_incidents),
-        local_inner=float(inner),
-        local_outer=float(max(outer, inner + cell)),
-        min_ratio=float(ratio),
+        cell=cell,
+        band=band,
+        confidence=conf,
+        eps=eps,
+        min_samples=min_samples,
+        min_incidents=min_incidents,
+        inner=inner,
+        outer=outer,
+        ratio=ratio,
     )
     return (
         settings,
@@ -86,40 +65,20 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
     )
 
 
-def _emerging_section(ctx: Context, crs: str, settings: ZoneSettings) -> None:
-    flt = ctx.flt
-    other = IncidentFilter(offences=flt.offences, places=flt.places, forces=flt.forces)
-    incidents = filter_incidents(ctx.incidents, other).to_crs(crs)
-    territory = ctx.communes.to_crs(crs)
+def _emerging_section(ctx: Context, settings: ZoneSettings) -> None:
     c1, c2 = st.columns(2)
-    freq = c1.selectbox(
-        "Pas de temps", ["QS", "MS"], format_func={"QS": "Trimestre", "MS": "Mois"}.get, key="e_freq"
-    )
+    freq = c1.selectbox("Pas de temps", ["QS", "MS"], format_func={"QS": "Trimestre", "MS": "Mois"}.get, key="e_freq")
     c2.caption(f"Maille {settings.cell:.0f} m, voisinage {settings.band:.0f} m (paramètres ci-dessus).")
-    pts = incidents[incidents.geometry.notna() & ~incidents.geometry.is_empty]
-    area = shapely.union_all(territory.geometry.to_numpy())
-    grid = grid_for_territory(area, settings.cell)
-    res = emerging_hotspots_from_points(
-        pts.geometry.x.to_numpy(),
-        pts.geometry.y.to_numpy(),
-        pts["date_debut"],
-        grid,
-        band=settings.band,
-        freq=freq,
-    )
-    cells = gpd.GeoDataFrame(res, geometry=grid.polygons(), crs=territory.crs).to_crs(WGS84)
-    counts = res["categorie"].value_counts().reindex([c for c in CATEGORIES if c != "aucun"], fill_value=0)
-    st.dataframe(pd.DataFrame({"catégorie": counts.index, "cellules": counts.to_numpy()}), hide_index=True)
+    cells, counts = cache.emerging(*ctx.key(), ctx.departement, ctx.flt.undated(), settings, freq)
+    st.dataframe(counts, hide_index=True)
     st_folium(
-        emerging_map(cells, display_geometry(ctx.departement), base=ctx.base_map),
+        emerging_map(cells, cache.display_geometry(ctx.departement), base=ctx.base_map),
         key="emerging_map",
         returned_objects=[],
         height=480,
         use_container_width=True,
     )
-    st.caption(
-        "Définitions d'ArcGIS « Emerging Hot Spot Analysis » ; tendance : test de Mann-Kendall sur les z de Gi*."
-    )
+    st.caption("Définitions d'ArcGIS « Emerging Hot Spot Analysis » ; tendance : test de Mann-Kendall sur les z de Gi*.")
 
 
 def _zone_columns(table: pd.DataFrame) -> dict[str, object]:
@@ -145,71 +104,29 @@ def body() -> None:
     if not dataset_or_notice(ctx):
         return
     settings, severity, bandwidth = _settings()
-    crs = metric_crs_for_departement(ctx.departement)
-    flt = ctx.flt
-    res, n_truth = zone_analysis(
-        ctx.store_kind,
-        ctx.dataset.slug,
-        ctx.dataset.imported_at,
-        ctx.departement,
-        flt,
-        settings,
-        tuple(severity.items()),
-        bandwidth,
-    )
-    zones = res.zones
-    if zones.empty:
+    v = cache.zones(*ctx.key(), ctx.departement, ctx.flt, settings, tuple(severity.items()), bandwidth, ctx.audience)
+    if v.analysis.zones.empty:
         st.info(
             "Aucune zone ne ressort sur cette période avec ces paramètres : aucun secteur ne dépasse "
             "nettement son environnement. Élargissez la période ou essayez la méthode Gi* (qui fait "
             "aussi ressortir les centres urbains denses)."
         )
-    share_inc, share_area = concentration_from_zones(zones)
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Zones", len(zones))
-    c2.metric(
-        "Concentration",
-        f"{fmt_share(share_inc)} des faits",
-        f"sur {fmt_share(share_area)} du territoire",
-        delta_color="off",
-        delta_arrow="off",
+    show_metrics(v.metrics)
+    for text in v.captions + v.notes:
+        st.caption(text)
+    fmap = zones_map(
+        v.zones_wgs84, v.analysis.density, v.density_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map
     )
-    if res.evaluation:
-        c3.metric("Taux de réussite (période suivante)", f"{res.evaluation['taux_de_reussite']:.0%}")
-        c4.metric("PAI (période suivante)", f"{res.evaluation['pai']:.1f}".replace(".", ","))
-    else:
-        c3.caption(
-            f"Évaluation impossible : les données ne couvrent pas la période suivante ({res.next_period[0]:%d/%m/%Y} – {res.next_period[1]:%d/%m/%Y})."
-        )
-    if res.truth_scores is not None:
-        st.caption(
-            f"Contrôle sur les points chauds plantés dans les données synthétiques actifs sur la période "
-            f"({n_truth}) : rappel {res.truth_scores['rappel']:.0%}, précision {res.truth_scores['precision']:.0%}."
-        )
-    w84 = zones.to_crs(WGS84)
-    g = res.density_grid
-    tr = Transformer.from_crs(crs, WGS84, always_xy=True)
-    (w, e), (s, n) = tr.transform([g.x0, g.x0 + g.nx * g.cell], [g.y0, g.y0 + g.ny * g.cell])
-    fmap = zones_map(w84, res.density, (w, s, e, n), display_geometry(ctx.departement), base=ctx.base_map)
     st_folium(fmap, key="zones_map", returned_objects=[], height=560, use_container_width=True)
     st.caption(
         "Densité en mètres (noyau gaussien) ; elle n'apparaît que là où au moins "
         f"{SETTINGS.privacy_threshold + 1} faits se concentrent (secret statistique)."
     )
     st.subheader("Points chauds émergents")
-    if st.toggle(
-        "Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"
-    ):
-        _emerging_section(ctx, crs, settings)
+    if st.toggle("Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"):
+        _emerging_section(ctx, settings)
     st.subheader("Zones classées")
-    raw = pd.DataFrame(zones.drop(columns="geometry"))
-    table = published_zones(raw)  # exports always apply the secrecy rule
-    source = table if ctx.public_view else raw
-    shown = source.assign(
-        part_superficie=raw["part_superficie"] * 100.0,
-        evolution=[v if isinstance(v, str) else fmt_change(v) for v in source["evolution"]],
-    )
-    st.dataframe(shown, hide_index=True, column_config=_zone_columns(raw))
+    st.dataframe(v.table, hide_index=True, column_config=_zone_columns(v.table))
     st.caption(
         "Les exports appliquent toujours le secret statistique (effectifs de 1 à "
         f"{SETTINGS.privacy_threshold} et ceux qui permettraient de les retrouver)"
@@ -217,19 +134,9 @@ def body() -> None:
     )
     st.subheader("Exports")
     e1, e2, e3 = st.columns(3)
-    e1.download_button(
-        "Zones (GeoJSON)",
-        geojson_bytes_from_frame(table, w84.geometry),
-        "zones.geojson",
-        "application/geo+json",
-    )
-    e2.download_button("Zones (CSV)", csv_bytes_from_frame(table), "zones.csv", "text/csv")
-    buf = io.BytesIO()
-    as_text = {c: table[c].astype(str) for c in table.columns if table[c].dtype == object}
-    gpd.GeoDataFrame(table.assign(**as_text), geometry=zones.geometry.to_numpy(), crs=crs).to_file(
-        buf, driver="GPKG", layer="zones"
-    )
-    e3.download_button("Zones (GeoPackage)", buf.getvalue(), "zones.gpkg", "application/geopackage+sqlite3")
+    e1.download_button("Zones (GeoJSON)", v.export_geojson, "zones.geojson", "application/geo+json")
+    e2.download_button("Zones (CSV)", v.export_csv, "zones.csv", "text/csv")
+    e3.download_button("Zones (GeoPackage)", v.export_gpkg, "zones.gpkg", "application/geopackage+sqlite3")
 
 
 guarded(body)

@@ -80,6 +80,14 @@ class IncidentFilter:
     places: tuple[str, ...] | None = None
     forces: tuple[str, ...] | None = None
 
+    def undated(self) -> IncidentFilter:
+        """The same offences, places and forces over the whole period."""
+        return IncidentFilter(offences=self.offences, places=self.places, forces=self.forces)
+
+    def with_period(self, start: dt.date | None, end: dt.date | None) -> IncidentFilter:
+        """The same filter over another period."""
+        return IncidentFilter(start=start, end=end, offences=self.offences, places=self.places, forces=self.forces)
+
 
 def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFrame:
     """Return the incidents matching a filter (dates inclusive, by start date).

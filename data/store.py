@@ -29,6 +29,7 @@ import pandas as pd
 
 from core import model as m
 from core.errors import DatasetStoreError
+from core.escape import csv_safe_frame
 from core.settings import SETTINGS
 
 POINTER = "CURRENT"
@@ -154,6 +155,13 @@ class DatasetStore:
         """Path of an extra file saved with a data set (it may not exist)."""
         return self._version_dir(slug) / filename
 
+    def planted_hotspots(self, slug: str) -> pd.DataFrame | None:
+        """The planted hot spots saved with a synthetic data set (None when there are none)."""
+        path = self.extra_path(slug, "hotspots.json")
+        if not path.exists():
+            return None
+        return pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
+
     def list(self) -> list[DatasetInfo]:
         """Return the manifests of every committed data set, newest first."""
         if not self.root.exists():
@@ -239,7 +247,7 @@ class DatasetStore:
             incidents.to_parquet(tmp / self._filename, index=False, compression="zstd")
             with open(tmp / self._filename, "rb+") as fh:
                 os.fsync(fh.fileno())
-            _write_file_synced(tmp / "rejets.csv", rejections.to_csv(index=False).encode("utf-8"))
+            _write_file_synced(tmp / "rejets.csv", csv_safe_frame(rejections).to_csv(index=False).encode("utf-8"))
             for filename, data in (extra_files or {}).items():
                 _write_file_synced(tmp / Path(filename).name, data)
             _write_file_synced(
@@ -344,6 +352,53 @@ def default_dataset_version() -> str:
     return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g4"
 
 
+def generated_slug(departement: str) -> str:
+    """Slug of the synthetic data set of a département."""
+    return DEFAULT_SLUG if departement == SETTINGS.default_departement else f"synthetique-{departement.lower()}"
+
+
+def generate_synthetic_dataset(
+    departement: str,
+    *,
+    forces: pd.Series | None = None,
+    store: DatasetStore | None = None,
+    name: str | None = None,
+) -> DatasetInfo:
+    """Generate and save the synthetic incidents of a département (settings' years and seed).
+
+    Parameters
+    ----------
+    departement : str
+        Département code.
+    forces : Series, optional
+        PN/GN competence per INSEE code (default: the indicative organisation).
+    store : DatasetStore, optional
+        Where to save (default :func:`default_store`).
+    name : str, optional
+        Name of the data set.
+    """
+    from data.synthetic import synthetic_incidents_for_departement
+    from geo.communes import communes_for_departement
+
+    store = store or default_store()
+    communes = communes_for_departement(departement)
+    ds = synthetic_incidents_for_departement(
+        communes, years=SETTINGS.default_years, seed=SETTINGS.default_seed, forces=forces
+    )
+    truth = ds.hotspots_frame().to_json(orient="records", force_ascii=False, indent=1)
+    return store.save(
+        ds.incidents,
+        name=name or f"{departement} — faits synthétiques",
+        source_file="générateur synthétique",
+        synthetic=True,
+        departement=departement,
+        description=ds.description,
+        extra_files={"hotspots.json": truth.encode("utf-8")},
+        slug=generated_slug(departement),
+        extra={"version": default_dataset_version()},
+    )
+
+
 def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:
     """Build the embedded default data set (synthetic Mayenne) when missing or outdated.
 
@@ -352,9 +407,6 @@ def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:
     DatasetInfo
         Manifest of the default data set.
     """
-    from data.synthetic import synthetic_incidents_for_departement
-    from geo.communes import communes_for_departement
-
     store = store or default_store()
     if store.exists(DEFAULT_SLUG):
         info = store.info(DEFAULT_SLUG)
@@ -364,21 +416,6 @@ def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:
                 return info
             except DatasetStoreError:
                 pass
-    dep = SETTINGS.default_departement
-    communes = communes_for_departement(dep)
-    ds = synthetic_incidents_for_departement(
-        communes, years=SETTINGS.default_years, seed=SETTINGS.default_seed
+    return generate_synthetic_dataset(
+        SETTINGS.default_departement, store=store, name="Mayenne — faits synthétiques (défaut)"
     )
-    truth = ds.hotspots_frame().to_json(orient="records", force_ascii=False, indent=1)
-    info = store.save(
-        ds.incidents,
-        name="Mayenne — faits synthétiques (défaut)",
-        source_file="générateur synthétique",
-        synthetic=True,
-        departement=dep,
-        description=ds.description,
-        extra_files={"hotspots.json": truth.encode("utf-8")},
-        slug=DEFAULT_SLUG,
-        extra={"version": default_dataset_version()},
-    )
-    return info

@@ -32,6 +32,7 @@ from pyproj import Transformer
 from core import model as m
 from core.crs import WGS84, metric_crs_for_departement
 from core.errors import IncidentFileError
+from core.escape import csv_safe_frame
 from core.settings import SETTINGS
 from core.vocabulary import (
     AGE_CLASSES,
@@ -1031,4 +1032,4 @@ def template_csv_from_communes(communes: gpd.GeoDataFrame) -> bytes:
             m.MINOR: "",
         },
     ]
-    return pd.DataFrame(rows).to_csv(index=False, sep=";").encode("utf-8-sig")
+    return csv_safe_frame(pd.DataFrame(rows)).to_csv(index=False, sep=";").encode("utf-8-sig")

@@ -1,7 +1,8 @@
 """Exports of what the pages show: CSV (French Excel friendly) and GeoJSON.
 
-Exports always apply the statistical-secrecy rule: they never reveal a count the rule
-hides, nor an incident point.
+These functions write what they are given: the use cases hand them tables that already
+passed the privacy gate (:mod:`core.privacy`). Every CSV cell is neutralised against
+spreadsheet formulas (:func:`core.escape.csv_cell`).
 """
 
 from __future__ import annotations
@@ -9,10 +10,12 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
+from core.escape import csv_safe_frame
+
 
 def csv_bytes_from_frame(frame: pd.DataFrame) -> bytes:
     """CSV for French spreadsheets: ``;`` separator, decimal comma, UTF-8 with BOM."""
-    return frame.to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
+    return csv_safe_frame(frame).to_csv(index=False, sep=";", decimal=",").encode("utf-8-sig")
 
 
 def geojson_bytes_from_frame(frame: pd.DataFrame, geometry: gpd.GeoSeries) -> bytes:

@@ -19,7 +19,9 @@ NBSP = "\u00a0"
 
 
 def fmt_count(value: float) -> str:
-    """An integer count with French thousands separators."""
+    """An integer count with French thousands separators (text such as "secret" passes through)."""
+    if isinstance(value, str):
+        return value
     return f"{int(value):,}".replace(",", NBSP)
 
 
@@ -76,6 +78,8 @@ def fmt_pvalue(p: float) -> str:
 
 def fmt_number(x: float, decimals: int = 1) -> str:
     """A number the French way (narrow no-break space thousands, decimal comma); "–" if missing."""
+    if isinstance(x, str):  # "secret" from the privacy gate
+        return x
     if x is None or not np.isfinite(x):
         return "–"
     return f"{x:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ import xyzservices.providers as xyz
 from branca.element import MacroElement, Template
 
 from analysis.followup import change_classes_from_comparison
+from core.escape import html_text
 from core.settings import SETTINGS
 from rendering.formatting import (
     CHANGE_COLOURS,
@@ -47,13 +47,7 @@ SECRET_COLOUR = "#bdbdbd"
 ZERO_COLOUR = "#ffffff"
 
 
-def escape_text(value: object) -> str:
-    """Escape a value from a file for folium HTML, including inside JS template literals.
-
-    ``html.escape`` plus the backtick and ``$`` (folium puts tooltip and popup text in
-    JavaScript template literals, where `` ` `` or ``${`` would break out).
-    """
-    return html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;")
+escape_text = html_text  # one escaping function per destination: rendering.escape
 
 
 def configure_offline_assets(static_url: str | None = None) -> None:
@@ -341,7 +335,7 @@ def choropleth_from_rates(
         {
             "nom": rates["nom"].astype(str).map(escape_text).to_numpy(),
             "code": rates["code"].astype(str).map(escape_text).to_numpy(),
-            "faits": np.where(secret, "secret (1 à 5)", pd.Series(faits).map(lambda v: fmt_number(v, 0))),
+            "faits": np.where(secret, f"secret (1 à {SETTINGS.privacy_threshold})", pd.Series(faits).map(lambda v: fmt_number(v, 0))),
             "taux": np.where(
                 secret, "secret", rates["taux_pour_mille"].map(lambda v: fmt_number(v, 2) + " ‰").to_numpy()
             ),
@@ -361,7 +355,7 @@ def choropleth_from_rates(
     labels, class_cols = class_legend(breaks, palette)
     items, cols = ["0 fait", *labels], [ZERO_COLOUR, *class_cols]
     if hide_secret and secret.any():
-        items.append("secret statistique (1 à 5 faits)")
+        items.append(f"secret statistique (1 à {SETTINGS.privacy_threshold} faits)")
         cols.append(SECRET_COLOUR)
     fmap.add_child(_Legend(legend_html(title, items, cols)))
     return fmap

@@ -74,7 +74,7 @@ def test_configure_offline_assets_custom_prefix():
 
 
 def test_markdown_from_files_is_escaped():
-    from ui.context import md_escape
+    from core.escape import markdown_text as md_escape
 
     assert md_escape("![x](http://h/i.png) $x$") == r"\!\[x\]\(http\://h/i\.png\) \$x\$"
 

@@ -57,3 +57,32 @@ def column_config_from_frame(frame: pd.DataFrame, **overrides: object) -> dict[s
     }
     config.update(overrides)
     return config
+
+
+def show_metrics(metrics: list) -> None:
+    """Draw use-case metrics (:class:`usecases.common.Metric`) side by side."""
+    if not metrics:
+        return
+    for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
+        kwargs = {"delta_color": "off", "delta_arrow": "off"} if m.delta is not None else {}
+        col.metric(m.label, m.value, m.delta, help=m.help, **kwargs)
+
+
+def site_columns(table: pd.DataFrame) -> dict[str, object]:
+    """French headers and formats of the camera-site table."""
+    return column_config_from_frame(
+        table,
+        faits=st.column_config.Column(
+            "Faits ajoutés",
+            help="Faits que le site couvre en plus des sites mieux classés (lignes « existante » : "
+            "faits couverts par l'ensemble des caméras existantes).",
+        ),
+        gain_pondere=st.column_config.Column("Gain pondéré", help="Demande pondérée que le site ajoute aux précédents."),
+        couverture_cumulee=st.column_config.Column(
+            "Couverture cumulée", help="Part de la demande pondérée couverte jusqu'à ce rang."
+        ),
+        longitude=st.column_config.NumberColumn("Longitude (WGS84)", format="%.6f"),
+        latitude=st.column_config.NumberColumn("Latitude (WGS84)", format="%.6f"),
+        x_lambert93=st.column_config.NumberColumn("X Lambert-93 (m)", format="%.1f"),
+        y_lambert93=st.column_config.NumberColumn("Y Lambert-93 (m)", format="%.1f"),
+    )

