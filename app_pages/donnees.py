@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pathlib
 
-import pandas as pd
 import streamlit as st
 
 from core.escape import markdown_text as md_escape
@@ -23,6 +22,7 @@ from rendering.formatting import fmt_count
 from ui.cache import store_for
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
+from usecases.donnees import dataset_table, statistics_table
 
 COORD_LABELS = {
     "auto": "Détection automatique",
@@ -145,16 +145,7 @@ def _saved_section() -> None:
     if not infos:
         st.caption("Aucun jeu importé pour l'instant.")
         return
-    table = pd.DataFrame(
-        {
-            "nom": [i.name for i in infos],
-            "département": [i.departement for i in infos],
-            "fichier source": [i.source_file for i in infos],
-            "importé le": [i.imported_at.replace("T", " ") for i in infos],
-            "faits": [i.n_rows for i in infos],
-            "lignes rejetées": [i.n_rejected for i in infos],
-        }
-    )
+    table = dataset_table(infos)
     st.dataframe(table, hide_index=True)
     slugs = {i.slug: i.name for i in infos}
     target = st.selectbox("Supprimer un jeu", list(slugs), format_func=slugs.get, key="delete_target")
@@ -176,9 +167,7 @@ def _statistics_section(ctx: Context) -> None:
         for note in stats.notes:
             st.caption(md_escape(note))
         st.dataframe(stats.table.head(20), hide_index=True)
-        name = st.text_input(
-            "Nom", value=pathlib.Path(up.name).stem.removesuffix(".csv"), key=f"ssmsi_name_{up.file_id}"
-        )
+        name = st.text_input("Nom", value=pathlib.Path(up.name).stem.removesuffix(".csv"), key=f"ssmsi_name_{up.file_id}")
         if st.button("Enregistrer les statistiques", key="save_ssmsi"):
             info = statistics_store().save(
                 stats.table,
@@ -190,21 +179,9 @@ def _statistics_section(ctx: Context) -> None:
             st.success(f"Statistiques « {md_escape(info.name)} » enregistrées ({info.n_rows} lignes).")
     saved = statistics_store().list()
     if saved:
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "nom": [i.name for i in saved],
-                    "type": [i.description for i in saved],
-                    "lignes": [i.n_rows for i in saved],
-                    "importé le": [i.imported_at.replace("T", " ") for i in saved],
-                }
-            ),
-            hide_index=True,
-        )
+        st.dataframe(statistics_table(saved), hide_index=True)
         slugs = {i.slug: i.name for i in saved}
-        target = st.selectbox(
-            "Supprimer des statistiques", list(slugs), format_func=slugs.get, key="delete_stats"
-        )
+        target = st.selectbox("Supprimer des statistiques", list(slugs), format_func=slugs.get, key="delete_stats")
         if st.button("Supprimer", key="delete_stats_button"):
             statistics_store().delete(target)
             st.rerun()
