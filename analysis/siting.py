@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import sparse
 
 from analysis.siting_base import (
+    COVER,
     ONE_MINUS_INV_E,
     SitingError,
     SitingResult,
@@ -247,7 +248,7 @@ def set_cover_for_target(
             float(w.sum()),
             "couverture minimale",
             status="déjà atteinte",
-            kind="cover",
+            kind=COVER,
             proven=True,
             seconds=time.perf_counter() - t0,
             n_covered=int(covered_by(a, existing).sum()),
@@ -324,7 +325,7 @@ def set_cover_for_target(
         gains=gains,
         seconds=time.perf_counter() - t0,
         status=status,
-        kind="cover",
+        kind=COVER,
         proven=p_best - 1 == p_out,
         n_covered=int(covered_by(a, chosen).sum()),
     )

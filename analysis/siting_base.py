@@ -18,6 +18,8 @@ from scipy.spatial import cKDTree
 from core.errors import DelinquanceError
 
 ONE_MINUS_INV_E = 1 - 1 / np.e
+BUDGET = "budget"  #: best coverage for a number of new sites (MCLP)
+COVER = "cover"  #: fewest new sites for a target coverage (set covering)
 
 
 class SitingError(DelinquanceError):
@@ -38,7 +40,7 @@ class SitingResult:
     seconds: float = 0.0
     status: str = ""
     n_covered: int = 0  # demand points (rows of the coverage matrix) covered
-    kind: str = "budget"  # BUDGET (best coverage for p sites) or COVER (fewest sites for a target)
+    kind: str = BUDGET  # BUDGET or COVER
     proven: bool = False  # COVER: no solution with one site fewer reaches the target
 
     @property

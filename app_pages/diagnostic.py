@@ -13,7 +13,7 @@ from ui import cache
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
-from usecases.diagnostic import CLASS_METHODS, LEVELS, official_for_selection
+from usecases.diagnostic import CLASS_METHODS, LEVELS
 from usecases.organisation import organisation_stamp
 
 
@@ -47,7 +47,7 @@ def _incidents_view(ctx: Context) -> None:
         "Échelon", list(LEVELS), default="commune", format_func=LEVELS.get, key="diag_level"
     )
     method, level = method or "quantiles", level or "commune"
-    d = cache.diagnostic(*ctx.key(), ctx.departement, ctx.flt, method, level, ctx.audience)
+    d = cache.diagnostic(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience)
     show_metrics(d.metrics)
     f = ctx.flt
     if f.start and f.end:
@@ -68,8 +68,9 @@ def _incidents_view(ctx: Context) -> None:
         )
         _overlay(ctx, fmap, "diag_overlay")
         st_folium(fmap, key="diag_map", returned_objects=[], height=560, use_container_width=True)
+    ranking = cache.ranking(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level)
     with right:
-        shown = d.ranking.astype(str).replace({"None": "", "nan": ""})
+        shown = ranking.table.astype(str).replace({"None": "", "nan": ""})
         st.dataframe(
             shown.rename(columns={"commune": LEVELS[level]}),
             hide_index=True,
@@ -115,9 +116,9 @@ def _incidents_view(ctx: Context) -> None:
         st.caption(note)
     st.subheader("Exports")
     e1, e2 = st.columns(2)
-    e1.download_button(f"Tableau par {LEVELS[level]} (CSV)", d.export_csv, f"diagnostic_{level}.csv", "text/csv")
+    e1.download_button(f"Tableau par {LEVELS[level]} (CSV)", ranking.export_csv, f"diagnostic_{level}.csv", "text/csv")
     e2.download_button(
-        f"Carte par {LEVELS[level]} (GeoJSON)", d.export_geojson, f"diagnostic_{level}.geojson", "application/geo+json"
+        f"Carte par {LEVELS[level]} (GeoJSON)", ranking.export_geojson, f"diagnostic_{level}.geojson", "application/geo+json"
     )
     st.caption("Les exports appliquent toujours le secret statistique ; aucun point de fait n'est exporté.")
 
@@ -130,10 +131,11 @@ def _official_view(ctx: Context) -> None:
     names = {i.slug: i.name for i in saved}
     c1, c2, c3 = st.columns([2, 3, 1])
     slug = c1.selectbox("Statistiques", list(names), format_func=names.get, key="ssmsi_slug")
-    stats = cache.official_statistics(slug, next(i.imported_at for i in saved if i.slug == slug))
+    stamp = next(i.imported_at for i in saved if i.slug == slug)
+    stats = cache.official_statistics(slug, stamp)
     indicator = c2.selectbox("Indicateur", sorted(stats["indicateur"].dropna().unique()), key="ssmsi_indicator")
     year = c3.selectbox("Année", sorted(stats["annee"].unique(), reverse=True), key="ssmsi_year")
-    v = official_for_selection(stats, ctx.communes, ctx.departement, indicator=indicator, year=int(year))
+    v = cache.official(slug, stamp, ctx.departement, indicator, int(year))
     show_metrics(v.metrics)
     left, right = st.columns([3, 2])
     with left:
@@ -185,7 +187,10 @@ def body() -> None:
         key="diag_source",
         format_func={"faits": "Faits (jeu de données)", "ssmsi": "Statistiques officielles (SSMSI)"}.get,
     )
-    _official_view(ctx) if source == "ssmsi" else _incidents_view(ctx)
+    if source == "ssmsi":
+        _official_view(ctx)
+    else:
+        _incidents_view(ctx)
 
 
 guarded(body)

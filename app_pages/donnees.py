@@ -22,7 +22,7 @@ from rendering.formatting import fmt_count
 from ui.cache import store_for
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
-from usecases.donnees import dataset_table, statistics_table
+from usecases.donnees import DATASET_COLUMNS, STATISTICS_COLUMNS, table_from_infos
 
 COORD_LABELS = {
     "auto": "Détection automatique",
@@ -145,7 +145,7 @@ def _saved_section() -> None:
     if not infos:
         st.caption("Aucun jeu importé pour l'instant.")
         return
-    table = dataset_table(infos)
+    table = table_from_infos(infos, DATASET_COLUMNS)
     st.dataframe(table, hide_index=True)
     slugs = {i.slug: i.name for i in infos}
     target = st.selectbox("Supprimer un jeu", list(slugs), format_func=slugs.get, key="delete_target")
@@ -179,7 +179,7 @@ def _statistics_section(ctx: Context) -> None:
             st.success(f"Statistiques « {md_escape(info.name)} » enregistrées ({info.n_rows} lignes).")
     saved = statistics_store().list()
     if saved:
-        st.dataframe(statistics_table(saved), hide_index=True)
+        st.dataframe(table_from_infos(saved, STATISTICS_COLUMNS), hide_index=True)
         slugs = {i.slug: i.name for i in saved}
         target = st.selectbox("Supprimer des statistiques", list(slugs), format_func=slugs.get, key="delete_stats")
         if st.button("Supprimer", key="delete_stats_button"):

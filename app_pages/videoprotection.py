@@ -133,7 +133,7 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
     e0.download_button(
         "Fiche pour le maire (PDF)",
         data=lambda: uc.mayor_sheet_pdf(
-            run, v, communes, territory=f"{ctx.departement_nom} ({ctx.departement})",
+            run, communes, territory=f"{ctx.departement_nom} ({ctx.departement})",
             dataset_name=ctx.dataset.name, synthetic=ctx.dataset.synthetic,
         ),
         file_name="videoprotection.pdf", mime="application/pdf", type="primary", on_click="ignore", key="v_pdf",

@@ -74,15 +74,6 @@ def is_secret(count: float, *, threshold: int | None = None) -> bool:
     return bool(0 < float(count) <= _threshold(threshold))
 
 
-def _line_needs_more(values: np.ndarray, hidden: np.ndarray, threshold: int) -> bool:
-    """A line whose hidden cells could be given back by its (published) margin."""
-    n = int(hidden.sum())
-    if n == 0:
-        return False
-    total = float(values[hidden].sum())
-    return n == 1 or 0 < total <= threshold
-
-
 def secret_mask_from_counts(
     counts: np.ndarray, *, threshold: int | None = None, secondary: bool = True
 ) -> np.ndarray:
@@ -104,30 +95,19 @@ def secret_mask_from_counts(
     ndarray of bool
         Same shape as ``counts``; True where the cell must not be shown.
     """
-    t = _threshold(threshold)
     c = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
     if c.ndim not in (1, 2):
         raise DelinquanceError("Le secret statistique s'applique à un tableau à une ou deux dimensions.")
-    hidden = (c > 0) & (c <= t)
-    if not secondary or not hidden.any():
-        return hidden
+    if not secondary:
+        return (c > 0) & (c <= _threshold(threshold))
     c2 = c.reshape(1, -1) if c.ndim == 1 else c
-    h2 = hidden.reshape(c2.shape).copy()
-    changed = True
-    while changed:
-        changed = False
-        for axis in (1, 0) if c.ndim == 2 else (1,):
-            lines = h2 if axis == 1 else h2.T
-            values = c2 if axis == 1 else c2.T
-            for i in range(lines.shape[0]):
-                while _line_needs_more(values[i], lines[i], t):
-                    candidates = np.where(~lines[i] & (values[i] > 0), values[i], np.inf)
-                    j = int(np.argmin(candidates))
-                    if not np.isfinite(candidates[j]):
-                        break  # every positive cell is hidden: the margin itself is <= t
-                    lines[i, j] = True
-                    changed = True
-    return h2.reshape(c.shape)
+    cells = np.arange(c2.size).reshape(c2.shape)
+    lines = [cells[i] for i in range(c2.shape[0])]
+    if c.ndim == 2:
+        lines += [cells[:, j] for j in range(c2.shape[1])]
+    # Margins are published but are not cells: every line is a plain sum (signs +1).
+    relations = [(idx, np.ones(len(idx))) for idx in lines]
+    return secret_mask_for_relations(c2.ravel(), relations, threshold=threshold).reshape(c.shape)
 
 
 def secret_mask_for_relations(
@@ -210,7 +190,7 @@ def hierarchy_masks(
     -------
     base_mask : ndarray of bool (n,)
     group_masks : list of ndarray of bool, one per grouping, in the order of
-        ``np.unique`` of the group codes (see :func:`group_totals`)
+        the sorted group codes (see :func:`group_labels`)
     total_hidden : bool
         The grand total itself is secret.
     """
@@ -281,11 +261,6 @@ def published_counts(
     else:
         out = out.mask(mask, SECRET_LABEL)
     return out
-
-
-def published_total(count: float, *, threshold: int | None = None) -> float | str:
-    """A total as published: the number, or ``"secret"`` for 1 to ``threshold``."""
-    return SECRET_LABEL if is_secret(count, threshold=threshold) else count
 
 
 def published_series_frame(

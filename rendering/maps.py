@@ -5,7 +5,7 @@
   and drops the assets we do not serve (Bootstrap, jQuery, Font Awesome, awesome-markers):
   features that need them are not used.
 * folium does not escape tooltip/popup text: every value that came from a file goes
-  through :func:`escape_text` before it reaches a feature property.
+  through :func:`html_text` before it reaches a feature property.
 * No incident point is ever drawn on these maps (privacy rule): only aggregates.
 """
 
@@ -45,9 +45,6 @@ BASE_MAPS: dict[str, str] = {
 PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000", "#7f0000", "#4d0000")
 SECRET_COLOUR = "#bdbdbd"
 ZERO_COLOUR = "#ffffff"
-
-
-escape_text = html_text  # one escaping function per destination: rendering.escape
 
 
 def configure_offline_assets(static_url: str | None = None) -> None:
@@ -172,10 +169,10 @@ def legend_html(title: str, labels: Sequence[str], colours: Sequence[str]) -> st
     """HTML of a legend: escaped title and labels, one colour swatch each."""
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:12px;margin-right:6px;'
-        f'border:1px solid #777;background:{c}"></span>{escape_text(lab)}</div>'
+        f'border:1px solid #777;background:{c}"></span>{html_text(lab)}</div>'
         for lab, c in zip(labels, colours, strict=True)
     )
-    return f"<b>{escape_text(title)}</b>{rows}"
+    return f"<b>{html_text(title)}</b>{rows}"
 
 
 def commune_layer_map(
@@ -256,8 +253,8 @@ def choropleth_from_official(
     est = rates["estimation_dep_taux"].to_numpy(dtype=float)
     props = pd.DataFrame(
         {
-            "nom": rates["nom"].astype(str).map(escape_text).to_numpy(),
-            "code": rates["code"].astype(str).map(escape_text).to_numpy(),
+            "nom": rates["nom"].astype(str).map(html_text).to_numpy(),
+            "code": rates["code"].astype(str).map(html_text).to_numpy(),
             "nombre": np.where(published, rates["nombre"].map(lambda v: fmt_number(v, 0)), "non diffusé"),
             "taux": np.where(
                 published, rates["taux_pour_mille"].map(lambda v: fmt_number(v, 2) + " ‰"), "non diffusé"
@@ -333,8 +330,8 @@ def choropleth_from_rates(
     )
     props = pd.DataFrame(
         {
-            "nom": rates["nom"].astype(str).map(escape_text).to_numpy(),
-            "code": rates["code"].astype(str).map(escape_text).to_numpy(),
+            "nom": rates["nom"].astype(str).map(html_text).to_numpy(),
+            "code": rates["code"].astype(str).map(html_text).to_numpy(),
             "faits": np.where(secret, f"secret (1 à {SETTINGS.privacy_threshold})", pd.Series(faits).map(lambda v: fmt_number(v, 0))),
             "taux": np.where(
                 secret, "secret", rates["taux_pour_mille"].map(lambda v: fmt_number(v, 2) + " ‰").to_numpy()
@@ -397,7 +394,7 @@ def change_map(
     hidden = "secret"
     props = pd.DataFrame(
         {
-            "nom": communes["nom"].astype(str).map(escape_text).to_numpy(),
+            "nom": communes["nom"].astype(str).map(html_text).to_numpy(),
             "faits": np.where(secret, hidden, t["faits"].fillna(0).map(fmt_count).to_numpy()),
             "reference": np.where(secret, hidden, t["faits_reference"].fillna(0).map(fmt_count).to_numpy()),
             "evolution": np.where(secret, hidden, t["evolution"].map(fmt_change).to_numpy()),
@@ -426,7 +423,7 @@ def change_map(
         z = gpd.GeoDataFrame(
             {
                 "zone": zones["rang"].map(lambda r: f"Zone prioritaire n° {int(r)}").to_numpy(),
-                "communes": zones["communes"].astype(str).map(escape_text).to_numpy(),
+                "communes": zones["communes"].astype(str).map(html_text).to_numpy(),
             },
             geometry=zones.geometry.to_crs("EPSG:4326").to_numpy(),
             crs="EPSG:4326",
@@ -448,7 +445,7 @@ FORCE_COLOURS = {"PN": "#1f4e9c", "GN": "#2e8540", "PM": "#9c6b1f"}
 
 def _unit_props(units: gpd.GeoDataFrame) -> pd.DataFrame:
     """Escaped tooltip/popup text of units (every value may come from a file)."""
-    esc = lambda col: units[col].fillna("").astype(str).map(escape_text)  # noqa: E731
+    esc = lambda col: units[col].fillna("").astype(str).map(html_text)  # noqa: E731
     return pd.DataFrame(
         {
             "nom": esc("nom"),
@@ -525,11 +522,11 @@ def organisation_map(
     fmt_min = assignment["temps_min"].map(lambda v: fmt_number(v, 0) + " min")
     props = pd.DataFrame(
         {
-            "nom": assignment["nom"].astype(str).map(escape_text),
+            "nom": assignment["nom"].astype(str).map(html_text),
             "force": assignment["force"]
             .map({"PN": "Police nationale", "GN": "Gendarmerie nationale"})
             .fillna("–"),
-            "unite": assignment["unite"].fillna("–").astype(str).map(escape_text),
+            "unite": assignment["unite"].fillna("–").astype(str).map(html_text),
             "distance": fmt_km,
             "temps": fmt_min,
             "fill": assignment["force"].map(FORCE_COLOURS).fillna("#bbbbbb"),
@@ -607,10 +604,10 @@ def zones_map(
         props = pd.DataFrame(
             {
                 "rang": zones["rang"].astype(int).astype(str),
-                "id": zones["id"].astype(str).map(escape_text),
+                "id": zones["id"].astype(str).map(html_text),
                 "faits": zones["faits"].map(lambda v: fmt_number(v, 0)),
                 "score": zones["score"].map(lambda v: fmt_number(v, 0)),
-                "communes": zones["communes"].astype(str).map(escape_text),
+                "communes": zones["communes"].astype(str).map(html_text),
             }
         )
         gdf = gpd.GeoDataFrame(props, geometry=zones.geometry.to_numpy(), crs="EPSG:4326")

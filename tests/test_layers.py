@@ -12,18 +12,18 @@ from core.layers import FORBIDDEN_BELOW_UI, LAYERS, rank_of
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def product_modules() -> list[Path]:
+def product_modules(root: Path = ROOT) -> list[Path]:
     """Every Python file of the product packages (tests, bench and scripts excluded)."""
-    files = [ROOT / "app.py"]
+    files = [root / "app.py"]
     for package in LAYERS:
-        folder = ROOT / package
+        folder = root / package
         if folder.is_dir():
             files += sorted(folder.rglob("*.py"))
     return files
 
 
-def layer_of(path: Path) -> str:
-    rel = path.relative_to(ROOT)
+def layer_of(path: Path, root: Path = ROOT) -> str:
+    rel = path.relative_to(root)
     return rel.parts[0] if len(rel.parts) > 1 else rel.stem
 
 
@@ -41,9 +41,9 @@ def imported_names(tree: ast.AST) -> list[tuple[int, str]]:
     return out
 
 
-def violations_in(path: Path) -> list[str]:
+def violations_in(path: Path, root: Path = ROOT) -> list[str]:
     """Upward imports and Streamlit below ``ui`` in one file, as readable lines."""
-    layer = layer_of(path)
+    layer = layer_of(path, root)
     own = rank_of(layer)
     assert own is not None, f"{path} is not in a declared layer"
     ui = rank_of("ui")
@@ -52,7 +52,7 @@ def violations_in(path: Path) -> list[str]:
     for line, module in imported_names(tree):
         top = module.split(".")[0]
         target = rank_of(top)
-        where = f"{path.relative_to(ROOT)}:{line}"
+        where = f"{path.relative_to(root)}:{line}"
         if target is not None and target > own:
             out.append(
                 f"{where}: '{layer}' imports '{module}' from the higher layer '{top}' "
@@ -90,28 +90,16 @@ def test_layers_run_one_way() -> None:
 )
 def test_checker_catches_upward_imports(tmp_path: Path, layer: str, source: str, expected: str) -> None:
     """The checker itself fails on a bad import (a test that cannot fail would prove nothing)."""
-    global ROOT
-    saved = ROOT
-    try:
-        ROOT = tmp_path
-        (tmp_path / layer).mkdir()
-        bad = tmp_path / layer / "bad.py"
-        bad.write_text(source)
-        problems = violations_in(bad)
-    finally:
-        ROOT = saved
+    (tmp_path / layer).mkdir()
+    bad = tmp_path / layer / "bad.py"
+    bad.write_text(source)
+    problems = violations_in(bad, tmp_path)
     assert any(expected in p for p in problems), problems
     assert problems[0].startswith(f"{layer}/bad.py:")
 
 
 def test_checker_accepts_downward_imports(tmp_path: Path) -> None:
-    global ROOT
-    saved = ROOT
-    try:
-        ROOT = tmp_path
-        (tmp_path / "usecases").mkdir()
-        ok = tmp_path / "usecases" / "ok.py"
-        ok.write_text("import numpy\nfrom analysis.zones import zones_from_incidents\nfrom core import model\n")
-        assert violations_in(ok) == []
-    finally:
-        ROOT = saved
+    (tmp_path / "usecases").mkdir()
+    ok = tmp_path / "usecases" / "ok.py"
+    ok.write_text("import numpy\nfrom analysis.zones import zones_from_incidents\nfrom core import model\n")
+    assert violations_in(ok, tmp_path) == []

@@ -113,11 +113,28 @@ def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organ
 # -- use cases ---------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Calcul du diagnostic…", max_entries=16)
 def diagnostic(
-    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, method: str, level: str, audience: Audience
+    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, method: str, audience: Audience
 ) -> uc_diag.DiagnosticView:
     """The Diagnostic page of a selection (see :func:`usecases.diagnostic.diagnostic_for_selection`)."""
     return uc_diag.diagnostic_for_selection(
-        dataset(kind, slug, stamp), communes(dep), flt, keys=area_keys(dep), audience=audience, method=method, level=level
+        dataset(kind, slug, stamp), communes(dep), flt, keys=area_keys(dep), audience=audience, method=method
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def ranking(
+    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, method: str, audience: Audience, level: str
+) -> uc_diag.Ranking:
+    """The Diagnostic's ranking at a level (switching level does not recompute the diagnostic)."""
+    view = diagnostic(kind, slug, stamp, dep, flt, method, audience)
+    return uc_diag.ranking_for_level(view, communes(dep), area_keys(dep), level, audience=audience)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def official(slug: str, stamp: str, dep: str, indicator: str, year: int) -> uc_diag.OfficialView:
+    """The Diagnostic on a saved SSMSI table (see :func:`usecases.diagnostic.official_for_selection`)."""
+    return uc_diag.official_for_selection(
+        official_statistics(slug, stamp), communes(dep), dep, indicator=indicator, year=year
     )
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import model as m
+from core.errors import DelinquanceError
 from core.model import IncidentFilter
 from core.privacy import Audience, View
 from core.settings import SETTINGS
@@ -52,7 +53,11 @@ class Context:
 
     def key(self) -> tuple[str, str, str]:
         """Cache key of the data set (kind, slug, stamp)."""
-        assert self.dataset is not None
+        if self.dataset is None:
+            raise DelinquanceError(
+                "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un "
+                "fichier (page « Données »)."
+            )
         return self.store_kind, self.dataset.slug, self.dataset.imported_at
 
 

@@ -11,11 +11,6 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
-
-from core import model as m
-from core.privacy import SECRET_LABEL, Audience, is_secret
-from rendering.formatting import fmt_count
 
 
 @dataclass(frozen=True)
@@ -26,20 +21,6 @@ class Metric:
     value: str
     delta: str | None = None
     help: str | None = None
-
-
-def count_text(n: float, audience: Audience) -> str:
-    """A count as the audience may read it (``"secret"`` for 1 to 5 in the published view)."""
-    if audience.published and is_secret(n):
-        return SECRET_LABEL
-    return fmt_count(n)
-
-
-def undated_period_of(incidents: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """First and last start date of a data set (None when empty)."""
-    if incidents is None or not len(incidents):
-        return None
-    return incidents[m.START].min(), incidents[m.START].max()
 
 
 def metric_xy(frame: gpd.GeoDataFrame) -> np.ndarray:

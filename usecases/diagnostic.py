@@ -9,13 +9,14 @@ offence and place bars, the months, the hour x weekday table and the profiles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from analysis.diagnostic import (
+    Diagnostic,
     class_breaks_from_values,
     classes_from_values,
     diagnostic_from_incidents,
@@ -42,7 +43,7 @@ CLASS_METHODS = {"quantiles": "Quantiles", "equal": "Intervalles égaux"}
 
 @dataclass
 class DiagnosticView:
-    """Everything the Diagnostic page draws for one selection and audience."""
+    """Everything the Diagnostic page draws for one selection and audience (any level)."""
 
     metrics: list[Metric]
     n_incidents: int
@@ -50,21 +51,28 @@ class DiagnosticView:
     breaks: np.ndarray
     classes: np.ndarray
     hide_secret: bool
-    ranking: pd.DataFrame
-    ranking_geometry: gpd.GeoSeries
     by_offence: pd.DataFrame  # categorie, faits, part; hidden bars left out
     by_place: pd.DataFrame
     monthly: pd.DataFrame  # mois, faits (NaN: hidden)
     hour_weekday: pd.DataFrame  # jour, heure, faits (NaN: hidden)
     weekdays: list[str]
     profile: pd.DataFrame  # text cells
-    notes: list[str] = field(default_factory=list)
-    export_csv: bytes = b""
-    export_geojson: bytes = b""
+    notes: list[str]
+    base: Diagnostic  # the unrestricted computation, for the rankings below
+    published_masks: dict[str, np.ndarray]  # commune, epci, canton (gated together)
+
+
+@dataclass
+class Ranking:
+    """The ranking table of one level and its exports (always in the published view)."""
+
+    table: pd.DataFrame
+    export_csv: bytes
+    export_geojson: bytes
 
 
 def _gate_categories(table: pd.DataFrame, audience: Audience, total_hidden: bool) -> pd.DataFrame:
-    """Offence or place bars: hidden bars left out (NaN share), against the published total."""
+    """Offence or place bars for the audience: hidden bars are left out (the total is published)."""
     if not audience.published:
         return table
     if total_hidden:
@@ -74,7 +82,7 @@ def _gate_categories(table: pd.DataFrame, audience: Audience, total_hidden: bool
 
 
 def _level_table(
-    d, communes: gpd.GeoDataFrame, keys: pd.DataFrame, level: str, mask: np.ndarray | None
+    d: Diagnostic, communes: gpd.GeoDataFrame, keys: pd.DataFrame, level: str, mask: np.ndarray | None
 ) -> tuple[pd.DataFrame, gpd.GeoSeries]:
     """Ranked table at a level and its geometry; ``mask`` (gate) replaces the per-table rule."""
     if level == "commune":
@@ -99,7 +107,6 @@ def diagnostic_for_selection(
     keys: pd.DataFrame,
     audience: Audience,
     method: str = "quantiles",
-    level: str = "commune",
 ) -> DiagnosticView:
     """The Diagnostic page of a selection, restricted to an audience.
 
@@ -118,66 +125,46 @@ def diagnostic_for_selection(
         Who is looking: the published view hides counts of 1 to 5 and what gives them back.
     method : {"quantiles", "equal"}
         Choropleth classes.
-    level : {"commune", "epci", "canton"}
-        Level of the ranking table and of its exports.
 
     Returns
     -------
     DiagnosticView
+        The ranking of a level comes from :func:`ranking_for_level`.
     """
     d = diagnostic_from_incidents(incidents, communes, flt, method=method)
     n = int(d.figures["faits"])
-    masks: dict[str, np.ndarray] | None = None
-    total_hidden = False
-    if audience.published:
-        counts = d.rates["faits"].to_numpy()
-        base, groups, total_hidden = hierarchy_masks(
-            counts, [keys["epci"].to_numpy(), keys["canton"].to_numpy()]
-        )
-        masks = {"commune": base, "epci": groups[0], "canton": groups[1]}
-    # Choropleth: classes from what the audience may see only (bounds would give a rate back).
-    shown_rates = d.rates if masks is None else d.rates.assign(secret=masks["commune"])
-    visible = shown_rates["faits"].gt(0).to_numpy().copy()
-    if masks is not None:
-        visible &= ~masks["commune"]
+    # Communes, EPCIs and cantons of one selection are gated together with the total: the
+    # exports always use these masks, the screen too in the published view.
+    base, groups, _ = hierarchy_masks(d.rates["faits"].to_numpy(), [keys["epci"].to_numpy(), keys["canton"].to_numpy()])
+    masks = {"commune": base, "epci": groups[0], "canton": groups[1]}
+    pub = audience.published
+    shown_rates = d.rates.assign(secret=masks["commune"]) if pub else d.rates
+    # Choropleth classes from what the audience may see only (bounds would give a rate back).
+    visible = shown_rates["faits"].gt(0).to_numpy()
+    if pub:
+        visible = visible & ~masks["commune"]
     breaks = class_breaks_from_values(shown_rates["taux_pour_mille"].where(visible).to_numpy(), method=method)
     classes = classes_from_values(shown_rates["taux_pour_mille"].to_numpy(), breaks)
-    ranking, geometry = _level_table(d, communes, keys, level, None if masks is None else masks[level])
-    ranking = ranking[ranking["faits"].astype(str) != "0"].reset_index(drop=True)
-    geometry = geometry.loc[ranking["code"]]
 
-    # Headline figures.
     window = int(round(d.figures["part_fenetre"] * n))
-    hide_total = audience.published and (total_hidden or is_secret(n))
-    hide_window = audience.published and (is_secret(window) or is_secret(n - window) or hide_total)
+    hide_total = pub and is_secret(n)
+    hide_window = pub and (hide_total or is_secret(window) or is_secret(n - window))
+    touched = f"{fmt_count(d.figures['communes_touchees'])} / {fmt_count(len(communes))}"
     metrics = [
         Metric("Faits", SECRET_LABEL if hide_total else fmt_count(n)),
         Metric("Pour 1 000 habitants", SECRET_LABEL if hide_total else fmt_number(d.figures["taux_pour_mille"], 2)),
-        Metric(
-            "Communes concernées",
-            SECRET_LABEL if hide_total else f"{fmt_count(d.figures['communes_touchees'])} / {fmt_count(len(communes))}",
-        ),
+        Metric("Communes concernées", SECRET_LABEL if hide_total else touched),
         Metric("Faits datés sur une plage", SECRET_LABEL if hide_window else fmt_share(d.figures["part_fenetre"])),
     ]
-
     # Monthly series and hour x weekday table (margin: the total).
     monthly = d.monthly.reset_index()
     hw = d.hour_weekday
-    profile = d.profile.astype(object).mask(d.profile_mask, SECRET_LABEL).astype(str)
-    if audience.published:
+    if pub:
         mmask = np.ones(len(monthly), dtype=bool) if hide_total else secret_mask_from_counts(monthly["faits"].to_numpy())
         monthly["faits"] = monthly["faits"].astype(float).mask(mmask)
-        hmask = np.ones(hw.shape, dtype=bool) if hide_total else secret_mask_from_counts(hw.to_numpy())
-        hw = hw.mask(hmask)
-    hw_long = hw.reset_index(names="jour").melt(id_vars="jour", var_name="heure", value_name="faits")
-
-    # Exports: always the published view, at the chosen level.
-    export, export_geometry = _level_table(
-        d, communes, keys, level, masks[level] if masks is not None else _published_masks(d, keys)[level]
-    )
-    export = export.rename(columns={"commune": LEVELS[level]})
+        hw = hw.mask(np.ones(hw.shape, dtype=bool) if hide_total else secret_mask_from_counts(hw.to_numpy()))
     notes = []
-    if audience.published:
+    if pub:
         notes.append(
             "Effectifs de 1 à 5 masqués, ainsi que ceux qui permettraient de les retrouver par "
             "différence (secret statistique) : communes, EPCI, cantons, infractions, lieux, mois, heures."
@@ -188,26 +175,44 @@ def diagnostic_for_selection(
         rates=shown_rates,
         breaks=breaks,
         classes=classes,
-        hide_secret=audience.published,
-        ranking=ranking,
-        ranking_geometry=geometry,
+        hide_secret=pub,
         by_offence=_gate_categories(d.by_offence, audience, hide_total),
         by_place=_gate_categories(d.by_place, audience, hide_total),
         monthly=monthly,
-        hour_weekday=hw_long,
+        hour_weekday=hw.reset_index(names="jour").melt(id_vars="jour", var_name="heure", value_name="faits"),
         weekdays=list(d.hour_weekday.index),
-        profile=profile,
+        profile=d.profile.astype(object).mask(d.profile_mask, SECRET_LABEL).astype(str),
         notes=notes,
+        base=d,
+        published_masks=masks,
+    )
+
+
+def ranking_for_level(
+    view: DiagnosticView, communes: gpd.GeoDataFrame, keys: pd.DataFrame, level: str, *, audience: Audience
+) -> Ranking:
+    """The ranking at a level (commune, EPCI, canton) for an audience, and its exports.
+
+    Parameters
+    ----------
+    view : DiagnosticView
+        From :func:`diagnostic_for_selection` (any audience).
+    communes, keys
+        As given to :func:`diagnostic_for_selection`.
+    level : {"commune", "epci", "canton"}
+        Level of the table.
+    audience : Audience
+        Who is looking; the exports are always in the published view.
+    """
+    mask = view.published_masks[level]
+    export, export_geometry = _level_table(view.base, communes, keys, level, mask)
+    table = export if audience.published else _level_table(view.base, communes, keys, level, None)[0]
+    export = export.rename(columns={"commune": LEVELS[level]})
+    return Ranking(
+        table=table[table["faits"].astype(str) != "0"].reset_index(drop=True),
         export_csv=csv_bytes_from_frame(export),
         export_geojson=geojson_bytes_from_frame(export, export_geometry),
     )
-
-
-def _published_masks(d, keys: pd.DataFrame) -> dict[str, np.ndarray]:
-    base, groups, _ = hierarchy_masks(
-        d.rates["faits"].to_numpy(), [keys["epci"].to_numpy(), keys["canton"].to_numpy()]
-    )
-    return {"commune": base, "epci": groups[0], "canton": groups[1]}
 
 
 @dataclass

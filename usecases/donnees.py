@@ -2,32 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from data.store import DatasetInfo
 
+DATASET_COLUMNS: dict[str, Callable[[DatasetInfo], object]] = {
+    "nom": lambda i: i.name,
+    "département": lambda i: i.departement,
+    "fichier source": lambda i: i.source_file,
+    "importé le": lambda i: i.imported_at.replace("T", " "),
+    "faits": lambda i: i.n_rows,
+    "lignes rejetées": lambda i: i.n_rejected,
+}
+STATISTICS_COLUMNS: dict[str, Callable[[DatasetInfo], object]] = {
+    "nom": lambda i: i.name,
+    "type": lambda i: i.description,
+    "lignes": lambda i: i.n_rows,
+    "importé le": lambda i: i.imported_at.replace("T", " "),
+}
 
-def dataset_table(infos: list[DatasetInfo]) -> pd.DataFrame:
-    """Saved incident data sets as shown on the page."""
-    return pd.DataFrame(
-        {
-            "nom": [i.name for i in infos],
-            "département": [i.departement for i in infos],
-            "fichier source": [i.source_file for i in infos],
-            "importé le": [i.imported_at.replace("T", " ") for i in infos],
-            "faits": [i.n_rows for i in infos],
-            "lignes rejetées": [i.n_rejected for i in infos],
-        }
-    )
 
-
-def statistics_table(infos: list[DatasetInfo]) -> pd.DataFrame:
-    """Saved SSMSI tables as shown on the page."""
-    return pd.DataFrame(
-        {
-            "nom": [i.name for i in infos],
-            "type": [i.description for i in infos],
-            "lignes": [i.n_rows for i in infos],
-            "importé le": [i.imported_at.replace("T", " ") for i in infos],
-        }
-    )
+def table_from_infos(infos: list[DatasetInfo], columns: dict[str, Callable[[DatasetInfo], object]]) -> pd.DataFrame:
+    """Saved data sets (or statistics) as shown on the page, one row each."""
+    return pd.DataFrame({label: [get(i) for i in infos] for label, get in columns.items()})

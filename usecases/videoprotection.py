@@ -19,6 +19,7 @@ import pandas as pd
 import shapely
 
 from analysis.siting import published_curve, published_sites, sites_from_geodataframes
+from analysis.siting_base import COVER, SitingResult
 from core import model as m
 from core.crs import WGS84
 from core.errors import DelinquanceError
@@ -170,7 +171,7 @@ class SitingRun:
     """One optimisation and what it was asked (kept in the session until parameters change)."""
 
     signature: str
-    res: object
+    res: SitingResult
     sites: gpd.GeoDataFrame
     curve: pd.DataFrame
     radius: float
@@ -256,10 +257,6 @@ class SitingView:
     published_sites: gpd.GeoDataFrame
 
 
-def _method_label(res: object) -> str:
-    return str(res.method)
-
-
 def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audience) -> SitingView:
     """The result of a run as an audience may see it (exports always published)."""
     res, sites = run.res, run.sites
@@ -280,7 +277,7 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
         ),
         Metric("Nouvelles caméras", fmt_count(n_new)),
     ]
-    if res.kind == "cover":
+    if res.kind == COVER:
         metrics.append(
             Metric(
                 "Nombre minimal de caméras",
@@ -298,7 +295,7 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
                 help="(borne prouvée − solution) / borne prouvée : 0 % signifie que la solution est optimale.",
             )
         )
-    metrics.append(Metric("Temps de calcul", f"{fmt_number(res.seconds, 1)} s", _method_label(res)))
+    metrics.append(Metric("Temps de calcul", f"{fmt_number(res.seconds, 1)} s", res.method))
     notes = []
     if withhold.any():
         notes.append(
@@ -330,18 +327,17 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
 
 def mayor_sheet_pdf(
     run: SitingRun,
-    view: SitingView,
     communes: gpd.GeoDataFrame,
     *,
     territory: str,
     dataset_name: str,
     synthetic: bool,
 ) -> bytes:
-    """The mayor's one-page sheet (published view, always)."""
+    """The mayor's one-page sheet: always the published view, whatever the page shows."""
     res = run.res
     published_view = siting_view(run, communes, audience=Audience.public())
-    figures = [(m_.label, f"{m_.value} ({m_.delta})" if m_.delta else m_.value) for m_ in published_view.metrics[:2]]
-    figures.append(("Méthode", _method_label(res)))
+    figures = [(x.label, f"{x.value} ({x.delta})" if x.delta else x.value) for x in published_view.metrics[:2]]
+    figures.append(("Méthode", res.method))
     figures.append(("Qualité de la solution", res.status + ("" if res.gap is None else f" ; écart prouvé {fmt_share(res.gap)}")))
     png = siting_map_png(published_view.published_sites, communes, radius=run.radius, area=run.area.geometry)
     sheet = SitingSheet(

@@ -60,7 +60,6 @@ class ZonesView:
     export_csv: bytes
     export_geojson: bytes
     export_gpkg: bytes
-    withheld: int = 0
     captions: list[str] = field(default_factory=list)
 
 
@@ -197,7 +196,7 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         evolution=[v if isinstance(v, str) else fmt_change(v) for v in source["evolution"]],
     )
     # Map properties: the published table's values in the published view.
-    w84 = zones[keep if audience.published else np.ones(len(zones), dtype=bool)].to_crs(WGS84)
+    w84 = shown_zones.to_crs(WGS84)
     if audience.published and len(w84):
         w84 = w84.assign(score=published.loc[keep, "score"].to_numpy())
     g = res.density_grid
@@ -215,7 +214,6 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         export_csv=csv_bytes_from_frame(export),
         export_geojson=geojson_bytes_from_frame(export, export_geom.to_crs(WGS84)),
         export_gpkg=_gpkg_bytes(export, export_geom, crs),
-        withheld=int(withhold.sum()),
         captions=captions,
     )
 
