@@ -24,7 +24,6 @@ from usecases.organisation import (
     import_organisation_file,
     loaded_files,
     organisation_stamp,
-    organisation_view,
 )
 
 RULE = (
@@ -46,7 +45,10 @@ def _import_section() -> None:
             up = st.file_uploader(label, type=["csv"], key=f"org_{slug}")
             if up is None:
                 continue
-            n, report = import_organisation_file(slug, up.getvalue(), up.name)
+            done = st.session_state.setdefault("org_imported", {})
+            if done.get(slug, (None,))[0] != up.file_id:  # once per file, not on every rerun
+                done[slug] = (up.file_id, *import_organisation_file(slug, up.getvalue(), up.name))
+            _, n, report = done[slug]
             st.success(f"{markdown_text(label)} : {fmt_count(n)} lignes enregistrées.")
             if len(report):
                 st.write("Corrections et rejets :")
@@ -72,14 +74,14 @@ def body() -> None:
         org.communes, org.units, cache.display_geometry(ctx.departement), indicative=org.indicative, base=ctx.base_map
     )
     st_folium(fmap, key="org_map", returned_objects=[], height=560, use_container_width=True)
-    v = organisation_view(
-        org,
-        ctx.incidents,
-        ctx.communes,
-        cache.cantons(ctx.departement),
+    v = cache.organisation_tables(
+        *(ctx.key() if ctx.dataset is not None else ("", "", "")),
+        ctx.departement,
         ctx.flt,
-        departement=ctx.departement,
-        audience=ctx.audience,
+        organisation_stamp(),
+        float(detour),
+        float(speed),
+        ctx.audience,
     )
     tabs = st.tabs(["Par unité", "Par commune", "Par EPCI", "Par canton"])
     with tabs[0]:

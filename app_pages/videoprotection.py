@@ -94,7 +94,7 @@ def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: f
 
 
 def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
-    v = uc.siting_view(run, communes, audience=ctx.audience)
+    v = cache.siting_view(run.run_id, ctx.departement, ctx.audience, run)
     show_metrics(v.metrics)
     if run.asked is not None and v.n_new < run.asked:
         st.info(
@@ -154,7 +154,7 @@ def body() -> None:
     communes = cache.communes_metric(ctx.departement)
     area = _area(ctx, communes)
     places = st.multiselect("Lieux visibles par une caméra", list(PLACE_TYPES), default=list(PUBLIC_PLACES), key="v_places")
-    demand = uc.demand_in_area(ctx.incidents, ctx.flt, area, places=places, crs=crs)
+    demand = cache.demand(*ctx.key(), ctx.departement, ctx.flt, area.key, tuple(places), area)
     with st.expander("Poids des infractions"):
         table = st.data_editor(
             pd.DataFrame({"infraction": [*OFFENCES, OTHER_OFFENCE], "poids": 1.0}),

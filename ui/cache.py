@@ -31,6 +31,7 @@ from readers.sites import roads_from_bytes, sites_from_bytes
 from usecases import diagnostic as uc_diag
 from usecases import organisation as uc_org
 from usecases import suivi as uc_suivi
+from usecases import videoprotection as uc_video
 from usecases import zones as uc_zones
 
 
@@ -108,6 +109,31 @@ def official_statistics(slug: str, stamp: str) -> pd.DataFrame:
 def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organisation:
     """Organisation of a département: imported official files, else the indicative rule."""
     return uc_org.organisation_from_store(dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def organisation_tables(
+    kind: str,
+    slug: str,
+    stamp: str,
+    dep: str,
+    flt: IncidentFilter,
+    org_stamp: str,
+    detour: float,
+    speed_kmh: float,
+    audience: Audience,
+) -> uc_org.OrganisationView:
+    """Tables and exports of the Organisation page (``slug`` empty: no data set)."""
+    incidents = dataset(kind, slug, stamp) if slug else None
+    return uc_org.organisation_view(
+        organisation(dep, org_stamp, detour, speed_kmh),
+        incidents,
+        communes(dep),
+        cantons(dep),
+        flt,
+        departement=dep,
+        audience=audience,
+    )
 
 
 # -- use cases ---------------------------------------------------------------------------
@@ -225,3 +251,19 @@ def lattice_near_demand(
 def statistics_list() -> list[DatasetInfo]:
     """Saved SSMSI tables, newest first."""
     return statistics_store().list()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def demand(
+    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, area_key: str, places: tuple[str, ...], _area
+) -> gpd.GeoDataFrame:
+    """Incidents a camera could see in the study area (``area_key`` identifies ``_area``)."""
+    return uc_video.demand_in_area(
+        dataset(kind, slug, stamp), flt, _area, places=list(places), crs=metric_crs_for_departement(dep)
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def siting_view(run_id: str, dep: str, audience: Audience, _run: uc_video.SitingRun) -> uc_video.SitingView:
+    """What an audience sees of one optimisation (``run_id`` identifies ``_run``)."""
+    return uc_video.siting_view(_run, communes_metric(dep), audience=audience)

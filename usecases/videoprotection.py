@@ -11,6 +11,7 @@ always in the published view.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -180,6 +181,7 @@ class SitingRun:
     demand_xy: np.ndarray
     asked: int | None
     params: list[tuple[str, str]]
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)  # one optimisation (cache key)
 
 
 def run_siting(
