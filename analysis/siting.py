@@ -361,7 +361,9 @@ def incident_counts_by_rank(
     return base, np.bincount(first, weights=counts[rows], minlength=len(ranked)).astype(np.int64)
 
 
-def published_sites(sites: pd.DataFrame, *, threshold: int | None = None) -> pd.DataFrame:
+def published_sites(
+    sites: pd.DataFrame, *, withheld: np.ndarray | None = None, threshold: int | None = None
+) -> pd.DataFrame:
     """The site table with the counts the secrecy rule hides replaced by ``"secret"``.
 
     The cells are the incidents covered by the existing cameras (one cell) and those each new
@@ -375,6 +377,10 @@ def published_sites(sites: pd.DataFrame, *, threshold: int | None = None) -> pd.
     sites : DataFrame
         From :func:`sites_from_geodataframes` (``statut``, ``faits``, ``gain``,
         ``part_cumulee``; geometry optional).
+    withheld : ndarray of bool, optional
+        Rows left out of the publication (a site that would locate incidents): their counts
+        are hidden like secret ones, so the published total minus the shown sites cannot
+        give them back. The caller drops these rows.
     threshold : int, optional
         Largest hidden count (default ``SETTINGS.privacy_threshold``).
 
@@ -390,10 +396,13 @@ def published_sites(sites: pd.DataFrame, *, threshold: int | None = None) -> pd.
     cells = np.concatenate(
         [out.loc[existing, "faits"].to_numpy()[:1], out.loc[~existing, "faits"].to_numpy()]
     ).astype(float)
-    hidden = secret_mask_from_counts(cells, threshold=threshold)
     # Row -> cell: every existing row is cell 0 when there are existing cameras.
     offset = 1 if existing.any() else 0
     row_cell = np.where(existing, 0, offset + np.cumsum(~existing) - 1)
+    forced = np.zeros(len(cells), dtype=bool)
+    if withheld is not None:
+        forced[row_cell[np.asarray(withheld, dtype=bool)]] = True
+    hidden = secret_mask_from_counts(cells, threshold=threshold, forced=forced)
     row_hidden = hidden[row_cell]
     from_first = np.zeros(len(out), dtype=bool)
     if hidden.any():

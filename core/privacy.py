@@ -75,7 +75,11 @@ def is_secret(count: float, *, threshold: int | None = None) -> bool:
 
 
 def secret_mask_from_counts(
-    counts: np.ndarray, *, threshold: int | None = None, secondary: bool = True
+    counts: np.ndarray,
+    *,
+    threshold: int | None = None,
+    secondary: bool = True,
+    forced: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cells to hide in a 1-D or 2-D table of counts.
 
@@ -89,6 +93,9 @@ def secret_mask_from_counts(
     secondary : bool, default True
         Also hide cells until no line (row or column) has a single hidden cell or a group
         of hidden cells summing to 1 to ``threshold``.
+    forced : ndarray of bool, optional
+        Cells hidden whatever their count (a withheld place's count, say); secondary
+        secrecy protects them too.
 
     Returns
     -------
@@ -98,8 +105,9 @@ def secret_mask_from_counts(
     c = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
     if c.ndim not in (1, 2):
         raise DelinquanceError("Le secret statistique s'applique à un tableau à une ou deux dimensions.")
+    force = np.zeros(c.shape, dtype=bool) if forced is None else np.asarray(forced, dtype=bool).reshape(c.shape)
     if not secondary:
-        return (c > 0) & (c <= _threshold(threshold))
+        return ((c > 0) & (c <= _threshold(threshold))) | force
     c2 = c.reshape(1, -1) if c.ndim == 1 else c
     cells = np.arange(c2.size).reshape(c2.shape)
     lines = [cells[i] for i in range(c2.shape[0])]
@@ -107,7 +115,8 @@ def secret_mask_from_counts(
         lines += [cells[:, j] for j in range(c2.shape[1])]
     # Margins are published but are not cells: every line is a plain sum (signs +1).
     relations = [(idx, np.ones(len(idx))) for idx in lines]
-    return secret_mask_for_relations(c2.ravel(), relations, threshold=threshold).reshape(c.shape)
+    mask = secret_mask_for_relations(c2.ravel(), relations, forced=force.ravel(), threshold=threshold)
+    return mask.reshape(c.shape)
 
 
 def secret_mask_for_relations(
@@ -115,6 +124,7 @@ def secret_mask_for_relations(
     lines: list[tuple[np.ndarray, np.ndarray]],
     *,
     protected: np.ndarray | None = None,
+    forced: np.ndarray | None = None,
     threshold: int | None = None,
 ) -> np.ndarray:
     """Cells to hide among counts tied by additive relations (hierarchies, margins).
@@ -134,6 +144,8 @@ def secret_mask_for_relations(
     protected : ndarray of bool, optional
         Cells never chosen for secondary secrecy (the headline total, say); primary secrecy
         still hides them.
+    forced : ndarray of bool, optional
+        Cells hidden whatever their count; the relations protect them like the others.
     threshold : int, optional
         Largest hidden count.
 
@@ -145,6 +157,8 @@ def secret_mask_for_relations(
     t = _threshold(threshold)
     v = np.nan_to_num(np.asarray(values, dtype=float), nan=0.0)
     hidden = (v > 0) & (v <= t)
+    if forced is not None:
+        hidden |= np.asarray(forced, dtype=bool)
     keep = np.zeros(len(v), dtype=bool) if protected is None else np.asarray(protected, dtype=bool)
     changed = True
     while changed:

@@ -192,6 +192,28 @@ def test_published_sites_hides_small_counts_and_the_shares_that_reveal_them():
     ]
 
 
+def test_a_withheld_site_is_not_given_back_by_the_total():
+    import pandas as pd
+
+    from analysis.siting import published_sites
+
+    table = pd.DataFrame(
+        {
+            "rang": [1, 2, 3],
+            "statut": ["nouvelle"] * 3,
+            "faits": [30, 12, 9],
+            "gain": [30.0, 12.0, 9.0],
+            "part_cumulee": [0.5, 0.7, 0.85],
+        }
+    )
+    withheld = np.array([False, False, True])  # the 9 sit within 200 m of 1 to 5 incidents
+    out = published_sites(table, withheld=withheld, threshold=5)
+    # Dropped from the list, it would still be the published total minus the others: another
+    # cell goes with it, and the shares from it on.
+    assert out["faits"].tolist() == [30, "secret", "secret"]
+    assert out["part_cumulee"].tolist() == [0.5, "secret", "secret"]
+
+
 def test_candidates_that_see_nothing_are_left_out_of_the_solve():
     rng = np.random.default_rng(8)
     xy = rng.uniform(0, 1000, (300, 2))

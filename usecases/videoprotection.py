@@ -263,7 +263,7 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
     """The result of a run as an audience may see it (exports always published)."""
     res, sites = run.res, run.sites
     withhold = places_to_withhold(metric_xy(sites), run.demand_xy) & (sites["statut"] == "nouvelle").to_numpy()
-    published = published_sites(sites[~withhold])
+    published = published_sites(sites, withheld=withhold)[~withhold]
     pub = audience.published
     covered = int(res.n_covered)
     uncovered = run.n_demand - covered
