@@ -70,9 +70,9 @@ def _incidents_view(ctx: Context) -> None:
         st_folium(fmap, key="diag_map", returned_objects=[], height=560, use_container_width=True)
     ranking = cache.ranking(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level)
     with right:
-        shown = ranking.table.astype(str).replace({"None": "", "nan": ""})
+        shown = ranking.table
         st.dataframe(
-            shown.rename(columns={"commune": LEVELS[level]}),
+            shown,
             hide_index=True,
             height=560,
             column_config=column_config_from_frame(

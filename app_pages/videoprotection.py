@@ -12,7 +12,6 @@ from core.escape import markdown_text
 from core.settings import SETTINGS
 from core.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.candidates import MAX_LATTICE_SITES
-from rendering.formatting import fmt_count
 from rendering.maps import area_drawing_map, siting_map
 from rendering.siting_report import method_notes_markdown
 from ui import cache
@@ -72,15 +71,9 @@ def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: f
         lattice = cache.lattice_near_demand(
             f"{ctx.departement}|{area.key}", area.lattice_territory(), demand_xy, float(spacing), radius, MAX_LATTICE_SITES
         )
-        used = lattice.attrs["espacement"]
-        if used > spacing + 1e-6:
-            st.caption(f"Espacement porté à {used:.0f} m : au plus {fmt_count(MAX_LATTICE_SITES)} sites candidats sur ce secteur.")
-        if used > radius * 2**0.5:
-            st.caption(
-                f"Avec un espacement de {used:.0f} m et un rayon de {radius:.0f} m, certains faits n'ont "
-                "aucun site candidat assez proche : réduisez le secteur ou augmentez le rayon."
-            )
-        return lattice, source, f"maillage:{used:.1f}"
+        for caption in uc.lattice_captions(lattice, spacing=float(spacing), radius=radius, max_sites=MAX_LATTICE_SITES):
+            st.caption(caption)
+        return lattice, source, f"maillage:{lattice.attrs['espacement']:.1f}"
     roads = source == "routes"
     sites, digest = _upload(
         "Réseau routier (GeoJSON, GeoPackage)" if roads else "Points candidats (CSV, GeoJSON…)",

@@ -112,7 +112,7 @@ def body() -> None:
             "aussi ressortir les centres urbains denses)."
         )
     show_metrics(v.metrics)
-    for text in v.captions + v.notes:
+    for text in v.captions:
         st.caption(text)
     fmap = zones_map(
         v.zones_wgs84, v.analysis.density, v.density_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map

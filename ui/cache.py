@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from analysis.zones import ZoneSettings
+from analysis.zones import ZoneAnalysis, ZoneSettings
 from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import Audience
@@ -191,7 +191,17 @@ def zones(
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _zone_analysis(kind, slug, stamp, dep, flt, settings, severity, bandwidth):
+def _zone_analysis(
+    kind: str,
+    slug: str,
+    stamp: str,
+    dep: str,
+    flt: IncidentFilter,
+    settings: ZoneSettings,
+    severity: tuple[tuple[str, float], ...],
+    bandwidth: float | None,
+) -> tuple[ZoneAnalysis, int | None]:
+    """The zone analysis (shared by both views: switching the view does not recompute it)."""
     info = store_for(kind).info(slug)
     truth = store_for(kind).planted_hotspots(slug) if info.synthetic else None
     return uc_zones.zone_analysis_for_selection(
@@ -207,7 +217,9 @@ def _zone_analysis(kind, slug, stamp, dep, flt, settings, severity, bandwidth):
 
 
 @st.cache_resource(show_spinner="Points chauds émergents…", max_entries=4)
-def emerging(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, settings: ZoneSettings, freq: str):
+def emerging(
+    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, settings: ZoneSettings, freq: str
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Emerging hot spots of the selection over the whole data set."""
     return uc_zones.emerging_for_selection(
         dataset(kind, slug, stamp), communes(dep), flt, crs=metric_crs_for_departement(dep), settings=settings, freq=freq

@@ -66,7 +66,7 @@ class DiagnosticView:
 class Ranking:
     """The ranking table of one level and its exports (always in the published view)."""
 
-    table: pd.DataFrame
+    table: pd.DataFrame  # as shown: text cells, blanks for unranked rows
     export_csv: bytes
     export_geojson: bytes
 
@@ -208,8 +208,9 @@ def ranking_for_level(
     export, export_geometry = _level_table(view.base, communes, keys, level, mask)
     table = export if audience.published else _level_table(view.base, communes, keys, level, None)[0]
     export = export.rename(columns={"commune": LEVELS[level]})
+    shown = table[table["faits"].astype(str) != "0"].reset_index(drop=True)
     return Ranking(
-        table=table[table["faits"].astype(str) != "0"].reset_index(drop=True),
+        table=shown.astype(str).replace({"None": "", "nan": ""}).rename(columns={"commune": LEVELS[level]}),
         export_csv=csv_bytes_from_frame(export),
         export_geojson=geojson_bytes_from_frame(export, export_geometry),
     )

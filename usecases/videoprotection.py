@@ -159,6 +159,20 @@ def weights_from_table(table: pd.DataFrame) -> dict[str, float]:
     return dict(zip(table["infraction"], poids.astype(float), strict=True))
 
 
+def lattice_captions(lattice: gpd.GeoDataFrame, *, spacing: float, radius: float, max_sites: int) -> list[str]:
+    """What the page says about the lattice it got (spacing raised, incidents out of reach)."""
+    used = float(lattice.attrs["espacement"])
+    out = []
+    if used > spacing + 1e-6:
+        out.append(f"Espacement porté à {used:.0f} m : au plus {fmt_count(max_sites)} sites candidats sur ce secteur.")
+    if used > radius * np.sqrt(2):
+        out.append(
+            f"Avec un espacement de {used:.0f} m et un rayon de {radius:.0f} m, certains faits n'ont "
+            "aucun site candidat assez proche : réduisez le secteur ou augmentez le rayon."
+        )
+    return out
+
+
 def candidates_in_reach(candidates: gpd.GeoDataFrame, area: StudyArea, radius: float) -> gpd.GeoDataFrame:
     """Candidates that can see into the area (a camera just outside it still does)."""
     if area.geometry is None or not len(candidates):

@@ -55,7 +55,6 @@ class ZonesView:
     zones_wgs84: gpd.GeoDataFrame  # what the map may show (gated in the published view)
     density_bounds: tuple[float, float, float, float]
     metrics: list[Metric]
-    notes: list[str]
     table: pd.DataFrame  # shown on screen
     export_csv: bytes
     export_geojson: bytes
@@ -165,9 +164,9 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
     published, withhold = _gated_zones(zones)
     keep = ~withhold
     raw = pd.DataFrame(zones.drop(columns="geometry"))
-    source = published if audience.published else raw
-    shown_zones = zones[keep] if audience.published else zones
-    source = source[keep] if audience.published else source
+    pub = audience.published
+    shown_zones = zones[keep] if pub else zones
+    source = published[keep] if pub else raw
     share_inc, share_area = concentration_from_zones(shown_zones)
     metrics = [
         Metric("Zones", fmt_count(len(shown_zones))),
@@ -188,16 +187,15 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
             f"({n_truth}) : rappel {fmt_share(res.truth_scores['rappel'])}, précision "
             f"{fmt_share(res.truth_scores['precision'])}."
         )
-    notes = []
-    if audience.published and withhold.any():
-        notes.append(f"{int(withhold.sum())} zone(s) non publiée(s) : de 1 à {SETTINGS.privacy_threshold} faits.")
+    if pub and withhold.any():
+        captions.append(f"{int(withhold.sum())} zone(s) non publiée(s) : de 1 à {SETTINGS.privacy_threshold} faits.")
     shown = source.assign(
         part_superficie=raw.loc[source.index, "part_superficie"] * 100.0,
         evolution=[v if isinstance(v, str) else fmt_change(v) for v in source["evolution"]],
     )
     # Map properties: the published table's values in the published view.
     w84 = shown_zones.to_crs(WGS84)
-    if audience.published and len(w84):
+    if pub and len(w84):
         w84 = w84.assign(score=published.loc[keep, "score"].to_numpy())
     g = res.density_grid
     tr = Transformer.from_crs(crs, WGS84, always_xy=True)
@@ -209,7 +207,6 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         zones_wgs84=w84,
         density_bounds=(w, s, e, n),
         metrics=metrics,
-        notes=notes,
         table=shown,
         export_csv=csv_bytes_from_frame(export),
         export_geojson=geojson_bytes_from_frame(export, export_geom.to_crs(WGS84)),
