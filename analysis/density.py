@@ -13,6 +13,7 @@ from scipy.fft import set_workers
 from scipy.signal import fftconvolve
 
 from analysis.hotspots import Grid
+from core.errors import ParameterError
 
 
 def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
@@ -24,7 +25,7 @@ def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
     x, y = np.asarray(x, float), np.asarray(y, float)
     n = x.size
     if n < 2:
-        raise ValueError("Au moins deux points sont nécessaires pour choisir une largeur de bande.")
+        raise ParameterError("Au moins deux points sont nécessaires pour choisir une largeur de bande.")
     dx, dy = x - x.mean(), y - y.mean()
     sd = np.sqrt((dx**2 + dy**2).sum() / n)
     dm = np.median(np.hypot(dx, dy))
@@ -60,7 +61,7 @@ def density_on_grid(
         Density of the grid cells (0 where inactive), integrating to about 1 over the plane.
     """
     if bandwidth <= 0:
-        raise ValueError("La largeur de bande doit être positive (en mètres).")
+        raise ParameterError("La largeur de bande doit être positive (en mètres).")
     k = int(oversample) | 1  # odd: cell centres fall on lattice nodes
     step = grid.cell / k
     pad = int(np.ceil(truncate * bandwidth / step))

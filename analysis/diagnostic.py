@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core import model as m
+from core.errors import ParameterError
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import secret_mask_from_counts
 from core.vocabulary import AGE_CLASSES, SEXES
@@ -82,7 +83,7 @@ def class_breaks_from_values(
     elif method == "quantiles":
         breaks = np.quantile(v, np.linspace(0, 1, k + 1))
     else:
-        raise ValueError(f"Méthode de classification inconnue : {method!r} (quantiles ou equal).")
+        raise ParameterError(f"Méthode de classification inconnue : {method!r} (quantiles ou equal).")
     breaks = np.unique(np.round(breaks, 6))
     if breaks.size == 1:
         breaks = np.array([breaks[0], breaks[0] + 1.0])

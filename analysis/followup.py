@@ -24,24 +24,10 @@ import pandas as pd
 from scipy import stats
 
 from core import model as m
-from core.errors import DelinquanceError
+from core.errors import DelinquanceError, ParameterError
+from core.formatting import fmt_date, fmt_month_name, fmt_period
 from core.privacy import secret_mask_from_counts
 from core.vocabulary import FORCE_LABELS
-
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 #: Dimensions a comparison can be split by (key -> French label).
 DIMENSIONS = {
@@ -88,8 +74,8 @@ class Period:
     def label(self) -> str:
         """French label: ``novembre – décembre 2025`` for whole months, else the dates."""
         if not self.whole_months:
-            return f"{self.start:%d/%m/%Y} – {self.end:%d/%m/%Y}"
-        a, b = MONTHS_FR[self.start.month - 1], MONTHS_FR[self.end.month - 1]
+            return fmt_period(self.start, self.end)
+        a, b = fmt_month_name(self.start), fmt_month_name(self.end)
         if (self.start.year, self.start.month) == (self.end.year, self.end.month):
             return f"{a} {self.start.year}"
         if self.start.year == self.end.year:
@@ -336,7 +322,7 @@ def keys_for_incidents(
         return incidents[m.OFFENCE].astype(object)
     if dimension == "epci":
         if communes is None:
-            raise ValueError("Les communes sont nécessaires pour comparer par EPCI.")
+            raise ParameterError("Les communes sont nécessaires pour comparer par EPCI.")
         epci = dict(zip(communes["code"], communes["epci_code"], strict=True))
         return incidents[m.COMMUNE].astype(object).map(epci)
     if dimension == "zone":
@@ -350,7 +336,7 @@ def keys_for_incidents(
         pos = np.flatnonzero(ok)[tree_idx[0]]
         out.iloc[pos] = ids[tree_idx[1]]
         return out
-    raise ValueError(f"Dimension inconnue : {dimension!r} (attendu : {', '.join(DIMENSIONS)}).")
+    raise ParameterError(f"Dimension inconnue : {dimension!r} (attendu : {', '.join(DIMENSIONS)}).")
 
 
 @dataclass
@@ -425,14 +411,14 @@ def followup_from_incidents(
     first, last = span.start, span.end
     if current.start < first or current.start > last:
         raise PeriodNotCoveredError(
-            f"Les données couvrent du {first:%d/%m/%Y} au {last:%d/%m/%Y} : la période suivie "
+            f"Les données couvrent du {fmt_date(first)} au {fmt_date(last)} : la période suivie "
             f"({current.label}) doit être comprise entre ces dates."
         )
     skipped = {k: p for k, p in references.items() if p.start < first or p.end > last}
     references = {k: p for k, p in references.items() if k not in skipped}
     if not references:
         raise PeriodNotCoveredError(
-            f"Les données commencent le {first:%d/%m/%Y} : aucune période de référence "
+            f"Les données commencent le {fmt_date(first)} : aucune période de référence "
             f"({', '.join(p.label for p in skipped.values())}) n'est couverte. Choisissez une période "
             "suivie plus récente ou importez un historique plus long."
         )

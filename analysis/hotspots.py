@@ -16,7 +16,7 @@ import shapely
 from scipy import ndimage, stats
 
 from core.crs import require_metric
-from core.errors import DelinquanceError
+from core.errors import DelinquanceError, ParameterError
 
 CONFIDENCES = (0.90, 0.95, 0.99)
 MIN_INCIDENTS = 30  # as ArcGIS Optimized Hot Spot Analysis
@@ -60,7 +60,7 @@ def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
         Cell size in metres.
     """
     if cell <= 0:
-        raise ValueError("La taille de maille doit être positive (en mètres).")
+        raise ParameterError("La taille de maille doit être positive (en mètres).")
     minx, miny, maxx, maxy = territory.bounds
     nx = int(np.ceil((maxx - minx) / cell)) or 1
     ny = int(np.ceil((maxy - miny) / cell)) or 1
@@ -132,7 +132,7 @@ def gi_star_from_raster(
         wy = wy / card
         card = np.ones_like(card)
     elif transform.upper() != "B":
-        raise ValueError("transform doit valoir « B » (binaire) ou « R » (standardisé en ligne).")
+        raise ParameterError("transform doit valoir « B » (binaire) ou « R » (standardisé en ligne).")
     ysum = y.sum()
     statistic = wy / ysum
     mean = ysum / n
@@ -236,13 +236,13 @@ def gi_star_from_points(
             counts = counts_on_grid(x, y, grid)[grid.active]
             centres, polys = np.column_stack(grid.centres()), grid.polygons()
         else:
-            raise ValueError(f"Forme de maille inconnue : {shape!r} (square ou hex).")
+            raise ParameterError(f"Forme de maille inconnue : {shape!r} (square ou hex).")
         if weights == "band":
             w = band_weights(centres, band)
         elif weights == "knn":
             w = knn_weights(centres, k)
         else:
-            raise ValueError(f"Pondération inconnue : {weights!r} (band ou knn).")
+            raise ParameterError(f"Pondération inconnue : {weights!r} (band ou knn).")
         z = gi_star_from_weights(counts, w)
     return gpd.GeoDataFrame(
         {
@@ -270,7 +270,7 @@ def hex_cells_for_territory(territory: shapely.Geometry, size: float) -> tuple[n
         Their geometry (same order).
     """
     if size <= 0:
-        raise ValueError("La taille des hexagones doit être positive (en mètres).")
+        raise ParameterError("La taille des hexagones doit être positive (en mètres).")
     minx, miny, maxx, maxy = territory.bounds
     w, h = np.sqrt(3) * size, 1.5 * size
     rows = np.arange(int(np.ceil((maxy - miny) / h)) + 2)
@@ -340,7 +340,7 @@ def gi_star_from_weights(y: np.ndarray, weights, *, transform: str = "B") -> np.
         card = np.asarray(w.sum(axis=1)).ravel()
         w = w.multiply(1 / card[:, None]).tocsr()
     elif transform.upper() != "B":
-        raise ValueError("transform doit valoir « B » (binaire) ou « R » (standardisé en ligne).")
+        raise ParameterError("transform doit valoir « B » (binaire) ou « R » (standardisé en ligne).")
     n = y.size
     statistic = (w @ y) / y.sum()
     mean = y.sum() / n

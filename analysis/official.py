@@ -11,6 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from core.formatting import fmt_decimal
+
 #: Paris, Lyon, Marseille: whole commune and its arrondissements.
 PLM = {
     "75056": [f"751{i:02d}" for i in range(1, 21)],
@@ -126,7 +128,9 @@ def official_commune_table(rates: pd.DataFrame) -> pd.DataFrame:
     )
     published = df["statut"] == STATUS_PUBLISHED
     df = df.assign(_p=published).sort_values(["_p", "taux_pour_mille"], ascending=[False, False])
-    fmt = lambda v, d: "" if not np.isfinite(v) else f"{v:.{d}f}".replace(".", ",")  # noqa: E731
+    def fmt(v: float, d: int) -> str:
+        return fmt_decimal(v, d) if np.isfinite(v) else ""
+
     return pd.DataFrame(
         {
             "code": df["code"].to_numpy(),

@@ -26,6 +26,8 @@ from scipy import sparse
 
 from analysis.siting_base import (
     COVER,
+    EXISTING_SITE,
+    NEW_SITE,
     ONE_MINUS_INV_E,
     SitingError,
     SitingResult,
@@ -40,9 +42,13 @@ from analysis.siting_base import (
 )
 from analysis.siting_exact import branch_and_bound_mclp, mclp_lp, solve_lp, solve_mclp_highs
 from core.crs import require_metric
+from core.errors import ParameterError
+from core.formatting import fmt_percent
 from core.privacy import SECRET_LABEL, secret_mask_from_counts
 
 __all__ = [
+    "EXISTING_SITE",
+    "NEW_SITE",
     "HIGHS_MAX_NNZ",
     "ONE_MINUS_INV_E",
     "SitingError",
@@ -114,7 +120,7 @@ def exact_mclp(
         proven ``upper_bound`` and ``gap`` (0 when optimal within ``mip_rel_gap``).
     """
     if solver not in ("bb", "highs"):
-        raise ValueError(f"solver must be 'bb' or 'highs', not {solver!r}")
+        raise ParameterError(f"Solveur inconnu : {solver!r} (bb ou highs).")
     t0 = time.perf_counter()
 
     def left() -> float:
@@ -201,7 +207,7 @@ def exact_mclp(
         status=(
             "optimal"
             if optimal and (gap <= 1e-9 or mip_rel_gap <= 1e-4)
-            else f"écart cible atteint ({mip_rel_gap:.2%})".replace(".", ",")
+            else f"écart cible atteint ({fmt_percent(mip_rel_gap, 2)})"
             if optimal
             else "limite de temps atteinte"
         ),
@@ -255,7 +261,7 @@ def set_cover_for_target(
         )
     if wg.sum() < target - 1e-9:
         raise SitingError(
-            f"Objectif de couverture inatteignable : au plus {(base + wg.sum()) / w.sum():.0%} de la demande "
+            f"Objectif de couverture inatteignable : au plus {fmt_percent((base + wg.sum()) / w.sum())} de la demande "
             "est à portée des sites candidats. Baissez l'objectif ou ajoutez des candidats."
         )
     target -= 1e-9 * max(1.0, target)  # float sums: reaching the target up to rounding
@@ -392,7 +398,7 @@ def published_sites(
     out = sites.copy()
     if out.empty:
         return out
-    existing = (out["statut"] == "existante").to_numpy()
+    existing = (out["statut"] == EXISTING_SITE).to_numpy()
     cells = np.concatenate(
         [out.loc[existing, "faits"].to_numpy()[:1], out.loc[~existing, "faits"].to_numpy()]
     ).astype(float)
@@ -539,7 +545,7 @@ def sites_from_geodataframes(
     table = gpd.GeoDataFrame(
         {
             "rang": np.concatenate([np.zeros(n_exist, dtype=int), np.arange(1, len(new) + 1)]),
-            "statut": ["existante"] * n_exist + ["nouvelle"] * len(new),
+            "statut": [EXISTING_SITE] * n_exist + [NEW_SITE] * len(new),
             "faits": np.concatenate([np.full(n_exist, base_count), new_counts]).astype(np.int64),
             "gain": np.concatenate([np.full(n_exist, np.nan), gains]),
             "part_cumulee": np.concatenate(

@@ -20,6 +20,9 @@ from core.errors import DelinquanceError
 ONE_MINUS_INV_E = 1 - 1 / np.e
 BUDGET = "budget"  #: best coverage for a number of new sites (MCLP)
 COVER = "cover"  #: fewest new sites for a target coverage (set covering)
+#: Values of the ``statut`` column of a site table (shown to users as they are).
+EXISTING_SITE = "existante"
+NEW_SITE = "nouvelle"
 
 
 class SitingError(DelinquanceError):

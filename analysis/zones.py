@@ -47,6 +47,7 @@ from analysis.hotspots import (
 )
 from core import model as m
 from core.crs import require_metric
+from core.errors import ParameterError
 from core.privacy import SECRET_LABEL, secret_mask_from_counts
 from core.settings import SETTINGS
 
@@ -232,7 +233,7 @@ def zones_from_incidents(
     elif settings.method == "hdbscan":
         grid, labels, n = _zone_labels_hdbscan(x, y, area, settings)
     else:
-        raise ValueError(f"Méthode inconnue : {settings.method!r} (local, gi, dbscan ou hdbscan).")
+        raise ParameterError(f"Méthode inconnue : {settings.method!r} (local, gi, dbscan ou hdbscan).")
     columns = [
         "rang",
         "id",

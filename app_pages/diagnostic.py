@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from core.escape import markdown_text
+from core.formatting import fmt_date
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
 from ui import cache
@@ -51,7 +52,7 @@ def _incidents_view(ctx: Context) -> None:
     show_metrics(d.metrics)
     f = ctx.flt
     if f.start and f.end:
-        st.caption(f"Période du {f.start:%d/%m/%Y} au {f.end:%d/%m/%Y}.")
+        st.caption(f"Période du {fmt_date(f.start)} au {fmt_date(f.end)}.")
     if d.n_incidents == 0:
         st.info("Aucun fait pour ces filtres : élargissez la période ou les infractions.")
         return

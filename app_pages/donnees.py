@@ -7,6 +7,7 @@ import pathlib
 import streamlit as st
 
 from core.escape import markdown_text as md_escape
+from core.formatting import fmt_count
 from data.store import statistics_store
 from readers.incidents import (
     COORDINATE_MODES,
@@ -18,7 +19,6 @@ from readers.incidents import (
 )
 from readers.ssmsi import official_statistics_from_bytes
 from rendering.exports import csv_bytes_from_frame
-from rendering.formatting import fmt_count
 from ui.cache import store_for
 from ui.guard import guarded
 from ui.sidebar import Context, current_context

@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from core.escape import markdown_text
+from core.formatting import fmt_count
 from data.store import ORGANISATION_FILES
 from geo.organisation import (
     DEFAULT_DETOUR,
@@ -14,7 +15,6 @@ from geo.organisation import (
     URBAN_DENSITY,
     URBAN_MIN_POPULATION,
 )
-from rendering.formatting import fmt_count
 from rendering.maps import organisation_map
 from ui import cache
 from ui.columns import column_config_from_frame

@@ -25,3 +25,7 @@ class IncidentFileError(DelinquanceError):
 
 class DatasetStoreError(DelinquanceError):
     """A saved data set is missing or unreadable."""
+
+
+class ParameterError(DelinquanceError):
+    """A setting outside what a computation accepts (a size, a method, a dimension)."""

@@ -400,7 +400,8 @@ def generate_synthetic_dataset(
 
 
 def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:
-    """Build the embedded default data set (synthetic Mayenne) when missing or outdated.
+    """Build the embedded default data set (synthetic, of the default département: the Mayenne)
+    when missing or outdated.
 
     Returns
     -------
@@ -416,6 +417,8 @@ def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:
                 return info
             except DatasetStoreError:
                 pass
-    return generate_synthetic_dataset(
-        SETTINGS.default_departement, store=store, name="Mayenne — faits synthétiques (défaut)"
-    )
+    from geo.communes import departements_table
+
+    dep = SETTINGS.default_departement
+    names = departements_table().set_index("code")["nom"]
+    return generate_synthetic_dataset(dep, store=store, name=f"{names.get(dep, dep)} — faits synthétiques (défaut)")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from core.errors import IncidentFileError
+from core.errors import IncidentFileError, ParameterError
 
 
 def candidates_from_lattice(
@@ -43,9 +43,9 @@ def candidates_from_lattice(
         ``attrs["espacement"]``.
     """
     if not spacing > 0:
-        raise ValueError("L'espacement du maillage doit être positif (en mètres).")
+        raise ParameterError("L'espacement du maillage doit être positif (en mètres).")
     if (demand_xy is None) != (radius is None) or (radius is not None and not radius > 0):
-        raise ValueError("Le maillage près de la demande demande les points et un rayon positif.")
+        raise ParameterError("Le maillage près de la demande demande les points et un rayon positif.")
     area = shapely.union_all(territory.geometry.to_numpy())
     shapely.prepare(area)
     origin = np.asarray(area.bounds[:2]) + spacing / 2

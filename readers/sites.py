@@ -8,7 +8,8 @@ import geopandas as gpd
 import pandas as pd
 
 from core.errors import IncidentFileError
-from readers.incidents import _numbers, _text, mapping_from_columns, read_incident_file
+from readers.incident_files import read_incident_file
+from readers.incident_steps import mapping_from_columns, numbers_from_text, text_column
 
 
 def roads_from_bytes(data: bytes, filename: str) -> gpd.GeoDataFrame:
@@ -51,12 +52,12 @@ def sites_from_bytes(data: bytes, filename: str, *, crs: str) -> tuple[gpd.GeoDa
         mp = mapping_from_columns(list(frame.columns))
         if mp.get("latitude") and mp.get("longitude"):
             x, y, src = (
-                _numbers(_text(frame, mp["longitude"])),
-                _numbers(_text(frame, mp["latitude"])),
+                numbers_from_text(text_column(frame, mp["longitude"])),
+                numbers_from_text(text_column(frame, mp["latitude"])),
                 "EPSG:4326",
             )
         elif mp.get("x") and mp.get("y"):
-            x, y = _numbers(_text(frame, mp["x"])), _numbers(_text(frame, mp["y"]))
+            x, y = numbers_from_text(text_column(frame, mp["x"])), numbers_from_text(text_column(frame, mp["y"]))
             src = crs if (x.abs().median() > 1000) else "EPSG:4326"
         else:
             raise IncidentFileError(

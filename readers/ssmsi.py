@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from core.errors import IncidentFileError
+from core.formatting import fmt_count
 from core.vocabulary import OLD_SSMSI_INDICATORS
 
 STAT_COLUMNS = (
@@ -278,6 +279,5 @@ def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatis
     df = df[df["indicateur"].notna() & df["code"].notna()].reset_index(drop=True)
     # A value marked unpublished is never shown as the commune's own value.
     df.loc[~df["diffuse"], ["nombre", "taux_pour_mille"]] = np.nan
-    n_rows = f"{len(df):,}".replace(",", "\u202f")
-    notes = [f"{kind} : {n_rows} lignes, années {df['annee'].min()}–{df['annee'].max()}."]
+    notes = [f"{kind} : {fmt_count(len(df))} lignes, années {df['annee'].min()}–{df['annee'].max()}."]
     return OfficialStatistics(df[list(STAT_COLUMNS)], kind, filename, notes)

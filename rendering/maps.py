@@ -24,16 +24,17 @@ import xyzservices.providers as xyz
 from branca.element import MacroElement, Template
 
 from analysis.followup import change_classes_from_comparison
+from analysis.siting_base import EXISTING_SITE
+from core.errors import ParameterError
 from core.escape import html_text
-from core.settings import SETTINGS
-from rendering.formatting import (
-    CHANGE_COLOURS,
-    CHANGE_LABELS,
+from core.formatting import (
     fmt_change,
     fmt_count,
     fmt_interval,
     fmt_number,
 )
+from core.settings import SETTINGS
+from rendering.change_classes import CHANGE_COLOURS, CHANGE_LABELS
 
 BASE_MAPS: dict[str, str] = {
     "plan_ign": "Plan IGN",
@@ -91,7 +92,7 @@ def base_map_layer(key: str) -> folium.TileLayer | None:
     elif key == "osm":
         p = xyz.OpenStreetMap.Mapnik
     else:
-        raise ValueError(f"Fond de carte inconnu : {key!r} ({', '.join(BASE_MAPS)}).")
+        raise ParameterError(f"Fond de carte inconnu : {key!r} ({', '.join(BASE_MAPS)}).")
     attribution = "© IGN – Géoplateforme" if key != "osm" else p.html_attribution
     return folium.TileLayer(
         tiles=p.build_url(),
@@ -259,9 +260,7 @@ def choropleth_from_official(
             "taux": np.where(
                 published, rates["taux_pour_mille"].map(lambda v: fmt_number(v, 2) + " ‰"), "non diffusé"
             ),
-            "evolution": rates["evolution"].map(
-                lambda v: "–" if not np.isfinite(v) else f"{v:+.0%}".replace(".", ",")
-            ),
+            "evolution": rates["evolution"].map(fmt_change),
             "estimation": np.where(
                 np.isfinite(est),
                 pd.Series(est).map(lambda v: fmt_number(v, 2) + " ‰ (estimation départementale)"),
@@ -779,10 +778,10 @@ def siting_map(
             style_function=lambda f: {"fill": False, "color": "#e67e00", "weight": 2, "dashArray": "6 4"},
         ).add_to(fmap)
     for r, g in zip(sites.itertuples(), sites.geometry, strict=True):
-        colour = "#777777" if r.statut == "existante" else "#000091"
+        colour = "#777777" if r.statut == EXISTING_SITE else "#000091"
         label = (
             "caméra existante"
-            if r.statut == "existante"
+            if r.statut == EXISTING_SITE
             else f"site n° {int(r.rang)} : gain {fmt_number(float(r.gain))}"
             if "gain" in sites.columns and not isinstance(r.gain, str)
             else f"site n° {int(r.rang)}"

@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup
-from rendering.formatting import (
-    CHANGE_COLOURS,
-    CHANGE_LABELS,
+from core.formatting import (
     fmt_change,
     fmt_count,
+    fmt_datetime,
     fmt_interval,
     fmt_pvalue,
 )
+from rendering.change_classes import CHANGE_COLOURS, CHANGE_LABELS
 
 
 def totals_rows(followup: Followup) -> list[list[str]]:
@@ -245,7 +245,7 @@ def html_report_from_followup(followup: Followup, content: ReportContent) -> str
         "padding:.6rem}img{max-width:100%}@media print{.page{page-break-after:always}}</style></head><body>",
         "<div class='page'>",
         f"<h1>Suivi de la délinquance enregistrée — {e(content.territory)}</h1>",
-        f"<p>Rapport établi le {e(content.generated.strftime('%d/%m/%Y à %H:%M'))} ; "
+        f"<p>Rapport établi le {e(fmt_datetime(content.generated))} ; "
         f"jeu de données : {e(content.dataset)}.</p>",
     ]
     if content.synthetic:
@@ -350,7 +350,7 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     story.append(
         Paragraph(
             e(
-                f"Rapport établi le {content.generated:%d/%m/%Y à %H:%M} ; jeu de données : {content.dataset}."
+                f"Rapport établi le {fmt_datetime(content.generated)} ; jeu de données : {content.dataset}."
             ),
             base,
         )

@@ -20,8 +20,9 @@ import pandas as pd
 import shapely
 
 from analysis.siting import HIGHS_MAX_NNZ
+from analysis.siting_base import EXISTING_SITE, NEW_SITE
+from core.formatting import fmt_count, fmt_datetime, fmt_decimal, fmt_number, fmt_percent
 from geo.candidates import MAX_LATTICE_SITES
-from rendering.formatting import fmt_count, fmt_number
 from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles
 
 #: Method notes, shared by the page (markdown) and the PDF: (title, text).
@@ -134,12 +135,12 @@ def siting_map_png(
         gpd.GeoSeries([area], crs=communes.crs).boundary.plot(
             ax=ax, color="#e67e00", linewidth=1.2, linestyle="--"
         )
-    for status, colour in (("existante", "#777777"), ("nouvelle", "#000091")):
+    for status, colour in ((EXISTING_SITE, "#777777"), (NEW_SITE, "#000091")):
         part = sites[sites["statut"] == status]
         if len(part):
             part.buffer(radius).plot(ax=ax, facecolor=colour, alpha=0.18, edgecolor=colour, linewidth=0.6)
             part.plot(ax=ax, color=colour, markersize=6)
-    new = sites[sites["statut"] == "nouvelle"]
+    new = sites[sites["statut"] == NEW_SITE]
     if len(new) <= 60:
         for rank, pt in zip(new["rang"], new.geometry, strict=True):
             ax.annotate(
@@ -203,9 +204,9 @@ def _cell(column: str, value: object) -> str:
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return "–"
     if column == "couverture_cumulee":
-        return fmt_number(100.0 * float(value), 1) + " %"
+        return fmt_percent(float(value), 1)
     if column in ("latitude", "longitude"):
-        return fmt_number(float(value), 6).replace("\u202f", "")
+        return fmt_decimal(float(value), 6)
     if column in ("x_lambert93", "y_lambert93"):
         return fmt_number(float(value), 0)
     if column == "rang":
@@ -256,7 +257,7 @@ def pdf_sheet_from_sites(table: pd.DataFrame, sheet: SitingSheet) -> bytes:
         Paragraph(e(f"Vidéoprotection — proposition d'emplacements — {sheet.territory}"), h1),
         Paragraph(
             e(
-                f"Fiche établie le {sheet.generated:%d/%m/%Y à %H:%M} ; secteur : {sheet.area} ; "
+                f"Fiche établie le {fmt_datetime(sheet.generated)} ; secteur : {sheet.area} ; "
                 f"jeu de données : {sheet.dataset}."
             ),
             base,

@@ -210,7 +210,7 @@ def test_videoprotection_page_runs():
     # Whole département: the 100 m lattice is kept near the incidents only (a camera elsewhere
     # sees nothing), so it stays fine; the caption gives the incident and site counts.
     caption = next(c.value for c in at.caption if "faits dans des lieux visibles" in c.value)
-    n_sites = int(caption.split(";")[1].split("sites")[0].replace("\u00a0", ""))
+    n_sites = int(caption.split(";")[1].split("sites")[0].replace("\u00a0", "").replace("\u202f", ""))
     assert 1_000 < n_sites <= 25_000, caption
     raised = [c.value for c in at.caption if "Espacement porté" in c.value]
     assert not raised or int(raised[0].split("à ")[1].split(" m")[0]) < 150, raised
@@ -266,7 +266,7 @@ def test_videoprotection_restricted_to_priority_zones():
 def test_suivi_page_runs_and_switches_views():
     at = _run("app_pages/suivi.py")
     values = [m.value for m in at.metric]
-    assert len(values) == 3 and all(v.replace("\u00a0", "").isdigit() for v in values)
+    assert len(values) == 3 and all(v.replace("\u00a0", "").replace("\u202f", "").isdigit() for v in values)
     assert any(m.label == "Faits — novembre – décembre 2025" for m in at.metric)
     table = at.dataframe[0].value
     assert list(table.columns[:4]) == ["Unité", "Faits", "Référence", "Évolution"]

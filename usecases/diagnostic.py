@@ -23,6 +23,7 @@ from analysis.diagnostic import (
     published_commune_table,
 )
 from analysis.organisation import counts_by_area
+from core.formatting import fmt_count, fmt_number, fmt_share
 from core.model import IncidentFilter
 from core.privacy import (
     SECRET_LABEL,
@@ -34,7 +35,6 @@ from core.privacy import (
 )
 from geo.communes import geometry_by_group
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from rendering.formatting import fmt_count, fmt_number, fmt_share
 from usecases.common import Metric
 
 LEVELS = {"commune": "Commune", "epci": "EPCI", "canton": "Canton"}

@@ -30,12 +30,12 @@ from analysis.followup import (
     reference_periods,
 )
 from core import model as m
+from core.formatting import filter_description, fmt_change, fmt_count, fmt_interval
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret, secret_mask_for_relations
 from core.settings import SETTINGS
 from core.vocabulary import FORCE_LABELS
 from rendering.exports import csv_bytes_from_frame
-from rendering.formatting import filter_description, fmt_change, fmt_count, fmt_interval
 from rendering.report import ReportContent, display_comparison, static_map_png
 from usecases.common import Metric
 from usecases.zones import default_zones_for_selection

@@ -20,15 +20,15 @@ import pandas as pd
 import shapely
 
 from analysis.siting import published_curve, published_sites, sites_from_geodataframes
-from analysis.siting_base import COVER, SitingResult
+from analysis.siting_base import COVER, NEW_SITE, SitingResult
 from core import model as m
 from core.crs import WGS84
 from core.errors import DelinquanceError
+from core.formatting import filter_description, fmt_count, fmt_number, fmt_share
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret, places_to_withhold
 from core.settings import SETTINGS
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from rendering.formatting import filter_description, fmt_count, fmt_number, fmt_share
 from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
 from rendering.tables import site_table_from_sites
 from usecases.common import Metric, metric_xy
@@ -276,7 +276,7 @@ class SitingView:
 def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audience) -> SitingView:
     """The result of a run as an audience may see it (exports always published)."""
     res, sites = run.res, run.sites
-    withhold = places_to_withhold(metric_xy(sites), run.demand_xy) & (sites["statut"] == "nouvelle").to_numpy()
+    withhold = places_to_withhold(metric_xy(sites), run.demand_xy) & (sites["statut"] == NEW_SITE).to_numpy()
     published = published_sites(sites, withheld=withhold)[~withhold]
     pub = audience.published
     covered = int(res.n_covered)
@@ -284,7 +284,7 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
     hide_share = pub and (is_secret(covered) or is_secret(uncovered) or is_secret(run.n_demand))
     cov_text = SECRET_LABEL if pub and is_secret(covered) else fmt_count(covered)
     dem_text = SECRET_LABEL if pub and is_secret(run.n_demand) else fmt_count(run.n_demand)
-    n_new = int((sites["statut"] == "nouvelle").sum())
+    n_new = int((sites["statut"] == NEW_SITE).sum())
     metrics = [
         Metric(
             "Demande couverte",

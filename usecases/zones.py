@@ -31,11 +31,11 @@ from analysis.zones import (
 )
 from core import model as m
 from core.crs import WGS84
+from core.formatting import fmt_change, fmt_count, fmt_number, fmt_period, fmt_share
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret
 from core.settings import SETTINGS
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from rendering.formatting import fmt_change, fmt_count, fmt_number, fmt_share
 from usecases.common import Metric
 
 METHODS = {
@@ -179,7 +179,7 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
     else:
         a, b = res.next_period
         captions.append(
-            f"Évaluation impossible : les données ne couvrent pas la période suivante ({a:%d/%m/%Y} – {b:%d/%m/%Y})."
+            f"Évaluation impossible : les données ne couvrent pas la période suivante ({fmt_period(a, b)})."
         )
     if res.truth_scores is not None:
         captions.append(

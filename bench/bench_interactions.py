@@ -1,0 +1,270 @@
+"""Interaction speed in Chromium against a warm server, on the Mayenne and on the Nord.
+
+For each département, on its synthetic default data set (Mayenne: ~36,000 incidents over
+four years, 240 communes; Nord: ~566,000, 647 communes), the app is served by
+``streamlit run`` and driven by headless Chromium, offline:
+
+* **first render** of each of the six pages in a fresh tab: from navigation start to the
+  settled page. Measured twice: on a cold server (first visit, caches empty) and on a warm
+  one (second visit; this is the figure held to the goal);
+* **actions** from a settled Diagnostic page: change the period, an offence filter, the
+  Commune/EPCI/Canton switch, the organisation overlay, the public-view switch, and opening
+  the Zones page from the Diagnostic. From the click (or key press) to the settled page.
+
+*Settled* means: the script run is over (no running indicator, no stale element), the
+page's maps and charts are drawn, and neither the page nor any map frame has changed for
+``QUIET_MS``; the time reported is that of the last change. For every measure the split
+between the server script (until the last delta arrives), the transfer (bytes received
+over the WebSocket) and the browser drawing (after the last delta) is printed.
+
+Goals (issue 12): first render < 4 s, action < 1.5 s on the Nord, on a 2-core machine.
+These are goals measured here, never test asserts.
+
+Run: ``.venv/bin/python bench/bench_interactions.py [53] [59]`` (both by default). The
+Nord data set is generated once under ``cache/bench-59`` (about a minute).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, offline_page, streamlit_server  # noqa: E402
+
+GOAL_RENDER_S = 4.0
+GOAL_ACTION_S = 1.5
+QUIET_MS = 800
+TIMEOUT_S = 180
+PAGES = {
+    "Diagnostic": "",
+    "Zones prioritaires": "zones",
+    "Vidéoprotection": "videoprotection",
+    "Suivi bimestriel": "suivi",
+    "Organisation territoriale": "organisation",
+    "Données": "donnees",
+}
+NAMES = {"53": "Mayenne", "59": "Nord"}
+
+# Installed in the page: watches the page and every map frame for changes, and the
+# WebSocket for deltas, so that a measure can say when the page last changed and when
+# the server last sent something.
+PROBE = """() => {
+  if (window.__probe) return;
+  const p = window.__probe = {last: performance.now(), lastDelta: 0, bytes: 0, docs: new WeakSet()};
+  const watch = (doc) => {
+    if (!doc || p.docs.has(doc)) return;
+    p.docs.add(doc);
+    p.last = performance.now();
+    new MutationObserver(() => { p.last = performance.now(); })
+      .observe(doc, {subtree: true, childList: true, attributes: true, characterData: true});
+  };
+  p.watchAll = () => {
+    watch(document);
+    for (const f of document.querySelectorAll('iframe')) {
+      try { watch(f.contentDocument); } catch (e) {}
+    }
+  };
+  p.watchAll();
+}"""
+STATE = """() => {
+  const p = window.__probe; p.watchAll();
+  const running = !!document.querySelector(
+    '[data-testid="stStatusWidgetRunningIcon"],[data-testid="stStatusWidgetRunningManIcon"]');
+  const stale = document.querySelectorAll('[data-stale="true"]').length;
+  let empty = 0;
+  for (const f of document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')) {
+    let d = null; try { d = f.contentDocument; } catch (e) {}
+    if (!d || !d.querySelector('.leaflet-container')) empty += 1;
+  }
+  for (const c of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
+    if (!c.querySelector('canvas, svg')) empty += 1;
+  }
+  return {now: performance.now(), last: p.last, running, stale, empty,
+          lastDelta: p.lastDelta, bytes: p.bytes};
+}"""
+# Counts the bytes the server sends and when its last message arrived (deltas).
+WS_HOOK = """() => {
+  const Native = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const ws = new Native(...args);
+    ws.addEventListener('message', (ev) => {
+      const p = window.__probe;
+      if (!p) return;
+      p.lastDelta = performance.now();
+      const d = ev.data;
+      p.bytes += d.byteLength || d.size || (d.length || 0);
+    });
+    return ws;
+  };
+  window.WebSocket.prototype = Native.prototype;
+  Object.assign(window.WebSocket, Native);
+}"""
+
+
+@dataclass
+class Measure:
+    """One measured interaction (times in seconds from its start)."""
+
+    label: str
+    total: float
+    server: float
+    kilobytes: float
+
+    @property
+    def drawing(self) -> float:
+        return max(0.0, self.total - self.server)
+
+
+def settle(page, t0: float, bytes0: float, label: str) -> Measure:
+    """Wait for the page to settle after ``t0`` (page clock, ms); the measure."""
+    deadline = time.time() + TIMEOUT_S
+    busy_seen_at = time.time()
+    while time.time() < deadline:
+        s = page.evaluate(STATE)
+        busy = s["running"] or s["stale"] or s["empty"]
+        if busy:
+            busy_seen_at = time.time()
+        quiet = s["now"] - s["last"] >= QUIET_MS and (time.time() - busy_seen_at) * 1000 >= QUIET_MS
+        if not busy and quiet:
+            end = max(s["last"], s["lastDelta"])
+            server = max(0.0, s["lastDelta"] - t0) / 1000
+            return Measure(label, (end - t0) / 1000, min(server, (end - t0) / 1000), (s["bytes"] - bytes0) / 1024)
+        page.wait_for_timeout(100)
+    raise TimeoutError(f"page non stabilisée après {TIMEOUT_S} s : {label}")
+
+
+def fresh_tab(browser, url: str, label: str) -> tuple[object, Measure]:
+    """Open ``url`` in a new tab; the first-render measure (from navigation start)."""
+    blocked: list[str] = []
+    dialogs: list[str] = []
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    page.add_init_script(f"({WS_HOOK})()")
+    page.add_init_script(f"window.addEventListener('DOMContentLoaded', {PROBE})")
+    page.goto(url)
+    page.evaluate(PROBE)
+    return page, settle(page, 0.0, 0.0, label)
+
+
+def act(page, label: str, action) -> Measure:
+    """Run ``action`` on a settled page; the measure from the action to the settled page."""
+    t0 = page.evaluate("() => { window.__probe.last = performance.now(); return performance.now(); }")
+    bytes0 = page.evaluate("() => window.__probe.bytes")
+    action(page)
+    return settle(page, t0, bytes0, label)
+
+
+def segmented(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).first.click()
+
+
+def change_period(page) -> None:
+    box = page.get_by_label("Période").first
+    box.click()
+    box.fill("01/01/2025 – 30/06/2025")
+    box.press("Enter")
+    page.keyboard.press("Escape")
+
+
+def drop_last_offence(page) -> None:
+    sel = page.locator("[data-testid='stMultiSelect']").first
+    sel.locator("input").click()
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Escape")
+
+
+ACTIONS = [
+    ("Échelon EPCI", lambda p: segmented(p, "EPCI")),
+    ("Échelon Canton", lambda p: segmented(p, "Canton")),
+    ("Échelon Commune", lambda p: segmented(p, "Commune")),
+    ("Période (6 mois)", change_period),
+    ("Filtre infraction (une de moins)", drop_last_offence),
+    ("Superposer l'organisation", lambda p: p.get_by_text("Superposer l'organisation territoriale").click()),
+    ("Vue diffusable → interne", lambda p: p.get_by_text("Vue diffusable (secret statistique)").click()),
+    ("Ouvrir Zones après Diagnostic", lambda p: p.get_by_role("link", name="Zones prioritaires").click()),
+]
+
+
+def environment(dep: str) -> dict[str, str]:
+    """Server environment for a département (the Nord: its own cache, built once)."""
+    if dep == "53":
+        return {}
+    cache = ROOT / "cache" / f"bench-{dep}"
+    (cache / "datasets").mkdir(parents=True, exist_ok=True)
+    for name in ("communes.parquet", "communes.json", "cantons.parquet", "cantons.json"):
+        link = cache / name
+        if not link.exists():
+            link.symlink_to(ROOT / "cache" / name)
+    env = {"DELINQ_CACHE_DIR": str(cache), "DELINQ_DEFAULT_DEPARTEMENT": dep,
+           "DELINQ_WORKSPACE_DIR": str(cache / "workspace")}
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", "from data.store import ensure_default_dataset as e; print(e().n_rows)"],
+        cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True,
+    )
+    print(f"  jeu synthétique prêt ({time.perf_counter() - t:.0f} s)")
+    return env
+
+
+def line(m: Measure, goal: float) -> str:
+    return (
+        f"  {m.label:<36} {m.total:6.2f} s   objectif {goal:.1f} s   ratio {m.total / goal:5.2f}   "
+        f"[serveur {m.server:5.2f} s, dessin {m.drawing:5.2f} s, {m.kilobytes:8.0f} Ko reçus]"
+    )
+
+
+def run(dep: str, browser_factory) -> list[tuple[Measure, float]]:
+    print(f"\n== {NAMES.get(dep, dep)} ({dep}) ==")
+    env = environment(dep)
+    out: list[tuple[Measure, float]] = []
+    with streamlit_server(env, timeout=120) as url:
+        browser = browser_factory()
+        print("Premier rendu, serveur froid (caches vides) :")
+        for title, path in PAGES.items():
+            page, m = fresh_tab(browser, f"{url}/{path}", title)
+            page.close()
+            print(line(m, GOAL_RENDER_S))
+        print("Premier rendu, serveur chaud (nouvel onglet) :")
+        for title, path in PAGES.items():
+            page, m = fresh_tab(browser, f"{url}/{path}", title)
+            page.close()
+            print(line(m, GOAL_RENDER_S))
+            out.append((m, GOAL_RENDER_S))
+        print("Actions depuis le Diagnostic :")
+        page, _ = fresh_tab(browser, url, "Diagnostic")
+        for label, action in ACTIONS:
+            m = act(page, label, action)
+            print(line(m, GOAL_ACTION_S))
+            out.append((m, GOAL_ACTION_S))
+        page.close()
+        browser.close()
+    return out
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    deps = sys.argv[1:] or ["53", "59"]
+    (ROOT / "test-artifacts").mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        factory = lambda: p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)  # noqa: E731
+        results = {dep: run(dep, factory) for dep in deps}
+    print("\nRésumé (serveur chaud) :")
+    for dep, res in results.items():
+        missed = [m.label for m, goal in res if m.total > goal]
+        worst = max(res, key=lambda r: r[0].total / r[1])
+        print(
+            f"  {NAMES.get(dep, dep)} : {len(res) - len(missed)}/{len(res)} sous l'objectif ; pire ratio "
+            f"{worst[0].total / worst[1]:.2f} ({worst[0].label})"
+            + (f" ; manqués : {', '.join(missed)}" if missed else "")
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""Each step of the incident importer on its own (readers.incident_steps).
+
+The end-to-end behaviour is in test_incident_io.py; here every step is called with a
+small table and checked for what it returns and what it logs (rejections, corrections,
+warnings), so that a step can be changed without running the whole import.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Transformer
+
+from core.errors import IncidentFileError
+from readers import incident_steps as steps
+from readers.incident_files import RawTable
+
+NOW = pd.Timestamp("2026-11-21 12:00")
+LAVAL = (-0.7734, 48.0707)  # lon, lat inside Laval (53130)
+TO_L93 = Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+
+
+def table(**columns: list) -> RawTable:
+    frame = pd.DataFrame({k: pd.array(v, dtype="string") for k, v in columns.items()})
+    return RawTable(frame, np.arange(2, len(frame) + 2), "faits.csv")
+
+
+def log_for(raw: RawTable) -> steps.ImportLog:
+    return steps.ImportLog(raw.row_numbers)
+
+
+def rejected(log: steps.ImportLog) -> list[tuple[int, str]]:
+    r = log.rejections(pd.DataFrame(columns=["ligne", "champ", "motif", "valeur"]))
+    return list(zip(r["ligne"], r["champ"], strict=True))
+
+
+# -- columns -----------------------------------------------------------------------------
+def test_mapping_is_guessed_then_checked():
+    raw = table(**{"Date des faits": ["01/02/2024"], "INSEE": ["53130"], "Remarque": ["x"]})
+    mapping = steps.mapping_for_table(raw, None, "auto")
+    assert mapping["date_debut"] == "Date des faits" and mapping["code_commune"] == "INSEE"
+    assert mapping["latitude"] is None
+
+
+def test_mapping_errors_name_the_problem_and_the_fix():
+    raw = table(quand=["01/02/2024"], ou=["53130"])
+    with pytest.raises(IncidentFileError, match="il manque une date.*Colonnes trouvées : quand, ou"):
+        steps.mapping_for_table(raw, None, "auto")
+    with pytest.raises(IncidentFileError, match="« absente » choisie pour « Infraction » n'existe pas"):
+        steps.mapping_for_table(raw, {"date_debut": "quand", "infraction": "absente"}, "auto")
+    with pytest.raises(IncidentFileError, match="Mode de coordonnées inconnu"):
+        steps.mapping_for_table(raw, {"date_debut": "quand", "code_commune": "ou"}, "utm")
+
+
+def test_row_limit_message_is_french(monkeypatch):
+    raw = table(date=["01/02/2024"] * 3, insee=["53130"] * 3)
+    monkeypatch.setattr(steps, "SETTINGS", type("S", (), {"max_upload_rows": 2})())
+    with pytest.raises(IncidentFileError, match="3 lignes \\(maximum 2\\). Découpez-le par période"):
+        steps.mapping_for_table(raw, None, "auto")
+
+
+# -- identifiers and dates ------------------------------------------------------------------
+def test_identifiers_generated_and_duplicates_rejected():
+    raw = table(id=["A", None, "A"], date=["x", "x", "x"])
+    log = log_for(raw)
+    ids = steps.identifiers_from_table(raw.frame, {"identifiant": "id"}, log)
+    assert ids.tolist() == ["A", "L3", "A"]
+    assert rejected(log) == [(4, "identifiant")]
+    assert log.warnings == ["1 fait(s) sans identifiant : identifiant « L<ligne> » attribué."]
+
+
+def test_dates_with_a_separate_time_and_day_only_windows():
+    raw = table(date=["03/02/2024", "2024-02-04", "05/02/2024 08:00"], heure=["14h30", None, None])
+    log = log_for(raw)
+    start, end = steps.dates_from_table(raw.frame, {"date_debut": "date", "heure_debut": "heure"}, NOW, log)
+    assert start.tolist() == [pd.Timestamp("2024-02-03 14:30"), pd.Timestamp("2024-02-04"), pd.Timestamp("2024-02-05 08:00")]
+    # Only the second has neither a clock time nor a time column: a whole-day window.
+    assert end.isna().tolist() == [True, False, True]
+    assert end.iloc[1] == pd.Timestamp("2024-02-05")
+    assert "1 fait(s) datés sans heure" in log.warnings[0] and not rejected(log)
+
+
+def test_bad_dates_are_rejected_with_their_field():
+    raw = table(
+        debut=["31/02/2024", None, "01/01/2030", "01/01/1900", "10/01/2024 10:00", "10/01/2024 10:00"],
+        fin=[None, None, None, None, "09/01/2024 10:00", "10/01/2024 12:00"],
+    )
+    log = log_for(raw)
+    steps.dates_from_table(raw.frame, {"date_debut": "debut", "date_fin": "fin"}, NOW, log)
+    # Row 4 (2030) is rejected twice: its start, and the end of its whole-day window.
+    assert rejected(log) == [
+        (2, "date_debut"),
+        (3, "date_debut"),
+        (4, "date_debut"),
+        (4, "date_fin"),
+        (5, "date_debut"),
+        (6, "date_fin"),
+    ]
+
+
+def test_end_time_alone_makes_a_window_across_midnight():
+    raw = table(date=["03/02/2024 23:00"], hfin=["01:30"])
+    log = log_for(raw)
+    _, end = steps.dates_from_table(raw.frame, {"date_debut": "date", "heure_fin": "hfin"}, NOW, log)
+    assert end.iloc[0] == pd.Timestamp("2024-02-04 01:30") and not rejected(log)
+
+
+# -- coordinates ----------------------------------------------------------------------------
+def test_swapped_degrees_are_corrected_and_listed(communes53):
+    raw = table(lat=["48,0707", "-0.7734", "abc"], lon=["-0,7734", "48.0707", "1"])
+    log = log_for(raw)
+    found = steps.coordinates_from_table(raw, raw.frame, {"latitude": "lat", "longitude": "lon"}, "auto", communes53, log)
+    assert found.located.tolist() == [True, True, False]
+    assert found.lon.iloc[1] == pytest.approx(LAVAL[0]) and found.lat.iloc[1] == pytest.approx(LAVAL[1])
+    assert log.corrections()["ligne"].tolist() == [3]
+    assert rejected(log) == [(4, "coordonnees")]
+
+
+def test_lambert93_detected_and_swapped_columns_fixed(communes53):
+    x, y = TO_L93.transform(*LAVAL)
+    raw = table(x=[f"{x:.1f}", f"{y:.1f}"], y=[f"{y:.1f}", f"{x:.1f}"])
+    log = log_for(raw)
+    found = steps.coordinates_from_table(raw, raw.frame, {"x": "x", "y": "y"}, "auto", communes53, log)
+    assert found.located.all()
+    assert np.allclose(found.lon, LAVAL[0], atol=1e-5) and np.allclose(found.lat, LAVAL[1], atol=1e-5)
+    assert "Lambert-93" in log.warnings[0]
+    assert log.corrections()["correction"].tolist() == ["x et y inversés : permutés"]
+
+
+def test_far_points_and_non_point_geometries_rejected(communes53):
+    import geopandas as gpd
+
+    raw = table(date=["x", "x", "x"])
+    raw.geometry = gpd.GeoSeries(
+        [shapely.Point(*LAVAL), shapely.Point(5.37, 43.30), shapely.box(-0.8, 48.0, -0.7, 48.1)], crs="EPSG:4326"
+    )
+    log = log_for(raw)
+    found = steps.coordinates_from_table(raw, raw.frame, {}, "auto", communes53, log)
+    assert found.located.tolist() == [True, False, False]
+    assert rejected(log) == [(3, "coordonnees"), (4, "geometrie")]
+
+
+# -- communes -------------------------------------------------------------------------------
+def test_commune_from_code_or_point(communes53):
+    raw = table(code=["53130", "1053", None, "53999", "xx"])
+    lon = pd.Series([LAVAL[0], np.nan, LAVAL[0], np.nan, np.nan])
+    lat = pd.Series([LAVAL[1], np.nan, LAVAL[1], np.nan, np.nan])
+    found = steps.Located(lon, lat, lon.notna())
+    log = log_for(raw)
+    placed = steps.communes_from_points(raw.frame, {"code_commune": "code"}, found, communes53, log)
+    assert placed.commune.tolist()[:4] == ["53130", "01053", "53130", "53999"]
+    assert placed.outside.tolist() == [False, True, False, True, False]  # 01053 and 53999: not in the Mayenne
+    assert placed.no_point.tolist() == [False, True, False, True, False]
+    assert rejected(log) == [(6, "code_commune")]
+    assert any("commune déduite de la localisation" in w for w in log.warnings)
+
+
+# -- categories and profiles ------------------------------------------------------------------
+def test_categories_recognised_or_flagged():
+    raw = table(nature=["Cambriolage", "Chose inconnue"], lieu=["Rue", "lune"], force=[None, "GN"])
+    forces = pd.Series({"53130": "PN"})
+    cats = steps.categories_from_table(
+        raw.frame, {"infraction": "nature", "type_lieu": "lieu", "force": "force"}, pd.Series(["53130", "53130"]), forces
+    )
+    assert cats.offence.tolist() == ["Cambriolages de logement", steps.OTHER_OFFENCE]
+    assert cats.place.tolist() == ["voie publique", "autre"]
+    assert cats.force.tolist() == ["PN", "GN"]
+    assert cats.unknown_offence.tolist() == [False, True] and cats.unknown_place.tolist() == [False, True]
+    assert cats.force_deduced.tolist() == [True, False]
+
+
+def test_profiles_from_ages_and_labels():
+    raw = table(age=["15", "30", None], sexe=["F", "?", "homme"], mineur=[None, "non", "peut-être"])
+    prof = steps.profiles_from_table(raw.frame, {"age": "age", "sexe": "sexe", "mineur": "mineur"})
+    assert prof.age.tolist() == ["moins de 18 ans", "25-44 ans", None]
+    assert prof.sex.where(prof.sex.notna(), None).tolist() == ["femme", None, "homme"]
+    # A minor's age class implies minority; an unreadable answer stays unknown.
+    assert prof.minor.where(prof.minor.notna(), None).tolist() == [True, False, None]
+    assert prof.unreadable.tolist() == [False, True, True]
+
+
+# -- report ---------------------------------------------------------------------------------
+def test_warnings_count_only_the_kept_rows():
+    flags = pd.Series([True, True, False])
+    cats = steps.Categories(
+        offence=pd.Series(["autre"] * 3),
+        place=pd.Series(["autre"] * 3),
+        force=pd.Series(["PN"] * 3),
+        unknown_offence=flags,
+        unknown_place=flags,
+        force_deduced=flags,
+        offence_raw=pd.Series(["zz", "zz", "yy"]),
+    )
+    placed = steps.Placement(None, pd.Series(["53130"] * 3), outside=~flags, no_point=flags)
+    prof = steps.Profiles(None, None, None, unreadable=flags)
+    keep = np.array([True, False, True])
+    out = steps.warnings_from_steps(keep, {"infraction": "nature"}, placed, cats, prof, "53")
+    assert out[0] == f"1 libellé(s) d'infraction non reconnu(s), classés « {steps.OTHER_OFFENCE} » : « zz » (1)."
+    assert "1 type(s) de lieu non reconnu(s)" in out[1]
+    assert "1 fait(s) hors du département 53" in out[3]
