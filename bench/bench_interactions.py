@@ -42,13 +42,15 @@ GOAL_RENDER_S = 4.0
 GOAL_ACTION_S = 1.5
 QUIET_MS = 800
 TIMEOUT_S = 180
+MAP = 'iframe[title="streamlit_folium.st_folium"]'
+#: Page title: (URL path, what must be on the settled page).
 PAGES = {
-    "Diagnostic": "",
-    "Zones prioritaires": "zones",
-    "Vidéoprotection": "videoprotection",
-    "Suivi bimestriel": "suivi",
-    "Organisation territoriale": "organisation",
-    "Données": "donnees",
+    "Diagnostic": ("", MAP),
+    "Zones prioritaires": ("zones", MAP),
+    "Vidéoprotection": ("videoprotection", "[data-testid='stBaseButton-primary']"),
+    "Suivi bimestriel": ("suivi", MAP),
+    "Organisation territoriale": ("organisation", MAP),
+    "Données": ("donnees", "[data-testid='stFileUploader']"),
 }
 NAMES = {"53": "Mayenne", "59": "Nord"}
 
@@ -57,7 +59,7 @@ NAMES = {"53": "Mayenne", "59": "Nord"}
 # the server last sent something.
 PROBE = """() => {
   if (window.__probe) return;
-  const p = window.__probe = {last: performance.now(), lastDelta: 0, bytes: 0, docs: new WeakSet()};
+  const p = window.__probe = {last: performance.now(), deltas: window.__deltas || [], docs: new WeakSet()};
   const watch = (doc) => {
     if (!doc || p.docs.has(doc)) return;
     p.docs.add(doc);
@@ -73,33 +75,30 @@ PROBE = """() => {
   };
   p.watchAll();
 }"""
-STATE = """() => {
+STATE = """(need) => {
   const p = window.__probe; p.watchAll();
   const running = !!document.querySelector(
     '[data-testid="stStatusWidgetRunningIcon"],[data-testid="stStatusWidgetRunningManIcon"]');
   const stale = document.querySelectorAll('[data-stale="true"]').length;
-  let empty = 0;
+  let empty = document.querySelector(need) ? 0 : 1;
   for (const f of document.querySelectorAll('iframe[title="streamlit_folium.st_folium"]')) {
     let d = null; try { d = f.contentDocument; } catch (e) {}
-    if (!d || !d.querySelector('.leaflet-container')) empty += 1;
+    if (!d || !d.querySelector('.leaflet-overlay-pane > *, .leaflet-marker-pane > *')) empty += 1;
   }
   for (const c of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
     if (!c.querySelector('canvas, svg')) empty += 1;
   }
-  return {now: performance.now(), last: p.last, running, stale, empty,
-          lastDelta: p.lastDelta, bytes: p.bytes};
+  return {now: performance.now(), last: p.last, running, stale, empty};
 }"""
 # Counts the bytes the server sends and when its last message arrived (deltas).
 WS_HOOK = """() => {
+  window.__deltas = [];
   const Native = window.WebSocket;
   window.WebSocket = function (...args) {
     const ws = new Native(...args);
     ws.addEventListener('message', (ev) => {
-      const p = window.__probe;
-      if (!p) return;
-      p.lastDelta = performance.now();
       const d = ev.data;
-      p.bytes += d.byteLength || d.size || (d.length || 0);
+      window.__deltas.push([performance.now(), d.byteLength || d.size || (d.length || 0)]);
     });
     return ws;
   };
@@ -108,39 +107,54 @@ WS_HOOK = """() => {
 }"""
 
 
+DELTAS = """(t0) => {
+  const after = window.__deltas.filter(d => d[0] >= t0);
+  if (!after.length) return [null, null, 0];
+  return [after[0][0], after[after.length - 1][0], after.reduce((a, d) => a + d[1], 0)];
+}"""
+
+
 @dataclass
 class Measure:
-    """One measured interaction (times in seconds from its start)."""
+    """One measured interaction, in seconds from its start (navigation or user action).
+
+    ``boot``: until the first message from the server (for a new tab: loading the
+    frontend and opening the WebSocket); ``script``: from there to the server's last
+    message (the script run and its transfer); ``drawing``: from the last message to the
+    settled page (the browser drawing maps and charts).
+    """
 
     label: str
     total: float
-    server: float
+    boot: float
+    script: float
     kilobytes: float
 
     @property
     def drawing(self) -> float:
-        return max(0.0, self.total - self.server)
+        return max(0.0, self.total - self.boot - self.script)
 
 
-def settle(page, t0: float, bytes0: float, label: str) -> Measure:
-    """Wait for the page to settle after ``t0`` (page clock, ms); the measure."""
+def settle(page, t0: float, label: str, need: str = MAP) -> Measure:
+    """Wait for the page to settle after ``t0`` (page clock, ms), with ``need`` on it."""
     deadline = time.time() + TIMEOUT_S
     busy_seen_at = time.time()
     while time.time() < deadline:
-        s = page.evaluate(STATE)
+        s = page.evaluate(STATE, need)
         busy = s["running"] or s["stale"] or s["empty"]
         if busy:
             busy_seen_at = time.time()
         quiet = s["now"] - s["last"] >= QUIET_MS and (time.time() - busy_seen_at) * 1000 >= QUIET_MS
         if not busy and quiet:
-            end = max(s["last"], s["lastDelta"])
-            server = max(0.0, s["lastDelta"] - t0) / 1000
-            return Measure(label, (end - t0) / 1000, min(server, (end - t0) / 1000), (s["bytes"] - bytes0) / 1024)
+            first, last, size = page.evaluate(DELTAS, t0)
+            first, last = (t0, t0) if first is None else (first, last)
+            end = max(s["last"], last)
+            return Measure(label, (end - t0) / 1000, (first - t0) / 1000, (last - first) / 1000, size / 1024)
         page.wait_for_timeout(100)
     raise TimeoutError(f"page non stabilisée après {TIMEOUT_S} s : {label}")
 
 
-def fresh_tab(browser, url: str, label: str) -> tuple[object, Measure]:
+def fresh_tab(browser, url: str, label: str, need: str = MAP) -> tuple[object, Measure]:
     """Open ``url`` in a new tab; the first-render measure (from navigation start)."""
     blocked: list[str] = []
     dialogs: list[str] = []
@@ -149,27 +163,27 @@ def fresh_tab(browser, url: str, label: str) -> tuple[object, Measure]:
     page.add_init_script(f"window.addEventListener('DOMContentLoaded', {PROBE})")
     page.goto(url)
     page.evaluate(PROBE)
-    return page, settle(page, 0.0, 0.0, label)
+    return page, settle(page, 0.0, label, need)
 
 
 def act(page, label: str, action) -> Measure:
     """Run ``action`` on a settled page; the measure from the action to the settled page."""
     t0 = page.evaluate("() => { window.__probe.last = performance.now(); return performance.now(); }")
-    bytes0 = page.evaluate("() => window.__probe.bytes")
     action(page)
-    return settle(page, t0, bytes0, label)
+    return settle(page, t0, label)
 
 
 def segmented(page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).first.click()
+    page.get_by_role("radio", name=name, exact=True).first.click()
 
 
 def change_period(page) -> None:
-    box = page.get_by_label("Période").first
-    box.click()
-    box.fill("01/01/2025 – 30/06/2025")
-    box.press("Enter")
+    """Start the period six months later: type the start month in the date field."""
+    month = page.locator("[data-testid='stDateInput'] [role='spinbutton']").nth(1)
+    month.click()
+    page.keyboard.type("07")
     page.keyboard.press("Escape")
+    page.locator("h1").first.click()
 
 
 def drop_last_offence(page) -> None:
@@ -183,7 +197,7 @@ ACTIONS = [
     ("Échelon EPCI", lambda p: segmented(p, "EPCI")),
     ("Échelon Canton", lambda p: segmented(p, "Canton")),
     ("Échelon Commune", lambda p: segmented(p, "Commune")),
-    ("Période (6 mois)", change_period),
+    ("Période (début 6 mois plus tard)", change_period),
     ("Filtre infraction (une de moins)", drop_last_offence),
     ("Superposer l'organisation", lambda p: p.get_by_text("Superposer l'organisation territoriale").click()),
     ("Vue diffusable → interne", lambda p: p.get_by_text("Vue diffusable (secret statistique)").click()),
@@ -215,7 +229,7 @@ def environment(dep: str) -> dict[str, str]:
 def line(m: Measure, goal: float) -> str:
     return (
         f"  {m.label:<36} {m.total:6.2f} s   objectif {goal:.1f} s   ratio {m.total / goal:5.2f}   "
-        f"[serveur {m.server:5.2f} s, dessin {m.drawing:5.2f} s, {m.kilobytes:8.0f} Ko reçus]"
+        f"[amorce {m.boot:4.2f} + script {m.script:5.2f} + dessin {m.drawing:5.2f} s ; {m.kilobytes:5.0f} Ko reçus]"
     )
 
 
@@ -226,20 +240,21 @@ def run(dep: str, browser_factory) -> list[tuple[Measure, float]]:
     with streamlit_server(env, timeout=120) as url:
         browser = browser_factory()
         print("Premier rendu, serveur froid (caches vides) :")
-        for title, path in PAGES.items():
-            page, m = fresh_tab(browser, f"{url}/{path}", title)
+        for title, (path, need) in PAGES.items():
+            page, m = fresh_tab(browser, f"{url}/{path}", title, need)
             page.close()
             print(line(m, GOAL_RENDER_S))
         print("Premier rendu, serveur chaud (nouvel onglet) :")
-        for title, path in PAGES.items():
-            page, m = fresh_tab(browser, f"{url}/{path}", title)
+        for title, (path, need) in PAGES.items():
+            page, m = fresh_tab(browser, f"{url}/{path}", title, need)
             page.close()
             print(line(m, GOAL_RENDER_S))
             out.append((m, GOAL_RENDER_S))
         print("Actions depuis le Diagnostic :")
         page, _ = fresh_tab(browser, url, "Diagnostic")
-        for label, action in ACTIONS:
+        for i, (label, action) in enumerate(ACTIONS):
             m = act(page, label, action)
+            page.screenshot(path=str(ROOT / "test-artifacts" / f"bench-{dep}-action-{i}.png"))
             print(line(m, GOAL_ACTION_S))
             out.append((m, GOAL_ACTION_S))
         page.close()

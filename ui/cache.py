@@ -168,7 +168,7 @@ def official(slug: str, stamp: str, dep: str, indicator: str, year: int) -> uc_d
 def default_zones(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter) -> gpd.GeoDataFrame:
     """Priority zones of a selection, default settings (metric CRS; may be empty)."""
     return uc_zones.default_zones_for_selection(
-        dataset(kind, slug, stamp), communes(dep), flt, crs=metric_crs_for_departement(dep)
+        dataset(kind, slug, stamp), communes_metric(dep), flt, crs=metric_crs_for_departement(dep)
     )
 
 
@@ -206,7 +206,7 @@ def _zone_analysis(
     truth = store_for(kind).planted_hotspots(slug) if info.synthetic else None
     return uc_zones.zone_analysis_for_selection(
         dataset(kind, slug, stamp),
-        communes(dep),
+        communes_metric(dep),
         flt,
         crs=metric_crs_for_departement(dep),
         settings=settings,

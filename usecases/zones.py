@@ -90,6 +90,11 @@ def zones_settings_from_values(
     )
 
 
+def _in_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
+    """``frame`` in ``crs``, reprojected only when it is not already."""
+    return frame if frame.crs is not None and frame.crs.equals(crs) else frame.to_crs(crs)
+
+
 def zone_analysis_for_selection(
     incidents: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
@@ -106,12 +111,16 @@ def zone_analysis_for_selection(
     Returns the analysis and, for synthetic data, the number of planted hot spots active in
     the period.
     """
-    other = flt.undated()
-    sel = filter_incidents(incidents, other).to_crs(crs)
+    sel = filter_incidents(incidents, flt.undated())
+    if flt.start is not None and flt.end is not None:
+        # Only the period and the periods of the same length before and after it are used.
+        start, end = pd.Timestamp(flt.start), pd.Timestamp(flt.end) + pd.Timedelta(days=1)
+        t = sel[m.START]
+        sel = sel[(t >= start - (end - start)) & (t < end + (end - start))]
     active = None if truth is None else truth_active_in_period(truth, flt.start, flt.end)
     res = priority_zones_for_period(
-        sel,
-        communes.to_crs(crs),
+        sel.to_crs(crs),
+        _in_crs(communes, crs),
         start=flt.start,
         end=flt.end,
         settings=settings,
@@ -129,7 +138,7 @@ def default_zones_for_selection(
     """Priority zones of a selection with default settings (metric CRS; may be empty)."""
     sel = filter_incidents(incidents, flt).to_crs(crs)
     try:
-        return zones_from_incidents(sel, communes.to_crs(crs))
+        return zones_from_incidents(sel, _in_crs(communes, crs))
     except TooFewIncidentsError:
         return gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=crs)
 

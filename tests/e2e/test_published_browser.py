@@ -1,0 +1,161 @@
+"""Browser pass of the published-view audit: what the server sends, read off the wire.
+
+Two adversarial cases of tests/test_published_audit.py, driven through the real widgets
+in Chromium, in the published view (the default): the Diagnostic on one day and one rare
+offence, and the same day at the EPCI and Canton levels. Every WebSocket frame the tab
+receives is decoded (tests/e2e/wire.py) and every download the page offers is fetched:
+no count from 1 to 5 may appear in a metric, a table, chart data, a map property, a text
+or a download. Non-vacuity: the selection does hold 1 to 5 incidents in some commune
+(the internal view shows them), and the published tab did receive tables, charts, maps
+and downloads.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.settings import SETTINGS
+from tests.e2e.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    MAP_FRAME,
+    chromium_available,
+    offline_page,
+    streamlit_server,
+)
+from tests.e2e.wire import Sent, Wire
+from tests.tooling import skip_or_fail
+
+pytestmark = pytest.mark.e2e
+T = SETTINGS.privacy_threshold
+#: Columns and properties that hold counts of incidents.
+COUNT_NAMES = re.compile(r"^(faits|nombre|n|effectif|faits_reference|total)$|^faits_", re.IGNORECASE)
+SMALL_IN_TEXT = re.compile(r"(?<![\d,.\u202f\u00a0])([1-5])(?:\u00a0|\s)+(faits?|incidents?)\b")
+DAY = ("15", "06", "2025")
+RARE = "Violences sexuelles"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not chromium_available():
+        skip_or_fail(
+            f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium » (make test le fait en root)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("ws")
+    with streamlit_server({"DELINQ_WORKSPACE_DIR": str(ws)}) as url:
+        yield url
+
+
+def small(value: object) -> bool:
+    """A count of 1 to 5 (an integer: rates and shares are checked by the use-case audit)."""
+    if isinstance(value, str):
+        value = value.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return False
+    return bool(np.isfinite(v) and 0 < v <= T and v == int(v))
+
+
+def small_counts(frame: pd.DataFrame) -> list[object]:
+    return [v for c in frame.columns if COUNT_NAMES.search(str(c)) for v in frame[c] if small(v)]
+
+
+def settled(page) -> None:
+    """Wait for the script run to finish and the map to be drawn."""
+    page.wait_for_timeout(500)
+    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
+    page.frame_locator(MAP_FRAME).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+
+
+def select_day_and_offence(page) -> None:
+    """Period: one day; offences: the rare one only (through the sidebar widgets)."""
+    fields = page.locator("[data-testid='stDateInput'] [role='spinbutton']")
+    for i, value in enumerate(DAY * 2):
+        fields.nth(i).click()
+        page.keyboard.type(value)
+    page.keyboard.press("Escape")
+    page.locator("h1").first.click()
+    settled(page)
+    offences = page.locator("[data-testid='stMultiSelect']").first
+    offences.get_by_role("button", name=re.compile("Clear all|Tout effacer", re.IGNORECASE)).click()
+    settled(page)
+    offences.locator("input").fill(RARE)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.locator("h1").first.click()  # closes the option list, which would take the next click
+    settled(page)
+
+
+def download_frames(page, base: str, sent: Sent) -> list[pd.DataFrame]:
+    out = []
+    for label, url in sent.downloads.items():
+        response = page.request.get(base + url)
+        assert response.ok, f"{label} : {response.status}"
+        body = response.body()
+        if "CSV" in label:
+            out.append(pd.read_csv(io.BytesIO(body), sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig"))
+        elif "GeoJSON" in label:
+            import json
+
+            feats = json.loads(body)["features"]
+            out.append(pd.DataFrame([f["properties"] for f in feats]))
+    return out
+
+
+def audit(sent: Sent, downloads: list[pd.DataFrame]) -> list[str]:
+    """Every count of 1 to 5 found in what was sent, described."""
+    found = [f"métrique {label} = {body}" for label, body in sent.metrics if small(body)]
+    found += [f"tableau : {v}" for t in sent.tables for v in small_counts(t)]
+    found += [f"graphique : {v}" for t in sent.charts for v in small_counts(t)]
+    found += [f"téléchargement : {v}" for t in downloads for v in small_counts(t)]
+    found += [
+        f"carte : {k} = {v}" for props in sent.map_properties for k, v in props.items() if COUNT_NAMES.search(k) and small(v)
+    ]
+    found += [f"texte : {m.group(0)}" for text in sent.texts for m in SMALL_IN_TEXT.finditer(text)]
+    return found
+
+
+@pytest.mark.parametrize("level", ["Commune", "EPCI", "Canton"])
+def test_published_diagnostic_one_day_one_rare_offence(browser, server, level):
+    blocked, dialogs = [], []
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    wire = Wire(page)
+    page.goto(server)
+    settled(page)
+    select_day_and_offence(page)
+    assert page.get_by_text("Période du 15/06/2025 au 15/06/2025").count() == 1
+    if level != "Commune":
+        page.get_by_role("radio", name=level, exact=True).click()
+        settled(page)
+    # Everything this tab received from the start, whatever is on screen now.
+    sent = wire.sent()
+    downloads = download_frames(page, server, sent)
+    assert sent.metrics and sent.tables and sent.charts and sent.map_properties and downloads
+    assert audit(sent, downloads) == []
+    # Non-vacuity: in the internal view the same selection shows counts of 1 to 5.
+    wire.clear()
+    switch = page.locator("[data-testid='stSidebar'] input[type=checkbox]").first
+    assert switch.is_checked()
+    page.locator("[data-testid='stSidebar'] label:has-text('Vue diffusable')").first.click()
+    settled(page)
+    assert not switch.is_checked()
+    internal = wire.sent()
+    assert audit(internal, download_frames(page, server, internal)), "the case selects no count of 1 to 5"
+    page.close()

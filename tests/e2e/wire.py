@@ -1,0 +1,99 @@
+"""Read what the Streamlit server actually sends to a browser tab, as an attacker would.
+
+Every WebSocket frame the page receives is decoded with Streamlit's own protobuf classes
+(``ForwardMsg``); the elements it carries give the metric values, the table and chart
+data (Arrow), the texts, the map components' arguments (folium's HTML and script) and
+the download URLs. Nothing is read from what happens to be visible on screen.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+#: A GeoJSON "properties" object inside folium's generated script.
+_PROPERTIES = re.compile(r'"properties":\s*(\{[^{}]*\})')
+
+
+@dataclass
+class Sent:
+    """What the server sent, by kind."""
+
+    metrics: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[pd.DataFrame] = field(default_factory=list)
+    charts: list[pd.DataFrame] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    map_properties: list[dict] = field(default_factory=list)
+    #: Label to URL of the last run's download buttons (older files are deleted by the server).
+    downloads: dict[str, str] = field(default_factory=dict)
+
+
+def _frame(arrow_bytes: bytes) -> pd.DataFrame | None:
+    if not arrow_bytes:
+        return None
+    with pa.ipc.open_stream(pa.py_buffer(arrow_bytes)) as reader:
+        return reader.read_all().to_pandas()
+
+
+def _map_properties(json_args: str) -> Iterator[dict]:
+    """The feature properties of every GeoJSON layer in a st_folium component's arguments."""
+    args = json.loads(json_args or "{}")
+    text = " ".join(str(v) for v in args.values())
+    for match in _PROPERTIES.finditer(text):
+        try:
+            yield json.loads(match.group(1))
+        except json.JSONDecodeError:
+            continue
+
+
+class Wire:
+    """Collects the binary frames a page receives over Streamlit's WebSocket."""
+
+    def __init__(self, page) -> None:
+        self.frames: list[bytes] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", self._keep))
+
+    def _keep(self, payload: bytes | str) -> None:
+        if isinstance(payload, bytes | bytearray):
+            self.frames.append(bytes(payload))
+
+    def clear(self) -> None:
+        """Forget what was received so far (read only what a later action brings)."""
+        self.frames.clear()
+
+    def elements(self) -> Iterator[object]:
+        for payload in self.frames:
+            msg = ForwardMsg.FromString(payload)
+            if msg.HasField("delta") and msg.delta.HasField("new_element"):
+                yield msg.delta.new_element
+
+    def sent(self) -> Sent:
+        """Everything the frames carry, sorted by kind."""
+        out = Sent()
+        for el in self.elements():
+            kind = el.WhichOneof("type")
+            if kind == "metric":
+                out.metrics.append((el.metric.label, el.metric.body))
+            elif kind in ("dataframe", "table"):
+                frame = _frame(getattr(el, kind).arrow_data.data)
+                if frame is not None:
+                    out.tables.append(frame)
+            elif kind == "vega_lite_chart":
+                chart = el.vega_lite_chart
+                for data in [chart.data, *(d.data for d in chart.datasets)]:
+                    frame = _frame(data.data)
+                    if frame is not None:
+                        out.charts.append(frame)
+            elif kind in ("markdown", "heading", "alert", "text"):
+                out.texts.append(getattr(el, kind).body)
+            elif kind == "component_instance":
+                out.map_properties.extend(_map_properties(el.component_instance.json_args))
+            elif kind == "download_button" and el.download_button.url:
+                out.downloads[el.download_button.label] = el.download_button.url
+        return out
