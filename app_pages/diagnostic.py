@@ -117,9 +117,9 @@ def _incidents_view(ctx: Context) -> None:
         st.caption(note)
     st.subheader("Exports")
     e1, e2 = st.columns(2)
-    e1.download_button(f"Tableau par {LEVELS[level]} (CSV)", ranking.export_csv, f"diagnostic_{level}.csv", "text/csv")
+    e1.download_button(f"Tableau par {LEVELS[level]} (CSV)", ranking.export_csv, f"diagnostic_{level}.csv", "text/csv", on_click="ignore")
     e2.download_button(
-        f"Carte par {LEVELS[level]} (GeoJSON)", ranking.export_geojson, f"diagnostic_{level}.geojson", "application/geo+json"
+        f"Carte par {LEVELS[level]} (GeoJSON)", ranking.export_geojson, f"diagnostic_{level}.geojson", "application/geo+json", on_click="ignore"
     )
     st.caption("Les exports appliquent toujours le secret statistique ; aucun point de fait n'est exporté.")
 
@@ -174,8 +174,8 @@ def _official_view(ctx: Context) -> None:
     else:
         st.info("Pas de chiffres départementaux pour cet indicateur dans les statistiques choisies.")
     e1, e2 = st.columns(2)
-    e1.download_button("Tableau (CSV)", v.export_csv, f"ssmsi_{year}.csv", "text/csv")
-    e2.download_button("Carte (GeoJSON)", v.export_geojson, f"ssmsi_{year}.geojson", "application/geo+json")
+    e1.download_button("Tableau (CSV)", v.export_csv, f"ssmsi_{year}.csv", "text/csv", on_click="ignore")
+    e2.download_button("Carte (GeoJSON)", v.export_geojson, f"ssmsi_{year}.geojson", "application/geo+json", on_click="ignore")
 
 
 def body() -> None:

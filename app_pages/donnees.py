@@ -116,7 +116,7 @@ def _import_section(ctx: Context) -> None:
         else:
             st.dataframe(result.rejections, hide_index=True)
         st.download_button(
-            "Télécharger les rejets (CSV)", csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv"
+            "Télécharger les rejets (CSV)", csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv", on_click="ignore"
         )
     if len(result.corrections):
         st.write("**Corrections appliquées** :")

@@ -95,11 +95,11 @@ def body() -> None:
         _table(v.cantons)
     st.subheader("Exports")
     e1, e4, e2, e3 = st.columns(4)
-    e1.download_button("Unités (CSV)", v.export_units_csv, "unites.csv", "text/csv")
-    e4.download_button("Unités (GeoJSON)", v.export_units_geojson, "unites.geojson", "application/geo+json")
-    e2.download_button("Communes (CSV)", v.export_communes_csv, "communes_unites.csv", "text/csv")
+    e1.download_button("Unités (CSV)", v.export_units_csv, "unites.csv", "text/csv", on_click="ignore")
+    e4.download_button("Unités (GeoJSON)", v.export_units_geojson, "unites.geojson", "application/geo+json", on_click="ignore")
+    e2.download_button("Communes (CSV)", v.export_communes_csv, "communes_unites.csv", "text/csv", on_click="ignore")
     e3.download_button(
-        "Communes (GeoJSON)", v.export_communes_geojson, "organisation_communes.geojson", "application/geo+json"
+        "Communes (GeoJSON)", v.export_communes_geojson, "organisation_communes.geojson", "application/geo+json", on_click="ignore"
     )
     _import_section()
 

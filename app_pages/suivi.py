@@ -173,7 +173,7 @@ def body() -> None:
     st.toggle("Seulement les changements significatifs", key="s_only_sig")
     st.dataframe(v.table, hide_index=True, width="stretch")
     st.download_button(
-        "Tableau (CSV, secret statistique appliqué)", v.export_csv, f"suivi_{dim}_{reference}.csv", "text/csv", key="s_csv"
+        "Tableau (CSV, secret statistique appliqué)", v.export_csv, f"suivi_{dim}_{reference}.csv", "text/csv", key="s_csv", on_click="ignore"
     )
     st.subheader("Évolution mensuelle")
     split = st.selectbox("Détailler par", list(SPLITS), format_func=SPLITS.get, key="s_split")

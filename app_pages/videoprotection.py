@@ -132,8 +132,8 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
         file_name="videoprotection.pdf", mime="application/pdf", type="primary", on_click="ignore", key="v_pdf",
         help="Paramètres, résultat, carte des emplacements, liste des sites et méthode ; secret statistique appliqué.",
     )
-    e1.download_button("Sites (CSV)", v.export_csv, "sites_videoprotection.csv", "text/csv")
-    e2.download_button("Sites (GeoJSON)", v.export_geojson, "sites_videoprotection.geojson", "application/geo+json")
+    e1.download_button("Sites (CSV)", v.export_csv, "sites_videoprotection.csv", "text/csv", on_click="ignore")
+    e2.download_button("Sites (GeoJSON)", v.export_geojson, "sites_videoprotection.geojson", "application/geo+json", on_click="ignore")
     with st.expander("Méthode et limites"):
         st.markdown(method_notes_markdown())
 

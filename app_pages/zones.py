@@ -88,7 +88,9 @@ def _zone_columns(table: pd.DataFrame) -> dict[str, object]:
     return column_config_from_frame(
         table,
         id=st.column_config.TextColumn("Zone"),
-        score=num("Score", format="%.1f", help="Faits pondérés par la gravité des infractions."),
+        score=num("Score", format="%.1f", help="Faits pondérés par la gravité des infractions.")
+        if pd.api.types.is_numeric_dtype(table.get("score", pd.Series(dtype=float)))
+        else st.column_config.Column("Score", help="Faits pondérés par la gravité des infractions."),
         superficie_km2=num("Superficie (km²)", format="%.2f"),
         part_faits=num("Part des faits", format="percent"),
         part_superficie=num("Part du territoire (%)", format="%.3f"),
@@ -134,9 +136,9 @@ def body() -> None:
     )
     st.subheader("Exports")
     e1, e2, e3 = st.columns(3)
-    e1.download_button("Zones (GeoJSON)", v.export_geojson, "zones.geojson", "application/geo+json")
-    e2.download_button("Zones (CSV)", v.export_csv, "zones.csv", "text/csv")
-    e3.download_button("Zones (GeoPackage)", v.export_gpkg, "zones.gpkg", "application/geopackage+sqlite3")
+    e1.download_button("Zones (GeoJSON)", v.export_geojson, "zones.geojson", "application/geo+json", on_click="ignore")
+    e2.download_button("Zones (CSV)", v.export_csv, "zones.csv", "text/csv", on_click="ignore")
+    e3.download_button("Zones (GeoPackage)", v.export_gpkg, "zones.gpkg", "application/geopackage+sqlite3", on_click="ignore")
 
 
 guarded(body)

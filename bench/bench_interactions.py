@@ -11,11 +11,14 @@ four years, 240 communes; Nord: ~566,000, 647 communes), the app is served by
   Commune/EPCI/Canton switch, the organisation overlay, the public-view switch, and opening
   the Zones page from the Diagnostic. From the click (or key press) to the settled page.
 
-*Settled* means: the script run is over (no running indicator, no stale element), the
-page's maps and charts are drawn, and neither the page nor any map frame has changed for
-``QUIET_MS``; the time reported is that of the last change. For every measure the split
-between the server script (until the last delta arrives), the transfer (bytes received
-over the WebSocket) and the browser drawing (after the last delta) is printed.
+*Settled* means: the page shows what it must (a map, or the page's main widget), the
+script run is over (no running indicator, no stale element), the maps and charts are
+drawn, and neither the page nor any map frame has changed for ``QUIET_MS``; the time
+reported is that of the last change. Each measure is split into *boot* (until the first
+message from the server: for a new tab, loading Streamlit's frontend and opening the
+WebSocket), *script* (from there to the server's last message: the script run and the
+transfer) and *drawing* (from the last message to the settled page: React, Leaflet and
+Vega in the browser), with the kilobytes received.
 
 Goals (issue 12): first render < 4 s, action < 1.5 s on the Nord, on a 2-core machine.
 These are goals measured here, never test asserts.
@@ -90,7 +93,7 @@ STATE = """(need) => {
   }
   return {now: performance.now(), last: p.last, running, stale, empty};
 }"""
-# Counts the bytes the server sends and when its last message arrived (deltas).
+# Records when each message from the server arrives, and its size.
 WS_HOOK = """() => {
   window.__deltas = [];
   const Native = window.WebSocket;

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+
+from core.formatting import fmt_count, fmt_number
 
 
 @dataclass(frozen=True)
@@ -26,3 +29,22 @@ class Metric:
 def metric_xy(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Point coordinates (n, 2) of a GeoDataFrame of points in a metric CRS."""
     return np.column_stack([frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()])
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` ready for a table widget: a column mixing numbers and texts (counts
+    replaced by « secret » by the privacy gate) is written as French text throughout, so
+    that it has one type (Arrow cannot hold both)."""
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if s.dtype != object:
+            continue
+        texts = s.map(lambda v: isinstance(v, str))
+        if texts.all() or not texts.any():
+            continue
+        out[col] = [
+            v if isinstance(v, str) or v is None else fmt_count(v) if float(v).is_integer() else fmt_number(v, 1)
+            for v in s
+        ]
+    return out

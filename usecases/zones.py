@@ -36,7 +36,7 @@ from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret
 from core.settings import SETTINGS
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
-from usecases.common import Metric
+from usecases.common import Metric, display_frame
 
 METHODS = {
     "local": "Excès local (disque contre anneau, Poisson + FDR)",
@@ -198,9 +198,11 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         )
     if pub and withhold.any():
         captions.append(f"{int(withhold.sum())} zone(s) non publiée(s) : de 1 à {SETTINGS.privacy_threshold} faits.")
-    shown = source.assign(
-        part_superficie=raw.loc[source.index, "part_superficie"] * 100.0,
-        evolution=[v if isinstance(v, str) else fmt_change(v) for v in source["evolution"]],
+    shown = display_frame(
+        source.assign(
+            part_superficie=raw.loc[source.index, "part_superficie"] * 100.0,
+            evolution=[v if isinstance(v, str) else fmt_change(v) for v in source["evolution"]],
+        )
     )
     # Map properties: the published table's values in the published view.
     w84 = shown_zones.to_crs(WGS84)
