@@ -10,7 +10,7 @@ from core.escape import markdown_text
 from core.formatting import fmt_date
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
-from ui import cache
+from ui import cache, prefetch
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
@@ -122,6 +122,7 @@ def _incidents_view(ctx: Context) -> None:
         f"Carte par {LEVELS[level]} (GeoJSON)", ranking.export_geojson, f"diagnostic_{level}.geojson", "application/geo+json", on_click="ignore"
     )
     st.caption("Les exports appliquent toujours le secret statistique ; aucun point de fait n'est exporté.")
+    prefetch.warm_zones(ctx)  # the usual next step, computed while the analyst reads this page
 
 
 def _official_view(ctx: Context) -> None:

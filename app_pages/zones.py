@@ -13,29 +13,33 @@ from ui import cache
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
-from usecases.zones import CONFIDENCE, METHODS, zones_settings_from_values
+from usecases.zones import CONFIDENCE, METHODS, ZONE_DEFAULTS, zones_settings_from_values
+
+Z = ZONE_DEFAULTS
 
 
 def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
     with st.expander("Méthode et paramètres", expanded=False):
         c1, c2, c3 = st.columns(3)
-        method = c1.selectbox("Méthode", list(METHODS), format_func=METHODS.get, key="z_method")
-        cell = c2.number_input("Maille (m)", 50.0, 1000.0, 100.0, 25.0, key="z_cell")
-        band = c3.number_input("Distance de voisinage Gi* (m)", 100.0, 3000.0, 450.0, 50.0, key="z_band")
+        method = c1.selectbox("Méthode", list(METHODS), list(METHODS).index(Z["method"]), format_func=METHODS.get, key="z_method")
+        cell = c2.number_input("Maille (m)", 50.0, 1000.0, Z["cell"], 25.0, key="z_cell")
+        band = c3.number_input("Distance de voisinage Gi* (m)", 100.0, 3000.0, Z["band"], 50.0, key="z_band")
         c4, c5, c6 = st.columns(3)
-        conf = c4.selectbox("Confiance Gi*", list(CONFIDENCE), format_func=CONFIDENCE.get, key="z_conf")
-        eps = c5.number_input("Rayon DBSCAN (m)", 50.0, 2000.0, 200.0, 25.0, key="z_eps")
-        min_samples = c6.number_input("Faits minimum par noyau DBSCAN", 2, 500, 25, key="z_min_samples")
+        conf = c4.selectbox(
+            "Confiance Gi*", list(CONFIDENCE), list(CONFIDENCE).index(Z["confidence"]), format_func=CONFIDENCE.get, key="z_conf"
+        )
+        eps = c5.number_input("Rayon DBSCAN (m)", 50.0, 2000.0, Z["eps"], 25.0, key="z_eps")
+        min_samples = c6.number_input("Faits minimum par noyau DBSCAN", 2, 500, Z["min_samples"], key="z_min_samples")
         l1, l2, l3 = st.columns(3)
-        inner = l1.number_input("Excès local : rayon du disque (m)", 50.0, 2000.0, 250.0, 25.0, key="z_inner")
+        inner = l1.number_input("Excès local : rayon du disque (m)", 50.0, 2000.0, Z["inner"], 25.0, key="z_inner")
         outer = l2.number_input(
-            "Excès local : rayon de l'anneau (m)", 100.0, 5000.0, 1000.0, 50.0, key="z_outer"
+            "Excès local : rayon de l'anneau (m)", 100.0, 5000.0, Z["outer"], 50.0, key="z_outer"
         )
         ratio = l3.number_input(
-            "Excès local : rapport minimal observé / attendu", 1.0, 20.0, 2.0, 0.5, key="z_ratio"
+            "Excès local : rapport minimal observé / attendu", 1.0, 20.0, Z["ratio"], 0.5, key="z_ratio"
         )
         c7, c8 = st.columns(2)
-        min_incidents = c7.number_input("Faits minimum par zone", 6, 1000, 20, key="z_min")
+        min_incidents = c7.number_input("Faits minimum par zone", 6, 1000, Z["min_incidents"], key="z_min")
         bw = c8.number_input(
             "Largeur de bande de la densité (m, 0 = automatique)", 0.0, 3000.0, 0.0, 25.0, key="z_bw"
         )
@@ -60,7 +64,7 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
     )
     return (
         settings,
-        dict(zip(weights["infraction"], weights["poids"].astype(float), strict=True)),
+        {str(k): float(v) for k, v in zip(weights["infraction"], weights["poids"], strict=True)},
         (float(bw) or None),
     )
 

@@ -45,6 +45,19 @@ METHODS = {
     "hdbscan": "Agrégats de densité HDBSCAN",
 }
 CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
+#: The Zones page's settings until the user changes them (the defaults of its widgets).
+ZONE_DEFAULTS: dict[str, object] = {
+    "method": "local",
+    "cell": 100.0,
+    "band": 450.0,
+    "confidence": 3,
+    "eps": 200.0,
+    "min_samples": 25,
+    "min_incidents": 20,
+    "inner": 250.0,
+    "outer": 1000.0,
+    "ratio": 2.0,
+}
 
 
 @dataclass
@@ -93,6 +106,11 @@ def zones_settings_from_values(
 def _in_crs(frame: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     """``frame`` in ``crs``, reprojected only when it is not already."""
     return frame if frame.crs is not None and frame.crs.equals(crs) else frame.to_crs(crs)
+
+
+def default_zone_settings() -> ZoneSettings:
+    """The settings the Zones page opens with (see :data:`ZONE_DEFAULTS`)."""
+    return zones_settings_from_values(**ZONE_DEFAULTS)
 
 
 def zone_analysis_for_selection(
