@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import streamlit as st
 
+from app_pages._donnees_store import save_section, saved_section, statistics_section
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
-from data.store import statistics_store
 from readers.incidents import (
     COORDINATE_MODES,
     FIELD_LABELS,
@@ -17,12 +15,13 @@ from readers.incidents import (
     read_incident_file,
     template_csv_from_communes,
 )
-from readers.ssmsi import official_statistics_from_bytes
 from rendering.exports import csv_bytes_from_frame
-from ui.cache import store_for
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
-from usecases.donnees import DATASET_COLUMNS, STATISTICS_COLUMNS, table_from_infos
+from usecases.donnees import (
+    NOMENCLATURE_NOTE,
+    etat_4001_table,
+)
 
 COORD_LABELS = {
     "auto": "Détection automatique",
@@ -52,6 +51,9 @@ def _import_section(ctx: Context) -> None:
         help="Trois faits d'exemple dans le format attendu : un fait horodaté avec profil de l'auteur, "
         "un cambriolage connu « entre … et … » localisé par sa seule commune, une dégradation.",
     )
+    with st.expander("Nomenclatures reconnues : libellés, état 4001, NATINF"):
+        st.markdown(NOMENCLATURE_NOTE)
+        st.dataframe(etat_4001_table(), hide_index=True)
     up = st.file_uploader(
         "Fichier", type=["csv", "txt", "tsv", "geojson", "json", "gpkg", "parquet"], key="upload"
     )
@@ -116,7 +118,11 @@ def _import_section(ctx: Context) -> None:
         else:
             st.dataframe(result.rejections, hide_index=True)
         st.download_button(
-            "Télécharger les rejets (CSV)", csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv", on_click="ignore"
+            "Télécharger les rejets (CSV)",
+            csv_bytes_from_frame(result.rejections),
+            "rejets.csv",
+            "text/csv",
+            on_click="ignore",
         )
     if len(result.corrections):
         st.write("**Corrections appliquées** :")
@@ -124,67 +130,7 @@ def _import_section(ctx: Context) -> None:
     if result.n_accepted == 0:
         st.error("Aucun fait accepté : corrigez le fichier ou la correspondance des colonnes.")
         return
-    name = st.text_input("Nom du jeu de données", value=pathlib.Path(up.name).stem, key=f"name_{key}")
-    if st.button("Enregistrer le jeu de données"):
-        info = store_for("espace").save(
-            result.incidents,
-            name=name or up.name,
-            source_file=up.name,
-            rejections=result.rejections,
-            departement=ctx.departement,
-            description=f"Import de {up.name}",
-        )
-        st.success(
-            f"Jeu « {md_escape(info.name)} » enregistré ({fmt_count(info.n_rows)} faits). Choisissez-le dans la barre latérale."
-        )
-
-
-def _saved_section() -> None:
-    st.subheader("Jeux de données enregistrés")
-    infos = store_for("espace").list()
-    if not infos:
-        st.caption("Aucun jeu importé pour l'instant.")
-        return
-    table = table_from_infos(infos, DATASET_COLUMNS)
-    st.dataframe(table, hide_index=True)
-    slugs = {i.slug: i.name for i in infos}
-    target = st.selectbox("Supprimer un jeu", list(slugs), format_func=slugs.get, key="delete_target")
-    if st.button("Supprimer", key="delete_button"):
-        store_for("espace").delete(target)
-        st.success(f"Jeu « {md_escape(slugs[target])} » supprimé.")
-        st.rerun()
-
-
-def _statistics_section(ctx: Context) -> None:
-    st.subheader("Statistiques officielles (SSMSI)")
-    st.caption(
-        "Bases communale ou départementale de la délinquance enregistrée (data.gouv.fr), format "
-        "actuel ou ancien, CSV ou CSV.gz. Les valeurs non diffusées restent « non diffusé »."
-    )
-    up = st.file_uploader("Base SSMSI", type=["csv", "gz"], key="upload_ssmsi")
-    if up is not None:
-        stats = official_statistics_from_bytes(up.getvalue(), up.name)
-        for note in stats.notes:
-            st.caption(md_escape(note))
-        st.dataframe(stats.table.head(20), hide_index=True)
-        name = st.text_input("Nom", value=pathlib.Path(up.name).stem.removesuffix(".csv"), key=f"ssmsi_name_{up.file_id}")
-        if st.button("Enregistrer les statistiques", key="save_ssmsi"):
-            info = statistics_store().save(
-                stats.table,
-                name=name or up.name,
-                source_file=up.name,
-                description=stats.kind,
-                departement="",
-            )
-            st.success(f"Statistiques « {md_escape(info.name)} » enregistrées ({info.n_rows} lignes).")
-    saved = statistics_store().list()
-    if saved:
-        st.dataframe(table_from_infos(saved, STATISTICS_COLUMNS), hide_index=True)
-        slugs = {i.slug: i.name for i in saved}
-        target = st.selectbox("Supprimer des statistiques", list(slugs), format_func=slugs.get, key="delete_stats")
-        if st.button("Supprimer", key="delete_stats_button"):
-            statistics_store().delete(target)
-            st.rerun()
+    save_section(ctx, up.name, result, key)
 
 
 def body() -> None:
@@ -198,9 +144,9 @@ def body() -> None:
         )
     _import_section(ctx)
     st.divider()
-    _saved_section()
+    saved_section()
     st.divider()
-    _statistics_section(ctx)
+    statistics_section(ctx)
 
 
 guarded(body)

@@ -27,8 +27,29 @@ AGE = "classe_age"
 SEX = "sexe"
 MINOR = "mineur"
 OUTSIDE = "hors_departement"
+# What the file said, kept beside the classes so that a corrected mapping re-classifies
+# the data set without the file (empty for synthetic data).
+RAW_OFFENCE = "libelle_infraction"
+INDEX_4001 = "index_4001"
+NATINF = "natinf"
+RAW_PLACE = "libelle_lieu"
+UNIT = "unite"
+SOURCE_COLUMNS: tuple[str, ...] = (RAW_OFFENCE, INDEX_4001, NATINF, RAW_PLACE, UNIT)
 
-INCIDENT_COLUMNS: tuple[str, ...] = (ID, START, END, OFFENCE, PLACE, FORCE, COMMUNE, AGE, SEX, MINOR, OUTSIDE)
+INCIDENT_COLUMNS: tuple[str, ...] = (
+    ID,
+    START,
+    END,
+    OFFENCE,
+    PLACE,
+    FORCE,
+    COMMUNE,
+    AGE,
+    SEX,
+    MINOR,
+    OUTSIDE,
+    *SOURCE_COLUMNS,
+)
 PROFILE_COLUMNS: tuple[str, ...] = (AGE, SEX, MINOR)
 
 
@@ -60,7 +81,7 @@ def conform_incidents(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             out[col] = pd.NA
     out[START] = pd.to_datetime(out[START]).astype("datetime64[ns]")
     out[END] = pd.to_datetime(out[END]).astype("datetime64[ns]")
-    for col in (ID, OFFENCE, PLACE, FORCE, COMMUNE, AGE, SEX):
+    for col in (ID, OFFENCE, PLACE, FORCE, COMMUNE, AGE, SEX, *SOURCE_COLUMNS):
         out[col] = out[col].astype("string")
     out[MINOR] = out[MINOR].astype("boolean")
     out[OUTSIDE] = out[OUTSIDE].fillna(False).astype(bool)

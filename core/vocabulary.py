@@ -79,72 +79,6 @@ def normalize_label(text: object) -> str:
     return s.strip()
 
 
-# Synonyms (normalised) of each offence, then keyword rules tried in order.
-_OFFENCE_SYNONYMS: dict[str, str] = {normalize_label(o): o for o in OFFENCES}
-_OFFENCE_SYNONYMS.update({normalize_label(k): v for k, v in OLD_SSMSI_INDICATORS.items() if v is not None})
-_OFFENCE_SYNONYMS.update(
-    {
-        "vif": "Violences physiques intrafamiliales",
-        "violences conjugales": "Violences physiques intrafamiliales",
-        "violences intrafamiliales": "Violences physiques intrafamiliales",
-        "cbv": "Violences physiques hors cadre familial",
-        "coups et blessures": "Violences physiques hors cadre familial",
-        "violences physiques": "Violences physiques hors cadre familial",
-        "agression": "Violences physiques hors cadre familial",
-        "viol": "Violences sexuelles",
-        "agression sexuelle": "Violences sexuelles",
-        "vol a main armee": "Vols avec armes",
-        "vol arme": "Vols avec armes",
-        "vol avec violence": "Vols violents sans arme",
-        "vol violent": "Vols violents sans arme",
-        "vol a l arrache": "Vols violents sans arme",
-        "vol simple": "Vols sans violence contre des personnes",
-        "vol a la tire": "Vols sans violence contre des personnes",
-        "cambriolage": "Cambriolages de logement",
-        "cambriolages": "Cambriolages de logement",
-        "vol par effraction": "Cambriolages de logement",
-        "vol de vehicule": "Vols de véhicule",
-        "vol de voiture": "Vols de véhicule",
-        "vol d automobile": "Vols de véhicule",
-        "vol de deux roues": "Vols de véhicule",
-        "vol dans vehicule": "Vols dans les véhicules",
-        "vol a la roulotte": "Vols dans les véhicules",
-        "vol d accessoires": "Vols d'accessoires sur véhicules",
-        "degradation": "Destructions et dégradations volontaires",
-        "degradations": "Destructions et dégradations volontaires",
-        "destruction": "Destructions et dégradations volontaires",
-        "incendie volontaire": "Destructions et dégradations volontaires",
-        "tag": "Destructions et dégradations volontaires",
-        "usage de stupefiants afd": "Usage de stupéfiants",
-        "ils": "Usage de stupéfiants",
-        "consommation de stupefiants": "Usage de stupéfiants",
-        "trafic": "Trafic de stupéfiants",
-        "deal": "Trafic de stupéfiants",
-        "escroquerie": "Escroqueries et fraudes aux moyens de paiement",
-        "escroqueries": "Escroqueries et fraudes aux moyens de paiement",
-        "fraude carte bancaire": "Escroqueries et fraudes aux moyens de paiement",
-    }
-)
-_OFFENCE_KEYWORDS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("stup", "trafic"), "Trafic de stupéfiants"),
-    (("stup",), "Usage de stupéfiants"),
-    (("sexuel",), "Violences sexuelles"),
-    (("intrafamil",), "Violences physiques intrafamiliales"),
-    (("conjugal",), "Violences physiques intrafamiliales"),
-    (("cambriol",), "Cambriolages de logement"),
-    (("escroq",), "Escroqueries et fraudes aux moyens de paiement"),
-    (("fraude",), "Escroqueries et fraudes aux moyens de paiement"),
-    (("accessoire",), "Vols d'accessoires sur véhicules"),
-    (("vol", "dans", "vehicule"), "Vols dans les véhicules"),
-    (("vol", "vehicule"), "Vols de véhicule"),
-    (("vol", "arme"), "Vols avec armes"),
-    (("vol", "violen"), "Vols violents sans arme"),
-    (("degrad",), "Destructions et dégradations volontaires"),
-    (("destruct",), "Destructions et dégradations volontaires"),
-    (("violence",), "Violences physiques hors cadre familial"),
-    (("vol",), "Vols sans violence contre des personnes"),
-)
-
 _PLACE_SYNONYMS: dict[str, str] = {normalize_label(p): p for p in PLACE_TYPES}
 _PLACE_SYNONYMS.update(
     {
@@ -183,41 +117,6 @@ _FORCE_SYNONYMS: dict[str, str] = {
 }
 
 
-def _offence_for(norm: str) -> str | None:
-    if not norm:
-        return None
-    hit = _OFFENCE_SYNONYMS.get(norm)
-    if hit:
-        return hit
-    words = norm
-    for keys, offence in _OFFENCE_KEYWORDS:
-        if all(k in words for k in keys):
-            return offence
-    return None
-
-
-def offences_from_labels(labels: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Map free offence labels onto the SSMSI vocabulary.
-
-    Parameters
-    ----------
-    labels : Series
-        Labels as found in a file.
-
-    Returns
-    -------
-    offences : Series
-        The vocabulary label, :data:`OTHER_OFFENCE` when nothing matched.
-    mapped : Series of bool
-        True where the label was recognised.
-    """
-    uniques = pd.unique(labels.astype("object").to_numpy())
-    table = {u: _offence_for(normalize_label(u)) for u in uniques}
-    mapped_values = labels.astype("object").map(table)
-    mapped = mapped_values.notna()
-    return mapped_values.fillna(OTHER_OFFENCE).astype(object), mapped
-
-
 def _map_with(labels: pd.Series, synonyms: dict[str, str]) -> pd.Series:
     uniques = pd.unique(labels.astype("object").to_numpy())
     table: dict[object, str | None] = {}
@@ -240,3 +139,33 @@ def place_types_from_labels(labels: pd.Series) -> pd.Series:
 def forces_from_labels(labels: pd.Series) -> pd.Series:
     """Map free force labels onto ``PN``/``GN``/``PM`` (``NaN`` when unrecognised)."""
     return _map_with(labels, _FORCE_SYNONYMS)
+
+
+_UNIT_WORDS = (
+    ({"gendarmerie", "brigade", "bta", "bp", "cob", "psig", "bmo", "gn", "dggn", "ggd", "escadron"}, "GN"),
+    ({"commissariat", "csp", "dipn", "ddsp", "dspn", "pn", "dgpn", "bac", "sgami"}, "PN"),
+)
+
+
+def forces_from_unit_names(names: pd.Series) -> pd.Series:
+    """Force of a unit from its name (« Brigade de gendarmerie de Laval » → GN).
+
+    « police municipale » gives PM, « police » alone PN; a name without a telling word
+    gives a missing value (the force is then taken from the commune).
+    """
+
+    def one(name: object) -> str | None:
+        norm = normalize_label(name)
+        if not norm:
+            return None
+        words = set(norm.split())
+        if {"police", "municipale"} <= words or "pm" in words:
+            return "PM"
+        found = {force for keys, force in _UNIT_WORDS if words & keys}
+        if not found and "police" in words:
+            found = {"PN"}
+        return found.pop() if len(found) == 1 else None
+
+    values = names.astype(object)
+    lookup = {u: one(u) for u in pd.unique(values.dropna().to_numpy())}
+    return values.map(lookup).astype(object).where(values.notna(), None)

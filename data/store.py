@@ -14,18 +14,22 @@ rename: a crash at any point leaves the previous version intact and readable.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import re
 import shutil
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from anyascii import anyascii
 
 from core import model as m
 from core.errors import DatasetStoreError
@@ -33,6 +37,7 @@ from core.escape import csv_safe_frame
 from core.settings import SETTINGS
 
 POINTER = "CURRENT"
+LOCK = ".lock"
 
 
 @dataclass
@@ -53,12 +58,45 @@ class DatasetInfo:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+#: The only form a store folder name may take (never ``..``, never a path).
+SLUG_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+
+
 def slug_from_name(name: str) -> str:
-    """Return a file-system-safe identifier for a data set name."""
-    s = unicodedata.normalize("NFKD", name)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+    """A readable ASCII folder name for a data set name (any script transliterated).
+
+    Examples
+    --------
+    >>> slug_from_name("Café 2024")
+    'cafe-2024'
+    >>> slug_from_name("Αθήνα")
+    'athina'
+    """
+    s = anyascii(unicodedata.normalize("NFKC", str(name))).lower()
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
-    return s[:60] or "jeu"
+    return s[:60].strip("-") or "jeu"
+
+
+def checked_slug(slug: object) -> str:
+    """``slug`` when it has the store's own form, else a French error (no path ever escapes)."""
+    if not isinstance(slug, str) or not SLUG_PATTERN.fullmatch(slug):
+        raise DatasetStoreError(
+            f"Identifiant de jeu de données invalide : « {slug} ». Il ne peut contenir que des lettres "
+            "minuscules sans accents, des chiffres et des tirets."
+        )
+    return slug
+
+
+@contextlib.contextmanager
+def _locked(base: Path) -> Iterator[None]:
+    """Exclusive lock of one data set's folder (saves and deletions never overlap)."""
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / LOCK, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -98,7 +136,7 @@ class DatasetStore:
 
     # -- reading ---------------------------------------------------------------------
     def _version_dir(self, slug: str) -> Path:
-        pointer = self.root / slug / POINTER
+        pointer = self.root / checked_slug(slug) / POINTER
         try:
             version = pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
@@ -189,8 +227,9 @@ class DatasetStore:
         extra_files: dict[str, bytes] | None = None,
         slug: str | None = None,
         extra: dict[str, object] | None = None,
+        replace: bool = False,
     ) -> DatasetInfo:
-        """Save (or replace) a data set atomically.
+        """Save a data set atomically (a new one, or a new version of ``slug`` with ``replace``).
 
         Parameters
         ----------
@@ -209,7 +248,11 @@ class DatasetStore:
         extra_files : dict of str to bytes, optional
             Files saved beside the data (e.g. ``hotspots.json``).
         slug : str, optional
-            Identifier (default: derived from ``name``).
+            Identifier (default: derived from ``name``, with a suffix when taken: a save
+            never replaces another data set by accident).
+        replace : bool, default False
+            With ``slug``: replace that data set (a new version; the old one stays until the
+            new one is complete). Without it, an existing ``slug`` is an error.
         extra : dict, optional
             Free metadata kept in the manifest.
 
@@ -218,9 +261,54 @@ class DatasetStore:
         DatasetInfo
             The manifest written.
         """
-        slug = slug or slug_from_name(name)
-        base = self.root / slug
-        base.mkdir(parents=True, exist_ok=True)
+        if slug is None:
+            slug = self._new_slug(slug_from_name(name))
+        elif not replace and self.exists(checked_slug(slug)):
+            raise DatasetStoreError(
+                f"Un jeu de données « {slug} » existe déjà : choisissez un autre nom ou remplacez-le explicitement."
+            )
+        base = self.root / checked_slug(slug)
+        with _locked(base):
+            return self._save_locked(
+                base,
+                slug,
+                incidents,
+                name,
+                source_file,
+                rejections,
+                synthetic,
+                departement,
+                description,
+                extra_files,
+                extra,
+            )
+
+    def _new_slug(self, stem: str) -> str:
+        """A folder name not used yet (``stem``, ``stem-2``…), reserved by creating it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        for i in range(1, 10_000):
+            slug = stem if i == 1 else f"{stem[:74]}-{i}"
+            try:
+                (self.root / slug).mkdir()
+                return slug
+            except FileExistsError:
+                continue
+        raise DatasetStoreError("Trop de jeux de données portent ce nom : choisissez-en un autre.")
+
+    def _save_locked(
+        self,
+        base: Path,
+        slug: str,
+        incidents: gpd.GeoDataFrame,
+        name: str,
+        source_file: str,
+        rejections: pd.DataFrame | None,
+        synthetic: bool,
+        departement: str,
+        description: str,
+        extra_files: dict[str, bytes] | None,
+        extra: dict[str, object] | None,
+    ) -> DatasetInfo:
         self._remove_orphans(base)
         tmp = base / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir()
@@ -247,7 +335,9 @@ class DatasetStore:
             incidents.to_parquet(tmp / self._filename, index=False, compression="zstd")
             with open(tmp / self._filename, "rb+") as fh:
                 os.fsync(fh.fileno())
-            _write_file_synced(tmp / "rejets.csv", csv_safe_frame(rejections).to_csv(index=False).encode("utf-8"))
+            _write_file_synced(
+                tmp / "rejets.csv", csv_safe_frame(rejections).to_csv(index=False).encode("utf-8")
+            )
             for filename, data in (extra_files or {}).items():
                 _write_file_synced(tmp / Path(filename).name, data)
             _write_file_synced(
@@ -269,13 +359,14 @@ class DatasetStore:
 
     def delete(self, slug: str) -> None:
         """Delete a data set and every version of it."""
-        base = self.root / slug
+        base = self.root / checked_slug(slug)
         if not base.exists():
             raise DatasetStoreError(f"Jeu de données introuvable : « {slug} ».")
-        pointer = base / POINTER
-        if pointer.exists():
-            pointer.unlink()  # uncommit first: a crash then leaves only orphans
-        shutil.rmtree(base, ignore_errors=True)
+        with _locked(base):
+            pointer = base / POINTER
+            if pointer.exists():
+                pointer.unlink()  # uncommit first: a crash then leaves only orphans
+            shutil.rmtree(base, ignore_errors=True)
 
     @staticmethod
     def _remove_orphans(base: Path) -> None:
@@ -285,7 +376,7 @@ class DatasetStore:
         except FileNotFoundError:
             current = None
         for child in base.iterdir():
-            if child.name == POINTER or child.name == current:
+            if child.name in (POINTER, LOCK) or child.name == current:
                 continue
             if child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
@@ -354,7 +445,9 @@ def default_dataset_version() -> str:
 
 def generated_slug(departement: str) -> str:
     """Slug of the synthetic data set of a département."""
-    return DEFAULT_SLUG if departement == SETTINGS.default_departement else f"synthetique-{departement.lower()}"
+    return (
+        DEFAULT_SLUG if departement == SETTINGS.default_departement else f"synthetique-{departement.lower()}"
+    )
 
 
 def generate_synthetic_dataset(
@@ -395,6 +488,7 @@ def generate_synthetic_dataset(
         description=ds.description,
         extra_files={"hotspots.json": truth.encode("utf-8")},
         slug=generated_slug(departement),
+        replace=True,
         extra={"version": default_dataset_version()},
     )
 
@@ -421,4 +515,6 @@ def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:
 
     dep = SETTINGS.default_departement
     names = departements_table().set_index("code")["nom"]
-    return generate_synthetic_dataset(dep, store=store, name=f"{names.get(dep, dep)} — faits synthétiques (défaut)")
+    return generate_synthetic_dataset(
+        dep, store=store, name=f"{names.get(dep, dep)} — faits synthétiques (défaut)"
+    )

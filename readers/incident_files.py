@@ -20,8 +20,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from core.errors import IncidentFileError
+from core.formatting import fmt_count
+from core.settings import SETTINGS
 
 REJECTION_COLUMNS = ["ligne", "champ", "motif", "valeur"]
+#: Most columns an incident file may have (real exports have a few dozen).
+MAX_COLUMNS = 500
 
 
 @dataclass
@@ -61,20 +65,49 @@ class RawTable:
 # ---------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------
-def _decode(data: bytes, filename: str) -> tuple[str, str]:
-    """Decode text bytes: UTF-8 (BOM or not), UTF-16 with BOM, else cp1252/latin-1."""
+def _utf16_without_bom(data: bytes) -> str | None:
+    """« utf-16-le » or « utf-16-be » when every other byte of the start is NUL (ASCII text)."""
+    head = data[:4096]
+    if len(head) < 4:
+        return None
+    odd, even = head[1::2], head[0::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+def _decode(data: bytes, filename: str) -> tuple[str, str, list[int]]:
+    """Decode text bytes; the encoding's name and the lines holding undecodable bytes.
+
+    UTF-8 (BOM or not), UTF-16 (BOM or not). A UTF-8 file with a few bad bytes stays UTF-8
+    (the bad bytes become « \ufffd » and their lines are reported); only a file whose
+    non-ASCII bytes are not UTF-8 at all is read as Windows-1252.
+    """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "UTF-8 avec BOM"
+        data, bom = data[3:], True
+    else:
+        bom = False
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace"), "UTF-16"
+        return data.decode("utf-16", errors="replace"), "UTF-16", []
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return data.decode(utf16, errors="replace"), "UTF-16 sans BOM", []
     try:
-        return data.decode("utf-8"), "UTF-8"
+        return data.decode("utf-8"), "UTF-8 avec BOM" if bom else "UTF-8", []
     except UnicodeDecodeError:
         pass
+    escaped = data.decode("utf-8", errors="surrogateescape")
+    bad = sum(1 for ch in escaped if "\udc80" <= ch <= "\udcff")
+    good = sum(1 for ch in escaped if ord(ch) > 127 and not ("\udc80" <= ch <= "\udcff"))
+    if bom or good >= bad:
+        lines = [i + 1 for i, line in enumerate(escaped.splitlines()) if any("\udc80" <= c <= "\udcff" for c in line)]
+        return data.decode("utf-8", errors="replace"), "UTF-8 (octets invalides remplacés)", lines
     try:
-        return data.decode("cp1252"), "Windows-1252"
+        return data.decode("cp1252"), "Windows-1252", []
     except UnicodeDecodeError:
-        return data.decode("latin-1"), "ISO-8859-1 (latin-1)"
+        return data.decode("latin-1"), "ISO-8859-1 (latin-1)", []
 
 
 def _looks_binary(text: str) -> bool:
@@ -122,6 +155,7 @@ def _csv_header(text: str, filename: str) -> tuple[str, list[str]]:
             "les noms des colonnes."
         ) from exc
     names = _unique_names(header)
+    _check_size(0, len(names), filename)
     if len(names) < 2:
         raise IncidentFileError(
             f"Le fichier « {filename} » n'a qu'une colonne : séparez les colonnes par « ; » "
@@ -180,17 +214,55 @@ def _read_csv_text(text: str, filename: str, encoding: str) -> RawTable:
     return RawTable(frame, ok_numbers, filename, None, rejected, notes)
 
 
+def clean_message(exc: BaseException, limit: int = 300) -> str:
+    """A library's error message fit for a user: no internal path, cut to ``limit`` characters."""
+    text = re.sub(r"(/vsimem|/tmp|/var|/home|/root|/work)/\S*", "le fichier", str(exc)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _check_size(n_rows: int, n_columns: int, filename: str) -> None:
+    """Refuse, before parsing, a file with more rows or columns than allowed."""
+    if n_rows > SETTINGS.max_upload_rows:
+        raise IncidentFileError(
+            f"Fichier trop volumineux : « {filename} » annonce {fmt_count(n_rows)} lignes "
+            f"(maximum {fmt_count(SETTINGS.max_upload_rows)}). Découpez-le par période."
+        )
+    if n_columns > MAX_COLUMNS:
+        raise IncidentFileError(
+            f"Fichier inattendu : « {filename} » a {fmt_count(n_columns)} colonnes (maximum "
+            f"{fmt_count(MAX_COLUMNS)}). Exportez seulement les colonnes utiles (date, infraction, lieu…)."
+        )
+
+
 def _read_geo(data: bytes, filename: str, kind: str) -> RawTable:
+    """Every layer of a GeoJSON or GeoPackage (a ``couche`` column when there are several)."""
     import pyogrio
 
     try:
-        gdf = pyogrio.read_dataframe(io.BytesIO(data))
+        layers = [str(name) for name, _ in pyogrio.list_layers(io.BytesIO(data))]
+        infos = {layer: pyogrio.read_info(io.BytesIO(data), layer=layer) for layer in layers}
+        _check_size(
+            sum(max(int(i["features"]), 0) for i in infos.values()),
+            max((len(i["fields"]) for i in infos.values()), default=0),
+            filename,
+        )
+        frames = [pyogrio.read_dataframe(io.BytesIO(data), layer=layer) for layer in layers]
+    except IncidentFileError:
+        raise
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types
         raise IncidentFileError(
-            f"Lecture impossible du fichier {kind} « {filename} » ({exc}). Vérifiez le fichier "
-            "(export complet, non tronqué) ou exportez-le en CSV."
+            f"Lecture impossible du fichier {kind} « {filename} » ({clean_message(exc)}). Vérifiez le "
+            "fichier (export complet, non tronqué) ou exportez-le en CSV."
         ) from exc
-    return _raw_from_geodataframe(gdf, filename, kind)
+    if len(frames) == 1:
+        return _raw_from_geodataframe(frames[0], filename, kind)
+    gdf = pd.concat([f.assign(couche=layer) for f, layer in zip(frames, layers, strict=True)], ignore_index=True)
+    raw = _raw_from_geodataframe(gpd.GeoDataFrame(gdf, geometry=frames[0].geometry.name), filename, kind)
+    raw.notes.append(
+        f"{len(layers)} couches lues ({', '.join(layers)}) : toutes importées, la couche de chaque fait est "
+        "dans la colonne « couche »."
+    )
+    return raw
 
 
 def _raw_from_geodataframe(gdf: pd.DataFrame, filename: str, kind: str) -> RawTable:
@@ -214,6 +286,16 @@ def _raw_from_geodataframe(gdf: pd.DataFrame, filename: str, kind: str) -> RawTa
 
 
 def _read_parquet(data: bytes, filename: str) -> RawTable:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+    except Exception as exc:  # noqa: BLE001
+        raise IncidentFileError(
+            f"Lecture impossible du fichier Parquet « {filename} » ({clean_message(exc)}). "
+            "Vérifiez le fichier ou exportez-le en CSV."
+        ) from exc
+    _check_size(meta.num_rows, meta.num_columns, filename)
     try:
         try:
             gdf = gpd.read_parquet(io.BytesIO(data))
@@ -258,10 +340,19 @@ def read_incident_file(data: bytes, filename: str) -> RawTable:
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
     if name.endswith((".geojson", ".json")) or stripped[:1] == b"{":
         return _read_geo(data, filename, "GeoJSON")
-    text, encoding = _decode(data, filename)
+    # Every record holds at least one line break: a bound on the rows without parsing.
+    _check_size(max(data.count(b"\n") - 1, 0) if data[:2] not in (b"\xff\xfe", b"\xfe\xff") else 0, 0, filename)
+    text, encoding, bad_lines = _decode(data, filename)
     if _looks_binary(text):
         raise IncidentFileError(
             f"Le fichier « {filename} » n'est pas un fichier texte lisible (contenu binaire). "
             "Formats acceptés : CSV, GeoJSON, GeoPackage, Parquet."
         )
-    return _read_csv_text(text, filename, encoding)
+    raw = _read_csv_text(text, filename, encoding)
+    if bad_lines:
+        shown = ", ".join(map(str, bad_lines[:20])) + (" …" if len(bad_lines) > 20 else "")
+        raw.notes.append(
+            f"{len(bad_lines)} ligne(s) avec des octets invalides en UTF-8, remplacés par « \ufffd » "
+            f"(lignes {shown}) : vérifiez ces valeurs ou réenregistrez le fichier en UTF-8."
+        )
+    return raw

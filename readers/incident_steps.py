@@ -32,20 +32,43 @@ from core import model as m
 from core.crs import WGS84, metric_crs_for_departement
 from core.errors import IncidentFileError
 from core.formatting import fmt_count
+from core.offence_labels import (
+    INDICATOR,
+    OUTSIDE,
+    UNKNOWN,
+    index_numbers,
+    offence_classes_from_index,
+    offence_classes_from_labels,
+)
 from core.settings import SETTINGS
 from core.vocabulary import (
     AGE_CLASSES,
     OTHER_OFFENCE,
     forces_from_labels,
+    forces_from_unit_names,
     normalize_label,
-    offences_from_labels,
     place_types_from_labels,
 )
 from readers.incident_files import REJECTION_COLUMNS, RawTable
 
 #: Fields a file column can be mapped to, with the usual column names (normalised).
 FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "identifiant": ("identifiant", "id", "id fait", "numero", "num", "numero procedure", "ref", "reference"),
+    "identifiant": (
+        "identifiant",
+        "id",
+        "id fait",
+        "numero",
+        "num",
+        "numero procedure",
+        "numero de procedure",
+        "n procedure",
+        "n de procedure",
+        "no procedure",
+        "no de procedure",
+        "num procedure",
+        "ref",
+        "reference",
+    ),
     "date_debut": (
         "date debut",
         "date",
@@ -53,37 +76,63 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
         "date des faits",
         "debut",
         "date commission",
+        "date de commission",
+        "date de debut des faits",
+        "date debut des faits",
+        "date debut faits",
         "date heure",
         "datetime",
         "date heure debut",
         "date de debut",
         "date_debut",
     ),
-    "heure_debut": ("heure debut", "heure", "heure faits", "heure des faits"),
-    "date_fin": ("date fin", "fin", "date de fin", "date heure fin"),
-    "heure_fin": ("heure fin",),
+    "heure_debut": ("heure debut", "heure", "heure faits", "heure des faits", "heure de commission", "heure de debut"),
+    "date_fin": ("date fin", "fin", "date de fin", "date heure fin", "date de fin des faits", "date fin des faits"),
+    "heure_fin": ("heure fin", "heure de fin"),
     "infraction": (
         "infraction",
         "nature",
         "nature infraction",
+        "nature de l infraction",
+        "nature des faits",
         "libelle",
+        "libelle infraction",
+        "libelle de l infraction",
+        "libelle index",
+        "libelle de l index",
         "type infraction",
         "qualification",
+        "qualification des faits",
         "indicateur",
         "categorie",
         "natinf libelle",
+        "libelle natinf",
         "classe",
     ),
-    "type_lieu": ("type lieu", "lieu", "lieu commission", "type de lieu"),
-    "force": ("force", "service", "institution", "unite"),
-    "code_commune": ("code commune", "insee", "code insee", "codgeo", "commune insee", "depcom", "com"),
+    "index_4001": ("index", "index 4001", "n index", "numero index", "no index", "code index", "etat 4001"),
+    "natinf": ("natinf", "code natinf", "n natinf", "numero natinf"),
+    "type_lieu": ("type lieu", "lieu", "lieu commission", "lieu de commission", "type de lieu", "lieu des faits"),
+    "force": ("force", "institution", "force de securite"),
+    "unite": ("unite", "service", "unite saisie", "service saisi", "unite enqueteur", "service enqueteur"),
+    "code_commune": (
+        "code commune",
+        "insee",
+        "code insee",
+        "codgeo",
+        "commune insee",
+        "depcom",
+        "com",
+        "code insee commune",
+        "code commune des faits",
+        "insee commune",
+    ),
     "latitude": ("latitude", "lat", "y wgs84", "lat wgs84", "geocodage y gps", "y gps"),
     "longitude": ("longitude", "lon", "lng", "long", "x wgs84", "lon wgs84", "geocodage x gps", "x gps"),
-    "x": ("x", "x l93", "xl93", "coord x", "x lambert93", "x lambert", "geocodage x"),
-    "y": ("y", "y l93", "yl93", "coord y", "y lambert93", "y lambert", "geocodage y"),
-    "classe_age": ("classe age", "tranche age", "classe d age"),
-    "age": ("age", "age auteur"),
-    "sexe": ("sexe", "sexe auteur", "genre"),
+    "x": ("x", "x l93", "xl93", "coord x", "x lambert93", "x lambert 93", "x lambert", "geocodage x"),
+    "y": ("y", "y l93", "yl93", "coord y", "y lambert93", "y lambert 93", "y lambert", "geocodage y"),
+    "classe_age": ("classe age", "tranche age", "classe d age", "tranche d age"),
+    "age": ("age", "age auteur", "age du mis en cause"),
+    "sexe": ("sexe", "sexe auteur", "genre", "sexe du mis en cause"),
     "mineur": ("mineur", "auteur mineur"),
 }
 FIELD_LABELS = {
@@ -92,9 +141,12 @@ FIELD_LABELS = {
     "heure_debut": "Heure de début (colonne séparée)",
     "date_fin": "Date (et heure) de fin",
     "heure_fin": "Heure de fin (colonne séparée)",
-    "infraction": "Infraction",
+    "infraction": "Infraction (libellé)",
+    "index_4001": "Index de l'état 4001 (numéro)",
+    "natinf": "Code NATINF",
     "type_lieu": "Type de lieu",
     "force": "Force (PN/GN/PM)",
+    "unite": "Unité ou service",
     "code_commune": "Code INSEE de la commune",
     "latitude": "Latitude (WGS84)",
     "longitude": "Longitude (WGS84)",
@@ -230,7 +282,7 @@ def text_column(frame: pd.DataFrame, col: str | None) -> pd.Series:
 
 def numbers_from_text(s: pd.Series) -> pd.Series:
     """Numbers written the French or the English way (« 1 234,5 », "1234.5"); NaN when not."""
-    cleaned = s.str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    cleaned = s.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
     cleaned = cleaned.str.replace(",", ".", regex=False)
     return pd.to_numeric(cleaned, errors="coerce").astype(float)
 
@@ -345,6 +397,8 @@ def identifiers_from_table(frame: pd.DataFrame, mapping: dict[str, str | None], 
 
 def parse_time_of_day(s: pd.Series) -> pd.Series:
     """Parse "HH:MM", "HH:MM:SS", "HHhMM", "HH h", "HH" into timedeltas (NaT when not)."""
+    four = s.str.fullmatch(r"\s*\d{4}\s*").fillna(False)  # « 2055 »
+    s = s.where(~four, s.str.strip().str[:2] + ":" + s.str.strip().str[2:])
     parts = s.str.extract(r"^\s*(\d{1,2})\s*(?:[:hH]\s*(\d{1,2})?)?\s*(?::\s*(\d{1,2}))?\s*$")
     h = pd.to_numeric(parts[0], errors="coerce")
     mnt = pd.to_numeric(parts[1], errors="coerce").fillna(0)
@@ -676,7 +730,11 @@ def communes_from_points(
 # ---------------------------------------------------------------------------------------
 @dataclass
 class Categories:
-    """Offence, place type and force per row, with what could not be recognised."""
+    """Offence, place type and force per row, with what could not be recognised.
+
+    ``sources`` holds what the file said (raw offence label, index, NATINF code, raw
+    place label, unit name), kept on every incident beside its class.
+    """
 
     offence: pd.Series
     place: pd.Series
@@ -685,6 +743,20 @@ class Categories:
     unknown_place: pd.Series
     force_deduced: pd.Series
     offence_raw: pd.Series
+    outside_indicators: pd.Series
+    sources: dict[str, pd.Series]
+
+
+def offences_from_columns(label: pd.Series, index: pd.Series) -> pd.DataFrame:
+    """Class and status of each row from its offence label and its *état 4001* index.
+
+    The label decides when it is recognised (an indicator or outside the 14); otherwise
+    the index, read from the index column or from a label that is only a number.
+    """
+    by_label = offence_classes_from_labels(label)
+    by_index = offence_classes_from_index(index.fillna(label))
+    use_index = (by_label["statut"] == UNKNOWN) & (by_index["statut"] != UNKNOWN)
+    return by_label.where(~use_index, by_index)
 
 
 def categories_from_table(
@@ -692,24 +764,39 @@ def categories_from_table(
 ) -> Categories:
     """The *categories* step: file labels to the vocabulary of :mod:`core.vocabulary`.
 
-    Unknown offences become « autre », unknown places « autre »; a missing force is
-    deduced from the commune through ``forces`` (force per commune code).
+    Offences outside the 14 indicators and unrecognised ones become « Autre » (told apart
+    in the report); unknown places « autre »; the force comes from the force column, else
+    from the unit's name, else from the commune through ``forces`` (force per code).
     """
     offence_raw = text_column(frame, mapping.get("infraction"))
-    offence, recognised = offences_from_labels(offence_raw)
+    index_raw = text_column(frame, mapping.get("index_4001"))
+    classes = offences_from_columns(offence_raw, index_raw)
+    offence = classes["classe"].where(classes["statut"] == INDICATOR, OTHER_OFFENCE).astype(object)
     place_raw = text_column(frame, mapping.get("type_lieu"))
     place = place_types_from_labels(place_raw)
+    unit_raw = text_column(frame, mapping.get("unite"))
     force = forces_from_labels(text_column(frame, mapping.get("force")))
+    force = force.where(force.notna(), forces_from_unit_names(unit_raw))
     force_missing = force.isna()
     force = force.where(~force_missing, commune.astype(object).map(forces))
+    given = offence_raw.notna() | index_raw.notna()
+    number = index_numbers(index_raw.fillna(offence_raw))
     return Categories(
         offence=offence,
         place=place.fillna("autre"),
         force=force,
-        unknown_offence=offence_raw.notna() & ~recognised,
+        unknown_offence=given & (classes["statut"] == UNKNOWN),
         unknown_place=place_raw.notna() & place.isna(),
         force_deduced=force_missing,
-        offence_raw=offence_raw,
+        offence_raw=offence_raw.fillna(index_raw),
+        outside_indicators=classes["statut"] == OUTSIDE,
+        sources={
+            m.RAW_OFFENCE: offence_raw,
+            m.INDEX_4001: number.astype("string"),
+            m.NATINF: text_column(frame, mapping.get("natinf")),
+            m.RAW_PLACE: place_raw,
+            m.UNIT: unit_raw,
+        },
     )
 
 
@@ -770,6 +857,7 @@ def incidents_from_steps(
             m.SEX: profiles.sex,
             m.MINOR: pd.array(profiles.minor.to_numpy(), dtype="boolean"),
             m.OUTSIDE: placement.outside.to_numpy(dtype=bool),
+            **categories.sources,
         },
         geometry=placement.points.to_numpy(),
         crs=WGS84,
@@ -795,7 +883,13 @@ def warnings_from_steps(
         out.append(
             f"{int(unmapped[k].sum())} libellé(s) d'infraction non reconnu(s), classés « {OTHER_OFFENCE} » : {listed}."
         )
-    if not mapping.get("infraction"):
+    outside = categories.outside_indicators
+    if outside[k].any():
+        out.append(
+            f"{int(outside[k].sum())} fait(s) d'infractions reconnues hors des 14 indicateurs "
+            f"(recels, homicides, outrages…) : gardés, classés « {OTHER_OFFENCE} »."
+        )
+    if not mapping.get("infraction") and not mapping.get("index_4001"):
         out.append(f"Pas de colonne d'infraction : tous les faits sont classés « {OTHER_OFFENCE} ».")
     counted = [
         (categories.unknown_place, "type(s) de lieu non reconnu(s) : classés « autre »."),

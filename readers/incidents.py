@@ -164,7 +164,8 @@ def import_incident_file(
 def template_csv_from_communes(communes: gpd.GeoDataFrame) -> bytes:
     """A model incident file (CSV) that imports as is, to show users the expected format.
 
-    Three incidents in the most populous commune of ``communes``: one with its exact time
+    Both an offence label column and an *état 4001* index column are shown (either is
+    enough). Three incidents in the most populous commune of ``communes``: one with its exact time
     and an offender profile, one burglary known only "between ... and ..." (``date_fin``)
     located by its commune code alone, and one with a point but no profile.
 
@@ -190,6 +191,7 @@ def template_csv_from_communes(communes: gpd.GeoDataFrame) -> bytes:
             m.START: "2025-03-14 22:40",
             m.END: "",
             m.OFFENCE: "Vols violents sans arme",
+            m.INDEX_4001: "26",
             m.PLACE: "voie publique",
             m.FORCE: "PN",
             m.COMMUNE: code,
@@ -204,6 +206,7 @@ def template_csv_from_communes(communes: gpd.GeoDataFrame) -> bytes:
             m.START: "2025-03-15 08:00",
             m.END: "2025-03-15 18:30",
             m.OFFENCE: "Cambriolages de logement",
+            m.INDEX_4001: "27",
             m.PLACE: "domicile",
             m.FORCE: "PN",
             m.COMMUNE: code,
@@ -218,6 +221,7 @@ def template_csv_from_communes(communes: gpd.GeoDataFrame) -> bytes:
             m.START: "2025-03-16 03:15",
             m.END: "",
             m.OFFENCE: "Destructions et dégradations volontaires",
+            m.INDEX_4001: "67",
             m.PLACE: "commerce",
             m.FORCE: "PM",
             m.COMMUNE: code,

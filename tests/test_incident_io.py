@@ -290,3 +290,136 @@ def test_template_file_imports_as_is(dep):
     # The burglary located by its commune only is counted there, with no point.
     assert inc.geometry.notna().tolist() == [True, False, True]
     assert inc[m.FORCE].tolist() == ["PN", "PN", "PM"]
+
+
+def _analysis_cell_export(offences: list[str]) -> bytes:
+    """An export as analysis cells send it: cp1252, « ; », Lambert-93 with decimal commas."""
+    header = "N° procédure;Date des faits;Heure;Nature de l'infraction;Type de lieu;Code INSEE;Commune;X (L93);Y (L93)"
+    rows = [
+        f"2025/{i:05d};{3 + i % 20:02d}/02/2025;{8 + i % 12}h{i % 60:02d};{label};VOIE PUBLIQUE;53130;LAVAL;"
+        f"{419_000 + 10 * i},5;{6_783_000 + 10 * i},25"
+        for i, label in enumerate(offences)
+    ]
+    return ("\r\n".join([header, *rows]) + "\r\n").encode("cp1252")
+
+
+EXPORT_LABELS = {
+    "VIOLENCES VOLONTAIRES SUR PERSONNE DE 15 ANS OU PLUS": ("Violences physiques hors cadre familial", 7),
+    "VOLS VIOLENTS SANS ARME CONTRE D'AUTRES VICTIMES": ("Vols violents sans arme", 26),
+    "CAMBRIOLAGES DE LOCAUX D'HABITATIONS PRINCIPALES": ("Cambriolages de logement", 27),
+    "VOLS A LA ROULOTTE": ("Vols dans les véhicules", 37),
+    "VOLS D'AUTOMOBILES": ("Vols de véhicule", 35),
+    "AUTRES DESTRUCTIONS ER DEGRADATIONS DE BIENS PRIVES": ("Destructions et dégradations volontaires", 67),
+    "USAGE DE STUPEFIANTS": ("Usage de stupéfiants", 57),
+    "ESCROQUERIES ET ABUS DE CONFIANCE": ("Escroqueries et fraudes aux moyens de paiement", 91),
+    "VIOLS SUR DES MAJEUR(E)S": ("Violences sexuelles", 46),
+}
+
+
+def test_analysis_cell_export_imports_with_every_offence_classed(communes53):
+    labels = list(EXPORT_LABELS)
+    r = imp(_analysis_cell_export(labels), "export_gn.csv", communes53)
+    assert r.mapping["infraction"] == "Nature de l'infraction" and r.mapping["identifiant"] == "N° procédure"
+    assert r.n_accepted == len(labels) and accounted(r)
+    assert r.incidents[m.OFFENCE].tolist() == [c for c, _ in EXPORT_LABELS.values()]
+    assert r.incidents[m.RAW_OFFENCE].tolist() == labels  # kept beside the class
+    assert r.incidents[m.START].iloc[0] == pd.Timestamp("2025-02-03 08:00")
+    assert (r.incidents[m.COMMUNE] == "53130").all()
+    assert not [w for w in r.warnings if "non reconnu" in w]
+    # The same file with the labels replaced by their état 4001 index: the same classes.
+    by_index = imp(_analysis_cell_export([str(i) for _, i in EXPORT_LABELS.values()]), "index.csv", communes53)
+    assert by_index.incidents[m.OFFENCE].tolist() == r.incidents[m.OFFENCE].tolist()
+    assert by_index.incidents[m.INDEX_4001].tolist() == [str(i) for _, i in EXPORT_LABELS.values()]
+
+
+# -- files that must not hurt the server (issue 14, point 6) ---------------------------------
+def test_parquet_size_read_from_metadata_before_parsing(communes53, monkeypatch, tmp_path):
+    import geopandas as gpd_
+
+    from readers import incident_files
+
+    frame = pd.DataFrame({"date": ["2025-01-01"] * 5000, "code_commune": ["53130"] * 5000})
+    path = tmp_path / "big.parquet"
+    frame.to_parquet(path)
+    monkeypatch.setattr(incident_files, "SETTINGS", type("S", (), {"max_upload_rows": 1000})())
+
+    def never(*a, **k):
+        raise AssertionError("the file was parsed before its size was checked")
+
+    monkeypatch.setattr(gpd_, "read_parquet", never)
+    monkeypatch.setattr(pd, "read_parquet", never)
+    with pytest.raises(IncidentFileError, match="5\u202f000 lignes .*maximum 1\u202f000.*Découpez"):
+        read_incident_file(path.read_bytes(), "big.parquet")
+
+
+def test_csv_with_200000_columns_refused_before_parsing():
+    header = ";".join(f"c{i}" for i in range(200_000))
+    data = (header + "\n" + ";" * 199_999 + "\n").encode()
+    with pytest.raises(IncidentFileError, match="200\u202f000 colonnes"):
+        read_incident_file(data, "large.csv")
+
+
+def test_every_layer_of_a_geopackage_is_read(communes53, tmp_path):
+    import pyogrio
+
+    path = tmp_path / "two.gpkg"
+    for layer, n in (("janvier", 2), ("fevrier", 3)):
+        g = gpd.GeoDataFrame(
+            {"date": ["2025-01-05"] * n, "infraction": ["Cambriolage"] * n},
+            geometry=[shapely.Point(LAVAL[1], LAVAL[0])] * n,
+            crs="EPSG:4326",
+        )
+        pyogrio.write_dataframe(g, path, layer=layer, append=path.exists())
+    raw = read_incident_file(path.read_bytes(), "two.gpkg")
+    assert len(raw.frame) == 5 and sorted(raw.frame["couche"].unique()) == ["fevrier", "janvier"]
+    assert any("2 couches" in n for n in raw.notes)
+    r = imp(path.read_bytes(), "two.gpkg", communes53)
+    assert r.n_accepted == 5 and accounted(r)
+
+
+def test_one_bad_byte_keeps_a_utf8_file_utf8(communes53):
+    text = (
+        "date;type_lieu;infraction;code_commune\n"
+        "2025-01-05;établissement scolaire;Cambriolage;53130\n"
+        "2025-01-06;établissement scolaire;Dégradation;53130\n"
+    ).encode()
+    data = text + b"2025-01-07;voie publique;Vol \xff;53130\n"
+    raw = read_incident_file(data, "f.csv")
+    assert raw.notes[0].startswith("Format CSV, encodage UTF-8 (octets invalides remplacés)")
+    assert any("lignes 4" in n for n in raw.notes)
+    r = imp(data, "f.csv", communes53)
+    assert r.incidents[m.PLACE].tolist()[:2] == ["établissement scolaire"] * 2
+
+
+def test_utf16_without_bom_is_text(communes53):
+    data = "date;code_commune;infraction\n2025-01-05;53130;Cambriolage\n".encode("utf-16-le")
+    r = imp(data, "f.csv", communes53)
+    assert r.n_accepted == 1 and "UTF-16" in r.notes[0]
+
+
+def test_gdal_messages_without_internal_paths():
+    with pytest.raises(IncidentFileError) as err:
+        read_incident_file(b'{"a": 1}', "f.geojson")
+    assert "/vsimem" not in str(err.value) and len(str(err.value)) < 600
+
+
+def test_rejection_reports_neutralise_formulas(communes53, tmp_path):
+    import csv
+
+    from data.store import DatasetStore
+    from rendering.exports import csv_bytes_from_frame
+
+    data = (
+        b"date;code_commune;infraction\n"
+        b'=HYPERLINK("http://evil.example","x");53130;Vol\n'
+        b"2025-01-05;+cmd|' /C calc'!A0;Vol\n"
+        b"2025-01-06;53130;@SUM(1+1)\n"
+    )
+    r = imp(data, "f.csv", communes53)
+    assert r.n_rejected == 2 and r.n_accepted == 1
+    info = DatasetStore(tmp_path).save(r.incidents, name="x", source_file="f.csv", rejections=r.rejections)
+    stored = next((tmp_path / info.slug).glob("v*/rejets.csv")).read_text(encoding="utf-8")
+    for text, sep in ((csv_bytes_from_frame(r.rejections).decode("utf-8-sig"), ";"), (stored, ",")):
+        cells = [c for row in csv.reader(io.StringIO(text), delimiter=sep) for c in row]
+        assert any("HYPERLINK" in c for c in cells) and any("cmd|" in c for c in cells)
+        assert not [c for c in cells if c[:1] in "=+@"], cells

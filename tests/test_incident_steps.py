@@ -46,7 +46,7 @@ def test_mapping_errors_name_the_problem_and_the_fix():
     raw = table(quand=["01/02/2024"], ou=["53130"])
     with pytest.raises(IncidentFileError, match="il manque une date.*Colonnes trouvées : quand, ou"):
         steps.mapping_for_table(raw, None, "auto")
-    with pytest.raises(IncidentFileError, match="« absente » choisie pour « Infraction » n'existe pas"):
+    with pytest.raises(IncidentFileError, match="« absente » choisie pour « Infraction \\(libellé\\) » n'existe pas"):
         steps.mapping_for_table(raw, {"date_debut": "quand", "infraction": "absente"}, "auto")
     with pytest.raises(IncidentFileError, match="Mode de coordonnées inconnu"):
         steps.mapping_for_table(raw, {"date_debut": "quand", "code_commune": "ou"}, "utm")
@@ -190,6 +190,8 @@ def test_warnings_count_only_the_kept_rows():
         unknown_place=flags,
         force_deduced=flags,
         offence_raw=pd.Series(["zz", "zz", "yy"]),
+        outside_indicators=pd.Series([False, False, False]),
+        sources={},
     )
     placed = steps.Placement(None, pd.Series(["53130"] * 3), outside=~flags, no_point=flags)
     prof = steps.Profiles(None, None, None, unreadable=flags)
@@ -198,3 +200,67 @@ def test_warnings_count_only_the_kept_rows():
     assert out[0] == f"1 libellé(s) d'infraction non reconnu(s), classés « {steps.OTHER_OFFENCE} » : « zz » (1)."
     assert "1 type(s) de lieu non reconnu(s)" in out[1]
     assert "1 fait(s) hors du département 53" in out[3]
+
+
+# -- real export headers and nomenclatures ----------------------------------------------------
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Nature de l'infraction", "infraction"),
+        ("NATURE DE L'INFRACTION", "infraction"),
+        ("Libellé index", "infraction"),
+        ("Qualification", "infraction"),
+        ("Index", "index_4001"),
+        ("Index 4001", "index_4001"),
+        ("NATINF", "natinf"),
+        ("N° procédure", "identifiant"),
+        ("N° de procédure", "identifiant"),
+        ("Date des faits", "date_debut"),
+        ("Date de commission", "date_debut"),
+        ("Date de début des faits", "date_debut"),
+        ("DATE DE DEBUT DES FAITS", "date_debut"),
+        ("Heure des faits", "heure_debut"),
+        ("Lieu", "type_lieu"),
+        ("Type de lieu", "type_lieu"),
+        ("Unité", "unite"),
+        ("Service", "unite"),
+        ("Code INSEE", "code_commune"),
+        ("X (L93)", "x"),
+        ("Y (L93)", "y"),
+    ],
+)
+def test_headers_of_real_exports_are_recognised(header, field):
+    mapping = steps.mapping_from_columns([header, "autre colonne"])
+    assert mapping[field] == header
+
+
+def test_offence_from_label_then_index_and_sources_kept():
+    raw = table(
+        nature=["VIOLENCES VOLONTAIRES SUR PERSONNE DE 15 ANS OU PLUS", "Chose inconnue", None, "32", "Recels"],
+        index=[None, "38", "57", None, None],
+        natinf=["7876", None, None, None, None],
+        unite=["Brigade de gendarmerie de Laval", "Commissariat de Laval", "Police municipale", None, None],
+    )
+    mapping = {"infraction": "nature", "index_4001": "index", "natinf": "natinf", "unite": "unite"}
+    cats = steps.categories_from_table(raw.frame, mapping, pd.Series(["53130"] * 5), pd.Series({"53130": "PN"}))
+    assert cats.offence.tolist() == [
+        "Violences physiques hors cadre familial",  # never « Vols violents sans arme »
+        "Vols d'accessoires sur véhicules",  # the label is unknown: the index decides
+        "Usage de stupéfiants",
+        "Vols sans violence contre des personnes",  # a label that is an index number
+        steps.OTHER_OFFENCE,  # recognised, outside the 14 indicators
+    ]
+    assert cats.unknown_offence.tolist() == [False] * 5
+    assert cats.outside_indicators.tolist() == [False, False, False, False, True]
+    assert cats.force.tolist() == ["GN", "PN", "PM", "PN", "PN"]
+    assert cats.force_deduced.tolist() == [False, False, False, True, True]
+    assert cats.sources["natinf"].iloc[0] == "7876" and cats.sources["index_4001"].tolist()[:4] == [pd.NA, "38", "57", "32"]
+    assert cats.sources["libelle_infraction"].iloc[1] == "Chose inconnue"
+
+
+def test_times_and_numbers_as_exports_write_them():
+    assert steps.parse_time_of_day(pd.Series(["20h55", "20 h 55", "2055", "7:05"], dtype="string")).tolist() == [
+        pd.Timedelta(hours=20, minutes=55)
+    ] * 3 + [pd.Timedelta(hours=7, minutes=5)]
+    nums = steps.numbers_from_text(pd.Series(["412\u202f345,5", "6 789 012,25", "48,07"], dtype="string"))
+    assert nums.tolist() == [412345.5, 6789012.25, 48.07]

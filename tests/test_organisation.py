@@ -176,3 +176,32 @@ def test_maps_need_no_jquery(communes53):
     )
     assert "$(`" not in html and "jquery" not in html.lower()
     assert html.count('"statut": "indicatif"') == len(org.units)
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
+
+
+def test_organisation_exports_neutralise_formulas(communes53, synthetic53):
+    """A unit name from a file that starts a spreadsheet formula is written inert (OWASP rule)."""
+    import csv
+    import io
+
+    from core.model import IncidentFilter
+    from core.privacy import Audience
+    from usecases.organisation import organisation_view
+
+    org = organisation_for_departement(communes53, cantons_for_departement("53"))
+    text_cols = [c for c in ("unite", "unite_nom", "nom", "service") if c in org.units.columns]
+    ids = org.units["id"].iloc[: len(FORMULAS)].tolist()
+    for col in text_cols:
+        org.units.loc[org.units["id"].isin(ids), col] = FORMULAS[: len(ids)]
+    for col in [c for c in org.communes.columns if c.startswith("unite") and c != "unite_id"]:
+        org.communes.loc[org.communes["unite_id"].isin(ids), col] = FORMULAS[0]
+    v = organisation_view(
+        org, synthetic53.incidents, communes53, cantons_for_departement("53"), IncidentFilter(),
+        departement="53", audience=Audience.public(),
+    )
+    for data in (v.export_units_csv, v.export_communes_csv):
+        cells = [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";") for c in row]
+        assert any("HYPERLINK" in c or "cmd|" in c for c in cells)  # the hostile names are there…
+        assert not [c for c in cells if c[:1] in "=+@" or (c.startswith("-") and "cmd" in c)]  # …inert

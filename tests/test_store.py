@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,7 +45,7 @@ def test_roundtrip_list_delete(tmp_path, small53):
 def test_replace_keeps_only_current_version(tmp_path, small53):
     store = DatasetStore(tmp_path)
     store.save(small53.incidents, name="jeu", source_file="a.csv")
-    store.save(small53.incidents.iloc[:10], name="jeu", source_file="b.csv")
+    store.save(small53.incidents.iloc[:10], name="jeu", source_file="b.csv", slug="jeu", replace=True)
     assert store.info("jeu").n_rows == 10
     versions = [p for p in (tmp_path / "jeu").iterdir() if p.is_dir()]
     assert len(versions) == 1
@@ -53,6 +54,48 @@ def test_replace_keeps_only_current_version(tmp_path, small53):
 def test_slug():
     assert slug_from_name("Délits — Laval 2024 !") == "delits-laval-2024"
     assert slug_from_name("***") == "jeu"
+    assert slug_from_name("Αθήνα") == "athina" and slug_from_name("Москва") == "moskva"
+    assert slug_from_name("東京") != "jeu"
+
+
+def test_names_sharing_a_folder_never_replace_each_other(tmp_path, small53):
+    store = DatasetStore(tmp_path)
+    names = ["Faits 2024", "faits_2024", "Café", "Cafe", "Αθήνα", "Athina", "東京", "Москва", "jeu", "***"]
+    part = small53.incidents.iloc[:3]
+    infos = [store.save(part, name=n, source_file=f"{i}.csv") for i, n in enumerate(names)]
+    assert len({i.slug for i in infos}) == len(names)  # one folder each, readable ASCII
+    assert all(re.fullmatch(r"[a-z0-9][a-z0-9-]*", i.slug) for i in infos)
+    assert sorted(i.name for i in store.list()) == sorted(names)
+    with pytest.raises(DatasetStoreError, match="existe déjà"):
+        store.save(part, name="x", source_file="x.csv", slug=infos[0].slug)
+
+
+@pytest.mark.parametrize("slug", ["..", ".", "../x", "a/b", "", "A", "-x", "x" * 81, "/etc"])
+def test_only_the_stores_own_folder_names(tmp_path, small53, slug):
+    store = DatasetStore(tmp_path / "store")
+    (tmp_path / "keep").mkdir()
+    for call in (store.delete, store.load, store.info):
+        with pytest.raises(DatasetStoreError, match="invalide"):
+            call(slug)
+    with pytest.raises(DatasetStoreError, match="invalide"):
+        store.save(small53.incidents.iloc[:3], name="x", source_file="x.csv", slug=slug, replace=True)
+    assert (tmp_path / "keep").exists()
+
+
+def test_concurrent_saves_of_one_data_set(tmp_path, small53):
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = DatasetStore(tmp_path)
+    part = small53.incidents.iloc[:50]
+    with ThreadPoolExecutor(8) as pool:
+        futures = [
+            pool.submit(store.save, part, name="jeu", source_file=f"{i}.csv", slug="jeu", replace=True)
+            for i in range(40)
+        ]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+    assert errors == []
+    assert len(store.load("jeu")) == 50
+    assert len([p for p in (tmp_path / "jeu").iterdir() if p.is_dir()]) == 1
 
 
 WRITER = textwrap.dedent(
@@ -71,7 +114,7 @@ WRITER = textwrap.dedent(
         time.sleep(600)
     st.os.replace = hang  # the writer is killed right before its commit point
     st.os.rename = (lambda f: (lambda a, b: (f(a, b), print("RENAMED", flush=True))))(os.rename)
-    DatasetStore({store!r}).save(ds.incidents, name="jeu", source_file="new.csv")
+    DatasetStore({store!r}).save(ds.incidents, name="jeu", source_file="new.csv", slug="jeu", replace=True)
     """
 )
 
@@ -100,7 +143,7 @@ def test_killed_writer_leaves_previous_dataset_intact(tmp_path, small53):
     assert info.imported_at == before.imported_at
     assert len(store.load("jeu")) == len(small53.incidents)
     # A later save cleans the orphan version.
-    store.save(small53.incidents.iloc[:5], name="jeu", source_file="again.csv")
+    store.save(small53.incidents.iloc[:5], name="jeu", source_file="again.csv", slug="jeu", replace=True)
     assert len([p for p in (tmp_path / "store" / "jeu").iterdir() if p.is_dir()]) == 1
 
 

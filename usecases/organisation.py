@@ -74,11 +74,11 @@ def import_organisation_file(slug: str, data: bytes, filename: str) -> tuple[int
     label = ORGANISATION_FILES[slug]
     if slug == "competence":
         table = competence_from_bytes(data, filename)
-        competence_store().save(table, name=label, source_file=filename, slug=slug)
+        competence_store().save(table, name=label, source_file=filename, slug=slug, replace=True)
         return len(table), pd.DataFrame()
     reader = gendarmerie_units_from_bytes if slug == "gendarmerie" else police_units_from_bytes
     result = reader(data, filename, communes_fr=all_communes())
-    units_store().save(result.units, name=label, source_file=filename, slug=slug, rejections=result.report)
+    units_store().save(result.units, name=label, source_file=filename, slug=slug, rejections=result.report, replace=True)
     return len(result.units), result.report
 
 
