@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages._donnees_review import profiles_section, review_section, saved_review_section
 from app_pages._donnees_store import save_section, saved_section, statistics_section
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
+from data.profiles import profile_store
 from readers.incidents import (
     COORDINATE_MODES,
     FIELD_LABELS,
@@ -16,6 +18,7 @@ from readers.incidents import (
     template_csv_from_communes,
 )
 from rendering.exports import csv_bytes_from_frame
+from ui.cache import store_for
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
 from usecases.donnees import (
@@ -73,7 +76,9 @@ def _import_section(ctx: Context) -> None:
     else:
         st.dataframe(raw.frame.head(20), hide_index=True)
 
-    guess = mapping_from_columns(list(raw.frame.columns))
+    profile = profile_store().for_columns(list(raw.frame.columns))
+    columns = list(map(str, raw.frame.columns))
+    guess = profile.mapping_for(columns) if profile is not None else mapping_from_columns(columns)
     options = [NONE, *map(str, raw.frame.columns)]
     with st.expander("Correspondance des colonnes", expanded=True):
         cols = st.columns(3)
@@ -130,6 +135,7 @@ def _import_section(ctx: Context) -> None:
     if result.n_accepted == 0:
         st.error("Aucun fait accepté : corrigez le fichier ou la correspondance des colonnes.")
         return
+    result = review_section(result, list(map(str, raw.frame.columns)), mapping, profile, key)
     save_section(ctx, up.name, result, key)
 
 
@@ -145,6 +151,9 @@ def body() -> None:
     _import_section(ctx)
     st.divider()
     saved_section()
+    workspace = store_for("espace")
+    saved_review_section(workspace, workspace.list())
+    profiles_section()
     st.divider()
     statistics_section(ctx)
 

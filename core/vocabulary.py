@@ -117,17 +117,24 @@ _FORCE_SYNONYMS: dict[str, str] = {
 }
 
 
+def _words(norm: str) -> frozenset[str]:
+    """Whole words of a normalised label, plural « s »/« x » dropped (« gares » is « gare »)."""
+    return frozenset(w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in norm.split())
+
+
 def _map_with(labels: pd.Series, synonyms: dict[str, str]) -> pd.Series:
+    """Exact synonym first; else the synonyms whose every word is a whole word of the label
+    (never a piece of a word: « garage » is not « gare »), when they agree on one value."""
     uniques = pd.unique(labels.astype("object").to_numpy())
+    keyed = [(_words(k), v) for k, v in synonyms.items() if k]
     table: dict[object, str | None] = {}
     for u in uniques:
         norm = normalize_label(u)
         table[u] = synonyms.get(norm)
-        if table[u] is None:
-            for key, value in synonyms.items():
-                if key and len(key) > 3 and key in norm:
-                    table[u] = value
-                    break
+        if table[u] is None and norm:
+            words = _words(norm)
+            found = {value for key, value in keyed if key <= words}
+            table[u] = found.pop() if len(found) == 1 else None
     return labels.astype("object").map(table)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import data.profiles
 import data.store
 import ui.cache
 from core.settings import SETTINGS
@@ -17,7 +18,9 @@ from data.store import ensure_default_dataset
 
 @pytest.fixture(autouse=True)
 def isolated_workspace(tmp_path, monkeypatch):
-    monkeypatch.setattr(data.store, "SETTINGS", dataclasses.replace(SETTINGS, workspace_dir=tmp_path / "ws"))
+    isolated = dataclasses.replace(SETTINGS, workspace_dir=tmp_path / "ws")
+    monkeypatch.setattr(data.store, "SETTINGS", isolated)
+    monkeypatch.setattr(data.profiles, "SETTINGS", isolated)
     ensure_default_dataset()
     yield
     ui.cache.dataset.clear()
@@ -330,3 +333,31 @@ def test_videoprotection_says_when_fewer_cameras_suffice():
     assert 0 < n_new < 200
     assert any(f"{n_new} caméra(s) suffisent" in i.value for i in at.info)
     assert next(m.value for m in at.metric if m.label == "Demande couverte") == "100\u00a0%"
+
+
+def test_donnees_label_review_and_profile():
+    from data.profiles import profile_store
+    from tests.test_label_review import FILE
+
+    at = _run("app_pages/donnees.py")
+    at.file_uploader(key="upload").upload("janvier.csv", FILE, "text/csv").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.button[[b.label for b in at.button].index("Valider le fichier")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value == "Revue des libellés" for s in at.subheader)
+    review = at.data_editor if hasattr(at, "data_editor") and len(at.data_editor) else at.dataframe
+    offences = next(d.value for d in review if "libellé" in d.value.columns and "RECELS" in set(d.value["libellé"]))
+    assert offences["libellé"].iloc[0] == "RODEO MOTORISE" and offences["statut"].iloc[0] == "⚠ non reconnu"
+    assert any("1 libellé(s) non reconnu(s)" in c.value for c in at.caption) or any(
+        "non reconnu(s), en tête" in c.value for c in at.caption
+    )
+    name = next(t for t in at.text_input if t.label.startswith("Enregistrer cette correspondance"))
+    name.set_value("Export GN Mayenne").run()
+    at.button[[b.label for b in at.button].index("Enregistrer le profil")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [p.name for p in profile_store().list()] == ["Export GN Mayenne"]
+    # Next month, same columns: the profile applies by itself.
+    at2 = _run("app_pages/donnees.py")
+    at2.file_uploader(key="upload").upload("fevrier.csv", FILE, "text/csv").run()
+    at2.button[[b.label for b in at2.button].index("Valider le fichier")].click().run()
+    assert any("Profil « Export GN Mayenne » appliqué" in c.value for c in at2.caption)

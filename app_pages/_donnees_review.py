@@ -1,0 +1,106 @@
+"""Données page, the label review of a validated file and the mapping profiles."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.escape import markdown_text as md_escape
+from data.profiles import MappingProfile, profile_store
+from readers.incidents import ImportResult
+from usecases.donnees import (
+    OFFENCE_CHOICES,
+    PLACE_CHOICES,
+    label_review,
+    profile_from_review,
+    reclassify_dataset,
+    reviewed_result,
+)
+
+_STATUS = {"non reconnu": "⚠ non reconnu", "hors indicateurs": "hors des 14", "indicateur": "reconnu", "profil": "profil"}
+
+
+def _editor(table, options: list[str], key: str):
+    shown = table.assign(statut=table["statut"].map(_STATUS))
+    edited = st.data_editor(
+        shown,
+        hide_index=True,
+        disabled=["libellé", "faits", "statut"],
+        column_config={
+            "libellé": st.column_config.TextColumn("Libellé du fichier"),
+            "faits": st.column_config.NumberColumn("Faits"),
+            "statut": st.column_config.TextColumn("Reconnaissance"),
+            "classe": st.column_config.SelectboxColumn("Classe", options=options, required=True),
+        },
+        key=key,
+    )
+    return edited.assign(statut=table["statut"].to_numpy())
+
+
+def review_section(
+    result: ImportResult, columns: list[str], mapping: dict, profile: MappingProfile | None, key: str
+) -> ImportResult:
+    """Every offence and place label with its count and class, editable; the reviewed file."""
+    st.subheader("Revue des libellés")
+    offences, places = label_review(result, profile)
+    unknown = int((offences["statut"] == "non reconnu").sum() + (places["statut"] == "non reconnu").sum())
+    if profile is not None:
+        st.caption(f"Profil « {md_escape(profile.name)} » appliqué (mêmes colonnes) : ses choix sont repris.")
+    st.caption(
+        f"{unknown} libellé(s) non reconnu(s), en tête (⚠) : choisissez leur classe. Chaque libellé peut être "
+        "reclassé ; le choix vaut pour tous ses faits."
+    )
+    offences = _editor(offences, OFFENCE_CHOICES, f"rev_off_{key}")
+    places = _editor(places, PLACE_CHOICES, f"rev_place_{key}")
+    c1, c2 = st.columns([3, 1])
+    name = c1.text_input(
+        "Enregistrer cette correspondance (colonnes et libellés) comme profil",
+        value=profile.name if profile else "",
+        placeholder="Export GN Mayenne",
+        key=f"profile_name_{key}",
+    )
+    if c2.button("Enregistrer le profil", key=f"profile_save_{key}", disabled=not name.strip()):
+        new = profile_from_review(name.strip(), columns, mapping, offences, places)
+        if profile is not None and name.strip() == profile.name:
+            new.slug = profile.slug  # the same profile, updated
+        saved = profile_store().save(new)
+        st.success(f"Profil « {md_escape(saved.name)} » enregistré : il s'appliquera aux fichiers de mêmes colonnes.")
+    return reviewed_result(result, offences, places)
+
+
+def profiles_section() -> None:
+    """The saved profiles: list, rename, delete."""
+    store = profile_store()
+    profiles = {p.slug: p for p in store.list()}
+    with st.expander(f"Profils de correspondance ({len(profiles)})"):
+        if not profiles:
+            st.caption("Aucun profil : enregistrez-en un depuis la revue des libellés d'un fichier.")
+            return
+        target = st.selectbox("Profil", list(profiles), format_func=lambda s: profiles[s].name, key="profile_target")
+        p = profiles[target]
+        st.caption(f"{len(p.columns)} colonnes : {md_escape(', '.join(p.columns))}.")
+        c1, c2, c3 = st.columns([3, 1, 1])
+        new_name = c1.text_input("Nouveau nom", value=p.name, key=f"rename_{target}")
+        if c2.button("Renommer", key="profile_rename") and new_name.strip():
+            store.rename(target, new_name.strip())
+            st.rerun()
+        if c3.button("Supprimer", key="profile_delete"):
+            store.delete(target)
+            st.rerun()
+
+
+def saved_review_section(store, infos: list) -> None:
+    """Re-classify a saved data set from the labels it keeps (no file needed)."""
+    if not infos:
+        return
+    names = {i.slug: i.name for i in infos}
+    with st.expander("Revoir les libellés d'un jeu enregistré"):
+        slug = st.selectbox("Jeu", list(names), format_func=names.get, key="reclass_target")
+        offences, places = label_review(store.load(slug))
+        if offences.empty and places.empty:
+            st.caption("Ce jeu ne garde pas de libellés d'origine (jeu synthétique ou import ancien).")
+            return
+        offences = _editor(offences, OFFENCE_CHOICES, f"reclass_off_{slug}")
+        places = _editor(places, PLACE_CHOICES, f"reclass_place_{slug}")
+        if st.button("Reclasser le jeu", key="reclass_go"):
+            info, changed = reclassify_dataset(store, slug, offences, places)
+            st.success(f"« {md_escape(info.name)} » reclassé : {changed} fait(s) changé(s) de classe (nouvelle version).")
