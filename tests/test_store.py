@@ -70,10 +70,14 @@ def test_names_sharing_a_folder_never_replace_each_other(tmp_path, small53):
         store.save(part, name="x", source_file="x.csv", slug=infos[0].slug)
 
 
-@pytest.mark.parametrize("slug", ["..", ".", "../x", "a/b", "", "A", "-x", "x" * 81, "/etc"])
+# Every hostile name points inside this test's own folder: should the check ever regress, the
+# damage stays in tmp_path (an absolute path such as "/etc" would make a regressed store delete
+# that system folder: never put one here).
+@pytest.mark.parametrize("slug", ["..", ".", "../keep", "a/b", "", "A", "-x", "x" * 81, "<absolute>"])
 def test_only_the_stores_own_folder_names(tmp_path, small53, slug):
-    store = DatasetStore(tmp_path / "store")
+    store = DatasetStore(tmp_path / "store" / "root")
     (tmp_path / "keep").mkdir()
+    slug = str(tmp_path / "keep") if slug == "<absolute>" else slug
     for call in (store.delete, store.load, store.info):
         with pytest.raises(DatasetStoreError, match="invalide"):
             call(slug)
