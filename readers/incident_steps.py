@@ -86,8 +86,22 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
         "date de debut",
         "date_debut",
     ),
-    "heure_debut": ("heure debut", "heure", "heure faits", "heure des faits", "heure de commission", "heure de debut"),
-    "date_fin": ("date fin", "fin", "date de fin", "date heure fin", "date de fin des faits", "date fin des faits"),
+    "heure_debut": (
+        "heure debut",
+        "heure",
+        "heure faits",
+        "heure des faits",
+        "heure de commission",
+        "heure de debut",
+    ),
+    "date_fin": (
+        "date fin",
+        "fin",
+        "date de fin",
+        "date heure fin",
+        "date de fin des faits",
+        "date fin des faits",
+    ),
     "heure_fin": ("heure fin", "heure de fin"),
     "infraction": (
         "infraction",
@@ -111,7 +125,14 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "index_4001": ("index", "index 4001", "n index", "numero index", "no index", "code index", "etat 4001"),
     "natinf": ("natinf", "code natinf", "n natinf", "numero natinf"),
-    "type_lieu": ("type lieu", "lieu", "lieu commission", "lieu de commission", "type de lieu", "lieu des faits"),
+    "type_lieu": (
+        "type lieu",
+        "lieu",
+        "lieu commission",
+        "lieu de commission",
+        "type de lieu",
+        "lieu des faits",
+    ),
     "force": ("force", "institution", "force de securite"),
     "unite": ("unite", "service", "unite saisie", "service saisi", "unite enqueteur", "service enqueteur"),
     "code_commune": (
@@ -125,6 +146,14 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
         "code insee commune",
         "code commune des faits",
         "insee commune",
+    ),
+    "commune_nom": (
+        "commune",
+        "commune des faits",
+        "nom commune",
+        "nom de la commune",
+        "libelle commune",
+        "ville",
     ),
     "latitude": ("latitude", "lat", "y wgs84", "lat wgs84", "geocodage y gps", "y gps"),
     "longitude": ("longitude", "lon", "lng", "long", "x wgs84", "lon wgs84", "geocodage x gps", "x gps"),
@@ -148,6 +177,7 @@ FIELD_LABELS = {
     "force": "Force (PN/GN/PM)",
     "unite": "Unité ou service",
     "code_commune": "Code INSEE de la commune",
+    "commune_nom": "Nom de la commune",
     "latitude": "Latitude (WGS84)",
     "longitude": "Longitude (WGS84)",
     "x": "X (Lambert-93 ou longitude)",
@@ -241,7 +271,9 @@ class ImportLog:
             else ""
         )
         self._rejections.append(
-            pd.DataFrame({"ligne": self.row_numbers[mask], "champ": field_name, "motif": reason, "valeur": vals})
+            pd.DataFrame(
+                {"ligne": self.row_numbers[mask], "champ": field_name, "motif": reason, "valeur": vals}
+            )
         )
 
     def correct(self, mask: pd.Series, field_name: str, correction: str) -> None:
@@ -249,7 +281,11 @@ class ImportLog:
         if mask.any():
             self._corrections.append(
                 pd.DataFrame(
-                    {"ligne": self.row_numbers[mask.to_numpy()], "champ": field_name, "correction": correction}
+                    {
+                        "ligne": self.row_numbers[mask.to_numpy()],
+                        "champ": field_name,
+                        "correction": correction,
+                    }
                 )
             )
 
@@ -359,8 +395,10 @@ def mapping_for_table(
     missing = []
     if not mapping.get("date_debut"):
         missing.append("une date (« date », « date_debut », « date_faits »…)")
-    if not (_has_points(raw, mapping) or mapping.get("code_commune")):
-        missing.append("une localisation (« latitude »/« longitude », « x »/« y » en Lambert-93, ou « code_commune »)")
+    if not (_has_points(raw, mapping) or mapping.get("code_commune") or mapping.get("commune_nom")):
+        missing.append(
+            "une localisation (« latitude »/« longitude », « x »/« y » en Lambert-93, ou « code_commune »)"
+        )
     if missing:
         raise IncidentFileError(
             f"Colonnes obligatoires introuvables dans « {raw.filename} » : il manque "
@@ -436,12 +474,17 @@ def _dates_with_times(date: pd.Series, time: pd.Series, log: ImportLog, label: s
     dt_ = parse_datetimes(date)
     unreadable = date.notna() & dt_.isna()
     log.reject(
-        unreadable.to_numpy(), label, "date illisible (formats acceptés : JJ/MM/AAAA HH:MM, AAAA-MM-JJ HH:MM:SS…)", date
+        unreadable.to_numpy(),
+        label,
+        "date illisible (formats acceptés : JJ/MM/AAAA HH:MM, AAAA-MM-JJ HH:MM:SS…)",
+        date,
     )
     if time.notna().any():
         tod = parse_time_of_day(time)
         bad_time = time.notna() & tod.isna()
-        log.reject(bad_time.to_numpy(), label.replace("date", "heure"), "heure illisible (HH:MM attendu)", time)
+        log.reject(
+            bad_time.to_numpy(), label.replace("date", "heure"), "heure illisible (HH:MM attendu)", time
+        )
         has_time = tod.notna() & dt_.notna()
         dt_ = dt_.where(~has_time, dt_.dt.normalize() + tod)
     return dt_
@@ -449,8 +492,12 @@ def _dates_with_times(date: pd.Series, time: pd.Series, log: ImportLog, label: s
 
 def _day_only(start_raw: pd.Series, start: pd.Series, start_time: pd.Series, end: pd.Series) -> pd.Series:
     """Rows dated by a day alone: no clock time in the date, no time column, no end."""
-    has_clock = pc.match_substring_regex(pa.array(start_raw, type=pa.string()), r"[0-9]{1,2} *[:hH] *[0-9]{2}")
-    has_clock = pd.Series(pc.fill_null(has_clock, False).to_numpy(zero_copy_only=False), index=start_raw.index)
+    has_clock = pc.match_substring_regex(
+        pa.array(start_raw, type=pa.string()), r"[0-9]{1,2} *[:hH] *[0-9]{2}"
+    )
+    has_clock = pd.Series(
+        pc.fill_null(has_clock, False).to_numpy(zero_copy_only=False), index=start_raw.index
+    )
     return start.notna() & ~has_clock & start_time.isna() & end.isna()
 
 
@@ -467,7 +514,10 @@ def dates_from_table(
     start = _dates_with_times(start_raw, start_time, log, "date_debut")
     log.reject(start_raw.isna().to_numpy(), "date_debut", "date de début manquante")
     log.reject(
-        (start > now).to_numpy(), "date_debut", "date dans le futur : vérifiez le format (JJ/MM/AAAA) ou l'année", start_raw
+        (start > now).to_numpy(),
+        "date_debut",
+        "date dans le futur : vérifiez le format (JJ/MM/AAAA) ou l'année",
+        start_raw,
     )
     log.reject((start < _MIN_DATE).to_numpy(), "date_debut", "date improbable (avant 1950)", start_raw)
     end_raw = text_column(frame, mapping.get("date_fin"))
@@ -645,7 +695,9 @@ def coordinates_from_table(
 
 
 def _has_xy_columns(mapping: dict[str, str | None]) -> bool:
-    return bool((mapping.get("latitude") and mapping.get("longitude")) or (mapping.get("x") and mapping.get("y")))
+    return bool(
+        (mapping.get("latitude") and mapping.get("longitude")) or (mapping.get("x") and mapping.get("y"))
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -679,6 +731,59 @@ def _communes_of_points(points: gpd.GeoSeries, located: pd.Series, communes: gpd
     return joined
 
 
+def commune_name_key(name: object) -> str:
+    """A commune name for matching: no accents or case, « St »/« Ste » as « Saint »/« Sainte »."""
+    words = normalize_label(name).split()
+    return " ".join({"st": "saint", "ste": "sainte"}.get(w, w) for w in words)
+
+
+def codes_from_commune_names(
+    names: pd.Series, communes: gpd.GeoDataFrame
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """INSEE codes of commune names within the département.
+
+    Returns the code (missing when not found or ambiguous), the homonym codes of an
+    ambiguous name (« 53001, 53002 »), and whether a given name matched no commune.
+    """
+    keys = communes["nom"].map(commune_name_key)
+    by_key = communes.groupby(keys.to_numpy())["code"].agg(list)
+    looked = names.astype(object).map(lambda n: None if pd.isna(n) else by_key.get(commune_name_key(n)))
+    code = looked.map(lambda c: c[0] if isinstance(c, list) and len(c) == 1 else None)
+    homonyms = looked.map(lambda c: ", ".join(c) if isinstance(c, list) and len(c) > 1 else None)
+    unknown = names.notna() & looked.isna()
+    return code.astype(object), homonyms.astype(object), unknown
+
+
+def _commune_from_names(
+    frame: pd.DataFrame,
+    mapping: dict[str, str | None],
+    commune: pd.Series,
+    located: pd.Series,
+    communes: gpd.GeoDataFrame,
+    log: ImportLog,
+) -> tuple[pd.Series, pd.Series]:
+    """Rows still without a commune and without a point: the commune named by the file.
+
+    Returns the communes completed and the rows whose name was tried and failed (rejected).
+    """
+    names = text_column(frame, mapping.get("commune_nom"))
+    todo = commune.isna() & ~located & names.notna()
+    if not todo.any():
+        return commune, todo & False
+    code, homonyms, unknown = codes_from_commune_names(names.where(todo), communes)
+    found = todo & code.notna()
+    log.reject(
+        (todo & homonyms.notna()).to_numpy(),
+        "commune_nom",
+        "nom de commune ambigu (homonymes dans le département) : donnez le code INSEE",
+        names + " → " + homonyms.fillna(""),
+    )
+    log.reject((todo & unknown).to_numpy(), "commune_nom", "commune inconnue dans le département", names)
+    if found.any():
+        log.warnings.append(f"{int(found.sum())} fait(s) localisé(s) par le seul nom de leur commune.")
+    return commune.where(~found, code), todo & ~found
+
+
 def communes_from_points(
     frame: pd.DataFrame,
     mapping: dict[str, str | None],
@@ -686,7 +791,8 @@ def communes_from_points(
     communes: gpd.GeoDataFrame,
     log: ImportLog,
 ) -> Placement:
-    """The *commune* step: the file's commune code when valid, else the point's commune.
+    """The *commune* step: the file's commune code when valid, else the point's commune,
+    else the commune named by the file (matched within the département).
 
     Rows with neither a point nor a valid code are rejected; rows outside the
     département are kept and flagged.
@@ -718,8 +824,11 @@ def communes_from_points(
             log.warnings.append(
                 f"{int(derived.sum())} fait(s) sans code commune valide : commune déduite de la localisation."
             )
+    commune, name_failed = _commune_from_names(frame, mapping, commune, located, communes, log)
     no_place = commune.isna() & ~located
-    log.reject((no_place & ~bad_code).to_numpy(), "localisation", "ni coordonnées ni code commune")
+    log.reject(
+        (no_place & ~bad_code & ~name_failed).to_numpy(), "localisation", "ni coordonnées ni code commune"
+    )
     in_dep = _mask(commune.isin(set(communes["code"])))
     outside = (located & joined.isna()) | (~located & commune.notna() & ~in_dep)
     return Placement(points, commune, outside, ~located & commune.notna())
@@ -902,7 +1011,10 @@ def warnings_from_steps(
             placement.outside,
             f"fait(s) hors du département {departement} : gardés et signalés (colonne hors_departement).",
         ),
-        (placement.no_point, "fait(s) sans coordonnées : comptés dans leur commune, absents des cartes de points."),
+        (
+            placement.no_point,
+            "fait(s) sans coordonnées : comptés dans leur commune, absents des cartes de points.",
+        ),
         (profiles.unreadable, "profil(s) d'auteur illisible(s) : laissés vides."),
     ]
     out += [f"{int(flag[k].sum())} {text}" for flag, text in counted if flag[k].any()]

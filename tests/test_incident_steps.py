@@ -264,3 +264,16 @@ def test_times_and_numbers_as_exports_write_them():
     ] * 3 + [pd.Timedelta(hours=7, minutes=5)]
     nums = steps.numbers_from_text(pd.Series(["412\u202f345,5", "6 789 012,25", "48,07"], dtype="string"))
     assert nums.tolist() == [412345.5, 6789012.25, 48.07]
+
+
+def test_commune_from_its_name_within_the_departement(communes53):
+    homonym = communes53.iloc[[0]].assign(code="53999")  # a second commune with the first one's name
+    communes = pd.concat([communes53, homonym], ignore_index=True)
+    first = communes53["nom"].iloc[0]
+    raw = table(code=[None, None, "53130", None, None], nom=["LAVAL", "St Berthevin", "Mayenne", "Nulle-Part", first])
+    found = steps.Located(*(pd.Series([np.nan] * 5),) * 2, pd.Series([False] * 5))
+    log = log_for(raw)
+    placed = steps.communes_from_points(raw.frame, {"code_commune": "code", "commune_nom": "nom"}, found, communes, log)
+    assert placed.commune.tolist()[:3] == ["53130", "53201", "53130"]  # « St » is « Saint »; the code column wins
+    assert rejected(log) == [(5, "commune_nom"), (6, "commune_nom")]
+    assert "1 fait(s)" not in " ".join(log.warnings) and "2 fait(s) localisé(s) par le seul nom" in " ".join(log.warnings)
