@@ -24,10 +24,11 @@ def _editor(table, options: list[str], key: str):
     edited = st.data_editor(
         shown,
         hide_index=True,
-        disabled=["libellé", "faits", "statut"],
+        disabled=["libellé", "faits", "natinf", "statut"],
         column_config={
             "libellé": st.column_config.TextColumn("Libellé du fichier"),
             "faits": st.column_config.NumberColumn("Faits"),
+            "natinf": st.column_config.TextColumn("NATINF"),
             "statut": st.column_config.TextColumn("Reconnaissance"),
             "classe": st.column_config.SelectboxColumn("Classe", options=options, required=True),
         },

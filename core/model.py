@@ -7,6 +7,7 @@ One row is one recorded offence. Column names are French because they reach user
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -100,14 +101,15 @@ class IncidentFilter:
     offences: tuple[str, ...] | None = None
     places: tuple[str, ...] | None = None
     forces: tuple[str, ...] | None = None
+    natinf: tuple[str, ...] | None = None
 
     def undated(self) -> IncidentFilter:
-        """The same offences, places and forces over the whole period."""
-        return IncidentFilter(offences=self.offences, places=self.places, forces=self.forces)
+        """The same offences, places, forces and NATINF codes over the whole period."""
+        return dataclasses.replace(self, start=None, end=None)
 
     def with_period(self, start: dt.date | None, end: dt.date | None) -> IncidentFilter:
         """The same filter over another period."""
-        return IncidentFilter(start=start, end=end, offences=self.offences, places=self.places, forces=self.forces)
+        return dataclasses.replace(self, start=start, end=end)
 
 
 def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFrame:
@@ -131,7 +133,7 @@ def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFra
         keep &= (start >= pd.Timestamp(flt.start)).to_numpy()
     if flt.end is not None:
         keep &= (start < pd.Timestamp(flt.end) + pd.Timedelta(days=1)).to_numpy()
-    for col, values in ((OFFENCE, flt.offences), (PLACE, flt.places), (FORCE, flt.forces)):
-        if values is not None:
+    for col, values in ((OFFENCE, flt.offences), (PLACE, flt.places), (FORCE, flt.forces), (NATINF, flt.natinf)):
+        if values is not None and col in incidents:
             keep &= incidents[col].isin(list(values)).fillna(False).to_numpy(dtype=bool)
     return incidents[keep]

@@ -277,3 +277,21 @@ def test_commune_from_its_name_within_the_departement(communes53):
     assert placed.commune.tolist()[:3] == ["53130", "53201", "53130"]  # « St » is « Saint »; the code column wins
     assert rejected(log) == [(5, "commune_nom"), (6, "commune_nom")]
     assert "1 fait(s)" not in " ".join(log.warnings) and "2 fait(s) localisé(s) par le seul nom" in " ".join(log.warnings)
+
+
+def test_natinf_codes_filter_incidents(communes53):
+    from core.model import IncidentFilter, filter_incidents
+    from readers.incidents import import_incident_file
+
+    data = (
+        b"date;code_commune;infraction;natinf\n"
+        b"2025-01-05;53130;Vol simple;7876\n"
+        b"2025-01-06;53130;Vol simple;7876\n"
+        b"2025-01-07;53130;Vol simple;1234\n"
+        b"2025-01-08;53130;Vol simple;\n"
+    )
+    r = import_incident_file(data, "f.csv", communes=communes53, now=NOW.to_pydatetime())
+    assert r.incidents["natinf"].tolist()[:3] == ["7876", "7876", "1234"]
+    assert len(filter_incidents(r.incidents, IncidentFilter(natinf=("7876",)))) == 2
+    assert len(filter_incidents(r.incidents, IncidentFilter(natinf=("7876",)).undated())) == 2
+    assert len(filter_incidents(r.incidents, IncidentFilter())) == 4

@@ -94,7 +94,15 @@ def _filters(incidents: gpd.GeoDataFrame, kind: str, info: DatasetInfo) -> Incid
     forces = sb.multiselect(
         "Force", list(FORCES), format_func=FORCE_LABELS.get, **persisted("forces", list(FORCES))
     )
+    natinf = None
+    codes = incidents[m.NATINF].dropna().unique() if m.NATINF in incidents else []
+    if len(codes):  # an imported file with a NATINF column
+        chosen = sb.multiselect(
+            "Codes NATINF", sorted(map(str, codes)), placeholder="Tous", **persisted(f"natinf_{info.slug}", [])
+        )
+        natinf = tuple(chosen) or None
     return IncidentFilter(
+        natinf=natinf,
         start=start,
         end=end,
         offences=tuple(offences) if offences else tuple(offence_options),

@@ -223,6 +223,13 @@ def label_review(
         .agg(faits=("classe", "size"), statut=("statut", "first"), classe=("classe", "first"))
         .reset_index()
     )
+    natinf = (
+        pd.DataFrame({"libellé": keys, "natinf": inc[m.NATINF].astype(object)})
+        .dropna()
+        .groupby("libellé")["natinf"]
+        .agg(lambda c: ", ".join(sorted(set(map(str, c)))[:5]))
+    )
+    off["natinf"] = off["libellé"].map(natinf).fillna("")
     in_profile = off["libellé"].isin(list(saved_off))
     off.loc[in_profile, "classe"] = off.loc[in_profile, "libellé"].map(saved_off)
     off.loc[in_profile, "statut"] = "profil"
@@ -246,9 +253,8 @@ def label_review(
     places = places.assign(_o=(places["statut"] != UNKNOWN)).sort_values(
         ["_o", "faits"], ascending=[True, False]
     )
-    return off[REVIEW_COLUMNS].reset_index(drop=True), places.drop(columns="_o")[REVIEW_COLUMNS].reset_index(
-        drop=True
-    )
+    offences_table = off[[*REVIEW_COLUMNS[:2], "natinf", *REVIEW_COLUMNS[2:]]].reset_index(drop=True)
+    return offences_table, places.drop(columns="_o")[REVIEW_COLUMNS].reset_index(drop=True)
 
 
 def reviewed_result(result: ImportResult, offences: pd.DataFrame, places: pd.DataFrame) -> ImportResult:
