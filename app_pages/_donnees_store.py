@@ -50,6 +50,7 @@ def save_section(ctx: Context, filename: str, result: ImportResult, key: str) ->
                 departement=ctx.departement,
                 description=f"Import de {filename}",
             )
+            st.session_state.pop("import_result", None)  # saved: the validated file is released
             st.success(
                 f"Jeu « {md_escape(info.name)} » enregistré ({fmt_count(info.n_rows)} faits). Choisissez-le dans la barre latérale."
             )
@@ -65,6 +66,7 @@ def save_section(ctx: Context, filename: str, result: ImportResult, key: str) ->
         )
     if st.button("Ajouter au jeu de données"):
         info, res = append_to_dataset(workspace, slug, result, source_file=filename, duplicates=policy)
+        st.session_state.pop("import_result", None)  # saved: the validated file is released
         st.success(
             f"Ajout à « {md_escape(info.name)} » : {res.summary(result.n_rejected)} ({fmt_count(info.n_rows)} faits en tout)."
         )

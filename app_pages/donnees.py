@@ -24,6 +24,7 @@ from ui.sidebar import Context, current_context
 from usecases.donnees import (
     NOMENCLATURE_NOTE,
     etat_4001_table,
+    preview_from_table,
 )
 
 COORD_LABELS = {
@@ -64,7 +65,8 @@ def _import_section(ctx: Context) -> None:
         return
     key = f"{up.name}-{up.size}-{up.file_id}"
     if st.session_state.get("raw_key") != key:
-        st.session_state["raw"] = read_incident_file(up.getvalue(), up.name)
+        # Only what the preview needs stays in the session; the file is read again to validate.
+        st.session_state["raw"] = preview_from_table(read_incident_file(up.getvalue(), up.name))
         st.session_state["raw_key"] = key
         st.session_state.pop("import_result", None)
     raw = st.session_state["raw"]
@@ -74,12 +76,12 @@ def _import_section(ctx: Context) -> None:
     if ctx.public_view:  # raw rows hold incident points: the analyst's internal view only
         st.caption(INTERNAL_ONLY)
     else:
-        st.dataframe(raw.frame.head(20), hide_index=True)
+        st.dataframe(raw.head, hide_index=True)
 
-    profile = profile_store().for_columns(list(raw.frame.columns))
-    columns = list(map(str, raw.frame.columns))
+    columns = raw.columns
+    profile = profile_store().for_columns(columns)
     guess = profile.mapping_for(columns) if profile is not None else mapping_from_columns(columns)
-    options = [NONE, *map(str, raw.frame.columns)]
+    options = [NONE, *columns]
     with st.expander("Correspondance des colonnes", expanded=True):
         cols = st.columns(3)
         mapping: dict[str, str | None] = {}
@@ -102,7 +104,7 @@ def _import_section(ctx: Context) -> None:
     if st.button("Valider le fichier", type="primary"):
         with st.spinner("Validation…"):
             st.session_state["import_result"] = incidents_from_table(
-                raw, communes=ctx.communes, mapping=mapping, coordinates=coords
+                read_incident_file(up.getvalue(), up.name), communes=ctx.communes, mapping=mapping, coordinates=coords
             )
     result = st.session_state.get("import_result")
     if result is None:
@@ -135,7 +137,7 @@ def _import_section(ctx: Context) -> None:
     if result.n_accepted == 0:
         st.error("Aucun fait accepté : corrigez le fichier ou la correspondance des colonnes.")
         return
-    result = review_section(result, list(map(str, raw.frame.columns)), mapping, profile, key)
+    result = review_section(result, columns, mapping, profile, key)
     save_section(ctx, up.name, result, key)
 
 

@@ -361,3 +361,18 @@ def test_donnees_label_review_and_profile():
     at2.file_uploader(key="upload").upload("fevrier.csv", FILE, "text/csv").run()
     at2.button[[b.label for b in at2.button].index("Valider le fichier")].click().run()
     assert any("Profil « Export GN Mayenne » appliqué" in c.value for c in at2.caption)
+
+
+def test_donnees_keeps_only_the_preview_and_releases_the_file():
+    from tests.test_label_review import FILE
+
+    at = _run("app_pages/donnees.py")
+    at.file_uploader(key="upload").upload("janvier.csv", FILE * 1, "text/csv").run()
+    preview = at.session_state["raw"]
+    assert type(preview).__name__ == "FilePreview" and len(preview.head) == 4  # not the parsed table
+    at.button[[b.label for b in at.button].index("Valider le fichier")].click().run()
+    assert "import_result" in at.session_state
+    at.button[[b.label for b in at.button].index("Enregistrer le jeu de données")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("enregistré (4 faits)" in s.value for s in at.success)
+    assert "import_result" not in at.session_state  # released once saved

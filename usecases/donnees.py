@@ -15,7 +15,7 @@ from core.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES
 from data.append import DROP, KEEP, AppendResult, appended_with_identifiers, appended_without_identifiers
 from data.profiles import MappingProfile
 from data.store import DatasetInfo, DatasetStore
-from readers.incidents import ImportResult
+from readers.incidents import ImportResult, RawTable
 
 DATASET_COLUMNS: dict[str, Callable[[DatasetInfo], object]] = {
     "nom": lambda i: i.name,
@@ -321,3 +321,18 @@ def profile_from_review(
         offence_labels=dict(zip(offences["libellé"], offences["classe"], strict=True)),
         place_labels=dict(zip(places["libellé"], places["classe"], strict=True)),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class FilePreview:
+    """What the Données page keeps of a read file between reruns: the preview, not the data."""
+
+    columns: list[str]
+    head: pd.DataFrame
+    notes: list[str]
+    n_rows: int
+
+
+def preview_from_table(raw: RawTable, rows: int = 20) -> FilePreview:
+    """The first ``rows`` rows, the column names, the reader's notes and the row count."""
+    return FilePreview([str(c) for c in raw.frame.columns], raw.frame.head(rows).copy(), list(raw.notes), raw.n_rows)
