@@ -51,10 +51,29 @@ def server(tmp_path_factory):
         yield url, ws
 
 
+RUNNING = "[data-testid='stStatusWidgetRunningIcon'],[data-testid='stStatusWidgetRunningManIcon']"
+
+
+def _settled(page) -> None:
+    """The script run is over (a widget touched while the page reruns may be replaced)."""
+    page.wait_for_timeout(700)
+    page.wait_for_function(f"() => !document.querySelector(\"{RUNNING}\")", timeout=90_000)
+    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=90_000)
+
+
 def _upload(page, name: str, data: bytes) -> None:
-    page.locator("input[type=file]").first.set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
-    page.get_by_role("button", name="Valider le fichier").click()
+    _settled(page)
+    for _ in range(3):  # the file input can be re-created by a rerun: upload again then
+        page.locator("input[type=file]").first.set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
+        try:
+            page.get_by_role("button", name="Valider le fichier").wait_for(timeout=30_000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's timeout
+            _settled(page)
+    _settled(page)
+    page.get_by_role("button", name="Valider le fichier").click(timeout=60_000)
     page.get_by_text("Revue des libellés", exact=True).wait_for(timeout=60_000)
+    _settled(page)
 
 
 def _edit_first_class(page, value: str) -> None:
