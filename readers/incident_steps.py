@@ -364,10 +364,14 @@ def mapping_from_columns(columns: list[str]) -> dict[str, str | None]:
     return mapping
 
 
+def _has_xy_columns(mapping: dict[str, str | None]) -> bool:
+    """Whether latitude/longitude or x/y columns are mapped."""
+    return bool((mapping.get("latitude") and mapping.get("longitude")) or (mapping.get("x") and mapping.get("y")))
+
+
 def _has_points(raw: RawTable, mapping: dict[str, str | None]) -> bool:
     """Whether rows can be located by a geometry or coordinate columns."""
-    has_xy = (mapping.get("latitude") and mapping.get("longitude")) or (mapping.get("x") and mapping.get("y"))
-    return raw.geometry is not None or bool(has_xy)
+    return raw.geometry is not None or _has_xy_columns(mapping)
 
 
 def mapping_for_table(
@@ -692,12 +696,6 @@ def coordinates_from_table(
         lon.round(6).astype(str) + " ; " + lat.round(6).astype(str),
     )
     return Located(lon, lat, found.located & lon.notna() & ~far)
-
-
-def _has_xy_columns(mapping: dict[str, str | None]) -> bool:
-    return bool(
-        (mapping.get("latitude") and mapping.get("longitude")) or (mapping.get("x") and mapping.get("y"))
-    )
 
 
 # ---------------------------------------------------------------------------------------

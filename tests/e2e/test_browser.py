@@ -17,33 +17,15 @@ from data.store import ensure_default_dataset
 from geo.communes import CACHE_VERSION, build_communes_cache
 from tests.e2e.helpers import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     MAP_FRAME,
-    chromium_available,
     offline_page,
     streamlit_server,
 )
-from tests.tooling import pdf_text, skip_or_fail, tool_path
+from tests.tooling import pdf_text, tool_path
 
 pytestmark = pytest.mark.e2e
 XSS = "<img src=x onerror=alert(1)>"
 XSS_CODE = "53147"  # the town of Mayenne, which has incidents
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not chromium_available():
-        skip_or_fail(
-            f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium » (make test le fait en root)."
-        )
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, chromium_available, offline_page, streamlit_server
-from tests.tooling import skip_or_fail
+from tests.e2e.helpers import offline_page, streamlit_server
 
 pytestmark = pytest.mark.e2e
 HEADER = "N° procédure;Date des faits;Heure;Nature de l'infraction;Type de lieu;Code INSEE;X (L93);Y (L93)\n"
@@ -28,20 +27,6 @@ def _csv(rows) -> bytes:
         for i, d, h, o, p in rows
     )
     return (HEADER + body).encode("cp1252")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not chromium_available():
-        skip_or_fail(
-            f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium » (make test le fait en root)."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

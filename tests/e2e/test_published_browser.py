@@ -21,15 +21,11 @@ import pytest
 
 from core.settings import SETTINGS
 from tests.e2e.helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     MAP_FRAME,
-    chromium_available,
     offline_page,
     streamlit_server,
 )
 from tests.e2e.wire import Sent, Wire
-from tests.tooling import skip_or_fail
 
 pytestmark = pytest.mark.e2e
 T = SETTINGS.privacy_threshold
@@ -38,20 +34,6 @@ COUNT_NAMES = re.compile(r"^(faits|nombre|n|effectif|faits_reference|total)$|^fa
 SMALL_IN_TEXT = re.compile(r"(?<![\d,.\u202f\u00a0])([1-5])(?:\u00a0|\s)+(faits?|incidents?)\b")
 DAY = ("15", "06", "2025")
 RARE = "Violences sexuelles"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not chromium_available():
-        skip_or_fail(
-            f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium » (make test le fait en root)."
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

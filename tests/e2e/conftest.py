@@ -1,0 +1,24 @@
+"""The Chromium shared by the browser tests (one per test module)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, chromium_available
+from tests.tooling import skip_or_fail
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless; with CI=true a missing browser fails instead of skipping."""
+    if not chromium_available():
+        skip_or_fail(
+            f"Chromium introuvable ({CHROMIUM}) : installez le paquet Debian « chromium » (make test le fait en root)."
+        )
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
