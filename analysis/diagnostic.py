@@ -14,6 +14,7 @@ import pandas as pd
 
 from core import model as m
 from core.errors import ParameterError
+from core.formatting import fmt_decimal
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import secret_mask_from_counts
 from core.vocabulary import AGE_CLASSES, SEXES
@@ -55,45 +56,112 @@ def rates_by_commune(
     return gpd.GeoDataFrame(out, geometry=communes.geometry, crs=communes.crs)
 
 
-def class_breaks_from_values(
-    values: Sequence[float] | np.ndarray, *, k: int = 5, method: str = "quantiles"
-) -> np.ndarray:
-    """Class boundaries for a choropleth.
+CLASS_METHODS: tuple[str, ...] = ("fisher_jenks", "quantiles", "equal", "headtail")
+
+
+def fisher_jenks_bins(values: np.ndarray, k: int) -> np.ndarray:
+    """Upper bounds of the Fisher-Jenks natural-breaks classes (exact, vectorised).
+
+    The classes minimise the total within-class sum of squared deviations (Fisher 1958, Jenks
+    1977), by dynamic programming over the sorted values as ``mapclassify.FisherJenks`` does,
+    with one numpy operation per class instead of a Python double loop (mapclassify without
+    numba takes about a second on the Nord's 648 communes; this takes milliseconds).
 
     Parameters
     ----------
-    values : array-like of float
-        Values to classify (NaN ignored).
-    k : int, default 5
-        Number of classes wanted (fewer when values have fewer distinct levels).
-    method : {"quantiles", "equal"}
-        Quantile classes (same number of communes per class) or equal intervals.
+    values : ndarray of float
+        Finite values (at least ``k`` distinct ones).
+    k : int
+        Number of classes.
 
     Returns
     -------
     ndarray
-        Increasing boundaries ``b0 <= b1 < ... < bk`` (``b0`` the minimum, ``bk`` the maximum).
+        The ``k`` class upper bounds, the last one the maximum (mapclassify's ``bins``).
     """
+    x = np.sort(np.asarray(values, dtype=float))
+    n = x.size
+    s1 = np.concatenate([[0.0], np.cumsum(x)])
+    s2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    i = np.arange(n)[:, None]  # first value of the last class
+    j = np.arange(n)[None, :]  # last value of the last class
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ssd = (s2[j + 1] - s2[i]) - (s1[j + 1] - s1[i]) ** 2 / (j - i + 1)
+    ssd = np.where(i <= j, ssd, np.inf)
+    cost = ssd[0].copy()  # one class: values 0..j
+    starts = []
+    for _ in range(1, k):
+        previous = np.concatenate([[np.inf], cost[:-1]])  # best cost of values 0..i-1
+        total = previous[:, None] + ssd
+        start = np.argmin(total, axis=0)  # first minimum: the smallest start, as mapclassify
+        cost = total[start, np.arange(n)]
+        starts.append(start)
+    bounds = [n - 1]
+    end = n - 1
+    for start in reversed(starts):
+        s = int(start[end])
+        bounds.append(s - 1)
+        end = s - 1
+    return x[np.array(bounds[::-1])]
+
+
+def class_breaks_from_values(
+    values: Sequence[float] | np.ndarray, *, k: int = 5, method: str = "fisher_jenks"
+) -> np.ndarray:
+    """Class boundaries for a choropleth, from mapclassify's classifiers.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Values to classify (NaN ignored). In the published view, only published values:
+        every boundary is then a published value or derives from published values only.
+    k : int, default 5
+        Number of classes wanted (fewer when values have fewer distinct levels; head/tail
+        breaks choose their own number).
+    method : {"fisher_jenks", "quantiles", "equal", "headtail"}
+        Natural breaks (Fisher-Jenks, the desktop tools' default), quantiles (same number of
+        communes per class), equal intervals, or head/tail breaks (for heavy-tailed rates:
+        the values above the mean are split again and again).
+
+    Returns
+    -------
+    ndarray
+        Increasing boundaries ``b0 < b1 < ... < bk`` (``b0`` the minimum, ``bk`` the maximum);
+        a value ``v`` is in class ``i`` when ``b_i < v <= b_(i+1)`` (the first class includes
+        ``b0``), mapclassify's rule.
+    """
+    import mapclassify
+
+    if method not in CLASS_METHODS:
+        raise ParameterError(
+            f"Méthode de classification inconnue : {method!r}. Choisissez parmi : {', '.join(CLASS_METHODS)}."
+        )
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
         return np.array([0.0, 1.0])
-    if method == "equal":
-        breaks = np.linspace(v.min(), v.max(), k + 1)
+    distinct = np.unique(v).size
+    kk = min(k, distinct)
+    if kk < 2:
+        bins = np.array([v.max()])
+    elif method == "fisher_jenks":
+        bins = fisher_jenks_bins(v, kk)
     elif method == "quantiles":
-        breaks = np.quantile(v, np.linspace(0, 1, k + 1))
+        bins = mapclassify.Quantiles(v, k=kk).bins
+    elif method == "equal":
+        bins = mapclassify.EqualInterval(v, k=kk).bins
     else:
-        raise ParameterError(f"Méthode de classification inconnue : {method!r} (quantiles ou equal).")
-    breaks = np.unique(np.round(breaks, 6))
+        bins = mapclassify.HeadTailBreaks(v).bins
+    breaks = np.unique(np.concatenate([[v.min()], np.asarray(bins, dtype=float)]))
     if breaks.size == 1:
         breaks = np.array([breaks[0], breaks[0] + 1.0])
     return breaks
 
 
 def classes_from_values(values: np.ndarray, breaks: np.ndarray) -> np.ndarray:
-    """Class index (0..k-1) of each value; -1 for NaN."""
+    """Class index (0..k-1) of each value (mapclassify's rule, upper bounds included); -1 for NaN."""
     v = np.asarray(values, dtype=float)
-    idx = np.clip(np.searchsorted(breaks, v, side="right") - 1, 0, len(breaks) - 2)
+    idx = np.clip(np.searchsorted(breaks[1:], v, side="left"), 0, len(breaks) - 2)
     return np.where(np.isfinite(v), idx, -1)
 
 
@@ -261,7 +329,7 @@ def diagnostic_from_incidents(
     *,
     threshold: int | None = None,
     k: int = 5,
-    method: str = "quantiles",
+    method: str = "fisher_jenks",
 ) -> Diagnostic:
     """Compute the territorial diagnostic of a selection.
 
@@ -308,42 +376,58 @@ def diagnostic_from_incidents(
     )
 
 
-def published_commune_table(rates: pd.DataFrame, *, hide_secret: bool = True) -> pd.DataFrame:
-    """Communes ranked by rate, with secret counts masked.
+def published_commune_table(
+    rates: pd.DataFrame, *, hide_secret: bool = True, order: str = "taux_pour_mille"
+) -> pd.DataFrame:
+    """Units ranked by rate, with secret counts masked, and how far each rate can be trusted.
 
     Parameters
     ----------
     rates : DataFrame
-        From :func:`rates_by_commune`.
+        From :func:`rates_by_commune` (or :func:`analysis.organisation.counts_by_area`), with
+        optionally ``ic_bas``, ``ic_haut``, ``peu_fiable`` and ``taux_lisse`` (see
+        :func:`analysis.smoothing.smoothed_rates_from_counts`).
     hide_secret : bool, default True
         Replace secret counts and rates by "secret" (always True for exports).
+    order : {"taux_pour_mille", "taux_lisse"}
+        The rate the ranking follows.
 
     Returns
     -------
     DataFrame
-        ``rang``, ``code``, ``commune``, ``population``, ``faits``, ``taux_pour_mille``;
-        communes with incidents ranked by decreasing rate, secret ones last (unranked).
+        ``rang``, ``code``, ``commune``, ``population``, ``faits``, ``taux_pour_mille``, then
+        when known ``ic_95`` (exact Poisson interval of the rate), ``fiabilite`` (« peu fiable »
+        when the interval is wider than the rate) and ``taux_lisse``; units with incidents (or a
+        smoothed rate) ranked by decreasing rate, secret ones last (unranked).
     """
     df = pd.DataFrame(
         rates.drop(columns=rates.geometry.name) if isinstance(rates, gpd.GeoDataFrame) else rates
     )
     secret = df["secret"].to_numpy(dtype=bool) & hide_secret
-    df = df.assign(_secret=secret).sort_values(
-        ["_secret", "taux_pour_mille", "faits"], ascending=[True, False, False]
-    )
+    df = df.assign(_secret=secret).sort_values(["_secret", order, "faits"], ascending=[True, False, False])
+    hidden = df["_secret"].to_numpy()
+
+    def shown(values: pd.Series) -> np.ndarray:
+        return values.astype(object).where(~hidden, "secret").to_numpy()
+
     out = pd.DataFrame(
         {
             "code": df["code"].astype(str).to_numpy(),
             "commune": df["nom"].astype(str).to_numpy(),
             "population": df["population"].to_numpy(),
-            "faits": df["faits"].astype(object).where(~df["_secret"], "secret").to_numpy(),
-            "taux_pour_mille": df["taux_pour_mille"]
-            .round(2)
-            .astype(object)
-            .where(~df["_secret"], "secret")
-            .to_numpy(),
+            "faits": shown(df["faits"]),
+            "taux_pour_mille": shown(df["taux_pour_mille"].round(2)),
         }
     )
-    rank = np.where(df["_secret"].to_numpy(), None, np.arange(1, len(df) + 1))
+    if "ic_bas" in df:
+        interval = [
+            f"{fmt_decimal(lo, 2)} – {fmt_decimal(hi, 2)}" if np.isfinite(hi) else "—"
+            for lo, hi in zip(df["ic_bas"].to_numpy(float), df["ic_haut"].to_numpy(float), strict=True)
+        ]
+        out["ic_95"] = shown(pd.Series(interval, index=df.index))
+        out["fiabilite"] = shown(df["peu_fiable"].map({True: "peu fiable", False: ""}).fillna(""))
+    if "taux_lisse" in df:
+        out["taux_lisse"] = shown(df["taux_lisse"].round(2))
+    rank = np.where(hidden, None, np.arange(1, len(df) + 1))
     out.insert(0, "rang", rank)
     return out

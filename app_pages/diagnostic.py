@@ -14,7 +14,14 @@ from ui import cache, prefetch
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
-from usecases.diagnostic import CLASS_METHODS, LEVELS
+from usecases.diagnostic import (
+    CLASS_METHODS,
+    CLASSES_METHOD_NOTE,
+    LEVELS,
+    RATE_EXPLANATION,
+    RATE_KINDS,
+    SMOOTHING_METHOD_NOTE,
+)
 from usecases.organisation import organisation_stamp
 
 
@@ -40,15 +47,19 @@ def _overlay(ctx: Context, fmap, key: str) -> None:
 def _incidents_view(ctx: Context) -> None:
     if not dataset_or_notice(ctx):
         return
-    c_method, c_level = st.columns(2)
-    method = c_method.segmented_control(
-        "Classes", list(CLASS_METHODS), default="quantiles", format_func=CLASS_METHODS.get, key="diag_method"
+    c_rate, c_method, c_level = st.columns([2, 3, 2])
+    rate = c_rate.segmented_control(
+        "Taux", list(RATE_KINDS), default="brut", format_func=RATE_KINDS.get, key="diag_rate"
+    )
+    method = c_method.selectbox(
+        "Classes de la carte", list(CLASS_METHODS), format_func=CLASS_METHODS.get, key="diag_method"
     )
     level = c_level.segmented_control(
         "Échelon", list(LEVELS), default="commune", format_func=LEVELS.get, key="diag_level"
     )
-    method, level = method or "quantiles", level or "commune"
-    d = cache.diagnostic(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience)
+    rate, method, level = rate or "brut", method or "fisher_jenks", level or "commune"
+    st.caption(RATE_EXPLANATION[rate])
+    d = cache.diagnostic(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, rate)
     show_metrics(d.metrics)
     f = ctx.flt
     if f.start and f.end:
@@ -58,7 +69,7 @@ def _incidents_view(ctx: Context) -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        st.subheader("Taux pour 1 000 habitants par commune")
+        st.subheader(f"{RATE_KINDS[rate]} pour 1 000 habitants par commune")
         fmap = choropleth_from_rates(
             d.rates,
             breaks=d.breaks,
@@ -66,12 +77,16 @@ def _incidents_view(ctx: Context) -> None:
             display_geometry=cache.display_geometry(ctx.departement),
             base=ctx.base_map,
             hide_secret=d.hide_secret,
+            title=f"{RATE_KINDS[rate]} pour 1 000 hab.",
+            value_column=d.value_column,
         )
         _overlay(ctx, fmap, "diag_overlay")
         st_folium(fmap, key="diag_map", returned_objects=[], height=560, use_container_width=True)
-    ranking = cache.ranking(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level)
+    ranking = cache.ranking(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level, rate)
     with right:
         shown = ranking.table
+        if ranking.warning:
+            st.warning(ranking.warning)
         st.dataframe(
             shown,
             hide_index=True,
@@ -115,6 +130,9 @@ def _incidents_view(ctx: Context) -> None:
     st.dataframe(d.profile, width="content")
     for note in d.notes:
         st.caption(note)
+    with st.expander("Méthode : taux lissés, intervalles, classes"):
+        st.markdown(SMOOTHING_METHOD_NOTE)
+        st.markdown(CLASSES_METHOD_NOTE)
     st.subheader("Exports")
     e1, e2 = st.columns(2)
     e1.download_button(f"Tableau par {LEVELS[level]} (CSV)", ranking.export_csv, f"diagnostic_{level}.csv", "text/csv", on_click="ignore")

@@ -284,6 +284,12 @@ def choropleth_from_official(
     return fmap
 
 
+def _rate_text(values: pd.Series, hidden: np.ndarray, hidden_text: str = "secret") -> np.ndarray:
+    """Rates per 1,000 as read in a tooltip: « 12,34 ‰ », « — » without a rate."""
+    text = values.map(lambda v: fmt_number(v, 2) + " ‰" if np.isfinite(v) else "—").to_numpy()
+    return np.where(hidden, hidden_text, text)
+
+
 def choropleth_from_rates(
     rates: gpd.GeoDataFrame,
     *,
@@ -293,6 +299,7 @@ def choropleth_from_rates(
     base: str = "plan_ign",
     hide_secret: bool = True,
     title: str = "Faits pour 1 000 habitants",
+    value_column: str = "taux_pour_mille",
 ) -> folium.Map:
     """Choropleth of a rate per commune with tooltips and popups (escaped).
 
@@ -300,7 +307,8 @@ def choropleth_from_rates(
     ----------
     rates : GeoDataFrame
         From :func:`analysis.diagnostic.rates_by_commune` (``nom``, ``code``, ``faits``,
-        ``taux_pour_mille``, ``secret``, ``population``).
+        ``taux_pour_mille``, ``secret``, ``population``), optionally with ``taux_lisse``,
+        ``ic_bas``, ``ic_haut`` and ``peu_fiable`` (shown in the tooltip when present).
     breaks, classes : ndarray
         Class boundaries and the class of each commune (-1: no value).
     display_geometry : GeoSeries
@@ -311,6 +319,9 @@ def choropleth_from_rates(
         Show small counts as "secret" (statistical secrecy).
     title : str
         Legend title.
+    value_column : str, default "taux_pour_mille"
+        The rate the colours follow (``taux_lisse``: a commune without incidents has a
+        smoothed rate and is coloured by it, not as « 0 fait »).
 
     Returns
     -------
@@ -322,34 +333,38 @@ def choropleth_from_rates(
     palette = PALETTE[:k] if k <= len(PALETTE) else PALETTE
     secret = rates["secret"].to_numpy(dtype=bool) & hide_secret
     faits = rates["faits"].to_numpy()
+    zero = (faits == 0) if value_column == "taux_pour_mille" else (classes < 0)
     colours = np.where(
         secret,
         SECRET_COLOUR,
-        np.where(faits == 0, ZERO_COLOUR, np.asarray(palette, dtype=object)[np.clip(classes, 0, k - 1)]),
+        np.where(zero, ZERO_COLOUR, np.asarray(palette, dtype=object)[np.clip(classes, 0, k - 1)]),
     )
     props = pd.DataFrame(
         {
             "nom": rates["nom"].astype(str).map(html_text).to_numpy(),
             "code": rates["code"].astype(str).map(html_text).to_numpy(),
             "faits": np.where(secret, f"secret (1 à {SETTINGS.privacy_threshold})", pd.Series(faits).map(lambda v: fmt_number(v, 0))),
-            "taux": np.where(
-                secret, "secret", rates["taux_pour_mille"].map(lambda v: fmt_number(v, 2) + " ‰").to_numpy()
-            ),
+            "taux": _rate_text(rates["taux_pour_mille"].astype(float), secret),
             "population": rates["population"].map(lambda v: fmt_number(v, 0)).to_numpy(),
             "fill": colours,
         },
         index=rates.index,
     )
-    fields = {
-        "nom": "Commune",
-        "code": "Code INSEE",
-        "population": "Population",
-        "faits": "Faits",
-        "taux": "Taux",
-    }
+    fields = {"nom": "Commune", "code": "Code INSEE", "population": "Population", "faits": "Faits", "taux": "Taux brut"}
+    if "ic_bas" in rates:
+        interval = [
+            f"{fmt_number(lo, 2)} – {fmt_number(hi, 2)} ‰" + (" (peu fiable)" if flag else "") if np.isfinite(hi) else "—"
+            for lo, hi, flag in zip(rates["ic_bas"], rates["ic_haut"], rates["peu_fiable"], strict=True)
+        ]
+        props["intervalle"] = np.where(secret, "secret", interval)
+        fields["intervalle"] = "Intervalle à 95 %"
+    if "taux_lisse" in rates:
+        props["lisse"] = _rate_text(rates["taux_lisse"].astype(float), secret)
+        fields["lisse"] = "Taux lissé"
     fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
     labels, class_cols = class_legend(breaks, palette)
-    items, cols = ["0 fait", *labels], [ZERO_COLOUR, *class_cols]
+    first = ["0 fait"] if value_column == "taux_pour_mille" else ["pas de taux"]
+    items, cols = [*first, *labels], [ZERO_COLOUR, *class_cols]
     if hide_secret and secret.any():
         items.append(f"secret statistique (1 à {SETTINGS.privacy_threshold} faits)")
         cols.append(SECRET_COLOUR)

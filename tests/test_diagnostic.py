@@ -11,6 +11,7 @@ from analysis.diagnostic import (
     class_breaks_from_values,
     classes_from_values,
     diagnostic_from_incidents,
+    fisher_jenks_bins,
     hour_weekday_from_windows,
     monthly_counts,
     offender_profile_table,
@@ -87,6 +88,67 @@ def test_rates_and_classes(communes53):
     assert classes_from_values(np.array([1, 10, np.nan]), breaks).tolist() == [0, 4, -1]
     with pytest.raises(ValueError, match="inconnue"):
         class_breaks_from_values([1, 2], method="jenks?")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fisher_jenks_equals_mapclassify(seed):
+    import warnings
+
+    import mapclassify
+
+    rng = np.random.default_rng(seed)
+    values = rng.gamma(2.0, 5.0, size=int(rng.integers(12, 300)))
+    k = int(rng.integers(2, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Numba not installed": the slow anchor is fine here
+        anchor = mapclassify.FisherJenks(values, k=k).bins
+    assert_allclose(fisher_jenks_bins(values, k), anchor)
+    breaks = class_breaks_from_values(values, k=k, method="fisher_jenks")
+    assert_allclose(breaks, np.concatenate([[values.min()], anchor]))
+    # Classes follow mapclassify's rule (upper bounds included).
+    assert_allclose(classes_from_values(values, breaks), mapclassify.UserDefined(values, anchor).yb)
+
+
+@pytest.mark.parametrize("method", ["quantiles", "equal", "headtail"])
+def test_other_class_methods_are_mapclassify(method):
+    import mapclassify
+
+    values = np.random.default_rng(3).lognormal(1.0, 0.9, size=240)
+    anchor = {
+        "quantiles": lambda: mapclassify.Quantiles(values, k=5),
+        "equal": lambda: mapclassify.EqualInterval(values, k=5),
+        "headtail": lambda: mapclassify.HeadTailBreaks(values),
+    }[method]()
+    breaks = class_breaks_from_values(values, method=method)
+    assert_allclose(breaks[1:], anchor.bins)
+    assert_allclose(classes_from_values(values, breaks), anchor.yb)
+
+
+def test_ranking_says_when_the_first_rates_are_unreliable(communes53, synthetic53):
+    from analysis.smoothing import queen_neighbours_from_geometry, smoothed_rates_from_counts
+    from usecases.diagnostic import _top_warning, _with_smoothing
+
+    village = communes53.loc[communes53["population"].idxmin(), "code"]
+    inc = synthetic53.incidents
+    year = inc[(inc[m.START].dt.year == 2025) & (inc[m.START].dt.month == 6)]
+    inc = pd.concat([year[[m.COMMUNE]], pd.DataFrame({m.COMMUNE: [village] * 4})], ignore_index=True)
+    rates = rates_by_commune(inc, communes53)
+    smooth, _ = smoothed_rates_from_counts(
+        rates["faits"].to_numpy(), rates["population"].to_numpy(float), queen_neighbours_from_geometry(communes53.geometry)
+    )
+    rates = _with_smoothing(rates, smooth)
+    raw = published_commune_table(rates, hide_secret=False)
+    assert raw.iloc[0]["code"] == village and raw.iloc[0]["fiabilite"] == "peu fiable"
+    warning = _top_warning(raw, "brut")
+    assert warning is not None and "première unité" in warning and "Taux lissé" in warning
+    smoothed = published_commune_table(rates, hide_secret=False, order="taux_lisse")
+    row = rates.set_index("code").loc[village]
+    assert row["taux_lisse"] < row["taux_pour_mille"]  # pulled towards its neighbourhood
+    # Spatial EB keeps an outlier well above all its neighbours high (esda's formula: the local
+    # variance includes its own rate), so it is still first here: the ranking says so.
+    assert smoothed.iloc[0]["code"] == village
+    warning = _top_warning(smoothed, "lisse")
+    assert warning is not None and "première unité" in warning and "intervalle" in warning
 
 
 def test_published_table_never_shows_secret(communes53):

@@ -290,3 +290,41 @@ def test_gate_rules():
     assert mask.tolist() == [True, True, True, False]
     base, groups, total = hierarchy_masks(np.array([3, 20, 30, 40]), [np.array(["a", "a", "b", "b"])])
     assert base[0] and base.sum() >= 2 and not total
+
+
+ONE_MONTH = IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 30))
+
+
+@pytest.mark.parametrize("method", list(uc_diag.CLASS_METHODS))
+@pytest.mark.parametrize("rate", list(uc_diag.RATE_KINDS))
+def test_smoothed_rates_intervals_and_class_bounds_pass_the_gate(world, rate, method):
+    from analysis.smoothing import queen_neighbours_from_geometry, smoothed_rates_from_counts
+
+    incidents, communes, keys = world
+    v = uc_diag.diagnostic_for_selection(incidents, communes, ONE_MONTH, keys=keys, audience=PUBLIC, method=method, rate=rate)
+    secret = v.rates["secret"].to_numpy(dtype=bool)
+    assert secret.any(), "the case must hide communes"
+    # Hidden communes: no smoothed rate, no interval (both derive from the hidden count).
+    assert v.rates.loc[secret, ["taux_lisse", "ic_bas", "ic_haut"]].isna().all().all()
+    # Published smoothed rates do not depend on hidden counts: any value in their place gives the same.
+    counts = v.rates["faits"].to_numpy().copy()
+    counts[secret] = 999
+    again, _ = smoothed_rates_from_counts(
+        counts, v.rates["population"].to_numpy(float), queen_neighbours_from_geometry(communes.geometry), exclude=secret
+    )
+    np.testing.assert_array_equal(again["taux_eb_spatial"].to_numpy(), v.rates["taux_lisse"].to_numpy())
+    # Class bounds lie within the published values of the mapped rate.
+    visible = v.rates.loc[~secret, v.value_column].dropna()
+    if rate == "brut":
+        visible = visible[v.rates.loc[visible.index, "faits"] > 0]
+    assert len(visible) > 1
+    assert v.breaks.min() >= visible.min() - 1e-9 and v.breaks.max() <= visible.max() + 1e-9
+    # Ranking and export: hidden rows show « secret » in every derived column.
+    r = uc_diag.ranking_for_level(v, communes, keys, "commune", audience=PUBLIC)
+    hidden_rows = r.table[r.table["faits"] == "secret"]
+    assert len(hidden_rows)
+    for column in ("taux_pour_mille", "ic_95", "fiabilite", "taux_lisse"):
+        assert (hidden_rows[column] == "secret").all(), column
+    export = csv_frame(r.export_csv)
+    assert set(export.loc[export["faits"] == "secret", "taux_lisse"]) == {"secret"}
+    assert not small_cells(export, ["faits"])

@@ -139,20 +139,35 @@ def organisation_tables(
 # -- use cases ---------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Calcul du diagnostic…", max_entries=16)
 def diagnostic(
-    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, method: str, audience: Audience
+    kind: str,
+    slug: str,
+    stamp: str,
+    dep: str,
+    flt: IncidentFilter,
+    method: str,
+    audience: Audience,
+    rate: str = "brut",
 ) -> uc_diag.DiagnosticView:
     """The Diagnostic page of a selection (see :func:`usecases.diagnostic.diagnostic_for_selection`)."""
     return uc_diag.diagnostic_for_selection(
-        dataset(kind, slug, stamp), communes(dep), flt, keys=area_keys(dep), audience=audience, method=method
+        dataset(kind, slug, stamp), communes(dep), flt, keys=area_keys(dep), audience=audience, method=method, rate=rate
     )
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def ranking(
-    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, method: str, audience: Audience, level: str
+    kind: str,
+    slug: str,
+    stamp: str,
+    dep: str,
+    flt: IncidentFilter,
+    method: str,
+    audience: Audience,
+    level: str,
+    rate: str = "brut",
 ) -> uc_diag.Ranking:
     """The Diagnostic's ranking at a level (switching level does not recompute the diagnostic)."""
-    view = diagnostic(kind, slug, stamp, dep, flt, method, audience)
+    view = diagnostic(kind, slug, stamp, dep, flt, method, audience, rate)
     return uc_diag.ranking_for_level(view, communes(dep), area_keys(dep), level, audience=audience)
 
 

@@ -23,6 +23,12 @@ from analysis.diagnostic import (
     published_commune_table,
 )
 from analysis.organisation import counts_by_area
+from analysis.smoothing import (
+    SmoothingNote,
+    poisson_interval_from_counts,
+    queen_neighbours_from_geometry,
+    smoothed_rates_from_counts,
+)
 from core.formatting import fmt_count, fmt_number, fmt_share
 from core.model import IncidentFilter
 from core.privacy import (
@@ -38,7 +44,40 @@ from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from usecases.common import Metric
 
 LEVELS = {"commune": "Commune", "epci": "EPCI", "canton": "Canton"}
-CLASS_METHODS = {"quantiles": "Quantiles", "equal": "Intervalles égaux"}
+CLASS_METHODS = {
+    "fisher_jenks": "Seuils naturels (Jenks)",
+    "quantiles": "Quantiles",
+    "equal": "Intervalles égaux",
+    "headtail": "Tête/queue (head/tail)",
+}
+CLASSES_METHOD_NOTE = (
+    "Classes de la carte (bibliothèque mapclassify de PySAL) : seuils naturels de Fisher-Jenks "
+    "(classes les plus homogènes, le choix par défaut des logiciels de SIG), quantiles (autant de "
+    "communes par classe), intervalles égaux, ou tête/queue (head/tail : pour des taux très "
+    "dissymétriques, les valeurs au-dessus de la moyenne sont redécoupées). En vue diffusable, les "
+    "bornes ne sont calculées que sur les taux publiés."
+)
+RATE_KINDS = {"brut": "Taux brut", "lisse": "Taux lissé"}
+RATE_EXPLANATION = {
+    "brut": (
+        "Taux brut : faits ÷ population × 1 000. Dans une petite commune, quelques faits de plus "
+        "ou de moins le font varier fortement : voyez la colonne « fiabilité »."
+    ),
+    "lisse": (
+        "Taux lissé (Bayes empirique spatial) : le taux de chaque commune est rapproché de celui de "
+        "son voisinage, d'autant plus que sa population est faible ; les grandes communes gardent "
+        "presque leur taux brut."
+    ),
+}
+SMOOTHING_METHOD_NOTE = (
+    "Méthode : lissage bayésien empirique spatial (Marshall 1991), comme GeoDa et PySAL (esda) : "
+    "référence = taux de la commune et de ses communes limitrophes (contiguïté « queen », au moins un "
+    "point de frontière commun). Une commune sans voisine (île) est rapprochée du taux départemental "
+    "(lissage global). Une variance entre communes négative est ramenée à 0 (choix de GeoDa ; esda la "
+    "garde négative dans sa version globale). Intervalle de confiance : intervalle exact de Poisson à "
+    "95 % ; « peu fiable » quand il est plus large que le taux lui-même. À ne pas utiliser pour juger "
+    "une commune isolément : le lissage réduit les écarts réels autant que le bruit."
+)
 
 
 @dataclass
@@ -60,6 +99,9 @@ class DiagnosticView:
     notes: list[str]
     base: Diagnostic  # the unrestricted computation, for the rankings below
     published_masks: dict[str, np.ndarray]  # commune, epci, canton (gated together)
+    rate: str = "brut"  # the rate the map and the ranking follow (RATE_KINDS)
+    value_column: str = "taux_pour_mille"  # column of ``rates`` the map classes
+    smoothing: dict[str, pd.DataFrame] | None = None  # "published" / "internal" smoothing tables
 
 
 @dataclass
@@ -69,6 +111,7 @@ class Ranking:
     table: pd.DataFrame  # as shown: text cells, blanks for unranked rows
     export_csv: bytes
     export_geojson: bytes
+    warning: str | None = None  # unreliable rates at the top of a raw ranking
 
 
 def _gate_categories(table: pd.DataFrame, audience: Audience, total_hidden: bool) -> pd.DataFrame:
@@ -81,22 +124,62 @@ def _gate_categories(table: pd.DataFrame, audience: Audience, total_hidden: bool
     return table[~mask].reset_index(drop=True)
 
 
+def _with_smoothing(rates: pd.DataFrame, smooth: pd.DataFrame) -> pd.DataFrame:
+    """Commune rates with their interval, reliability flag and smoothed rate."""
+    return rates.assign(
+        ic_bas=smooth["ic_bas"].to_numpy(),
+        ic_haut=smooth["ic_haut"].to_numpy(),
+        peu_fiable=smooth["peu_fiable"].to_numpy(),
+        taux_lisse=smooth["taux_eb_spatial"].to_numpy(),
+    )
+
+
+def _with_interval(rates: pd.DataFrame) -> pd.DataFrame:
+    """Group rates with the exact Poisson interval of their rate and the reliability flag."""
+    low, high = poisson_interval_from_counts(rates["faits"].to_numpy())
+    pop = rates["population"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.where(pop > 0, low / pop * 1000, np.nan)
+        hi = np.where(pop > 0, high / pop * 1000, np.nan)
+    return rates.assign(ic_bas=lo, ic_haut=hi, peu_fiable=(pop > 0) & ((hi - lo) > rates["taux_pour_mille"].to_numpy(float)))
+
+
 def _level_table(
-    d: Diagnostic, communes: gpd.GeoDataFrame, keys: pd.DataFrame, level: str, mask: np.ndarray | None
+    view: DiagnosticView, communes: gpd.GeoDataFrame, keys: pd.DataFrame, level: str, mask: np.ndarray | None
 ) -> tuple[pd.DataFrame, gpd.GeoSeries]:
     """Ranked table at a level and its geometry; ``mask`` (gate) replaces the per-table rule."""
+    d = view.base
     if level == "commune":
-        rates = d.rates if mask is None else d.rates.assign(secret=mask)
-        table = published_commune_table(rates, hide_secret=mask is not None)
+        smooth = view.smoothing["published" if mask is not None else "internal"]
+        rates = _with_smoothing(d.rates if mask is None else d.rates.assign(secret=mask), smooth)
+        order = "taux_lisse" if view.rate == "lisse" else "taux_pour_mille"
+        table = published_commune_table(rates, hide_secret=mask is not None, order=order)
         return table, d.rates.set_index("code").geometry.loc[table["code"]]
     agg = counts_by_area(d.incidents, communes, keys[level])
     if mask is not None:
         order = group_labels(keys[level].to_numpy())
         agg["secret"] = pd.Series(mask, index=order).reindex(agg.index.astype(str)).fillna(False).to_numpy()
     names = keys.drop_duplicates(level).set_index(level)[f"{level}_nom"]
-    rates = agg.reset_index(names="code").assign(nom=lambda t: t["code"].map(names))
+    rates = _with_interval(agg.reset_index(names="code").assign(nom=lambda t: t["code"].map(names)))
     table = published_commune_table(rates, hide_secret=mask is not None)
     return table, geometry_by_group(communes, keys[level]).loc[table["code"]]
+
+
+def _smoothing_notes(note: SmoothingNote, published: bool) -> list[str]:
+    notes = []
+    if note.islands:
+        notes.append(
+            f"{fmt_count(note.islands)} commune(s) sans commune limitrophe (îles) : taux lissé vers le "
+            "taux départemental (lissage global)."
+        )
+    if note.without_base:
+        notes.append(f"{fmt_count(note.without_base)} commune(s) sans population : pas de taux (« — »).")
+    if published:
+        notes.append(
+            "Vue diffusable : le lissage n'utilise que les effectifs publiés (les communes sous secret "
+            "n'y entrent pas et n'ont pas de taux lissé)."
+        )
+    return notes
 
 
 def diagnostic_for_selection(
@@ -106,7 +189,8 @@ def diagnostic_for_selection(
     *,
     keys: pd.DataFrame,
     audience: Audience,
-    method: str = "quantiles",
+    method: str = "fisher_jenks",
+    rate: str = "brut",
 ) -> DiagnosticView:
     """The Diagnostic page of a selection, restricted to an audience.
 
@@ -123,8 +207,10 @@ def diagnostic_for_selection(
         indexed like ``communes``.
     audience : Audience
         Who is looking: the published view hides counts of 1 to 5 and what gives them back.
-    method : {"quantiles", "equal"}
-        Choropleth classes.
+    method : {"fisher_jenks", "quantiles", "equal", "headtail"}
+        Choropleth classes (:data:`CLASS_METHODS`).
+    rate : {"brut", "lisse"}
+        The rate the map and the commune ranking follow: raw, or spatial empirical Bayes.
 
     Returns
     -------
@@ -138,13 +224,29 @@ def diagnostic_for_selection(
     base, groups, _ = hierarchy_masks(d.rates["faits"].to_numpy(), [keys["epci"].to_numpy(), keys["canton"].to_numpy()])
     masks = {"commune": base, "epci": groups[0], "canton": groups[1]}
     pub = audience.published
-    shown_rates = d.rates.assign(secret=masks["commune"]) if pub else d.rates
-    # Choropleth classes from what the audience may see only (bounds would give a rate back).
-    visible = shown_rates["faits"].gt(0).to_numpy()
+    # Smoothed rates and intervals derive from counts: in the published view they are computed
+    # from the published counts only, so that no figure depends on a hidden one.
+    neighbours = queen_neighbours_from_geometry(communes.geometry)
+    counts, population = d.rates["faits"].to_numpy(), d.rates["population"].to_numpy(float)
+    smooth_pub, note_pub = smoothed_rates_from_counts(counts, population, neighbours, exclude=masks["commune"])
+    smoothing = {"published": smooth_pub}
     if pub:
-        visible = visible & ~masks["commune"]
-    breaks = class_breaks_from_values(shown_rates["taux_pour_mille"].where(visible).to_numpy(), method=method)
-    classes = classes_from_values(shown_rates["taux_pour_mille"].to_numpy(), breaks)
+        note = note_pub
+    else:
+        smoothing["internal"], note = smoothed_rates_from_counts(counts, population, neighbours)
+    shown_rates = _with_smoothing(
+        d.rates.assign(secret=masks["commune"]) if pub else d.rates, smoothing["published" if pub else "internal"]
+    )
+    value_column = "taux_lisse" if rate == "lisse" else "taux_pour_mille"
+    # Choropleth classes from what the audience may see only (bounds would give a rate back).
+    visible = np.isfinite(shown_rates[value_column].to_numpy(float))
+    if rate != "lisse":
+        visible &= shown_rates["faits"].gt(0).to_numpy()
+    if pub:
+        visible &= ~masks["commune"]
+    values = shown_rates[value_column].to_numpy(float)
+    breaks = class_breaks_from_values(np.where(visible, values, np.nan), method=method)
+    classes = classes_from_values(np.where(visible, values, np.nan), breaks)
 
     window = int(round(d.figures["part_fenetre"] * n))
     hide_total = pub and is_secret(n)
@@ -169,6 +271,7 @@ def diagnostic_for_selection(
             "Effectifs de 1 à 5 masqués, ainsi que ceux qui permettraient de les retrouver par "
             "différence (secret statistique) : communes, EPCI, cantons, infractions, lieux, mois, heures."
         )
+    notes += _smoothing_notes(note, pub)
     return DiagnosticView(
         metrics=metrics,
         n_incidents=n,
@@ -185,6 +288,29 @@ def diagnostic_for_selection(
         notes=notes,
         base=d,
         published_masks=masks,
+        rate=rate,
+        value_column=value_column,
+        smoothing=smoothing,
+    )
+
+
+def _top_warning(table: pd.DataFrame, rate: str, top: int = 10) -> str | None:
+    """Say it when the first ranks rest on few incidents (raw or smoothed ranking)."""
+    if "fiabilite" not in table:
+        return None
+    head = table.head(top)
+    weak = head["fiabilite"].eq("peu fiable")
+    if not weak.any():
+        return None
+    first = " La première unité du classement est dans ce cas." if bool(weak.iloc[0]) else ""
+    advice = (
+        " Choisissez « Taux lissé » pour un classement qui en tient compte."
+        if rate == "brut"
+        else " Même lissé, un taux très supérieur à celui des communes voisines reste élevé : lisez-le avec son intervalle."
+    )
+    return (
+        f"{fmt_count(int(weak.sum()))} des {fmt_count(len(head))} premières unités ont un taux peu fiable "
+        f"(peu de faits : intervalle à 95 % plus large que le taux).{first}{advice}"
     )
 
 
@@ -205,11 +331,14 @@ def ranking_for_level(
         Who is looking; the exports are always in the published view.
     """
     mask = view.published_masks[level]
-    export, export_geometry = _level_table(view.base, communes, keys, level, mask)
-    table = export if audience.published else _level_table(view.base, communes, keys, level, None)[0]
+    export, export_geometry = _level_table(view, communes, keys, level, mask)
+    table = export if audience.published else _level_table(view, communes, keys, level, None)[0]
     export = export.rename(columns={"commune": LEVELS[level]})
-    shown = table[table["faits"].astype(str) != "0"].reset_index(drop=True)
+    ranked_zero = level == "commune" and view.rate == "lisse"  # a smoothed rate exists without incidents
+    shown = table if ranked_zero else table[table["faits"].astype(str) != "0"]
+    shown = shown.reset_index(drop=True)
     return Ranking(
+        warning=_top_warning(shown, view.rate if level == "commune" else "brut"),
         table=shown.astype(str).replace({"None": "", "nan": ""}).rename(columns={"commune": LEVELS[level]}),
         export_csv=csv_bytes_from_frame(export),
         export_geojson=geojson_bytes_from_frame(export, export_geometry),
