@@ -7,6 +7,7 @@ Layout of a store rooted at ``root``::
     root/<slug>/<version>/manifest.json
     root/<slug>/<version>/rejets.csv     rejection report of the import
     root/<slug>/<version>/<extra files>  e.g. hotspots.json (synthetic ground truth)
+    root/<slug>/evaluations.json        evaluations of actions kept by the users (all versions)
 
 A save writes a whole new version folder, then switches ``CURRENT`` with an atomic
 rename: a crash at any point leaves the previous version intact and readable.
@@ -38,6 +39,7 @@ from core.settings import SETTINGS
 
 POINTER = "CURRENT"
 LOCK = ".lock"
+EVALUATIONS = "evaluations.json"
 
 
 @dataclass
@@ -357,6 +359,43 @@ class DatasetStore:
         self._remove_orphans(base)
         return info
 
+    # -- evaluations of actions (kept across versions: an append does not lose them) ------
+    def evaluations(self, slug: str) -> list[dict]:
+        """The evaluations kept with a data set, oldest first (see :mod:`usecases.evaluation`)."""
+        self._version_dir(slug)  # the data set must exist
+        path = self.root / slug / EVALUATIONS
+        try:
+            records = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        except ValueError as exc:
+            raise DatasetStoreError(
+                f"Évaluations illisibles pour « {slug} » ({exc}) : supprimez le fichier {EVALUATIONS} du jeu."
+            ) from exc
+        return [r for r in records if isinstance(r, dict)]
+
+    def _write_evaluations(self, base: Path, records: list[dict]) -> None:
+        tmp = base / f".{EVALUATIONS}.{uuid.uuid4().hex}"
+        _write_file_synced(tmp, json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8"))
+        os.replace(tmp, base / EVALUATIONS)
+        _fsync_dir(base)
+
+    def save_evaluation(self, slug: str, record: dict) -> None:
+        """Keep one evaluation with a data set (atomic; replaces one with the same ``id``)."""
+        base = self.root / checked_slug(slug)
+        self._version_dir(slug)  # never create the folder of a data set that does not exist
+        with _locked(base):
+            records = [r for r in self.evaluations(slug) if r.get("id") != record.get("id")]
+            self._write_evaluations(base, [*records, record])
+
+    def delete_evaluation(self, slug: str, record_id: str) -> None:
+        """Remove a kept evaluation (nothing happens if it is not there)."""
+        base = self.root / checked_slug(slug)
+        self._version_dir(slug)
+        with _locked(base):
+            records = [r for r in self.evaluations(slug) if r.get("id") != record_id]
+            self._write_evaluations(base, records)
+
     def delete(self, slug: str) -> None:
         """Delete a data set and every version of it."""
         base = self.root / checked_slug(slug)
@@ -380,7 +419,7 @@ class DatasetStore:
                 continue
             if child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
-            elif child.name.startswith(f".{POINTER}."):
+            elif child.name.startswith((f".{POINTER}.", f".{EVALUATIONS}.")):
                 child.unlink(missing_ok=True)
 
 

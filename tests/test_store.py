@@ -193,3 +193,24 @@ def test_default_dataset_built_with_truth(tmp_path):
     assert len(truth) == 6 and {"x", "y", "radius_m", "offences", "start", "end"} <= set(truth[0])
     again = ensure_default_dataset(store=store)
     assert again.imported_at == info.imported_at  # not rebuilt when up to date
+
+
+def test_evaluations_are_kept_across_versions_and_deleted_with_the_set(tmp_path, small53):
+    store = DatasetStore(tmp_path)
+    info = store.save(small53.incidents, name="jeu", source_file="a.csv", departement="53")
+    assert store.evaluations(info.slug) == []
+    store.save_evaluation(info.slug, {"id": "a1", "cible": "zone 1 <b>"})
+    store.save_evaluation(info.slug, {"id": "b2", "cible": "commune"})
+    store.save_evaluation(info.slug, {"id": "a1", "cible": "zone 1 (révisée)"})  # same id: replaced
+    assert [r["cible"] for r in store.evaluations(info.slug)] == ["commune", "zone 1 (révisée)"]
+    # A new version of the data set (an append, a replacement) keeps them.
+    store.save(small53.incidents, name="jeu", source_file="b.csv", slug=info.slug, replace=True, departement="53")
+    assert len(store.evaluations(info.slug)) == 2
+    store.delete_evaluation(info.slug, "b2")
+    assert [r["id"] for r in store.evaluations(info.slug)] == ["a1"]
+    assert not [p for p in (tmp_path / info.slug).iterdir() if p.name.startswith(".evaluations")]
+    store.delete(info.slug)
+    with pytest.raises(DatasetStoreError, match="introuvable"):
+        store.evaluations(info.slug)
+    with pytest.raises(DatasetStoreError):
+        store.save_evaluation("../x", {"id": "z"})
