@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS
+from app_pages._suivi_evaluation import section as evaluation_section
 from core.crs import metric_crs_for_departement
 from rendering.maps import change_map
 from rendering.report import (
@@ -17,10 +18,12 @@ from rendering.report import (
     pdf_report_from_followup,
 )
 from ui import cache
+from ui.cache import store_for
 from ui.columns import show_metrics
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
+from usecases.evaluation import record_rows as evaluation_record_rows
 from usecases.suivi import (
     SPLITS,
     SuiviData,
@@ -29,6 +32,8 @@ from usecases.suivi import (
     report_content,
     suivi_view,
 )
+
+MODES = {"periodes": "Comparaison des périodes", "evaluation": "Évaluer une action"}
 
 
 def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -80,6 +85,18 @@ def _trend(ctx: Context, data: SuiviData, spans: pd.DataFrame, split: str | None
 
 def _report(ctx: Context, data: SuiviData, reference: str) -> None:
     fu = data.published  # the report is an export: always the published view
+    kept = store_for(ctx.store_kind).evaluations(ctx.dataset.slug)
+    chosen: list[dict] = []
+    if kept:
+        titles = {r["id"]: evaluation_record_rows(r)[0] for r in kept}
+        ids = st.multiselect(
+            "Évaluations d'actions à joindre au rapport",
+            list(titles),
+            format_func=titles.get,
+            key="s_report_evaluations",
+            help="Gardées depuis « Évaluer une action ». Le secret statistique s'applique.",
+        )
+        chosen = [r for r in kept if r["id"] in ids]
 
     def content() -> ReportContent:
         return report_content(
@@ -91,6 +108,7 @@ def _report(ctx: Context, data: SuiviData, reference: str) -> None:
             synthetic=ctx.dataset.synthetic,
             flt=ctx.flt,
             crs=metric_crs_for_departement(ctx.departement),
+            evaluations=chosen,
         )
 
     name = f"suivi_{ctx.departement}_{fu.current.start:%Y%m}_{fu.current.end:%Y%m}"
@@ -124,6 +142,16 @@ def body() -> None:
     st.title(f"Suivi bimestriel — {ctx.departement_nom}")
     if not dataset_or_notice(ctx):
         return
+    mode = st.segmented_control(
+        "Vue", list(MODES), default="periodes", format_func=MODES.get, key="s_mode", label_visibility="collapsed"
+    )
+    if mode == "evaluation":
+        evaluation_section(ctx)
+        return
+    _followup_body(ctx)
+
+
+def _followup_body(ctx: Context) -> None:
     start, end = _period_widget(ctx)
     data = cache.followup(*ctx.key(), ctx.departement, ctx.flt.undated(), start, end)
     fu = data.followup

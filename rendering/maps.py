@@ -814,3 +814,37 @@ def siting_map(
         colours.append("#e67e00")
     fmap.add_child(_Legend(legend_html(f"Vidéoprotection (rayon {radius:.0f} m)", items, colours)))
     return fmap
+
+
+EVALUATION_COLOURS = {"cible": "#000091", "tampon": "#e67e00", "temoin": "#2a9d8f"}
+
+
+def evaluation_map(areas: gpd.GeoDataFrame, display_geometry: gpd.GeoSeries, *, base: str = "plan_ign") -> folium.Map:
+    """The target, buffer and control areas of an evaluation over the commune outlines.
+
+    Parameters
+    ----------
+    areas : GeoDataFrame
+        From :func:`usecases.evaluation.areas_for_map` (``zone``, ``libelle``; EPSG:4326).
+    display_geometry : GeoSeries
+        Simplified commune geometry (EPSG:4326), drawn as outlines.
+    base : str
+        Base map key.
+    """
+    shown = areas[~areas.geometry.is_empty]
+    fmap = base_map(shown.total_bounds, base=base)
+    add_commune_outlines(fmap, display_geometry)
+    for zone in ("temoin", "tampon", "cible"):  # the target on top
+        part = shown[shown["zone"] == zone]
+        if part.empty:
+            continue
+        colour = EVALUATION_COLOURS[zone]
+        folium.GeoJson(
+            json.loads(part[["libelle", "geometry"]].to_json(drop_id=True)),
+            name=str(part["libelle"].iloc[0]),
+            style_function=lambda f, c=colour: {"fillColor": c, "color": c, "weight": 1.5, "fillOpacity": 0.25},
+            tooltip=folium.GeoJsonTooltip(fields=["libelle"], labels=False),
+        ).add_to(fmap)
+    labels = ["Zone cible", "Zone tampon", "Zone témoin"]
+    fmap.add_child(_Legend(legend_html("Évaluation", labels, list(EVALUATION_COLOURS.values()))))
+    return fmap

@@ -174,6 +174,7 @@ class ReportContent:
     filters: str = ""
     generated: dt.datetime = field(default_factory=dt.datetime.now)
     sources: tuple[str, ...] = ()
+    evaluations: tuple[tuple[str, list[list[str]]], ...] = ()  # title, rows (header first)
 
 
 SYNTHETIC_WARNING = (
@@ -196,6 +197,15 @@ METHOD_NOTES = (
     "faits par rapport au voisinage), puis figées. Une zone retenue pour un niveau élevé tend à "
     "baisser ensuite par simple retour à la moyenne : lire leurs baisses avec prudence.",
     "Faits datés par le début de leur fenêtre de commission ; périodes en jours entiers, bornes incluses.",
+)
+
+
+EVALUATION_NOTE = (
+    "Évaluations : zone cible, zone tampon et zone témoin comptées sur deux fenêtres de même durée "
+    "avant et après le début de l'action. WDD (Wheeler et Ratcliffe 2018) : évolution nette de la cible "
+    "et de la zone tampon par rapport à la zone témoin, négative en cas de baisse ; lecture de la zone "
+    "tampon par le quotient WDQ (Bowers et Johnson 2003). Une cible choisie après un pic baisse souvent "
+    "d'elle-même (retour à la moyenne)."
 )
 
 
@@ -263,6 +273,11 @@ def html_report_from_followup(followup: Followup, content: ReportContent) -> str
     parts.append(f"<h2>Principaux changements significatifs ({e(ref_label)})</h2>")
     for label, rows in _dimension_sections(followup, content.reference):
         parts.append(f"<h3>{e(label)}</h3>" + table(rows))
+    if content.evaluations:
+        parts.append("</div><div class='page'><h2>Évaluations d'actions</h2>")
+        for title, rows in content.evaluations:
+            parts.append(f"<h3>{e(title)}</h3>" + table(rows))
+        parts.append(f"<p>{e(EVALUATION_NOTE)}</p>")
     parts.append("</div><div class='page'><h2>Notes de méthode</h2><ul>")
     parts.extend(f"<li>{e(n)}</li>" for n in METHOD_NOTES)
     parts.append("</ul><h2>Sources</h2><ul>")
@@ -370,6 +385,11 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     widths = [6.2 * cm, 1.7 * cm, 1.9 * cm, 1.9 * cm, 3.4 * cm, 1.7 * cm]
     for label, rows in _dimension_sections(followup, content.reference):
         story += [Paragraph(e(label), h3), table(rows, widths)]
+    if content.evaluations:
+        story += [PageBreak(), Paragraph("Évaluations d'actions", h2)]
+        for title, rows in content.evaluations:
+            story += [Paragraph(e(title), h3), table(rows, [6.0 * cm, 1.8 * cm, 1.8 * cm, 5.4 * cm, 1.8 * cm] if len(rows[0]) == 5 else None)]
+        story.append(Paragraph(e(EVALUATION_NOTE), small))
     story += [PageBreak(), Paragraph("Notes de méthode", h2)]
     story += [Paragraph("• " + e(n), base) for n in METHOD_NOTES]
     story += [Paragraph("Sources", h2)]

@@ -375,3 +375,44 @@ def test_donnees_keeps_only_the_preview_and_releases_the_file():
     assert not at.exception, [e.value for e in at.exception]
     assert any("enregistré (4 faits)" in s.value for s in at.success)
     assert "import_result" not in at.session_state  # released once saved
+
+
+def test_suivi_evaluation_section_commune_target_keep_and_report():
+    at = _run("app_pages/suivi.py")
+    at.sidebar.toggle(key="w_public_view").set_value(False).run()
+    at.segmented_control(key="s_mode").set_value("evaluation").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    # Default target: the first priority zone; switch to a commune (Laval).
+    at.radio(key="e_target_kind").set_value("commune").run()
+    at.selectbox(key="e_commune").set_value("53130").run()
+    at.radio(key="e_control").set_value("departement").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    text = " ".join(m.value for m in at.markdown)
+    assert "WDD" in text and "Zone tampon" in text
+    counts = at.dataframe[0].value
+    assert list(counts.columns) == ["zone", "avant", "apres", "evolution", "ic_95", "p_valeur"]
+    assert counts["zone"].tolist()[:3] == ["Zone cible", "Zone tampon", "Zone témoin"]
+    labels = [m.label for m in at.metric]
+    assert "Différence de déplacement pondérée (WDD)" in labels and "Quotient de déplacement (WDQ)" in labels
+    # Windows outside the data: a French message, no traceback.
+    at.number_input(key="e_days").set_value(730).run()
+    assert not at.exception
+    assert at.error and "fenêtre" in at.error[0].value.lower()
+    at.number_input(key="e_days").set_value(90).run()
+    assert not at.error
+    # Keep it: it is listed, then offered to the report.
+    at.button(key="e_keep").click().run()
+    assert not at.exception and not at.error
+    assert any("commune de Laval" in m.value for m in at.markdown)
+    at.segmented_control(key="s_mode").set_value("periodes").run()
+    options = at.multiselect(key="s_report_evaluations").options
+    assert len(options) == 1 and "commune de Laval" in options[0]
+
+
+def test_suivi_evaluation_published_view_offers_no_keep_button():
+    at = _run("app_pages/suivi.py")  # published view by default
+    at.segmented_control(key="s_mode").set_value("evaluation").run()
+    at.radio(key="e_target_kind").set_value("commune").run()
+    at.selectbox(key="e_commune").set_value("53130").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert not [b for b in at.button if b.key == "e_keep"]

@@ -205,3 +205,35 @@ def test_filter_description_names_only_what_is_restricted():
     assert filter_description(every, dates=False) == "tous les faits"
     some = dataclasses.replace(every, places=("voie publique",), forces=("PN", "GN"))
     assert filter_description(some, dates=False) == "lieux : voie publique ; forces : PN, GN"
+
+
+def test_report_evaluation_section_is_gated_and_escaped(report, tmp_path):
+    import dataclasses
+
+    from usecases.evaluation import record_rows
+
+    fu, content = report
+
+    def record(counts, label):
+        return {
+            "id": label,
+            "cible": label,
+            "temoin": "reste de l'EPCI",
+            "tampon_m": 300.0,
+            "fenetres": {"before_start": "2025-01-01", "before_end": "2025-03-31", "after_start": "2025-04-01", "after_end": "2025-06-29"},
+            "filtres": "",
+            "comptes": {a: {"avant": b, "apres": c} for a, (b, c) in zip(("cible", "tampon", "temoin"), counts, strict=True)},
+        }
+
+    big = record([(200, 120), (150, 165), (400, 400)], f"zone n° 1 {HOSTILE}")
+    tiny = record([(4, 2), (150, 165), (400, 400)], "petite zone")
+    with_eval = dataclasses.replace(content, evaluations=(record_rows(big), record_rows(tiny)))
+    html_text = html_report_from_followup(fu, with_eval)
+    assert "Évaluations d'actions" in html_text
+    assert HOSTILE not in html_text  # escaped
+    assert "déplacement" in html_text and "-40\u00a0%" in html_text
+    assert "Non diffusable" in html_text
+    assert ">4<" not in html_text and ">2<" not in html_text
+    pdf = _spaced(_text(pdf_report_from_followup(fu, with_eval), tmp_path))
+    assert "Évaluations d'actions" in pdf and "commencée le 01/04/2025" in pdf and "Non diffusable" in pdf
+    assert "Évaluations d'actions" not in html_report_from_followup(fu, content)

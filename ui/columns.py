@@ -34,6 +34,14 @@ COLUMN_LABELS: dict[str, str] = {
     "code_canton": "Code canton",
     "canton": "Canton",
     "statut": "Statut",
+    "ic_95": "Intervalle à 95 %",
+    "fiabilite": "Fiabilité",
+    "taux_lisse": "Taux lissé (‰)",
+    "zone": "Zone",
+    "avant": "Avant",
+    "apres": "Après",
+    "evolution": "Évolution",
+    "p_valeur": "p",
 }
 
 

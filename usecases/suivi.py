@@ -295,11 +295,15 @@ def report_content(
     synthetic: bool,
     flt: IncidentFilter,
     crs: str,
+    evaluations: list[dict] | None = None,
 ) -> ReportContent:
     """What the préfet's report shows besides the follow-up (secret communes drawn as secret).
 
-    The report itself is built from ``data.published`` (an export: always the published view).
+    The report itself is built from ``data.published`` (an export: always the published view);
+    ``evaluations`` (kept records of :mod:`usecases.evaluation`) go in with the secrecy rule.
     """
+    from usecases.evaluation import record_rows
+
     com = communes.to_crs(crs)
     classes = change_classes_from_comparison(data.published.tables[(reference, "commune")], com["code"])
     return ReportContent(
@@ -310,4 +314,5 @@ def report_content(
         map_png=static_map_png(com, classes, zones=data.zones),
         filters=filter_description(flt, dates=False),  # the report has its own periods
         sources=SOURCES,
+        evaluations=tuple(record_rows(r, published=True) for r in evaluations or ()),
     )

@@ -1,0 +1,171 @@
+"""« Évaluer une action », a section of the Suivi page: before/after with displacement."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import altair as alt
+import geopandas as gpd
+import pandas as pd
+import shapely
+import streamlit as st
+from streamlit_folium import st_folium
+
+from core import model as m
+from core.crs import WGS84, metric_crs_for_departement
+from core.escape import markdown_text
+from core.formatting import fmt_date
+from rendering.maps import area_drawing_map, evaluation_map
+from ui import cache
+from ui.cache import store_for
+from ui.columns import column_config_from_frame
+from ui.sidebar import Context
+from usecases import evaluation as uc
+from usecases.videoprotection import digest_of
+
+
+def _drawn(ctx: Context, key: str, caption: str, crs: str):
+    """A polygon drawn on a map (metric CRS), or None."""
+    st.caption(caption)
+    out = st_folium(
+        area_drawing_map(ctx.communes.total_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map),
+        key=key,
+        returned_objects=["all_drawings"],
+        height=380,
+        use_container_width=True,
+    )
+    shapes = [
+        shapely.geometry.shape(f["geometry"])
+        for f in (out or {}).get("all_drawings") or []
+        if f and (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")
+    ]
+    if not shapes:
+        return None
+    return gpd.GeoSeries([shapely.union_all(shapes)], crs=WGS84).to_crs(crs).iloc[0]
+
+
+def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
+    c1, c2 = st.columns([2, 3])
+    kind = c1.radio("Zone cible", list(uc.TARGET_KINDS), format_func=uc.TARGET_KINDS.get, key="e_target_kind")
+    with c2:
+        if kind == "zone":
+            zones = cache.default_zones(*ctx.key(), ctx.departement, ctx.flt)
+            if zones.empty:
+                st.info("Aucune zone prioritaire sur la période de la barre latérale : élargissez-la ou choisissez une autre cible.")
+                st.stop()
+            labels = {int(r["rang"]): f"Zone n° {int(r['rang'])} — {r['communes']}" for _, r in zones.iterrows()}
+            rank = st.selectbox("Zone prioritaire", list(labels), format_func=lambda k: markdown_text(labels[k]), key="e_zone")
+            st.caption("Zones détectées sur la période de la barre latérale (réglages par défaut de la page « Zones prioritaires »).")
+            return zones.loc[zones["rang"] == rank].geometry.iloc[0], labels[rank]
+        if kind == "commune":
+            names = dict(zip(communes["code"], communes["nom"], strict=True))
+            code = st.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="e_commune")
+            return communes.loc[communes["code"] == code].geometry.iloc[0], f"commune de {names[code]}"
+        if kind == "cameras":
+            up = st.file_uploader("Caméras existantes (CSV, GeoJSON, GeoPackage…)", type=["csv", "geojson", "json", "gpkg", "parquet"], key="e_cameras")
+            radius = st.number_input("Portée utile d'une caméra (m)", 10.0, 500.0, 50.0, 10.0, key="e_radius")
+            if up is None:
+                st.info("Déposez le fichier des caméras installées (une ligne par caméra, avec ses coordonnées).")
+                st.stop()
+            cams, rejected = cache.sites_from_upload(digest_of(up.getvalue()), up.name, crs, False, up.getvalue())
+            if len(rejected):
+                st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
+                st.dataframe(rejected, hide_index=True)
+            return uc.target_from_cameras(cams, float(radius)), f"couverture de {len(cams)} caméra(s) ({radius:.0f} m)"
+        geom = _drawn(ctx, "e_draw_target", "Dessinez la zone cible (polygone ou rectangle).", crs)
+        if geom is None:
+            st.info("Tracez la zone cible sur la carte.")
+            st.stop()
+        return geom, "secteur dessiné"
+
+
+def _windows(ctx: Context) -> tuple[uc.Windows, float]:
+    lo, hi = ctx.incidents[m.START].min().date(), ctx.incidents[m.START].max().date()
+    c1, c2, c3, c4 = st.columns(4)
+    days = int(c2.number_input("Durée de chaque fenêtre (jours)", 7, 730, 90, 1, key="e_days"))
+    gap = int(c3.number_input("Mise en place exclue (jours)", 0, 365, 0, 1, key="e_gap"))
+    default = max(lo + dt.timedelta(days=days), hi - dt.timedelta(days=days + gap - 1))
+    start = c1.date_input("Début de l'action", value=min(default, hi), min_value=lo, max_value=hi, format="DD/MM/YYYY", key="e_start")
+    buffer_m = c4.number_input("Largeur de la zone tampon (m)", 50, 5000, 300, 50, key="e_buffer")
+    return uc.windows_from_start(start, days=days, gap_days=gap), float(buffer_m)
+
+
+def _chart(view: uc.EvaluationView) -> None:
+    line = (
+        alt.Chart(view.monthly)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("mois:T", title=None, axis=alt.Axis(format="%m/%Y")),
+            y=alt.Y("faits:Q", title="faits par mois"),
+            color=alt.Color("zone:N", title=None, scale=alt.Scale(range=["#000091", "#e67e00", "#2a9d8f"])),
+            tooltip=[alt.Tooltip("mois:T", format="%m/%Y"), "zone:N", "faits:Q"],
+        )
+    )
+    start = pd.DataFrame({"debut": [pd.Timestamp(view.windows.before_end + dt.timedelta(days=1))], "libelle": ["début de l'action"]})
+    rule = alt.Chart(start).mark_rule(color="#c9191e", strokeDash=[6, 3]).encode(x="debut:T", tooltip=["libelle:N"])
+    st.altair_chart(alt.layer(line, rule), width="stretch")
+
+
+def _kept(ctx: Context) -> None:
+    store = store_for(ctx.store_kind)
+    records = store.evaluations(ctx.dataset.slug)
+    if not records:
+        return
+    st.markdown("**Évaluations gardées** (elles peuvent figurer dans le rapport pour le préfet)")
+    for r in records:
+        title, _ = uc.record_rows(r, published=ctx.audience.published)
+        a, b = st.columns([5, 1])
+        a.write(markdown_text(f"{title} — {r.get('filtres') or 'toutes infractions'}"))
+        if not ctx.audience.published and b.button("Retirer", key=f"e_del_{r['id']}"):
+            store.delete_evaluation(ctx.dataset.slug, r["id"])
+            st.rerun()
+
+
+def section(ctx: Context) -> None:
+    """The « Évaluer une action » section (the sidebar's offence, place and force filters apply)."""
+    st.caption(
+        "Comparez une zone où une action a été menée (caméras, patrouilles, aménagement) avant et après, "
+        "avec une zone tampon autour (déplacement ou diffusion des bénéfices) et une zone témoin "
+        "(tendance générale). La période de la barre latérale ne s'applique pas ; ses autres filtres, si."
+    )
+    crs = metric_crs_for_departement(ctx.departement)
+    communes = cache.communes_metric(ctx.departement)
+    target, label = _target(ctx, communes, crs)
+    windows, buffer_m = _windows(ctx)
+    control = st.radio("Zone témoin", list(uc.CONTROL_KINDS), format_func=uc.CONTROL_KINDS.get, horizontal=True, key="e_control")
+    drawn = None
+    if control == "dessin":
+        drawn = _drawn(ctx, "e_draw_control", "Dessinez la zone témoin (la cible et sa zone tampon en seront retirées).", crs)
+        if drawn is None:
+            st.info("Tracez la zone témoin sur la carte.")
+            st.stop()
+    areas = uc.evaluation_areas(
+        target, communes, target_label=label, buffer_m=buffer_m, control=control, control_geometry=drawn
+    )
+    view = uc.evaluation_for_selection(ctx.incidents, ctx.flt, areas, windows, crs=crs, audience=ctx.audience)
+    left, right = st.columns([2, 3])
+    with left:
+        st_folium(
+            evaluation_map(uc.areas_for_map(areas, crs), cache.display_geometry(ctx.departement), base=ctx.base_map),
+            key="e_map",
+            returned_objects=[],
+            height=420,
+            use_container_width=True,
+        )
+    with right:
+        st.markdown(markdown_text(view.reading))
+        st.dataframe(view.counts, hide_index=True, width="stretch", column_config=column_config_from_frame(view.counts))
+        if view.figures:
+            cols = st.columns(len(view.figures))
+            for col, (name, value) in zip(cols, view.figures, strict=True):
+                col.metric(name, value)
+    _chart(view)
+    for note in view.notes:
+        st.caption(note)
+    with st.expander("Méthode et limites"):
+        st.markdown(uc.METHOD_NOTE)
+    keep = not view.withheld and not ctx.audience.published
+    if keep and st.button("Garder cette évaluation pour le rapport", key="e_keep"):
+        store_for(ctx.store_kind).save_evaluation(ctx.dataset.slug, view.record)
+        st.success(f"Évaluation gardée ({fmt_date(dt.date.today())}) : cochez-la au moment du rapport.")
+    _kept(ctx)
