@@ -46,7 +46,7 @@ def _drawn(ctx: Context, key: str, caption: str, crs: str):
 
 def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
     c1, c2 = st.columns([2, 3])
-    kind = c1.radio("Zone cible", list(uc.TARGET_KINDS), format_func=uc.TARGET_KINDS.get, key="e_target_kind")
+    kind = c1.radio("Zone cible", list(uc.TARGET_KINDS), format_func=uc.TARGET_KINDS.get, key="ev_target_kind")
     with c2:
         if kind == "zone":
             zones = cache.default_zones(*ctx.key(), ctx.departement, ctx.flt)
@@ -54,16 +54,16 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
                 st.info("Aucune zone prioritaire sur la période de la barre latérale : élargissez-la ou choisissez une autre cible.")
                 st.stop()
             labels = {int(r["rang"]): f"Zone n° {int(r['rang'])} — {r['communes']}" for _, r in zones.iterrows()}
-            rank = st.selectbox("Zone prioritaire", list(labels), format_func=lambda k: markdown_text(labels[k]), key="e_zone")
+            rank = st.selectbox("Zone prioritaire", list(labels), format_func=lambda k: markdown_text(labels[k]), key="ev_zone")
             st.caption("Zones détectées sur la période de la barre latérale (réglages par défaut de la page « Zones prioritaires »).")
             return zones.loc[zones["rang"] == rank].geometry.iloc[0], labels[rank]
         if kind == "commune":
             names = dict(zip(communes["code"], communes["nom"], strict=True))
-            code = st.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="e_commune")
+            code = st.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="ev_commune")
             return communes.loc[communes["code"] == code].geometry.iloc[0], f"commune de {names[code]}"
         if kind == "cameras":
-            up = st.file_uploader("Caméras existantes (CSV, GeoJSON, GeoPackage…)", type=["csv", "geojson", "json", "gpkg", "parquet"], key="e_cameras")
-            radius = st.number_input("Portée utile d'une caméra (m)", 10.0, 500.0, 50.0, 10.0, key="e_radius")
+            up = st.file_uploader("Caméras existantes (CSV, GeoJSON, GeoPackage…)", type=["csv", "geojson", "json", "gpkg", "parquet"], key="ev_cameras")
+            radius = st.number_input("Portée utile d'une caméra (m)", 10.0, 500.0, 50.0, 10.0, key="ev_radius")
             if up is None:
                 st.info("Déposez le fichier des caméras installées (une ligne par caméra, avec ses coordonnées).")
                 st.stop()
@@ -72,7 +72,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
                 st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
                 st.dataframe(rejected, hide_index=True)
             return uc.target_from_cameras(cams, float(radius)), f"couverture de {len(cams)} caméra(s) ({radius:.0f} m)"
-        geom = _drawn(ctx, "e_draw_target", "Dessinez la zone cible (polygone ou rectangle).", crs)
+        geom = _drawn(ctx, "ev_draw_target", "Dessinez la zone cible (polygone ou rectangle).", crs)
         if geom is None:
             st.info("Tracez la zone cible sur la carte.")
             st.stop()
@@ -82,11 +82,11 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
 def _windows(ctx: Context) -> tuple[uc.Windows, float]:
     lo, hi = ctx.incidents[m.START].min().date(), ctx.incidents[m.START].max().date()
     c1, c2, c3, c4 = st.columns(4)
-    days = int(c2.number_input("Durée de chaque fenêtre (jours)", 7, 730, 90, 1, key="e_days"))
-    gap = int(c3.number_input("Mise en place exclue (jours)", 0, 365, 0, 1, key="e_gap"))
+    days = int(c2.number_input("Durée de chaque fenêtre (jours)", 7, 730, 90, 1, key="ev_days"))
+    gap = int(c3.number_input("Mise en place exclue (jours)", 0, 365, 0, 1, key="ev_gap"))
     default = max(lo + dt.timedelta(days=days), hi - dt.timedelta(days=days + gap - 1))
-    start = c1.date_input("Début de l'action", value=min(default, hi), min_value=lo, max_value=hi, format="DD/MM/YYYY", key="e_start")
-    buffer_m = c4.number_input("Largeur de la zone tampon (m)", 50, 5000, 300, 50, key="e_buffer")
+    start = c1.date_input("Début de l'action", value=min(default, hi), min_value=lo, max_value=hi, format="DD/MM/YYYY", key="ev_start")
+    buffer_m = c4.number_input("Largeur de la zone tampon (m)", 50, 5000, 300, 50, key="ev_buffer")
     return uc.windows_from_start(start, days=days, gap_days=gap), float(buffer_m)
 
 
@@ -116,7 +116,7 @@ def _kept(ctx: Context) -> None:
         title, _ = uc.record_rows(r, published=ctx.audience.published)
         a, b = st.columns([5, 1])
         a.write(markdown_text(f"{title} — {r.get('filtres') or 'toutes infractions'}"))
-        if not ctx.audience.published and b.button("Retirer", key=f"e_del_{r['id']}"):
+        if not ctx.audience.published and b.button("Retirer", key=f"ev_del_{r['id']}"):
             store.delete_evaluation(ctx.dataset.slug, r["id"])
             st.rerun()
 
@@ -132,10 +132,10 @@ def section(ctx: Context) -> None:
     communes = cache.communes_metric(ctx.departement)
     target, label = _target(ctx, communes, crs)
     windows, buffer_m = _windows(ctx)
-    control = st.radio("Zone témoin", list(uc.CONTROL_KINDS), format_func=uc.CONTROL_KINDS.get, horizontal=True, key="e_control")
+    control = st.radio("Zone témoin", list(uc.CONTROL_KINDS), format_func=uc.CONTROL_KINDS.get, horizontal=True, key="ev_control")
     drawn = None
     if control == "dessin":
-        drawn = _drawn(ctx, "e_draw_control", "Dessinez la zone témoin (la cible et sa zone tampon en seront retirées).", crs)
+        drawn = _drawn(ctx, "ev_draw_control", "Dessinez la zone témoin (la cible et sa zone tampon en seront retirées).", crs)
         if drawn is None:
             st.info("Tracez la zone témoin sur la carte.")
             st.stop()
@@ -147,7 +147,7 @@ def section(ctx: Context) -> None:
     with left:
         st_folium(
             evaluation_map(uc.areas_for_map(areas, crs), cache.display_geometry(ctx.departement), base=ctx.base_map),
-            key="e_map",
+            key="ev_map",
             returned_objects=[],
             height=420,
             use_container_width=True,
@@ -165,7 +165,7 @@ def section(ctx: Context) -> None:
     with st.expander("Méthode et limites"):
         st.markdown(uc.METHOD_NOTE)
     keep = not view.withheld and not ctx.audience.published
-    if keep and st.button("Garder cette évaluation pour le rapport", key="e_keep"):
+    if keep and st.button("Garder cette évaluation pour le rapport", key="ev_keep"):
         store_for(ctx.store_kind).save_evaluation(ctx.dataset.slug, view.record)
         st.success(f"Évaluation gardée ({fmt_date(dt.date.today())}) : cochez-la au moment du rapport.")
     _kept(ctx)

@@ -7,7 +7,8 @@ Layout of a store rooted at ``root``::
     root/<slug>/<version>/manifest.json
     root/<slug>/<version>/rejets.csv     rejection report of the import
     root/<slug>/<version>/<extra files>  e.g. hotspots.json (synthetic ground truth)
-    root/<slug>/evaluations.json        evaluations of actions kept by the users (all versions)
+    root/<slug>/evaluations.json        evaluations of actions kept by the users (all versions;
+                                        under ``notes_root`` when the store has one)
 
 A save writes a whole new version folder, then switches ``CURRENT`` with an atomic
 rename: a crash at any point leaves the previous version intact and readable.
@@ -126,6 +127,10 @@ class DatasetStore:
     ----------
     root : Path
         Folder of the store, created when missing.
+    notes_root : Path, optional
+        Where the users' evaluations of each data set are kept (default ``root``: beside the
+        data set). The default data set lives in the rebuildable cache: its evaluations go to
+        the workspace instead.
     """
 
     #: Normalises a table before saving and after loading (incident model by default).
@@ -133,8 +138,9 @@ class DatasetStore:
     _read = staticmethod(gpd.read_parquet)
     _filename = "incidents.parquet"
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, notes_root: Path | None = None) -> None:
         self.root = Path(root)
+        self.notes_root = Path(notes_root) if notes_root is not None else self.root
 
     # -- reading ---------------------------------------------------------------------
     def _version_dir(self, slug: str) -> Path:
@@ -363,7 +369,7 @@ class DatasetStore:
     def evaluations(self, slug: str) -> list[dict]:
         """The evaluations kept with a data set, oldest first (see :mod:`usecases.evaluation`)."""
         self._version_dir(slug)  # the data set must exist
-        path = self.root / slug / EVALUATIONS
+        path = self.notes_root / slug / EVALUATIONS
         try:
             records = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -382,7 +388,7 @@ class DatasetStore:
 
     def save_evaluation(self, slug: str, record: dict) -> None:
         """Keep one evaluation with a data set (atomic; replaces one with the same ``id``)."""
-        base = self.root / checked_slug(slug)
+        base = self.notes_root / checked_slug(slug)
         self._version_dir(slug)  # never create the folder of a data set that does not exist
         with _locked(base):
             records = [r for r in self.evaluations(slug) if r.get("id") != record.get("id")]
@@ -390,7 +396,7 @@ class DatasetStore:
 
     def delete_evaluation(self, slug: str, record_id: str) -> None:
         """Remove a kept evaluation (nothing happens if it is not there)."""
-        base = self.root / checked_slug(slug)
+        base = self.notes_root / checked_slug(slug)
         self._version_dir(slug)
         with _locked(base):
             records = [r for r in self.evaluations(slug) if r.get("id") != record_id]
@@ -406,6 +412,9 @@ class DatasetStore:
             if pointer.exists():
                 pointer.unlink()  # uncommit first: a crash then leaves only orphans
             shutil.rmtree(base, ignore_errors=True)
+        notes = self.notes_root / slug
+        if notes != base and notes.exists():
+            shutil.rmtree(notes, ignore_errors=True)
 
     @staticmethod
     def _remove_orphans(base: Path) -> None:
@@ -462,8 +471,9 @@ DEFAULT_SLUG = "defaut-mayenne-synthetique"
 
 
 def default_store() -> DatasetStore:
-    """Store of the embedded default data set (rebuilt at set-up, under the cache)."""
-    return DatasetStore(SETTINGS.cache_dir / "datasets")
+    """Store of the embedded default data set (rebuilt at set-up, under the cache; the users'
+    evaluations of it are kept in the workspace)."""
+    return DatasetStore(SETTINGS.cache_dir / "datasets", notes_root=SETTINGS.workspace_dir / "evaluations")
 
 
 def workspace_store() -> DatasetStore:
@@ -479,7 +489,7 @@ def statistics_store() -> StatisticsStore:
 def default_dataset_version() -> str:
     """Identifier of the generator settings of the default data set (rebuild on change)."""
     lo, hi = SETTINGS.default_years
-    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g4"
+    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g5"
 
 
 def generated_slug(departement: str) -> str:

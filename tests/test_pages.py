@@ -383,9 +383,9 @@ def test_suivi_evaluation_section_commune_target_keep_and_report():
     at.segmented_control(key="s_mode").set_value("evaluation").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     # Default target: the first priority zone; switch to a commune (Laval).
-    at.radio(key="e_target_kind").set_value("commune").run()
-    at.selectbox(key="e_commune").set_value("53130").run()
-    at.radio(key="e_control").set_value("departement").run()
+    at.radio(key="ev_target_kind").set_value("commune").run()
+    at.selectbox(key="ev_commune").set_value("53130").run()
+    at.radio(key="ev_control").set_value("departement").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     text = " ".join(m.value for m in at.markdown)
     assert "WDD" in text and "Zone tampon" in text
@@ -395,13 +395,13 @@ def test_suivi_evaluation_section_commune_target_keep_and_report():
     labels = [m.label for m in at.metric]
     assert "Différence de déplacement pondérée (WDD)" in labels and "Quotient de déplacement (WDQ)" in labels
     # Windows outside the data: a French message, no traceback.
-    at.number_input(key="e_days").set_value(730).run()
+    at.number_input(key="ev_days").set_value(730).run()
     assert not at.exception
     assert at.error and "fenêtre" in at.error[0].value.lower()
-    at.number_input(key="e_days").set_value(90).run()
+    at.number_input(key="ev_days").set_value(90).run()
     assert not at.error
     # Keep it: it is listed, then offered to the report.
-    at.button(key="e_keep").click().run()
+    at.button(key="ev_keep").click().run()
     assert not at.exception and not at.error
     assert any("commune de Laval" in m.value for m in at.markdown)
     at.segmented_control(key="s_mode").set_value("periodes").run()
@@ -412,7 +412,7 @@ def test_suivi_evaluation_section_commune_target_keep_and_report():
 def test_suivi_evaluation_published_view_offers_no_keep_button():
     at = _run("app_pages/suivi.py")  # published view by default
     at.segmented_control(key="s_mode").set_value("evaluation").run()
-    at.radio(key="e_target_kind").set_value("commune").run()
-    at.selectbox(key="e_commune").set_value("53130").run()
+    at.radio(key="ev_target_kind").set_value("commune").run()
+    at.selectbox(key="ev_commune").set_value("53130").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert not [b for b in at.button if b.key == "e_keep"]
+    assert not [b for b in at.button if b.key == "ev_keep"]

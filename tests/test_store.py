@@ -214,3 +214,13 @@ def test_evaluations_are_kept_across_versions_and_deleted_with_the_set(tmp_path,
         store.evaluations(info.slug)
     with pytest.raises(DatasetStoreError):
         store.save_evaluation("../x", {"id": "z"})
+
+
+def test_evaluations_of_a_cache_store_live_in_the_notes_root(tmp_path, small53):
+    store = DatasetStore(tmp_path / "cache", notes_root=tmp_path / "workspace" / "evaluations")
+    info = store.save(small53.incidents, name="défaut", source_file="g", departement="53")
+    store.save_evaluation(info.slug, {"id": "a"})
+    assert (tmp_path / "workspace" / "evaluations" / info.slug / "evaluations.json").exists()
+    assert not (tmp_path / "cache" / info.slug / "evaluations.json").exists()
+    store.delete(info.slug)
+    assert not (tmp_path / "workspace" / "evaluations" / info.slug).exists()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
+import hashlib
+import json
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -423,14 +424,21 @@ def evaluation_record(ev: Evaluation, areas: EvaluationAreas, windows: Windows, 
         v = float(v)
         return v if np.isfinite(v) else None
 
-    return {
-        "id": uuid.uuid4().hex[:12],
-        "cree_le": dt.datetime.now().isoformat(timespec="seconds"),
+    params = {
         "cible": areas.target_label,
         "temoin": areas.control_label,
         "tampon_m": areas.buffer_m,
         "fenetres": {k: v.isoformat() for k, v in dataclasses.asdict(windows).items()},
         "filtres": filter_description(flt, dates=False),
+        "geometrie_cible_wkt": shapely.to_wkt(areas.target, rounding_precision=1),
+        "geometrie_temoin_wkt": shapely.to_wkt(areas.control, rounding_precision=0),
+    }
+    # The same evaluation kept twice replaces itself: its id is derived from its parameters.
+    key = hashlib.sha256(json.dumps(params, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return {
+        "id": key,
+        "cree_le": dt.datetime.now().isoformat(timespec="seconds"),
+        **params,
         "comptes": {a: {"avant": int(ev.counts.loc[a, "avant"]), "apres": int(ev.counts.loc[a, "apres"])} for a in AREAS},
         "wdd": num(ev.wdd.wdd),
         "wdd_z": num(ev.wdd.z),
@@ -438,7 +446,6 @@ def evaluation_record(ev: Evaluation, areas: EvaluationAreas, windows: Windows, 
         "wdd_ic": [num(ev.wdd.ci_low), num(ev.wdd.ci_high)],
         "wdq": num(ev.wdq.wdq),
         "lecture_wdq": ev.wdq.reading,
-        "geometrie_cible_wkt": shapely.to_wkt(areas.target, rounding_precision=1),
     }
 
 
