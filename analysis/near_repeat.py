@@ -195,3 +195,78 @@ def knox_brute_force(
     for _ in range(permutations):
         at_least += table(np.asarray(day)[rng.permutation(n)]) >= observed
     return observed, (1 + at_least) / (1 + permutations)
+
+
+def days_from_windows(start: np.ndarray, end: np.ndarray, origin: np.datetime64) -> np.ndarray:
+    """Whole day of each incident: the day of its start, or of its window's midpoint.
+
+    An incident known only between ``start`` and ``end`` (a burglary discovered on return) is
+    placed at the midpoint of its window, then at the day that contains it (the Near Repeat
+    Calculator takes one date per incident).
+
+    Parameters
+    ----------
+    start, end : ndarray of datetime64
+        Start of each incident and end of its window (NaT: the time is known).
+    origin : datetime64
+        Day 0.
+
+    Returns
+    -------
+    ndarray of int
+        Days since ``origin``.
+    """
+    s = np.asarray(start, dtype="datetime64[s]")
+    e = np.asarray(end, dtype="datetime64[s]")
+    middle = np.where(np.isnat(e) | (e < s), s, s + (e - s) // 2)
+    return (middle.astype("datetime64[D]") - np.datetime64(origin, "D")).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class NearRepeatSummary:
+    """« After one incident, the risk is multiplied by N within R metres during J days »."""
+
+    factor: float  # pooled observed / expected over the significant area
+    radius_m: float
+    days: int
+    observed: int
+    expected: float
+
+
+def summary_from_knox(
+    result: KnoxResult, distances: tuple[float, ...], days: tuple[int, ...], *, alpha: float = 0.05
+) -> NearRepeatSummary | None:
+    """The near-repeat area: the first distance and time bands significantly above chance.
+
+    The radius is the upper bound of the last distance band, counted from the first one
+    (« même lieu » included), whose first time band is significant with a ratio above 1;
+    the duration likewise along the first distance band ([0, first bound)). The factor is the
+    pooled ratio observed / expected over the rectangle they span.
+
+    Returns
+    -------
+    NearRepeatSummary or None
+        None when the first cell (same location or closest band, first days) is not
+        significantly above chance.
+    """
+    p, ratio = result.p_value.to_numpy(), result.ratio.to_numpy()
+    high = (p < alpha) & (ratio > 1)
+    # Rows: 0 same location, 1.. the distance bands; columns: time bands, the last is "more".
+    first_row = 1 if high[1, 0] else (0 if high[0, 0] else None)
+    if first_row is None:
+        return None
+    r = 1
+    while r + 1 < high.shape[0] and high[r + 1, 0]:
+        r += 1
+    t = 0
+    while t + 1 < high.shape[1] - 1 and high[1, t + 1]:
+        t += 1
+    obs = result.observed.to_numpy()[: r + 1, : t + 1].sum()
+    exp = result.expected.to_numpy()[: r + 1, : t + 1].sum()
+    return NearRepeatSummary(
+        factor=float(obs / exp) if exp > 0 else float("inf"),
+        radius_m=float(distances[r - 1]) if r >= 1 else 0.0,
+        days=int(days[t]),
+        observed=int(obs),
+        expected=float(exp),
+    )

@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from analysis.zones import DEFAULT_SEVERITY, ZoneSettings
+from app_pages._zones_repeats import concentration_section, near_repeat_section
 from core.settings import SETTINGS
 from rendering.maps import emerging_map, zones_map
 from ui import cache
@@ -131,6 +132,12 @@ def body() -> None:
     st.subheader("Points chauds émergents")
     if st.toggle("Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"):
         _emerging_section(ctx, settings)
+    st.subheader("Répétitions proches (cambriolages, véhicules)")
+    if st.toggle("Calculer le test de Knox sur la période de la barre latérale", key="nr_on"):
+        near_repeat_section(ctx)
+    st.subheader("Concentration sur les lieux")
+    if st.toggle("Calculer la concentration des faits sur les lieux", key="cc_on"):
+        concentration_section(ctx)
     st.subheader("Zones classées")
     st.dataframe(v.table, hide_index=True, column_config=_zone_columns(v.table))
     st.caption(

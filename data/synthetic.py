@@ -53,11 +53,17 @@ YEARLY_DRIFT = 0.02  # +2 % a year after the last year of the SSMSI table
 SOLVED_SHARE = 0.35  # share of incidents with a known offender profile
 
 #: Share of each offence's incidents moved onto the location of another (repeat places).
+#: Repeat victimisation is common: the same household (intrafamily violence), the same shop
+#: (thefts), the same car park, the same dealing spot.
 REPEAT_PLACES = {
-    "Cambriolages de logement": 0.04,
-    "Vols sans violence contre des personnes": 0.08,
-    "Vols dans les véhicules": 0.06,
-    "Destructions et dégradations volontaires": 0.05,
+    "Violences physiques intrafamiliales": 0.30,
+    "Cambriolages de logement": 0.08,
+    "Vols sans violence contre des personnes": 0.25,
+    "Vols dans les véhicules": 0.15,
+    "Vols d'accessoires sur véhicules": 0.12,
+    "Destructions et dégradations volontaires": 0.12,
+    "Trafic de stupéfiants": 0.35,
+    "Usage de stupéfiants": 0.25,
 }
 NEAR_REPEAT_OFFENCE = "Cambriolages de logement"
 NEAR_REPEAT_SHARE = 0.15  # share of burglaries that follow an earlier one nearby
@@ -631,7 +637,7 @@ def _plant_repeat_places(rng: np.random.Generator, df: pd.DataFrame) -> None:
     """Move a share of some offences onto the location of another incident of the same commune.
 
     Within each offence and commune, the incidents are shuffled; the moved ones take the
-    location of one of the first eighth (at least one), so a few places collect several hits.
+    location of one of the first twentieth (at least one), so a few places collect several hits.
     ``df`` is changed in place (``_x``, ``_y``).
     """
     for offence, share in REPEAT_PLACES.items():
@@ -647,7 +653,7 @@ def _plant_repeat_places(rng: np.random.Generator, df: pd.DataFrame) -> None:
         group_start = np.repeat(starts, sizes)
         group_size = np.repeat(sizes, sizes)
         moved = (rng.random(len(rows)) < share) & (group_size >= 2)
-        seeds = np.maximum(group_size // 8, 1)
+        seeds = np.maximum(group_size // 20, 1)
         seed_pos = group_start + (rng.random(len(rows)) * seeds).astype(np.int64)
         moved &= seed_pos != np.arange(len(rows))
         src, dst = rows[seed_pos[moved]], rows[moved]
@@ -693,7 +699,7 @@ def _plant_near_repeats(
         commune = df[m.COMMUNE].to_numpy()[trig]
         inside = shapely.contains_xy(geoms[index_of.reindex(commune).to_numpy()], x, y)
         ok = inside & (new_start < np.datetime64(last + dt.timedelta(days=1)))
-        f, t = foll[ok], trig[ok]
+        f = foll[ok]
         shift = new_start[ok] - start[f].astype("datetime64[s]")
         end = df[m.END].to_numpy().astype("datetime64[s]")[f]
         df.loc[f, m.START] = new_start[ok].astype("datetime64[ns]")

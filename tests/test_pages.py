@@ -416,3 +416,26 @@ def test_suivi_evaluation_published_view_offers_no_keep_button():
     at.selectbox(key="ev_commune").set_value("53130").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert not [b for b in at.button if b.key == "ev_keep"]
+
+
+def test_zones_page_near_repeat_and_concentration_sections():
+    at = _run("app_pages/zones.py")
+    at.sidebar.toggle(key="w_public_view").set_value(False).run()
+    at.toggle(key="nr_on").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(i.value.startswith("Après un cambriolage, le risque") for i in at.info)
+    # Hand-typed bands: wrong ones get a French message.
+    at.text_input(key="nr_distances").set_value("200 100").run()
+    assert at.error and "croissants" in at.error[0].value
+    at.text_input(key="nr_distances").set_value("50 150 300").run()
+    assert not at.error
+    at.toggle(key="cc_on").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    tables = [d.value for d in at.dataframe]
+    concentration = next(t for t in tables if "gini_lieux" in t.columns)
+    assert concentration.iloc[0]["infraction"] == "Ensemble"
+    assert any("latitude" in t.columns for t in tables)  # internal view: the repeat places
+    # Published view: no repeat-place list is sent.
+    at.sidebar.toggle(key="w_public_view").set_value(True).run()
+    assert not at.exception and not at.error
+    assert not any("latitude" in d.value.columns for d in at.dataframe)

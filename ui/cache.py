@@ -30,6 +30,7 @@ from geo.organisation import Organisation, canton_for_communes
 from readers.sites import roads_from_bytes, sites_from_bytes
 from usecases import diagnostic as uc_diag
 from usecases import organisation as uc_org
+from usecases import repeats as uc_repeats
 from usecases import suivi as uc_suivi
 from usecases import videoprotection as uc_video
 from usecases import zones as uc_zones
@@ -228,6 +229,52 @@ def _zone_analysis(
         severity=dict(severity),
         bandwidth=bandwidth,
         truth=truth,
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def cell_count(dep: str) -> int:
+    """100 m cells of the département (for the concentration shares)."""
+    import shapely
+
+    from analysis.concentration import cell_count_in_territory
+
+    return cell_count_in_territory(shapely.union_all(communes_metric(dep).geometry.to_numpy()))
+
+
+@st.cache_resource(show_spinner="Test de Knox (permutations des dates)…", max_entries=8)
+def near_repeat(
+    kind: str,
+    slug: str,
+    stamp: str,
+    dep: str,
+    flt: IncidentFilter,
+    offence: str,
+    distances: tuple[float, ...],
+    days: tuple[int, ...],
+    permutations: int,
+    metric: str,
+    audience: Audience,
+) -> uc_repeats.NearRepeatView:
+    """Near-repeat table of one offence (see :func:`usecases.repeats.near_repeat_for_selection`)."""
+    return uc_repeats.near_repeat_for_selection(
+        dataset(kind, slug, stamp),
+        flt,
+        offence=offence,
+        crs=metric_crs_for_departement(dep),
+        audience=audience,
+        distances=distances,
+        days=days,
+        permutations=permutations,
+        metric=metric,
+    )
+
+
+@st.cache_resource(show_spinner="Concentration sur les lieux…", max_entries=8)
+def concentration(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, audience: Audience) -> uc_repeats.ConcentrationView:
+    """Concentration of the selection on places (see :func:`usecases.repeats.concentration_for_selection`)."""
+    return uc_repeats.concentration_for_selection(
+        dataset(kind, slug, stamp), flt, crs=metric_crs_for_departement(dep), n_cells=cell_count(dep), audience=audience
     )
 
 

@@ -42,6 +42,18 @@ COLUMN_LABELS: dict[str, str] = {
     "apres": "Après",
     "evolution": "Évolution",
     "p_valeur": "p",
+    "infraction": "Infraction",
+    "lieux": "Lieux touchés",
+    "lieux_top_1": "1 % des lieux",
+    "lieux_top_5": "5 % des lieux",
+    "lieux_top_10": "10 % des lieux",
+    "gini_lieux": "Gini (lieux)",
+    "mailles_top_1": "1 % des mailles",
+    "mailles_top_5": "5 % des mailles",
+    "mailles_top_10": "10 % des mailles",
+    "gini_mailles": "Gini (mailles)",
+    "lieux_repetes": "Lieux touchés 2 fois ou plus",
+    "part_lieux_repetes": "Part des faits sur ces lieux",
 }
 
 
