@@ -154,3 +154,28 @@ def communes_without_double_counting(table: pd.DataFrame) -> pd.DataFrame:
     codes = set(table["code"].astype(str).unique())
     drop = {arr for whole, arrs in PLM.items() if whole in codes for arr in arrs}
     return table[~table["code"].astype(str).isin(drop)].reset_index(drop=True)
+
+
+def dwellings_from_statistics(stats: pd.DataFrame, codes: pd.Series) -> pd.Series | None:
+    """Dwellings of each commune from an SSMSI communal base (``insee_log``), latest year.
+
+    Parameters
+    ----------
+    stats : DataFrame
+        A saved SSMSI table (:mod:`readers.ssmsi`).
+    codes : Series
+        INSEE codes of the communes wanted.
+
+    Returns
+    -------
+    Series or None
+        Dwellings indexed by code (NaN where unknown), or None when the table gives none of
+        these communes.
+    """
+    if "logements" not in stats or "niveau" not in stats:
+        return None
+    rows = stats[(stats["niveau"] == "commune") & stats["logements"].notna() & stats["code"].isin(codes)]
+    if rows.empty:
+        return None
+    latest = rows.sort_values("annee").drop_duplicates("code", keep="last").set_index("code")["logements"]
+    return latest.reindex(codes.to_numpy()).astype(float)

@@ -59,7 +59,8 @@ def _incidents_view(ctx: Context) -> None:
     )
     rate, method, level = rate or "brut", method or "fisher_jenks", level or "commune"
     st.caption(RATE_EXPLANATION[rate])
-    d = cache.diagnostic(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, rate)
+    stats_key = cache.statistics_key()
+    d = cache.diagnostic(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, rate, stats_key)
     show_metrics(d.metrics)
     f = ctx.flt
     if f.start and f.end:
@@ -69,7 +70,7 @@ def _incidents_view(ctx: Context) -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        st.subheader(f"{RATE_KINDS[rate]} pour 1 000 habitants par commune")
+        st.subheader(f"{RATE_KINDS[rate]} pour 1 000 {d.unit} par commune")
         fmap = choropleth_from_rates(
             d.rates,
             breaks=d.breaks,
@@ -77,12 +78,13 @@ def _incidents_view(ctx: Context) -> None:
             display_geometry=cache.display_geometry(ctx.departement),
             base=ctx.base_map,
             hide_secret=d.hide_secret,
-            title=f"{RATE_KINDS[rate]} pour 1 000 hab.",
+            title=f"{RATE_KINDS[rate]} pour 1 000 {'hab.' if d.unit == 'habitants' else 'logements'}",
             value_column=d.value_column,
+            base_label="Logements" if d.unit == "logements" else "Population",
         )
         _overlay(ctx, fmap, "diag_overlay")
         st_folium(fmap, key="diag_map", returned_objects=[], height=560, use_container_width=True)
-    ranking = cache.ranking(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level, rate)
+    ranking = cache.ranking(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level, rate, stats_key)
     with right:
         shown = ranking.table
         if ranking.warning:

@@ -300,6 +300,7 @@ def choropleth_from_rates(
     hide_secret: bool = True,
     title: str = "Faits pour 1 000 habitants",
     value_column: str = "taux_pour_mille",
+    base_label: str = "Population",
 ) -> folium.Map:
     """Choropleth of a rate per commune with tooltips and popups (escaped).
 
@@ -322,6 +323,8 @@ def choropleth_from_rates(
     value_column : str, default "taux_pour_mille"
         The rate the colours follow (``taux_lisse``: a commune without incidents has a
         smoothed rate and is coloured by it, not as « 0 fait »).
+    base_label : str, default "Population"
+        What the ``population`` column holds (« Logements » for rates per dwelling).
 
     Returns
     -------
@@ -350,7 +353,7 @@ def choropleth_from_rates(
         },
         index=rates.index,
     )
-    fields = {"nom": "Commune", "code": "Code INSEE", "population": "Population", "faits": "Faits", "taux": "Taux brut"}
+    fields = {"nom": "Commune", "code": "Code INSEE", "population": base_label, "faits": "Faits", "taux": "Taux brut"}
     if "ic_bas" in rates:
         interval = [
             f"{fmt_number(lo, 2)} – {fmt_number(hi, 2)} ‰" + (" (peu fiable)" if flag else "") if np.isfinite(hi) else "—"

@@ -195,3 +195,46 @@ def test_monthly_counts_fill_gaps():
     inc = pd.DataFrame({m.START: pd.to_datetime(["2024-01-05", "2024-03-02", "2024-03-09"])})
     mc = monthly_counts(inc)
     assert mc["faits"].tolist() == [1, 0, 2]
+
+
+def test_burglary_rates_per_dwelling_from_an_ssmsi_base(communes53, synthetic53):
+    """Burglaries per 1,000 dwellings when the SSMSI communal base (real format) gives dwellings."""
+    import datetime as dt
+
+    from analysis.official import dwellings_from_statistics
+    from core.privacy import Audience
+    from readers.ssmsi import official_statistics_from_bytes
+    from usecases.diagnostic import diagnostic_for_selection, ranking_for_level
+
+    header = (
+        '"CODGEO_2026";"annee";"indicateur";"unite_de_compte";"nombre";"taux_pour_mille";"est_diffuse";'
+        '"insee_pop";"insee_pop_millesime";"insee_log";"insee_log_millesime";"complement_info_nombre";'
+        '"complement_info_taux"'
+    )
+    lines = [header]
+    dwellings = {}
+    for code, pop in zip(communes53["code"], communes53["population"], strict=True):
+        dwellings[code] = int(pop * 0.47) + 3
+        lines.append(
+            f'"{code}";"2025";"Cambriolages de logement";"Logement";"NA";"NA";"ndiff";"{pop}";"2023";'
+            f'"{dwellings[code]}";"2022";"1,5";"2,1"'
+        )
+    stats = official_statistics_from_bytes("\n".join(lines).encode("utf-8"), "base.csv").table
+    found = dwellings_from_statistics(stats, communes53["code"])
+    assert found is not None and found.to_dict() == {k: float(v) for k, v in dwellings.items()}
+    keys = pd.DataFrame(
+        {"epci": communes53["epci_code"], "epci_nom": communes53["epci_nom"], "canton": "1", "canton_nom": "c"},
+        index=communes53.index,
+    )
+    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), offences=("Cambriolages de logement",))
+    v = diagnostic_for_selection(synthetic53.incidents, communes53, flt, keys=keys, audience=Audience.internal(), dwellings=found)
+    assert v.unit == "logements" and any(mm.label == "Pour 1 000 logements" for mm in v.metrics)
+    laval = v.rates.set_index("code").loc["53130"]
+    assert_allclose(laval["taux_pour_mille"], laval["faits"] / dwellings["53130"] * 1000)
+    r = ranking_for_level(v, communes53, keys, "commune", audience=Audience.internal())
+    assert "logements" in r.table.columns and "population" not in r.table.columns
+    epci = ranking_for_level(v, communes53, keys, "epci", audience=Audience.internal())
+    assert "logements" in epci.table.columns
+    other = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), offences=("Vols de véhicule",))
+    v2 = diagnostic_for_selection(synthetic53.incidents, communes53, other, keys=keys, audience=Audience.internal(), dwellings=found)
+    assert v2.unit == "habitants"

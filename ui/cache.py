@@ -148,11 +148,41 @@ def diagnostic(
     method: str,
     audience: Audience,
     rate: str = "brut",
+    statistics_key: str = "",
 ) -> uc_diag.DiagnosticView:
-    """The Diagnostic page of a selection (see :func:`usecases.diagnostic.diagnostic_for_selection`)."""
+    """The Diagnostic page of a selection (see :func:`usecases.diagnostic.diagnostic_for_selection`).
+
+    ``statistics_key`` (:func:`statistics_key`) changes when SSMSI tables are imported: their
+    dwelling counts give burglary rates per 1,000 dwellings.
+    """
     return uc_diag.diagnostic_for_selection(
-        dataset(kind, slug, stamp), communes(dep), flt, keys=area_keys(dep), audience=audience, method=method, rate=rate
+        dataset(kind, slug, stamp),
+        communes(dep),
+        flt,
+        keys=area_keys(dep),
+        audience=audience,
+        method=method,
+        rate=rate,
+        dwellings=dwellings(dep, statistics_key),
     )
+
+
+def statistics_key() -> str:
+    """Identifier of the saved SSMSI tables (changes on import or deletion)."""
+    return "|".join(f"{i.slug}@{i.imported_at}" for i in statistics_list())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def dwellings(dep: str, key: str) -> pd.Series | None:
+    """Dwellings per commune from the newest saved SSMSI communal table that has them."""
+    from analysis.official import dwellings_from_statistics
+
+    codes = communes(dep)["code"]
+    for info in statistics_list():
+        found = dwellings_from_statistics(official_statistics(info.slug, info.imported_at), codes)
+        if found is not None:
+            return found
+    return None
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -166,9 +196,10 @@ def ranking(
     audience: Audience,
     level: str,
     rate: str = "brut",
+    statistics_key: str = "",
 ) -> uc_diag.Ranking:
     """The Diagnostic's ranking at a level (switching level does not recompute the diagnostic)."""
-    view = diagnostic(kind, slug, stamp, dep, flt, method, audience, rate)
+    view = diagnostic(kind, slug, stamp, dep, flt, method, audience, rate, statistics_key)
     return uc_diag.ranking_for_level(view, communes(dep), area_keys(dep), level, audience=audience)
 
 

@@ -17,6 +17,7 @@ COLUMN_LABELS: dict[str, str] = {
     "commune": "Commune",
     "communes": "Communes",
     "population": "Population",
+    "logements": "Logements",
     "faits": "Faits",
     "taux_pour_mille": "Faits pour 1 000 hab.",
     "faits_pour_mille": "Faits pour 1 000 hab.",

@@ -40,6 +40,7 @@ from core.privacy import (
     secret_mask_from_counts,
 )
 from geo.communes import geometry_by_group
+from readers.ssmsi import PER_DWELLING
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from usecases.common import Metric
 
@@ -99,6 +100,8 @@ class DiagnosticView:
     notes: list[str]
     base: Diagnostic  # the unrestricted computation, for the rankings below
     published_masks: dict[str, np.ndarray]  # commune, epci, canton (gated together)
+    unit: str = "habitants"  # the rates' denominator: habitants, or logements for burglaries
+    dwellings: pd.Series | None = None  # per commune code, when the rates are per dwelling
     rate: str = "brut"  # the rate the map and the ranking follow (RATE_KINDS)
     value_column: str = "taux_pour_mille"  # column of ``rates`` the map classes
     smoothing: dict[str, pd.DataFrame] | None = None  # "published" / "internal" smoothing tables
@@ -191,6 +194,7 @@ def diagnostic_for_selection(
     audience: Audience,
     method: str = "fisher_jenks",
     rate: str = "brut",
+    dwellings: pd.Series | None = None,
 ) -> DiagnosticView:
     """The Diagnostic page of a selection, restricted to an audience.
 
@@ -211,12 +215,24 @@ def diagnostic_for_selection(
         Choropleth classes (:data:`CLASS_METHODS`).
     rate : {"brut", "lisse"}
         The rate the map and the commune ranking follow: raw, or spatial empirical Bayes.
+    dwellings : Series, optional
+        Dwellings per commune code (SSMSI base). When the selection is housing burglaries
+        only and the dwellings of 95 % of the communes are known, rates are per 1,000
+        dwellings, as the SSMSI publishes them (communes without a count get no rate).
 
     Returns
     -------
     DiagnosticView
         The ranking of a level comes from :func:`ranking_for_level`.
     """
+    per_dwelling = (
+        dwellings is not None
+        and tuple(flt.offences or ()) == PER_DWELLING
+        and dwellings.reindex(communes["code"].to_numpy()).notna().mean() >= 0.95
+    )
+    if per_dwelling:
+        communes = communes.assign(population=dwellings.reindex(communes["code"].to_numpy()).to_numpy())
+    unit = "logements" if per_dwelling else "habitants"
     d = diagnostic_from_incidents(incidents, communes, flt, method=method)
     n = int(d.figures["faits"])
     # Communes, EPCIs and cantons of one selection are gated together with the total: the
@@ -254,7 +270,7 @@ def diagnostic_for_selection(
     touched = f"{fmt_count(d.figures['communes_touchees'])} / {fmt_count(len(communes))}"
     metrics = [
         Metric("Faits", SECRET_LABEL if hide_total else fmt_count(n)),
-        Metric("Pour 1 000 habitants", SECRET_LABEL if hide_total else fmt_number(d.figures["taux_pour_mille"], 2)),
+        Metric(f"Pour 1 000 {unit}", SECRET_LABEL if hide_total else fmt_number(d.figures["taux_pour_mille"], 2)),
         Metric("Communes concernées", SECRET_LABEL if hide_total else touched),
         Metric("Faits datés sur une plage", SECRET_LABEL if hide_window else fmt_share(d.figures["part_fenetre"])),
     ]
@@ -272,6 +288,11 @@ def diagnostic_for_selection(
             "différence (secret statistique) : communes, EPCI, cantons, infractions, lieux, mois, heures."
         )
     notes += _smoothing_notes(note, pub)
+    if per_dwelling:
+        notes.append(
+            "Cambriolages de logement : taux pour 1 000 logements (nombre de logements de la base communale "
+            "SSMSI importée), comme le publie le SSMSI."
+        )
     return DiagnosticView(
         metrics=metrics,
         n_incidents=n,
@@ -291,6 +312,8 @@ def diagnostic_for_selection(
         rate=rate,
         value_column=value_column,
         smoothing=smoothing,
+        unit=unit,
+        dwellings=dwellings if per_dwelling else None,
     )
 
 
@@ -330,6 +353,8 @@ def ranking_for_level(
     audience : Audience
         Who is looking; the exports are always in the published view.
     """
+    if view.dwellings is not None:  # per 1,000 dwellings: the groups' denominators too
+        communes = communes.assign(population=view.dwellings.reindex(communes["code"].to_numpy()).to_numpy())
     mask = view.published_masks[level]
     export, export_geometry = _level_table(view, communes, keys, level, mask)
     table = export if audience.published else _level_table(view, communes, keys, level, None)[0]
@@ -337,6 +362,9 @@ def ranking_for_level(
     ranked_zero = level == "commune" and view.rate == "lisse"  # a smoothed rate exists without incidents
     shown = table if ranked_zero else table[table["faits"].astype(str) != "0"]
     shown = shown.reset_index(drop=True)
+    if view.unit == "logements":
+        export = export.rename(columns={"population": "logements"})
+        shown = shown.rename(columns={"population": "logements"})
     return Ranking(
         warning=_top_warning(shown, view.rate if level == "commune" else "brut"),
         table=shown.astype(str).replace({"None": "", "nan": ""}).rename(columns={"commune": LEVELS[level]}),
@@ -387,7 +415,6 @@ def official_for_selection(
         official_commune_table,
         official_rates_for_communes,
     )
-    from readers.ssmsi import PER_DWELLING
 
     unit = "logements" if indicator in PER_DWELLING else "habitants"
     rates = official_rates_for_communes(stats, communes, indicateur=indicator, annee=int(year))
