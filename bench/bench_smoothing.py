@@ -48,11 +48,11 @@ def main() -> None:
         rng = np.random.default_rng(1)
         e = rng.poisson(pop * rng.gamma(4.0, 0.008, len(pop)))
 
-        def ours():
+        def ours(c=c, e=e, pop=pop):
             w = queen_neighbours_from_geometry(c.geometry)
             return global_eb_from_counts(e, pop), spatial_eb_from_counts(e, pop, w), w
 
-        def anchor():
+        def anchor(c=c, e=e, pop=pop):
             q = libpysal.weights.Queen.from_dataframe(c, use_index=False)
             q.id_order = list(range(len(c)))
             return Empirical_Bayes(e, pop).r.ravel(), Spatial_Empirical_Bayes(e, pop, q).r.ravel()

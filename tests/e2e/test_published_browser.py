@@ -141,3 +141,35 @@ def test_published_diagnostic_one_day_one_rare_offence(browser, server, level):
     internal = wire.sent()
     assert audit(internal, download_frames(page, server, internal)), "the case selects no count of 1 to 5"
     page.close()
+
+
+def test_published_zones_near_repeat_and_concentration(browser, server):
+    """The Knox table, the concentration table and curves, read off the wire in the published view."""
+    blocked, dialogs = [], []
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    wire = Wire(page)
+    page.goto(server + "/zones")
+    settled(page)
+    page.get_by_text("Calculer le test de Knox").click()
+    page.get_by_text(re.compile("Après un cambriolage|Répétition proche|Pas de risque")).first.wait_for(timeout=120_000)
+    page.get_by_text("Calculer la concentration des faits").click()
+    page.get_by_text("mailles de 100 m couvrent le territoire").first.wait_for(timeout=120_000)
+    settled(page)
+    sent = wire.sent()
+    heat = [t for t in sent.charts if "observees" in t.columns]
+    assert heat, "the Knox table was not sent"
+    assert not [v for t in heat for v in t["observees"] if small(v)]
+    assert [t for t in sent.tables if "gini_lieux" in t.columns], "the concentration table was not sent"
+    assert not [t for t in sent.tables if {"latitude", "longitude"} & set(t.columns)]  # no repeat place
+    found = audit(sent, download_frames(page, server, sent))
+    found = [f for f in found if not f.startswith("métrique Zones =")]  # a number of zones, not of incidents
+    assert found == [], found
+    # Non-vacuity: the internal view sends pair counts of 1 to 5 and the repeat places.
+    wire.clear()
+    page.locator("[data-testid='stSidebar'] label:has-text('Vue diffusable')").first.click()
+    page.get_by_text("Lieux touchés plusieurs fois").first.wait_for(timeout=120_000)
+    settled(page)
+    internal = wire.sent()
+    assert [v for t in internal.charts if "observees" in t.columns for v in t["observees"] if small(v)]
+    assert [t for t in internal.tables if {"latitude", "longitude"} <= set(t.columns)]
+    page.close()
