@@ -489,7 +489,7 @@ def statistics_store() -> StatisticsStore:
 def default_dataset_version() -> str:
     """Identifier of the generator settings of the default data set (rebuild on change)."""
     lo, hi = SETTINGS.default_years
-    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g5"
+    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g6"
 
 
 def generated_slug(departement: str) -> str:

@@ -613,15 +613,18 @@ def synthetic_incidents_for_departement(
                 )
                 t0, t1 = _draw_times(rng, profile, n, lo, hi)
                 parts.append(
-                    _assemble(rng, profile, offence, np.full(n, c), xy, t0, t1, communes_m, force_by_commune)
+                    _assemble(rng, profile, offence, np.full(n, c), xy, t0, t1, communes_m, force_by_commune).assign(
+                        _hs=True
+                    )
                 )
 
     df = pd.concat(parts, ignore_index=True)
+    df["_hs"] = df["_hs"].astype("boolean").fillna(False).astype(bool) if "_hs" in df else False
     if repeat_places:
         _plant_repeat_places(rng, df)
     if near_repeat:
         _plant_near_repeats(rng, df, communes_m, force_by_commune, today)
-    df = df.sort_values(m.START, kind="stable").reset_index(drop=True)
+    df = df.drop(columns="_hs").sort_values(m.START, kind="stable").reset_index(drop=True)
     df[m.ID] = [f"SYN-{dep}-{i + 1:07d}" for i in range(len(df))]
     pts = gpd.GeoSeries(gpd.points_from_xy(df.pop("_x"), df.pop("_y")), crs=crs).to_crs(WGS84)
     gdf = m.conform_incidents(gpd.GeoDataFrame(df, geometry=pts.to_numpy(), crs=WGS84))
@@ -636,12 +639,13 @@ def synthetic_incidents_for_departement(
 def _plant_repeat_places(rng: np.random.Generator, df: pd.DataFrame) -> None:
     """Move a share of some offences onto the location of another incident of the same commune.
 
-    Within each offence and commune, the incidents are shuffled; the moved ones take the
+    Planted hotspot incidents are never moved. Within each offence and commune, the incidents
+    are shuffled; the moved ones take the
     location of one of the first twentieth (at least one), so a few places collect several hits.
     ``df`` is changed in place (``_x``, ``_y``).
     """
     for offence, share in REPEAT_PLACES.items():
-        rows = np.flatnonzero(df[m.OFFENCE].to_numpy() == offence)
+        rows = np.flatnonzero((df[m.OFFENCE].to_numpy() == offence) & ~df["_hs"].to_numpy())
         if len(rows) < 2:
             continue
         rows = rows[rng.permutation(len(rows))]
@@ -689,6 +693,7 @@ def _plant_near_repeats(
         if k == 0 or 2 * k > len(pool):
             continue
         trig, foll = pool[:k], pool[k : 2 * k]
+        planted = df["_hs"].to_numpy()[foll]  # a planted hotspot's incident stays in its disc
         radius = NEAR_REPEAT_RADIUS_M * np.sqrt(rng.random(k))
         angle = rng.random(k) * 2 * np.pi
         x = df["_x"].to_numpy()[trig] + radius * np.cos(angle)
@@ -698,7 +703,7 @@ def _plant_near_repeats(
         last = min(dt.date(int(year), 12, 31), today)
         commune = df[m.COMMUNE].to_numpy()[trig]
         inside = shapely.contains_xy(geoms[index_of.reindex(commune).to_numpy()], x, y)
-        ok = inside & (new_start < np.datetime64(last + dt.timedelta(days=1)))
+        ok = inside & (new_start < np.datetime64(last + dt.timedelta(days=1))) & ~planted
         f = foll[ok]
         shift = new_start[ok] - start[f].astype("datetime64[s]")
         end = df[m.END].to_numpy().astype("datetime64[s]")[f]
