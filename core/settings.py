@@ -42,6 +42,18 @@ class Settings:
         the published view.
     static_url : str
         URL under which the app serves Leaflet and its plugins (offline maps).
+    mode : str
+        « local » (one analyst, no sign-in, 127.0.0.1 only: ``make run``) or « serveur »
+        (sign-in with OpenID Connect, roles and territories: ``make serve``).
+    access_db : Path, optional
+        SQLite file of the people, roles and audit log (default: ``acces.sqlite`` in the
+        workspace).
+    public_pages : bool
+        Server mode: open the published Diagnostic and Suivi to everyone, without sign-in.
+    admins : tuple of str
+        Server mode: e-mails of the first administrators (created at start when missing).
+    session_max_hours : float
+        Server mode: a sign-in older than this (ID token ``iat``) must be renewed.
     """
 
     cache_dir: Path = ROOT / "cache"
@@ -54,6 +66,16 @@ class Settings:
     max_upload_rows: int = 5_000_000
     published_resolution_m: float = 200.0
     static_url: str = "/app/static/vendor"
+    mode: str = "local"
+    access_db: Path | None = None
+    public_pages: bool = False
+    admins: tuple[str, ...] = ()
+    session_max_hours: float = 8.0
+
+    @property
+    def access_db_path(self) -> Path:
+        """The access database file (people, roles, audit log)."""
+        return self.access_db or self.workspace_dir / "acces.sqlite"
 
 
 def _from_env() -> Settings:
@@ -62,8 +84,14 @@ def _from_env() -> Settings:
         raw = os.environ.get(f"DELINQ_{f.name.upper()}")
         if raw is None:
             continue
-        if f.name.endswith("_dir"):
+        if f.name.endswith("_dir") or f.name == "access_db":
             kwargs[f.name] = Path(raw)
+        elif f.name == "public_pages":
+            kwargs[f.name] = raw.strip().lower() in {"1", "true", "oui", "yes"}
+        elif f.name == "admins":
+            kwargs[f.name] = tuple(a.strip() for a in raw.split(",") if a.strip())
+        elif f.name == "session_max_hours":
+            kwargs[f.name] = float(raw)
         elif f.name == "default_years":
             a, b = raw.split(",")
             kwargs[f.name] = (int(a), int(b))

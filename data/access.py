@@ -1,0 +1,256 @@
+"""The access database: people, their role and territory, and the append-only audit log.
+
+SQLite in the workspace by default (``SETTINGS.access_db``). Two tables:
+
+- ``personnes``: one row per person (e-mail, or issuer and subject when the provider does not
+  vouch for the e-mail), role, territory (département or commune codes), who added them, when.
+- ``journal``: the audit log. Triggers refuse any UPDATE or DELETE: lines are only added.
+  :func:`audited` writes the intent *before* the action (if that write fails the action does
+  not happen), then its outcome.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from core.access import ADMIN, ASSIGNABLE_ROLES, MAYOR, ROLE_LABELS, Viewer, departement_of_commune
+from core.errors import DelinquanceError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS personnes (
+    id INTEGER PRIMARY KEY,
+    email TEXT UNIQUE,
+    emetteur TEXT,
+    sujet TEXT,
+    nom TEXT NOT NULL DEFAULT '',
+    role TEXT NOT NULL,
+    territoire TEXT NOT NULL DEFAULT '',
+    ajoute_par TEXT NOT NULL,
+    ajoute_le TEXT NOT NULL,
+    UNIQUE (emetteur, sujet)
+);
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    quand TEXT NOT NULL,
+    qui TEXT NOT NULL,
+    role TEXT NOT NULL,
+    action TEXT NOT NULL,
+    objet TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL DEFAULT '',
+    etat TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS journal_sans_modification BEFORE UPDATE ON journal
+BEGIN SELECT RAISE(ABORT, 'journal en ajout seul'); END;
+CREATE TRIGGER IF NOT EXISTS journal_sans_suppression BEFORE DELETE ON journal
+BEGIN SELECT RAISE(ABORT, 'journal en ajout seul'); END;
+"""
+
+INTENT, DONE, FAILED = "intention", "fait", "échec"
+
+
+class AccessError(DelinquanceError):
+    """A person or an audit line that cannot be written or read (French message)."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """A row of ``personnes``."""
+
+    id: int
+    email: str | None
+    issuer: str | None
+    subject: str | None
+    name: str
+    role: str
+    territory: tuple[str, ...]
+    added_by: str
+    added_at: str
+
+    def viewer(self) -> Viewer:
+        """The :class:`core.access.Viewer` of this person."""
+        identity = self.email or f"{self.issuer}|{self.subject}"
+        if self.role == MAYOR:
+            deps = tuple(sorted({departement_of_commune(c) for c in self.territory}))
+            return Viewer(self.role, identity, self.name or identity, deps, self.territory)
+        return Viewer(self.role, identity, self.name or identity, self.territory)
+
+
+def _territory(text: str) -> tuple[str, ...]:
+    return tuple(t for t in (x.strip().upper() for x in text.replace(";", ",").split(",")) if t)
+
+
+class AccessStore:
+    """People and audit log in one SQLite file.
+
+    Parameters
+    ----------
+    path : Path
+        The database file (created with its folder when missing).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            yield db
+        finally:
+            db.close()
+
+    # -- people --------------------------------------------------------------------------
+    def people(self) -> list[Person]:
+        """Every person, by role then e-mail."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le "
+                "FROM personnes ORDER BY role, email"
+            ).fetchall()
+        return [Person(r[0], r[1], r[2], r[3], r[4], r[5], _territory(r[6]), r[7], r[8]) for r in rows]
+
+    def person_for_identity(
+        self, *, email: str | None, email_verified: bool, issuer: str | None, subject: str | None
+    ) -> Person | None:
+        """The person signed in: on the e-mail when the provider vouches for it, else on
+        (issuer, subject). Read on every run: a role change applies at once."""
+        with self._connect() as db:
+            row = None
+            if email and email_verified:
+                row = db.execute(
+                    "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le "
+                    "FROM personnes WHERE lower(email) = lower(?)",
+                    (email,),
+                ).fetchone()
+            if row is None and issuer and subject:
+                row = db.execute(
+                    "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le "
+                    "FROM personnes WHERE emetteur = ? AND sujet = ?",
+                    (issuer, subject),
+                ).fetchone()
+        if row is None:
+            return None
+        return Person(row[0], row[1], row[2], row[3], row[4], row[5], _territory(row[6]), row[7], row[8])
+
+    def save_person(
+        self,
+        *,
+        by: Viewer,
+        role: str,
+        territory: str,
+        email: str | None = None,
+        issuer: str | None = None,
+        subject: str | None = None,
+        name: str = "",
+    ) -> Person:
+        """Add a person or change their role and territory (audited).
+
+        Raises
+        ------
+        AccessError
+            Unknown role, no e-mail nor (issuer, subject), or an empty territory.
+        """
+        if role not in ASSIGNABLE_ROLES:
+            raise AccessError(f"Rôle inconnu : « {role} ». Choisissez parmi : {', '.join(ROLE_LABELS[r] for r in ASSIGNABLE_ROLES)}.")
+        email = (email or "").strip().lower() or None
+        if email is None and not (issuer and subject):
+            raise AccessError("Indiquez l'adresse électronique de la personne (ou son émetteur et son identifiant).")
+        if email is not None and ("@" not in email or " " in email):
+            raise AccessError(f"Adresse électronique invalide : « {email} ». Exemple : prenom.nom@interieur.gouv.fr.")
+        codes = _territory(territory)
+        if not codes and role != ADMIN:  # an administrator without territory: every département
+            raise AccessError(
+                "Indiquez le territoire : un ou plusieurs codes de département (53) ou, pour un maire, "
+                "de commune (53130), séparés par des virgules."
+            )
+        if role == MAYOR and any(len(c) != 5 for c in codes):
+            raise AccessError("Un maire reçoit des codes de commune (5 caractères, par exemple 53130).")
+        if role != MAYOR and any(len(c) not in (2, 3) for c in codes):
+            raise AccessError("Ce rôle reçoit des codes de département (2 ou 3 caractères, par exemple 53 ou 974).")
+        now = dt.datetime.now().isoformat(timespec="seconds")
+        who = email or f"{issuer}|{subject}"
+        with self.audited(by, "changement de rôle", who, {"role": role, "territoire": ",".join(codes)}), self._connect() as db:
+            existing = self.person_for_identity(email=email, email_verified=True, issuer=issuer, subject=subject)
+            if existing is None:
+                db.execute(
+                    "INSERT INTO personnes (email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (email, issuer, subject, name, role, ",".join(codes), by.identity, now),
+                )
+            else:
+                db.execute(
+                    "UPDATE personnes SET role = ?, territoire = ?, nom = COALESCE(NULLIF(?, ''), nom) WHERE id = ?",
+                    (role, ",".join(codes), name, existing.id),
+                )
+        found = self.person_for_identity(email=email, email_verified=True, issuer=issuer, subject=subject)
+        assert found is not None
+        return found
+
+    def remove_person(self, person_id: int, *, by: Viewer) -> None:
+        """Withdraw a person's access (audited)."""
+        target = next((p for p in self.people() if p.id == person_id), None)
+        if target is None:
+            raise AccessError("Personne introuvable : rechargez la liste.")
+        with self.audited(by, "retrait d'accès", target.email or f"{target.issuer}|{target.subject}"), self._connect() as db:
+            db.execute("DELETE FROM personnes WHERE id = ?", (person_id,))
+
+    def bootstrap_admins(self, emails: tuple[str, ...]) -> None:
+        """Make sure the administrators named in the configuration exist (first start)."""
+        system = Viewer(role=ADMIN, identity="configuration", name="configuration")
+        for email in (e.strip().lower() for e in emails):
+            if email and self.person_for_identity(email=email, email_verified=True, issuer=None, subject=None) is None:
+                self.save_person(by=system, role=ADMIN, territory="", email=email)
+
+    # -- audit ---------------------------------------------------------------------------
+    def log(self, viewer: Viewer, action: str, objet: str = "", details: dict | str = "", *, state: str = DONE) -> None:
+        """Append one line to the audit log.
+
+        Raises
+        ------
+        AccessError
+            The line could not be written (the caller must not go on with the action).
+        """
+        text = details if isinstance(details, str) else json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+        try:
+            with self._connect() as db:
+                db.execute(
+                    "INSERT INTO journal (quand, qui, role, action, objet, details, etat) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (dt.datetime.now().isoformat(timespec="seconds"), viewer.identity, viewer.role, action, objet, text, state),
+                )
+        except sqlite3.Error as exc:
+            raise AccessError(
+                f"Le journal d'audit n'a pas pu être écrit ({exc}) : l'opération n'a pas été faite. "
+                "Vérifiez l'espace disque et les droits sur la base d'accès, puis recommencez."
+            ) from exc
+
+    @contextlib.contextmanager
+    def audited(self, viewer: Viewer, action: str, objet: str = "", details: dict | str = "") -> Iterator[None]:
+        """Log the intent (the action does not run if that fails), run the action, log the outcome."""
+        self.log(viewer, action, objet, details, state=INTENT)
+        try:
+            yield
+        except BaseException as exc:
+            with contextlib.suppress(AccessError):
+                self.log(viewer, action, objet, {"erreur": str(exc)[:300]}, state=FAILED)
+            raise
+        self.log(viewer, action, objet, details, state=DONE)
+
+    def journal(self, *, limit: int | None = None) -> pd.DataFrame:
+        """The audit log, newest first."""
+        query = "SELECT quand, qui, role, action, objet, details, etat FROM journal ORDER BY id DESC"
+        with self._connect() as db:
+            rows = db.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
+        return pd.DataFrame(rows, columns=["quand", "qui", "role", "action", "objet", "details", "etat"])
