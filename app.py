@@ -1,4 +1,5 @@
-"""Entry point: navigation, shared sidebar, theme. Run with ``make run``."""
+"""Entry point: navigation by role, shared sidebar, theme. Run with ``make run`` (local mode)
+or ``make serve`` (server mode, sign-in)."""
 
 from __future__ import annotations
 
@@ -6,27 +7,40 @@ from pathlib import Path
 
 import streamlit as st
 
+from core import access as a
+from core.settings import SETTINGS
+from ui.access import AccessRefusedError, current_viewer, server_mode, sign_in_page
+from ui.guard import guarded
+
 st.set_page_config(
     page_title="Délinquance — diagnostic territorial",
     page_icon=str(Path(__file__).with_name("assets") / "icon.png"),
     layout="wide",
 )
 
-pages = st.navigation(
-    [
-        st.Page(
-            "app_pages/diagnostic.py",
-            title="Diagnostic territorial",
-            icon=":material/analytics:",
-            default=True,
-        ),
-        st.Page("app_pages/zones.py", title="Zones prioritaires", icon=":material/target:"),
-        st.Page("app_pages/videoprotection.py", title="Vidéoprotection", icon=":material/videocam:"),
-        st.Page("app_pages/suivi.py", title="Suivi bimestriel", icon=":material/monitoring:"),
-        st.Page(
-            "app_pages/organisation.py", title="Organisation territoriale", icon=":material/local_police:"
-        ),
-        st.Page("app_pages/donnees.py", title="Données", icon=":material/folder_open:"),
-    ]
-)
-pages.run()
+#: Page key -> file, title, icon (the order of the navigation).
+PAGES = {
+    a.DIAGNOSTIC: ("app_pages/diagnostic.py", "Diagnostic territorial", ":material/analytics:"),
+    a.MA_COMMUNE: ("app_pages/ma_commune.py", "Ma commune", ":material/location_city:"),
+    a.ZONES: ("app_pages/zones.py", "Zones prioritaires", ":material/target:"),
+    a.VIDEO: ("app_pages/videoprotection.py", "Vidéoprotection", ":material/videocam:"),
+    a.SUIVI: ("app_pages/suivi.py", "Suivi bimestriel", ":material/monitoring:"),
+    a.ORGANISATION: ("app_pages/organisation.py", "Organisation territoriale", ":material/local_police:"),
+    a.DONNEES: ("app_pages/donnees.py", "Données", ":material/folder_open:"),
+    a.ADMINISTRATION: ("app_pages/administration.py", "Administration", ":material/admin_panel_settings:"),
+}
+
+try:
+    viewer = current_viewer()
+except AccessRefusedError:
+    st.stop()
+
+allowed = [k for k in PAGES if viewer.may_open(k)]
+if server_mode() and viewer.role == a.PUBLIC and not SETTINGS.public_pages:
+    allowed = []
+pages = [
+    st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=i == 0) for i, k in enumerate(allowed)
+]
+if server_mode() and viewer.role == a.PUBLIC:
+    pages.append(st.Page(lambda: guarded(sign_in_page), title="Connexion", icon=":material/login:", url_path="connexion", default=not pages))
+st.navigation(pages).run()

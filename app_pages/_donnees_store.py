@@ -8,6 +8,7 @@ import pathlib
 
 import streamlit as st
 
+from core.access import Viewer
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
 from data.append import DROP
@@ -15,6 +16,7 @@ from data.store import statistics_store
 from readers.incidents import ImportResult
 from readers.ssmsi import official_statistics_from_bytes
 from rendering.exports import csv_bytes_from_frame
+from ui.access import audited
 from ui.cache import store_for
 from ui.sidebar import Context
 from usecases.donnees import (
@@ -42,14 +44,15 @@ def save_section(ctx: Context, filename: str, result: ImportResult, key: str) ->
             return
         name = st.text_input("Nom du jeu de données", value=pathlib.Path(filename).stem, key=f"name_{key}")
         if st.button("Enregistrer le jeu de données"):
-            info = workspace.save(
-                result.incidents,
-                name=name or filename,
-                source_file=filename,
-                rejections=result.rejections,
-                departement=ctx.departement,
-                description=f"Import de {filename}",
-            )
+            with audited(ctx.viewer, "import", filename, {"nom": name, "faits": len(result.incidents), "rejets": result.n_rejected}):
+                info = workspace.save(
+                    result.incidents,
+                    name=name or filename,
+                    source_file=filename,
+                    rejections=result.rejections,
+                    departement=ctx.departement,
+                    description=f"Import de {filename}",
+                )
             st.session_state.pop("import_result", None)  # saved: the validated file is released
             st.success(
                 f"Jeu « {md_escape(info.name)} » enregistré ({fmt_count(info.n_rows)} faits). Choisissez-le dans la barre latérale."
@@ -65,7 +68,8 @@ def save_section(ctx: Context, filename: str, result: ImportResult, key: str) ->
             key=f"dup_{key}",
         )
     if st.button("Ajouter au jeu de données"):
-        info, res = append_to_dataset(workspace, slug, result, source_file=filename, duplicates=policy)
+        with audited(ctx.viewer, "ajout", slug, {"fichier": filename, "faits": len(result.incidents), "doublons": policy}):
+            info, res = append_to_dataset(workspace, slug, result, source_file=filename, duplicates=policy)
         st.session_state.pop("import_result", None)  # saved: the validated file is released
         st.success(
             f"Ajout à « {md_escape(info.name)} » : {res.summary(result.n_rejected)} ({fmt_count(info.n_rows)} faits en tout)."
@@ -83,7 +87,7 @@ def save_section(ctx: Context, filename: str, result: ImportResult, key: str) ->
             )
 
 
-def saved_section() -> None:
+def saved_section(viewer: Viewer, *, writable: bool) -> None:
     st.subheader("Jeux de données enregistrés")
     infos = store_for("espace").list()
     if not infos:
@@ -95,20 +99,25 @@ def saved_section() -> None:
     with st.expander("Historique des imports d'un jeu"):
         shown = st.selectbox("Jeu", list(slugs), format_func=slugs.get, key="history_target")
         st.dataframe(history_table(next(i for i in infos if i.slug == shown)), hide_index=True)
-    target = st.selectbox("Supprimer un jeu", list(slugs), format_func=slugs.get, key="delete_target")
-    if st.button("Supprimer", key="delete_button"):
-        store_for("espace").delete(target)
+    if not writable:
+        return
+    c1, c2 = st.columns([3, 1])
+    target = c1.selectbox("Supprimer un jeu", list(slugs), format_func=slugs.get, key="delete_target")
+    sure = c2.checkbox("Je confirme la suppression", key="delete_sure")
+    if st.button("Supprimer", key="delete_button", disabled=not sure):
+        with audited(viewer, "suppression", target, {"nom": slugs[target]}):
+            store_for("espace").delete(target)
         st.success(f"Jeu « {md_escape(slugs[target])} » supprimé.")
         st.rerun()
 
 
-def statistics_section(ctx: Context) -> None:
+def statistics_section(ctx: Context, *, writable: bool) -> None:
     st.subheader("Statistiques officielles (SSMSI)")
     st.caption(
         "Bases communale ou départementale de la délinquance enregistrée (data.gouv.fr), format "
         "actuel ou ancien, CSV ou CSV.gz. Les valeurs non diffusées restent « non diffusé »."
     )
-    up = st.file_uploader("Base SSMSI", type=["csv", "gz"], key="upload_ssmsi")
+    up = st.file_uploader("Base SSMSI", type=["csv", "gz"], key="upload_ssmsi") if writable else None
     if up is not None:
         stats = official_statistics_from_bytes(up.getvalue(), up.name)
         for note in stats.notes:
@@ -117,22 +126,28 @@ def statistics_section(ctx: Context) -> None:
         name = st.text_input(
             "Nom", value=pathlib.Path(up.name).stem.removesuffix(".csv"), key=f"ssmsi_name_{up.file_id}"
         )
-        if st.button("Enregistrer les statistiques", key="save_ssmsi"):
-            info = statistics_store().save(
-                stats.table,
-                name=name or up.name,
-                source_file=up.name,
-                description=stats.kind,
-                departement="",
-            )
+        st.caption("Les statistiques enregistrées changent ce que voient tous les utilisateurs (taux par logement, page SSMSI).")
+        sure = st.checkbox("Je confirme l'enregistrement", key="save_ssmsi_sure")
+        if st.button("Enregistrer les statistiques", key="save_ssmsi", disabled=not sure):
+            with audited(ctx.viewer, "import", up.name, {"statistiques": stats.kind, "lignes": len(stats.table)}):
+                info = statistics_store().save(
+                    stats.table,
+                    name=name or up.name,
+                    source_file=up.name,
+                    description=stats.kind,
+                    departement="",
+                )
             st.success(f"Statistiques « {md_escape(info.name)} » enregistrées ({info.n_rows} lignes).")
     saved = statistics_store().list()
     if saved:
         st.dataframe(table_from_infos(saved, STATISTICS_COLUMNS), hide_index=True)
         slugs = {i.slug: i.name for i in saved}
-        target = st.selectbox(
-            "Supprimer des statistiques", list(slugs), format_func=slugs.get, key="delete_stats"
-        )
-        if st.button("Supprimer", key="delete_stats_button"):
-            statistics_store().delete(target)
+        if not writable:
+            return
+        c1, c2 = st.columns([3, 1])
+        target = c1.selectbox("Supprimer des statistiques", list(slugs), format_func=slugs.get, key="delete_stats")
+        sure = c2.checkbox("Je confirme la suppression", key="delete_stats_sure")
+        if st.button("Supprimer", key="delete_stats_button", disabled=not sure):
+            with audited(ctx.viewer, "suppression", target, {"statistiques": slugs[target]}):
+                statistics_store().delete(target)
             st.rerun()

@@ -215,4 +215,4 @@ def body() -> None:
         _incidents_view(ctx)
 
 
-guarded(body)
+guarded(body, page="diagnostic")

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app_pages._donnees_review import profiles_section, review_section, saved_review_section
 from app_pages._donnees_store import save_section, saved_section, statistics_section
+from core.access import IMPORT
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
 from data.profiles import profile_store
@@ -150,14 +151,19 @@ def body() -> None:
             f"Jeu courant : **{md_escape(ctx.dataset.name)}** ({kind}, {fmt_count(ctx.dataset.n_rows)} faits). "
             f"{md_escape(ctx.dataset.description)}"
         )
-    _import_section(ctx)
+    writable = ctx.viewer.can(IMPORT)
+    if writable:
+        _import_section(ctx)
+    else:
+        st.info("Lecture seule : l'import, l'ajout et la suppression de données sont réservés aux analystes.")
     st.divider()
-    saved_section()
-    workspace = store_for("espace")
-    saved_review_section(workspace, workspace.list())
-    profiles_section()
+    saved_section(ctx.viewer, writable=writable)
+    if writable:
+        workspace = store_for("espace")
+        saved_review_section(workspace, workspace.list())
+        profiles_section()
     st.divider()
-    statistics_section(ctx)
+    statistics_section(ctx, writable=writable)
 
 
-guarded(body)
+guarded(body, page="donnees")

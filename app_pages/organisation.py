@@ -104,4 +104,4 @@ def body() -> None:
     _import_section()
 
 
-guarded(body)
+guarded(body, page="organisation")

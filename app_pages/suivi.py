@@ -210,4 +210,4 @@ def _followup_body(ctx: Context) -> None:
     _report(ctx, data, reference)
 
 
-guarded(body)
+guarded(body, page="suivi")

@@ -187,4 +187,4 @@ def body() -> None:
         _results(ctx, run, communes)
 
 
-guarded(body)
+guarded(body, page="videoprotection")

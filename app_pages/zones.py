@@ -152,4 +152,4 @@ def body() -> None:
     e3.download_button("Zones (GeoPackage)", v.export_gpkg, "zones.gpkg", "application/geopackage+sqlite3", on_click="ignore")
 
 
-guarded(body)
+guarded(body, page="zones")

@@ -851,3 +851,21 @@ def evaluation_map(areas: gpd.GeoDataFrame, display_geometry: gpd.GeoSeries, *, 
     labels = ["Zone cible", "Zone tampon", "Zone témoin"]
     fmap.add_child(_Legend(legend_html("Évaluation", labels, list(EVALUATION_COLOURS.values()))))
     return fmap
+
+
+def commune_sheet_map(outline: gpd.GeoSeries, zones: gpd.GeoDataFrame, *, base: str = "aucun") -> folium.Map:
+    """One commune's outline and the published priority zones that touch it (EPSG:4326)."""
+    fmap = base_map(outline.total_bounds, base=base)
+    folium.GeoJson(
+        json.loads(gpd.GeoDataFrame(geometry=outline.to_numpy(), crs="EPSG:4326").to_json(drop_id=True)),
+        name="Commune",
+        style_function=lambda f: {"fill": False, "color": "#000091", "weight": 2},
+    ).add_to(fmap)
+    if len(zones):
+        folium.GeoJson(
+            json.loads(zones[["rang", "geometry"]].to_json(drop_id=True)),
+            name="Zones prioritaires",
+            style_function=lambda f: {"fillColor": "#e1000f", "color": "#e1000f", "weight": 1, "fillOpacity": 0.3},
+            tooltip=folium.GeoJsonTooltip(fields=["rang"], aliases=["Zone prioritaire n°"]),
+        ).add_to(fmap)
+    return fmap

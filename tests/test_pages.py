@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import data.profiles
 import data.store
+import ui.access
 import ui.cache
 from core.settings import SETTINGS
 from data.store import ensure_default_dataset
@@ -21,6 +22,7 @@ def isolated_workspace(tmp_path, monkeypatch):
     isolated = dataclasses.replace(SETTINGS, workspace_dir=tmp_path / "ws")
     monkeypatch.setattr(data.store, "SETTINGS", isolated)
     monkeypatch.setattr(data.profiles, "SETTINGS", isolated)
+    monkeypatch.setattr(ui.access, "SETTINGS", isolated)  # the audit log of these runs, not the real one
     ensure_default_dataset()
     yield
     ui.cache.dataset.clear()

@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.zones import ZoneAnalysis, ZoneSettings
+from core.access import Viewer
 from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import Audience
@@ -34,6 +35,7 @@ from usecases import repeats as uc_repeats
 from usecases import suivi as uc_suivi
 from usecases import videoprotection as uc_video
 from usecases import zones as uc_zones
+from usecases.ma_commune import CommuneSheet
 
 
 def store_for(kind: str) -> DatasetStore:
@@ -260,6 +262,16 @@ def _zone_analysis(
         severity=dict(severity),
         bandwidth=bandwidth,
         truth=truth,
+    )
+
+
+@st.cache_resource(show_spinner="Fiche de la commune…", max_entries=32)
+def commune_sheet(kind: str, slug: str, stamp: str, dep: str, code: str, viewer: Viewer) -> CommuneSheet:
+    """« Ma commune » (see :func:`usecases.ma_commune.commune_sheet_for_viewer`)."""
+    from usecases.ma_commune import commune_sheet_for_viewer
+
+    return commune_sheet_for_viewer(
+        viewer, code, dataset(kind, slug, stamp), communes(dep), area_keys(dep), crs=metric_crs_for_departement(dep)
     )
 
 

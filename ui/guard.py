@@ -13,10 +13,25 @@ from core.escape import markdown_text
 log = logging.getLogger(__name__)
 
 
-def guarded(body: Callable[[], None]) -> None:
-    """Run a page body; show errors in French, never a traceback."""
+def guarded(body: Callable[[], None], page: str | None = None) -> None:
+    """Run a page body; show errors in French, never a traceback.
+
+    Parameters
+    ----------
+    body : callable
+        The page.
+    page : str, optional
+        The page's key (:mod:`core.access`): the server refuses to run it for a viewer whose
+        role does not include it, whatever the URL.
+    """
+    from ui.access import AccessRefusedError, guard_page
+
     try:
+        if page is not None:
+            guard_page(page)
         body()
+    except AccessRefusedError:
+        return  # the reason is on screen
     except DelinquanceError as exc:
         st.error(markdown_text(exc))
     except Exception:  # noqa: BLE001 - last line of defence for the user

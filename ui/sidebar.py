@@ -6,22 +6,24 @@ selection as a :class:`Context`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
 from core import model as m
+from core.access import GENERATE, INTERNAL_VIEW, Viewer
 from core.errors import DelinquanceError
 from core.model import IncidentFilter
-from core.privacy import Audience, View
+from core.privacy import Audience
 from core.settings import SETTINGS
 from core.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
 from data.store import DatasetInfo, generate_synthetic_dataset
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import BASE_MAPS
 from ui import cache
+from ui.access import AccessRefusedError, current_viewer, sidebar_identity
 from ui.state import init_state, persisted
 from usecases.organisation import organisation_stamp
 
@@ -45,6 +47,7 @@ class Context:
     flt: IncidentFilter
     base_map: str
     audience: Audience
+    viewer: Viewer = field(default_factory=Viewer.local_analyst)
 
     @property
     def public_view(self) -> bool:
@@ -114,15 +117,21 @@ def _filters(incidents: gpd.GeoDataFrame, kind: str, info: DatasetInfo) -> Incid
 def current_context() -> Context:
     """Draw the shared sidebar for this run and return its selection (pages call it first)."""
     init_state()
+    viewer = current_viewer()
     deps = cache.departements()
-    labels = {r.code: f"{r.code} – {r.nom}" for r in deps.itertuples()}
+    labels = {r.code: f"{r.code} – {r.nom}" for r in deps.itertuples() if viewer.may_see_departement(r.code)}
+    if not labels:
+        st.error("Aucun département dans votre territoire : demandez à l'administrateur de le compléter.")
+        raise AccessRefusedError
     sb = st.sidebar
+    sidebar_identity(viewer)
     sb.header("Territoire et filtres")
+    default_dep = SETTINGS.default_departement if SETTINGS.default_departement in labels else next(iter(labels))
     dep = sb.selectbox(
         "Département",
         list(labels),
         format_func=labels.get,
-        **persisted("departement", SETTINGS.default_departement, lambda v: v in labels),
+        **persisted("departement", default_dep, lambda v: v in labels),
     )
     com = cache.communes(dep)
     items = {f"{kind}:{i.slug}": (kind, i) for kind, i in cache.datasets_for_departement(dep)}
@@ -131,7 +140,7 @@ def current_context() -> Context:
     incidents = None
     if not items:
         sb.info("Aucun jeu de données pour ce département.")
-        if sb.button("Générer des faits synthétiques", help="Calibrés sur les totaux SSMSI du département"):
+        if viewer.can(GENERATE) and sb.button("Générer des faits synthétiques", help="Calibrés sur les totaux SSMSI du département"):
             with st.spinner("Génération des faits synthétiques…"):
                 org = cache.organisation(dep, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
                 generate_synthetic_dataset(dep, forces=org.communes.set_index("code")["force"])
@@ -154,12 +163,16 @@ def current_context() -> Context:
         help="Les fonds IGN et OSM demandent Internet ; sans réseau, choisissez « Aucun fond ».",
         **persisted("base_map", "plan_ign", lambda v: v in BASE_MAPS),
     )
-    public = sb.toggle(
-        "Vue diffusable (secret statistique)",
-        help=f"Masque les effectifs de 1 à {SETTINGS.privacy_threshold} et ceux qui permettraient de les "
-        "retrouver. Les exports l'appliquent toujours.",
-        **persisted("public_view", True),
-    )
+    public = True
+    if viewer.can(INTERNAL_VIEW):  # the switch exists only for roles that may turn it off
+        public = sb.toggle(
+            "Vue diffusable (secret statistique)",
+            help=f"Masque les effectifs de 1 à {SETTINGS.privacy_threshold} et ceux qui permettraient de les "
+            "retrouver. Les exports l'appliquent toujours.",
+            **persisted("public_view", True),
+        )
+    else:
+        sb.caption("Vue diffusable : secret statistique appliqué (effectifs de 1 à 5 masqués).")
     if info is not None and info.synthetic:
         sb.warning("Faits **synthétiques**, géographie réelle.", icon="⚠️")
     sb.caption(
@@ -175,7 +188,8 @@ def current_context() -> Context:
         communes=com,
         flt=flt,
         base_map=base,
-        audience=Audience(View.PUBLISHED if public else View.INTERNAL),
+        audience=viewer.audience(internal_requested=not public),
+        viewer=viewer,
     )
 
 

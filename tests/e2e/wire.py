@@ -32,6 +32,8 @@ class Sent:
     map_properties: list[dict] = field(default_factory=list)
     #: Label to URL of the last run's download buttons (older files are deleted by the server).
     downloads: dict[str, str] = field(default_factory=dict)
+    #: Raw arguments of every component (folium's HTML and script, with its coordinates).
+    components: list[str] = field(default_factory=list)
 
 
 def _frame(arrow_bytes: bytes) -> pd.DataFrame | None:
@@ -94,6 +96,7 @@ class Wire:
                 out.texts.append(getattr(el, kind).body)
             elif kind == "component_instance":
                 out.map_properties.extend(_map_properties(el.component_instance.json_args))
+                out.components.append(el.component_instance.json_args)
             elif kind == "download_button" and el.download_button.url:
                 out.downloads[el.download_button.label] = el.download_button.url
         return out

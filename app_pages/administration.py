@@ -1,0 +1,79 @@
+"""Administration (administrators only): people, roles, territories, and the audit log."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.access import ASSIGNABLE_ROLES, ROLE_LABELS
+from core.escape import markdown_text
+from rendering.exports import csv_bytes_from_frame
+from ui.access import access_store, current_viewer, sidebar_identity
+from ui.guard import guarded
+
+
+def _people(viewer) -> None:
+    store = access_store()
+    st.subheader("Ajouter une personne ou changer son rôle")
+    with st.form("adm_person", clear_on_submit=True):
+        c1, c2 = st.columns(2)
+        email = c1.text_input("Adresse électronique (vérifiée par le fournisseur d'identité)", key="adm_email")
+        name = c2.text_input("Nom (facultatif)", key="adm_name")
+        c3, c4 = st.columns(2)
+        role = c3.selectbox("Rôle", list(ASSIGNABLE_ROLES), format_func=ROLE_LABELS.get, key="adm_role")
+        territory = c4.text_input(
+            "Territoire", key="adm_territory", help="Codes de département (53, 72) ; pour un maire, codes de commune (53130)."
+        )
+        if st.form_submit_button("Enregistrer", type="primary"):
+            person = store.save_person(by=viewer, role=role, territory=territory, email=email, name=name)
+            st.success(markdown_text(f"{person.email} : {ROLE_LABELS[person.role]}, territoire {', '.join(person.territory) or 'tous'}."))
+    people = store.people()
+    st.subheader(f"Personnes ayant accès ({len(people)})")
+    st.dataframe(
+        [
+            {
+                "adresse": p.email or f"{p.issuer} | {p.subject}",
+                "nom": p.name,
+                "rôle": ROLE_LABELS.get(p.role, p.role),
+                "territoire": ", ".join(p.territory) or "tous",
+                "ajouté par": p.added_by,
+                "ajouté le": p.added_at,
+            }
+            for p in people
+        ],
+        hide_index=True,
+    )
+    others = {p.id: p.email or f"{p.issuer}|{p.subject}" for p in people if (p.email or "") != viewer.identity}
+    if others:
+        c1, c2 = st.columns([3, 1])
+        target = c1.selectbox("Retirer l'accès de", list(others), format_func=others.get, key="adm_remove")
+        sure = c2.checkbox("Je confirme", key="adm_remove_sure")
+        if st.button("Retirer l'accès", key="adm_remove_go", disabled=not sure):
+            store.remove_person(target, by=viewer)
+            st.rerun()
+
+
+def _journal(viewer) -> None:
+    store = access_store()
+    st.subheader("Journal d'audit")
+    st.caption("Connexions, déconnexions, imports, ajouts, suppressions, exports, rapports, propositions publiées, changements de rôle. Lignes ajoutées seulement, jamais modifiées.")
+    log = store.journal(limit=1000)
+    st.dataframe(log, hide_index=True, height=420)
+    def export() -> bytes:
+        full = store.journal()
+        store.log(viewer, "export", "journal d'audit", {"lignes": len(full)})  # no file if this fails
+        return csv_bytes_from_frame(full)
+
+    st.download_button(
+        "Journal complet (CSV)", export, "journal_audit.csv", "text/csv", on_click="ignore", key="adm_csv"
+    )
+
+
+def body() -> None:
+    viewer = current_viewer()
+    sidebar_identity(viewer)
+    st.title("Administration")
+    _people(viewer)
+    _journal(viewer)
+
+
+guarded(body, page="administration")

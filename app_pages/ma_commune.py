@@ -1,0 +1,71 @@
+"""« Ma commune »: the mayor's diagnostic and follow-up of their commune (published view only)."""
+
+from __future__ import annotations
+
+import altair as alt
+import streamlit as st
+from streamlit_folium import st_folium
+
+from core.access import departement_of_commune
+from core.escape import markdown_text
+from rendering.maps import commune_sheet_map
+from ui import cache
+from ui.access import current_viewer, sidebar_identity
+from ui.columns import show_metrics
+from ui.guard import guarded
+
+
+def _dataset(dep: str):
+    """The data set of the département a mayor sees: the newest imported, else the generated one."""
+    found = cache.datasets_for_departement(dep)
+    if not found:
+        return None
+    kind, info = found[0]
+    return kind, info
+
+
+def body() -> None:
+    viewer = current_viewer()
+    sidebar_identity(viewer)
+    communes_by_dep = {}
+    for code in viewer.communes:
+        communes_by_dep.setdefault(departement_of_commune(code), []).append(code)
+    if not communes_by_dep:
+        st.error("Aucune commune dans votre territoire : demandez à l'administrateur de la préfecture de l'ajouter.")
+        return
+    choices = {}
+    for dep, codes in communes_by_dep.items():
+        names = cache.communes(dep).set_index("code")["nom"]
+        choices.update({c: f"{names.get(c, c)} ({c})" for c in codes})
+    code = st.selectbox("Commune", list(choices), format_func=choices.get, key="mc_commune") if len(choices) > 1 else next(iter(choices))
+    dep = departement_of_commune(code)
+    found = _dataset(dep)
+    if found is None:
+        st.info("Aucune donnée pour votre département pour le moment.")
+        return
+    kind, info = found
+    sheet = cache.commune_sheet(kind, info.slug, info.imported_at, dep, code, viewer)
+    st.title(f"Ma commune — {markdown_text(sheet.name)}")
+    if info.synthetic:
+        st.warning("Données de démonstration : les faits sont synthétiques (la géographie est réelle).", icon="⚠️")
+    st.caption(f"Douze derniers mois : {sheet.period}.")
+    show_metrics(sheet.metrics)
+    left, right = st.columns([2, 3])
+    with left:
+        fmap = commune_sheet_map(sheet.outline, sheet.zones)
+        st_folium(fmap, key="mc_map", returned_objects=[], height=360, use_container_width=True)
+    with right:
+        st.subheader("Par infraction")
+        st.dataframe(sheet.offences, hide_index=True)
+    st.subheader("Évolution mensuelle")
+    st.altair_chart(
+        alt.Chart(sheet.monthly).mark_line(point=True, color="#000091").encode(
+            x=alt.X("mois:T", title=None, axis=alt.Axis(format="%m/%Y")), y=alt.Y("faits:Q", title="faits par mois")
+        ),
+        width="stretch",
+    )
+    for note in sheet.notes:
+        st.caption(note)
+
+
+guarded(body, page="ma_commune")

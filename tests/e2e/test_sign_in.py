@@ -1,0 +1,171 @@
+"""Server mode in Chromium: real OpenID sign-in (npm oidc-provider), roles, refusals, audit.
+
+Each role signs in through the real redirect flow and is checked on what the server sends
+(tests/e2e/wire.py), not on what is visible: pages it may not use are absent from the
+navigation and refuse to run on a direct URL; the public-view switch exists only for
+analysts; a mayor never receives an incident coordinate or a count of 1 to 5.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.access import ANALYST, MAYOR, PREFET, REFERENT
+from data.access import AccessStore
+from tests.e2e.helpers import offline_page
+from tests.e2e.oidc import ACCOUNTS, node_modules_ready, server_mode_app, sign_in
+from tests.e2e.wire import Wire
+from tests.tooling import skip_or_fail
+
+pytestmark = pytest.mark.e2e
+ADMIN_VIEWER = None
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    if not node_modules_ready():
+        skip_or_fail("oidc-provider absent de tests/oidc/node_modules : lancez `make test` (il l'installe avec npm).")
+    ws = tmp_path_factory.mktemp("ws")
+    from core.access import Viewer
+
+    store = AccessStore(ws / "acces.sqlite")
+    admin = Viewer(role="administrateur", identity="mise en place du test")
+    store.save_person(by=admin, role=ANALYST, territory="53", email=ACCOUNTS["analyste"]["email"])
+    store.save_person(by=admin, role=REFERENT, territory="53", email=ACCOUNTS["referent"]["email"])
+    store.save_person(by=admin, role=PREFET, territory="53", email=ACCOUNTS["prefet"]["email"])
+    store.save_person(by=admin, role=MAYOR, territory="53130", email=ACCOUNTS["maire"]["email"])
+    with server_mode_app(ws) as (base, issuer):
+        yield base, ws
+
+
+def settled(page) -> None:
+    page.wait_for_timeout(400)
+    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
+    page.wait_for_timeout(800)
+
+
+def nav_labels(page) -> list[str]:
+    return [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+
+
+def journal(ws) -> list[tuple[str, str, str]]:
+    log = AccessStore(ws / "acces.sqlite").journal()
+    return list(zip(log["qui"], log["action"], log["etat"], strict=True))
+
+
+def test_signed_out_visitor_sees_only_the_sign_in_page(browser, app):
+    base, _ = app
+    page = offline_page(browser, [], [])
+    page.goto(base + "/donnees")
+    settled(page)
+    assert page.get_by_role("button", name="Se connecter").count() >= 1
+    assert "Données" not in nav_labels(page)
+    assert page.get_by_text("Importer").count() == 0
+    page.close()
+
+
+def test_mayor_gets_ma_commune_only_and_no_point_no_small_count(browser, app):
+    base, ws = app
+    page = offline_page(browser, [], [], viewport={"width": 1400, "height": 1200})
+    wire = Wire(page)
+    sign_in(page, base, "maire")
+    page.get_by_text("Ma commune — Laval").wait_for(timeout=120_000)
+    settled(page)
+    assert nav_labels(page) in ([], ["Ma commune"])  # one page: Streamlit shows no menu
+    assert page.get_by_text("Vue diffusable (secret statistique)").count() == 0
+    sent = wire.sent()
+    assert sent.metrics and sent.charts
+    for label, value in sent.metrics:
+        digits = value.replace("\u202f", "").split(" ")[0]
+        assert not (digits.isdigit() and 1 <= int(digits) <= 5), (label, value)
+    for table in [*sent.tables, *sent.charts]:
+        assert not {"latitude", "longitude", "x", "y"} & set(table.columns)
+        if "faits" in table.columns:
+            values = [str(v).replace("\u202f", "") for v in table["faits"]]
+            assert not [v for v in values if v.replace(".0", "").isdigit() and 1 <= float(v) <= 5]
+    assert not [c for c in sent.components if re.search(r"circleMarker|L\.marker|\"Point\"", c)]
+    # Direct URLs to pages a mayor may not use: refused by the server, nothing of them sent.
+    for path, marker in (("/donnees", "Importer"), ("/videoprotection", "caméras")):
+        wire.clear()
+        page.goto(base + path)
+        settled(page)
+        assert page.get_by_text(re.compile(marker)).count() == 0
+        assert nav_labels(page) in ([], ["Ma commune"])  # one page: Streamlit shows no menu
+    assert (ACCOUNTS["maire"]["email"], "connexion", "fait") in journal(ws)
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("account", "expected", "switch"),
+    [
+        ("analyste", ["Diagnostic territorial", "Zones prioritaires", "Vidéoprotection", "Suivi bimestriel", "Organisation territoriale", "Données"], True),
+        ("referent", ["Diagnostic territorial", "Zones prioritaires", "Vidéoprotection"], False),
+        ("prefet", ["Diagnostic territorial", "Zones prioritaires", "Vidéoprotection", "Suivi bimestriel", "Organisation territoriale", "Données"], False),
+    ],
+)
+def test_roles_navigation_and_public_switch(browser, app, account, expected, switch):
+    base, ws = app
+    page = offline_page(browser, [], [], viewport={"width": 1400, "height": 1200})
+    sign_in(page, base, account)
+    page.get_by_text("Diagnostic territorial").first.wait_for(timeout=120_000)
+    settled(page)
+    assert nav_labels(page) == expected
+    assert (page.get_by_text("Vue diffusable (secret statistique)").count() > 0) is switch
+    if account == "referent":
+        page.goto(base + "/suivi")
+        settled(page)
+        assert page.get_by_text(re.compile("^Suivi bimestriel —")).count() == 0  # not run: the default page instead
+        assert page.get_by_text(re.compile("^Diagnostic territorial —")).count() == 1
+    if account == "prefet":
+        page.goto(base + "/donnees")
+        page.get_by_text("Lecture seule").wait_for(timeout=60_000)
+        assert page.get_by_text("Importer un fichier de faits").count() == 0
+        assert page.get_by_role("button", name="Supprimer").count() == 0
+    assert (ACCOUNTS[account]["email"], "connexion", "fait") in journal(ws)
+    page.close()
+
+
+def test_unknown_and_unverified_accounts_get_no_access(browser, app):
+    base, _ = app
+    for account in ("inconnu", "non_verifie"):
+        page = offline_page(browser, [], [])
+        sign_in(page, base, account)
+        page.get_by_text("n'a pas d'accès").wait_for(timeout=60_000)
+        assert page.get_by_text("Diagnostic territorial").count() == 0
+        page.close()
+
+
+def test_cancelled_sign_in_says_so_in_french(browser, app):
+    base, _ = app
+    page = offline_page(browser, [], [])
+    sign_in(page, base, "", cancel=True)
+    page.get_by_text("La connexion n'a pas abouti").wait_for(timeout=60_000)
+    page.close()
+
+
+def test_sign_out_and_administration(browser, app):
+    base, ws = app
+    page = offline_page(browser, [], [], viewport={"width": 1400, "height": 1200})
+    sign_in(page, base, "admin")
+    page.get_by_text("Diagnostic territorial").first.wait_for(timeout=120_000)
+    settled(page)
+    assert "Administration" in nav_labels(page)
+    page.goto(base + "/administration")
+    page.get_by_text("Journal d'audit").wait_for(timeout=60_000)
+    page.get_by_label("Adresse électronique (vérifiée par le fournisseur d'identité)").fill("nouveau.maire@mairie.test")
+    page.get_by_label("Territoire", exact=True).fill("53062")
+    page.locator("[data-testid='stSelectbox']").first.click()
+    page.get_by_role("option", name="Maire (et police municipale)").click()
+    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("nouveau.maire@mairie.test : Maire").wait_for(timeout=60_000)
+    assert ("admin@prefecture.test", "changement de rôle", "fait") in journal(ws)
+    page.get_by_role("button", name="Se déconnecter").click()
+    page.wait_for_url(re.compile(r"/session/end|localhost"), timeout=60_000)
+    page.wait_for_timeout(1500)
+    if "/session/end" in page.url:  # the provider asks to confirm the sign-out
+        page.locator("button[type=submit], button[autofocus]").first.click()
+    page.get_by_text("Vous êtes déconnecté").wait_for(timeout=60_000)
+    assert ("admin@prefecture.test", "déconnexion", "fait") in journal(ws)
+    page.close()

@@ -1,0 +1,66 @@
+"""« Ma commune »: a mayor's sheet is published, gated with the département, and territorial."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.access import MAYOR, Viewer
+from core.crs import metric_crs_for_departement
+from geo.communes import cantons_for_departement
+from geo.organisation import canton_for_communes
+from usecases.ma_commune import CommuneAccessError, commune_sheet_for_viewer, mayor_communes
+
+CRS = metric_crs_for_departement("53")
+
+
+@pytest.fixture(scope="module")
+def keys(communes53):
+    k = cantons_for_departement("53")
+    canton = canton_for_communes(communes53, k)
+    return pd.DataFrame(
+        {
+            "epci": communes53["epci_code"].to_numpy(),
+            "epci_nom": communes53["epci_nom"].to_numpy(),
+            "canton": canton.to_numpy(),
+            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
+        },
+        index=communes53.index,
+    )
+
+
+def _small(text: str) -> bool:
+    digits = text.replace("\u202f", "").split(" ")[0]
+    return digits.isdigit() and 1 <= int(digits) <= 5
+
+
+def test_mayor_of_laval_gets_a_published_sheet(synthetic53, communes53, keys):
+    mayor = Viewer(role=MAYOR, identity="maire@laval.fr", departements=("53",), communes=("53130",))
+    assert mayor_communes(mayor, communes53) == {"53130": "Laval"}
+    sheet = commune_sheet_for_viewer(mayor, "53130", synthetic53.incidents, communes53, keys, crs=CRS)
+    labels = {m.label: m.value for m in sheet.metrics}
+    assert int(labels["Faits sur douze mois"].replace("\u202f", "")) > 100
+    assert "Département, pour 1 000 habitants" in labels
+    assert not [v for v in sheet.offences["faits"] if _small(v)]
+    assert not ((sheet.monthly["faits"] >= 1) & (sheet.monthly["faits"] <= 5)).any()
+    assert set(sheet.zones.columns) == {"rang", "geometry"}  # outlines of published zones only
+    assert sheet.outline.crs.to_epsg() == 4326
+
+
+def test_a_small_village_stays_secret(synthetic53, communes53, keys):
+    code = communes53.loc[communes53["population"].idxmin(), "code"]
+    mayor = Viewer(role=MAYOR, identity="maire@village.fr", departements=("53",), communes=(code,))
+    sheet = commune_sheet_for_viewer(mayor, code, synthetic53.incidents, communes53, keys, crs=CRS)
+    values = [m.value for m in sheet.metrics]
+    assert not [v for v in values if _small(v)]
+    assert not [v for v in sheet.offences["faits"] if _small(v)]
+    assert np.nan_to_num(sheet.monthly["faits"].to_numpy()).max() == 0 or not (
+        (sheet.monthly["faits"] >= 1) & (sheet.monthly["faits"] <= 5)
+    ).any()
+
+
+def test_a_mayor_cannot_open_another_commune(synthetic53, communes53, keys):
+    mayor = Viewer(role=MAYOR, identity="maire@laval.fr", departements=("53",), communes=("53130",))
+    with pytest.raises(CommuneAccessError, match="pas dans votre territoire"):
+        commune_sheet_for_viewer(mayor, "53062", synthetic53.incidents, communes53, keys, crs=CRS)
