@@ -11,6 +11,7 @@ from core.formatting import fmt_date
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
 from ui import cache, prefetch
+from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
@@ -137,9 +138,9 @@ def _incidents_view(ctx: Context) -> None:
         st.markdown(CLASSES_METHOD_NOTE)
     st.subheader("Exports")
     e1, e2 = st.columns(2)
-    e1.download_button(f"Tableau par {LEVELS[level]} (CSV)", ranking.export_csv, f"diagnostic_{level}.csv", "text/csv", on_click="ignore")
-    e2.download_button(
-        f"Carte par {LEVELS[level]} (GeoJSON)", ranking.export_geojson, f"diagnostic_{level}.geojson", "application/geo+json", on_click="ignore"
+    export_button(e1, ctx.viewer, f"Tableau par {LEVELS[level]} (CSV)", ranking.export_csv, f"diagnostic_{level}.csv", "text/csv")
+    export_button(
+        e2, ctx.viewer, f"Carte par {LEVELS[level]} (GeoJSON)", ranking.export_geojson, f"diagnostic_{level}.geojson", "application/geo+json"
     )
     st.caption("Les exports appliquent toujours le secret statistique ; aucun point de fait n'est exporté.")
     prefetch.warm_zones(ctx)  # the usual next step, computed while the analyst reads this page
@@ -195,8 +196,8 @@ def _official_view(ctx: Context) -> None:
     else:
         st.info("Pas de chiffres départementaux pour cet indicateur dans les statistiques choisies.")
     e1, e2 = st.columns(2)
-    e1.download_button("Tableau (CSV)", v.export_csv, f"ssmsi_{year}.csv", "text/csv", on_click="ignore")
-    e2.download_button("Carte (GeoJSON)", v.export_geojson, f"ssmsi_{year}.geojson", "application/geo+json", on_click="ignore")
+    export_button(e1, ctx.viewer, "Tableau (CSV)", v.export_csv, f"ssmsi_{year}.csv", "text/csv")
+    export_button(e2, ctx.viewer, "Carte (GeoJSON)", v.export_geojson, f"ssmsi_{year}.geojson", "application/geo+json")
 
 
 def body() -> None:

@@ -17,6 +17,7 @@ from geo.organisation import (
 )
 from rendering.maps import organisation_map
 from ui import cache
+from ui.access import export_button
 from ui.columns import column_config_from_frame
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
@@ -95,11 +96,11 @@ def body() -> None:
         _table(v.cantons)
     st.subheader("Exports")
     e1, e4, e2, e3 = st.columns(4)
-    e1.download_button("Unités (CSV)", v.export_units_csv, "unites.csv", "text/csv", on_click="ignore")
-    e4.download_button("Unités (GeoJSON)", v.export_units_geojson, "unites.geojson", "application/geo+json", on_click="ignore")
-    e2.download_button("Communes (CSV)", v.export_communes_csv, "communes_unites.csv", "text/csv", on_click="ignore")
-    e3.download_button(
-        "Communes (GeoJSON)", v.export_communes_geojson, "organisation_communes.geojson", "application/geo+json", on_click="ignore"
+    export_button(e1, ctx.viewer, "Unités (CSV)", v.export_units_csv, "unites.csv", "text/csv")
+    export_button(e4, ctx.viewer, "Unités (GeoJSON)", v.export_units_geojson, "unites.geojson", "application/geo+json")
+    export_button(e2, ctx.viewer, "Communes (CSV)", v.export_communes_csv, "communes_unites.csv", "text/csv")
+    export_button(
+        e3, ctx.viewer, "Communes (GeoJSON)", v.export_communes_geojson, "organisation_communes.geojson", "application/geo+json"
     )
     _import_section()
 

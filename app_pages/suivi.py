@@ -18,6 +18,7 @@ from rendering.report import (
     pdf_report_from_followup,
 )
 from ui import cache
+from ui.access import export_button
 from ui.cache import store_for
 from ui.columns import show_metrics
 from ui.guard import guarded
@@ -113,22 +114,13 @@ def _report(ctx: Context, data: SuiviData, reference: str) -> None:
 
     name = f"suivi_{ctx.departement}_{fu.current.start:%Y%m}_{fu.current.end:%Y%m}"
     r1, r2 = st.columns(2)
-    r1.download_button(
-        "Rapport pour le préfet (PDF)",
-        data=lambda: pdf_report_from_followup(fu, content()),
-        file_name=f"{name}.pdf",
-        mime="application/pdf",
-        type="primary",
-        on_click="ignore",
-        key="s_pdf",
+    export_button(
+        r1, ctx.viewer, "Rapport pour le préfet (PDF)", lambda: pdf_report_from_followup(fu, content()),
+        f"{name}.pdf", "application/pdf", action="rapport", type="primary", key="s_pdf",
     )
-    r2.download_button(
-        "Rapport (HTML)",
-        data=lambda: html_report_from_followup(fu, content()).encode("utf-8"),
-        file_name=f"{name}.html",
-        mime="text/html",
-        on_click="ignore",
-        key="s_html",
+    export_button(
+        r2, ctx.viewer, "Rapport (HTML)", lambda: html_report_from_followup(fu, content()).encode("utf-8"),
+        f"{name}.html", "text/html", action="rapport", key="s_html",
     )
     st.caption(
         "Le rapport reprend les chiffres de cette page, une carte statique (sans réseau) des "
@@ -200,8 +192,8 @@ def _followup_body(ctx: Context) -> None:
     st.selectbox("Par", dims, format_func=DIMENSIONS.get, key="s_dimension")
     st.toggle("Seulement les changements significatifs", key="s_only_sig")
     st.dataframe(v.table, hide_index=True, width="stretch")
-    st.download_button(
-        "Tableau (CSV, secret statistique appliqué)", v.export_csv, f"suivi_{dim}_{reference}.csv", "text/csv", key="s_csv", on_click="ignore"
+    export_button(
+        st, ctx.viewer, "Tableau (CSV, secret statistique appliqué)", v.export_csv, f"suivi_{dim}_{reference}.csv", "text/csv", key="s_csv"
     )
     st.subheader("Évolution mensuelle")
     split = st.selectbox("Détailler par", list(SPLITS), format_func=SPLITS.get, key="s_split")

@@ -15,6 +15,7 @@ from geo.candidates import MAX_LATTICE_SITES
 from rendering.maps import area_drawing_map, siting_map
 from rendering.siting_report import method_notes_markdown
 from ui import cache
+from ui.access import export_button
 from ui.columns import show_metrics, site_columns
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
@@ -123,17 +124,19 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
     st.subheader("Sites retenus")
     st.dataframe(v.table, hide_index=True, column_config=site_columns(v.table))
     e0, e1, e2 = st.columns(3)
-    e0.download_button(
+    export_button(
+        e0,
+        ctx.viewer,
         "Fiche pour le maire (PDF)",
-        data=lambda: uc.mayor_sheet_pdf(
+        lambda: uc.mayor_sheet_pdf(
             run, communes, territory=f"{ctx.departement_nom} ({ctx.departement})",
             dataset_name=ctx.dataset.name, synthetic=ctx.dataset.synthetic,
         ),
-        file_name="videoprotection.pdf", mime="application/pdf", type="primary", on_click="ignore", key="v_pdf",
+        "videoprotection.pdf", "application/pdf", type="primary", key="v_pdf",
         help="Paramètres, résultat, carte des emplacements, liste des sites et méthode ; secret statistique appliqué.",
     )
-    e1.download_button("Sites (CSV)", v.export_csv, "sites_videoprotection.csv", "text/csv", on_click="ignore")
-    e2.download_button("Sites (GeoJSON)", v.export_geojson, "sites_videoprotection.geojson", "application/geo+json", on_click="ignore")
+    export_button(e1, ctx.viewer, "Sites (CSV)", v.export_csv, "sites_videoprotection.csv", "text/csv")
+    export_button(e2, ctx.viewer, "Sites (GeoJSON)", v.export_geojson, "sites_videoprotection.geojson", "application/geo+json")
     with st.expander("Méthode et limites"):
         st.markdown(method_notes_markdown())
 

@@ -11,6 +11,7 @@ from app_pages._zones_repeats import concentration_section, near_repeat_section
 from core.settings import SETTINGS
 from rendering.maps import emerging_map, zones_map
 from ui import cache
+from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
@@ -147,9 +148,9 @@ def body() -> None:
     )
     st.subheader("Exports")
     e1, e2, e3 = st.columns(3)
-    e1.download_button("Zones (GeoJSON)", v.export_geojson, "zones.geojson", "application/geo+json", on_click="ignore")
-    e2.download_button("Zones (CSV)", v.export_csv, "zones.csv", "text/csv", on_click="ignore")
-    e3.download_button("Zones (GeoPackage)", v.export_gpkg, "zones.gpkg", "application/geopackage+sqlite3", on_click="ignore")
+    export_button(e1, ctx.viewer, "Zones (GeoJSON)", v.export_geojson, "zones.geojson", "application/geo+json")
+    export_button(e2, ctx.viewer, "Zones (CSV)", v.export_csv, "zones.csv", "text/csv")
+    export_button(e3, ctx.viewer, "Zones (GeoPackage)", v.export_gpkg, "zones.gpkg", "application/geopackage+sqlite3")
 
 
 guarded(body, page="zones")

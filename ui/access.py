@@ -14,12 +14,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import streamlit as st
 
-from core.access import PUBLIC, ROLE_LABELS, SERVER, Viewer
+from core.access import EXPORT, PUBLIC, REPORT, ROLE_LABELS, SERVER, Viewer
 from core.escape import markdown_text
 from core.settings import SETTINGS
 from data.access import AccessError, AccessStore
@@ -203,3 +204,29 @@ def sidebar_identity(viewer: Viewer) -> None:
             _set_cookie(LOGOUT_COOKIE, "1", 300)
         time.sleep(0.8)
         st.logout()
+
+
+def export_button(
+    container,
+    viewer: Viewer,
+    label: str,
+    data: bytes | str | Callable[[], bytes | str],
+    file_name: str,
+    mime: str,
+    *,
+    action: str = "export",
+    key: str | None = None,
+    **kwargs,
+) -> None:
+    """A download button whose file is made on click, after its audit line (none if that fails).
+
+    Nothing is drawn for a viewer without the export capability (the public).
+    """
+    if not viewer.can(EXPORT) and not (action == "rapport" and viewer.can(REPORT)):
+        return
+
+    def produce() -> bytes | str:
+        access_store().log(viewer, action, file_name, {"libelle": label})  # raises: no file
+        return data() if callable(data) else data
+
+    container.download_button(label, produce, file_name, mime, on_click="ignore", key=key, **kwargs)

@@ -169,3 +169,47 @@ def test_sign_out_and_administration(browser, app):
     page.get_by_text("Vous êtes déconnecté").wait_for(timeout=60_000)
     assert ("admin@prefecture.test", "déconnexion", "fait") in journal(ws)
     page.close()
+
+
+def test_an_export_leaves_its_audit_line(browser, app):
+    base, ws = app
+    page = offline_page(browser, [], [], viewport={"width": 1400, "height": 1400})
+    sign_in(page, base, "analyste")
+    page.get_by_text("Diagnostic territorial").first.wait_for(timeout=120_000)
+    settled(page)
+    button = page.get_by_role("button", name=re.compile(r"Tableau par Commune \(CSV\)"))
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=60_000) as download:
+        button.click()
+    assert download.value.suggested_filename == "diagnostic_commune.csv"
+    page.wait_for_timeout(500)
+    assert (ACCOUNTS["analyste"]["email"], "export", "fait") in journal(ws)
+    page.close()
+
+
+def test_public_pages_and_expired_session(browser, tmp_path):
+    """Another server: public pages open, sign-ins valid 2 seconds."""
+    if not node_modules_ready():
+        skip_or_fail("oidc-provider absent de tests/oidc/node_modules : lancez `make test`.")
+    from core.access import Viewer
+
+    AccessStore(tmp_path / "acces.sqlite").save_person(
+        by=Viewer(role="administrateur", identity="test"), role=ANALYST, territory="53", email=ACCOUNTS["analyste"]["email"]
+    )
+    with server_mode_app(tmp_path, public_pages=True, session_hours=2 / 3600) as (base, _):
+        page = offline_page(browser, [], [], viewport={"width": 1400, "height": 1200})
+        page.goto(base)
+        page.get_by_text(re.compile("^Diagnostic territorial —")).wait_for(timeout=120_000)
+        settled(page)
+        assert nav_labels(page) == ["Diagnostic territorial", "Suivi bimestriel", "Connexion"]
+        assert page.get_by_text("Vue diffusable (secret statistique)").count() == 0
+        assert page.get_by_role("button", name=re.compile(r"\(CSV\)|\(GeoJSON\)")).count() == 0  # no export for the public
+        page.goto(base + "/donnees")
+        settled(page)
+        assert page.get_by_text("Importer un fichier de faits").count() == 0
+        sign_in(page, base, "analyste")
+        page.wait_for_timeout(3000)
+        page.reload()
+        page.get_by_text(re.compile("Votre session a plus de")).wait_for(timeout=60_000)
+        assert page.get_by_text(re.compile("^Diagnostic territorial —")).count() == 0
+        page.close()
