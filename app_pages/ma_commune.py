@@ -10,9 +10,10 @@ from core.access import departement_of_commune
 from core.escape import markdown_text
 from rendering.maps import commune_sheet_map
 from ui import cache
-from ui.access import current_viewer, sidebar_identity
+from ui.access import current_viewer, export_button, sidebar_identity
 from ui.columns import show_metrics
 from ui.guard import guarded
+from usecases.packs import commune_sheet_pdf
 
 
 def _dataset(dep: str):
@@ -66,6 +67,19 @@ def body() -> None:
     )
     for note in sheet.notes:
         st.caption(note)
+    pack = cache.pack_data(kind, info.slug, info.imported_at, dep)
+    export_button(
+        st,
+        viewer,
+        "Fiche de la commune (PDF)",
+        lambda: commune_sheet_pdf(
+            pack, code, territory=choices[code], dataset=info.name, synthetic=info.synthetic
+        ).data,
+        f"fiche_{code}.pdf",
+        "application/pdf",
+        type="primary",
+        key="mc_pdf",
+    )
 
 
 guarded(body, page="ma_commune")

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS
 from app_pages._suivi_evaluation import section as evaluation_section
+from core.access import REPORT
 from core.crs import metric_crs_for_departement
 from rendering.maps import change_map
 from rendering.report import (
@@ -25,6 +26,7 @@ from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
 from usecases.evaluation import record_rows as evaluation_record_rows
+from usecases.packs import all_canton_packs_zip, all_commune_sheets_zip, canton_pack_pdf, commune_sheet_pdf
 from usecases.suivi import (
     SPLITS,
     SuiviData,
@@ -200,6 +202,41 @@ def _followup_body(ctx: Context) -> None:
     _trend(ctx, data, v.spans, split)
     st.subheader("Rapport")
     _report(ctx, data, reference)
+    if ctx.viewer.can(REPORT):
+        _packs(ctx)
+
+
+def _packs(ctx: Context) -> None:
+    """Packs for partners: a sheet per commune (mayors), a meeting pack per canton."""
+    st.subheader("Dossiers pour les partenaires")
+    st.caption(
+        "Vue diffusable, secret statistique appliqué : chaque commune, son canton, son EPCI et le département "
+        "sont masqués ensemble, pour qu'aucun effectif caché ne se retrouve par différence d'un document à l'autre."
+    )
+    pack = cache.pack_data(*ctx.key(), ctx.departement)
+    territory = f"{ctx.departement_nom} ({ctx.departement})"
+    common = {"territory": territory, "dataset": ctx.dataset.name, "synthetic": ctx.dataset.synthetic}
+    names = dict(zip(pack.communes.index, pack.communes["nom"], strict=True))
+    c1, c2 = st.columns(2)
+    code = c1.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="pk_commune")
+    export_button(
+        c1, ctx.viewer, "Fiche de la commune (PDF)", lambda: commune_sheet_pdf(pack, code, **common).data,
+        f"fiche_{code}.pdf", "application/pdf", action="rapport", key="pk_sheet",
+    )
+    export_button(
+        c1, ctx.viewer, "Toutes les fiches communes (ZIP)", lambda: all_commune_sheets_zip(pack, **common),
+        f"fiches_communes_{ctx.departement}.zip", "application/zip", action="rapport", key="pk_sheets",
+    )
+    cantons = dict(zip(pack.cantons.index, pack.cantons["nom"], strict=True))
+    canton = c2.selectbox("Canton", list(cantons), format_func=lambda k: f"{cantons[k]} ({k})", key="pk_canton")
+    export_button(
+        c2, ctx.viewer, "Dossier de réunion publique du canton (PDF)", lambda: canton_pack_pdf(pack, canton, **common).data,
+        f"canton_{canton}.pdf", "application/pdf", action="rapport", key="pk_canton_pdf",
+    )
+    export_button(
+        c2, ctx.viewer, "Tous les cantons et le plan des réunions (ZIP)", lambda: all_canton_packs_zip(pack, **common),
+        f"reunions_cantons_{ctx.departement}.zip", "application/zip", action="rapport", key="pk_cantons",
+    )
 
 
 guarded(body, page="suivi")

@@ -11,6 +11,7 @@ from core.crs import metric_crs_for_departement
 from geo.communes import cantons_for_departement
 from geo.organisation import canton_for_communes
 from usecases.ma_commune import CommuneAccessError, commune_sheet_for_viewer, mayor_communes
+from usecases.packs import pack_data_for_departement
 
 CRS = metric_crs_for_departement("53")
 
@@ -30,17 +31,22 @@ def keys(communes53):
     )
 
 
+@pytest.fixture(scope="module")
+def pack(synthetic53, communes53, keys):
+    return pack_data_for_departement(synthetic53.incidents, communes53, keys, departement="53", crs=CRS)
+
+
 def _small(text: str) -> bool:
     digits = text.replace("\u202f", "").split(" ")[0]
     return digits.isdigit() and 1 <= int(digits) <= 5
 
 
-def test_mayor_of_laval_gets_a_published_sheet(synthetic53, communes53, keys):
+def test_mayor_of_laval_gets_a_published_sheet(synthetic53, communes53, pack):
     mayor = Viewer(role=MAYOR, identity="maire@laval.fr", departements=("53",), communes=("53130",))
     assert mayor_communes(mayor, communes53) == {"53130": "Laval"}
-    sheet = commune_sheet_for_viewer(mayor, "53130", synthetic53.incidents, communes53, keys, crs=CRS)
+    sheet = commune_sheet_for_viewer(mayor, "53130", pack, synthetic53.incidents)
     labels = {m.label: m.value for m in sheet.metrics}
-    assert int(labels["Faits sur douze mois"].replace("\u202f", "")) > 100
+    assert int(next(v for k, v in labels.items() if k.startswith("Faits, douze derniers mois")).replace("\u202f", "")) > 100
     assert "Département, pour 1 000 habitants" in labels
     assert not [v for v in sheet.offences["faits"] if _small(v)]
     assert not ((sheet.monthly["faits"] >= 1) & (sheet.monthly["faits"] <= 5)).any()
@@ -48,10 +54,10 @@ def test_mayor_of_laval_gets_a_published_sheet(synthetic53, communes53, keys):
     assert sheet.outline.crs.to_epsg() == 4326
 
 
-def test_a_small_village_stays_secret(synthetic53, communes53, keys):
+def test_a_small_village_stays_secret(synthetic53, communes53, pack):
     code = communes53.loc[communes53["population"].idxmin(), "code"]
     mayor = Viewer(role=MAYOR, identity="maire@village.fr", departements=("53",), communes=(code,))
-    sheet = commune_sheet_for_viewer(mayor, code, synthetic53.incidents, communes53, keys, crs=CRS)
+    sheet = commune_sheet_for_viewer(mayor, code, pack, synthetic53.incidents)
     values = [m.value for m in sheet.metrics]
     assert not [v for v in values if _small(v)]
     assert not [v for v in sheet.offences["faits"] if _small(v)]
@@ -60,7 +66,7 @@ def test_a_small_village_stays_secret(synthetic53, communes53, keys):
     ).any()
 
 
-def test_a_mayor_cannot_open_another_commune(synthetic53, communes53, keys):
+def test_a_mayor_cannot_open_another_commune(synthetic53, communes53, pack):
     mayor = Viewer(role=MAYOR, identity="maire@laval.fr", departements=("53",), communes=("53130",))
     with pytest.raises(CommuneAccessError, match="pas dans votre territoire"):
-        commune_sheet_for_viewer(mayor, "53062", synthetic53.incidents, communes53, keys, crs=CRS)
+        commune_sheet_for_viewer(mayor, "53062", pack, synthetic53.incidents)

@@ -36,6 +36,7 @@ from usecases import suivi as uc_suivi
 from usecases import videoprotection as uc_video
 from usecases import zones as uc_zones
 from usecases.ma_commune import CommuneSheet
+from usecases.packs import PackData
 
 
 def store_for(kind: str) -> DatasetStore:
@@ -265,14 +266,23 @@ def _zone_analysis(
     )
 
 
-@st.cache_resource(show_spinner="Fiche de la commune…", max_entries=32)
+@st.cache_resource(show_spinner="Chiffres diffusables des communes et cantons…", max_entries=8)
+def pack_data(kind: str, slug: str, stamp: str, dep: str) -> PackData:
+    """The département's published figures by commune and canton, computed once per data set
+    and shared by every session (see :func:`usecases.packs.pack_data_for_departement`)."""
+    from usecases.packs import pack_data_for_departement
+
+    return pack_data_for_departement(
+        dataset(kind, slug, stamp), communes(dep), area_keys(dep), departement=dep, crs=metric_crs_for_departement(dep)
+    )
+
+
+@st.cache_resource(show_spinner="Fiche de la commune…", max_entries=64)
 def commune_sheet(kind: str, slug: str, stamp: str, dep: str, code: str, viewer: Viewer) -> CommuneSheet:
     """« Ma commune » (see :func:`usecases.ma_commune.commune_sheet_for_viewer`)."""
     from usecases.ma_commune import commune_sheet_for_viewer
 
-    return commune_sheet_for_viewer(
-        viewer, code, dataset(kind, slug, stamp), communes(dep), area_keys(dep), crs=metric_crs_for_departement(dep)
-    )
+    return commune_sheet_for_viewer(viewer, code, pack_data(kind, slug, stamp, dep), dataset(kind, slug, stamp))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -86,18 +86,26 @@ def select_day_and_offence(page) -> None:
 
 
 def download_frames(page, base: str, sent: Sent) -> list[pd.DataFrame]:
+    """Every file the page offers, fetched as a user would: the exports are made on click
+    (after their audit line), so each download button is clicked and its file read."""
+    import json
+
     out = []
-    for label, url in sent.downloads.items():
+    buttons = page.locator("[data-testid='stDownloadButton'] button")
+    for i in range(buttons.count()):
+        button = buttons.nth(i)
+        button.scroll_into_view_if_needed()
+        with page.expect_download(timeout=60_000) as info:
+            button.click()
+        name = info.value.suggested_filename
+        body = open(info.value.path(), "rb").read()  # noqa: SIM115
+        if name.endswith(".csv"):
+            out.append(pd.read_csv(io.BytesIO(body), sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig"))
+        elif name.endswith(".geojson"):
+            out.append(pd.DataFrame([f["properties"] for f in json.loads(body)["features"]]))
+    for label, url in sent.downloads.items():  # files sent with the page, if any
         response = page.request.get(base + url)
         assert response.ok, f"{label} : {response.status}"
-        body = response.body()
-        if "CSV" in label:
-            out.append(pd.read_csv(io.BytesIO(body), sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig"))
-        elif "GeoJSON" in label:
-            import json
-
-            feats = json.loads(body)["features"]
-            out.append(pd.DataFrame([f["properties"] for f in feats]))
     return out
 
 
