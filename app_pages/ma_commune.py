@@ -10,7 +10,7 @@ from core.access import departement_of_commune
 from core.escape import markdown_text
 from rendering.maps import commune_sheet_map
 from ui import cache
-from ui.access import current_viewer, export_button, sidebar_identity
+from ui.access import access_store, current_viewer, export_button, sidebar_identity
 from ui.columns import show_metrics
 from ui.guard import guarded
 from usecases.packs import commune_sheet_pdf
@@ -80,6 +80,24 @@ def body() -> None:
         type="primary",
         key="mc_pdf",
     )
+    _proposals(viewer, code)
+
+
+def _proposals(viewer, code: str) -> None:
+    """Camera-site proposals published to the commune (read-only, the sheet to download)."""
+    store = access_store()
+    found = store.proposals(code)
+    st.subheader("Propositions de vidéoprotection")
+    if found.empty:
+        st.caption("Aucune proposition publiée à votre commune pour le moment.")
+        return
+    for row in found.itertuples():
+        a, b = st.columns([4, 1])
+        a.write(markdown_text(f"{row.titre} — publiée le {row.publie_le[:10]} par {row.auteur}"))
+        export_button(
+            b, viewer, "Fiche (PDF)", lambda pid=row.id: store.proposal_sheet(pid, code),
+            f"proposition_{row.id}.pdf", "application/pdf", key=f"mc_prop_{row.id}",
+        )
 
 
 guarded(body, page="ma_commune")

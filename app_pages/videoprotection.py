@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from core.access import PUBLISH_PROPOSAL
 from core.crs import metric_crs_for_departement
 from core.escape import markdown_text
 from core.settings import SETTINGS
@@ -15,7 +16,7 @@ from geo.candidates import MAX_LATTICE_SITES
 from rendering.maps import area_drawing_map, siting_map
 from rendering.siting_report import method_notes_markdown
 from ui import cache
-from ui.access import export_button
+from ui.access import access_store, export_button
 from ui.columns import show_metrics, site_columns
 from ui.guard import guarded
 from ui.sidebar import Context, current_context, dataset_or_notice
@@ -139,6 +140,27 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
     export_button(e2, ctx.viewer, "Sites (GeoJSON)", v.export_geojson, "sites_videoprotection.geojson", "application/geo+json")
     with st.expander("Méthode et limites"):
         st.markdown(method_notes_markdown())
+    if ctx.viewer.can(PUBLISH_PROPOSAL):
+        _publish(ctx, run, communes)
+
+
+def _publish(ctx: Context, run, communes) -> None:
+    """Publish the proposal (its published sheet) to the communes of the studied area."""
+    st.subheader("Publier la proposition aux communes")
+    names = dict(zip(run.area.communes["code"], run.area.communes["nom"], strict=True))
+    chosen = st.multiselect(
+        "Communes destinataires (leur maire verra la fiche dans « Ma commune »)", list(names),
+        format_func=lambda k: f"{names[k]} ({k})", key="v_pub_communes",
+    )
+    sure = st.checkbox("Je confirme la publication (vue diffusable, secret statistique appliqué)", key="v_pub_sure")
+    if st.button("Publier", key="v_pub_go", disabled=not (chosen and sure)):
+        sheet = uc.mayor_sheet_pdf(
+            run, communes, territory=f"{ctx.departement_nom} ({ctx.departement})",
+            dataset_name=ctx.dataset.name, synthetic=ctx.dataset.synthetic,
+        )
+        title = f"Vidéoprotection — {run.area.label}"
+        access_store().publish_proposal(by=ctx.viewer, communes=chosen, title=title, parameters=run.params, sheet_pdf=sheet)
+        st.success(f"Proposition publiée à {len(chosen)} commune(s).")
 
 
 def body() -> None:

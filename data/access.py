@@ -47,6 +47,15 @@ CREATE TABLE IF NOT EXISTS journal (
     details TEXT NOT NULL DEFAULT '',
     etat TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS propositions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    commune TEXT NOT NULL,
+    publie_le TEXT NOT NULL,
+    auteur TEXT NOT NULL,
+    titre TEXT NOT NULL,
+    parametres TEXT NOT NULL,
+    fiche BLOB NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS journal_sans_modification BEFORE UPDATE ON journal
 BEGIN SELECT RAISE(ABORT, 'journal en ajout seul'); END;
 CREATE TRIGGER IF NOT EXISTS journal_sans_suppression BEFORE DELETE ON journal
@@ -213,6 +222,42 @@ class AccessStore:
         for email in (e.strip().lower() for e in emails):
             if email and self.person_for_identity(email=email, email_verified=True, issuer=None, subject=None) is None:
                 self.save_person(by=system, role=ADMIN, territory="", email=email)
+
+    # -- camera-site proposals published to communes ---------------------------------------
+    def publish_proposal(
+        self, *, by: Viewer, communes: list[str], title: str, parameters: list[tuple[str, str]], sheet_pdf: bytes
+    ) -> None:
+        """Publish a camera-site proposal (its published sheet) to one or more communes (audited)."""
+        if not communes:
+            raise AccessError("Choisissez au moins une commune à qui publier la proposition.")
+        now = dt.datetime.now().isoformat(timespec="seconds")
+        params = json.dumps(parameters, ensure_ascii=False)
+        with self.audited(by, "proposition publiée", ",".join(communes), {"titre": title}), self._connect() as db:
+            for code in communes:
+                db.execute(
+                    "INSERT INTO propositions (commune, publie_le, auteur, titre, parametres, fiche) VALUES (?, ?, ?, ?, ?, ?)",
+                    (code, now, by.identity, title, params, sheet_pdf),
+                )
+
+    def proposals(self, commune: str) -> pd.DataFrame:
+        """Proposals published to a commune, newest first (``id``, ``publie_le``, ``auteur``,
+        ``titre``, ``parametres``; the sheet with :meth:`proposal_sheet`)."""
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT id, publie_le, auteur, titre, parametres FROM propositions WHERE commune = ? ORDER BY id DESC",
+                (commune,),
+            ).fetchall()
+        return pd.DataFrame(rows, columns=["id", "publie_le", "auteur", "titre", "parametres"])
+
+    def proposal_sheet(self, proposal_id: int, commune: str) -> bytes:
+        """The sheet (PDF) of a proposal published to ``commune`` (another commune's: refused)."""
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT fiche FROM propositions WHERE id = ? AND commune = ?", (int(proposal_id), commune)
+            ).fetchone()
+        if row is None:
+            raise AccessError("Proposition introuvable pour cette commune.")
+        return bytes(row[0])
 
     # -- audit ---------------------------------------------------------------------------
     def log(self, viewer: Viewer, action: str, objet: str = "", details: dict | str = "", *, state: str = DONE) -> None:

@@ -108,3 +108,18 @@ def test_a_write_that_fails_to_log_does_not_happen(tmp_path):
     with pytest.raises(AccessError, match="journal d'audit"), store.audited(ADMIN, "import", "x"):
         done.append(1)
     assert done == []
+
+
+def test_proposals_are_published_per_commune_and_audited(tmp_path):
+    store = AccessStore(tmp_path / "acces.sqlite")
+    referent = a.Viewer(role=a.REFERENT, identity="referent@gendarmerie.fr")
+    store.publish_proposal(by=referent, communes=["53130", "53062"], title="Vidéoprotection — centre", parameters=[("Rayon", "150 m")], sheet_pdf=b"%PDF-1.4 test")
+    laval = store.proposals("53130")
+    assert len(laval) == 1 and laval.iloc[0]["auteur"] == "referent@gendarmerie.fr"
+    assert store.proposal_sheet(int(laval.iloc[0]["id"]), "53130") == b"%PDF-1.4 test"
+    with pytest.raises(AccessError, match="introuvable"):
+        store.proposal_sheet(int(laval.iloc[0]["id"]), "53001")  # another commune's mayor
+    assert store.proposals("53001").empty
+    assert ("referent@gendarmerie.fr", "proposition publiée", DONE) in set(zip(*[store.journal()[c] for c in ("qui", "action", "etat")], strict=True))
+    with pytest.raises(AccessError, match="au moins une commune"):
+        store.publish_proposal(by=referent, communes=[], title="x", parameters=[], sheet_pdf=b"")

@@ -59,8 +59,8 @@ def test_signed_out_visitor_sees_only_the_sign_in_page(browser, app):
     base, _ = app
     page = offline_page(browser, [], [])
     page.goto(base + "/donnees")
+    page.get_by_role("button", name="Se connecter").first.wait_for(timeout=60_000)
     settled(page)
-    assert page.get_by_role("button", name="Se connecter").count() >= 1
     assert "Données" not in nav_labels(page)
     assert page.get_by_text("Importer").count() == 0
     page.close()
@@ -213,3 +213,43 @@ def test_public_pages_and_expired_session(browser, tmp_path):
         page.get_by_text(re.compile("Votre session a plus de")).wait_for(timeout=60_000)
         assert page.get_by_text(re.compile("^Diagnostic territorial —")).count() == 0
         page.close()
+
+
+def test_referent_publishes_a_proposal_the_mayor_reads(browser, app, tmp_path):
+    base, ws = app
+    page = offline_page(browser, [], [], viewport={"width": 1500, "height": 1600}, accept_downloads=True)
+    sign_in(page, base, "referent")
+    page.get_by_text("Diagnostic territorial").first.wait_for(timeout=120_000)
+    page.goto(base + "/videoprotection")
+    page.get_by_text("Une commune").first.click()
+    settled(page)
+    commune = page.locator("[data-testid='stSelectbox']").filter(has_text="Commune").first
+    commune.click()
+    page.keyboard.type("Laval (53130)")
+    page.keyboard.press("Enter")
+    settled(page)
+    page.get_by_role("button", name="Calculer les emplacements").click()
+    page.get_by_text("Sites retenus").wait_for(timeout=120_000)
+    page.get_by_text("Publier la proposition aux communes").scroll_into_view_if_needed()
+    chooser = page.locator("[data-testid='stMultiSelect']").filter(has_text="Communes destinataires").first
+    chooser.click()
+    page.keyboard.type("Laval")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.get_by_text("Je confirme la publication").click()
+    settled(page)
+    page.get_by_role("button", name="Publier", exact=True).click()
+    page.get_by_text("Proposition publiée à 1 commune").wait_for(timeout=120_000)
+    assert (ACCOUNTS["referent"]["email"], "proposition publiée", "fait") in journal(ws)
+    page.close()
+    # The mayor of Laval sees it, read-only, and downloads its sheet.
+    mayor = offline_page(browser, [], [], viewport={"width": 1400, "height": 1400}, accept_downloads=True)
+    sign_in(mayor, base, "maire")
+    mayor.get_by_text("Propositions de vidéoprotection").wait_for(timeout=120_000)
+    mayor.get_by_text(re.compile("Vidéoprotection — commune de Laval")).wait_for(timeout=60_000)
+    with mayor.expect_download(timeout=60_000) as dl:
+        mayor.get_by_role("button", name="Fiche (PDF)").first.click()
+    assert dl.value.suggested_filename.startswith("proposition_")
+    assert open(dl.value.path(), "rb").read(4) == b"%PDF"  # noqa: SIM115
+    assert mayor.get_by_role("button", name="Publier").count() == 0
+    mayor.close()
