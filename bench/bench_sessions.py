@@ -1,0 +1,194 @@
+"""Load: concurrent browser sessions on the Mayenne, local mode and server mode, same run.
+
+For N = 10, 20, 40 concurrent sessions (one Chromium, one context each: separate cookies and
+WebSockets), every session opens its first page and then the Suivi page, and waits for the
+map to be drawn:
+
+* **local mode** (no sign-in): Diagnostic, then Suivi;
+* **server mode**: each session signs in first through the real OpenID redirect flow
+  (npm ``oidc-provider`` of the tests) with a mixed role: analyste, référent sûreté, préfet,
+  maire (the mayor opens « Ma commune », then stops: Suivi is not his); then as above.
+
+Printed per N and mode: errors, server CPU-seconds per session (utime + stime of the whole
+server process tree, from ``/proc/<pid>/stat``, counted from the server's start), server peak
+memory (sum of the tree's RSS, sampled every 0.2 s), and p50/p95 from the start of a session
+to its drawn maps. The browsers share the same 2 cores as the server: wall-clock times
+mostly measure Chromium. Goal (issue 13): 40 sessions, no error, server CPU ≤ 0.35 s per
+session, server memory < 1.5 GB. These are measures, never test asserts.
+
+Run: ``.venv/bin/python bench/bench_sessions.py [10 20 40]``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.access import ANALYST, MAYOR, PREFET, REFERENT, Viewer  # noqa: E402
+from data.access import AccessStore  # noqa: E402
+from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from tests.e2e.oidc import ACCOUNTS, server_mode_app  # noqa: E402
+
+MAP = 'iframe[title="streamlit_folium.st_folium"]'
+TICK = os.sysconf("SC_CLK_TCK")
+ROLES = ["analyste", "referent", "prefet", "maire"]
+
+
+def tree(pid: int) -> list[int]:
+    """The process and all its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            children = []
+        todo += [int(c) for c in children]
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    total = 0.0
+    for p in tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+        except (OSError, IndexError):
+            continue
+    return total
+
+
+def rss_mb(pid: int) -> float:
+    total = 0
+    for p in tree(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+class Peak:
+    """Samples the server tree's memory every 0.2 s in a thread."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, rss_mb(self.pid))
+            time.sleep(0.2)
+
+    def __enter__(self) -> Peak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def server_pid(port: int) -> int:
+    """The pid of the streamlit process listening on ``port``."""
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            cmd = (p / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"streamlit" in b" ".join(cmd) and str(port).encode() in cmd:
+            return int(p.name)
+    raise RuntimeError(f"serveur introuvable sur le port {port}")
+
+
+async def session(browser, base: str, account: str | None) -> float:
+    """One session: (sign in,) first page, Suivi; seconds to the last drawn map."""
+    t0 = time.perf_counter()
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    try:
+        if account is not None:
+            await page.goto(base)
+            await page.get_by_role("button", name="Se connecter").first.click()
+            await page.wait_for_url("**/interaction/**", timeout=300_000)
+            await page.locator("input[name=login]").fill(account)
+            await page.locator("input[name=password]").fill("x")
+            await page.locator("button[type=submit]").click()
+            await page.wait_for_url("**/interaction/**", timeout=300_000)
+            await page.locator("button[type=submit]").click()
+            await page.wait_for_url(f"{base}/**", timeout=300_000)
+        else:
+            await page.goto(base)
+        await page.frame_locator(MAP).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=300_000)
+        if account != "maire":
+            await page.goto(base + "/suivi")
+            await page.frame_locator(MAP).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=300_000)
+        return time.perf_counter() - t0
+    finally:
+        await context.close()
+
+
+async def run_sessions(base: str, n: int, signed: bool) -> tuple[list[float], int]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        accounts = [ROLES[i % len(ROLES)] if signed else None for i in range(n)]
+        results = await asyncio.gather(*(session(browser, base, a) for a in accounts), return_exceptions=True)
+        await browser.close()
+    times = [r for r in results if isinstance(r, float)]
+    return times, n - len(times)
+
+
+def measure(base: str, port: int, n: int, signed: bool) -> str:
+    pid = server_pid(port)
+    before = cpu_seconds(pid)
+    with Peak(pid) as peak:
+        times, errors = asyncio.run(run_sessions(base, n, signed))
+    cpu = cpu_seconds(pid) - before
+    q = statistics.quantiles(times, n=20) if len(times) >= 2 else [float("nan")] * 19
+    return (
+        f"{'serveur' if signed else 'local':<8} N={n:<3} erreurs={errors:<3} CPU serveur/session={cpu / n:5.2f} s "
+        f"(depuis le démarrage : {cpu_seconds(pid):6.1f} s)  mémoire max={peak.peak:7.0f} Mo  "
+        f"p50={statistics.median(times) if times else float('nan'):5.1f} s  p95={q[18]:5.1f} s"
+    )
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [10, 20, 40]
+    lines = []
+    with streamlit_server() as base:
+        port = int(base.rsplit(":", 1)[1])
+        for n in sizes:
+            lines.append(measure(base, port, n, signed=False))
+            print(lines[-1], flush=True)
+    import tempfile
+
+    ws = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
+    store = AccessStore(ws / "acces.sqlite")
+    setup = Viewer(role="administrateur", identity="bench")
+    for account, role, territory in (("analyste", ANALYST, "53"), ("referent", REFERENT, "53"), ("prefet", PREFET, "53"), ("maire", MAYOR, "53130")):
+        store.save_person(by=setup, role=role, territory=territory, email=ACCOUNTS[account]["email"])
+    with server_mode_app(ws) as (base, _):
+        port = int(base.rsplit(":", 1)[1])
+        for n in sizes:
+            lines.append(measure(base, port, n, signed=True))
+            print(lines[-1], flush=True)
+    print("objectif : 40 sessions sans erreur, CPU serveur ≤ 0,35 s par session, mémoire < 1,5 Go")
+
+
+if __name__ == "__main__":
+    main()
