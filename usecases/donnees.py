@@ -229,7 +229,7 @@ def label_review(
         .groupby("libellé")["natinf"]
         .agg(lambda c: ", ".join(sorted(set(map(str, c)))[:5]))
     )
-    off["natinf"] = off["libellé"].map(natinf).fillna("")
+    off["natinf"] = off["libellé"].map(natinf).astype(object).fillna("")
     in_profile = off["libellé"].isin(list(saved_off))
     off.loc[in_profile, "classe"] = off.loc[in_profile, "libellé"].map(saved_off)
     off.loc[in_profile, "statut"] = "profil"
