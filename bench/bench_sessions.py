@@ -118,6 +118,8 @@ async def session(browser, base: str, account: str | None) -> float:
     """One session: (sign in,) first page, Suivi; seconds to the last drawn map."""
     t0 = time.perf_counter()
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(300_000)
+    context.set_default_navigation_timeout(300_000)
     page = await context.new_page()
     try:
         if account is not None:
@@ -150,6 +152,9 @@ async def run_sessions(base: str, n: int, signed: bool) -> tuple[list[float], in
         results = await asyncio.gather(*(session(browser, base, a) for a in accounts), return_exceptions=True)
         await browser.close()
     times = [r for r in results if isinstance(r, float)]
+    failures = [r for r in results if not isinstance(r, float)]
+    if failures:
+        print(f"  première erreur : {type(failures[0]).__name__}: {str(failures[0])[:300]}", flush=True)
     return times, n - len(times)
 
 

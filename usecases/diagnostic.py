@@ -317,6 +317,15 @@ def diagnostic_for_selection(
     )
 
 
+def _display(table: pd.DataFrame) -> pd.DataFrame:
+    """Text cells: no rank for unranked rows, « — » for a rate without population."""
+    out = table.astype(str).replace({"None": "", "nan": ""})
+    for column in ("taux_pour_mille", "taux_lisse"):
+        if column in out:
+            out[column] = out[column].replace({"": "—"})
+    return out
+
+
 def _top_warning(table: pd.DataFrame, rate: str, top: int = 10) -> str | None:
     """Say it when the first ranks rest on few incidents (raw or smoothed ranking)."""
     if "fiabilite" not in table:
@@ -367,7 +376,7 @@ def ranking_for_level(
         shown = shown.rename(columns={"population": "logements"})
     return Ranking(
         warning=_top_warning(shown, view.rate if level == "commune" else "brut"),
-        table=shown.astype(str).replace({"None": "", "nan": ""}).rename(columns={"commune": LEVELS[level]}),
+        table=_display(shown).rename(columns={"commune": LEVELS[level]}),
         export_csv=csv_bytes_from_frame(export),
         export_geojson=geojson_bytes_from_frame(export, export_geometry),
     )
