@@ -16,7 +16,8 @@ to its drawn maps. The browsers share the same 2 cores as the server: wall-clock
 mostly measure Chromium. Goal (issue 13): 40 sessions, no error, server CPU ≤ 0.35 s per
 session, server memory < 1.5 GB. These are measures, never test asserts.
 
-Run: ``.venv/bin/python bench/bench_sessions.py [10 20 40]``.
+Run: ``.venv/bin/python bench/bench_sessions.py [10 20 40]`` (``BENCH_STAGGER_S=2`` starts the
+sessions two seconds apart instead of all at once).
 """
 
 from __future__ import annotations
@@ -114,8 +115,13 @@ def server_pid(port: int) -> int:
     raise RuntimeError(f"serveur introuvable sur le port {port}")
 
 
-async def session(browser, base: str, account: str | None) -> float:
-    """One session: (sign in,) first page, Suivi; seconds to the last drawn map."""
+async def session(browser, base: str, account: str | None, delay: float = 0.0) -> float:
+    """One session: (sign in,) first page, Suivi; seconds to the last drawn map.
+
+    ``delay`` staggers the sessions' starts: Streamlit's signed sign-in link lives two
+    minutes, longer than 40 browsers on the server's own 2 cores may take to follow it.
+    """
+    await asyncio.sleep(delay)
     t0 = time.perf_counter()
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(300_000)
@@ -149,7 +155,10 @@ async def run_sessions(base: str, n: int, signed: bool) -> tuple[list[float], in
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         accounts = [ROLES[i % len(ROLES)] if signed else None for i in range(n)]
-        results = await asyncio.gather(*(session(browser, base, a) for a in accounts), return_exceptions=True)
+        stagger = float(os.environ.get("BENCH_STAGGER_S", "0"))
+        results = await asyncio.gather(
+            *(session(browser, base, a, i * stagger) for i, a in enumerate(accounts)), return_exceptions=True
+        )
         await browser.close()
     times = [r for r in results if isinstance(r, float)]
     failures = [r for r in results if not isinstance(r, float)]
