@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import altair as alt
-import geopandas as gpd
 import pandas as pd
-import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
 from core import model as m
-from core.crs import WGS84, metric_crs_for_departement
+from core.crs import metric_crs_for_departement
 from core.escape import markdown_text
 from core.formatting import fmt_date
 from rendering.maps import area_drawing_map, evaluation_map
@@ -21,11 +19,11 @@ from ui.cache import store_for
 from ui.columns import column_config_from_frame
 from ui.sidebar import Context
 from usecases import evaluation as uc
-from usecases.videoprotection import digest_of
+from usecases.videoprotection import digest_of, study_area
 
 
-def _drawn(ctx: Context, key: str, caption: str, crs: str):
-    """A polygon drawn on a map (metric CRS), or None."""
+def _drawn(ctx: Context, key: str, caption: str, communes):
+    """A polygon drawn on a map (metric CRS), or None (the Vidéoprotection page's reading of a drawing)."""
     st.caption(caption)
     out = st_folium(
         area_drawing_map(ctx.communes.total_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map),
@@ -34,14 +32,10 @@ def _drawn(ctx: Context, key: str, caption: str, crs: str):
         height=380,
         use_container_width=True,
     )
-    shapes = [
-        shapely.geometry.shape(f["geometry"])
-        for f in (out or {}).get("all_drawings") or []
-        if f and (f.get("geometry") or {}).get("type") in ("Polygon", "MultiPolygon")
-    ]
-    if not shapes:
+    drawn = (out or {}).get("all_drawings") or []
+    if not drawn:
         return None
-    return gpd.GeoSeries([shapely.union_all(shapes)], crs=WGS84).to_crs(crs).iloc[0]
+    return study_area(communes, "dessin", drawn=drawn).geometry
 
 
 def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
@@ -72,7 +66,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
                 st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
                 st.dataframe(rejected, hide_index=True)
             return uc.target_from_cameras(cams, float(radius)), f"couverture de {len(cams)} caméra(s) ({radius:.0f} m)"
-        geom = _drawn(ctx, "ev_draw_target", "Dessinez la zone cible (polygone ou rectangle).", crs)
+        geom = _drawn(ctx, "ev_draw_target", "Dessinez la zone cible (polygone ou rectangle).", communes)
         if geom is None:
             st.info("Tracez la zone cible sur la carte.")
             st.stop()
@@ -135,7 +129,7 @@ def section(ctx: Context) -> None:
     control = st.radio("Zone témoin", list(uc.CONTROL_KINDS), format_func=uc.CONTROL_KINDS.get, horizontal=True, key="ev_control")
     drawn = None
     if control == "dessin":
-        drawn = _drawn(ctx, "ev_draw_control", "Dessinez la zone témoin (la cible et sa zone tampon en seront retirées).", crs)
+        drawn = _drawn(ctx, "ev_draw_control", "Dessinez la zone témoin (la cible et sa zone tampon en seront retirées).", communes)
         if drawn is None:
             st.info("Tracez la zone témoin sur la carte.")
             st.stop()

@@ -7,22 +7,10 @@ import streamlit as st
 
 from analysis.near_repeat import DEFAULT_DAYS, DEFAULT_DISTANCES
 from core import model as m
-from core.errors import ParameterError
 from ui import cache
 from ui.columns import column_config_from_frame, show_metrics
 from ui.sidebar import Context
 from usecases import repeats as uc
-
-
-def _bounds(text: str, cast: type) -> tuple:
-    """« 100, 200, 300 » -> (100, 200, 300), increasing and positive, or a French error."""
-    try:
-        values = tuple(cast(v.strip().replace(",", ".")) for v in text.replace(";", " ").split() if v.strip())
-    except ValueError:
-        raise ParameterError(f"Bornes illisibles : « {text} ». Écrivez des nombres séparés par des espaces.") from None
-    if not values or any(v <= 0 for v in values) or list(values) != sorted(set(values)):
-        raise ParameterError(f"Bornes « {text} » : donnez des nombres positifs, croissants et distincts.")
-    return values
 
 
 def near_repeat_section(ctx: Context) -> None:
@@ -36,8 +24,8 @@ def near_repeat_section(ctx: Context) -> None:
     metric = c2.selectbox("Distance", list(uc.METRICS), format_func=uc.METRICS.get, key="nr_metric")
     permutations = int(c3.number_input("Permutations", 99, 9999, 999, 100, key="nr_perms"))
     d1, d2 = st.columns(2)
-    distances = _bounds(d1.text_input("Bornes des distances (m)", " ".join(f"{d:.0f}" for d in DEFAULT_DISTANCES), key="nr_distances"), float)
-    days = _bounds(d2.text_input("Bornes des durées (jours)", " ".join(str(d) for d in DEFAULT_DAYS), key="nr_days"), int)
+    distances = uc.bands_from_text(d1.text_input("Bornes des distances (m)", " ".join(f"{d:.0f}" for d in DEFAULT_DISTANCES), key="nr_distances"), float)
+    days = uc.bands_from_text(d2.text_input("Bornes des durées (jours)", " ".join(str(d) for d in DEFAULT_DAYS), key="nr_days"), int)
     v = cache.near_repeat(*ctx.key(), ctx.departement, ctx.flt, offence, distances, days, permutations, metric, ctx.audience)
     show_metrics(v.metrics)
     st.info(v.sentence)

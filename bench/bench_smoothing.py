@@ -13,7 +13,6 @@ Run: ``.venv/bin/python bench/bench_smoothing.py``.
 from __future__ import annotations
 
 import sys
-import time
 import warnings
 from pathlib import Path
 
@@ -23,16 +22,8 @@ import numpy as np  # noqa: E402
 
 from analysis.diagnostic import fisher_jenks_bins  # noqa: E402
 from analysis.smoothing import global_eb_from_counts, queen_neighbours_from_geometry, spatial_eb_from_counts  # noqa: E402
+from bench.bench_usecases import timed  # noqa: E402
 from geo.communes import communes_for_departement  # noqa: E402
-
-
-def best_of(fn, repeat: int = 3) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
 
 
 def main() -> None:
@@ -57,14 +48,14 @@ def main() -> None:
             q.id_order = list(range(len(c)))
             return Empirical_Bayes(e, pop).r.ravel(), Spatial_Empirical_Bayes(e, pop, q).r.ravel()
 
-        t_ours, (g, s, w) = best_of(ours)
-        t_anchor, (ga, sa) = best_of(anchor)
+        t_ours, (g, s, w) = timed(ours)
+        t_anchor, (ga, sa) = timed(anchor)
         island = np.asarray(w.sum(axis=1)).ravel() == 0
         diff = max(np.max(np.abs(g - ga) / ga), np.max(np.abs(s[~island] - sa[~island]) / sa[~island]))
         print(f"{dep:<12} {len(c):>8} {t_ours * 1000:>10.1f} {t_anchor * 1000:>11.1f} {t_anchor / t_ours:>6.1f}× {diff:>10.1e}")
     rates = e / pop * 1000
-    t_ours, bins = best_of(lambda: fisher_jenks_bins(rates, 5))
-    t_anchor, anchor_bins = best_of(lambda: mapclassify.FisherJenks(rates, k=5).bins, repeat=1)
+    t_ours, bins = timed(lambda: fisher_jenks_bins(rates, 5))
+    t_anchor, anchor_bins = timed(lambda: mapclassify.FisherJenks(rates, k=5).bins, repeat=1)
     same = np.allclose(bins, anchor_bins)
     print(
         f"Fisher-Jenks, 5 classes, {len(rates)} communes du Nord : nous {t_ours * 1000:.1f} ms, "

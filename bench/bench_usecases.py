@@ -19,13 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import pandas as pd  # noqa: E402
 
 from core.model import IncidentFilter  # noqa: E402
 from core.privacy import Audience  # noqa: E402
 from data.store import DEFAULT_SLUG, default_store, ensure_default_dataset  # noqa: E402
 from geo.communes import cantons_for_departement, communes_for_departement  # noqa: E402
-from geo.organisation import canton_for_communes  # noqa: E402
+from geo.organisation import area_keys_from_communes  # noqa: E402
 from usecases import diagnostic as uc_diag  # noqa: E402
 from usecases import suivi as uc_suivi  # noqa: E402
 from usecases.suivi import _gate_followup  # noqa: E402
@@ -44,17 +43,7 @@ def main() -> None:
     ensure_default_dataset()
     incidents = default_store().load(DEFAULT_SLUG)
     communes = communes_for_departement("53")
-    k = cantons_for_departement("53")
-    canton = canton_for_communes(communes, k)
-    keys = pd.DataFrame(
-        {
-            "epci": communes["epci_code"].to_numpy(),
-            "epci_nom": communes["epci_nom"].to_numpy(),
-            "canton": canton.to_numpy(),
-            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
-        },
-        index=communes.index,
-    )
+    keys = area_keys_from_communes(communes, cantons_for_departement("53"))
     last = incidents["date_debut"].max().date()
     flt = IncidentFilter(start=last - dt.timedelta(days=364), end=last)
     public = Audience.public()

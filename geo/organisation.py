@@ -119,6 +119,26 @@ def indicative_units(
     return units
 
 
+def area_keys_from_communes(communes: gpd.GeoDataFrame, cantons: gpd.GeoDataFrame) -> pd.DataFrame:
+    """EPCI and canton of every commune, with their names.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``communes``: ``epci``, ``epci_nom``, ``canton``, ``canton_nom``.
+    """
+    canton = canton_for_communes(communes, cantons)
+    return pd.DataFrame(
+        {
+            "epci": communes["epci_code"].to_numpy(),
+            "epci_nom": communes["epci_nom"].to_numpy(),
+            "canton": canton.to_numpy(),
+            "canton_nom": canton.map(cantons.set_index("code")["nom"]).to_numpy(),
+        },
+        index=communes.index,
+    )
+
+
 def canton_for_communes(communes: gpd.GeoDataFrame, cantons: gpd.GeoDataFrame) -> pd.Series:
     """Canton code of each commune (the canton holding its population point).
 

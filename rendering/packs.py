@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import io
 
-from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, pdf_styles
+from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, pdf_styles, pdf_table
 
 READING_NOTE = (
     "Ces chiffres sont ceux des faits enregistrés par la police et la gendarmerie (plaintes, "
@@ -17,24 +17,6 @@ READING_NOTE = (
     "de les retrouver, ne sont pas publiés (« secret »). Une évolution « significative » a moins de "
     "5 % de chances d'être due au hasard."
 )
-
-
-def _table(rows: list[list[str]], widths: list[float] | None = None):
-    from reportlab.lib import colors
-    from reportlab.platypus import Paragraph, Table, TableStyle
-
-    small = pdf_styles()["small"]
-    t = Table([[Paragraph(html.escape(str(c)), small) for c in r] for r in rows], colWidths=widths, repeatRows=1)
-    t.setStyle(
-        TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeff")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    return t
 
 
 def _head(title: str, territory: str, synthetic: bool) -> list:
@@ -56,13 +38,13 @@ def commune_sheet_document(
 
     st = pdf_styles()
     story = _head(f"Fiche commune — {title}", territory, synthetic)
-    story += [Paragraph("Chiffres clés", st["h2"]), _table(figures, [11 * cm, 6 * cm])]
+    story += [Paragraph("Chiffres clés", st["h2"]), pdf_table(figures, [11 * cm, 6 * cm])]
     story += [
         Paragraph("La commune et les zones prioritaires qui la touchent", st["h2"]),
         Image(io.BytesIO(map_png), width=9 * cm, height=9 * cm * 6.2 / 7.0),
     ]
     if zones:
-        story.append(_table([["Zone", "Communes concernées"], *zones], [2 * cm, 15 * cm]))
+        story.append(pdf_table([["Zone", "Communes concernées"], *zones], [2 * cm, 15 * cm]))
     else:
         story.append(Paragraph("Aucune zone prioritaire publiée ne touche la commune.", st["base"]))
     story.append(Paragraph(html.escape(READING_NOTE), st["small"]))
@@ -92,12 +74,12 @@ def canton_pack_document(
             st["base"],
         ),
         Paragraph("Le canton en chiffres", st["h2"]),
-        _table(figures, [11 * cm, 6 * cm]),
+        pdf_table(figures, [11 * cm, 6 * cm]),
         Paragraph("Évolution des deux derniers mois, commune par commune", st["h2"]),
         Image(io.BytesIO(map_png), width=14 * cm, height=14 * cm * 6.2 / 7.0),
         PageBreak(),
         Paragraph("Les communes du canton", st["h2"]),
-        _table(communes, [5.5 * cm, 2.2 * cm, 2.6 * cm, 4.0 * cm, 2.7 * cm]),
+        pdf_table(communes, [5.5 * cm, 2.2 * cm, 2.6 * cm, 4.0 * cm, 2.7 * cm]),
         Paragraph(html.escape(READING_NOTE), st["small"]),
     ]
     return a4_pdf_from_story(story, title=f"Réunion publique — {title}", footer=f"{title} — jeu : {dataset}", synthetic=synthetic)
@@ -116,6 +98,6 @@ def cantons_plan_document(*, territory: str, rows: list[list[str]], dataset: str
             "Chaque canton a son dossier (fichier canton_<code>.pdf).",
             st["base"],
         ),
-        _table(rows, [7 * cm, 2.5 * cm, 3 * cm, 4.5 * cm]),
+        pdf_table(rows, [7 * cm, 2.5 * cm, 3 * cm, 4.5 * cm]),
     ]
     return a4_pdf_from_story(story, title="Plan des réunions publiques", footer=f"{territory} — jeu : {dataset}", synthetic=synthetic)

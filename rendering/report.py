@@ -329,9 +329,8 @@ def pdf_styles(small_size: float = 8.0) -> dict[str, object]:
 
 def pdf_report_from_followup(followup: Followup, content: ReportContent) -> bytes:
     """The PDF report (A4): page 1 key figures and map, page 2 changes, page 3 method and sources."""
-    from reportlab.lib import colors
     from reportlab.lib.units import cm
-    from reportlab.platypus import Image, PageBreak, Paragraph, Spacer, Table, TableStyle
+    from reportlab.platypus import Image, PageBreak, Paragraph, Spacer
 
     e = html.escape
     styles = pdf_styles()
@@ -347,18 +346,7 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     def table(rows: list[list[str]], widths: list[float] | None = None):
         if len(rows) == 1:
             return Paragraph("<i>Aucun changement significatif.</i>", base)
-        data = [[Paragraph(e(c), small) for c in r] for r in rows]
-        t = Table(data, colWidths=widths, repeatRows=1)
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeff")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ]
-            )
-        )
-        return t
+        return pdf_table(rows, widths)
 
     ref_label = REFERENCE_LABELS.get(content.reference, content.reference)
     story = [Paragraph(e(f"Suivi de la délinquance enregistrée — {content.territory}"), h1)]
@@ -401,6 +389,25 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
         footer=f"{content.territory} — {followup.current.label}",
         synthetic=content.synthetic,
     )
+
+
+def pdf_table(rows: list[list[str]], widths: list[float] | None = None):
+    """A reportlab table of text cells (escaped), header row shaded and repeated on each page."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Paragraph, Table, TableStyle
+
+    small = pdf_styles()["small"]
+    t = Table([[Paragraph(html.escape(str(c)), small) for c in r] for r in rows], colWidths=widths, repeatRows=1)
+    t.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeff")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return t
 
 
 def a4_pdf_from_story(story: list, *, title: str, footer: str, synthetic: bool) -> bytes:

@@ -19,6 +19,15 @@ def communes53() -> gpd.GeoDataFrame:
 
 
 @pytest.fixture(scope="session")
+def keys53(communes53: gpd.GeoDataFrame):
+    """EPCI and canton of each Mayenne commune (as the app computes them)."""
+    from geo.communes import cantons_for_departement
+    from geo.organisation import area_keys_from_communes
+
+    return area_keys_from_communes(communes53, cantons_for_departement("53"))
+
+
+@pytest.fixture(scope="session")
 def synthetic53(communes53: gpd.GeoDataFrame) -> SyntheticDataset:
     return synthetic_incidents_for_departement(communes53, years=(2022, 2025), seed=7, today=TODAY)
 

@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from core.access import MAYOR, Viewer
 from core.crs import metric_crs_for_departement
-from geo.communes import cantons_for_departement
-from geo.organisation import canton_for_communes
-from usecases.ma_commune import CommuneAccessError, commune_sheet_for_viewer, mayor_communes
+from usecases.ma_commune import CommuneAccessError, commune_sheet_for_viewer
 from usecases.packs import pack_data_for_departement
 
 CRS = metric_crs_for_departement("53")
 
 
 @pytest.fixture(scope="module")
-def keys(communes53):
-    k = cantons_for_departement("53")
-    canton = canton_for_communes(communes53, k)
-    return pd.DataFrame(
-        {
-            "epci": communes53["epci_code"].to_numpy(),
-            "epci_nom": communes53["epci_nom"].to_numpy(),
-            "canton": canton.to_numpy(),
-            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
-        },
-        index=communes53.index,
-    )
-
-
-@pytest.fixture(scope="module")
-def pack(synthetic53, communes53, keys):
-    return pack_data_for_departement(synthetic53.incidents, communes53, keys, departement="53", crs=CRS)
+def pack(synthetic53, communes53, keys53):
+    return pack_data_for_departement(synthetic53.incidents, communes53, keys53, departement="53", crs=CRS)
 
 
 def _small(text: str) -> bool:
@@ -43,7 +25,6 @@ def _small(text: str) -> bool:
 
 def test_mayor_of_laval_gets_a_published_sheet(synthetic53, communes53, pack):
     mayor = Viewer(role=MAYOR, identity="maire@laval.fr", departements=("53",), communes=("53130",))
-    assert mayor_communes(mayor, communes53) == {"53130": "Laval"}
     sheet = commune_sheet_for_viewer(mayor, "53130", pack, synthetic53.incidents)
     labels = {m.label: m.value for m in sheet.metrics}
     assert int(next(v for k, v in labels.items() if k.startswith("Faits, douze derniers mois")).replace("\u202f", "")) > 100

@@ -7,14 +7,11 @@ import subprocess
 import zipfile
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from core.access import MAYOR, Viewer
 from core.crs import metric_crs_for_departement
 from core.settings import SETTINGS
-from geo.communes import cantons_for_departement
-from geo.organisation import canton_for_communes
 from tests.tooling import tool_path
 from usecases.ma_commune import CommuneAccessError, commune_sheet_for_viewer
 from usecases.packs import (
@@ -29,19 +26,8 @@ T = SETTINGS.privacy_threshold
 
 
 @pytest.fixture(scope="module")
-def pack(communes53, synthetic53):
-    k = cantons_for_departement("53")
-    canton = canton_for_communes(communes53, k)
-    keys = pd.DataFrame(
-        {
-            "epci": communes53["epci_code"].to_numpy(),
-            "epci_nom": communes53["epci_nom"].to_numpy(),
-            "canton": canton.to_numpy(),
-            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
-        },
-        index=communes53.index,
-    )
-    return pack_data_for_departement(synthetic53.incidents, communes53, keys, departement="53", crs=metric_crs_for_departement("53"))
+def pack(communes53, synthetic53, keys53):
+    return pack_data_for_departement(synthetic53.incidents, communes53, keys53, departement="53", crs=metric_crs_for_departement("53"))
 
 
 @pytest.mark.parametrize("window", list(WINDOWS))

@@ -22,8 +22,6 @@ from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, hierarchy_masks, secret_mask_from_counts
 from core.settings import SETTINGS
-from geo.communes import cantons_for_departement
-from geo.organisation import canton_for_communes
 from usecases import diagnostic as uc_diag
 from usecases import suivi as uc_suivi
 from usecases import videoprotection as uc_video
@@ -66,20 +64,8 @@ def assert_margin_safe(values: np.ndarray, shown: np.ndarray, margin_shown: bool
 
 
 @pytest.fixture(scope="module")
-def world(communes53, synthetic53):
-    incidents = synthetic53.incidents
-    k = cantons_for_departement("53")
-    canton = canton_for_communes(communes53, k)
-    keys = pd.DataFrame(
-        {
-            "epci": communes53["epci_code"].to_numpy(),
-            "epci_nom": communes53["epci_nom"].to_numpy(),
-            "canton": canton.to_numpy(),
-            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
-        },
-        index=communes53.index,
-    )
-    return incidents, communes53, keys
+def world(communes53, synthetic53, keys53):
+    return synthetic53.incidents, communes53, keys53
 
 
 ONE_DAY = IncidentFilter(start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15))

@@ -27,7 +27,7 @@ from geo.communes import (
     departements_table,
     display_geometry_from_communes,
 )
-from geo.organisation import Organisation, canton_for_communes
+from geo.organisation import Organisation, area_keys_from_communes
 from readers.sites import roads_from_bytes, sites_from_bytes
 from usecases import diagnostic as uc_diag
 from usecases import organisation as uc_org
@@ -77,17 +77,7 @@ def cantons(dep: str) -> gpd.GeoDataFrame:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def area_keys(dep: str) -> pd.DataFrame:
     """EPCI and canton of every commune, with their names (indexed like the communes)."""
-    com, k = communes(dep), cantons(dep)
-    canton = canton_for_communes(com, k)
-    return pd.DataFrame(
-        {
-            "epci": com["epci_code"].to_numpy(),
-            "epci_nom": com["epci_nom"].to_numpy(),
-            "canton": canton.to_numpy(),
-            "canton_nom": canton.map(k.set_index("code")["nom"]).to_numpy(),
-        },
-        index=com.index,
-    )
+    return area_keys_from_communes(communes(dep), cantons(dep))
 
 
 @st.cache_resource(show_spinner="Chargement du jeu de données…", max_entries=6)

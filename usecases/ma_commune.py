@@ -98,10 +98,3 @@ def commune_sheet_for_viewer(viewer: Viewer, code: str, pack: PackData, incident
         zones=zones,
         notes=notes,
     )
-
-
-def mayor_communes(viewer: Viewer, communes: gpd.GeoDataFrame) -> dict[str, str]:
-    """The communes a viewer may open on « Ma commune » (code -> name)."""
-    rows = communes if viewer.role != MAYOR else communes[communes["code"].isin(viewer.communes)]
-    return dict(zip(rows["code"], rows["nom"], strict=True))
-

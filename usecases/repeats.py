@@ -71,6 +71,23 @@ class RepeatsError(DelinquanceError):
     """Too few incidents or wrong settings (French message, with the fix)."""
 
 
+def bands_from_text(text: str, cast: type) -> tuple:
+    """Band bounds typed by the user: « 100 200 300 » -> (100, 200, 300).
+
+    Raises
+    ------
+    RepeatsError
+        Unreadable, non-positive, non-increasing or repeated bounds.
+    """
+    try:
+        values = tuple(cast(v.strip().replace(",", ".")) for v in text.replace(";", " ").split() if v.strip())
+    except ValueError:
+        raise RepeatsError(f"Bornes illisibles : « {text} ». Écrivez des nombres séparés par des espaces.") from None
+    if not values or any(v <= 0 for v in values) or list(values) != sorted(set(values)):
+        raise RepeatsError(f"Bornes « {text} » : donnez des nombres positifs, croissants et distincts.")
+    return values
+
+
 def _points(sel: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
     sel = sel[sel.geometry.notna() & ~sel.geometry.is_empty]
     return sel.to_crs(crs)

@@ -37,6 +37,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_up(url: str, proc: subprocess.Popen, log: str, timeout: float = 90) -> None:
+    """Wait for ``url`` to answer 200 while ``proc`` runs (a French error with its log otherwise)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+        if proc.poll() is not None:
+            raise RuntimeError(f"processus arrêté (code {proc.returncode}), voir {log}")
+    raise RuntimeError(f"{url} ne répond pas à temps, voir {log}")
+
+
 @contextlib.contextmanager
 def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[str]:
     """Run the app on a free local port; yield its base URL."""
@@ -63,18 +78,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> 
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit s'est arrêté (code {proc.returncode}), voir {log.name}")
-        else:
-            raise RuntimeError("streamlit n'a pas démarré à temps")
+        wait_until_up(f"{url}/_stcore/health", proc, log.name, timeout)
         yield url
     finally:
         proc.terminate()

@@ -8,42 +8,23 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 from scripts.serve import server_launch, write_secrets
-from tests.e2e.helpers import ARTIFACTS, ROOT, free_port
+from scripts.serve_demo import DEMO_ACCOUNTS
+from tests.e2e.helpers import ARTIFACTS, ROOT, free_port, wait_until_up
 
 OIDC_DIR = ROOT / "tests" / "oidc"
 CLIENT_SECRET = "secret-client-de-test"
 COOKIE_SECRET = "0123456789abcdef0123456789abcdef-cookie-de-test"
 
-#: One test account per role (the account id is typed in the provider's login form).
+#: One test account per role (the demo's), an unknown one and one whose e-mail is not verified.
 ACCOUNTS = {
-    "admin": {"email": "admin@prefecture.test", "email_verified": True, "name": "Admin Préfecture"},
-    "analyste": {"email": "analyste@prefecture.test", "email_verified": True, "name": "Ana Lyste"},
-    "referent": {"email": "referent@gendarmerie.test", "email_verified": True, "name": "Ré Férent"},
-    "prefet": {"email": "cabinet@prefecture.test", "email_verified": True, "name": "Cabinet du préfet"},
-    "maire": {"email": "maire@laval.test", "email_verified": True, "name": "Maire de Laval"},
+    **DEMO_ACCOUNTS,
     "inconnu": {"email": "inconnu@ailleurs.test", "email_verified": True, "name": "Inconnu"},
     "non_verifie": {"email": "analyste@prefecture.test", "email_verified": False, "name": "Usurpateur"},
 }
-
-
-def _wait(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-        if proc.poll() is not None:
-            raise RuntimeError(f"processus arrêté (code {proc.returncode}), voir {log}")
-    raise RuntimeError(f"{url} ne répond pas, voir {log}")
 
 
 def node_modules_ready() -> bool:
@@ -71,7 +52,7 @@ def oidc_provider(redirects: list[str]) -> Iterator[str]:
     )
     issuer = f"http://localhost:{port}"
     try:
-        _wait(f"{issuer}/.well-known/openid-configuration", proc, log)
+        wait_until_up(f"{issuer}/.well-known/openid-configuration", proc, log)
         yield issuer
     finally:
         proc.terminate()
@@ -115,7 +96,7 @@ def server_mode_app(
         fh = open(log, "w")  # noqa: SIM115
         proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=fh, stderr=subprocess.STDOUT)
         try:
-            _wait(f"http://127.0.0.1:{port}/_stcore/health", proc, log)
+            wait_until_up(f"http://127.0.0.1:{port}/_stcore/health", proc, log)
             yield base, issuer
         finally:
             proc.terminate()
