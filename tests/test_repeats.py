@@ -107,6 +107,11 @@ def test_generator_plants_repeat_places(communes53):
     )
 
 
+def small_text(value: str) -> bool:
+    digits = value.replace("\u202f", "")
+    return digits.isdigit() and 1 <= int(digits) <= 5
+
+
 YEAR = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
 
 
@@ -122,6 +127,7 @@ def test_near_repeat_usecase_and_its_published_view(synthetic53):
     shown = public.heat["observees"]
     values = pd.to_numeric(shown.str.replace("\u202f", ""), errors="coerce")
     assert not ((values >= 1) & (values <= 5)).any()
+    assert not [mm.value for mm in public.metrics if small_text(mm.value)]
     hidden = public.heat[shown == "secret"]
     assert hidden["rapport"].isna().all() and (hidden["texte"] == "secret").all()
     raw = pd.to_numeric(internal.heat["observees"].str.replace("\u202f", ""), errors="coerce")

@@ -181,7 +181,10 @@ def near_repeat_for_selection(
     first, last = sel[m.START].min(), sel[m.START].max()
     metrics = [
         Metric("Faits analysés", fmt_count(len(sel))),
-        Metric("Paires proches (moins de " + f"{fmt_count(int(distances[-1]))} m)", fmt_count(res.n_pairs)),
+        Metric(
+            f"Paires proches (moins de {fmt_count(int(distances[-1]))} m)",
+            SECRET_LABEL if audience.published and 0 < res.n_pairs <= SETTINGS.privacy_threshold else fmt_count(res.n_pairs),
+        ),
         Metric("Permutations", fmt_count(permutations)),
     ]
     notes = [
