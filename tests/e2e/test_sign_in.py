@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from core.access import ANALYST, MAYOR, PREFET, REFERENT
 from data.access import AccessStore
@@ -232,13 +233,21 @@ def test_referent_publishes_a_proposal_the_mayor_reads(browser, app, tmp_path):
     page.get_by_text("Sites retenus").wait_for(timeout=120_000)
     page.get_by_text("Publier la proposition aux communes").scroll_into_view_if_needed()
     chooser = page.locator("[data-testid='stMultiSelect']").filter(has_text="Communes destinataires").first
-    chooser.click()
-    page.keyboard.type("Laval")
-    page.keyboard.press("Enter")
+    chooser.scroll_into_view_if_needed()
+    chooser.locator("input").fill("Laval")
+    # Pick the option in the list (react-aria's combo box needs it highlighted for Enter),
+    # then wait for the rerun to show it as chosen.
+    page.get_by_role("option", name="Laval (53130)").click()
     page.keyboard.press("Escape")
-    page.get_by_text("Je confirme la publication").click()
+    chooser.locator("[data-testid='stMultiSelectTagsContainer']").get_by_text("Laval (53130)").wait_for(timeout=60_000)
     settled(page)
-    page.get_by_role("button", name="Publier", exact=True).click()
+    sure = page.get_by_role("checkbox", name=re.compile("Je confirme la publication"))
+    page.get_by_text("Je confirme la publication").click()
+    expect(sure).to_be_checked(timeout=60_000)
+    settled(page)
+    publish = page.get_by_role("button", name="Publier", exact=True)
+    expect(publish).to_be_enabled(timeout=60_000)
+    publish.click()
     page.get_by_text("Proposition publiée à 1 commune").wait_for(timeout=120_000)
     assert (ACCOUNTS["referent"]["email"], "proposition publiée", "fait") in journal(ws)
     page.close()
