@@ -17,6 +17,7 @@ from rendering.maps import area_drawing_map, evaluation_map
 from ui import cache
 from ui.cache import store_for
 from ui.columns import column_config_from_frame
+from ui.maps import show_map
 from ui.sidebar import Context
 from usecases import evaluation as uc
 from usecases.videoprotection import digest_of, study_area
@@ -139,12 +140,9 @@ def section(ctx: Context) -> None:
     view = uc.evaluation_for_selection(ctx.incidents, ctx.flt, areas, windows, crs=crs, audience=ctx.audience)
     left, right = st.columns([2, 3])
     with left:
-        st_folium(
-            evaluation_map(uc.areas_for_map(areas, crs), cache.display_geometry(ctx.departement), base=ctx.base_map),
-            key="ev_map",
-            returned_objects=[],
-            height=420,
-            use_container_width=True,
+        show_map(
+            "ev_map", evaluation_map, uc.areas_for_map(areas, crs), cache.display_geometry(ctx.departement),
+            base=ctx.base_map, height=420,
         )
     with right:
         st.markdown(markdown_text(view.reading))

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import altair as alt
 import streamlit as st
-from streamlit_folium import st_folium
 
 from core.escape import markdown_text
 from core.formatting import fmt_date
-from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
-from rendering.maps import add_organisation_layer, choropleth_from_official, choropleth_from_rates
+from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH, Organisation
+from rendering.maps import choropleth_from_official, choropleth_from_rates
 from ui import cache, prefetch
 from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
+from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from usecases.diagnostic import (
     CLASS_METHODS,
@@ -39,10 +39,11 @@ def _bars(counts, label: str, colour: str) -> alt.Chart:
     )
 
 
-def _overlay(ctx: Context, fmap, key: str) -> None:
+def _overlay(ctx: Context, key: str) -> Organisation | None:
+    """The organisation to lay over the map, when the user asks for it."""
     if st.toggle("Superposer l'organisation territoriale", key=key):
-        org = cache.organisation(ctx.departement, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
-        add_organisation_layer(fmap, org.units, indicative=org.indicative)
+        return cache.organisation(ctx.departement, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
+    return None
 
 
 def _incidents_view(ctx: Context) -> None:
@@ -72,7 +73,9 @@ def _incidents_view(ctx: Context) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader(f"{RATE_KINDS[rate]} pour 1 000 {d.unit} par commune")
-        fmap = choropleth_from_rates(
+        show_map(
+            "diag_map",
+            choropleth_from_rates,
             d.rates,
             breaks=d.breaks,
             classes=d.classes,
@@ -82,9 +85,9 @@ def _incidents_view(ctx: Context) -> None:
             title=f"{RATE_KINDS[rate]} pour 1 000 {'hab.' if d.unit == 'habitants' else 'logements'}",
             value_column=d.value_column,
             base_label="Logements" if d.unit == "logements" else "Population",
+            height=560,
+            organisation=_overlay(ctx, "diag_overlay"),
         )
-        _overlay(ctx, fmap, "diag_overlay")
-        st_folium(fmap, key="diag_map", returned_objects=[], height=560, use_container_width=True)
     ranking = cache.ranking(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level, rate, stats_key)
     with right:
         shown = ranking.table
@@ -164,16 +167,18 @@ def _official_view(ctx: Context) -> None:
     with left:
         st.subheader(f"Taux pour 1 000 {v.unit} — {year}")
         if v.breaks is not None:
-            fmap = choropleth_from_official(
+            show_map(
+                "ssmsi_map",
+                choropleth_from_official,
                 v.rates,
                 breaks=v.breaks,
                 classes=v.classes,
                 display_geometry=cache.display_geometry(ctx.departement),
                 base=ctx.base_map,
                 title=f"Taux pour 1 000 {v.unit}",
+                height=520,
+                organisation=_overlay(ctx, "ssmsi_overlay"),
             )
-            _overlay(ctx, fmap, "ssmsi_overlay")
-            st_folium(fmap, key="ssmsi_map", returned_objects=[], height=520, use_container_width=True)
         else:
             st.info("Aucune commune de ce département n'est publiée pour cet indicateur et cette année.")
     with right:

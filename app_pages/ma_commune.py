@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import altair as alt
 import streamlit as st
-from streamlit_folium import st_folium
 
 from core.access import departement_of_commune
 from core.escape import markdown_text
@@ -13,6 +12,7 @@ from ui import cache
 from ui.access import access_store, current_viewer, export_button, sidebar_identity
 from ui.columns import show_metrics
 from ui.guard import guarded
+from ui.maps import show_map
 from usecases.packs import commune_sheet_pdf
 
 
@@ -53,8 +53,7 @@ def body() -> None:
     show_metrics(sheet.metrics)
     left, right = st.columns([2, 3])
     with left:
-        fmap = commune_sheet_map(sheet.outline, sheet.zones)
-        st_folium(fmap, key="mc_map", returned_objects=[], height=360, use_container_width=True)
+        show_map("mc_map", commune_sheet_map, sheet.outline, sheet.zones, height=360)
     with right:
         st.subheader("Par infraction")
         st.dataframe(sheet.offences, hide_index=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from core.escape import markdown_text
 from core.formatting import fmt_count
@@ -20,6 +19,7 @@ from ui import cache
 from ui.access import export_button
 from ui.columns import column_config_from_frame
 from ui.guard import guarded
+from ui.maps import show_map
 from ui.sidebar import Context, current_context
 from usecases.organisation import (
     import_organisation_file,
@@ -71,10 +71,10 @@ def body() -> None:
     if org.indicative:
         st.warning(RULE, icon="ℹ️")
     st.caption("Temps estimé = distance à vol d'oiseau depuis le centre de population (mairie) × détour ÷ vitesse.")
-    fmap = organisation_map(
-        org.communes, org.units, cache.display_geometry(ctx.departement), indicative=org.indicative, base=ctx.base_map
+    show_map(
+        "org_map", organisation_map, org.communes, org.units, cache.display_geometry(ctx.departement),
+        indicative=org.indicative, base=ctx.base_map, height=560,
     )
-    st_folium(fmap, key="org_map", returned_objects=[], height=560, use_container_width=True)
     v = cache.organisation_tables(
         *(ctx.key() if ctx.dataset is not None else ("", "", "")),
         ctx.departement,

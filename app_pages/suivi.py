@@ -6,7 +6,6 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS
 from app_pages._suivi_evaluation import section as evaluation_section
@@ -23,6 +22,7 @@ from ui.access import export_button
 from ui.cache import store_for
 from ui.columns import show_metrics
 from ui.guard import guarded
+from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
 from usecases.evaluation import record_rows as evaluation_record_rows
@@ -177,15 +177,17 @@ def _followup_body(ctx: Context) -> None:
         "Une hausse est en rouge seulement si elle est significative."
     )
     st.subheader("Carte des changements significatifs par commune")
-    fmap = change_map(
+    show_map(
+        "s_map",
+        change_map,
         v.communes,
         ctx.communes,
         cache.display_geometry(ctx.departement),
         base=ctx.base_map,
         hide_secret=v.hide_secret,
         zones=data.zones,
+        height=520,
     )
-    st_folium(fmap, key="s_map", returned_objects=[], height=520, use_container_width=True)
     st.caption(
         f"{v.n_significant} commune(s) en changement significatif (correction de Benjamini-Hochberg, 5 %). "
         f"Zones prioritaires suivies : {fu.n_zones}, détectées sur {fu.zones_period.label}."

@@ -19,6 +19,7 @@ from ui import cache
 from ui.access import access_store, export_button
 from ui.columns import show_metrics, site_columns
 from ui.guard import guarded
+from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from usecases import videoprotection as uc
 
@@ -99,11 +100,10 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
         )
     for note in v.notes:
         st.caption(note)
-    fmap = siting_map(
-        v.sites_wgs84, radius=run.radius, bounds=v.bounds, base=ctx.base_map, area=v.area_wgs84,
-        display_geometry=cache.display_geometry(ctx.departement),
+    show_map(
+        "v_map", siting_map, v.sites_wgs84, radius=run.radius, bounds=v.bounds, base=ctx.base_map, area=v.area_wgs84,
+        display_geometry=cache.display_geometry(ctx.departement), height=520,
     )
-    st_folium(fmap, key="v_map", returned_objects=[], height=520, use_container_width=True)
     st.caption(
         "Les faits eux-mêmes ne sont jamais affichés (données sensibles) : la couverture est donnée en "
         "nombre de faits et par site (gain marginal)."

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from analysis.zones import DEFAULT_SEVERITY, ZoneSettings
 from app_pages._zones_repeats import concentration_section, near_repeat_section
@@ -14,6 +13,7 @@ from ui import cache
 from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
+from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from usecases.zones import CONFIDENCE, METHODS, ZONE_DEFAULTS, zones_settings_from_values
 
@@ -77,13 +77,7 @@ def _emerging_section(ctx: Context, settings: ZoneSettings) -> None:
     c2.caption(f"Maille {settings.cell:.0f} m, voisinage {settings.band:.0f} m (paramètres ci-dessus).")
     cells, counts = cache.emerging(*ctx.key(), ctx.departement, ctx.flt.undated(), settings, freq)
     st.dataframe(counts, hide_index=True)
-    st_folium(
-        emerging_map(cells, cache.display_geometry(ctx.departement), base=ctx.base_map),
-        key="emerging_map",
-        returned_objects=[],
-        height=480,
-        use_container_width=True,
-    )
+    show_map("emerging_map", emerging_map, cells, cache.display_geometry(ctx.departement), base=ctx.base_map, height=480)
     st.caption("Définitions d'ArcGIS « Emerging Hot Spot Analysis » ; tendance : test de Mann-Kendall sur les z de Gi*.")
 
 
@@ -122,10 +116,10 @@ def body() -> None:
     show_metrics(v.metrics)
     for text in v.captions:
         st.caption(text)
-    fmap = zones_map(
-        v.zones_wgs84, v.analysis.density, v.density_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map
+    show_map(
+        "zones_map", zones_map, v.zones_wgs84, v.analysis.density, v.density_bounds,
+        cache.display_geometry(ctx.departement), base=ctx.base_map, height=560,
     )
-    st_folium(fmap, key="zones_map", returned_objects=[], height=560, use_container_width=True)
     st.caption(
         "Densité en mètres (noyau gaussien) ; elle n'apparaît que là où au moins "
         f"{SETTINGS.privacy_threshold + 1} faits se concentrent (secret statistique)."

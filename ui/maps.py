@@ -1,0 +1,273 @@
+"""Static maps rendered once per content and shared by every session.
+
+Building a folium map and rendering it to Leaflet code is most of the server's time on a
+page (a Mayenne choropleth: about 0.1 s to build, 0.1 s to render, per session and per run).
+A map without interaction (``returned_objects=[]``) depends only on what it is built from,
+so :func:`show_map` keys the rendered component arguments by a **fingerprint of the content
+it is built from** (every frame, array and value passed to the builder, hashed), never by
+names or session state: two viewers share a rendered map only when they would have built
+the very same one. A published-view map and an internal-view map differ in their inputs (the
+hidden counts are blanked before the builder sees them), so they never share an entry.
+
+The component arguments are those of ``streamlit_folium.st_folium`` 0.27 (pinned), computed
+with its own helpers; ``tests/test_maps.py`` checks that they equal what ``st_folium`` sends.
+Interactive maps (drawing an area) still call ``st_folium`` directly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import branca
+import folium
+import folium.elements
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+import streamlit_folium as sf
+
+from geo.organisation import Organisation
+from rendering.maps import add_organisation_layer
+
+#: Memory given to rendered maps, shared by all sessions (least recently used out first).
+BUDGET_BYTES = 192 * 2**20
+
+_LOCK = threading.Lock()
+_PAYLOADS: OrderedDict[str, MapPayload] = OrderedDict()
+
+
+@dataclasses.dataclass(frozen=True)
+class MapPayload:
+    """What ``st_folium`` sends to its front-end for one map (all strings: shareable)."""
+
+    script: str
+    header: str
+    html: str
+    id: str
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+    hash_keys: dict[str, str] = dataclasses.field(default_factory=dict, compare=False)
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.script) + len(self.header) + len(self.html) + 64 * (len(self.css_links) + len(self.js_links))
+
+    def hash_key(self, key: str) -> str:
+        """``st_folium``'s component key for a widget key (memoised: a regex over the script)."""
+        found = self.hash_keys.get(key)
+        if found is None:
+            found = self.hash_keys[key] = sf.generate_js_hash(self.script, key, False)
+        return found
+
+
+def _feed(h: Any, obj: Any) -> None:
+    """Feed one value, recursively, into the hash ``h``; unknown types are refused."""
+    if obj is None or isinstance(obj, (bool, int, float, str, bytes, dt.date, dt.datetime, dt.time, enum.Enum)):
+        h.update(f"{type(obj).__name__}:{obj!r};".encode())
+    elif isinstance(obj, np.generic):
+        h.update(f"{obj.dtype.str}:{obj!r};".encode())
+    elif isinstance(obj, (gpd.GeoSeries, gpd.array.GeometryArray)):
+        values = obj.values if isinstance(obj, gpd.GeoSeries) else obj
+        h.update(f"geometry:{len(values)}:{obj.crs}:".encode())
+        h.update(b"\0".join(b"" if w is None else w for w in shapely.to_wkb(np.asarray(values))))
+        if isinstance(obj, gpd.GeoSeries):
+            _feed(h, obj.index)
+    elif isinstance(obj, pd.DataFrame):
+        geometry = [name for name, dtype in obj.dtypes.items() if isinstance(dtype, gpd.array.GeometryDtype)]
+        plain = obj.drop(columns=geometry) if geometry else obj
+        h.update(f"frame:{obj.shape}:{type(obj).__name__}:{list(obj.dtypes.items())!r};".encode())
+        _feed(h, obj.index)
+        try:  # one vectorised pass over the rows (index included)
+            h.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
+        except TypeError:  # unhashable cells (lists...): column by column, their text
+            for name in plain.columns:
+                _feed(h, plain[name])
+        for name in geometry:
+            _feed(h, gpd.GeoSeries(obj[name]))
+    elif isinstance(obj, (pd.Series, pd.Index)):
+        h.update(f"{type(obj).__name__}:{len(obj)}:{obj.dtype}:{obj.name!r};".encode())
+        try:
+            h.update(pd.util.hash_pandas_object(obj, index=False).to_numpy().tobytes())
+        except TypeError:  # unhashable cells (lists...): their text
+            h.update(repr(obj.tolist()).encode())
+        if isinstance(obj, pd.Series):
+            _feed(h, obj.index)
+    elif isinstance(obj, np.ndarray):
+        h.update(f"array:{obj.dtype.str}:{obj.shape};".encode())
+        if obj.dtype == object:
+            h.update(repr(obj.tolist()).encode())
+        else:
+            h.update(np.ascontiguousarray(obj).tobytes())
+    elif isinstance(obj, (tuple, list)):
+        h.update(f"{type(obj).__name__}[{len(obj)}](".encode())
+        for item in obj:
+            _feed(h, item)
+        h.update(b")")
+    elif isinstance(obj, dict):
+        h.update(f"dict[{len(obj)}](".encode())
+        for k in sorted(obj, key=repr):
+            _feed(h, k)
+            _feed(h, obj[k])
+        h.update(b")")
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        h.update(f"{type(obj).__module__}.{type(obj).__qualname__}(".encode())
+        for field in dataclasses.fields(obj):
+            _feed(h, field.name)
+            _feed(h, getattr(obj, field.name))
+        h.update(b")")
+    elif callable(obj) and hasattr(obj, "__qualname__"):
+        h.update(f"callable:{obj.__module__}.{obj.__qualname__};".encode())
+    else:
+        raise TypeError(f"fingerprint: type {type(obj).__name__} non prise en charge")
+
+
+def fingerprint(*parts: Any) -> str:
+    """A digest of everything in ``parts`` (frames, geometries, arrays, values, builders).
+
+    Parameters
+    ----------
+    *parts
+        Values of the supported types: None, numbers, text, dates, enums, NumPy arrays and
+        scalars, pandas Series/Index/DataFrame, GeoSeries/GeoDataFrame (geometry as WKB),
+        tuples, lists, dicts, dataclass instances, functions (by qualified name).
+
+    Returns
+    -------
+    str
+        A hex digest: equal contents give equal digests.
+
+    Raises
+    ------
+    TypeError
+        On a value of another type (no fall-back to an identity that could be reused).
+    """
+    h = hashlib.blake2b(digest_size=20)
+    _feed(h, parts)
+    return h.hexdigest()
+
+
+def _links(fmap: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The CSS and JS links ``st_folium`` collects from a rendered map, in its order."""
+
+    def walk(element: Any):
+        if isinstance(element, branca.colormap.ColorMap):
+            yield element
+        if isinstance(element, folium.elements.JSCSSMixin):
+            yield element
+        for child in getattr(element, "_children", {}).values():
+            yield from walk(child)
+
+    css: list[str] = []
+    js: list[str] = []
+    for element in walk(fmap):
+        if isinstance(element, branca.colormap.ColorMap):
+            js[:0] = ["https://d3js.org/d3.v4.min.js", "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js"]
+        css += [href for _, href in getattr(element, "default_css", [])]
+        js += [src for _, src in getattr(element, "default_js", [])]
+    return tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js))
+
+
+def payload_from_map(fmap: folium.Map) -> MapPayload:
+    """Render a folium map to the component arguments ``st_folium`` would send (consumes it)."""
+    fmap.get_root().render()
+    fmap.render()
+    html = sf._get_html(fmap)
+    header = sf._get_header(fmap)
+    script = sf._get_map_string(fmap)
+    css, js = _links(fmap)
+    return MapPayload(script=script, header=header, html=html, id=sf.get_full_id(fmap), css_links=css, js_links=js)
+
+
+def cached_payload(build: Callable[..., folium.Map], *args: Any, organisation: Organisation | None = None, **kwargs: Any) -> MapPayload:
+    """The rendered map of ``build(*args, **kwargs)`` (plus the organisation overlay), from the
+    shared cache when the same content was rendered before."""
+    overlay = None if organisation is None else (organisation.units, organisation.indicative)
+    key = fingerprint(build, args, kwargs, overlay)
+    with _LOCK:
+        found = _PAYLOADS.get(key)
+        if found is not None:
+            _PAYLOADS.move_to_end(key)
+            return found
+    fmap = build(*args, **kwargs)
+    if organisation is not None:
+        add_organisation_layer(fmap, organisation.units, indicative=organisation.indicative)
+    payload = payload_from_map(fmap)
+    with _LOCK:
+        _PAYLOADS[key] = payload
+        total = sum(p.nbytes for p in _PAYLOADS.values())
+        while total > BUDGET_BYTES and len(_PAYLOADS) > 1:
+            _, old = _PAYLOADS.popitem(last=False)
+            total -= old.nbytes
+    return payload
+
+
+def clear_payloads() -> None:
+    """Forget every rendered map (tests)."""
+    with _LOCK:
+        _PAYLOADS.clear()
+
+
+def show_payload(payload: MapPayload, *, key: str, height: int) -> None:
+    """Send a rendered map to the page, as ``st_folium(..., returned_objects=[],
+    use_container_width=True)`` does."""
+    hash_key = payload.hash_key(key)
+
+    def on_change() -> None:
+        st.session_state[key] = st.session_state.get(hash_key, {})
+
+    sf._component_func(
+        script=payload.script,
+        header=payload.header,
+        html=payload.html,
+        id=payload.id,
+        key=hash_key,
+        height=height,
+        width=None,
+        returned_objects=[],
+        default={},
+        zoom=None,
+        center=None,
+        feature_group=None,
+        return_on_hover=False,
+        layer_control=None,
+        pixelated=False,
+        css_links=list(payload.css_links),
+        js_links=list(payload.js_links),
+        on_change=on_change,
+        wrap_longitude=False,
+    )
+
+
+def show_map(
+    key: str,
+    build: Callable[..., folium.Map],
+    *args: Any,
+    height: int,
+    organisation: Organisation | None = None,
+    **kwargs: Any,
+) -> None:
+    """Draw ``build(*args, **kwargs)`` (a static folium map), rendered once per content.
+
+    Parameters
+    ----------
+    key : str
+        The widget key (as for ``st_folium``).
+    build : callable
+        A ``rendering.maps`` function returning a new ``folium.Map``.
+    *args, **kwargs
+        Its arguments: every one is part of the cache key (see :func:`fingerprint`).
+    height : int
+        Height in pixels; the width is the container's.
+    organisation : Organisation, optional
+        Police and gendarmerie units laid over the map.
+    """
+    show_payload(cached_payload(build, *args, organisation=organisation, **kwargs), key=key, height=height)
