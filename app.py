@@ -1,22 +1,24 @@
 """Entry point: navigation by role, shared sidebar, theme. Run with ``make run`` (local mode)
-or ``make serve`` (server mode, sign-in)."""
+or ``make serve`` (server mode, sign-in).
+
+``streamlit run app.py`` reads this file twice over: it first imports it as the module ``app``
+and finds :data:`app`, an ``st.App`` (Streamlit's ASGI application with our middleware in
+front: Streamlit's front-end files answered from memory, see ``ui/static_bundle.py``); then
+every session runs it as ``__main__``, which draws the navigation.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 
 from core import access as a
 from core.settings import SETTINGS
 from ui.access import AccessRefusedError, current_viewer, server_mode, sign_in_page
 from ui.guard import guarded
-
-st.set_page_config(
-    page_title="Délinquance — diagnostic territorial",
-    page_icon=str(Path(__file__).with_name("assets") / "icon.png"),
-    layout="wide",
-)
+from ui.static_bundle import StaticBundle
 
 #: Page key -> file, title, icon (the order of the navigation).
 PAGES = {
@@ -30,17 +32,31 @@ PAGES = {
     a.ADMINISTRATION: ("app_pages/administration.py", "Administration", ":material/admin_panel_settings:"),
 }
 
-try:
-    viewer = current_viewer()
-except AccessRefusedError:
-    st.stop()
+def main() -> None:
+    """One script run: the pages this viewer may open, then the chosen one."""
+    st.set_page_config(
+        page_title="Délinquance — diagnostic territorial",
+        page_icon=str(Path(__file__).with_name("assets") / "icon.png"),
+        layout="wide",
+    )
+    try:
+        viewer = current_viewer()
+    except AccessRefusedError:
+        st.stop()
+    allowed = [k for k in PAGES if viewer.may_open(k)]
+    if server_mode() and viewer.role == a.PUBLIC and not SETTINGS.public_pages:
+        allowed = []
+    pages = [
+        st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=i == 0) for i, k in enumerate(allowed)
+    ]
+    if server_mode() and viewer.role == a.PUBLIC:
+        pages.append(
+            st.Page(lambda: guarded(sign_in_page), title="Connexion", icon=":material/login:", url_path="connexion", default=not pages)
+        )
+    st.navigation(pages).run()
 
-allowed = [k for k in PAGES if viewer.may_open(k)]
-if server_mode() and viewer.role == a.PUBLIC and not SETTINGS.public_pages:
-    allowed = []
-pages = [
-    st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=i == 0) for i, k in enumerate(allowed)
-]
-if server_mode() and viewer.role == a.PUBLIC:
-    pages.append(st.Page(lambda: guarded(sign_in_page), title="Connexion", icon=":material/login:", url_path="connexion", default=not pages))
-st.navigation(pages).run()
+
+if __name__ == "__main__":
+    main()
+else:
+    app = st.App(Path(__file__).resolve(), middleware=[Middleware(StaticBundle)])

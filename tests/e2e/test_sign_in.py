@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from core.access import ANALYST, MAYOR, PREFET, REFERENT
@@ -45,6 +46,30 @@ def settled(page) -> None:
     page.wait_for_timeout(400)
     page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
     page.wait_for_timeout(800)
+
+
+def choose_option(page, chooser, typed: str, option: str, attempts: int = 4) -> None:
+    """Pick ``option`` in a multiselect and wait until it shows as chosen.
+
+    The option is clicked in its list (react-aria's combo box needs it highlighted for Enter).
+    A script rerun can redraw the widget between the typing and the click: then the list is
+    gone, and the choice is made again.
+    """
+    tags = chooser.locator("[data-testid='stMultiSelectTagsContainer']")
+    for _ in range(attempts):
+        chooser.scroll_into_view_if_needed()
+        chooser.locator("input").click()
+        chooser.locator("input").fill(typed)
+        try:
+            page.get_by_role("option", name=option).click(timeout=15_000)
+            tags.get_by_text(option).wait_for(timeout=30_000)
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            settled(page)
+            continue
+        page.keyboard.press("Escape")
+        return
+    raise AssertionError(f"option « {option} » not chosen after {attempts} attempts")
 
 
 def nav_labels(page) -> list[str]:
@@ -233,13 +258,8 @@ def test_referent_publishes_a_proposal_the_mayor_reads(browser, app, tmp_path):
     page.get_by_text("Sites retenus").wait_for(timeout=120_000)
     page.get_by_text("Publier la proposition aux communes").scroll_into_view_if_needed()
     chooser = page.locator("[data-testid='stMultiSelect']").filter(has_text="Communes destinataires").first
-    chooser.scroll_into_view_if_needed()
-    chooser.locator("input").fill("Laval")
-    # Pick the option in the list (react-aria's combo box needs it highlighted for Enter),
-    # then wait for the rerun to show it as chosen.
-    page.get_by_role("option", name="Laval (53130)").click()
-    page.keyboard.press("Escape")
-    chooser.locator("[data-testid='stMultiSelectTagsContainer']").get_by_text("Laval (53130)").wait_for(timeout=60_000)
+    settled(page)
+    choose_option(page, chooser, "Laval", "Laval (53130)")
     settled(page)
     sure = page.get_by_role("checkbox", name=re.compile("Je confirme la publication"))
     page.get_by_text("Je confirme la publication").click()

@@ -1,0 +1,90 @@
+"""Streamlit's front-end files answered from memory (ui.static_bundle), everything else passed on."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from streamlit import file_util
+
+from ui.static_bundle import MAX_AGE_SECONDS, StaticBundle
+
+ROOT = Path(file_util.get_static_dir())
+
+
+class Inner:
+    """Stands for Streamlit's application: records the paths it receives."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.paths.append(scope["path"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def request(app, path: str, method: str = "GET") -> tuple[int, dict[bytes, bytes], bytes]:
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "headers": [], "query_string": b""}
+    asyncio.run(app(scope, receive, send))
+    start, body = sent[0], sent[1]
+    return start["status"], dict(start["headers"]), body["body"]
+
+
+def test_hashed_files_are_answered_from_memory_with_streamlits_headers():
+    inner = Inner()
+    app = StaticBundle(inner)
+    scripts = sorted((ROOT / "static" / "js").glob("*.js"))
+    assert len(scripts) > 100 and len(app.files) >= len(scripts)  # the whole bundle is there
+    script = scripts[0]
+    status, headers, body = request(app, f"/static/js/{script.name}")
+    assert status == 200 and body == script.read_bytes()
+    assert headers[b"content-type"] == b"text/javascript; charset=utf-8"
+    assert headers[b"content-length"] == str(len(body)).encode()
+    assert headers[b"cache-control"] == f"public, immutable, max-age={MAX_AGE_SECONDS}".encode()
+    css = next((ROOT / "static" / "css").glob("*.css"))
+    assert request(app, f"/static/css/{css.name}")[1][b"content-type"] == b"text/css; charset=utf-8"
+    status, headers, body = request(app, f"/static/js/{script.name}", method="HEAD")
+    assert status == 200 and body == b"" and headers[b"content-length"] == str(script.stat().st_size).encode()
+    assert inner.paths == []
+
+
+def test_everything_else_goes_to_streamlit():
+    inner = Inner()
+    app = StaticBundle(inner)
+    script = next((ROOT / "static" / "js").glob("*.js")).name
+    passed = [
+        "/",
+        "/index.html",  # no-cache: Streamlit's answer
+        "/suivi",
+        "/_stcore/health",
+        "/oauth2callback",
+        "/app/static/vendor/leaflet/leaflet.js",
+        "/static/js/absent.js",
+        "/static/../index.html",
+        f"/base/static/js/{script}",
+    ]
+    for path in passed:
+        assert request(app, path)[0] == 204, path
+    assert request(app, f"/static/js/{script}", method="POST")[0] == 204
+    assert inner.paths == [*passed, f"/static/js/{script}"]
+
+
+def test_the_app_entry_declares_the_middleware():
+    """``streamlit run app.py`` finds the st.App (Streamlit's own discovery) with the bundle in front."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    entry = Path(__file__).resolve().parents[1] / "app.py"
+    found = discover_asgi_app(entry)
+    assert found.is_asgi_app and found.import_string == "app:app"
+    import app as entry_module
+
+    assert [m.cls for m in entry_module.app._user_middleware] == [StaticBundle]

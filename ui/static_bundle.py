@@ -1,0 +1,94 @@
+"""Streamlit's own front-end bundle answered from memory, before Streamlit's middleware.
+
+A browser that opens the app for the first time fetches about 300 content-hashed files of
+Streamlit's front end (``/static/js/*.js``, ``/static/css``, ``/static/media``). Through
+Streamlit's stack (path checks, session, gzip decision, router, ``FileResponse`` on a worker
+thread) each one costs the server about a millisecond of CPU: half of a whole session's
+server time in ``bench/bench_sessions.py``. :class:`StaticBundle` is a plain ASGI middleware,
+placed in front through ``st.App``, that answers a ``GET``/``HEAD`` of exactly one of these
+files from bytes read once at start, with the headers Streamlit gives them (content type,
+``Cache-Control: public, immutable, max-age=1 year``: the names carry a content hash).
+
+Everything else (the pages, ``index.html`` which must stay ``no-cache``, ``/_stcore``, the
+sign-in routes, components, media, ``/app/static``) goes to Streamlit untouched. Only files
+under Streamlit's own ``static/static`` folder are served, so nothing else on disk can be
+reached through it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from streamlit import file_util
+
+#: One year, as Streamlit (``STATIC_ASSET_CACHE_MAX_AGE_SECONDS``) for its hashed assets.
+MAX_AGE_SECONDS = 365 * 24 * 60 * 60
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+
+
+def bundle_from_directory(root: Path) -> dict[str, tuple[bytes, list[tuple[bytes, bytes]]]]:
+    """URL path -> (body, response headers) for every file under ``root/static``.
+
+    Parameters
+    ----------
+    root : Path
+        Streamlit's static directory (``streamlit.file_util.get_static_dir()``).
+
+    Returns
+    -------
+    dict
+        Keys like ``/static/js/index.abc123.js``.
+    """
+    out: dict[str, tuple[bytes, list[tuple[bytes, bytes]]]] = {}
+    folder = root / "static"
+    if not folder.is_dir():
+        return out
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file():
+            continue
+        body = path.read_bytes()
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if path.suffix in (".js", ".mjs"):
+            ctype = "text/javascript"
+        if ctype.startswith("text/") or ctype in ("application/json", "image/svg+xml"):
+            ctype += "; charset=utf-8"
+        headers = [
+            (b"content-type", ctype.encode("latin-1")),
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"cache-control", f"public, immutable, max-age={MAX_AGE_SECONDS}".encode("latin-1")),
+            (b"x-content-type-options", b"nosniff"),
+        ]
+        out["/" + path.relative_to(root).as_posix()] = (body, headers)
+    return out
+
+
+class StaticBundle:
+    """ASGI middleware answering Streamlit's hashed front-end files from memory.
+
+    Parameters
+    ----------
+    app : ASGI application
+        Streamlit's application (everything not in the bundle goes to it).
+    root : Path, optional
+        Streamlit's static directory (default: the installed Streamlit's).
+    """
+
+    def __init__(self, app: ASGIApp, root: Path | None = None) -> None:
+        self.app = app
+        self.files = bundle_from_directory(Path(root or file_util.get_static_dir()))
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            found = self.files.get(scope["path"])
+            if found is not None:
+                body, headers = found
+                await send({"type": "http.response.start", "status": 200, "headers": headers})
+                await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+                return
+        await self.app(scope, receive, send)
