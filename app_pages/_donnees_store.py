@@ -87,6 +87,17 @@ def save_section(ctx: Context, filename: str, result: ImportResult, key: str) ->
             )
 
 
+def confirmed_deletion(viewer: Viewer, label: str, names: dict[str, str], delete, *, key: str, what: str) -> None:
+    """Choose a saved item, tick the confirmation, delete it (audited: intent first), rerun."""
+    c1, c2 = st.columns([3, 1])
+    target = c1.selectbox(label, list(names), format_func=names.get, key=f"{key}_target")
+    sure = c2.checkbox("Je confirme la suppression", key=f"{key}_sure")
+    if st.button("Supprimer", key=f"{key}_button", disabled=not sure):
+        with audited(viewer, "suppression", target, {what: names[target]}):
+            delete(target)
+        st.rerun()
+
+
 def saved_section(viewer: Viewer, *, writable: bool) -> None:
     st.subheader("Jeux de données enregistrés")
     infos = store_for("espace").list()
@@ -101,14 +112,7 @@ def saved_section(viewer: Viewer, *, writable: bool) -> None:
         st.dataframe(history_table(next(i for i in infos if i.slug == shown)), hide_index=True)
     if not writable:
         return
-    c1, c2 = st.columns([3, 1])
-    target = c1.selectbox("Supprimer un jeu", list(slugs), format_func=slugs.get, key="delete_target")
-    sure = c2.checkbox("Je confirme la suppression", key="delete_sure")
-    if st.button("Supprimer", key="delete_button", disabled=not sure):
-        with audited(viewer, "suppression", target, {"nom": slugs[target]}):
-            store_for("espace").delete(target)
-        st.success(f"Jeu « {md_escape(slugs[target])} » supprimé.")
-        st.rerun()
+    confirmed_deletion(viewer, "Supprimer un jeu", slugs, store_for("espace").delete, key="delete", what="nom")
 
 
 def statistics_section(ctx: Context, *, writable: bool) -> None:
@@ -144,10 +148,4 @@ def statistics_section(ctx: Context, *, writable: bool) -> None:
         slugs = {i.slug: i.name for i in saved}
         if not writable:
             return
-        c1, c2 = st.columns([3, 1])
-        target = c1.selectbox("Supprimer des statistiques", list(slugs), format_func=slugs.get, key="delete_stats")
-        sure = c2.checkbox("Je confirme la suppression", key="delete_stats_sure")
-        if st.button("Supprimer", key="delete_stats_button", disabled=not sure):
-            with audited(ctx.viewer, "suppression", target, {"statistiques": slugs[target]}):
-                statistics_store().delete(target)
-            st.rerun()
+        confirmed_deletion(ctx.viewer, "Supprimer des statistiques", slugs, statistics_store().delete, key="delete_stats", what="statistiques")

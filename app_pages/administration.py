@@ -7,7 +7,7 @@ import streamlit as st
 from core.access import ASSIGNABLE_ROLES, ROLE_LABELS
 from core.escape import markdown_text
 from rendering.exports import csv_bytes_from_frame
-from ui.access import access_store, current_viewer, sidebar_identity
+from ui.access import access_store, current_viewer, export_button, sidebar_identity
 from ui.guard import guarded
 
 
@@ -58,13 +58,8 @@ def _journal(viewer) -> None:
     st.caption("Connexions, déconnexions, imports, ajouts, suppressions, exports, rapports, propositions publiées, changements de rôle. Lignes ajoutées seulement, jamais modifiées.")
     log = store.journal(limit=1000)
     st.dataframe(log, hide_index=True, height=420)
-    def export() -> bytes:
-        full = store.journal()
-        store.log(viewer, "export", "journal d'audit", {"lignes": len(full)})  # no file if this fails
-        return csv_bytes_from_frame(full)
-
-    st.download_button(
-        "Journal complet (CSV)", export, "journal_audit.csv", "text/csv", on_click="ignore", key="adm_csv"
+    export_button(
+        st, viewer, "Journal complet (CSV)", lambda: csv_bytes_from_frame(store.journal()), "journal_audit.csv", "text/csv", key="adm_csv"
     )
 
 

@@ -19,10 +19,7 @@ from usecases.packs import commune_sheet_pdf
 def _dataset(dep: str):
     """The data set of the département a mayor sees: the newest imported, else the generated one."""
     found = cache.datasets_for_departement(dep)
-    if not found:
-        return None
-    kind, info = found[0]
-    return kind, info
+    return found[0] if found else None
 
 
 def body() -> None:

@@ -30,6 +30,7 @@ import asyncio
 import os
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -37,10 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.access import ANALYST, MAYOR, PREFET, REFERENT, Viewer  # noqa: E402
 from data.access import AccessStore  # noqa: E402
+from scripts.serve_demo import seed_demo_people  # noqa: E402
 from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
-from tests.e2e.oidc import ACCOUNTS, server_mode_app  # noqa: E402
+from tests.e2e.oidc import server_mode_app  # noqa: E402
 
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 TICK = os.sysconf("SC_CLK_TCK")
@@ -198,30 +199,22 @@ def measure(base: str, port: int, n: int, signed: bool) -> str:
     )
 
 
+def measure_mode(base: str, sizes: list[int], *, signed: bool) -> None:
+    """The cold start, then each N, on one server; each line printed as it comes."""
+    port = int(base.rsplit(":", 1)[1])
+    print(cold_start(base, port, signed=signed), flush=True)
+    for n in sizes:
+        print(measure(base, port, n, signed=signed), flush=True)
+
+
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [10, 20, 40]
-    lines = []
     with streamlit_server() as base:
-        port = int(base.rsplit(":", 1)[1])
-        lines.append(cold_start(base, port, signed=False))
-        print(lines[-1], flush=True)
-        for n in sizes:
-            lines.append(measure(base, port, n, signed=False))
-            print(lines[-1], flush=True)
-    import tempfile
-
+        measure_mode(base, sizes, signed=False)
     ws = Path(tempfile.mkdtemp(prefix="bench-sessions-"))
-    store = AccessStore(ws / "acces.sqlite")
-    setup = Viewer(role="administrateur", identity="bench")
-    for account, role, territory in (("analyste", ANALYST, "53"), ("referent", REFERENT, "53"), ("prefet", PREFET, "53"), ("maire", MAYOR, "53130")):
-        store.save_person(by=setup, role=role, territory=territory, email=ACCOUNTS[account]["email"])
+    seed_demo_people(AccessStore(ws / "acces.sqlite"), "bench")
     with server_mode_app(ws) as (base, _):
-        port = int(base.rsplit(":", 1)[1])
-        lines.append(cold_start(base, port, signed=True))
-        print(lines[-1], flush=True)
-        for n in sizes:
-            lines.append(measure(base, port, n, signed=True))
-            print(lines[-1], flush=True)
+        measure_mode(base, sizes, signed=True)
     print("objectif : 40 sessions sans erreur, CPU serveur ≤ 0,35 s par session, mémoire < 1,5 Go")
 
 

@@ -63,6 +63,7 @@ BEGIN SELECT RAISE(ABORT, 'journal en ajout seul'); END;
 """
 
 INTENT, DONE, FAILED = "intention", "fait", "échec"
+_PERSON = "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le FROM personnes"
 
 
 class AccessError(DelinquanceError):
@@ -96,6 +97,11 @@ def _territory(text: str) -> tuple[str, ...]:
     return tuple(t for t in (x.strip().upper() for x in text.replace(";", ",").split(",")) if t)
 
 
+def _person(row: tuple) -> Person:
+    """A row of :data:`_PERSON` as a :class:`Person`."""
+    return Person(*row[:6], _territory(row[6]), *row[7:])
+
+
 class AccessStore:
     """People and audit log in one SQLite file.
 
@@ -125,11 +131,8 @@ class AccessStore:
     def people(self) -> list[Person]:
         """Every person, by role then e-mail."""
         with self._connect() as db:
-            rows = db.execute(
-                "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le "
-                "FROM personnes ORDER BY role, email"
-            ).fetchall()
-        return [Person(r[0], r[1], r[2], r[3], r[4], r[5], _territory(r[6]), r[7], r[8]) for r in rows]
+            rows = db.execute(f"{_PERSON} ORDER BY role, email").fetchall()
+        return [_person(r) for r in rows]
 
     def person_for_identity(
         self, *, email: str | None, email_verified: bool, issuer: str | None, subject: str | None
@@ -139,20 +142,10 @@ class AccessStore:
         with self._connect() as db:
             row = None
             if email and email_verified:
-                row = db.execute(
-                    "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le "
-                    "FROM personnes WHERE lower(email) = lower(?)",
-                    (email,),
-                ).fetchone()
+                row = db.execute(f"{_PERSON} WHERE lower(email) = lower(?)", (email,)).fetchone()
             if row is None and issuer and subject:
-                row = db.execute(
-                    "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le "
-                    "FROM personnes WHERE emetteur = ? AND sujet = ?",
-                    (issuer, subject),
-                ).fetchone()
-        if row is None:
-            return None
-        return Person(row[0], row[1], row[2], row[3], row[4], row[5], _territory(row[6]), row[7], row[8])
+                row = db.execute(f"{_PERSON} WHERE emetteur = ? AND sujet = ?", (issuer, subject)).fetchone()
+        return None if row is None else _person(row)
 
     def save_person(
         self,

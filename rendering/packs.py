@@ -9,11 +9,12 @@ from __future__ import annotations
 import html
 import io
 
+from core.settings import SETTINGS
 from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, pdf_styles, pdf_table
 
 READING_NOTE = (
     "Ces chiffres sont ceux des faits enregistrés par la police et la gendarmerie (plaintes, "
-    "constatations), pas de toute la délinquance. Les effectifs de 1 à 5, et ceux qui permettraient "
+    f"constatations), pas de toute la délinquance. Les effectifs de 1 à {SETTINGS.privacy_threshold}, et ceux qui permettraient "
     "de les retrouver, ne sont pas publiés (« secret »). Une évolution « significative » a moins de "
     "5 % de chances d'être due au hasard."
 )

@@ -38,12 +38,16 @@ DEMO_ACCOUNTS = {
 DEMO_PEOPLE = {"analyste": (ANALYST, "53"), "referent": (REFERENT, "53"), "prefet": (PREFET, "53"), "maire": (MAYOR, "53130")}
 
 
-def main() -> int:
-    workspace = ROOT / "workspace" / "demo-serveur"
-    store = AccessStore(workspace / "acces.sqlite")
-    setup = Viewer(role="administrateur", identity="make serve-demo")
+def seed_demo_people(store: AccessStore, by: str) -> None:
+    """Give each demo account (but the administrator, from the configuration) its role and territory."""
+    setup = Viewer(role="administrateur", identity=by)
     for account, (role, territory) in DEMO_PEOPLE.items():
         store.save_person(by=setup, role=role, territory=territory, email=DEMO_ACCOUNTS[account]["email"])
+
+
+def main() -> int:
+    workspace = ROOT / "workspace" / "demo-serveur"
+    seed_demo_people(AccessStore(workspace / "acces.sqlite"), "make serve-demo")
     base = f"http://localhost:{APP_PORT}"
     provider = subprocess.Popen(
         ["node", str(ROOT / "tests" / "oidc" / "provider.mjs")],

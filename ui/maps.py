@@ -6,8 +6,8 @@ A map without interaction (``returned_objects=[]``) depends only on what it is b
 so :func:`show_map` keys the rendered component arguments by a **fingerprint of the content
 it is built from** (every frame, array and value passed to the builder, hashed), never by
 names or session state: two viewers share a rendered map only when they would have built
-the very same one. A published-view map and an internal-view map differ in their inputs (the
-hidden counts are blanked before the builder sees them), so they never share an entry.
+the very same one. A published-view map and an internal-view map differ in their inputs (a
+gated table, or the ``hide_secret`` argument), so they never share an entry.
 
 The component arguments are those of ``streamlit_folium.st_folium`` 0.27 (pinned), computed
 with its own helpers; ``tests/test_maps.py`` checks that they equal what ``st_folium`` sends.

@@ -172,7 +172,7 @@ def current_context() -> Context:
             **persisted("public_view", True),
         )
     else:
-        sb.caption("Vue diffusable : secret statistique appliqué (effectifs de 1 à 5 masqués).")
+        sb.caption(f"Vue diffusable : secret statistique appliqué (effectifs de 1 à {SETTINGS.privacy_threshold} masqués).")
     if info is not None and info.synthetic:
         sb.warning("Faits **synthétiques**, géographie réelle.", icon="⚠️")
     sb.caption(

@@ -21,6 +21,7 @@ from core.crs import WGS84
 from core.errors import DelinquanceError
 from core.formatting import fmt_count, fmt_date
 from core.privacy import Audience, secret_mask_from_counts
+from core.settings import SETTINGS
 from usecases.common import Metric
 from usecases.packs import PackData, figures_rows, zones_touching
 
@@ -83,7 +84,7 @@ def commune_sheet_for_viewer(viewer: Viewer, code: str, pack: PackData, incident
     zones = zones_touching(pack, [code])
     zones = zones[["rang", "geometry"]].to_crs(WGS84) if len(zones) else gpd.GeoDataFrame({"rang": []}, geometry=[], crs=WGS84)
     notes = [
-        "Vue diffusable : effectifs de 1 à 5 masqués (secret statistique), ainsi que ceux qui permettraient "
+        f"Vue diffusable : effectifs de 1 à {SETTINGS.privacy_threshold} masqués (secret statistique), ainsi que ceux qui permettraient "
         "de les retrouver ; aucune position de fait n'est montrée.",
         "Zones prioritaires : détectées sur les douze mois précédant les deux derniers mois.",
     ]

@@ -26,8 +26,7 @@ from analysis.followup import Period, default_periods, rate_ratio_test
 from core import model as m
 from core.formatting import fmt_change, fmt_count, fmt_date, fmt_number
 from core.model import IncidentFilter
-from core.privacy import SECRET_LABEL, group_labels, hierarchy_masks
-from core.settings import SETTINGS
+from core.privacy import SECRET_LABEL, group_labels, hierarchy_masks, is_secret
 from usecases.zones import default_zones_for_selection
 
 #: The four windows of a pack (key -> French label).
@@ -101,13 +100,13 @@ def pack_data_for_departement(
     cantons["nom"] = pd.Series(table["canton_nom"].to_numpy(), index=table["canton"].astype(str).to_numpy()).groupby(level=0).first()
     cantons["population"] = table.groupby(table["canton"].astype(str))["population"].sum()
     cantons["communes"] = table.groupby(table["canton"].astype(str)).apply(lambda t: list(t.index))
+    epci_labels = group_labels(keys["epci"].to_numpy())
     for w, (start, end) in windows.items():
         inside = (day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))
         counts = pd.Series(codes).map(incidents.loc[inside, m.COMMUNE].value_counts()).fillna(0).astype(int).to_numpy()
         base, groups, _ = hierarchy_masks(counts, [keys["epci"].to_numpy(), keys["canton"].to_numpy()])
         table[f"faits_{w}"] = counts
         table[f"secret_{w}"] = base
-        epci_labels = group_labels(keys["epci"].to_numpy())
         table[f"secret_epci_{w}"] = pd.Series(groups[0], index=epci_labels).reindex(table["epci"].astype(str).to_numpy()).fillna(False).to_numpy()
         cantons[f"faits_{w}"] = table.groupby(table["canton"].astype(str))[f"faits_{w}"].sum()
         cantons[f"secret_{w}"] = pd.Series(groups[1], index=canton_codes)
@@ -118,7 +117,7 @@ def pack_data_for_departement(
         incidents, communes, IncidentFilter(start=zones_period.start.date(), end=zones_period.end.date()), crs=crs
     )
     if len(zones):
-        zones = zones.loc[np.array([not (0 < f <= SETTINGS.privacy_threshold) for f in zones["faits"]], dtype=bool)]
+        zones = zones.loc[np.array([not is_secret(f) for f in zones["faits"]], dtype=bool)]
     return PackData(
         departement=departement,
         windows=windows,

@@ -14,15 +14,14 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from core.access import ANALYST, MAYOR, PREFET, REFERENT
 from data.access import AccessStore
+from scripts.serve_demo import seed_demo_people
 from tests.e2e.helpers import offline_page
 from tests.e2e.oidc import ACCOUNTS, node_modules_ready, server_mode_app, sign_in
 from tests.e2e.wire import Wire
 from tests.tooling import skip_or_fail
 
 pytestmark = pytest.mark.e2e
-ADMIN_VIEWER = None
 
 
 @pytest.fixture(scope="module")
@@ -30,14 +29,7 @@ def app(tmp_path_factory):
     if not node_modules_ready():
         skip_or_fail("oidc-provider absent de tests/oidc/node_modules : lancez `make test` (il l'installe avec npm).")
     ws = tmp_path_factory.mktemp("ws")
-    from core.access import Viewer
-
-    store = AccessStore(ws / "acces.sqlite")
-    admin = Viewer(role="administrateur", identity="mise en place du test")
-    store.save_person(by=admin, role=ANALYST, territory="53", email=ACCOUNTS["analyste"]["email"])
-    store.save_person(by=admin, role=REFERENT, territory="53", email=ACCOUNTS["referent"]["email"])
-    store.save_person(by=admin, role=PREFET, territory="53", email=ACCOUNTS["prefet"]["email"])
-    store.save_person(by=admin, role=MAYOR, territory="53130", email=ACCOUNTS["maire"]["email"])
+    seed_demo_people(AccessStore(ws / "acces.sqlite"), "mise en place du test")
     with server_mode_app(ws) as (base, issuer):
         yield base, ws
 
@@ -217,11 +209,7 @@ def test_public_pages_and_expired_session(browser, tmp_path):
     """Another server: public pages open, sign-ins valid 2 seconds."""
     if not node_modules_ready():
         skip_or_fail("oidc-provider absent de tests/oidc/node_modules : lancez `make test`.")
-    from core.access import Viewer
-
-    AccessStore(tmp_path / "acces.sqlite").save_person(
-        by=Viewer(role="administrateur", identity="test"), role=ANALYST, territory="53", email=ACCOUNTS["analyste"]["email"]
-    )
+    seed_demo_people(AccessStore(tmp_path / "acces.sqlite"), "mise en place du test")
     with server_mode_app(tmp_path, public_pages=True, session_hours=2 / 3600) as (base, _):
         page = offline_page(browser, [], [], viewport={"width": 1400, "height": 1200})
         page.goto(base)
