@@ -18,6 +18,7 @@ from core import access as a
 from core.settings import SETTINGS
 from ui.access import AccessRefusedError, current_viewer, server_mode, sign_in_page
 from ui.guard import guarded
+from ui.heap import freeze_once
 from ui.static_bundle import StaticBundle
 
 #: Page key -> file, title, icon (the order of the navigation).
@@ -53,7 +54,10 @@ def main() -> None:
         pages.append(
             st.Page(lambda: guarded(sign_in_page), title="Connexion", icon=":material/login:", url_path="connexion", default=not pages)
         )
-    st.navigation(pages).run()
+    try:
+        st.navigation(pages).run()
+    finally:
+        freeze_once()  # once per process: the imported libraries out of the collector's passes
 
 
 if __name__ == "__main__":

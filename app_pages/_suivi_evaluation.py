@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -13,9 +12,11 @@ from core import model as m
 from core.crs import metric_crs_for_departement
 from core.escape import markdown_text
 from core.formatting import fmt_date
+from rendering import charts
 from rendering.maps import area_drawing_map, evaluation_map
 from ui import cache
 from ui.cache import store_for
+from ui.charts import show_chart
 from ui.columns import column_config_from_frame
 from ui.maps import show_map
 from ui.sidebar import Context
@@ -86,19 +87,7 @@ def _windows(ctx: Context) -> tuple[uc.Windows, float]:
 
 
 def _chart(view: uc.EvaluationView) -> None:
-    line = (
-        alt.Chart(view.monthly)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("mois:T", title=None, axis=alt.Axis(format="%m/%Y")),
-            y=alt.Y("faits:Q", title="faits par mois"),
-            color=alt.Color("zone:N", title=None, scale=alt.Scale(range=["#000091", "#e67e00", "#2a9d8f"])),
-            tooltip=[alt.Tooltip("mois:T", format="%m/%Y"), "zone:N", "faits:Q"],
-        )
-    )
-    start = pd.DataFrame({"debut": [pd.Timestamp(view.windows.before_end + dt.timedelta(days=1))], "libelle": ["début de l'action"]})
-    rule = alt.Chart(start).mark_rule(color="#c9191e", strokeDash=[6, 3]).encode(x="debut:T", tooltip=["libelle:N"])
-    st.altair_chart(alt.layer(line, rule), width="stretch")
+    show_chart(charts.evaluation_from_monthly, view.monthly, pd.Timestamp(view.windows.before_end + dt.timedelta(days=1)))
 
 
 def _kept(ctx: Context) -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import altair as alt
 import streamlit as st
 
 from analysis.near_repeat import DEFAULT_DAYS, DEFAULT_DISTANCES
 from core import model as m
+from rendering import charts
 from ui import cache
+from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
 from ui.sidebar import Context
 from usecases import repeats as uc
@@ -29,23 +30,7 @@ def near_repeat_section(ctx: Context) -> None:
     v = cache.near_repeat(*ctx.key(), ctx.departement, ctx.flt, offence, distances, days, permutations, metric, ctx.audience)
     show_metrics(v.metrics)
     st.info(v.sentence)
-    base = alt.Chart(v.heat).encode(
-        x=alt.X("duree:N", sort=v.duration_order, title="écart entre les deux faits"),
-        y=alt.Y("distance:N", sort=v.distance_order, title="distance entre les deux faits"),
-    )
-    heat = base.mark_rect().encode(
-        color=alt.Color("rapport:Q", title="observé / attendu", scale=alt.Scale(scheme="orangered", domainMin=0)),
-        tooltip=[
-            alt.Tooltip("distance:N", title="distance"),
-            alt.Tooltip("duree:N", title="écart"),
-            alt.Tooltip("observees:N", title="paires observées"),
-            alt.Tooltip("attendues:N", title="paires attendues"),
-            alt.Tooltip("rapport:Q", title="rapport", format=".2f"),
-            alt.Tooltip("p_valeur:Q", title="p", format=".3f"),
-        ],
-    )
-    text = base.mark_text(fontSize=11).encode(text="texte:N")
-    st.altair_chart(alt.layer(heat, text), width="stretch")
+    show_chart(charts.heatmap_from_near_repeat, v.heat, v.duration_order, v.distance_order)
     for note in v.notes:
         st.caption(note)
     with st.expander("Méthode et limites"):
@@ -60,16 +45,7 @@ def concentration_section(ctx: Context) -> None:
         shown = st.multiselect(
             "Courbes", sorted(v.curves["infraction"].unique()), default=["Ensemble"], key="cc_curves"
         )
-        data = v.curves[v.curves["infraction"].isin(shown)]
-        diagonal = alt.Chart(data.drop_duplicates("part_lieux")).mark_line(color="#999", strokeDash=[4, 4]).encode(
-            x="part_lieux:Q", y="part_lieux:Q"
-        )
-        curve = alt.Chart(data).mark_line().encode(
-            x=alt.X("part_lieux:Q", title="part des lieux (les plus touchés d'abord)", axis=alt.Axis(format="%")),
-            y=alt.Y("part_faits:Q", title="part des faits", axis=alt.Axis(format="%")),
-            color=alt.Color("infraction:N", title=None),
-        )
-        st.altair_chart(alt.layer(diagonal, curve), width="stretch")
+        show_chart(charts.curves_from_concentration, v.curves[v.curves["infraction"].isin(shown)])
     for note in v.notes:
         st.caption(note)
     if v.repeat_places is not None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import altair as alt
 import streamlit as st
 
 from core.escape import markdown_text
 from core.formatting import fmt_date
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH, Organisation
+from rendering import charts
 from rendering.maps import choropleth_from_official, choropleth_from_rates
 from ui import cache, prefetch
 from ui.access import export_button
+from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.maps import show_map
@@ -24,19 +25,6 @@ from usecases.diagnostic import (
     SMOOTHING_METHOD_NOTE,
 )
 from usecases.organisation import organisation_stamp
-
-
-def _bars(counts, label: str, colour: str) -> alt.Chart:
-    """Horizontal bars of a ``categorie``/``faits``/``part`` table."""
-    return (
-        alt.Chart(counts)
-        .mark_bar(color=colour)
-        .encode(
-            x=alt.X("faits:Q", title="faits"),
-            y=alt.Y("categorie:N", sort="-x", title=None),
-            tooltip=[alt.Tooltip("categorie:N", title=label), "faits:Q", alt.Tooltip("part:Q", format=".1%")],
-        )
-    )
 
 
 def _overlay(ctx: Context, key: str) -> Organisation | None:
@@ -104,34 +92,15 @@ def _incidents_view(ctx: Context) -> None:
     a, b = st.columns(2)
     with a:
         st.subheader("Par infraction")
-        st.altair_chart(_bars(d.by_offence, "infraction", "#000091"), width="stretch")
+        show_chart(charts.bars_from_counts, d.by_offence, "infraction", charts.BLUE)
     with b:
         st.subheader("Par type de lieu")
-        st.altair_chart(_bars(d.by_place, "lieu", "#6a6af4"), width="stretch")
+        show_chart(charts.bars_from_counts, d.by_place, "lieu", charts.LIGHT_BLUE)
     st.subheader("Évolution mensuelle")
-    st.altair_chart(
-        alt.Chart(d.monthly)
-        .mark_line(point=True, color="#000091")
-        .encode(
-            x=alt.X("mois:T", title=None, axis=alt.Axis(format="%m/%Y")),
-            y=alt.Y("faits:Q"),
-            tooltip=[alt.Tooltip("mois:T", format="%m/%Y"), "faits:Q"],
-        ),
-        width="stretch",
-    )
+    show_chart(charts.line_from_monthly, d.monthly)
     st.subheader("Jour et heure (méthode aoristique)")
     st.caption("Un fait connu seulement « entre … et … » est réparti sur toute sa plage horaire, pas placé à son début.")
-    st.altair_chart(
-        alt.Chart(d.hour_weekday)
-        .mark_rect()
-        .encode(
-            x=alt.X("heure:O", title="heure"),
-            y=alt.Y("jour:N", sort=d.weekdays, title=None),
-            color=alt.Color("faits:Q", scale=alt.Scale(scheme="orangered"), title="faits"),
-            tooltip=["jour:N", "heure:O", alt.Tooltip("faits:Q", format=".1f")],
-        ),
-        width="stretch",
-    )
+    show_chart(charts.heatmap_from_hour_weekday, d.hour_weekday, d.weekdays)
     st.subheader("Profil des mis en cause (faits élucidés)")
     st.dataframe(d.profile, width="content")
     for note in d.notes:
@@ -192,12 +161,7 @@ def _official_view(ctx: Context) -> None:
     st.subheader(f"Département {ctx.departement} — {markdown_text(indicator)}")
     if v.source is not None:
         st.caption(f"Source des chiffres départementaux : {markdown_text(v.source)}.")
-        st.altair_chart(
-            alt.Chart(v.series)
-            .mark_line(point=True, color="#000091")
-            .encode(x=alt.X("annee:O", title="année"), y=alt.Y("nombre:Q", title="nombre"), tooltip=["annee:O", "nombre:Q"]),
-            width="stretch",
-        )
+        show_chart(charts.line_from_yearly, v.series)
     else:
         st.info("Pas de chiffres départementaux pour cet indicateur dans les statistiques choisies.")
     e1, e2 = st.columns(2)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import altair as alt
 import streamlit as st
 
 from core.access import departement_of_commune
 from core.escape import markdown_text
+from rendering import charts
 from rendering.maps import commune_sheet_map
 from ui import cache
 from ui.access import access_store, current_viewer, export_button, sidebar_identity
+from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
 from ui.maps import show_map
@@ -55,12 +56,7 @@ def body() -> None:
         st.subheader("Par infraction")
         st.dataframe(sheet.offences, hide_index=True)
     st.subheader("Évolution mensuelle")
-    st.altair_chart(
-        alt.Chart(sheet.monthly).mark_line(point=True, color="#000091").encode(
-            x=alt.X("mois:T", title=None, axis=alt.Axis(format="%m/%Y")), y=alt.Y("faits:Q", title="faits par mois")
-        ),
-        width="stretch",
-    )
+    show_chart(charts.line_from_monthly, sheet.monthly, "faits par mois")
     for note in sheet.notes:
         st.caption(note)
     pack = cache.pack_data(kind, info.slug, info.imported_at, dep)

@@ -3,7 +3,6 @@ and the one-click report for the préfet."""
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +10,7 @@ from analysis.followup import DIMENSIONS, REFERENCE_LABELS
 from app_pages._suivi_evaluation import section as evaluation_section
 from core.access import REPORT
 from core.crs import metric_crs_for_departement
+from rendering import charts
 from rendering.maps import change_map
 from rendering.report import (
     ReportContent,
@@ -20,6 +20,7 @@ from rendering.report import (
 from ui import cache
 from ui.access import export_button
 from ui.cache import store_for
+from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
 from ui.maps import show_map
@@ -60,30 +61,7 @@ def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def _trend(ctx: Context, data: SuiviData, spans: pd.DataFrame, split: str | None) -> None:
     long = monthly_series_for_selection(data, split=split, audience=ctx.audience)
-    bands = (
-        alt.Chart(spans)
-        .mark_rect(opacity=0.18)
-        .encode(
-            x="debut:T",
-            x2="fin:T",
-            color=alt.Color(
-                "periode:N",
-                title="Périodes",
-                scale=alt.Scale(domain=list(spans["periode"]), range=["#000091", "#e67e00", "#6a6af4"][: len(spans)]),
-            ),
-        )
-    )
-    line = (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("mois:T", title=None, axis=alt.Axis(format="%m/%Y")),
-            y=alt.Y("faits:Q", title="faits par mois"),
-            strokeDash=alt.StrokeDash("serie:N", title=None) if split else alt.value([1, 0]),
-            tooltip=[alt.Tooltip("mois:T", format="%m/%Y"), "serie:N", "faits:Q"],
-        )
-    )
-    st.altair_chart(alt.layer(bands, line).resolve_scale(color="independent"), width="stretch")
+    show_chart(charts.trend_from_periods, spans, long, split=bool(split))
 
 
 def _report(ctx: Context, data: SuiviData, reference: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -13,10 +12,12 @@ from core.escape import markdown_text
 from core.settings import SETTINGS
 from core.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from geo.candidates import MAX_LATTICE_SITES
+from rendering import charts
 from rendering.maps import area_drawing_map, siting_map
 from rendering.siting_report import method_notes_markdown
 from ui import cache
 from ui.access import access_store, export_button
+from ui.charts import show_chart
 from ui.columns import show_metrics, site_columns
 from ui.guard import guarded
 from ui.maps import show_map
@@ -114,14 +115,7 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
             f"Courbe arrêtée avant {len(v.curve)} nouvelle(s) caméra(s) : à ce pas, une caméra ajoute "
             f"de 1 à {SETTINGS.privacy_threshold} faits (secret statistique de la vue diffusable)."
         )
-    st.altair_chart(
-        alt.Chart(v.curve).mark_line(point=True, color="#000091").encode(
-            x=alt.X("cameras:Q", title="nouvelles caméras"),
-            y=alt.Y("couverture:Q", axis=alt.Axis(format="%"), title="demande couverte"),
-            tooltip=["cameras:Q", alt.Tooltip("couverture:Q", format=".1%")],
-        ),
-        width="stretch",
-    )
+    show_chart(charts.coverage_from_curve, v.curve)
     st.subheader("Sites retenus")
     st.dataframe(v.table, hide_index=True, column_config=site_columns(v.table))
     e0, e1, e2 = st.columns(3)

@@ -129,26 +129,26 @@ async def session(browser, base: str, account: str | None, delay: float = 0.0) -
     await asyncio.sleep(delay)
     t0 = time.perf_counter()
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(300_000)
-    context.set_default_navigation_timeout(300_000)
+    context.set_default_timeout(600_000)
+    context.set_default_navigation_timeout(600_000)
     page = await context.new_page()
     try:
         if account is not None:
             await page.goto(base)
             await page.get_by_role("button", name="Se connecter").first.click()
-            await page.wait_for_url("**/interaction/**", timeout=300_000)
+            await page.wait_for_url("**/interaction/**", timeout=600_000)
             await page.locator("input[name=login]").fill(account)
             await page.locator("input[name=password]").fill("x")
             await page.locator("button[type=submit]").click()
-            await page.wait_for_url("**/interaction/**", timeout=300_000)
+            await page.wait_for_url("**/interaction/**", timeout=600_000)
             await page.locator("button[type=submit]").click()
-            await page.wait_for_url(f"{base}/**", timeout=300_000)
+            await page.wait_for_url(f"{base}/**", timeout=600_000)
         else:
             await page.goto(base)
-        await page.frame_locator(MAP).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=300_000)
+        await page.frame_locator(MAP).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=600_000)
         if account != "maire":
             await page.goto(base + "/suivi")
-            await page.frame_locator(MAP).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=300_000)
+            await page.frame_locator(MAP).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=600_000)
         return time.perf_counter() - t0
     finally:
         await context.close()

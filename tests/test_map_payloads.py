@@ -15,6 +15,7 @@ from core.privacy import Audience, View
 from geo.communes import display_geometry_from_communes
 from rendering.maps import choropleth_from_rates, configure_offline_assets
 from ui import maps
+from ui.shared_cache import fingerprint
 
 RANDOM_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -84,29 +85,29 @@ def test_same_content_is_built_once_and_shared(inputs, monkeypatch):
 
 def test_fingerprint_covers_values_types_and_geometry(inputs):
     rates, _, _, geometry = inputs
-    base = maps.fingerprint(rates, geometry, "plan_ign", 3)
-    assert base == maps.fingerprint(rates.copy(), geometry.copy(), "plan_ign", 3)
-    assert base != maps.fingerprint(rates, geometry, "plan_ign", 3.0)  # int and float differ
-    assert base != maps.fingerprint(rates, geometry, "aucun", 3)
+    base = fingerprint(rates, geometry, "plan_ign", 3)
+    assert base == fingerprint(rates.copy(), geometry.copy(), "plan_ign", 3)
+    assert base != fingerprint(rates, geometry, "plan_ign", 3.0)  # int and float differ
+    assert base != fingerprint(rates, geometry, "aucun", 3)
     moved = geometry.copy()
     moved.iloc[5] = moved.iloc[5].buffer(0.001)
-    assert base != maps.fingerprint(rates, moved, "plan_ign", 3)
+    assert base != fingerprint(rates, moved, "plan_ign", 3)
     nan_rate = rates.copy()
     nan_rate["taux_pour_mille"] = nan_rate["taux_pour_mille"].where(nan_rate["faits"] > 3)
-    assert base != maps.fingerprint(nan_rate, geometry, "plan_ign", 3)
+    assert base != fingerprint(nan_rate, geometry, "plan_ign", 3)
     renamed = rates.rename(columns={"faits": "faits_"})
-    assert base != maps.fingerprint(renamed, geometry, "plan_ign", 3)
-    assert maps.fingerprint(Audience(View.PUBLISHED)) != maps.fingerprint(Audience(View.INTERNAL))
-    assert maps.fingerprint(np.arange(3)) != maps.fingerprint(np.arange(3).astype(float))
+    assert base != fingerprint(renamed, geometry, "plan_ign", 3)
+    assert fingerprint(Audience(View.PUBLISHED)) != fingerprint(Audience(View.INTERNAL))
+    assert fingerprint(np.arange(3)) != fingerprint(np.arange(3).astype(float))
     with pytest.raises(TypeError, match="non prise en charge"):
-        maps.fingerprint(object())
+        fingerprint(object())
 
 
 def test_cache_stays_within_its_budget(inputs, monkeypatch):
     rates, breaks, classes, geometry = inputs
     maps.clear_payloads()
     first = maps.cached_payload(choropleth_from_rates, rates, breaks=breaks, classes=classes, display_geometry=geometry, base="aucun")
-    monkeypatch.setattr(maps, "BUDGET_BYTES", first.nbytes + 1)
+    monkeypatch.setattr(maps.PAYLOADS, "budget_bytes", first.nbytes + 1)
     maps.cached_payload(choropleth_from_rates, rates, breaks=breaks, classes=classes, display_geometry=geometry, base="plan_ign")
-    assert len(maps._PAYLOADS) == 1  # the older map made room
+    assert len(maps.PAYLOADS) == 1  # the older map made room
     assert maps.cached_payload(choropleth_from_rates, rates, breaks=breaks, classes=classes, display_geometry=geometry, base="aucun") is not first

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 from pathlib import Path
 
 from streamlit import file_util
@@ -24,7 +25,7 @@ class Inner:
         await send({"type": "http.response.body", "body": b""})
 
 
-def request(app, path: str, method: str = "GET") -> tuple[int, dict[bytes, bytes], bytes]:
+def request(app, path: str, method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, dict[bytes, bytes], bytes]:
     sent: list[dict] = []
 
     async def receive():
@@ -33,7 +34,7 @@ def request(app, path: str, method: str = "GET") -> tuple[int, dict[bytes, bytes
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "http", "method": method, "path": path, "headers": [], "query_string": b""}
+    scope = {"type": "http", "method": method, "path": path, "headers": headers or [], "query_string": b""}
     asyncio.run(app(scope, receive, send))
     start, body = sent[0], sent[1]
     return start["status"], dict(start["headers"]), body["body"]
@@ -88,3 +89,21 @@ def test_the_app_entry_declares_the_middleware():
     import app as entry_module
 
     assert [m.cls for m in entry_module.app._user_middleware] == [StaticBundle]
+
+
+def test_a_browser_accepting_gzip_gets_the_same_file_compressed():
+    app = StaticBundle(Inner())
+    script = max((ROOT / "static" / "js").glob("*.js"), key=lambda p: p.stat().st_size)
+    accept = [(b"accept-encoding", b"gzip, deflate, br, zstd")]
+    status, headers, body = request(app, f"/static/js/{script.name}", headers=accept)
+    assert status == 200 and headers[b"content-encoding"] == b"gzip" and headers[b"vary"] == b"Accept-Encoding"
+    assert gzip.decompress(body) == script.read_bytes() and len(body) < script.stat().st_size / 2
+    assert headers[b"content-length"] == str(len(body)).encode()
+    assert headers[b"content-type"] == b"text/javascript; charset=utf-8"
+    assert request(app, f"/static/js/{script.name}", headers=accept)[2] is body  # compressed once
+    plain = request(app, f"/static/js/{script.name}")  # no Accept-Encoding: as it is on disk
+    assert b"content-encoding" not in plain[1] and plain[2] == script.read_bytes()
+    tiny = min((ROOT / "static" / "js").glob("*.js"), key=lambda p: p.stat().st_size)
+    assert tiny.stat().st_size < 500
+    status, headers, body = request(app, f"/static/js/{tiny.name}", headers=accept)
+    assert b"content-encoding" not in headers and body == tiny.read_bytes()

@@ -4,10 +4,11 @@ Building a folium map and rendering it to Leaflet code is most of the server's t
 page (a Mayenne choropleth: about 0.1 s to build, 0.1 s to render, per session and per run).
 A map without interaction (``returned_objects=[]``) depends only on what it is built from,
 so :func:`show_map` keys the rendered component arguments by a **fingerprint of the content
-it is built from** (every frame, array and value passed to the builder, hashed), never by
-names or session state: two viewers share a rendered map only when they would have built
-the very same one. A published-view map and an internal-view map differ in their inputs (a
-gated table, or the ``hide_secret`` argument), so they never share an entry.
+it is built from** (:func:`ui.shared_cache.fingerprint`: every frame, array and value passed
+to the builder, hashed), never by names or session state: two viewers share a rendered map
+only when they would have built the very same one. A published-view map and an
+internal-view map differ in their inputs (a gated table, or the ``hide_secret`` argument), so
+they never share an entry.
 
 The component arguments are those of ``streamlit_folium.st_folium`` 0.27 (pinned), computed
 with its own helpers; ``tests/test_maps.py`` checks that they equal what ``st_folium`` sends.
@@ -17,32 +18,22 @@ Interactive maps (drawing an area) still call ``st_folium`` directly.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
-import enum
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import branca
 import folium
 import folium.elements
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import shapely
 import streamlit as st
 import streamlit_folium as sf
 
 from geo.organisation import Organisation
 from rendering.maps import add_organisation_layer
+from ui.shared_cache import SharedCache, fingerprint
 
 #: Memory given to rendered maps, shared by all sessions (least recently used out first).
 BUDGET_BYTES = 192 * 2**20
 
-_LOCK = threading.Lock()
-_PAYLOADS: OrderedDict[str, MapPayload] = OrderedDict()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,92 +60,6 @@ class MapPayload:
         return found
 
 
-def _feed(h: Any, obj: Any) -> None:
-    """Feed one value, recursively, into the hash ``h``; unknown types are refused."""
-    if obj is None or isinstance(obj, (bool, int, float, str, bytes, dt.date, dt.datetime, dt.time, enum.Enum)):
-        h.update(f"{type(obj).__name__}:{obj!r};".encode())
-    elif isinstance(obj, np.generic):
-        h.update(f"{obj.dtype.str}:{obj!r};".encode())
-    elif isinstance(obj, (gpd.GeoSeries, gpd.array.GeometryArray)):
-        values = obj.values if isinstance(obj, gpd.GeoSeries) else obj
-        h.update(f"geometry:{len(values)}:{obj.crs}:".encode())
-        h.update(b"\0".join(b"" if w is None else w for w in shapely.to_wkb(np.asarray(values))))
-        if isinstance(obj, gpd.GeoSeries):
-            _feed(h, obj.index)
-    elif isinstance(obj, pd.DataFrame):
-        geometry = [name for name, dtype in obj.dtypes.items() if isinstance(dtype, gpd.array.GeometryDtype)]
-        plain = obj.drop(columns=geometry) if geometry else obj
-        h.update(f"frame:{obj.shape}:{type(obj).__name__}:{list(obj.dtypes.items())!r};".encode())
-        _feed(h, obj.index)
-        try:  # one vectorised pass over the rows (index included)
-            h.update(pd.util.hash_pandas_object(plain, index=False).to_numpy().tobytes())
-        except TypeError:  # unhashable cells (lists...): column by column, their text
-            for name in plain.columns:
-                _feed(h, plain[name])
-        for name in geometry:
-            _feed(h, gpd.GeoSeries(obj[name]))
-    elif isinstance(obj, (pd.Series, pd.Index)):
-        h.update(f"{type(obj).__name__}:{len(obj)}:{obj.dtype}:{obj.name!r};".encode())
-        try:
-            h.update(pd.util.hash_pandas_object(obj, index=False).to_numpy().tobytes())
-        except TypeError:  # unhashable cells (lists...): their text
-            h.update(repr(obj.tolist()).encode())
-        if isinstance(obj, pd.Series):
-            _feed(h, obj.index)
-    elif isinstance(obj, np.ndarray):
-        h.update(f"array:{obj.dtype.str}:{obj.shape};".encode())
-        if obj.dtype == object:
-            h.update(repr(obj.tolist()).encode())
-        else:
-            h.update(np.ascontiguousarray(obj).tobytes())
-    elif isinstance(obj, (tuple, list)):
-        h.update(f"{type(obj).__name__}[{len(obj)}](".encode())
-        for item in obj:
-            _feed(h, item)
-        h.update(b")")
-    elif isinstance(obj, dict):
-        h.update(f"dict[{len(obj)}](".encode())
-        for k in sorted(obj, key=repr):
-            _feed(h, k)
-            _feed(h, obj[k])
-        h.update(b")")
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        h.update(f"{type(obj).__module__}.{type(obj).__qualname__}(".encode())
-        for field in dataclasses.fields(obj):
-            _feed(h, field.name)
-            _feed(h, getattr(obj, field.name))
-        h.update(b")")
-    elif callable(obj) and hasattr(obj, "__qualname__"):
-        h.update(f"callable:{obj.__module__}.{obj.__qualname__};".encode())
-    else:
-        raise TypeError(f"fingerprint: type {type(obj).__name__} non prise en charge")
-
-
-def fingerprint(*parts: Any) -> str:
-    """A digest of everything in ``parts`` (frames, geometries, arrays, values, builders).
-
-    Parameters
-    ----------
-    *parts
-        Values of the supported types: None, numbers, text, dates, enums, NumPy arrays and
-        scalars, pandas Series/Index/DataFrame, GeoSeries/GeoDataFrame (geometry as WKB),
-        tuples, lists, dicts, dataclass instances, functions (by qualified name).
-
-    Returns
-    -------
-    str
-        A hex digest: equal contents give equal digests.
-
-    Raises
-    ------
-    TypeError
-        On a value of another type (no fall-back to an identity that could be reused).
-    """
-    h = hashlib.blake2b(digest_size=20)
-    _feed(h, parts)
-    return h.hexdigest()
-
-
 def _links(fmap: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The CSS and JS links ``st_folium`` collects from a rendered map, in its order."""
 
@@ -176,6 +81,10 @@ def _links(fmap: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js))
 
 
+#: The rendered maps, shared by all sessions.
+PAYLOADS: SharedCache[MapPayload] = SharedCache(BUDGET_BYTES, lambda p: p.nbytes)
+
+
 def payload_from_map(fmap: folium.Map) -> MapPayload:
     """Render a folium map to the component arguments ``st_folium`` would send (consumes it)."""
     fmap.get_root().render()
@@ -191,29 +100,19 @@ def cached_payload(build: Callable[..., folium.Map], *args: Any, organisation: O
     """The rendered map of ``build(*args, **kwargs)`` (plus the organisation overlay), from the
     shared cache when the same content was rendered before."""
     overlay = None if organisation is None else (organisation.units, organisation.indicative)
-    key = fingerprint(build, args, kwargs, overlay)
-    with _LOCK:
-        found = _PAYLOADS.get(key)
-        if found is not None:
-            _PAYLOADS.move_to_end(key)
-            return found
-    fmap = build(*args, **kwargs)
-    if organisation is not None:
-        add_organisation_layer(fmap, organisation.units, indicative=organisation.indicative)
-    payload = payload_from_map(fmap)
-    with _LOCK:
-        _PAYLOADS[key] = payload
-        total = sum(p.nbytes for p in _PAYLOADS.values())
-        while total > BUDGET_BYTES and len(_PAYLOADS) > 1:
-            _, old = _PAYLOADS.popitem(last=False)
-            total -= old.nbytes
-    return payload
+
+    def make() -> MapPayload:
+        fmap = build(*args, **kwargs)
+        if organisation is not None:
+            add_organisation_layer(fmap, organisation.units, indicative=organisation.indicative)
+        return payload_from_map(fmap)
+
+    return PAYLOADS.get_or_make(fingerprint(build, args, kwargs, overlay), make)
 
 
 def clear_payloads() -> None:
     """Forget every rendered map (tests)."""
-    with _LOCK:
-        _PAYLOADS.clear()
+    PAYLOADS.clear()
 
 
 def show_payload(payload: MapPayload, *, key: str, height: int) -> None:

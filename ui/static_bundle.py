@@ -17,6 +17,7 @@ reached through it.
 
 from __future__ import annotations
 
+import gzip
 import mimetypes
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
@@ -26,6 +27,9 @@ from streamlit import file_util
 
 #: One year, as Streamlit (``STATIC_ASSET_CACHE_MAX_AGE_SECONDS``) for its hashed assets.
 MAX_AGE_SECONDS = 365 * 24 * 60 * 60
+#: Bodies smaller than this are sent as they are (Starlette's ``GZipMiddleware`` default).
+MIN_GZIP_BYTES = 500
+COMPRESSIBLE = ("text/", "application/json", "image/svg+xml")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -63,6 +67,7 @@ def bundle_from_directory(root: Path) -> dict[str, tuple[bytes, list[tuple[bytes
             (b"content-length", str(len(body)).encode("latin-1")),
             (b"cache-control", f"public, immutable, max-age={MAX_AGE_SECONDS}".encode("latin-1")),
             (b"x-content-type-options", b"nosniff"),
+            (b"vary", b"Accept-Encoding"),
         ]
         out["/" + path.relative_to(root).as_posix()] = (body, headers)
     return out
@@ -82,13 +87,39 @@ class StaticBundle:
     def __init__(self, app: ASGIApp, root: Path | None = None) -> None:
         self.app = app
         self.files = bundle_from_directory(Path(root or file_util.get_static_dir()))
+        self._gzipped: dict[str, tuple[bytes, list[tuple[bytes, bytes]]]] = {}
+
+    def gzipped(self, path: str) -> tuple[bytes, list[tuple[bytes, bytes]]] | None:
+        """The gzip-compressed body and headers of a bundle file (made once), or None when
+        the file is too small or not text."""
+        found = self._gzipped.get(path)
+        if found is None:
+            body, headers = self.files[path]
+            ctype = dict(headers)[b"content-type"].decode("latin-1")
+            if len(body) < MIN_GZIP_BYTES or not ctype.startswith(COMPRESSIBLE):
+                return None
+            packed = gzip.compress(body, compresslevel=6, mtime=0)
+            kept = [(k, v) for k, v in headers if k != b"content-length"]
+            found = self._gzipped[path] = (packed, [*kept, (b"content-encoding", b"gzip"), (b"content-length", str(len(packed)).encode())])
+        return found
 
     async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
-            found = self.files.get(scope["path"])
+            path = scope["path"]
+            found = self.files.get(path)
             if found is not None:
+                if _accepts_gzip(scope):
+                    found = self.gzipped(path) or found
                 body, headers = found
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
                 return
         await self.app(scope, receive, send)
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    """Whether the request's ``Accept-Encoding`` lists gzip."""
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-encoding":
+            return b"gzip" in value.lower()
+    return False
