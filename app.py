@@ -20,6 +20,7 @@ from ui.access import AccessRefusedError, current_viewer, server_mode, sign_in_p
 from ui.guard import guarded
 from ui.heap import freeze_once
 from ui.static_bundle import StaticBundle
+from ui.tls import share_default_context
 
 #: Page key -> file, title, icon (the order of the navigation).
 PAGES = {
@@ -63,4 +64,5 @@ def main() -> None:
 if __name__ == "__main__":
     main()
 else:
+    share_default_context()  # the sign-in's HTTP clients: one TLS context, not one per request
     app = st.App(Path(__file__).resolve(), middleware=[Middleware(StaticBundle)])

@@ -5,7 +5,9 @@ same selection; its analysis takes seconds on a large département. :func:`warm`
 cached loader (``ui.cache``) in a background worker so that the page finds it in the cache.
 
 One worker, latest request wins: a request superseded before it starts is dropped, so a
-user changing filters quickly does not queue computations nobody will look at. Failures
+user changing filters quickly does not queue computations nobody will look at. A request
+already computed (same loader, same arguments: every other session on the same selection)
+is not sent again. Failures
 are logged and forgotten: the page computes (and reports) them itself when opened.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -34,6 +37,9 @@ logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").add
 _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
 _lock = threading.Lock()
 _latest: tuple | None = None
+#: Requests already computed, most recent last (bounded).
+_done: OrderedDict[tuple, None] = OrderedDict()
+DONE_KEPT = 256
 
 
 def warm(loader: Callable[..., object], *args: object) -> None:
@@ -48,7 +54,15 @@ def warm(loader: Callable[..., object], *args: object) -> None:
     """
     global _latest
     key = (getattr(loader, "__qualname__", repr(loader)), args)
+    try:
+        hash(key)
+        remembered = True
+    except TypeError:  # unhashable arguments: always sent (the loader's cache answers)
+        remembered = False
     with _lock:
+        if remembered and key in _done:
+            _done.move_to_end(key)
+            return
         _latest = key
 
     def run() -> None:
@@ -59,6 +73,12 @@ def warm(loader: Callable[..., object], *args: object) -> None:
             loader(*args)
         except Exception:  # noqa: BLE001 - the page reports it when opened
             log.info("Précalcul abandonné pour %s", key[0], exc_info=True)
+            return
+        if remembered:
+            with _lock:
+                _done[key] = None
+                while len(_done) > DONE_KEPT:
+                    _done.popitem(last=False)
 
     _worker.submit(run)
 

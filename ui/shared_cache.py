@@ -16,6 +16,7 @@ import datetime as dt
 import enum
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -28,8 +29,59 @@ import shapely
 T = TypeVar("T")
 
 
+#: Frames, arrays and geometries at least this large are digested once per object (see
+#: :func:`_large_digest`): the cached views a page draws are the same objects on every run.
+LARGE_CELLS = 2_000
+LARGE_GEOMETRIES = 50
+
+_DIGESTS: dict[int, bytes] = {}
+_DIGESTS_LOCK = threading.Lock()
+
+
+def _is_large(obj: Any) -> bool:
+    if isinstance(obj, (gpd.GeoSeries, gpd.array.GeometryArray)):
+        return len(obj) >= LARGE_GEOMETRIES
+    if isinstance(obj, pd.DataFrame):
+        has_geometry = any(isinstance(t, gpd.array.GeometryDtype) for t in obj.dtypes)
+        return obj.size >= LARGE_CELLS or (has_geometry and len(obj) >= LARGE_GEOMETRIES)
+    return isinstance(obj, (pd.Series, pd.Index, np.ndarray)) and obj.size >= LARGE_CELLS
+
+
+def _large_digest(obj: Any) -> bytes:
+    """The digest of one large frame, array or geometry column, computed once per object.
+
+    The views a page draws come from the shared caches (``st.cache_resource``): the very same
+    objects on every run of every session, never modified (other sessions read them). Their
+    digest is remembered by object identity until the object is freed (a weak reference
+    forgets it, so a new object at the same address is digested again).
+    """
+    key = id(obj)
+    with _DIGESTS_LOCK:
+        found = _DIGESTS.get(key)
+    if found is not None:
+        return found
+    inner = hashlib.blake2b(digest_size=20)
+    _feed_value(inner, obj)
+    digest = inner.digest()
+    try:
+        weakref.finalize(obj, _DIGESTS.pop, key, None)
+    except TypeError:  # not weakly referenceable: never remembered
+        return digest
+    with _DIGESTS_LOCK:
+        _DIGESTS[key] = digest
+    return digest
+
+
 def _feed(h: Any, obj: Any) -> None:
     """Feed one value, recursively, into the hash ``h``; unknown types are refused."""
+    if _is_large(obj):
+        h.update(b"large:" + _large_digest(obj))
+    else:
+        _feed_value(h, obj)
+
+
+def _feed_value(h: Any, obj: Any) -> None:
+    """:func:`_feed` without the per-object memory."""
     if obj is None or isinstance(obj, (bool, int, float, str, bytes, dt.date, dt.datetime, dt.time, enum.Enum)):
         h.update(f"{type(obj).__name__}:{obj!r};".encode())
     elif isinstance(obj, np.generic):
