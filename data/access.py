@@ -97,6 +97,16 @@ def _territory(text: str) -> tuple[str, ...]:
     return tuple(t for t in (x.strip().upper() for x in text.replace(";", ",").split(",")) if t)
 
 
+def _find_person(db: sqlite3.Connection, *, email: str | None, issuer: str | None, subject: str | None) -> Person | None:
+    """The person with this e-mail (case-insensitive), else with this (issuer, subject)."""
+    row = None
+    if email:
+        row = db.execute(f"{_PERSON} WHERE lower(email) = lower(?)", (email,)).fetchone()
+    if row is None and issuer and subject:
+        row = db.execute(f"{_PERSON} WHERE emetteur = ? AND sujet = ?", (issuer, subject)).fetchone()
+    return None if row is None else _person(row)
+
+
 def _person(row: tuple) -> Person:
     """A row of :data:`_PERSON` as a :class:`Person`."""
     return Person(*row[:6], _territory(row[6]), *row[7:])
@@ -140,12 +150,7 @@ class AccessStore:
         """The person signed in: on the e-mail when the provider vouches for it, else on
         (issuer, subject). Read on every run: a role change applies at once."""
         with self._connect() as db:
-            row = None
-            if email and email_verified:
-                row = db.execute(f"{_PERSON} WHERE lower(email) = lower(?)", (email,)).fetchone()
-            if row is None and issuer and subject:
-                row = db.execute(f"{_PERSON} WHERE emetteur = ? AND sujet = ?", (issuer, subject)).fetchone()
-        return None if row is None else _person(row)
+            return _find_person(db, email=email if email_verified else None, issuer=issuer, subject=subject)
 
     def save_person(
         self,
@@ -185,18 +190,27 @@ class AccessStore:
         now = dt.datetime.now().isoformat(timespec="seconds")
         who = email or f"{issuer}|{subject}"
         with self.audited(by, "changement de rôle", who, {"role": role, "territoire": ",".join(codes)}), self._connect() as db:
-            existing = self.person_for_identity(email=email, email_verified=True, issuer=issuer, subject=subject)
-            if existing is None:
-                db.execute(
-                    "INSERT INTO personnes (email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (email, issuer, subject, name, role, ",".join(codes), by.identity, now),
-                )
-            else:
-                db.execute(
-                    "UPDATE personnes SET role = ?, territoire = ?, nom = COALESCE(NULLIF(?, ''), nom) WHERE id = ?",
-                    (role, ",".join(codes), name, existing.id),
-                )
+            # One write transaction from the look-up to the write: two sessions adding the same
+            # person at once (the first administrators, bootstrapped by every first run) give
+            # one row, not a constraint error.
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                existing = _find_person(db, email=email, issuer=issuer, subject=subject)
+                if existing is None:
+                    db.execute(
+                        "INSERT INTO personnes (email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (email, issuer, subject, name, role, ",".join(codes), by.identity, now),
+                    )
+                else:
+                    db.execute(
+                        "UPDATE personnes SET role = ?, territoire = ?, nom = COALESCE(NULLIF(?, ''), nom) WHERE id = ?",
+                        (role, ",".join(codes), name, existing.id),
+                    )
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
         found = self.person_for_identity(email=email, email_verified=True, issuer=issuer, subject=subject)
         assert found is not None
         return found

@@ -123,3 +123,33 @@ def test_proposals_are_published_per_commune_and_audited(tmp_path):
     assert ("referent@gendarmerie.fr", "proposition publiée", DONE) in set(zip(*[store.journal()[c] for c in ("qui", "action", "etat")], strict=True))
     with pytest.raises(AccessError, match="au moins une commune"):
         store.publish_proposal(by=referent, communes=[], title="x", parameters=[], sheet_pdf=b"")
+
+
+def test_first_runs_coming_together_bootstrap_the_administrator_once(tmp_path):
+    """A fresh server's first sessions all bootstrap the configured administrators at once."""
+    import threading
+
+    for attempt in range(10):  # the race is between a look-up and a write: give it chances
+        path = tmp_path / f"acces-{attempt}.sqlite"
+        AccessStore(path)  # the schema exists, nobody in it
+        barrier, errors = threading.Barrier(8), []
+
+        def first_run(path=path, barrier=barrier, errors=errors) -> None:
+            store = AccessStore(path)
+            barrier.wait()
+            try:
+                store.bootstrap_admins(("Admin@Prefecture.gouv.fr", "second@prefecture.gouv.fr"))
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+        threads = [threading.Thread(target=first_run) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        people = AccessStore(path).people()
+        assert sorted((p.email, p.role) for p in people) == [
+            ("admin@prefecture.gouv.fr", a.ADMIN),
+            ("second@prefecture.gouv.fr", a.ADMIN),
+        ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -34,11 +35,21 @@ class AccessRefusedError(Exception):
     """Raised to stop a page the viewer may not use (the message is already on screen)."""
 
 
+_STORE_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=4)
-def _store(path: str) -> AccessStore:
+def _opened_store(path: str) -> AccessStore:
     store = AccessStore(Path(path))
     store.bootstrap_admins(SETTINGS.admins)
     return store
+
+
+def _store(path: str) -> AccessStore:
+    """The store at ``path``, opened and bootstrapped once (the first runs of a fresh server
+    come together: one of them opens it, the others wait)."""
+    with _STORE_LOCK:
+        return _opened_store(path)
 
 
 def access_store() -> AccessStore:
