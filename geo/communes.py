@@ -339,3 +339,43 @@ def geometry_by_group(communes: gpd.GeoDataFrame, key: pd.Series) -> gpd.GeoSeri
     """
     g = gpd.GeoDataFrame({"groupe": key.to_numpy()}, geometry=communes.geometry.to_numpy(), crs=communes.crs)
     return g.dropna(subset=["groupe"]).dissolve(by="groupe").geometry
+
+
+def departements_from_communes(communes: gpd.GeoDataFrame, *, tolerance_m: float = 1000.0) -> gpd.GeoDataFrame:
+    """Outline of every département, simplified for a map of France.
+
+    The union of each département's communes (they form a coverage: the union is exact),
+    simplified together in the territory's metric CRS with :func:`shapely.coverage_simplify`
+    so that neighbouring départements still meet; precision 1e-4 degree (about 10 m).
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Communes of France (:func:`all_communes`), EPSG:4326.
+    tolerance_m : float
+        Simplification tolerance in metres (a national map: about a kilometre).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``code``, ``nom``, ``population``, geometry (EPSG:4326), in the INSEE order.
+    """
+    names = departements_table().set_index("code")["nom"]
+    parts = []
+    for dep, group in communes.groupby("departement", sort=False):
+        outline = shapely.coverage_union_all(group.geometry.to_numpy())
+        parts.append((str(dep), int(group["population"].sum()), outline))
+    frame = gpd.GeoDataFrame(
+        {"code": [p[0] for p in parts], "population": [p[1] for p in parts]}, geometry=[p[2] for p in parts], crs=WGS84
+    )
+    out = []
+    for crs, group in frame.groupby(frame["code"].map(metric_crs_for_departement), sort=False):
+        metric = group.to_crs(crs)
+        simplified = shapely.coverage_simplify(metric.geometry.to_numpy(), tolerance_m, simplify_boundary=True)
+        out.append(gpd.GeoDataFrame(group[["code", "population"]], geometry=simplified, crs=crs).to_crs(WGS84))
+    result = pd.concat(out).set_precision(1e-4) if out else frame
+    result = gpd.GeoDataFrame(result, geometry="geometry", crs=WGS84)
+    result["nom"] = result["code"].map(names)
+    order = departements_table()["code"].tolist()
+    result = result.set_index("code").reindex([c for c in order if c in set(result["code"])]).reset_index()
+    return gpd.GeoDataFrame(result[["code", "nom", "population", "geometry"]], geometry="geometry", crs=WGS84)
