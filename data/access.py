@@ -23,6 +23,7 @@ import pandas as pd
 
 from core.access import ADMIN, ASSIGNABLE_ROLES, MAYOR, ROLE_LABELS, Viewer, departement_of_commune
 from core.errors import DelinquanceError
+from core.plm import PLM
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS personnes (
@@ -88,8 +89,10 @@ class Person:
         """The :class:`core.access.Viewer` of this person."""
         identity = self.email or f"{self.issuer}|{self.subject}"
         if self.role == MAYOR:
-            deps = tuple(sorted({departement_of_commune(c) for c in self.territory}))
-            return Viewer(self.role, identity, self.name or identity, deps, self.territory)
+            # The mayor of Paris, Lyon or Marseille is given the city: its arrondissements (the units).
+            communes = tuple(dict.fromkeys(u for c in self.territory for u in PLM.get(c, (c,))))
+            deps = tuple(sorted({departement_of_commune(c) for c in communes}))
+            return Viewer(self.role, identity, self.name or identity, deps, communes)
         return Viewer(self.role, identity, self.name or identity, self.territory)
 
 

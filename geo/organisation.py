@@ -32,6 +32,22 @@ DEFAULT_SPEED_KMH = 60.0
 # ---------------------------------------------------------------------------------------
 # Indicative organisation
 # ---------------------------------------------------------------------------------------
+def by_unit_code(communes: gpd.GeoDataFrame, values: pd.Series) -> pd.Series:
+    """``values`` (indexed by INSEE code) for each unit of ``communes``: by the unit's own
+    code, else by its city's (a file giving Paris, Lyon or Marseille as a whole applies to
+    each of its arrondissements).
+
+    Returns
+    -------
+    Series
+        Indexed like ``communes``; missing where neither code is in ``values``.
+    """
+    out = communes["code"].map(values)
+    if "ville" in communes:
+        out = out.where(out.notna(), communes["ville"].map(values))
+    return out
+
+
 def indicative_competence(communes: gpd.GeoDataFrame) -> pd.Series:
     """Indicative PN/GN competence per commune (when the official file is not loaded).
 
@@ -200,12 +216,12 @@ def assignment_from_units(
         to the unit), ``temps_min`` (distance x detour / speed).
     """
     if isinstance(competence, pd.Series):
-        force = communes["code"].map(competence)
+        force = by_unit_code(communes, competence)
         service = pd.Series(np.nan, index=communes.index, dtype=object)
     else:
         comp = competence.drop_duplicates("code").set_index("code")
-        force = communes["code"].map(comp["force"])
-        service = communes["code"].map(comp["id_service"])
+        force = by_unit_code(communes, comp["force"])
+        service = by_unit_code(communes, comp["id_service"])
     dep = str(communes["departement"].iloc[0])
     crs = metric_crs_for_departement(dep)
     pts = population_points_from_communes(communes).to_crs(crs)

@@ -40,6 +40,7 @@ from core.offence_labels import (
     offence_classes_from_index,
     offence_classes_from_labels,
 )
+from core.plm import PLM, city_of
 from core.settings import SETTINGS
 from core.vocabulary import (
     AGE_CLASSES,
@@ -809,7 +810,15 @@ def communes_from_points(
         code_raw,
     )
     joined = _communes_of_points(points, located, communes)
-    commune = code.where(valid_code, joined)
+    # Paris, Lyon, Marseille: a file giving the city's code is placed in the arrondissement
+    # its point falls in (the units); without a point it keeps the city's code (city total).
+    city_level = valid_code & _mask(code.isin(list(PLM))) & _mask(joined.map(city_of, na_action="ignore") == code)
+    if city_level.any():
+        log.warnings.append(
+            f"{int(city_level.sum())} fait(s) codé(s) à la ville (Paris, Lyon ou Marseille) : "
+            "arrondissement déduit de la localisation."
+        )
+    commune = code.where(valid_code & ~city_level, joined)
     if mapping.get("code_commune"):
         disagree = valid_code & joined.notna() & _mask(code != joined)
         if disagree.any():
@@ -827,7 +836,14 @@ def communes_from_points(
     log.reject(
         (no_place & ~bad_code & ~name_failed).to_numpy(), "localisation", "ni coordonnées ni code commune"
     )
-    in_dep = _mask(commune.isin(set(communes["code"])))
+    units = set(communes["code"])
+    in_dep = _mask(commune.isin(units | {city_of(c) for c in units}))
+    city_only = ~located & _mask(commune.isin(list(PLM))) & in_dep
+    if city_only.any():
+        log.warnings.append(
+            f"{int(city_only.sum())} fait(s) localisé(s) seulement à la ville (Paris, Lyon ou Marseille), "
+            "sans coordonnées : comptés dans les totaux de la ville et du département, sur aucun arrondissement."
+        )
     outside = (located & joined.isna()) | (~located & commune.notna() & ~in_dep)
     return Placement(points, commune, outside, ~located & commune.notna())
 

@@ -1,0 +1,226 @@
+"""The national data set: incidents of every département, stored one partition per département.
+
+Layout (hive-style, readable whole by Dask or Arrow, and one département at a time by the
+app without touching the others)::
+
+    root/incidents/departement=53/part-0.parquet     GeoParquet, EPSG:4326, zstd
+    root/incidents/departement=75/part-0.parquet
+    ...
+    root/manifest.json                               parameters, one entry per partition
+
+By default the incidents are synthetic: the product's own generator
+(:func:`data.synthetic.synthetic_incidents_for_departement`) on each département's real
+communes, with one seed per département derived from the national seed and the département
+code, so that any département can be regenerated alone and gives the same rows. The
+manifest's :func:`data_version` changes whenever any partition changes: results computed
+from the data set are kept under it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+
+from core.errors import DelinquanceError
+
+MANIFEST = "manifest.json"
+GENERATOR = "synthetique-g6"
+
+
+class NationalDataError(DelinquanceError):
+    """The national data set is missing, incomplete or unreadable."""
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """What a national generation depends on (recorded in the manifest).
+
+    Parameters
+    ----------
+    years : tuple of int
+        First and last year (inclusive).
+    seed : int
+        National seed; each département's is derived from it (:func:`departement_seed`).
+    scale : float
+        Multiplier of the calibrated yearly counts (1.0: the real volumes).
+    today : str
+        ISO date: no incident after it.
+    """
+
+    years: tuple[int, int]
+    seed: int
+    scale: float
+    today: str
+
+    def as_dict(self) -> dict:
+        return {"years": list(self.years), "seed": self.seed, "scale": self.scale, "today": self.today, "generator": GENERATOR}
+
+
+def departement_seed(code: str, national_seed: int) -> int:
+    """The seed of one département: a stable digest of the national seed and its code."""
+    digest = hashlib.blake2b(f"{national_seed}:{code}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % (2**32)
+
+
+def partition_path(root: Path, code: str) -> Path:
+    """The file of one département's partition."""
+    return Path(root) / "incidents" / f"departement={code}" / "part-0.parquet"
+
+
+def read_manifest(root: Path) -> dict:
+    """The manifest of the national data set at ``root`` (empty when there is none yet)."""
+    path = Path(root) / MANIFEST
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NationalDataError(
+            f"Manifeste du jeu national illisible ({path}) : supprimez-le et relancez la génération "
+            "(les partitions déjà écrites seront vérifiées et gardées)."
+        ) from exc
+
+
+def _write_manifest(root: Path, manifest: dict) -> None:
+    path = Path(root) / MANIFEST
+    fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, ensure_ascii=False, indent=1, sort_keys=True)
+    os.replace(tmp, path)
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def data_version(manifest: dict) -> str:
+    """A digest of every partition's content and of the generation settings."""
+    h = hashlib.blake2b(digest_size=12)
+    h.update(json.dumps(manifest.get("settings", {}), sort_keys=True).encode())
+    for code, entry in sorted(manifest.get("departements", {}).items()):
+        h.update(f"{code}:{entry['sha']};".encode())
+    return h.hexdigest()
+
+
+def write_partition(root: Path, code: str, incidents: gpd.GeoDataFrame) -> dict:
+    """Write one département's partition atomically; its manifest entry.
+
+    Returns
+    -------
+    dict
+        ``rows``, ``bytes``, ``sha`` (digest of the file).
+    """
+    path = partition_path(root, code)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        incidents.to_parquet(tmp, index=False, compression="zstd")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return {"rows": int(len(incidents)), "bytes": path.stat().st_size, "sha": _file_digest(path)}
+
+
+def generate_national_dataset(
+    root: Path,
+    *,
+    departements: Iterable[str] | None = None,
+    years: tuple[int, int] = (2022, 2025),
+    seed: int = 2024,
+    scale: float = 1.0,
+    today: dt.date | None = None,
+    progress: Callable[[str, int, int, float], None] | None = None,
+) -> dict:
+    """Generate (or complete) the national synthetic data set at ``root``.
+
+    A département whose partition is already there for the same settings, and whose file
+    still has the recorded digest, is kept as it is: an interrupted generation goes on where
+    it stopped.
+
+    Parameters
+    ----------
+    root : Path
+        Folder of the data set.
+    departements : iterable of str, optional
+        The départements (default: all 101).
+    years, seed, scale, today
+        See :class:`GenerationSettings` (``today`` defaults to the real today).
+    progress : callable, optional
+        Called after each département with (code, done, total, seconds it took).
+
+    Returns
+    -------
+    dict
+        The manifest (``settings``, ``departements``: code -> rows, bytes, sha, seconds).
+    """
+    from data.synthetic import synthetic_incidents_for_departement
+    from geo.communes import communes_for_departement, departements_table
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    codes = list(departements) if departements is not None else departements_table()["code"].tolist()
+    settings = GenerationSettings(tuple(years), int(seed), float(scale), (today or dt.date.today()).isoformat())
+    manifest = read_manifest(root)
+    if manifest.get("settings") != settings.as_dict():
+        manifest = {"settings": settings.as_dict(), "departements": {}}
+    entries = manifest["departements"]
+    for done, code in enumerate(codes, start=1):
+        entry = entries.get(code)
+        path = partition_path(root, code)
+        if entry is not None and path.exists() and _file_digest(path) == entry["sha"]:
+            if progress:
+                progress(code, done, len(codes), 0.0)
+            continue
+        t0 = time.perf_counter()
+        communes = communes_for_departement(code)
+        data = synthetic_incidents_for_departement(
+            communes,
+            years=settings.years,
+            seed=departement_seed(code, settings.seed),
+            scale=settings.scale,
+            today=dt.date.fromisoformat(settings.today),
+        )
+        entries[code] = {**write_partition(root, code, data.incidents), "seconds": round(time.perf_counter() - t0, 2)}
+        _write_manifest(root, manifest)
+        if progress:
+            progress(code, done, len(codes), time.perf_counter() - t0)
+    manifest["version"] = data_version(manifest)
+    _write_manifest(root, manifest)
+    return manifest
+
+
+def incidents_for_departement(root: Path, code: str) -> gpd.GeoDataFrame:
+    """One département's incidents, read from its partition only.
+
+    Raises
+    ------
+    NationalDataError
+        The partition is missing (say which command creates it).
+    """
+    path = partition_path(root, code)
+    if not path.exists():
+        raise NationalDataError(
+            f"Pas de partition pour le département {code} dans le jeu national ({root}) : "
+            "lancez la génération (make national) ou choisissez un département généré."
+        )
+    return gpd.read_parquet(path)
+
+
+def national_departements(root: Path) -> list[str]:
+    """The départements present in the data set (by the manifest)."""
+    return sorted(read_manifest(root).get("departements", {}))

@@ -1,0 +1,89 @@
+"""The national batch on Dask distributed: three small départements, a real LocalCluster of two
+worker processes, a worker process killed in the middle of a run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import threading
+import time
+
+import pandas as pd
+import pytest
+from distributed import Client
+
+from data.national import generate_national_dataset, incidents_for_departement
+from geo.communes import communes_for_departement
+from usecases.national import results_dir, results_for_departement, summary_table
+from usecases.national_batch import local_cluster, run_national_batch
+
+SMALL = ["90", "48", "23"]
+
+
+@pytest.fixture(scope="module")
+def data_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("national-data")
+    generate_national_dataset(root, departements=SMALL, years=(2024, 2025), seed=9, scale=0.1, today=dt.date(2025, 12, 31))
+    return root
+
+
+@pytest.fixture(scope="module")
+def client():
+    with local_cluster(n_workers=2) as cluster, Client(cluster) as c:
+        yield c
+
+
+def _outputs(out_root, code):
+    folder = results_dir(out_root, code)
+    summary = json.loads((folder / "resume.json").read_text(encoding="utf-8"))
+    return summary, pd.read_parquet(folder / "zones.parquet"), pd.read_parquet(folder / "suivi.parquet")
+
+
+def test_batch_computes_each_departement_like_its_pages_then_skips_it(data_root, client, tmp_path):
+    out = tmp_path / "resultats"
+    seen = []
+    report = run_national_batch(data_root, out, client=client, on_done=lambda *a: seen.append(a))
+    assert sorted(report.computed) == sorted(SMALL) and report.skipped == []
+    assert [s[1] for s in seen] == [1, 2, 3] and {s[2] for s in seen} == {3}
+    assert sorted(report.summary["departement"]) == sorted(SMALL)
+    # The same per-département function in this process gives the same results.
+    direct = results_for_departement(incidents_for_departement(data_root, "90"), communes_for_departement("90"), code="90")
+    summary, zones, followup = _outputs(out, "90")
+    assert summary["zones"] == len(direct.zones) == len(zones)
+    assert summary["faits"] == direct.summary["faits"] and summary["version"] == report.version
+    assert len(followup) == len(direct.followup) and set(followup["reference"]) == {"annee", "precedente"}
+    again = run_national_batch(data_root, out, client=client)
+    assert again.computed == [] and sorted(again.skipped) == sorted(SMALL)
+    assert len(summary_table(out)) == 3
+
+
+def test_a_worker_killed_in_the_middle_changes_nothing(data_root, client, tmp_path):
+    undisturbed, disturbed = tmp_path / "calme", tmp_path / "tue"
+    run_national_batch(data_root, undisturbed, client=client)
+    pids_before = client.run(os.getpid)  # worker address -> its process
+    outcome: dict = {}
+    runner = threading.Thread(target=lambda: outcome.update(report=run_national_batch(data_root, disturbed, client=client)))
+    runner.start()
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and time.monotonic() < deadline:
+        for address, keys in client.processing().items():
+            if any(str(k).startswith("departement-") for k in keys):
+                killed = pids_before[address]
+                os.kill(killed, signal.SIGKILL)  # the worker process dies mid-task
+                break
+        time.sleep(0.05)
+    runner.join(timeout=600)
+    assert killed is not None and not runner.is_alive()
+    report = outcome["report"]
+    assert sorted(report.computed) == sorted(SMALL)
+    client.wait_for_workers(2, timeout=120)
+    pids_after = set(client.run(os.getpid).values())
+    assert killed not in pids_after and len(pids_after) == 2  # restarted by its nanny
+    for code in SMALL:
+        calm, hit = _outputs(undisturbed, code), _outputs(disturbed, code)
+        assert calm[0] == hit[0]
+        pd.testing.assert_frame_equal(calm[1], hit[1])
+        pd.testing.assert_frame_equal(calm[2], hit[2])

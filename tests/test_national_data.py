@@ -1,0 +1,74 @@
+"""The national data set (data.national): one GeoParquet partition per département, resumable."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from core import model as m
+from data.national import (
+    NationalDataError,
+    departement_seed,
+    generate_national_dataset,
+    incidents_for_departement,
+    national_departements,
+    partition_path,
+    read_manifest,
+)
+from data.synthetic import synthetic_incidents_for_departement
+from geo.communes import communes_for_departement
+
+SMALL = ["90", "48", "23"]  # Territoire de Belfort, Lozère, Creuse
+TODAY = dt.date(2026, 11, 21)
+ARGS = {"years": (2025, 2025), "seed": 5, "scale": 0.05, "today": TODAY}
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    root = tmp_path_factory.mktemp("national")
+    seen = []
+    manifest = generate_national_dataset(root, departements=SMALL, progress=lambda *a: seen.append(a), **ARGS)
+    return root, manifest, seen
+
+
+def test_one_partition_per_departement_read_alone(national):
+    root, manifest, seen = national
+    assert national_departements(root) == sorted(SMALL) and [s[0] for s in seen] == SMALL
+    for code in SMALL:
+        assert partition_path(root, code).exists()
+        part = incidents_for_departement(root, code)
+        assert len(part) == manifest["departements"][code]["rows"] > 0
+        assert part[m.COMMUNE].str.startswith(code).all()  # nothing of the other départements
+        assert part.crs.to_epsg() == 4326
+    assert len(manifest["version"]) == 24
+
+
+def test_a_partition_equals_the_generator_with_the_departements_seed(national):
+    root, _, _ = national
+    again = synthetic_incidents_for_departement(
+        communes_for_departement("90"), years=(2025, 2025), seed=departement_seed("90", 5), scale=0.05, today=TODAY
+    ).incidents
+    pd.testing.assert_frame_equal(incidents_for_departement(root, "90").drop(columns="geometry"), again.drop(columns="geometry"))
+    assert departement_seed("90", 5) != departement_seed("48", 5)
+
+
+def test_rerun_keeps_what_is_done_and_redoes_what_changed(national):
+    root, manifest, _ = national
+    stamps = {c: partition_path(root, c).stat().st_mtime_ns for c in SMALL}
+    partition_path(root, "48").write_bytes(b"abime")  # a damaged partition
+    seen = []
+    again = generate_national_dataset(root, departements=SMALL, progress=lambda *a: seen.append(a), **ARGS)
+    assert partition_path(root, "90").stat().st_mtime_ns == stamps["90"]  # kept
+    assert partition_path(root, "23").stat().st_mtime_ns == stamps["23"]
+    assert again["departements"]["48"]["sha"] == manifest["departements"]["48"]["sha"]  # rebuilt, same rows
+    assert again["version"] == manifest["version"]
+    assert read_manifest(root)["version"] == manifest["version"]
+    other = generate_national_dataset(root, departements=["90"], **{**ARGS, "seed": 6})
+    assert other["version"] != manifest["version"]  # other settings: another data version
+
+
+def test_a_missing_departement_says_how_to_make_it(tmp_path):
+    with pytest.raises(NationalDataError, match="make national"):
+        incidents_for_departement(tmp_path, "53")

@@ -1,0 +1,179 @@
+"""Every département computed alike: the per-département results of the national batch.
+
+:func:`results_for_departement` is what one task of the batch computes for one département,
+with the product's own functions and their default settings (no second implementation):
+
+* the priority zones of the last twelve months (:func:`usecases.zones.default_zones_for_selection`);
+* the bimonthly follow-up of the last two whole months against both references (the same
+  days a year earlier, the period before), published view (:func:`usecases.suivi.followup_for_selection`);
+* a summary row: incidents of the twelve months, rate per 1,000 inhabitants, zones,
+  significant changes.
+
+:func:`write_results` stores them partitioned like the input (``departement=XX/``), under
+the data version they were computed from, so that a batch run again skips what is done.
+The Dask orchestration lives in :mod:`usecases.national_batch`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from core import model as m
+from core.crs import WGS84, metric_crs_for_departement
+from core.model import IncidentFilter
+from core.privacy import SECRET_LABEL, is_secret
+from usecases.suivi import default_followed_period, followup_for_selection
+from usecases.zones import default_zones_for_selection
+
+#: Columns of the summary row of a département (one row per département in the France table).
+SUMMARY_COLUMNS = [
+    "departement",
+    "nom",
+    "debut",
+    "fin",
+    "faits",
+    "population",
+    "taux_pour_mille",
+    "zones",
+    "periode_suivie",
+    "evolution_annee",
+    "evolution_precedente",
+    "hausses_significatives",
+    "baisses_significatives",
+]
+RESULT_FILES = ("zones.parquet", "suivi.parquet", "resume.json")
+
+
+@dataclass
+class DepartementResults:
+    """What the batch keeps for one département."""
+
+    summary: dict
+    zones: gpd.GeoDataFrame  # EPSG:4326, published columns
+    followup: pd.DataFrame  # long: reference, dimension, then the comparison columns
+
+
+def _last_twelve_months(incidents: pd.DataFrame) -> tuple[dt.date, dt.date]:
+    last = incidents[m.START].max().date()
+    return last - dt.timedelta(days=364), last
+
+
+def results_for_departement(
+    incidents: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *, code: str, name: str = ""
+) -> DepartementResults:
+    """Zones, follow-up and summary of one département, default settings.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        The département's incidents (its partition of the national data set).
+    communes : GeoDataFrame
+        Its communes (units: arrondissements for Paris, Lyon, Marseille).
+    code : str
+        Département code.
+    name : str
+        Département name (for the summary).
+
+    Returns
+    -------
+    DepartementResults
+    """
+    crs = metric_crs_for_departement(code)
+    start, end = _last_twelve_months(incidents)
+    year = IncidentFilter(start=start, end=end)
+    zones = default_zones_for_selection(incidents, communes, year, crs=crs)
+    f_start, f_end, _, _ = default_followed_period(incidents)
+    data = followup_for_selection(incidents, communes, IncidentFilter(), start=f_start, end=f_end, crs=crs)
+    fu = data.published
+    tables = [
+        table.assign(reference=reference, dimension=dimension)
+        for (reference, dimension), table in sorted(fu.tables.items())
+    ]
+    followup = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    n = int(((incidents[m.START].dt.date >= start) & (incidents[m.START].dt.date <= end)).sum())
+    population = int(communes["population"].sum())
+    totals = fu.totals.set_index("reference") if "reference" in fu.totals else fu.totals
+    evolution = {ref: (None if ref not in totals.index else _published_change(totals.loc[ref])) for ref in ("annee", "precedente")}
+    significant = followup[followup.get("dimension", pd.Series(dtype=str)) == "commune"] if len(followup) else followup
+    summary = {
+        "departement": code,
+        "nom": name,
+        "debut": start.isoformat(),
+        "fin": end.isoformat(),
+        "faits": SECRET_LABEL if is_secret(n) else n,
+        "population": population,
+        "taux_pour_mille": None if is_secret(n) or not population else round(1000 * n / population, 3),
+        "zones": int(len(zones)),
+        "periode_suivie": f"{f_start.isoformat()}/{f_end.isoformat()}",
+        "evolution_annee": evolution["annee"],
+        "evolution_precedente": evolution["precedente"],
+        "hausses_significatives": int((significant.get("sens", pd.Series(dtype=str)) == "hausse").sum()),
+        "baisses_significatives": int((significant.get("sens", pd.Series(dtype=str)) == "baisse").sum()),
+    }
+    keep = [c for c in zones.columns if c in ("id", "rang", "communes", "geometry")]
+    return DepartementResults(summary, zones[keep].to_crs(WGS84), followup)
+
+
+def _published_change(row: pd.Series) -> float | None:
+    """The relative change of a totals row, unless it is secret."""
+    if bool(row.get("secret", False)) or pd.isna(row.get("evolution")):
+        return None
+    return round(float(row["evolution"]), 4)
+
+
+def results_dir(out_root: Path, code: str) -> Path:
+    """The folder of one département's results (partitioned like the input)."""
+    return Path(out_root) / f"departement={code}"
+
+
+def results_done(out_root: Path, code: str, version: str) -> bool:
+    """Whether the département's results are there for this data version."""
+    folder = results_dir(out_root, code)
+    if not all((folder / f).exists() for f in RESULT_FILES):
+        return False
+    try:
+        return json.loads((folder / "resume.json").read_text(encoding="utf-8")).get("version") == version
+    except (OSError, ValueError):
+        return False
+
+
+def _atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_results(out_root: Path, code: str, version: str, results: DepartementResults) -> Path:
+    """Write one département's results; ``resume.json`` last, so it marks them complete."""
+    folder = results_dir(out_root, code)
+    folder.mkdir(parents=True, exist_ok=True)
+    _atomic(folder / "zones.parquet", lambda p: results.zones.to_parquet(p, index=False, compression="zstd"))
+    followup = results.followup.astype({c: str for c in results.followup.columns if results.followup[c].dtype == object})
+    _atomic(folder / "suivi.parquet", lambda p: followup.to_parquet(p, index=False, compression="zstd"))
+    record = {**results.summary, "version": version}
+    _atomic(folder / "resume.json", lambda p: Path(p).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8"))
+    return folder
+
+
+def summary_table(out_root: Path) -> pd.DataFrame:
+    """Every département's summary row found under ``out_root`` (the France table)."""
+    rows = []
+    for path in sorted(Path(out_root).glob("departement=*/resume.json")):
+        try:
+            rows.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return pd.DataFrame(rows, columns=[*SUMMARY_COLUMNS, "version"])
