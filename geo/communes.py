@@ -344,9 +344,11 @@ def geometry_by_group(communes: gpd.GeoDataFrame, key: pd.Series) -> gpd.GeoSeri
 def departements_from_communes(communes: gpd.GeoDataFrame, *, tolerance_m: float = 1000.0) -> gpd.GeoDataFrame:
     """Outline of every département, simplified for a map of France.
 
-    The union of each département's communes (they form a coverage: the union is exact),
-    simplified together in the territory's metric CRS with :func:`shapely.coverage_simplify`
-    so that neighbouring départements still meet; precision 1e-4 degree (about 10 m).
+    The union of each département's communes (a coverage union where the communes form one,
+    the general union where a few borders overlap), simplified in the territory's metric CRS:
+    together with :func:`shapely.coverage_simplify` (neighbours still meet exactly) when the
+    outlines form a coverage, each on its own otherwise (borders then within the tolerance of
+    each other); precision 1e-4 degree (about 10 m).
 
     Parameters
     ----------
@@ -363,7 +365,10 @@ def departements_from_communes(communes: gpd.GeoDataFrame, *, tolerance_m: float
     names = departements_table().set_index("code")["nom"]
     parts = []
     for dep, group in communes.groupby("departement", sort=False):
-        outline = shapely.coverage_union_all(group.geometry.to_numpy())
+        try:  # communes mostly form a coverage: the fast exact union
+            outline = shapely.coverage_union_all(group.geometry.to_numpy())
+        except shapely.errors.GEOSException:  # a few overlapping borders: the general union
+            outline = shapely.union_all(group.geometry.to_numpy())
         parts.append((str(dep), int(group["population"].sum()), outline))
     frame = gpd.GeoDataFrame(
         {"code": [p[0] for p in parts], "population": [p[1] for p in parts]}, geometry=[p[2] for p in parts], crs=WGS84
@@ -371,9 +376,14 @@ def departements_from_communes(communes: gpd.GeoDataFrame, *, tolerance_m: float
     out = []
     for crs, group in frame.groupby(frame["code"].map(metric_crs_for_departement), sort=False):
         metric = group.to_crs(crs)
-        simplified = shapely.coverage_simplify(metric.geometry.to_numpy(), tolerance_m, simplify_boundary=True)
+        try:  # borders simplified once for both sides
+            simplified = shapely.coverage_simplify(metric.geometry.to_numpy(), tolerance_m, simplify_boundary=True)
+        except shapely.errors.GEOSException:  # outlines not an exact coverage: each on its own
+            simplified = shapely.simplify(metric.geometry.to_numpy(), tolerance_m, preserve_topology=True)
+        simplified = shapely.make_valid(simplified)  # a narrow spit may cross itself once simplified
         out.append(gpd.GeoDataFrame(group[["code", "population"]], geometry=simplified, crs=crs).to_crs(WGS84))
-    result = pd.concat(out).set_precision(1e-4) if out else frame
+    result = pd.concat(out) if out else frame
+    result = result.set_geometry(shapely.make_valid(shapely.set_precision(shapely.make_valid(result.geometry.to_numpy()), 1e-4)))
     result = gpd.GeoDataFrame(result, geometry="geometry", crs=WGS84)
     result["nom"] = result["code"].map(names)
     order = departements_table()["code"].tolist()
