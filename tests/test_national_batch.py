@@ -7,8 +7,10 @@ import datetime as dt
 import json
 import os
 import signal
+import sys
 import threading
 import time
+import types
 
 import pandas as pd
 import pytest
@@ -31,8 +33,16 @@ def data_root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client():
-    with local_cluster(n_workers=2) as cluster, Client(cluster) as c:
-        yield c
+    # Worker processes are spawned, and a spawned process first runs the parent's __main__ file.
+    # Streamlit's AppTest (other tests in this process) leaves its generated script there: hide it
+    # for as long as the nanny may spawn (a killed worker is restarted).
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        with local_cluster(n_workers=2) as cluster, Client(cluster) as c:
+            yield c
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _outputs(out_root, code):
