@@ -1,0 +1,63 @@
+"""The France page's view (usecases.france): published summary rows on the départements' outlines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.privacy import SECRET_LABEL
+from geo.communes import all_communes, departements_from_communes
+from usecases.france import NO_DATA, france_view
+from usecases.national import SUMMARY_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def outlines():
+    return departements_from_communes(all_communes())
+
+
+def _summary() -> pd.DataFrame:
+    rows = [
+        {"departement": "53", "nom": "Mayenne", "faits": 9000, "population": 307000, "taux_pour_mille": 29.3, "zones": 6,
+         "evolution_annee": 0.12, "evolution_precedente": -0.03, "hausses_significatives": 2, "baisses_significatives": 0},
+        {"departement": "72", "nom": "Sarthe", "faits": 21000, "population": 566000, "taux_pour_mille": 37.1, "zones": 9,
+         "evolution_annee": -0.05, "evolution_precedente": 0.01, "hausses_significatives": 0, "baisses_significatives": 1},
+        {"departement": "48", "nom": "Lozère <b>", "faits": SECRET_LABEL, "population": 76000, "taux_pour_mille": None, "zones": 0,
+         "evolution_annee": None, "evolution_precedente": None, "hausses_significatives": 0, "baisses_significatives": 0},
+    ]
+    frame = pd.DataFrame(rows).reindex(columns=[*SUMMARY_COLUMNS, "version"])
+    frame["version"] = "v1"
+    return frame
+
+
+def test_rates_coloured_secret_grey_missing_said(outlines):
+    view = france_view(_summary(), outlines, measure="taux_pour_mille")
+    assert len(view.props) == len(outlines) == 101 and len(view.table) == 101
+    fill = view.props["fill"].set_axis(outlines["code"].to_numpy())
+    assert fill["53"] != NO_DATA and fill["72"] != NO_DATA
+    assert fill["48"] == NO_DATA  # secret: no colour that would give it back
+    by_code = view.props.set_axis(outlines["code"].to_numpy())
+    assert by_code.loc["48", "faits"] == SECRET_LABEL and by_code.loc["48", "taux"] == "—"
+    assert any("98 département(s) sans résultat" in n for n in view.notes)
+    assert view.legend[-1] == ("pas de résultat ou secret", NO_DATA)
+
+
+def test_changes_by_class_and_table_sortable(outlines):
+    view = france_view(_summary(), outlines, measure="evolution_annee")
+    fill = view.props["fill"].set_axis(outlines["code"].to_numpy())
+    assert fill["53"] == "#b2182b" and fill["72"] == "#67a9cf"  # +12 %, -5 %
+    table = view.table.set_index("Département")
+    assert table.loc["72", "Pour 1 000 hab."] == pytest.approx(37.1)
+    assert np.isnan(table.loc["48", "Pour 1 000 hab."]) and table.loc["48", "Faits (12 mois)"] == SECRET_LABEL
+
+
+def test_text_is_escaped_and_no_small_count_is_sent(outlines):
+    summary = _summary()
+    view = france_view(summary, outlines)
+    sent = " ".join(view.props.drop(columns="fill").astype(str).to_numpy().ravel())
+    assert "<b>" not in sent  # names are escaped for the map's tooltips
+    for count in range(1, 6):
+        assert f">{count}<" not in sent
+    faits = pd.to_numeric(view.table["Faits (12 mois)"], errors="coerce")
+    assert not ((faits >= 1) & (faits <= 5)).any()

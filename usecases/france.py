@@ -1,0 +1,117 @@
+"""The « France » page: every département's results side by side, published view only.
+
+Reads the summary rows the national batch wrote (:func:`usecases.national.summary_table`, which
+are already published figures: a count of 1 to 5 is ``secret``, a change computed from one is
+missing) and the départements' outlines (:func:`geo.communes.departements_from_communes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from analysis.diagnostic import class_breaks_from_values, classes_from_values
+from core.escape import html_text
+from core.formatting import fmt_change, fmt_count, fmt_decimal
+from core.privacy import SECRET_LABEL
+
+#: What the map can be coloured by: summary column -> French title.
+MEASURES = {
+    "taux_pour_mille": "Faits pour 1 000 habitants (12 derniers mois)",
+    "evolution_annee": "Évolution sur un an (2 derniers mois)",
+    "evolution_precedente": "Évolution sur la période précédente (2 derniers mois)",
+    "zones": "Zones prioritaires (12 derniers mois)",
+}
+NO_DATA = "#dddddd"
+PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
+CHANGE_PALETTE = ("#2166ac", "#67a9cf", "#f7f7f7", "#ef8a62", "#b2182b")
+
+
+@dataclass
+class FranceView:
+    """What the France page draws."""
+
+    table: pd.DataFrame  # one row per département, French headers, sortable values
+    props: pd.DataFrame  # indexed like ``geometry``: escaped tooltip fields and ``fill``
+    geometry: gpd.GeoSeries
+    legend_title: str
+    legend: list[tuple[str, str]]  # (label, colour)
+    notes: list[str] = field(default_factory=list)
+
+
+def _values(summary: pd.DataFrame, measure: str) -> np.ndarray:
+    return pd.to_numeric(summary[measure].replace(SECRET_LABEL, np.nan), errors="coerce").to_numpy(dtype=float)
+
+
+def france_view(summary: pd.DataFrame, outlines: gpd.GeoDataFrame, *, measure: str = "taux_pour_mille") -> FranceView:
+    """The France map and table from the batch's summary rows.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`usecases.national.summary_table` (published figures only).
+    outlines : GeoDataFrame
+        :func:`geo.communes.departements_from_communes` (``code``, ``nom``, geometry).
+    measure : str
+        A key of :data:`MEASURES`.
+
+    Returns
+    -------
+    FranceView
+    """
+    rows = summary.set_index("departement").reindex(outlines["code"].to_numpy())
+    values = _values(rows.reset_index(), measure) if len(rows) else np.array([])
+    present = rows["version"].notna().to_numpy() if "version" in rows else np.zeros(len(rows), bool)
+    legend: list[tuple[str, str]] = []
+    fill = np.full(len(rows), NO_DATA, dtype=object)
+    if measure.startswith("evolution"):
+        bounds = np.array([-np.inf, -0.10, -0.02, 0.02, 0.10, np.inf])
+        labels = ["baisse de plus de 10 %", "baisse de 2 à 10 %", "stable (± 2 %)", "hausse de 2 à 10 %", "hausse de plus de 10 %"]
+        idx = np.searchsorted(bounds[1:-1], values, side="right")
+        ok = np.isfinite(values)
+        fill[ok] = np.asarray(CHANGE_PALETTE, dtype=object)[idx[ok]]
+        legend = list(zip(labels, CHANGE_PALETTE, strict=True))
+    elif np.isfinite(values).any():
+        breaks = class_breaks_from_values(values[np.isfinite(values)], k=5)
+        classes = classes_from_values(values, breaks)
+        ok = classes >= 0
+        fill[ok] = np.asarray(PALETTE, dtype=object)[classes[ok]]
+        legend = [
+            (f"{fmt_decimal(a, 1)} – {fmt_decimal(b, 1)}", c)
+            for a, b, c in zip(breaks[:-1], breaks[1:], PALETTE, strict=False)
+        ]
+    legend.append(("pas de résultat ou secret", NO_DATA))
+    names = outlines["nom"].fillna("").to_numpy()
+    props = pd.DataFrame(
+        {
+            "departement": [html_text(f"{c} — {n}") for c, n in zip(outlines["code"], names, strict=True)],
+            "faits": [fmt_count(v) if isinstance(v, (int, float, np.integer)) and pd.notna(v) else html_text(v if pd.notna(v) else "—") for v in rows["faits"]],
+            "taux": [fmt_decimal(v, 2) if pd.notna(v) else "—" for v in rows["taux_pour_mille"]],
+            "evolution": [fmt_change(v) if pd.notna(v) else "—" for v in rows["evolution_annee"]],
+            "zones": [str(int(v)) if pd.notna(v) else "—" for v in rows["zones"]],
+            "fill": fill,
+        },
+        index=outlines.index,
+    )
+    table = pd.DataFrame(
+        {
+            "Département": outlines["code"].to_numpy(),
+            "Nom": names,
+            "Faits (12 mois)": rows["faits"].to_numpy(),
+            "Pour 1 000 hab.": pd.to_numeric(rows["taux_pour_mille"], errors="coerce").to_numpy(),
+            "Zones prioritaires": pd.to_numeric(rows["zones"], errors="coerce").to_numpy(),
+            "Évolution sur un an": pd.to_numeric(rows["evolution_annee"], errors="coerce").to_numpy(),
+            "Évolution sur la période précédente": pd.to_numeric(rows["evolution_precedente"], errors="coerce").to_numpy(),
+            "Hausses significatives": pd.to_numeric(rows["hausses_significatives"], errors="coerce").to_numpy(),
+            "Baisses significatives": pd.to_numeric(rows["baisses_significatives"], errors="coerce").to_numpy(),
+        }
+    )
+    notes = []
+    missing = int((~present).sum())
+    if missing:
+        notes.append(f"{missing} département(s) sans résultat : lancez le calcul national (make national).")
+    notes.append("Vue diffusable : un effectif de 1 à 5 faits n'est jamais montré (« secret »), ni une évolution qui en découle.")
+    return FranceView(table, props, outlines.geometry, MEASURES[measure], legend, notes)
