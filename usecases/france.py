@@ -17,6 +17,7 @@ from analysis.diagnostic import class_breaks_from_values, classes_from_values
 from core.escape import html_text
 from core.formatting import fmt_change, fmt_count, fmt_decimal
 from core.privacy import SECRET_LABEL
+from core.settings import SETTINGS
 
 #: What the map can be coloured by: summary column -> French title.
 MEASURES = {
@@ -113,5 +114,8 @@ def france_view(summary: pd.DataFrame, outlines: gpd.GeoDataFrame, *, measure: s
     missing = int((~present).sum())
     if missing:
         notes.append(f"{missing} département(s) sans résultat : lancez le calcul national (make national).")
-    notes.append("Vue diffusable : un effectif de 1 à 5 faits n'est jamais montré (« secret »), ni une évolution qui en découle.")
+    notes.append(
+        f"Vue diffusable : un effectif de 1 à {SETTINGS.privacy_threshold} faits n'est jamais montré (« secret »), "
+        "ni une évolution qui en découle."
+    )
     return FranceView(table, props, outlines.geometry, MEASURES[measure], legend, notes)

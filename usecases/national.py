@@ -30,6 +30,7 @@ from core import model as m
 from core.crs import WGS84, metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import SECRET_LABEL, is_secret
+from geo.communes import write_parquet_atomically
 from usecases.suivi import default_followed_period, followup_for_selection
 from usecases.zones import default_zones_for_selection
 
@@ -160,9 +161,9 @@ def write_results(out_root: Path, code: str, version: str, results: DepartementR
     """Write one département's results; ``resume.json`` last, so it marks them complete."""
     folder = results_dir(out_root, code)
     folder.mkdir(parents=True, exist_ok=True)
-    _atomic(folder / "zones.parquet", lambda p: results.zones.to_parquet(p, index=False, compression="zstd"))
+    write_parquet_atomically(results.zones, folder / "zones.parquet")
     followup = results.followup.astype({c: str for c in results.followup.columns if results.followup[c].dtype == object})
-    _atomic(folder / "suivi.parquet", lambda p: followup.to_parquet(p, index=False, compression="zstd"))
+    write_parquet_atomically(followup, folder / "suivi.parquet")
     record = {**results.summary, "version": version}
     _atomic(folder / "resume.json", lambda p: Path(p).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8"))
     return folder
