@@ -73,6 +73,16 @@ class Settings:
     session_max_hours: float = 8.0
 
     @property
+    def national_data_dir(self) -> Path:
+        """The national data set (``make national``): one partition per département."""
+        return self.workspace_dir / "national" / "donnees"
+
+    @property
+    def national_results_dir(self) -> Path:
+        """The national batch's results (``make national``), read by the France page."""
+        return self.workspace_dir / "national" / "resultats"
+
+    @property
     def access_db_path(self) -> Path:
         """The access database file (people, roles, audit log)."""
         return self.access_db or self.workspace_dir / "acces.sqlite"

@@ -29,12 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
-from core.errors import DelinquanceError
+from core import model as m
+from core.errors import DatasetStoreError, DelinquanceError
+from core.settings import SETTINGS
+from data.store import DatasetInfo, DatasetStore, checked_slug
 from geo.communes import write_parquet_atomically
 
 MANIFEST = "manifest.json"
 GENERATOR = "synthetique-g6"
+#: The planted hot spots of a partition (ground truth of the synthetic generator). The
+#: leading underscore keeps Arrow and Dask from taking it for a data file of the partition.
+HOTSPOTS = "_hotspots.json"
+SLUG_PREFIX = "national-"
 
 
 class NationalDataError(DelinquanceError):
@@ -189,6 +197,10 @@ def generate_national_dataset(
             today=dt.date.fromisoformat(settings.today),
         )
         entries[code] = {**write_partition(root, code, data.incidents), "seconds": round(time.perf_counter() - t0, 2)}
+        _write_text_atomically(
+            partition_path(root, code).with_name(HOTSPOTS),
+            data.hotspots_frame().to_json(orient="records", force_ascii=False, indent=1),
+        )
         _write_manifest(root, manifest)
         if progress:
             progress(code, done, len(codes), time.perf_counter() - t0)
@@ -211,9 +223,121 @@ def incidents_for_departement(root: Path, code: str) -> gpd.GeoDataFrame:
             f"Pas de partition pour le département {code} dans le jeu national ({root}) : "
             "lancez la génération (make national) ou choisissez un département généré."
         )
-    return gpd.read_parquet(path)
+    return m.conform_incidents(gpd.read_parquet(path))
 
 
 def national_departements(root: Path) -> list[str]:
     """The départements present in the data set (by the manifest)."""
     return sorted(read_manifest(root).get("departements", {}))
+
+
+def _write_text_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _partition_info(code: str, entry: dict, settings: dict) -> DatasetInfo:
+    years = settings.get("years") or ["?", "?"]
+    return DatasetInfo(
+        slug=slug_of_departement(code),
+        name=f"{code} — jeu national",
+        source_file="make national",
+        imported_at=str(entry["sha"])[:16],
+        n_rows=int(entry["rows"]),
+        synthetic=True,
+        departement=code,
+        description=(
+            f"Partition du jeu national synthétique ({years[0]}–{years[1]}, graine nationale "
+            f"{settings.get('seed', '?')}, échelle {settings.get('scale', '?')}) : les mêmes "
+            "faits que le calcul national."
+        ),
+    )
+
+
+def slug_of_departement(code: str) -> str:
+    """The slug under which a département's partition appears among the data sets."""
+    return f"{SLUG_PREFIX}{code.lower()}"
+
+
+class NationalStore(DatasetStore):
+    """The national data set seen as a read-only store of data sets, one per partition.
+
+    It lets a département's pages open their partition of the national data set like any
+    saved data set (sidebar « Jeu de données »), reading that partition only. It cannot be
+    saved to or deleted from: ``make national`` writes it. The users' evaluations of actions
+    are kept in the workspace, like those of the embedded data set.
+
+    Parameters
+    ----------
+    root : Path
+        Folder of the national data set (default: the settings').
+    notes_root : Path, optional
+        Where evaluations are kept (default: the workspace's ``evaluations`` folder).
+    """
+
+    _filename = "part-0.parquet"
+
+    def __init__(self, root: Path | None = None, notes_root: Path | None = None) -> None:
+        super().__init__(
+            Path(root) if root is not None else SETTINGS.national_data_dir,
+            notes_root=notes_root if notes_root is not None else SETTINGS.workspace_dir / "evaluations",
+        )
+
+    def _code(self, slug: str) -> str:
+        slug = checked_slug(slug)
+        if not slug.startswith(SLUG_PREFIX):
+            raise DatasetStoreError(f"« {slug} » n'est pas un département du jeu national.")
+        return slug.removeprefix(SLUG_PREFIX).upper()
+
+    def _entry(self, slug: str) -> tuple[str, dict]:
+        code = self._code(slug)
+        entry = read_manifest(self.root).get("departements", {}).get(code)
+        if entry is None or not partition_path(self.root, code).exists():
+            raise DatasetStoreError(
+                f"Le jeu national n'a pas de partition pour le département {code} : lancez "
+                f"make national ARGS=\"--departements {code}\" ou choisissez un autre jeu."
+            )
+        return code, entry
+
+    def _version_dir(self, slug: str) -> Path:
+        code, _entry = self._entry(slug)
+        return partition_path(self.root, code).parent
+
+    def info(self, slug: str) -> DatasetInfo:
+        """The partition as a data set: synthetic, of one département, stamped by its digest."""
+        code, entry = self._entry(slug)
+        return _partition_info(code, entry, read_manifest(self.root).get("settings", {}))
+
+    def planted_hotspots(self, slug: str) -> pd.DataFrame | None:
+        """The planted hot spots written with the partition (None for an older partition)."""
+        path = self._version_dir(slug) / HOTSPOTS
+        if not path.exists():
+            return None
+        return pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
+
+    def list(self, departement: str | None = None) -> list[DatasetInfo]:
+        """One data set per partition present (of ``departement`` only when given), by code.
+
+        The manifest is read once: the sidebar asks on every run.
+        """
+        manifest = read_manifest(self.root)
+        entries = manifest.get("departements", {})
+        codes = [departement] if departement is not None else sorted(entries)
+        return [
+            _partition_info(code, entries[code], manifest.get("settings", {}))
+            for code in codes
+            if code in entries and partition_path(self.root, code).exists()
+        ]
+
+    def save(self, *args, **kwargs) -> DatasetInfo:  # noqa: D102 - read-only
+        raise DatasetStoreError("Le jeu national ne se modifie pas ici : il se régénère avec make national.")
+
+    def delete(self, slug: str) -> None:  # noqa: D102 - read-only
+        raise DatasetStoreError("Le jeu national ne se supprime pas ici : supprimez son dossier ou relancez make national.")
+
+
+def national_store() -> NationalStore:
+    """The national data set of the settings, as a read-only store."""
+    return NationalStore()

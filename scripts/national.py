@@ -41,8 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--scheduler", default=os.environ.get("DELINQ_DASK_SCHEDULER", ""))
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--data", type=Path, default=SETTINGS.workspace_dir / "national" / "donnees")
-    parser.add_argument("--out", type=Path, default=SETTINGS.workspace_dir / "national" / "resultats")
+    parser.add_argument("--data", type=Path, default=SETTINGS.national_data_dir)
+    parser.add_argument("--out", type=Path, default=SETTINGS.national_results_dir)
     args = parser.parse_args(argv)
 
     from distributed import Client

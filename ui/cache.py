@@ -19,6 +19,7 @@ from core.access import Viewer
 from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import Audience
+from data.national import national_store
 from data.store import DatasetInfo, DatasetStore, default_store, statistics_store, workspace_store
 from geo.candidates import candidates_from_lattice, candidates_from_roads
 from geo.communes import (
@@ -40,8 +41,13 @@ from usecases.packs import PackData
 
 
 def store_for(kind: str) -> DatasetStore:
-    """The store of a data set kind: "defaut" (generated) or "espace" (imported)."""
-    return default_store() if kind == "defaut" else workspace_store()
+    """The store of a data set kind: "defaut" (generated), "national" (a partition of the
+    national data set, read-only) or "espace" (imported)."""
+    if kind == "defaut":
+        return default_store()
+    if kind == "national":
+        return national_store()
+    return workspace_store()
 
 
 @st.cache_data(show_spinner=False)
@@ -87,8 +93,12 @@ def dataset(kind: str, slug: str, stamp: str) -> gpd.GeoDataFrame:
 
 
 def datasets_for_departement(dep: str) -> list[tuple[str, DatasetInfo]]:
-    """Saved data sets of a département, generated ones first."""
+    """Saved data sets of a département: generated, then its national partition, then imported.
+
+    The national partition is read alone (``make national`` writes one per département).
+    """
     out = [("defaut", i) for i in default_store().list() if i.departement == dep]
+    out += [("national", i) for i in national_store().list(dep)]
     out += [("espace", i) for i in workspace_store().list() if i.departement == dep]
     return out
 
