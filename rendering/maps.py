@@ -213,6 +213,44 @@ def commune_layer_map(
     return fmap
 
 
+def france_map(
+    props: pd.DataFrame,
+    geometry: gpd.GeoSeries,
+    *,
+    codes: Sequence[str],
+    fields: dict[str, str],
+    legend_title: str,
+    legend: Sequence[tuple[str, str]],
+    base: str = "aucun",
+) -> folium.Map:
+    """The départements of France filled with ``props["fill"]``, fitted to metropolitan France.
+
+    Parameters
+    ----------
+    props : DataFrame
+        One row per département: the escaped, formatted values of ``fields`` and ``fill``;
+        indexed like ``geometry``.
+    geometry : GeoSeries
+        Simplified outlines (EPSG:4326), 101 polygons.
+    codes : sequence of str
+        Their INSEE codes (the overseas ones are on the map, outside the first view).
+    fields : dict
+        Property name to French label, in display order.
+    legend_title : str
+    legend : sequence of (label, colour)
+    base : str
+        Base map key.
+    """
+    fmap = commune_layer_map(props, geometry, fields=fields, base=base)
+    metro = ~pd.Series(list(codes), dtype=str).str.startswith("97").to_numpy()
+    if metro.any():
+        minx, miny, maxx, maxy = gpd.GeoSeries(geometry.to_numpy()[metro], crs="EPSG:4326").total_bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    labels = [lab for lab, _c in legend]
+    fmap.add_child(_Legend(legend_html(legend_title, labels, [c for _lab, c in legend])))
+    return fmap
+
+
 def class_legend(breaks: np.ndarray, palette: Sequence[str]) -> tuple[list[str], list[str]]:
     """Labels and colours of the classes of a choropleth."""
     labels = [

@@ -1,4 +1,5 @@
-"""Build the cached data: commune GeoParquet (all of France) and the embedded data set.
+"""Build the cached data: communes, cantons and département outlines (GeoParquet, all of
+France) and the embedded data set.
 
 Run by ``make run`` / ``make test`` (``python -m scripts.build_cache``); fast when the
 cache is already valid.
@@ -8,17 +9,13 @@ from __future__ import annotations
 
 import time
 
-from core.settings import SETTINGS
 from data.store import ensure_default_dataset
-from geo.communes import _cache_is_valid, build_communes_cache
+from geo.communes import build_communes_cache, commune_cache_is_valid
 
 
 def main() -> None:
     t0 = time.perf_counter()
-    if not (
-        _cache_is_valid(SETTINGS.cache_dir / "communes.parquet")
-        and _cache_is_valid(SETTINGS.cache_dir / "cantons.parquet")
-    ):
+    if not commune_cache_is_valid():
         build_communes_cache()
         print(f"Communes : cache construit en {time.perf_counter() - t0:.1f} s")
     t1 = time.perf_counter()

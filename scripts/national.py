@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from distributed import Client
 
     from data.national import generate_national_dataset
-    from usecases.national_batch import local_cluster, run_national_batch
+    from usecases.national_batch import RETRIES, local_cluster, run_national_batch
 
     codes = [c.strip().upper() for c in args.departements.split(",") if c.strip()] or None
     t0 = time.perf_counter()
@@ -80,7 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         f"\nRésultats : {len(report.computed)} départements calculés, {len(report.skipped)} déjà à jour "
         f"(version des données {report.version}), {time.perf_counter() - t1:,.0f} s → {args.out}"
     )
-    return 0
+    for code, error in sorted(report.failed.items()):
+        print(f"Échec du département {code} (après {RETRIES} nouvelles tentatives) : {error}", file=sys.stderr)
+    if report.failed:
+        print("Corrigez la cause puis relancez la même commande : seuls les départements manquants seront calculés.", file=sys.stderr)
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":

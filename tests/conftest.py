@@ -37,3 +37,11 @@ def small53(communes53: gpd.GeoDataFrame) -> SyntheticDataset:
     return synthetic_incidents_for_departement(
         communes53, years=(2024, 2024), seed=11, scale=0.1, n_hotspots=2, today=TODAY
     )
+
+
+@pytest.fixture(scope="session")
+def national_template(tmp_path_factory):
+    """A small national data set and its results, built once (copy it before changing it)."""
+    from tests.tooling import build_national_workspace
+
+    return build_national_workspace(tmp_path_factory.mktemp("national"))

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import access as a
+from core.access import Viewer
 from core.privacy import SECRET_LABEL
 from geo.communes import all_communes, departements_from_communes
 from usecases.france import NO_DATA, france_view
@@ -49,7 +51,10 @@ def test_changes_by_class_and_table_sortable(outlines):
     assert fill["53"] == "#b2182b" and fill["72"] == "#67a9cf"  # +12 %, -5 %
     table = view.table.set_index("Département")
     assert table.loc["72", "Pour 1 000 hab."] == pytest.approx(37.1)
-    assert np.isnan(table.loc["48", "Pour 1 000 hab."]) and table.loc["48", "Faits (12 mois)"] == SECRET_LABEL
+    assert np.isnan(table.loc["48", "Pour 1 000 hab."]) and np.isnan(table.loc["48", "Faits (12 mois)"])
+    assert table.loc["48", "Remarque"].startswith("secret statistique") and table.loc["53", "Remarque"] == ""
+    assert table.loc["01", "Remarque"].startswith("pas de résultat")
+    assert view.table["Faits (12 mois)"].dtype.kind == "f"  # numbers sort as numbers
 
 
 def test_text_is_escaped_and_no_small_count_is_sent(outlines):
@@ -61,3 +66,17 @@ def test_text_is_escaped_and_no_small_count_is_sent(outlines):
         assert f">{count}<" not in sent
     faits = pd.to_numeric(view.table["Faits (12 mois)"], errors="coerce")
     assert not ((faits >= 1) & (faits <= 5)).any()
+
+
+def test_only_the_viewers_territory_is_sent(outlines):
+    viewer = Viewer(role=a.PREFET, identity="p@x.fr", name="P", departements=("53", "48"))
+    view = france_view(_summary(), outlines, measure="taux_pour_mille", viewer=viewer)
+    assert sorted(view.table["Département"]) == ["48", "53"]
+    by_code = view.props.set_axis(outlines["code"].to_numpy())
+    assert by_code.loc["72", "taux"] == by_code.loc["72", "faits"] == "hors de votre territoire"
+    assert by_code.loc["72", "fill"] == NO_DATA
+    sent = " ".join(view.props.drop(columns="fill").astype(str).to_numpy().ravel())
+    assert "37,1" not in sent and "21 000" not in sent.replace("\u202f", " ")  # the Sarthe's figures stay on the server
+    assert any("Votre territoire : 2 département(s)" in n for n in view.notes)
+    with pytest.raises(ValueError, match="Mesure inconnue"):
+        france_view(_summary(), outlines, measure="faits")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -16,9 +17,10 @@ import pandas as pd
 import pytest
 from distributed import Client
 
-from data.national import generate_national_dataset, incidents_for_departement
+from core.privacy import SECRET_LABEL
+from data.national import generate_national_dataset, incidents_for_departement, partition_path
 from geo.communes import communes_for_departement
-from usecases.national import results_dir, results_for_departement, summary_table
+from usecases.national import SUMMARY_COLUMNS, results_dir, results_for_departement, summary_table
 from usecases.national_batch import local_cluster, run_national_batch
 
 SMALL = ["90", "48", "23"]
@@ -97,3 +99,24 @@ def test_a_worker_killed_in_the_middle_changes_nothing(data_root, client, tmp_pa
         assert calm[0] == hit[0]
         pd.testing.assert_frame_equal(calm[1], hit[1])
         pd.testing.assert_frame_equal(calm[2], hit[2])
+
+
+def test_a_departement_that_fails_does_not_stop_the_others(data_root, client, tmp_path):
+    root = shutil.copytree(data_root, tmp_path / "donnees")
+    partition_path(root, "48").write_bytes(b"abime")  # unreadable after the manifest was written
+    report = run_national_batch(root, tmp_path / "resultats", client=client)
+    assert sorted(report.computed) == ["23", "90"] and list(report.failed) == ["48"]
+    assert "48" not in set(report.summary["departement"])
+    assert not results_dir(tmp_path / "resultats", "48").exists()
+
+
+@pytest.mark.parametrize(("scale", "remark"), [(0.001, "aucun fait"), (0.002, "suivi impossible")])
+def test_an_empty_or_short_departement_gives_a_row_that_says_why(tmp_path, scale, remark):
+    generate_national_dataset(tmp_path, departements=["48"], years=(2025, 2025), seed=5, scale=scale, today=dt.date(2026, 11, 21))
+    incidents = incidents_for_departement(tmp_path, "48")
+    res = results_for_departement(incidents, communes_for_departement("48"), code="48")
+    assert res.summary["remarque"].startswith(remark)
+    assert list(res.summary) == SUMMARY_COLUMNS
+    assert res.summary["faits"] == (0 if len(incidents) == 0 else SECRET_LABEL)  # 1 to 5: secret
+    assert res.summary["taux_pour_mille"] is None and res.summary["evolution_annee"] is None
+    assert len(res.zones) == 0 and len(res.followup) == 0

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import data.national
 import data.profiles
 import data.store
 import ui.access
 import ui.cache
 from core.settings import SETTINGS
 from data.store import ensure_default_dataset
+from tests.tooling import NATIONAL_SECRET
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +27,8 @@ def isolated_workspace(tmp_path, monkeypatch):
     monkeypatch.setattr(data.store, "SETTINGS", isolated)
     monkeypatch.setattr(data.profiles, "SETTINGS", isolated)
     monkeypatch.setattr(ui.access, "SETTINGS", isolated)  # the audit log of these runs, not the real one
+    monkeypatch.setattr(ui.cache, "SETTINGS", isolated)  # the national results of these runs
+    monkeypatch.setattr(data.national, "SETTINGS", isolated)
     ensure_default_dataset()
     yield
     ui.cache.dataset.clear()
@@ -441,3 +447,66 @@ def test_zones_page_near_repeat_and_concentration_sections():
     at.sidebar.toggle(key="w_public_view").set_value(True).run()
     assert not at.exception and not at.error
     assert not any("latitude" in d.value.columns for d in at.dataframe)
+
+
+def _france() -> AppTest:
+    """The France page inside the app's navigation (its links point at the other pages)."""
+    at = AppTest.from_file("../app.py", default_timeout=120)
+    at.run()
+    at.switch_page("app_pages/france.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def test_france_page_without_results_says_how_to_compute_them():
+    at = _france()
+    assert at.title[0].value == "France — tous les départements"
+    assert any("make national" in i.value for i in at.info)
+
+
+def _with_national(template) -> None:
+    shutil.copytree(template, data.national.SETTINGS.national_data_dir.parent)
+
+
+def test_france_page_table_measures_and_secret(national_template):
+    _with_national(national_template)
+    at = _france()
+    table = at.dataframe[0].value.set_index("Département")
+    assert len(table) == 101  # every département: the local analyst's territory is all of France
+    assert any("3 avec résultats" in h.value for h in at.subheader)
+    assert table.loc["90", "Faits (12 mois)"] > 5 and table.loc["90", "Ouvrir"] == "diagnostic?departement=90"
+    assert pd.isna(table.loc[NATIONAL_SECRET, "Faits (12 mois)"])  # 3 incidents: secret
+    assert table.loc[NATIONAL_SECRET, "Remarque"].startswith("secret statistique")
+    assert table.loc["75", "Remarque"].startswith("pas de résultat")
+    for measure in ("evolution_annee", "evolution_precedente", "zones"):
+        at.radio(key="fr_measure").set_value(measure).run()
+        assert not at.exception and not at.error
+    links = [el.proto for el in at.get("page_link")]
+    assert [(p.label, p.page) for p in links] == [  # the Diagnostic is the default page: at the root
+        ("Diagnostic — 01", ""), ("Zones prioritaires — 01", "zones"), ("Suivi bimestriel — 01", "suivi")
+    ]
+    assert all(p.query_string == "departement=01" for p in links)
+
+
+def test_a_link_sets_the_departement_and_offers_its_national_partition(national_template):
+    _with_national(national_template)
+    at = AppTest.from_file("../app_pages/diagnostic.py", default_timeout=120)
+    at.query_params["departement"] = "90"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.sidebar.selectbox(key="w_departement").value == "90"
+    assert "departement" not in at.query_params  # taken once: the sidebar decides afterwards
+    datasets = at.sidebar.selectbox(key="w_dataset_90")
+    assert datasets.value == "national:national-90" and "jeu national" in datasets.format_func(datasets.value)
+    assert at.title[0].value.startswith("Diagnostic territorial — Territoire de Belfort")
+    at.sidebar.selectbox(key="w_departement").set_value("53").run()
+    assert at.sidebar.selectbox(key="w_departement").value == "53"
+
+
+def test_a_link_outside_the_known_departements_is_ignored():
+    at = AppTest.from_file("../app_pages/diagnostic.py", default_timeout=120)
+    at.query_params["departement"] = "<script>"
+    at.run()
+    assert not at.exception and not at.error
+    assert at.sidebar.selectbox(key="w_departement").value == "53"

@@ -36,3 +36,35 @@ def pdf_text(path: Path, first: int | None = None, last: int | None = None) -> s
         args += ["-f", str(first), "-l", str(last or first)]
     out = subprocess.run([*args, str(path), "-"], capture_output=True, text=True, check=True).stdout
     return " ".join(out.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+#: The small national workspace of the France page's tests: two départements computed, one
+#: (the Lozère, a few incidents) whose count is secret.
+NATIONAL_COMPUTED = ("90", "23")
+NATIONAL_SECRET = "48"
+
+
+def build_national_workspace(national_dir: Path) -> Path:
+    """A national data set and its batch results under ``national_dir`` (``donnees``, ``resultats``).
+
+    The product's own functions, in this process (the Dask batch has its own tests): the
+    Territoire de Belfort and the Creuse at a twentieth of their volumes, and the Lozère at a
+    five-hundredth (three incidents: its count is secret). The data set holds the first two.
+    """
+    import datetime as dt
+
+    from data.national import generate_national_dataset
+    from usecases.national_batch import departement_task
+
+    data, out = national_dir / "donnees", national_dir / "resultats"
+    manifest = generate_national_dataset(
+        data, departements=NATIONAL_COMPUTED, years=(2024, 2025), seed=9, scale=0.05, today=dt.date(2025, 12, 31)
+    )
+    for code in NATIONAL_COMPUTED:
+        departement_task(str(data), str(out), code, manifest["version"])
+    tiny = national_dir / "minuscule"
+    small = generate_national_dataset(
+        tiny, departements=[NATIONAL_SECRET], years=(2025, 2025), seed=5, scale=0.002, today=dt.date(2026, 11, 21)
+    )
+    departement_task(str(tiny), str(out), NATIONAL_SECRET, small["version"])
+    return national_dir

@@ -19,12 +19,14 @@ from core.access import Viewer
 from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import Audience
+from core.settings import SETTINGS
 from data.national import national_store
 from data.store import DatasetInfo, DatasetStore, default_store, statistics_store, workspace_store
 from geo.candidates import candidates_from_lattice, candidates_from_roads
 from geo.communes import (
     cantons_for_departement,
     communes_for_departement,
+    departement_outlines,
     departements_table,
     display_geometry_from_communes,
 )
@@ -54,6 +56,35 @@ def store_for(kind: str) -> DatasetStore:
 def departements() -> pd.DataFrame:
     """Every département (code, name)."""
     return departements_table()
+
+
+@st.cache_resource(show_spinner=False)
+def france_outlines() -> gpd.GeoDataFrame:
+    """The 101 départements' simplified outlines (shared, never mutated)."""
+    return departement_outlines()
+
+
+def national_results_stamp() -> str:
+    """Changes whenever the national batch writes a département's summary (one ``stat`` each)."""
+    from usecases.national import summary_stamp
+
+    return summary_stamp(SETTINGS.national_results_dir)
+
+
+@st.cache_resource(show_spinner="Résultats du calcul national…", max_entries=2)
+def national_summary(stamp: str) -> pd.DataFrame:
+    """The national batch's summary rows (``stamp``: :func:`national_results_stamp`)."""
+    from usecases.national import summary_table
+
+    return summary_table(SETTINGS.national_results_dir)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def france(stamp: str, measure: str, viewer: Viewer):
+    """The France page's map and table for a viewer (see :func:`usecases.france.france_view`)."""
+    from usecases.france import france_view
+
+    return france_view(national_summary(stamp), france_outlines(), measure=measure, viewer=viewer)
 
 
 @st.cache_resource(show_spinner="Chargement des communes…", max_entries=8)

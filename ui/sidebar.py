@@ -24,7 +24,7 @@ from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import BASE_MAPS
 from ui import cache
 from ui.access import AccessRefusedError, current_viewer, sidebar_identity
-from ui.state import init_state, persisted
+from ui.state import departement_from_link, init_state, persisted
 from usecases.organisation import organisation_stamp
 
 SYNTHETIC_NOTICE = (
@@ -123,6 +123,7 @@ def current_context() -> Context:
     if not labels:
         st.error("Aucun département dans votre territoire : demandez à l'administrateur de le compléter.")
         raise AccessRefusedError
+    departement_from_link(labels)
     sb = st.sidebar
     sidebar_identity(viewer)
     sb.header("Territoire et filtres")

@@ -7,12 +7,29 @@ it on every run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import streamlit as st
 
 from core.settings import SETTINGS
+
+#: The query parameter that opens a page on a département (links of the France page).
+DEPARTEMENT_QUERY = "departement"
+
+
+def departement_from_link(allowed: Collection[str]) -> None:
+    """Take the département of a link (``?departement=XX``) as the sidebar's, once.
+
+    A code outside ``allowed`` (the viewer's territory) is ignored; the parameter is removed
+    from the address either way, so the sidebar's own choice applies afterwards.
+    """
+    asked = st.query_params.get(DEPARTEMENT_QUERY)
+    if asked is None:
+        return
+    if asked in allowed:
+        st.session_state["keep_departement"] = asked
+    del st.query_params[DEPARTEMENT_QUERY]
 
 
 def init_state() -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.diagnostic import class_breaks_from_values, classes_from_values
+from core.access import Viewer
 from core.escape import html_text
 from core.formatting import fmt_change, fmt_count, fmt_decimal
 from core.privacy import SECRET_LABEL
@@ -27,6 +28,7 @@ MEASURES = {
     "zones": "Zones prioritaires (12 derniers mois)",
 }
 NO_DATA = "#dddddd"
+NO_RESULT = "pas de résultat (make national)"
 PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
 CHANGE_PALETTE = ("#2166ac", "#67a9cf", "#f7f7f7", "#ef8a62", "#b2182b")
 
@@ -47,7 +49,13 @@ def _values(summary: pd.DataFrame, measure: str) -> np.ndarray:
     return pd.to_numeric(summary[measure].replace(SECRET_LABEL, np.nan), errors="coerce").to_numpy(dtype=float)
 
 
-def france_view(summary: pd.DataFrame, outlines: gpd.GeoDataFrame, *, measure: str = "taux_pour_mille") -> FranceView:
+def france_view(
+    summary: pd.DataFrame,
+    outlines: gpd.GeoDataFrame,
+    *,
+    measure: str = "taux_pour_mille",
+    viewer: Viewer | None = None,
+) -> FranceView:
     """The France map and table from the batch's summary rows.
 
     Parameters
@@ -58,11 +66,18 @@ def france_view(summary: pd.DataFrame, outlines: gpd.GeoDataFrame, *, measure: s
         :func:`geo.communes.departements_from_communes` (``code``, ``nom``, geometry).
     measure : str
         A key of :data:`MEASURES`.
+    viewer : Viewer, optional
+        Who is looking: the figures of a département outside their territory are not sent
+        (grey on the map, absent from the table). Default: every département.
 
     Returns
     -------
     FranceView
     """
+    if measure not in MEASURES:
+        raise ValueError(f"Mesure inconnue : « {measure} » ({', '.join(MEASURES)}).")
+    inside = outlines["code"].map(viewer.may_see_departement if viewer is not None else (lambda _c: True)).to_numpy(dtype=bool)
+    summary = summary[summary["departement"].isin(outlines["code"][inside])]
     rows = summary.set_index("departement").reindex(outlines["code"].to_numpy())
     values = _values(rows.reset_index(), measure) if len(rows) else np.array([])
     present = rows["version"].notna().to_numpy() if "version" in rows else np.zeros(len(rows), bool)
@@ -84,12 +99,15 @@ def france_view(summary: pd.DataFrame, outlines: gpd.GeoDataFrame, *, measure: s
             (f"{fmt_decimal(a, 1)} – {fmt_decimal(b, 1)}", c)
             for a, b, c in zip(breaks[:-1], breaks[1:], PALETTE, strict=False)
         ]
-    legend.append(("pas de résultat ou secret", NO_DATA))
+    legend.append(("pas de résultat ou secret" if inside.all() else "pas de résultat, secret ou hors territoire", NO_DATA))
     names = outlines["nom"].fillna("").to_numpy()
     props = pd.DataFrame(
         {
             "departement": [html_text(f"{c} — {n}") for c, n in zip(outlines["code"], names, strict=True)],
-            "faits": [fmt_count(v) if isinstance(v, (int, float, np.integer)) and pd.notna(v) else html_text(v if pd.notna(v) else "—") for v in rows["faits"]],
+            "faits": [
+                fmt_count(v) if isinstance(v, (int, float, np.integer)) and pd.notna(v) else html_text(v if pd.notna(v) else "—")
+                for v in rows["faits"]
+            ],
             "taux": [fmt_decimal(v, 2) if pd.notna(v) else "—" for v in rows["taux_pour_mille"]],
             "evolution": [fmt_change(v) if pd.notna(v) else "—" for v in rows["evolution_annee"]],
             "zones": [str(int(v)) if pd.notna(v) else "—" for v in rows["zones"]],
@@ -97,21 +115,29 @@ def france_view(summary: pd.DataFrame, outlines: gpd.GeoDataFrame, *, measure: s
         },
         index=outlines.index,
     )
+    props.loc[~inside, ["faits", "taux", "evolution", "zones"]] = "hors de votre territoire"
     table = pd.DataFrame(
         {
             "Département": outlines["code"].to_numpy(),
             "Nom": names,
-            "Faits (12 mois)": rows["faits"].to_numpy(),
+            "Faits (12 mois)": pd.to_numeric(rows["faits"].replace(SECRET_LABEL, np.nan), errors="coerce").to_numpy(),
             "Pour 1 000 hab.": pd.to_numeric(rows["taux_pour_mille"], errors="coerce").to_numpy(),
             "Zones prioritaires": pd.to_numeric(rows["zones"], errors="coerce").to_numpy(),
             "Évolution sur un an": pd.to_numeric(rows["evolution_annee"], errors="coerce").to_numpy(),
             "Évolution sur la période précédente": pd.to_numeric(rows["evolution_precedente"], errors="coerce").to_numpy(),
             "Hausses significatives": pd.to_numeric(rows["hausses_significatives"], errors="coerce").to_numpy(),
             "Baisses significatives": pd.to_numeric(rows["baisses_significatives"], errors="coerce").to_numpy(),
+            "Remarque": np.where(
+                rows["faits"].eq(SECRET_LABEL).to_numpy(),
+                f"secret statistique (1 à {SETTINGS.privacy_threshold} faits)",
+                np.where(present, rows.get("remarque", pd.Series("", index=rows.index)).astype(object).fillna("").astype(str).to_numpy(), NO_RESULT),
+            ),
         }
-    )
+    )[inside].reset_index(drop=True)
     notes = []
-    missing = int((~present).sum())
+    missing = int((~present & inside).sum())
+    if not inside.all():
+        notes.append(f"Votre territoire : {int(inside.sum())} département(s) ; les autres ne sont pas montrés.")
     if missing:
         notes.append(f"{missing} département(s) sans résultat : lancez le calcul national (make national).")
     notes.append(

@@ -26,6 +26,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from analysis.followup import PeriodNotCoveredError
 from core import model as m
 from core.crs import WGS84, metric_crs_for_departement
 from core.model import IncidentFilter
@@ -49,6 +50,7 @@ SUMMARY_COLUMNS = [
     "evolution_precedente",
     "hausses_significatives",
     "baisses_significatives",
+    "remarque",
 ]
 RESULT_FILES = ("zones.parquet", "suivi.parquet", "resume.json")
 
@@ -88,22 +90,57 @@ def results_for_departement(
     DepartementResults
     """
     crs = metric_crs_for_departement(code)
+    population = int(communes["population"].sum())
+    empty_zones = gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=WGS84)
+    if not len(incidents):
+        summary = {c: None for c in SUMMARY_COLUMNS} | {
+            "departement": code,
+            "nom": name,
+            "faits": 0,
+            "population": population,
+            "zones": 0,
+            "hausses_significatives": 0,
+            "baisses_significatives": 0,
+            "remarque": "aucun fait dans le jeu",
+        }
+        return DepartementResults(summary, empty_zones, pd.DataFrame())
     start, end = _last_twelve_months(incidents)
     year = IncidentFilter(start=start, end=end)
     zones = default_zones_for_selection(incidents, communes, year, crs=crs)
+    if "faits" in zones:  # the gate: a zone drawn around 1 to 5 incidents is not published
+        zones = zones[~zones["faits"].map(is_secret).astype(bool)]
     f_start, f_end, _, _ = default_followed_period(incidents)
-    data = followup_for_selection(incidents, communes, IncidentFilter(), start=f_start, end=f_end, crs=crs)
-    fu = data.published
-    tables = [
-        table.assign(reference=reference, dimension=dimension)
-        for (reference, dimension), table in sorted(fu.tables.items())
-    ]
+    remark = ""
+    try:
+        fu = followup_for_selection(
+            incidents, communes, IncidentFilter(), start=f_start, end=f_end, crs=crs
+        ).published
+    except PeriodNotCoveredError as exc:  # too short a history: no comparison, said in the row
+        fu, remark = None, f"suivi impossible : {exc}"
+    tables = (
+        [
+            table.assign(reference=reference, dimension=dimension)
+            for (reference, dimension), table in sorted(fu.tables.items())
+        ]
+        if fu is not None
+        else []
+    )
     followup = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     n = int(((incidents[m.START].dt.date >= start) & (incidents[m.START].dt.date <= end)).sum())
-    population = int(communes["population"].sum())
-    totals = fu.totals.set_index("reference") if "reference" in fu.totals else fu.totals
-    evolution = {ref: (None if ref not in totals.index else _published_change(totals.loc[ref])) for ref in ("annee", "precedente")}
-    significant = followup[followup.get("dimension", pd.Series(dtype=str)) == "commune"] if len(followup) else followup
+    totals = (
+        pd.DataFrame()
+        if fu is None
+        else fu.totals.set_index("reference")
+        if "reference" in fu.totals
+        else fu.totals
+    )
+    evolution = {
+        ref: (None if ref not in totals.index else _published_change(totals.loc[ref]))
+        for ref in ("annee", "precedente")
+    }
+    significant = (
+        followup[followup.get("dimension", pd.Series(dtype=str)) == "commune"] if len(followup) else followup
+    )
     summary = {
         "departement": code,
         "nom": name,
@@ -118,6 +155,7 @@ def results_for_departement(
         "evolution_precedente": evolution["precedente"],
         "hausses_significatives": int((significant.get("sens", pd.Series(dtype=str)) == "hausse").sum()),
         "baisses_significatives": int((significant.get("sens", pd.Series(dtype=str)) == "baisse").sum()),
+        "remarque": remark,
     }
     keep = [c for c in zones.columns if c in ("id", "rang", "communes", "geometry")]
     return DepartementResults(summary, zones[keep].to_crs(WGS84), followup)
@@ -162,11 +200,28 @@ def write_results(out_root: Path, code: str, version: str, results: DepartementR
     folder = results_dir(out_root, code)
     folder.mkdir(parents=True, exist_ok=True)
     write_parquet_atomically(results.zones, folder / "zones.parquet")
-    followup = results.followup.astype({c: str for c in results.followup.columns if results.followup[c].dtype == object})
+    followup = results.followup.astype(
+        {c: str for c in results.followup.columns if results.followup[c].dtype == object}
+    )
     write_parquet_atomically(followup, folder / "suivi.parquet")
     record = {**results.summary, "version": version}
-    _atomic(folder / "resume.json", lambda p: Path(p).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8"))
+    _atomic(
+        folder / "resume.json",
+        lambda p: Path(p).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8"),
+    )
     return folder
+
+
+def summary_stamp(out_root: Path) -> str:
+    """A key that changes when any département's summary is written (names, sizes, times)."""
+    parts = []
+    for path in sorted(Path(out_root).glob("departement=*/resume.json")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path.parent.name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
 
 
 def summary_table(out_root: Path) -> pd.DataFrame:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +53,7 @@ class BatchReport:
     skipped: list[str]
     seconds: float
     summary: pd.DataFrame
+    failed: dict[str, str] = field(default_factory=dict)  # code -> the error, in French
 
 
 def run_national_batch(
@@ -102,14 +103,21 @@ def run_national_batch(
         for code in todo
     ]
     computed: list[str] = []
+    failed: dict[str, str] = {}
+    code_of = {f.key: c for f, c in zip(futures, todo, strict=True)}
     for done, future in enumerate(as_completed(futures), start=1):
-        row = future.result()
-        computed.append(row["departement"])
+        code = code_of[future.key]
+        try:
+            future.result()
+        except Exception as exc:  # noqa: BLE001 - one département's failure never stops the others
+            failed[code] = f"{type(exc).__name__} : {exc}"
+        else:
+            computed.append(code)
         if on_done:
-            on_done(row["departement"], done, len(futures))
+            on_done(code, done, len(futures))
     table = summary_table(out_root)
     table = table[table["departement"].isin(codes)].reset_index(drop=True)
-    return BatchReport(version, computed, skipped, time.perf_counter() - t0, table)
+    return BatchReport(version, computed, skipped, time.perf_counter() - t0, table, failed)
 
 
 def local_cluster(n_workers: int = 2, memory_limit: str = "2GiB"):
