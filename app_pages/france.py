@@ -91,11 +91,11 @@ def body() -> None:
     )
     for note in view.notes:
         st.caption(markdown_text(note))
-    with_results = view.table[view.table["Remarque"] != NO_RESULT]
-    st.subheader(f"Départements ({fmt_count(len(with_results))} avec résultats)")
-    table = view.table.assign(Ouvrir=[f"diagnostic?{DEPARTEMENT_QUERY}={c}" for c in view.table["Département"]])
+    shown = view.table[view.table["Remarque"] != NO_RESULT].reset_index(drop=True)
+    st.subheader(f"Départements avec résultats ({fmt_count(len(shown))})")
+    st.caption("Cliquez sur un en-tête pour trier ; « Ouvrir » ouvre le diagnostic du département dans un nouvel onglet.")
     st.dataframe(
-        table,
+        shown.assign(Ouvrir=[f"diagnostic?{DEPARTEMENT_QUERY}={c}" for c in shown["Département"]]),
         hide_index=True,
         column_config={
             "Faits (12 mois)": st.column_config.NumberColumn(format="localized"),
@@ -106,10 +106,10 @@ def body() -> None:
         },
     )
     export_button(
-        st, viewer, "Tableau France (CSV)", lambda: csv_bytes_from_frame(view.table), "france_departements.csv", "text/csv"
+        st, viewer, "Tableau France (CSV)", lambda: csv_bytes_from_frame(shown), "france_departements.csv", "text/csv"
     )
-    if len(view.table):
-        _open_departement(viewer, view.table)
+    if len(shown):
+        _open_departement(viewer, shown)
 
 
 guarded(body, page=a.FRANCE)

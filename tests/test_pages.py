@@ -473,20 +473,20 @@ def test_france_page_table_measures_and_secret(national_template):
     _with_national(national_template)
     at = _france()
     table = at.dataframe[0].value.set_index("Département")
-    assert len(table) == 101  # every département: the local analyst's territory is all of France
-    assert any("3 avec résultats" in h.value for h in at.subheader)
+    assert sorted(table.index) == ["23", NATIONAL_SECRET, "90"]  # those with results (the map shows all 101)
+    assert any("avec résultats (3)" in h.value for h in at.subheader)
+    assert any("98 département" in c.value and "sans résultat" in c.value for c in at.caption)
     assert table.loc["90", "Faits (12 mois)"] > 5 and table.loc["90", "Ouvrir"] == "diagnostic?departement=90"
     assert pd.isna(table.loc[NATIONAL_SECRET, "Faits (12 mois)"])  # 3 incidents: secret
     assert table.loc[NATIONAL_SECRET, "Remarque"].startswith("secret statistique")
-    assert table.loc["75", "Remarque"].startswith("pas de résultat")
     for measure in ("evolution_annee", "evolution_precedente", "zones"):
         at.radio(key="fr_measure").set_value(measure).run()
         assert not at.exception and not at.error
     links = [el.proto for el in at.get("page_link")]
     assert [(p.label, p.page) for p in links] == [  # the Diagnostic is the default page: at the root
-        ("Diagnostic — 01", ""), ("Zones prioritaires — 01", "zones"), ("Suivi bimestriel — 01", "suivi")
+        ("Diagnostic — 23", ""), ("Zones prioritaires — 23", "zones"), ("Suivi bimestriel — 23", "suivi")
     ]
-    assert all(p.query_string == "departement=01" for p in links)
+    assert all(p.query_string == "departement=23" for p in links)
 
 
 def test_a_link_sets_the_departement_and_offers_its_national_partition(national_template):

@@ -129,7 +129,7 @@ def france_view(
             "Baisses significatives": pd.to_numeric(rows["baisses_significatives"], errors="coerce").to_numpy(),
             "Remarque": np.where(
                 rows["faits"].eq(SECRET_LABEL).to_numpy(),
-                f"secret statistique (1 à {SETTINGS.privacy_threshold} faits)",
+                f"secret statistique (effectif de 1 à {SETTINGS.privacy_threshold})",
                 np.where(present, rows.get("remarque", pd.Series("", index=rows.index)).astype(object).fillna("").astype(str).to_numpy(), NO_RESULT),
             ),
         }
@@ -141,7 +141,7 @@ def france_view(
     if missing:
         notes.append(f"{missing} département(s) sans résultat : lancez le calcul national (make national).")
     notes.append(
-        f"Vue diffusable : un effectif de 1 à {SETTINGS.privacy_threshold} faits n'est jamais montré (« secret »), "
+        f"Vue diffusable : aucun effectif de 1 à {SETTINGS.privacy_threshold} n'est montré (« secret »), "
         "ni une évolution qui en découle."
     )
     return FranceView(table, props, outlines.geometry, MEASURES[measure], legend, notes)
