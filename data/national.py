@@ -160,7 +160,8 @@ def generate_national_dataset(
     departements : iterable of str, optional
         The départements (default: all 101).
     years, seed, scale, today
-        See :class:`GenerationSettings` (``today`` defaults to the real today).
+        See :class:`GenerationSettings` (``today`` defaults to the real today, and is never
+        later than the last day of ``years``).
     progress : callable, optional
         Called after each département with (code, done, total, seconds it took).
 
@@ -175,7 +176,10 @@ def generate_national_dataset(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     codes = list(departements) if departements is not None else departements_table()["code"].tolist()
-    settings = GenerationSettings(tuple(years), int(seed), float(scale), (today or dt.date.today()).isoformat())
+    # No incident after today; a day after the last year changes nothing, so it is not recorded
+    # (the data set, and the batch's results, stay valid from one day to the next).
+    today = min(today or dt.date.today(), dt.date(int(years[1]), 12, 31))
+    settings = GenerationSettings(tuple(years), int(seed), float(scale), today.isoformat())
     manifest = read_manifest(root)
     if manifest.get("settings") != settings.as_dict():
         manifest = {"settings": settings.as_dict(), "departements": {}}

@@ -144,6 +144,12 @@ def area_keys_from_communes(communes: gpd.GeoDataFrame, cantons: gpd.GeoDataFram
         Indexed like ``communes``: ``epci``, ``epci_nom``, ``canton``, ``canton_nom``.
     """
     canton = canton_for_communes(communes, cantons)
+    if "ville" in communes and len(cantons):
+        # An arrondissement of Paris, Lyon or Marseille outside every canton's outline takes the
+        # canton whose chef-lieu is its city (Paris: one canton); Lyon's have none, as in reality.
+        by_chef_lieu = cantons.drop_duplicates("chef_lieu").set_index("chef_lieu")["code"]
+        city_canton = communes["ville"].map(by_chef_lieu)
+        canton = canton.where(canton.notna(), city_canton.where(communes["ville"] != communes["code"]))
     return pd.DataFrame(
         {
             "epci": communes["epci_code"].to_numpy(),

@@ -8,10 +8,12 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
 import types
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -120,3 +122,18 @@ def test_an_empty_or_short_departement_gives_a_row_that_says_why(tmp_path, scale
     assert res.summary["faits"] == (0 if len(incidents) == 0 else SECRET_LABEL)  # 1 to 5: secret
     assert res.summary["taux_pour_mille"] is None and res.summary["evolution_annee"] is None
     assert len(res.zones) == 0 and len(res.followup) == 0
+
+
+def test_the_documented_command_generates_computes_then_skips(tmp_path):
+    """``make national`` runs ``python -m scripts.national``: here on one small département."""
+    root = Path(__file__).resolve().parents[1]
+    args = [sys.executable, "-m", "scripts.national", "--departements", "90", "--scale", "0.02",
+            "--data", str(tmp_path / "donnees"), "--out", str(tmp_path / "resultats")]
+    env = {**os.environ, "DELINQ_DASK_SCHEDULER": ""}
+    first = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "Jeu national : 1 départements" in first.stdout and "LocalCluster de 2 workers" in first.stdout
+    assert "1 départements calculés, 0 déjà à jour" in first.stdout
+    assert (tmp_path / "resultats" / "departement=90" / "resume.json").exists()
+    again = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "0 départements calculés, 1 déjà à jour" in again.stdout

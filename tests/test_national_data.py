@@ -118,3 +118,13 @@ def test_the_national_store_is_read_only_and_names_what_is_missing(national, tmp
     with pytest.raises(DatasetStoreError, match="invalide"):
         store.load("../48")
     assert NationalStore(tmp_path / "absent", notes_root=tmp_path).list() == []
+
+
+def test_a_data_set_of_past_years_stays_valid_from_one_day_to_the_next(tmp_path):
+    first = generate_national_dataset(tmp_path, departements=["90"], **{**ARGS, "today": dt.date(2026, 3, 1)})
+    seen = []
+    later = generate_national_dataset(
+        tmp_path, departements=["90"], progress=lambda *a: seen.append(a), **{**ARGS, "today": dt.date(2026, 3, 2)}
+    )
+    assert later["version"] == first["version"] and seen[0][3] == 0.0  # kept, not regenerated
+    assert first["settings"]["today"] == "2025-12-31"

