@@ -26,6 +26,7 @@ from core.formatting import (
     fmt_interval,
     fmt_pvalue,
 )
+from core.settings import SETTINGS
 from rendering.change_classes import CHANGE_COLOURS, CHANGE_LABELS
 
 
@@ -191,7 +192,7 @@ METHOD_NOTES = (
     "Clopper-Pearson transformé en rapport de taux (il exclut 1 exactement quand p < 0,05).",
     "Beaucoup d'unités étant comparées à la fois, un changement n'est signalé « significatif » que "
     "s'il le reste après la correction de Benjamini-Hochberg (taux de fausses découvertes de 5 %).",
-    "Secret statistique : les effectifs de 1 à 5 ne sont pas publiés, ni ceux qui permettraient de les "
+    f"Secret statistique : les effectifs de 1 à {SETTINGS.privacy_threshold} ne sont pas publiés, ni ceux qui permettraient de les "
     "retrouver par différence (secret secondaire) ; aucune position de fait n'est montrée.",
     "Zones prioritaires : détectées sur les douze mois précédant la période suivie (excès local de "
     "faits par rapport au voisinage), puis figées. Une zone retenue pour un niveau élevé tend à "

@@ -22,6 +22,7 @@ import shapely
 from analysis.siting import HIGHS_MAX_NNZ
 from analysis.siting_base import EXISTING_SITE, NEW_SITE
 from core.formatting import fmt_count, fmt_datetime, fmt_decimal, fmt_number, fmt_percent
+from core.settings import SETTINGS
 from geo.candidates import MAX_LATTICE_SITES
 from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles
 
@@ -62,7 +63,7 @@ SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
     (
         "Rang et faits ajoutés",
         "les sites sont classés par gain marginal : chacun compte les faits qu'il couvre en plus des "
-        "sites mieux classés. Les effectifs de 1 à 5 (et ceux qui permettraient de les retrouver) sont "
+        f"sites mieux classés. Les effectifs de 1 à {SETTINGS.privacy_threshold} (et ceux qui permettraient de les retrouver) sont "
         "remplacés par « secret » dans les exports.",
     ),
     (

@@ -39,6 +39,7 @@ from core.privacy import (
     is_secret,
     secret_mask_from_counts,
 )
+from core.settings import SETTINGS
 from geo.communes import geometry_by_group
 from readers.ssmsi import PER_DWELLING
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
@@ -284,7 +285,7 @@ def diagnostic_for_selection(
     notes = []
     if pub:
         notes.append(
-            "Effectifs de 1 à 5 masqués, ainsi que ceux qui permettraient de les retrouver par "
+            f"Effectifs de 1 à {SETTINGS.privacy_threshold} masqués, ainsi que ceux qui permettraient de les retrouver par "
             "différence (secret statistique) : communes, EPCI, cantons, infractions, lieux, mois, heures."
         )
     notes += _smoothing_notes(note, pub)

@@ -289,7 +289,7 @@ def concentration_for_selection(
     notes = [f"{fmt_count(n_cells)} mailles de 100 m couvrent le territoire."]
     if pub:
         notes.append(
-            "Vue diffusable : parts masquées quand elles reposent sur un effectif secret (de 1 à 5) ; liste des lieux "
+            f"Vue diffusable : parts masquées quand elles reposent sur un effectif secret (de 1 à {SETTINGS.privacy_threshold}) ; liste des lieux "
             "répétés réservée à la vue interne (elle donne des positions)."
         )
     return ConcentrationView(
