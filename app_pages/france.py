@@ -95,7 +95,8 @@ def body() -> None:
     st.subheader(f"Départements avec résultats ({fmt_count(len(shown))})")
     st.caption("Cliquez sur un en-tête pour trier ; « Ouvrir » ouvre le diagnostic du département dans un nouvel onglet.")
     st.dataframe(
-        shown.assign(Ouvrir=[f"diagnostic?{DEPARTEMENT_QUERY}={c}" for c in shown["Département"]]),
+        # The Diagnostic is these roles' first page: the app's root (relative, so a base path is kept).
+        shown.assign(Ouvrir=[f"./?{DEPARTEMENT_QUERY}={c}" for c in shown["Département"]]),
         hide_index=True,
         column_config={
             "Faits (12 mois)": st.column_config.NumberColumn(format="localized"),

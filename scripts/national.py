@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from core.formatting import fmt_count
 from core.settings import SETTINGS
 
 
@@ -60,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     manifest = generate_national_dataset(args.data, departements=codes, scale=args.scale, seed=args.seed, progress=generated)
     rows = sum(e["rows"] for e in manifest["departements"].values())
     print(
-        f"\nJeu national : {len(manifest['departements'])} départements, {rows:,} faits, "
-        f"{_folder_size(args.data) / 2**20:,.0f} Mo sur disque, {time.perf_counter() - t0:,.0f} s".replace(",", " ")
+        f"\nJeu national : {len(manifest['departements'])} départements, {fmt_count(rows)} faits, "
+        f"{fmt_count(round(_folder_size(args.data) / 2**20))} Mo sur disque, génération {fmt_count(round(time.perf_counter() - t0))} s"
     )
 
     t1 = time.perf_counter()

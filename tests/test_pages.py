@@ -476,7 +476,7 @@ def test_france_page_table_measures_and_secret(national_template):
     assert sorted(table.index) == ["23", NATIONAL_SECRET, "90"]  # those with results (the map shows all 101)
     assert any("avec résultats (3)" in h.value for h in at.subheader)
     assert any("98 département" in c.value and "sans résultat" in c.value for c in at.caption)
-    assert table.loc["90", "Faits (12 mois)"] > 5 and table.loc["90", "Ouvrir"] == "diagnostic?departement=90"
+    assert table.loc["90", "Faits (12 mois)"] > 5 and table.loc["90", "Ouvrir"] == "./?departement=90"
     assert pd.isna(table.loc[NATIONAL_SECRET, "Faits (12 mois)"])  # 3 incidents: secret
     assert table.loc[NATIONAL_SECRET, "Remarque"].startswith("secret statistique")
     for measure in ("evolution_annee", "evolution_precedente", "zones"):

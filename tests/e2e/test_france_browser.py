@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from urllib.parse import urljoin
 
 import geopandas as gpd
 import pytest
@@ -102,15 +103,22 @@ def test_france_page_sends_no_small_count_and_its_links_open_the_departement(bro
     assert "90 – Territoire de Belfort" in chosen
     assert any(c.startswith("90 — jeu national") for c in chosen), chosen
     assert "departement=" not in page.url  # taken once: the sidebar decides afterwards
+    assert page.get_by_text("Page not found").count() == 0
     page.close()
 
 
 def test_a_table_link_opens_the_diagnostic_of_its_departement(browser, server):
-    """The table's « Ouvrir » URL, followed as the browser would (a new tab)."""
+    """The table's « Ouvrir » URL, resolved against the France page and followed as a new tab would."""
     base, _ = server
     page = offline_page(browser, [], [], viewport={"width": 1400, "height": 1200})
-    page.goto(f"{base}/diagnostic?departement=23")
+    wire = Wire(page)
+    page.goto(base + "/france")
+    page.get_by_text("Départements avec résultats (3)").wait_for(timeout=120_000)
+    settled(page)
+    table = next(t for t in wire.sent().tables if "Ouvrir" in t.columns).set_index("Département")
+    page.goto(urljoin(page.url, table.loc["23", "Ouvrir"]))
     page.get_by_text(re.compile("^Diagnostic territorial — Creuse")).first.wait_for(timeout=120_000)
     settled(page)
     assert "23 – Creuse" in sidebar_choices(page)
+    assert page.get_by_text("Page not found").count() == 0  # the link names a page that exists
     page.close()
