@@ -17,6 +17,7 @@ identical. Run: ``.venv/bin/python bench/bench_national.py [--departements 90,48
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -24,7 +25,6 @@ import resource
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -33,48 +33,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
+from bench_sessions import Peak  # noqa: E402  (this folder: the memory sampler of the sessions bench)
 from distributed import Client  # noqa: E402
 
 from core.settings import SETTINGS  # noqa: E402
 from data.national import generate_national_dataset, read_manifest  # noqa: E402
+from scripts.national import folder_size  # noqa: E402
 from usecases.national import RESULT_FILES, results_dir  # noqa: E402
 from usecases.national_batch import departement_task, local_cluster, run_national_batch  # noqa: E402
-
-
-def rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-class WorkerPeaks:
-    """Peak RSS of each worker process, sampled every 0.2 s."""
-
-    def __init__(self, pids: dict[str, int]) -> None:
-        self.pids, self.peaks, self._stop = pids, dict.fromkeys(pids, 0.0), threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for address, pid in self.pids.items():
-                self.peaks[address] = max(self.peaks[address], rss_mb(pid))
-            time.sleep(0.2)
-
-    def __enter__(self) -> WorkerPeaks:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
-def size_mb(root: Path) -> float:
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) / 2**20
 
 
 def same_results(a: Path, b: Path, codes: list[str]) -> bool:
@@ -101,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--departements", default="")
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--data", type=Path, default=SETTINGS.workspace_dir / "national" / "donnees")
+    parser.add_argument("--data", type=Path, default=SETTINGS.national_data_dir)
     args = parser.parse_args()
     codes = [c.strip().upper() for c in args.departements.split(",") if c.strip()] or None
 
@@ -111,18 +77,17 @@ def main() -> None:
     codes = codes or sorted(read_manifest(args.data)["departements"])
     rows = sum(manifest["departements"][c]["rows"] for c in codes)
     print(
-        f"jeu national : {len(codes)} départements, {rows} faits, {size_mb(args.data):.0f} Mo sur disque, "
+        f"jeu national : {len(codes)} départements, {rows} faits, {folder_size(args.data) / 2**20:.0f} Mo sur disque, "
         f"génération {generation:.0f} s (0 s si déjà généré)",
         flush=True,
     )
     work = Path(tempfile.mkdtemp(prefix="bench-national-"))
     try:
-        with local_cluster(n_workers=2) as cluster, Client(cluster) as client:
-            pids = client.run(os.getpid)
-            with WorkerPeaks(pids) as peaks:
-                t1 = time.perf_counter()
-                report = run_national_batch(args.data, work / "dask", client=client, departements=codes)
-                dask_s = time.perf_counter() - t1
+        with local_cluster(n_workers=2) as cluster, Client(cluster) as client, contextlib.ExitStack() as stack:
+            peaks = [stack.enter_context(Peak(pid)) for pid in client.run(os.getpid).values()]
+            t1 = time.perf_counter()
+            report = run_national_batch(args.data, work / "dask", client=client, departements=codes)
+            dask_s = time.perf_counter() - t1
         order = sorted(codes, key=lambda c: -manifest["departements"][c]["rows"])
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
             loop_s, loop_peak = pool.submit(plain_loop, str(args.data), str(work / "boucle"), order, manifest["version"]).result()
@@ -130,7 +95,7 @@ def main() -> None:
         print(f"Dask (LocalCluster 2 workers mono-thread) : {dask_s:8.1f} s  ({len(report.computed)} départements)")
         print(f"boucle simple, un processus               : {loop_s:8.1f} s")
         print(f"accélération                              : {loop_s / dask_s:8.2f}x  (objectif ≥ 1,7x)")
-        print("mémoire max par worker                    : " + ", ".join(f"{v:.0f} Mo" for v in peaks.peaks.values()) + "  (objectif < 2 Go)")
+        print("mémoire max par worker                    : " + ", ".join(f"{p.peak:.0f} Mo" for p in peaks) + "  (objectif < 2 Go)")
         print(f"mémoire max de la boucle                  : {loop_peak:.0f} Mo")
         print(f"résultats identiques                      : {'oui' if identical else 'NON'}")
     finally:

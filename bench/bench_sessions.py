@@ -86,7 +86,8 @@ def rss_mb(pid: int) -> float:
 
 
 class Peak:
-    """Samples the server tree's memory every 0.2 s in a thread."""
+    """Samples the memory of a process and its children every 0.2 s in a thread (the server's
+    here, each Dask worker's in ``bench_national.py``)."""
 
     def __init__(self, pid: int) -> None:
         self.pid, self.peak, self._stop = pid, 0.0, threading.Event()

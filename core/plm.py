@@ -32,11 +32,6 @@ def city_of(code: str) -> str:
     return CITY_OF_ARRONDISSEMENT.get(str(code), str(code))
 
 
-def is_divided_city(code: str) -> bool:
-    """Whether ``code`` is Paris, Lyon or Marseille as a whole (75056, 69123, 13055)."""
-    return str(code) in PLM
-
-
 def codes_counted_once(codes: Iterable[str], *, keep: str = "city") -> set[str]:
     """The codes to drop so that a table holding a city and its arrondissements counts it once.
 

@@ -21,8 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from core import model as m
 from core.errors import DatasetStoreError, DelinquanceError
 from core.settings import SETTINGS
 from data.store import DatasetInfo, DatasetStore, checked_slug
-from geo.communes import write_parquet_atomically
+from geo.communes import write_parquet_atomically, write_text_atomically
 
 MANIFEST = "manifest.json"
 GENERATOR = "synthetique-g6"
@@ -100,11 +98,7 @@ def read_manifest(root: Path) -> dict:
 
 
 def _write_manifest(root: Path, manifest: dict) -> None:
-    path = Path(root) / MANIFEST
-    fd, tmp = tempfile.mkstemp(dir=root, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, ensure_ascii=False, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    write_text_atomically(Path(root) / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
 
 
 def _file_digest(path: Path) -> str:
@@ -201,7 +195,7 @@ def generate_national_dataset(
             today=dt.date.fromisoformat(settings.today),
         )
         entries[code] = {**write_partition(root, code, data.incidents), "seconds": round(time.perf_counter() - t0, 2)}
-        _write_text_atomically(
+        write_text_atomically(
             partition_path(root, code).with_name(HOTSPOTS),
             data.hotspots_frame().to_json(orient="records", force_ascii=False, indent=1),
         )
@@ -233,13 +227,6 @@ def incidents_for_departement(root: Path, code: str) -> gpd.GeoDataFrame:
 def national_departements(root: Path) -> list[str]:
     """The départements present in the data set (by the manifest)."""
     return sorted(read_manifest(root).get("departements", {}))
-
-
-def _write_text_atomically(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def _partition_info(code: str, entry: dict, settings: dict) -> DatasetInfo:

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -152,17 +153,29 @@ def _geoms_from_hex_wkb(values: pd.Series) -> np.ndarray:
     return shapely.from_wkb(arr)
 
 
-def write_parquet_atomically(gdf: pd.DataFrame, path: Path) -> None:
-    """Write a (Geo)Parquet file through a temporary file renamed into place (zstd)."""
+def write_atomically(path: Path, write: Callable[[str], object]) -> None:
+    """Call ``write(temporary_path)``, then rename the file into ``path``: a reader never sees
+    a half-written file, and a failed write leaves the previous one (no temporary left)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        gdf.to_parquet(tmp, index=False, compression="zstd")
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_parquet_atomically(gdf: pd.DataFrame, path: Path) -> None:
+    """Write a (Geo)Parquet file atomically (zstd), see :func:`write_atomically`."""
+    write_atomically(path, lambda tmp: gdf.to_parquet(tmp, index=False, compression="zstd"))
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write a UTF-8 text file atomically, see :func:`write_atomically`."""
+    write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def _meta_path(path: Path) -> Path:

@@ -17,11 +17,13 @@ Running it again recomputes only the départements whose data changed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 
+from core.errors import DelinquanceError
 from core.formatting import fmt_count
 from core.settings import SETTINGS
 
@@ -31,7 +33,8 @@ def _bar(done: int, total: int, width: int = 30) -> str:
     return "[" + "#" * filled + "." * (width - filled) + f"] {done}/{total}"
 
 
-def _folder_size(root: Path) -> int:
+def folder_size(root: Path) -> int:
+    """Bytes of every file under ``root`` (the size on disk the command prints)."""
     return sum(p.stat().st_size for p in Path(root).rglob("*") if p.is_file())
 
 
@@ -45,7 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=SETTINGS.national_data_dir)
     parser.add_argument("--out", type=Path, default=SETTINGS.national_results_dir)
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except DelinquanceError as exc:  # a French message naming the fix, never a traceback
+        print(f"\nErreur : {exc}", file=sys.stderr)
+    except OSError as exc:  # a folder that cannot be written, a scheduler that does not answer
+        print(f"\nErreur d'accès ({exc}) : vérifiez les dossiers --data et --out et l'adresse --scheduler.", file=sys.stderr)
+    return 2
 
+
+def _run(args: argparse.Namespace) -> int:
     from distributed import Client
 
     from data.national import generate_national_dataset
@@ -62,31 +74,28 @@ def main(argv: list[str] | None = None) -> int:
     rows = sum(e["rows"] for e in manifest["departements"].values())
     print(
         f"\nJeu national : {len(manifest['departements'])} départements, {fmt_count(rows)} faits, "
-        f"{fmt_count(round(_folder_size(args.data) / 2**20))} Mo sur disque, génération {fmt_count(round(time.perf_counter() - t0))} s"
+        f"{fmt_count(round(folder_size(args.data) / 2**20))} Mo sur disque, génération {fmt_count(round(time.perf_counter() - t0))} s"
     )
 
     t1 = time.perf_counter()
-    cluster = None if args.scheduler else local_cluster(n_workers=args.workers)
-    with Client(args.scheduler or cluster) as client:
-        where = args.scheduler or f"LocalCluster de {args.workers} workers mono-thread"
-        print(f"Calcul sur {where}")
+    with contextlib.ExitStack() as stack:
+        cluster = None if args.scheduler else stack.enter_context(local_cluster(n_workers=args.workers))
+        client = stack.enter_context(Client(args.scheduler or cluster))
+        print(f"Calcul sur {args.scheduler or f'LocalCluster de {args.workers} workers mono-thread'}")
 
         def computed(code: str, done: int, total: int) -> None:
             print(f"\rCalcul     {_bar(done, total)}  {code:>3}   ", end="", flush=True)
 
         report = run_national_batch(args.data, args.out, client=client, departements=codes, on_done=computed)
-    if cluster is not None:
-        cluster.close()
     print(
         f"\nRésultats : {len(report.computed)} départements calculés, {len(report.skipped)} déjà à jour "
-        f"(version des données {report.version}), {time.perf_counter() - t1:,.0f} s → {args.out}"
+        f"(version des données {report.version}), {fmt_count(round(time.perf_counter() - t1))} s → {args.out}"
     )
     for code, error in sorted(report.failed.items()):
         print(f"Échec du département {code} (après {RETRIES} nouvelles tentatives) : {error}", file=sys.stderr)
     if report.failed:
         print("Corrigez la cause puis relancez la même commande : seuls les départements manquants seront calculés.", file=sys.stderr)
     return 1 if report.failed else 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -59,9 +59,10 @@ def test_changes_by_class_and_table_sortable(outlines):
 
 def test_text_is_escaped_and_no_small_count_is_sent(outlines):
     summary = _summary()
-    view = france_view(summary, outlines)
+    named = outlines.assign(nom=outlines["nom"].where(outlines["code"] != "48", "Lozère <b>"))
+    view = france_view(summary, named)
     sent = " ".join(view.props.drop(columns="fill").astype(str).to_numpy().ravel())
-    assert "<b>" not in sent  # names are escaped for the map's tooltips
+    assert "<b>" not in sent and "Lozère &lt;b&gt;" in sent  # the names reach the tooltips escaped
     for count in range(1, 6):
         assert f">{count}<" not in sent
     faits = pd.to_numeric(view.table["Faits (12 mois)"], errors="coerce")

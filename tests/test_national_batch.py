@@ -137,3 +137,11 @@ def test_the_documented_command_generates_computes_then_skips(tmp_path):
     assert (tmp_path / "resultats" / "departement=90" / "resume.json").exists()
     again = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "0 départements calculés, 1 déjà à jour" in again.stdout
+
+
+def test_the_command_says_what_is_wrong_in_french_without_a_traceback(tmp_path, capsys):
+    from scripts.national import main
+
+    code = main(["--departements", "99", "--data", str(tmp_path / "donnees"), "--out", str(tmp_path / "resultats")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Erreur : Département inconnu : « 99 »" in err and "Traceback" not in err

@@ -510,3 +510,17 @@ def test_a_link_outside_the_known_departements_is_ignored():
     at.run()
     assert not at.exception and not at.error
     assert at.sidebar.selectbox(key="w_departement").value == "53"
+
+
+def test_a_link_to_a_departement_outside_the_territory_falls_back(monkeypatch):
+    import ui.sidebar
+    from core.access import ANALYST, Viewer
+
+    territory = Viewer(role=ANALYST, identity="a@prefecture.test", name="A", departements=("53", "72"))
+    monkeypatch.setattr(ui.sidebar, "current_viewer", lambda: territory)
+    at = AppTest.from_file("../app_pages/diagnostic.py", default_timeout=120)
+    at.query_params["departement"] = "90"
+    at.run()
+    assert not at.exception and not at.error
+    chooser = at.sidebar.selectbox(key="w_departement")
+    assert chooser.value == "53" and chooser.options == ["53 – Mayenne", "72 – Sarthe"]

@@ -38,7 +38,9 @@ from usecases import repeats as uc_repeats
 from usecases import suivi as uc_suivi
 from usecases import videoprotection as uc_video
 from usecases import zones as uc_zones
+from usecases.france import FranceView, france_view
 from usecases.ma_commune import CommuneSheet
+from usecases.national import summary_stamp, summary_table
 from usecases.packs import PackData
 
 
@@ -66,24 +68,18 @@ def france_outlines() -> gpd.GeoDataFrame:
 
 def national_results_stamp() -> str:
     """Changes whenever the national batch writes a département's summary (one ``stat`` each)."""
-    from usecases.national import summary_stamp
-
     return summary_stamp(SETTINGS.national_results_dir)
 
 
 @st.cache_resource(show_spinner="Résultats du calcul national…", max_entries=2)
 def national_summary(stamp: str) -> pd.DataFrame:
     """The national batch's summary rows (``stamp``: :func:`national_results_stamp`)."""
-    from usecases.national import summary_table
-
     return summary_table(SETTINGS.national_results_dir)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def france(stamp: str, measure: str, viewer: Viewer):
+def france(stamp: str, measure: str, viewer: Viewer) -> FranceView:
     """The France page's map and table for a viewer (see :func:`usecases.france.france_view`)."""
-    from usecases.france import france_view
-
     return france_view(national_summary(stamp), france_outlines(), measure=measure, viewer=viewer)
 
 

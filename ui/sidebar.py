@@ -123,7 +123,7 @@ def current_context() -> Context:
     if not labels:
         st.error("Aucun département dans votre territoire : demandez à l'administrateur de le compléter.")
         raise AccessRefusedError
-    departement_from_link(labels)
+    departement_from_link()
     sb = st.sidebar
     sidebar_identity(viewer)
     sb.header("Territoire et filtres")

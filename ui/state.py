@@ -7,7 +7,7 @@ it on every run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
@@ -18,17 +18,17 @@ from core.settings import SETTINGS
 DEPARTEMENT_QUERY = "departement"
 
 
-def departement_from_link(allowed: Collection[str]) -> None:
+def departement_from_link() -> None:
     """Take the département of a link (``?departement=XX``) as the sidebar's, once.
 
-    A code outside ``allowed`` (the viewer's territory) is ignored; the parameter is removed
-    from the address either way, so the sidebar's own choice applies afterwards.
+    The sidebar's selector still validates it (a code outside the viewer's territory falls
+    back to the default); the parameter is removed from the address, so the sidebar's own
+    choice applies afterwards.
     """
     asked = st.query_params.get(DEPARTEMENT_QUERY)
     if asked is None:
         return
-    if asked in allowed:
-        st.session_state["keep_departement"] = asked
+    st.session_state["keep_departement"] = asked
     del st.query_params[DEPARTEMENT_QUERY]
 
 

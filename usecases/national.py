@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +29,7 @@ from core import model as m
 from core.crs import WGS84, metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import SECRET_LABEL, is_secret
-from geo.communes import write_parquet_atomically
+from geo.communes import write_parquet_atomically, write_text_atomically
 from usecases.suivi import default_followed_period, followup_for_selection
 from usecases.zones import default_zones_for_selection
 
@@ -91,7 +89,6 @@ def results_for_departement(
     """
     crs = metric_crs_for_departement(code)
     population = int(communes["population"].sum())
-    empty_zones = gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=WGS84)
     if not len(incidents):
         summary = {c: None for c in SUMMARY_COLUMNS} | {
             "departement": code,
@@ -103,7 +100,8 @@ def results_for_departement(
             "baisses_significatives": 0,
             "remarque": "aucun fait dans le jeu",
         }
-        return DepartementResults(summary, empty_zones, pd.DataFrame())
+        no_zones = gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=WGS84)
+        return DepartementResults(summary, no_zones, pd.DataFrame())
     start, end = _last_twelve_months(incidents)
     year = IncidentFilter(start=start, end=end)
     zones = default_zones_for_selection(incidents, communes, year, crs=crs)
@@ -127,16 +125,9 @@ def results_for_departement(
     )
     followup = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     n = int(((incidents[m.START].dt.date >= start) & (incidents[m.START].dt.date <= end)).sum())
-    totals = (
-        pd.DataFrame()
-        if fu is None
-        else fu.totals.set_index("reference")
-        if "reference" in fu.totals
-        else fu.totals
-    )
+    totals = fu.totals.set_index("reference") if fu is not None else pd.DataFrame()
     evolution = {
-        ref: (None if ref not in totals.index else _published_change(totals.loc[ref]))
-        for ref in ("annee", "precedente")
+        ref: _published_change(totals.loc[ref]) if ref in totals.index else None for ref in ("annee", "precedente")
     }
     significant = (
         followup[followup.get("dimension", pd.Series(dtype=str)) == "commune"] if len(followup) else followup
@@ -184,17 +175,6 @@ def results_done(out_root: Path, code: str, version: str) -> bool:
         return False
 
 
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def write_results(out_root: Path, code: str, version: str, results: DepartementResults) -> Path:
     """Write one département's results; ``resume.json`` last, so it marks them complete."""
     folder = results_dir(out_root, code)
@@ -205,10 +185,7 @@ def write_results(out_root: Path, code: str, version: str, results: DepartementR
     )
     write_parquet_atomically(followup, folder / "suivi.parquet")
     record = {**results.summary, "version": version}
-    _atomic(
-        folder / "resume.json",
-        lambda p: Path(p).write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8"),
-    )
+    write_text_atomically(folder / "resume.json", json.dumps(record, ensure_ascii=False, indent=1))
     return folder
 
 

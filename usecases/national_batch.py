@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from data.national import incidents_for_departement, read_manifest
+from data.national import NationalDataError, incidents_for_departement, read_manifest
 from usecases.national import results_done, results_for_departement, summary_table, write_results
 
 #: Retries of a task that raised (a worker that died is handled by the scheduler itself).
@@ -90,8 +90,6 @@ def run_national_batch(
     version = manifest.get("version")
     entries = manifest.get("departements", {})
     if not version or not entries:
-        from data.national import NationalDataError
-
         raise NationalDataError(
             f"Pas de jeu national complet dans {data_root} : lancez d'abord la génération (make national)."
         )
