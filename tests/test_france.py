@@ -9,9 +9,10 @@ import pytest
 from core import access as a
 from core.access import Viewer
 from core.privacy import SECRET_LABEL
+from core.settings import SETTINGS
 from geo.communes import all_communes, departements_from_communes
-from usecases.france import NO_DATA, france_view
-from usecases.national import SUMMARY_COLUMNS
+from usecases.france import NO_DATA, STALE, france_view
+from usecases.national import SUMMARY_COLUMNS, THRESHOLD
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +29,9 @@ def _summary() -> pd.DataFrame:
         {"departement": "48", "nom": "Lozère <b>", "faits": SECRET_LABEL, "population": 76000, "taux_pour_mille": None, "zones": 0,
          "evolution_annee": None, "evolution_precedente": None, "hausses_significatives": 0, "baisses_significatives": 0},
     ]
-    frame = pd.DataFrame(rows).reindex(columns=[*SUMMARY_COLUMNS, "version"])
+    frame = pd.DataFrame(rows).reindex(columns=[*SUMMARY_COLUMNS, "version", THRESHOLD])
     frame["version"] = "v1"
+    frame[THRESHOLD] = SETTINGS.privacy_threshold
     return frame
 
 
@@ -81,3 +83,14 @@ def test_only_the_viewers_territory_is_sent(outlines):
     assert any("Votre territoire : 2 département(s)" in n for n in view.notes)
     with pytest.raises(ValueError, match="Mesure inconnue"):
         france_view(_summary(), outlines, measure="faits")
+
+
+def test_rows_gated_with_another_threshold_are_not_published(outlines):
+    summary = _summary()
+    summary.loc[summary["departement"] == "72", THRESHOLD] = SETTINGS.privacy_threshold - 2  # an older, laxer run
+    view = france_view(summary, outlines)
+    table = view.table.set_index("Département")
+    assert np.isnan(table.loc["72", "Faits (12 mois)"]) and table.loc["72", "Remarque"] == STALE
+    by_code = view.props.set_axis(outlines["code"].to_numpy())
+    assert by_code.loc["72", "faits"] == "—" and by_code.loc["72", "fill"] == NO_DATA
+    assert table.loc["53", "Faits (12 mois)"] == 9000  # the others as they are

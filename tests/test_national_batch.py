@@ -22,8 +22,14 @@ from distributed import Client
 from core.privacy import SECRET_LABEL
 from data.national import generate_national_dataset, incidents_for_departement, partition_path
 from geo.communes import communes_for_departement
-from usecases.national import SUMMARY_COLUMNS, results_dir, results_for_departement, summary_table
-from usecases.national_batch import local_cluster, run_national_batch
+from usecases.national import (
+    SUMMARY_COLUMNS,
+    results_dir,
+    results_done,
+    results_for_departement,
+    summary_table,
+)
+from usecases.national_batch import departement_task, local_cluster, run_national_batch
 
 SMALL = ["90", "48", "23"]
 
@@ -145,3 +151,17 @@ def test_the_command_says_what_is_wrong_in_french_without_a_traceback(tmp_path, 
     code = main(["--departements", "99", "--data", str(tmp_path / "donnees"), "--out", str(tmp_path / "resultats")])
     err = capsys.readouterr().err
     assert code == 2 and "Erreur : Département inconnu : « 99 »" in err and "Traceback" not in err
+
+
+def test_results_gated_with_another_threshold_are_computed_again(data_root, tmp_path, monkeypatch):
+    import dataclasses
+
+    import usecases.national as national
+    from core.settings import SETTINGS
+
+    out = tmp_path / "resultats"
+    version = generate_national_dataset(data_root, departements=SMALL, years=(2024, 2025), seed=9, scale=0.1, today=dt.date(2025, 12, 31))["version"]
+    departement_task(str(data_root), str(out), "90", version)
+    assert results_done(out, "90", version)
+    monkeypatch.setattr(national, "SETTINGS", dataclasses.replace(SETTINGS, privacy_threshold=SETTINGS.privacy_threshold + 5))
+    assert not results_done(out, "90", version)

@@ -19,6 +19,7 @@ from core.escape import html_text
 from core.formatting import fmt_change, fmt_count, fmt_decimal
 from core.privacy import SECRET_LABEL
 from core.settings import SETTINGS
+from usecases.national import THRESHOLD
 
 #: What the map can be coloured by: summary column -> French title.
 MEASURES = {
@@ -29,6 +30,7 @@ MEASURES = {
 }
 NO_DATA = "#dddddd"
 NO_RESULT = "pas de résultat (make national)"
+STALE = "calculé avec un autre seuil de secret : relancez make national"
 PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
 CHANGE_PALETTE = ("#2166ac", "#67a9cf", "#f7f7f7", "#ef8a62", "#b2182b")
 
@@ -77,7 +79,10 @@ def france_view(
     if measure not in MEASURES:
         raise ValueError(f"Mesure inconnue : « {measure} » ({', '.join(MEASURES)}).")
     inside = outlines["code"].map(viewer.may_see_departement if viewer is not None else (lambda _c: True)).to_numpy(dtype=bool)
-    summary = summary[summary["departement"].isin(outlines["code"][inside])]
+    # Only rows gated with the threshold in force are published (an older run with a lower
+    # one could show counts now secret): the others wait for make national to redo them.
+    stale = set(summary.loc[summary.get(THRESHOLD, pd.Series(dtype=object)).ne(SETTINGS.privacy_threshold), "departement"])
+    summary = summary[summary["departement"].isin(outlines["code"][inside]) & ~summary["departement"].isin(stale)]
     rows = summary.set_index("departement").reindex(outlines["code"].to_numpy())
     values = _values(rows.reset_index(), measure) if len(rows) else np.array([])
     present = rows["version"].notna().to_numpy() if "version" in rows else np.zeros(len(rows), bool)
@@ -104,10 +109,7 @@ def france_view(
     props = pd.DataFrame(
         {
             "departement": [html_text(f"{c} — {n}") for c, n in zip(outlines["code"], names, strict=True)],
-            "faits": [
-                fmt_count(v) if isinstance(v, (int, float, np.integer)) and pd.notna(v) else html_text(v if pd.notna(v) else "—")
-                for v in rows["faits"]
-            ],
+            "faits": [html_text(fmt_count(v)) if pd.notna(v) else "—" for v in rows["faits"]],
             "taux": [fmt_decimal(v, 2) if pd.notna(v) else "—" for v in rows["taux_pour_mille"]],
             "evolution": [fmt_change(v) if pd.notna(v) else "—" for v in rows["evolution_annee"]],
             "zones": [str(int(v)) if pd.notna(v) else "—" for v in rows["zones"]],
@@ -130,7 +132,11 @@ def france_view(
             "Remarque": np.where(
                 rows["faits"].eq(SECRET_LABEL).to_numpy(),
                 f"secret statistique (effectif de 1 à {SETTINGS.privacy_threshold})",
-                np.where(present, rows.get("remarque", pd.Series("", index=rows.index)).astype(object).fillna("").astype(str).to_numpy(), NO_RESULT),
+                np.where(
+                    present,
+                    rows.get("remarque", pd.Series("", index=rows.index)).astype(object).fillna("").astype(str).to_numpy(),
+                    np.where(outlines["code"].isin(stale).to_numpy(), STALE, NO_RESULT),
+                ),
             ),
         }
     )[inside].reset_index(drop=True)

@@ -29,6 +29,7 @@ from core import model as m
 from core.crs import WGS84, metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import SECRET_LABEL, is_secret
+from core.settings import SETTINGS
 from geo.communes import write_parquet_atomically, write_text_atomically
 from usecases.suivi import default_followed_period, followup_for_selection
 from usecases.zones import default_zones_for_selection
@@ -51,6 +52,8 @@ SUMMARY_COLUMNS = [
     "remarque",
 ]
 RESULT_FILES = ("zones.parquet", "suivi.parquet", "resume.json")
+#: The secrecy threshold the results were gated with (recorded beside the data version).
+THRESHOLD = "seuil_secret"
 
 
 @dataclass
@@ -165,14 +168,16 @@ def results_dir(out_root: Path, code: str) -> Path:
 
 
 def results_done(out_root: Path, code: str, version: str) -> bool:
-    """Whether the département's results are there for this data version."""
+    """Whether the département's results are there for this data version and the secrecy
+    threshold in force (results gated with another threshold are computed again)."""
     folder = results_dir(out_root, code)
     if not all((folder / f).exists() for f in RESULT_FILES):
         return False
     try:
-        return json.loads((folder / "resume.json").read_text(encoding="utf-8")).get("version") == version
+        record = json.loads((folder / "resume.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
+    return record.get("version") == version and record.get(THRESHOLD) == SETTINGS.privacy_threshold
 
 
 def write_results(out_root: Path, code: str, version: str, results: DepartementResults) -> Path:
@@ -184,7 +189,7 @@ def write_results(out_root: Path, code: str, version: str, results: DepartementR
         {c: str for c in results.followup.columns if results.followup[c].dtype == object}
     )
     write_parquet_atomically(followup, folder / "suivi.parquet")
-    record = {**results.summary, "version": version}
+    record = {**results.summary, "version": version, THRESHOLD: SETTINGS.privacy_threshold}
     write_text_atomically(folder / "resume.json", json.dumps(record, ensure_ascii=False, indent=1))
     return folder
 
@@ -209,4 +214,4 @@ def summary_table(out_root: Path) -> pd.DataFrame:
             rows.append(json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             continue
-    return pd.DataFrame(rows, columns=[*SUMMARY_COLUMNS, "version"])
+    return pd.DataFrame(rows, columns=[*SUMMARY_COLUMNS, "version", THRESHOLD])
