@@ -64,6 +64,20 @@ def choose_option(page, chooser, typed: str, option: str, attempts: int = 4) -> 
     raise AssertionError(f"option « {option} » not chosen after {attempts} attempts")
 
 
+def choose_in_selectbox(page, box, option: str, attempts: int = 4) -> None:
+    """Pick ``option`` in a select box; a rerun that redraws the box closes its list: try again."""
+    for _ in range(attempts):
+        box.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=15_000)
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+            settled(page)
+            continue
+        return
+    raise AssertionError(f"option « {option} » not chosen after {attempts} attempts")
+
+
 def nav_labels(page) -> list[str]:
     return [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
 
@@ -181,8 +195,9 @@ def test_sign_out_and_administration(browser, app):
     page.get_by_text("Journal d'audit").wait_for(timeout=60_000)
     page.get_by_label("Adresse électronique (vérifiée par le fournisseur d'identité)").fill("nouveau.maire@mairie.test")
     page.get_by_label("Territoire", exact=True).fill("53062")
-    page.locator("[data-testid='stSelectbox']").first.click()
-    page.get_by_role("option", name="Maire (et police municipale)").click()
+    page.get_by_label("Territoire", exact=True).press("Tab")  # commit the text now: its rerun would close the list
+    settled(page)
+    choose_in_selectbox(page, page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first, "Maire (et police municipale)")
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("nouveau.maire@mairie.test : Maire").wait_for(timeout=60_000)
     assert ("admin@prefecture.test", "changement de rôle", "fait") in journal(ws)
