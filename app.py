@@ -17,8 +17,11 @@ from starlette.middleware import Middleware
 from core import access as a
 from core.settings import SETTINGS
 from ui.access import AccessRefusedError, current_viewer, server_mode, sign_in_page
+from ui.downloads import install_deferred_file_guard
+from ui.gatekeeper import Gatekeeper
 from ui.guard import guarded
 from ui.heap import freeze_once
+from ui.sessions import REGISTRY, script_session_id
 from ui.static_bundle import StaticBundle
 from ui.tls import share_default_context
 
@@ -42,6 +45,17 @@ def main() -> None:
         page_icon=str(Path(__file__).with_name("assets") / "icon.png"),
         layout="wide",
     )
+    sid = script_session_id()
+    if sid:
+        REGISTRY.run_started(sid)  # uploads: allowed again only if this run draws an uploader
+    try:
+        _run_pages()
+    finally:
+        if sid:
+            REGISTRY.run_finished(sid)
+
+
+def _run_pages() -> None:
     try:
         viewer = current_viewer()
     except AccessRefusedError:
@@ -66,4 +80,5 @@ if __name__ == "__main__":
     main()
 else:
     share_default_context()  # the sign-in's HTTP clients: one TLS context, not one per request
-    app = st.App(Path(__file__).resolve(), middleware=[Middleware(StaticBundle)])
+    install_deferred_file_guard()  # a deferred download is made only for the session it was offered to
+    app = st.App(Path(__file__).resolve(), middleware=[Middleware(StaticBundle), Middleware(Gatekeeper)])

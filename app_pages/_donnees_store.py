@@ -19,6 +19,7 @@ from rendering.exports import csv_bytes_from_frame
 from ui.access import audited
 from ui.cache import store_for
 from ui.sidebar import Context
+from ui.uploads import file_uploader
 from usecases.donnees import (
     DATASET_COLUMNS,
     DUPLICATE_POLICIES,
@@ -121,7 +122,7 @@ def statistics_section(ctx: Context, *, writable: bool) -> None:
         "Bases communale ou départementale de la délinquance enregistrée (data.gouv.fr), format "
         "actuel ou ancien, CSV ou CSV.gz. Les valeurs non diffusées restent « non diffusé »."
     )
-    up = st.file_uploader("Base SSMSI", type=["csv", "gz"], key="upload_ssmsi") if writable else None
+    up = file_uploader("Base SSMSI", type=["csv", "gz"], key="upload_ssmsi") if writable else None
     if up is not None:
         stats = official_statistics_from_bytes(up.getvalue(), up.name)
         for note in stats.notes:

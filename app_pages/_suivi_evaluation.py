@@ -20,6 +20,7 @@ from ui.charts import show_chart
 from ui.columns import column_config_from_frame
 from ui.maps import show_map
 from ui.sidebar import Context
+from ui.uploads import file_uploader
 from usecases import evaluation as uc
 from usecases.videoprotection import digest_of, study_area
 
@@ -58,7 +59,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
             code = st.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="ev_commune")
             return communes.loc[communes["code"] == code].geometry.iloc[0], f"commune de {names[code]}"
         if kind == "cameras":
-            up = st.file_uploader("Caméras existantes (CSV, GeoJSON, GeoPackage…)", type=["csv", "geojson", "json", "gpkg", "parquet"], key="ev_cameras")
+            up = file_uploader("Caméras existantes (CSV, GeoJSON, GeoPackage…)", type=["csv", "geojson", "json", "gpkg", "parquet"], key="ev_cameras")
             radius = st.number_input("Portée utile d'une caméra (m)", 10.0, 500.0, 50.0, 10.0, key="ev_radius")
             if up is None:
                 st.info("Déposez le fichier des caméras installées (une ligne par caméra, avec ses coordonnées).")

@@ -22,6 +22,7 @@ from rendering.exports import csv_bytes_from_frame
 from ui.cache import store_for
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
+from ui.uploads import file_uploader
 from usecases.donnees import (
     NOMENCLATURE_NOTE,
     etat_4001_table,
@@ -59,7 +60,7 @@ def _import_section(ctx: Context) -> None:
     with st.expander("Nomenclatures reconnues : libellés, état 4001, NATINF"):
         st.markdown(NOMENCLATURE_NOTE)
         st.dataframe(etat_4001_table(), hide_index=True)
-    up = st.file_uploader(
+    up = file_uploader(
         "Fichier", type=["csv", "txt", "tsv", "geojson", "json", "gpkg", "parquet"], key="upload"
     )
     if up is None:

@@ -21,6 +21,7 @@ from ui.columns import column_config_from_frame
 from ui.guard import guarded
 from ui.maps import show_map
 from ui.sidebar import Context, current_context
+from ui.uploads import file_uploader
 from usecases.organisation import (
     import_organisation_file,
     loaded_files,
@@ -43,7 +44,7 @@ def _import_section() -> None:
             "compétence territoriale PN/GN par commune (CSV « ; »)."
         )
         for slug, label in ORGANISATION_FILES.items():
-            up = st.file_uploader(label, type=["csv"], key=f"org_{slug}")
+            up = file_uploader(label, type=["csv"], key=f"org_{slug}")
             if up is None:
                 continue
             done = st.session_state.setdefault("org_imported", {})

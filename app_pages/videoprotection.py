@@ -22,6 +22,7 @@ from ui.columns import show_metrics, site_columns
 from ui.guard import guarded
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
+from ui.uploads import file_uploader
 from usecases import videoprotection as uc
 
 
@@ -54,7 +55,7 @@ def _area(ctx: Context, communes) -> uc.StudyArea:
 
 
 def _upload(label: str, types: list[str], key: str, crs: str, roads: bool):
-    up = st.file_uploader(label, type=types, key=key)
+    up = file_uploader(label, type=types, key=key)
     if up is None:
         return None, "-"
     digest = uc.digest_of(up.getvalue())

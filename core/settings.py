@@ -54,6 +54,12 @@ class Settings:
         Server mode: e-mails of the first administrators (created at start when missing).
     session_max_hours : float
         Server mode: a sign-in older than this (ID token ``iat``) must be renewed.
+    https : bool
+        Server mode: the app is reached over HTTPS (its redirect URI says so): responses carry
+        ``Strict-Transport-Security``.
+    client_address_header : str
+        Server mode behind a reverse proxy: the request header that carries the client's
+        address (``X-Forwarded-For``); empty: the socket's peer address is the client's.
     """
 
     cache_dir: Path = ROOT / "cache"
@@ -71,6 +77,8 @@ class Settings:
     public_pages: bool = False
     admins: tuple[str, ...] = ()
     session_max_hours: float = 8.0
+    https: bool = False
+    client_address_header: str = ""
 
     @property
     def national_data_dir(self) -> Path:
@@ -96,7 +104,7 @@ def _from_env() -> Settings:
             continue
         if f.name.endswith("_dir") or f.name == "access_db":
             kwargs[f.name] = Path(raw)
-        elif f.name == "public_pages":
+        elif f.name in {"public_pages", "https"}:
             kwargs[f.name] = raw.strip().lower() in {"1", "true", "oui", "yes"}
         elif f.name == "admins":
             kwargs[f.name] = tuple(a.strip() for a in raw.split(",") if a.strip())

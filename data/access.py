@@ -1,20 +1,35 @@
-"""The access database: people, their role and territory, and the append-only audit log.
+"""The access database: people, their sign-ins, and the chained, append-only audit log.
 
-SQLite in the workspace by default (``SETTINGS.access_db``). Two tables:
+SQLite in the workspace by default (``SETTINGS.access_db``), file 0600 in a 0700 folder:
 
 - ``personnes``: one row per person (e-mail, or issuer and subject when the provider does not
   vouch for the e-mail), role, territory (département or commune codes), who added them, when.
-- ``journal``: the audit log. Triggers refuse any UPDATE or DELETE: lines are only added.
-  :func:`audited` writes the intent *before* the action (if that write fails the action does
-  not happen), then its outcome.
+- ``connexions``: one row per sign-in (see :meth:`AccessStore.open_sign_in`). A sign-in is
+  valid only while its row is open: « Se déconnecter », the withdrawal of the person's access
+  and the maximum age close it, and a closed row is never opened again.
+- ``journal``: the audit log. Triggers refuse any UPDATE or DELETE, and each line carries
+  ``chaine``, an HMAC of the previous line's ``chaine`` and of its own content, keyed by a
+  secret from the environment (``DELINQ_AUDIT_SECRET``): whoever owns the file can drop the
+  triggers and delete or alter lines, but cannot recompute the chain, so
+  :func:`verify_journal` (``python -m scripts.audit verify``) finds the first broken line; a
+  cut tail shows against an earlier head (:meth:`AccessStore.journal_head`, printed on the
+  Administration page and in the audit export). :func:`audited` writes the intent *before*
+  the action (if that write fails the action does not happen), then its outcome. Each line
+  names the client address and user agent of the request it comes from (:data:`AUDIT_ORIGIN`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
+import hashlib
+import hmac
 import json
+import os
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +63,14 @@ CREATE TABLE IF NOT EXISTS journal (
     details TEXT NOT NULL DEFAULT '',
     etat TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS connexions (
+    cle TEXT PRIMARY KEY,
+    qui TEXT NOT NULL,
+    ouverte_le REAL NOT NULL,
+    expire_le REAL NOT NULL,
+    fermee_le REAL,
+    motif TEXT NOT NULL DEFAULT ''
+);
 CREATE TABLE IF NOT EXISTS propositions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     commune TEXT NOT NULL,
@@ -63,7 +86,21 @@ CREATE TRIGGER IF NOT EXISTS journal_sans_suppression BEFORE DELETE ON journal
 BEGIN SELECT RAISE(ABORT, 'journal en ajout seul'); END;
 """
 
-INTENT, DONE, FAILED = "intention", "fait", "échec"
+INTENT, DONE, FAILED, REFUSED = "intention", "fait", "échec", "refus"
+#: Columns added to ``journal`` after its first version (an older database gains them).
+_JOURNAL_ADDED = {"adresse": "TEXT NOT NULL DEFAULT ''", "agent": "TEXT NOT NULL DEFAULT ''", "chaine": "TEXT NOT NULL DEFAULT ''"}
+_JOURNAL_COLUMNS = ["quand", "qui", "role", "action", "objet", "details", "etat", "adresse", "agent"]
+#: The chain value before the first line.
+CHAIN_START = "0" * 64
+#: Where an audit line comes from: (client address, user agent), set by the UI for each script
+#: run and each deferred download (empty for the command line).
+AUDIT_ORIGIN: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("audit_origin", default=("", ""))
+#: Without ``DELINQ_AUDIT_SECRET`` (poste local, tests), the chain is keyed by this constant: it
+#: then detects accidents, not a deliberate rewrite. The server mode refuses to start without it.
+LOCAL_AUDIT_KEY = b"poste-local-sans-secret"
+#: A sign-in is opened only from an ID token issued less than this many seconds ago.
+FRESH_SIGN_IN_SECONDS = 300
+_WRITE_LOCK = threading.Lock()
 _PERSON = "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le FROM personnes"
 
 
@@ -110,6 +147,77 @@ def _find_person(db: sqlite3.Connection, *, email: str | None, issuer: str | Non
     return None if row is None else _person(row)
 
 
+def audit_key() -> bytes:
+    """The audit chain's key: ``DELINQ_AUDIT_SECRET`` from the environment, else the local constant."""
+    secret = os.environ.get("DELINQ_AUDIT_SECRET", "")
+    return secret.encode("utf-8") if secret else LOCAL_AUDIT_KEY
+
+
+def chain_value(previous: str, line: list[object], key: bytes) -> str:
+    """HMAC-SHA256 of the previous chain value and of a line's content (its id included)."""
+    text = json.dumps([previous, *[str(v) for v in line]], ensure_ascii=False, separators=(",", ":"))
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class JournalCheck:
+    """What :func:`verify_journal` found."""
+
+    lines: int
+    head: str
+    first_broken: int | None = None
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.first_broken is None
+
+
+def verify_journal(path: Path, *, key: bytes | None = None, expected_head: str | None = None) -> JournalCheck:
+    """Recompute the audit chain of the database at ``path``.
+
+    Parameters
+    ----------
+    path : Path
+        The access database.
+    key : bytes, optional
+        The chain's key (default :func:`audit_key`).
+    expected_head : str, optional
+        A head noted earlier (Administration page, audit export): it must be the chain value
+        of one of the lines, else the log was cut or rewritten since.
+
+    Returns
+    -------
+    JournalCheck
+        The number of lines, the head, and the first broken line's id with the reason.
+    """
+    key = key or audit_key()
+    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        rows = db.execute(f"SELECT id, {', '.join(_JOURNAL_COLUMNS)}, chaine FROM journal ORDER BY id").fetchall()
+    finally:
+        db.close()
+    previous, seen, last_id = CHAIN_START, {CHAIN_START}, 0
+    for row in rows:
+        line_id, content, stored = row[0], list(row[:-1]), row[-1]
+        if line_id != last_id + 1:
+            return JournalCheck(len(rows), previous, line_id, f"lignes {last_id + 1} à {line_id - 1} absentes")
+        if chain_value(previous, content, key) != stored:
+            return JournalCheck(len(rows), previous, line_id, "ligne modifiée, insérée ou supprimée avant elle")
+        previous, last_id = stored, line_id
+        seen.add(stored)
+    if expected_head and expected_head not in seen:
+        return JournalCheck(len(rows), previous, last_id + 1, "la tête notée n'est plus dans le journal (fin coupée ou journal réécrit)")
+    return JournalCheck(len(rows), previous)
+
+
+def sign_in_key(claims: dict) -> str:
+    """The key of one sign-in: a digest of its ID token's issuer, subject, issue time and nonce
+    (two sign-ins of the same person differ; a replayed cookie gives the same key)."""
+    parts = [str(claims.get(k) or "") for k in ("iss", "sub", "iat", "nonce")]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
 def _person(row: tuple) -> Person:
     """A row of :data:`_PERSON` as a :class:`Person`."""
     return Person(*row[:6], _territory(row[6]), *row[7:])
@@ -126,9 +234,18 @@ class AccessStore:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.path.exists():
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            have = {r[1] for r in db.execute("PRAGMA table_info(journal)")}
+            for column, decl in _JOURNAL_ADDED.items():
+                if column not in have:
+                    db.execute(f"ALTER TABLE journal ADD COLUMN {column} {decl}")
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.chmod(f"{self.path}{suffix}", 0o600)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -223,8 +340,10 @@ class AccessStore:
         target = next((p for p in self.people() if p.id == person_id), None)
         if target is None:
             raise AccessError("Personne introuvable : rechargez la liste.")
-        with self.audited(by, "retrait d'accès", target.email or f"{target.issuer}|{target.subject}"), self._connect() as db:
+        who = target.email or f"{target.issuer}|{target.subject}"
+        with self.audited(by, "retrait d'accès", who), self._connect() as db:
             db.execute("DELETE FROM personnes WHERE id = ?", (person_id,))
+        self.close_sign_ins_of(who, "accès retiré")
 
     def bootstrap_admins(self, emails: tuple[str, ...]) -> None:
         """Make sure the administrators named in the configuration exist (first start)."""
@@ -271,7 +390,11 @@ class AccessStore:
 
     # -- audit ---------------------------------------------------------------------------
     def log(self, viewer: Viewer, action: str, objet: str = "", details: dict | str = "", *, state: str = DONE) -> None:
-        """Append one line to the audit log.
+        """Append one line to the audit log, chained to the previous one.
+
+        The client address and user agent come from :data:`AUDIT_ORIGIN`. Writes are
+        serialised (a lock in this process, an immediate transaction between processes), so
+        two sessions never chain onto the same line.
 
         Raises
         ------
@@ -279,17 +402,115 @@ class AccessStore:
             The line could not be written (the caller must not go on with the action).
         """
         text = details if isinstance(details, str) else json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+        address, agent = AUDIT_ORIGIN.get()
+        when = dt.datetime.now().isoformat(timespec="seconds")
+        content = [when, viewer.identity, viewer.role, action, objet, text, state, address, agent[:300]]
         try:
-            with self._connect() as db:
-                db.execute(
-                    "INSERT INTO journal (quand, qui, role, action, objet, details, etat) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (dt.datetime.now().isoformat(timespec="seconds"), viewer.identity, viewer.role, action, objet, text, state),
-                )
+            with _WRITE_LOCK, self._connect() as db:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    last = db.execute("SELECT id, chaine FROM journal ORDER BY id DESC LIMIT 1").fetchone()
+                    line_id, previous = (last[0] + 1, last[1]) if last else (1, CHAIN_START)
+                    chain = chain_value(previous, [line_id, *content], audit_key())
+                    db.execute(
+                        f"INSERT INTO journal (id, {', '.join(_JOURNAL_COLUMNS)}, chaine) VALUES ({', '.join('?' * 11)})",
+                        (line_id, *content, chain),
+                    )
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
         except sqlite3.Error as exc:
             raise AccessError(
                 f"Le journal d'audit n'a pas pu être écrit ({exc}) : l'opération n'a pas été faite. "
                 "Vérifiez l'espace disque et les droits sur la base d'accès, puis recommencez."
             ) from exc
+
+    def refused(self, viewer: Viewer, action: str, objet: str = "", why: str = "") -> None:
+        """Audit a refused read or action (never raises: a refusal stays a refusal)."""
+        with contextlib.suppress(AccessError):
+            self.log(viewer, action, objet, {"motif": why}, state=REFUSED)
+
+    def journal_head(self) -> tuple[int, str]:
+        """The last line's id and chain value (note it: a later cut shows against it)."""
+        with self._connect() as db:
+            last = db.execute("SELECT id, chaine FROM journal ORDER BY id DESC LIMIT 1").fetchone()
+        return (int(last[0]), str(last[1])) if last else (0, CHAIN_START)
+
+    # -- sign-ins ------------------------------------------------------------------------
+    def open_sign_in(self, key: str, identity: str, *, issued_at: float, expires_at: float | None, max_hours: float) -> str:
+        """Open the record of a sign-in, once, when its ID token is fresh; or say why not.
+
+        Parameters
+        ----------
+        key : str
+            :func:`sign_in_key` of the ID token.
+        identity : str
+            Who signed in (for the withdrawal of their access).
+        issued_at, expires_at : float
+            The ID token's ``iat`` and ``exp``: a token already expired, or issued more than
+            :data:`FRESH_SIGN_IN_SECONDS` ago, opens nothing (a replayed cookie cannot open a
+            new sign-in).
+        max_hours : float
+            The sign-in's lifetime (``SETTINGS.session_max_hours``): past it the record is
+            closed (« durée maximale ») and stays closed.
+
+        Returns
+        -------
+        str
+            « nouvelle » (opened now), « ouverte » (opened before, still valid), « périmée »
+            (no record and the token is not fresh), or the state of a closed record
+            (« fermée (déconnexion) »…).
+        """
+        now = time.time()
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT fermee_le, expire_le, motif FROM connexions WHERE cle = ?", (key,)).fetchone()
+            if row is None:
+                fresh = now - issued_at <= FRESH_SIGN_IN_SECONDS and issued_at <= now + 60
+                if not fresh or (expires_at is not None and expires_at <= now):
+                    db.execute("ROLLBACK")
+                    return "périmée"
+                expires = issued_at + max_hours * 3600
+                closed = (now, "durée maximale") if expires <= now else (None, "")
+                db.execute(
+                    "INSERT INTO connexions (cle, qui, ouverte_le, expire_le, fermee_le, motif) VALUES (?, ?, ?, ?, ?, ?)",
+                    (key, identity, now, expires, *closed),
+                )
+                db.execute("COMMIT")
+                return "nouvelle" if closed[0] is None else "fermée (durée maximale)"
+            if row[0] is None and row[1] <= now:
+                db.execute("UPDATE connexions SET fermee_le = ?, motif = ? WHERE cle = ?", (now, "durée maximale", key))
+                db.execute("COMMIT")
+                return "fermée (durée maximale)"
+            db.execute("COMMIT")
+        return "ouverte" if row[0] is None else f"fermée ({row[2]})"
+
+    def sign_in_state(self, key: str) -> str:
+        """« ouverte », « expirée », « fermée » (with its reason) or « inconnue »."""
+        with self._connect() as db:
+            row = db.execute("SELECT fermee_le, expire_le, motif FROM connexions WHERE cle = ?", (key,)).fetchone()
+        if row is None:
+            return "inconnue"
+        if row[0] is not None:
+            return f"fermée ({row[2]})"
+        return "ouverte" if row[1] > time.time() else "expirée"
+
+    def close_sign_in(self, key: str, reason: str) -> None:
+        """Close a sign-in for good (sign-out, maximum age)."""
+        with self._connect() as db:
+            db.execute(
+                "UPDATE connexions SET fermee_le = ?, motif = ? WHERE cle = ? AND fermee_le IS NULL", (time.time(), reason, key)
+            )
+
+    def close_sign_ins_of(self, identity: str, reason: str) -> int:
+        """Close every open sign-in of a person (access withdrawn); how many were open."""
+        with self._connect() as db:
+            cur = db.execute(
+                "UPDATE connexions SET fermee_le = ?, motif = ? WHERE lower(qui) = lower(?) AND fermee_le IS NULL",
+                (time.time(), reason, identity),
+            )
+            return cur.rowcount
 
     @contextlib.contextmanager
     def audited(self, viewer: Viewer, action: str, objet: str = "", details: dict | str = "") -> Iterator[None]:
@@ -304,8 +525,8 @@ class AccessStore:
         self.log(viewer, action, objet, details, state=DONE)
 
     def journal(self, *, limit: int | None = None) -> pd.DataFrame:
-        """The audit log, newest first."""
-        query = "SELECT quand, qui, role, action, objet, details, etat FROM journal ORDER BY id DESC"
+        """The audit log, newest first (``chaine``: each line's chain value)."""
+        query = f"SELECT id, {', '.join(_JOURNAL_COLUMNS)}, chaine FROM journal ORDER BY id DESC"
         with self._connect() as db:
             rows = db.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
-        return pd.DataFrame(rows, columns=["quand", "qui", "role", "action", "objet", "details", "etat"])
+        return pd.DataFrame(rows, columns=["ligne", *_JOURNAL_COLUMNS, "chaine"])

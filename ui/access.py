@@ -2,11 +2,20 @@
 
 - « Poste local » (``make run``): no sign-in, the one analyst; the app refuses to serve when it
   listens on anything but the loopback address.
-- « Serveur »: Streamlit's ``st.login`` (OpenID Connect, Authlib). The person is looked up in the
-  access database on every run (a role change applies at once), the sign-in must be younger than
-  ``SETTINGS.session_max_hours`` (Streamlit does not check the ID token's expiry), and a failed,
-  cancelled or ended sign-in is said in French (Streamlit only logs it: a short-lived cookie set
-  before leaving tells the page that a sign-in was under way).
+- « Serveur »: Streamlit's ``st.login`` (OpenID Connect, Authlib). Every run checks the
+  server-side record of the sign-in (:meth:`data.access.AccessStore.open_sign_in`), keyed by
+  the ID token's issuer, subject, issue time and nonce read from ``st.user``: it is opened only
+  from a fresh ID token, and « Se déconnecter », the withdrawal of the person's access and the
+  maximum age (``SETTINGS.session_max_hours``) close it for good, so a replayed sign-in cookie
+  opens nothing. The record replaces the ID token's ``exp`` for the length of the session: the
+  token is checked unexpired when the record opens (it proves that sign-in), and Streamlit
+  never refreshes it, so holding sessions to its hour would sign everyone out every hour.
+  The person is looked up in the access database on every run (a role change applies at
+  once), and a failed, cancelled or ended sign-in is said in French (Streamlit only logs it: a
+  short-lived cookie set before leaving tells the page that a sign-in was under way).
+- Downloads: :func:`export_button` captures who drew the button; when the file is made (in a
+  thread without script context, see :mod:`ui.downloads`) that person is read again, with
+  their sign-in record, role and territory, and the file is refused if anything changed.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +34,8 @@ import streamlit as st
 from core.access import EXPORT, PUBLIC, REPORT, ROLE_LABELS, SERVER, Viewer
 from core.escape import markdown_text
 from core.settings import SETTINGS
-from data.access import AccessError, AccessStore
+from data.access import AUDIT_ORIGIN, AccessError, AccessStore, sign_in_key
+from ui.sessions import REGISTRY, script_session_id
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PENDING_COOKIE = "delinq_connexion"
@@ -70,7 +81,7 @@ def _set_cookie(name: str, value: str, max_age: int) -> None:
 
 def _user_claims() -> dict:
     try:
-        return {k: st.user.get(k) for k in ("email", "email_verified", "iss", "sub", "name", "iat")}
+        return {k: st.user.get(k) for k in ("email", "email_verified", "iss", "sub", "name", "iat", "exp", "nonce")}
     except Exception:  # noqa: BLE001 - no auth configured (local mode): nobody is signed in
         return {}
 
@@ -82,15 +93,43 @@ def _signed_in() -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """Who signed in on this session, as the script run saw it: the sign-in record's key and the
+    claims that find the person again (for a download made later, outside the run)."""
+
+    key: str
+    email: str | None
+    email_verified: bool
+    issuer: str | None
+    subject: str | None
+
+
+def _bind_origin() -> str | None:
+    """This run's session id; the audit lines of the run get its client address and agent."""
+    sid = script_session_id()
+    info = REGISTRY.find(sid) if sid else None
+    AUDIT_ORIGIN.set((info.address, info.agent) if info else ("", ""))
+    return sid
+
+
+def _refuse_sign_in(message: str, button: str, key: str) -> None:
+    st.warning(message)
+    if st.button(button, type="primary", key=key):
+        st.logout()
+    raise AccessRefusedError
+
+
 def current_viewer() -> Viewer:
     """The viewer of this run (server mode: re-read from the access database every time).
 
     Raises
     ------
     AccessRefusedError
-        Local mode on a non-loopback address, an expired sign-in, or a signed-in person
-        without access: the page shows why and stops.
+        Local mode on a non-loopback address, a closed, expired or replayed sign-in, or a
+        signed-in person without access: the page shows why and stops.
     """
+    sid = _bind_origin()
     if not server_mode():
         address = st.get_option("server.address")
         if address not in LOOPBACK:  # None: every interface
@@ -100,44 +139,99 @@ def current_viewer() -> Viewer:
                 "« serveur » (connexion obligatoire, voir le README)."
             )
             raise AccessRefusedError
-        return Viewer.local_analyst()
+        viewer = Viewer.local_analyst()
+        if sid:
+            REGISTRY.signed_in(sid, sign_in="", identity=viewer.identity, role=viewer.role)
+        return viewer
     if not _signed_in():
+        if sid:
+            REGISTRY.signed_in(sid, sign_in="", identity="public", role=PUBLIC)
         return Viewer.anonymous()
     claims = _user_claims()
-    iat = claims.get("iat")
-    if iat is not None and time.time() - float(iat) > SETTINGS.session_max_hours * 3600:
-        st.warning(
-            f"Votre session a plus de {SETTINGS.session_max_hours:g} heures : reconnectez-vous pour continuer."
-        )
-        if st.button("Se reconnecter", type="primary", key="acc_relogin"):
-            st.logout()
-        raise AccessRefusedError
+    sign_in = _sign_in_from_claims(claims)
     store = access_store()
+    who = claims.get("email") or claims.get("sub") or "?"
+    iat = float(claims.get("iat") or 0)
+    exp = claims.get("exp")
+    state = store.open_sign_in(
+        sign_in.key, str(who), issued_at=iat, expires_at=float(exp) if exp else None, max_hours=SETTINGS.session_max_hours
+    )
+    if state not in ("nouvelle", "ouverte"):
+        if st.session_state.get("_acc_refused_signin") != sign_in.key:
+            st.session_state["_acc_refused_signin"] = sign_in.key
+            store.refused(Viewer(role=PUBLIC, identity=str(who)), "connexion", str(who), f"connexion {state}")
+        if "durée maximale" in state:
+            _refuse_sign_in(
+                f"Votre session a plus de {SETTINGS.session_max_hours:g} heures : reconnectez-vous pour continuer.",
+                "Se reconnecter",
+                "acc_relogin",
+            )
+        _refuse_sign_in(
+            "Cette connexion a été fermée (déconnexion, accès retiré ou connexion trop ancienne) : "
+            "reconnectez-vous pour continuer.",
+            "Se reconnecter",
+            "acc_relogin",
+        )
     person = store.person_for_identity(
-        email=claims.get("email"),
-        email_verified=bool(claims.get("email_verified")),
-        issuer=claims.get("iss"),
-        subject=claims.get("sub"),
+        email=sign_in.email, email_verified=sign_in.email_verified, issuer=sign_in.issuer, subject=sign_in.subject
     )
     if person is None:
-        who = claims.get("email") or claims.get("sub") or "?"
-        if st.session_state.get("_acc_refused") != iat:
-            st.session_state["_acc_refused"] = iat
-            store.log(Viewer(role=PUBLIC, identity=str(who)), "connexion refusée", str(who), "personne inconnue")
+        if st.session_state.get("_acc_refused") != sign_in.key:
+            st.session_state["_acc_refused"] = sign_in.key
+            store.refused(Viewer(role=PUBLIC, identity=str(who)), "connexion", str(who), "personne inconnue")
         st.error(
             f"Vous êtes connecté en tant que {markdown_text(who)}, mais ce compte n'a pas d'accès à "
             "l'application. Demandez-le à l'administrateur de la préfecture (il vous ajoutera avec votre "
             "rôle et votre territoire)."
         )
         if st.button("Se déconnecter", key="acc_logout_unknown"):
+            store.close_sign_in(sign_in.key, "déconnexion")
             st.logout()
         raise AccessRefusedError
     viewer = person.viewer()
-    if st.session_state.get("_acc_logged_iat") != iat:  # first run of this sign-in
-        st.session_state["_acc_logged_iat"] = iat
+    if sid:
+        REGISTRY.signed_in(sid, sign_in=sign_in.key, identity=viewer.identity, role=viewer.role)
+    st.session_state["_acc_sign_in"] = sign_in
+    if state == "nouvelle":
         store.log(viewer, "connexion", viewer.identity, {"role": viewer.role})
         _set_cookie(PENDING_COOKIE, "", 0)
     return viewer
+
+
+def _sign_in_from_claims(claims: dict) -> SignIn:
+    return SignIn(
+        key=sign_in_key(claims),
+        email=claims.get("email"),
+        email_verified=bool(claims.get("email_verified")),
+        issuer=claims.get("iss"),
+        subject=claims.get("sub"),
+    )
+
+
+def viewer_now(sign_in: SignIn | None, drawn_for: Viewer) -> Viewer:
+    """The person behind a sign-in as the access database says now (outside a script run).
+
+    Local mode (``sign_in`` None): the one analyst, unchanged.
+
+    Raises
+    ------
+    AccessError
+        The sign-in is closed or expired, or the person's access was withdrawn (French).
+    """
+    if not server_mode() or sign_in is None:
+        if server_mode() and drawn_for.role != PUBLIC:
+            raise AccessError("Connexion inconnue : rechargez la page et reconnectez-vous.")
+        return drawn_for
+    store = access_store()
+    state = store.sign_in_state(sign_in.key)
+    if state != "ouverte":
+        raise AccessError(f"Votre connexion n'est plus valable ({state}) : reconnectez-vous, puis recommencez.")
+    person = store.person_for_identity(
+        email=sign_in.email, email_verified=sign_in.email_verified, issuer=sign_in.issuer, subject=sign_in.subject
+    )
+    if person is None:
+        raise AccessError("Votre accès à l'application a été retiré : le fichier n'a pas été produit.")
+    return person.viewer()
 
 
 def audited(viewer: Viewer, action: str, objet: str = "", details: dict | str = ""):
@@ -156,6 +250,8 @@ def guard_page(page: str) -> Viewer:
     """
     viewer = current_viewer()
     if not viewer.may_open(page):
+        if server_mode():
+            access_store().refused(viewer, "ouverture de page", page, f"rôle « {viewer.role} »")
         if viewer.role == PUBLIC and server_mode():
             st.info("Cette page demande une connexion.")
             sign_in_button()
@@ -209,6 +305,9 @@ def sidebar_identity(viewer: Viewer) -> None:
         return
     sb.caption(f"Connecté : {markdown_text(viewer.name)} — {ROLE_LABELS.get(viewer.role, viewer.role)}")
     if sb.button("Se déconnecter", key="acc_logout"):
+        sign_in = st.session_state.get("_acc_sign_in")
+        if sign_in is not None:
+            access_store().close_sign_in(sign_in.key, "déconnexion")  # the cookie opens nothing any more
         with contextlib.suppress(AccessError):  # leaving must always be possible
             access_store().log(viewer, "déconnexion", viewer.identity, dt.datetime.now().isoformat(timespec="seconds"))
         with sb:
@@ -229,15 +328,44 @@ def export_button(
     key: str | None = None,
     **kwargs,
 ) -> None:
-    """A download button whose file is made on click, after its audit line (none if that fails).
+    """A download button whose file is made on click, for the person who was offered it.
 
-    Nothing is drawn for a viewer without the export capability (the public).
+    Nothing is drawn for a viewer without the export capability (the public). When the file is
+    made (Streamlit runs ``produce`` in a thread, after the run), the person is read again
+    (:func:`viewer_now`): sign-in still open, access not withdrawn, capability and territory
+    (the département the page showed) still theirs; then the audit line is written, naming them
+    and the requesting client (none, and no file, if that fails). Only the session that was
+    offered the button can ask for it (:mod:`ui.downloads`).
     """
-    if not viewer.can(EXPORT) and not (action == "rapport" and viewer.can(REPORT)):
+    if not may_export(viewer, action):
         return
+    sign_in = st.session_state.get("_acc_sign_in") if server_mode() else None
+    sid = script_session_id()
+    info = REGISTRY.find(sid) if sid else None
+    departement = info.departement if info else ""
 
     def produce() -> bytes | str:
-        access_store().log(viewer, action, file_name, {"libelle": label})  # raises: no file
-        return data() if callable(data) else data
+        from ui.downloads import requesting_origin
+
+        token = AUDIT_ORIGIN.set(requesting_origin())
+        try:
+            try:
+                now = viewer_now(sign_in, viewer)
+                if not may_export(now, action):
+                    raise AccessError("Votre rôle ne permet plus ce téléchargement : le fichier n'a pas été produit.")
+                if departement and not now.may_see_departement(departement):
+                    raise AccessError(f"Le département {departement} n'est plus dans votre territoire : le fichier n'a pas été produit.")
+            except AccessError as exc:
+                access_store().refused(viewer, action, file_name, str(exc))
+                raise
+            access_store().log(now, action, file_name, {"libelle": label, "departement": departement})  # raises: no file
+            return data() if callable(data) else data
+        finally:
+            AUDIT_ORIGIN.reset(token)
 
     container.download_button(label, produce, file_name, mime, on_click="ignore", key=key, **kwargs)
+
+
+def may_export(viewer: Viewer, action: str) -> bool:
+    """Whether the role may download this kind of file (an export, or a report for REPORT)."""
+    return viewer.can(EXPORT) or (action == "rapport" and viewer.can(REPORT))

@@ -24,6 +24,7 @@ from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import BASE_MAPS
 from ui import cache
 from ui.access import AccessRefusedError, current_viewer, sidebar_identity
+from ui.sessions import REGISTRY, script_session_id
 from ui.state import departement_from_link, init_state, persisted
 from usecases.organisation import organisation_stamp
 
@@ -134,6 +135,11 @@ def current_context() -> Context:
         format_func=labels.get,
         **persisted("departement", default_dep, lambda v: v in labels),
     )
+    if dep not in labels:  # a crafted widget state: the server's choice, not the client's
+        dep = default_dep
+    sid = script_session_id()
+    if sid:
+        REGISTRY.get(sid).departement = dep  # what this session's downloads are about
     com = cache.communes(dep)
     items = {f"{kind}:{i.slug}": (kind, i) for kind, i in cache.datasets_for_departement(dep)}
     info: DatasetInfo | None = None

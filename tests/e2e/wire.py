@@ -69,34 +69,40 @@ class Wire:
         """Forget what was received so far (read only what a later action brings)."""
         self.frames.clear()
 
-    def elements(self) -> Iterator[object]:
-        for payload in self.frames:
-            msg = ForwardMsg.FromString(payload)
-            if msg.HasField("delta") and msg.delta.HasField("new_element"):
-                yield msg.delta.new_element
-
     def sent(self) -> Sent:
         """Everything the frames carry, sorted by kind."""
-        out = Sent()
-        for el in self.elements():
-            kind = el.WhichOneof("type")
-            if kind == "metric":
-                out.metrics.append((el.metric.label, el.metric.body))
-            elif kind in ("dataframe", "table"):
-                frame = _frame(getattr(el, kind).arrow_data.data)
+        return collect(self.frames)
+
+
+def _elements(frames) -> Iterator[object]:
+    for payload in frames:
+        msg = ForwardMsg.FromString(payload)
+        if msg.HasField("delta") and msg.delta.HasField("new_element"):
+            yield msg.delta.new_element
+
+
+def collect(frames) -> Sent:
+    """Everything serialised ``ForwardMsg`` frames carry, sorted by kind."""
+    out = Sent()
+    for el in _elements(frames):
+        kind = el.WhichOneof("type")
+        if kind == "metric":
+            out.metrics.append((el.metric.label, el.metric.body))
+        elif kind in ("dataframe", "table"):
+            frame = _frame(getattr(el, kind).arrow_data.data)
+            if frame is not None:
+                out.tables.append(frame)
+        elif kind == "vega_lite_chart":
+            chart = el.vega_lite_chart
+            for data in [chart.data, *(d.data for d in chart.datasets)]:
+                frame = _frame(data.data)
                 if frame is not None:
-                    out.tables.append(frame)
-            elif kind == "vega_lite_chart":
-                chart = el.vega_lite_chart
-                for data in [chart.data, *(d.data for d in chart.datasets)]:
-                    frame = _frame(data.data)
-                    if frame is not None:
-                        out.charts.append(frame)
-            elif kind in ("markdown", "heading", "alert", "text"):
-                out.texts.append(getattr(el, kind).body)
-            elif kind == "component_instance":
-                out.map_properties.extend(_map_properties(el.component_instance.json_args))
-                out.components.append(el.component_instance.json_args)
-            elif kind == "download_button" and el.download_button.url:
-                out.downloads[el.download_button.label] = el.download_button.url
-        return out
+                    out.charts.append(frame)
+        elif kind in ("markdown", "heading", "alert", "text"):
+            out.texts.append(getattr(el, kind).body)
+        elif kind == "component_instance":
+            out.map_properties.extend(_map_properties(el.component_instance.json_args))
+            out.components.append(el.component_instance.json_args)
+        elif kind == "download_button" and el.download_button.url:
+            out.downloads[el.download_button.label] = el.download_button.url
+    return out
