@@ -9,6 +9,8 @@ every session runs it as ``__main__``, which draws the navigation.
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -16,6 +18,7 @@ from starlette.middleware import Middleware
 
 from core import access as a
 from core.settings import SETTINGS
+from data.access import keep_audit_key
 from ui.access import AccessRefusedError, current_viewer, server_mode, sign_in_page
 from ui.downloads import install_deferred_file_guard
 from ui.gatekeeper import Gatekeeper
@@ -79,6 +82,13 @@ def _run_pages() -> None:
 if __name__ == "__main__":
     main()
 else:
+    os.umask(0o077)  # data sets, audit database, exports written by the server: 0600 files, 0700 folders
+    keep_audit_key(os.environ.pop("DELINQ_AUDIT_SECRET", ""))  # read once, out of the environment
+    _auth = json.loads(os.environ.pop("DELINQ_AUTH", "") or "null")  # server mode's [auth], never on disk
     share_default_context()  # the sign-in's HTTP clients: one TLS context, not one per request
     install_deferred_file_guard()  # a deferred download is made only for the session it was offered to
-    app = st.App(Path(__file__).resolve(), middleware=[Middleware(StaticBundle), Middleware(Gatekeeper)])
+    app = st.App(
+        Path(__file__).resolve(),
+        middleware=[Middleware(StaticBundle), Middleware(Gatekeeper)],
+        secrets={"auth": _auth} if _auth else None,
+    )

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.access import Viewer
 from core.escape import markdown_text as md_escape
-from data.profiles import MappingProfile, profile_store
-from readers.incidents import ImportResult
+from ui.access import access_store
 from usecases.donnees import (
     OFFENCE_CHOICES,
     PLACE_CHOICES,
+    datasets_for_viewer,
+    delete_profile,
     label_review,
+    mapping_profiles,
     profile_from_review,
-    reclassify_dataset,
+    reclassify_for_viewer,
+    rename_profile,
+    review_for_viewer,
     reviewed_result,
+    save_profile,
 )
 
 _STATUS = {"non reconnu": "⚠ non reconnu", "hors indicateurs": "hors des 14", "indicateur": "reconnu", "profil": "profil"}
@@ -37,9 +43,7 @@ def _editor(table, options: list[str], key: str):
     return edited.assign(statut=table["statut"].to_numpy())
 
 
-def review_section(
-    result: ImportResult, columns: list[str], mapping: dict, profile: MappingProfile | None, key: str
-) -> ImportResult:
+def review_section(viewer: Viewer, result, columns: list[str], mapping: dict, profile, key: str):
     """Every offence and place label with its count and class, editable; the reviewed file."""
     st.subheader("Revue des libellés")
     offences, places = label_review(result, profile)
@@ -63,14 +67,14 @@ def review_section(
         new = profile_from_review(name.strip(), columns, mapping, offences, places)
         if profile is not None and name.strip() == profile.name:
             new.slug = profile.slug  # the same profile, updated
-        saved = profile_store().save(new)
+        saved = save_profile(mapping_profiles(), new, viewer=viewer, journal=access_store())
         st.success(f"Profil « {md_escape(saved.name)} » enregistré : il s'appliquera aux fichiers de mêmes colonnes.")
     return reviewed_result(result, offences, places)
 
 
-def profiles_section() -> None:
-    """The saved profiles: list, rename, delete."""
-    store = profile_store()
+def profiles_section(viewer: Viewer) -> None:
+    """The saved profiles: list, rename, delete (audited)."""
+    store = mapping_profiles()
     profiles = {p.slug: p for p in store.list()}
     with st.expander(f"Profils de correspondance ({len(profiles)})"):
         if not profiles:
@@ -82,26 +86,27 @@ def profiles_section() -> None:
         c1, c2, c3 = st.columns([3, 1, 1])
         new_name = c1.text_input("Nouveau nom", value=p.name, key=f"rename_{target}")
         if c2.button("Renommer", key="profile_rename") and new_name.strip():
-            store.rename(target, new_name.strip())
+            rename_profile(store, target, new_name.strip(), viewer=viewer, journal=access_store())
             st.rerun()
         if c3.button("Supprimer", key="profile_delete"):
-            store.delete(target)
+            delete_profile(store, target, viewer=viewer, journal=access_store())
             st.rerun()
 
 
-def saved_review_section(store, infos: list) -> None:
-    """Re-classify a saved data set from the labels it keeps (no file needed)."""
+def saved_review_section(viewer: Viewer, store) -> None:
+    """Re-classify one of the viewer's saved data sets from the labels it keeps (no file needed)."""
+    infos = datasets_for_viewer(store, viewer)
     if not infos:
         return
     names = {i.slug: i.name for i in infos}
     with st.expander("Revoir les libellés d'un jeu enregistré"):
         slug = st.selectbox("Jeu", list(names), format_func=names.get, key="reclass_target")
-        offences, places = label_review(store.load(slug))
+        offences, places = review_for_viewer(store, slug, viewer, access_store())
         if offences.empty and places.empty:
             st.caption("Ce jeu ne garde pas de libellés d'origine (jeu synthétique ou import ancien).")
             return
         offences = _editor(offences, OFFENCE_CHOICES, f"reclass_off_{slug}")
         places = _editor(places, PLACE_CHOICES, f"reclass_place_{slug}")
         if st.button("Reclasser le jeu", key="reclass_go"):
-            info, changed = reclassify_dataset(store, slug, offences, places)
+            info, changed = reclassify_for_viewer(store, slug, offences, places, viewer=viewer, journal=access_store())
             st.success(f"« {md_escape(info.name)} » reclassé : {changed} fait(s) changé(s) de classe (nouvelle version).")

@@ -15,6 +15,7 @@ from core.formatting import fmt_date
 from rendering import charts
 from rendering.maps import area_drawing_map, evaluation_map
 from ui import cache
+from ui.access import audited
 from ui.cache import store_for
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame
@@ -102,7 +103,8 @@ def _kept(ctx: Context) -> None:
         a, b = st.columns([5, 1])
         a.write(markdown_text(f"{title} — {r.get('filtres') or 'toutes infractions'}"))
         if not ctx.audience.published and b.button("Retirer", key=f"ev_del_{r['id']}"):
-            store.delete_evaluation(ctx.dataset.slug, r["id"])
+            with audited(ctx.viewer, "évaluation retirée", ctx.dataset.slug, {"evaluation": r["id"]}):
+                store.delete_evaluation(ctx.dataset.slug, r["id"])
             st.rerun()
 
 
@@ -148,6 +150,7 @@ def section(ctx: Context) -> None:
         st.markdown(uc.METHOD_NOTE)
     keep = not view.withheld and not ctx.audience.published
     if keep and st.button("Garder cette évaluation pour le rapport", key="ev_keep"):
-        store_for(ctx.store_kind).save_evaluation(ctx.dataset.slug, view.record)
+        with audited(ctx.viewer, "évaluation gardée", ctx.dataset.slug, {"cible": str(view.record.get("cible", ""))}):
+            store_for(ctx.store_kind).save_evaluation(ctx.dataset.slug, view.record)
         st.success(f"Évaluation gardée ({fmt_date(dt.date.today())}) : cochez-la au moment du rapport.")
     _kept(ctx)

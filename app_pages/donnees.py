@@ -9,24 +9,20 @@ from app_pages._donnees_store import save_section, saved_section, statistics_sec
 from core.access import IMPORT
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
-from data.profiles import profile_store
-from readers.incidents import (
-    COORDINATE_MODES,
-    FIELD_LABELS,
-    incidents_from_table,
-    mapping_from_columns,
-    read_incident_file,
-    template_csv_from_communes,
-)
+from readers.incidents import COORDINATE_MODES, FIELD_LABELS
 from rendering.exports import csv_bytes_from_frame
-from ui.cache import store_for
+from ui.access import export_button
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
 from ui.uploads import file_uploader
 from usecases.donnees import (
     NOMENCLATURE_NOTE,
     etat_4001_table,
-    preview_from_table,
+    guessed_mapping,
+    imported_store,
+    preview_of_upload,
+    template_csv,
+    validated_upload,
 )
 
 COORD_LABELS = {
@@ -50,7 +46,7 @@ def _import_section(ctx: Context) -> None:
     )
     st.download_button(
         "Modèle de fichier (CSV)",
-        data=lambda: template_csv_from_communes(ctx.communes),  # built on click, not on every rerun
+        data=lambda: template_csv(ctx.communes),  # built on click, not on every rerun
         file_name="modele_faits.csv",
         mime="text/csv",
         on_click="ignore",
@@ -68,7 +64,7 @@ def _import_section(ctx: Context) -> None:
     key = f"{up.name}-{up.size}-{up.file_id}"
     if st.session_state.get("raw_key") != key:
         # Only what the preview needs stays in the session; the file is read again to validate.
-        st.session_state["raw"] = preview_from_table(read_incident_file(up.getvalue(), up.name))
+        st.session_state["raw"] = preview_of_upload(up.getvalue(), up.name)
         st.session_state["raw_key"] = key
         st.session_state.pop("import_result", None)
     raw = st.session_state["raw"]
@@ -81,8 +77,7 @@ def _import_section(ctx: Context) -> None:
         st.dataframe(raw.head, hide_index=True)
 
     columns = raw.columns
-    profile = profile_store().for_columns(columns)
-    guess = profile.mapping_for(columns) if profile is not None else mapping_from_columns(columns)
+    profile, guess = guessed_mapping(columns)
     options = [NONE, *columns]
     with st.expander("Correspondance des colonnes", expanded=True):
         cols = st.columns(3)
@@ -105,8 +100,8 @@ def _import_section(ctx: Context) -> None:
         )
     if st.button("Valider le fichier", type="primary"):
         with st.spinner("Validation…"):
-            st.session_state["import_result"] = incidents_from_table(
-                read_incident_file(up.getvalue(), up.name), communes=ctx.communes, mapping=mapping, coordinates=coords
+            st.session_state["import_result"] = validated_upload(
+                up.getvalue(), up.name, communes=ctx.communes, mapping=mapping, coordinates=coords
             )
     result = st.session_state.get("import_result")
     if result is None:
@@ -126,12 +121,8 @@ def _import_section(ctx: Context) -> None:
             st.caption(INTERNAL_ONLY)
         else:
             st.dataframe(result.rejections, hide_index=True)
-        st.download_button(
-            "Télécharger les rejets (CSV)",
-            csv_bytes_from_frame(result.rejections),
-            "rejets.csv",
-            "text/csv",
-            on_click="ignore",
+        export_button(
+            st, ctx.viewer, "Télécharger les rejets (CSV)", lambda: csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv"
         )
     if len(result.corrections):
         st.write("**Corrections appliquées** :")
@@ -139,7 +130,7 @@ def _import_section(ctx: Context) -> None:
     if result.n_accepted == 0:
         st.error("Aucun fait accepté : corrigez le fichier ou la correspondance des colonnes.")
         return
-    result = review_section(result, columns, mapping, profile, key)
+    result = review_section(ctx.viewer, result, columns, mapping, profile, key)
     save_section(ctx, up.name, result, key)
 
 
@@ -160,9 +151,8 @@ def body() -> None:
     st.divider()
     saved_section(ctx.viewer, writable=writable)
     if writable:
-        workspace = store_for("espace")
-        saved_review_section(workspace, workspace.list())
-        profiles_section()
+        saved_review_section(ctx.viewer, imported_store())
+        profiles_section(ctx.viewer)
     st.divider()
     statistics_section(ctx, writable=writable)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.access import IMPORT
 from core.escape import markdown_text
 from core.formatting import fmt_count
 from data.store import ORGANISATION_FILES
@@ -16,7 +17,7 @@ from geo.organisation import (
 )
 from rendering.maps import organisation_map
 from ui import cache
-from ui.access import export_button
+from ui.access import access_store, export_button
 from ui.columns import column_config_from_frame
 from ui.guard import guarded
 from ui.maps import show_map
@@ -37,7 +38,7 @@ RULE = (
 )
 
 
-def _import_section() -> None:
+def _import_section(viewer) -> None:
     with st.expander("Importer les fichiers officiels (data.gouv.fr)"):
         st.caption(
             "Unités de gendarmerie accueillant du public, services de police accueillant du public, "
@@ -49,7 +50,7 @@ def _import_section() -> None:
                 continue
             done = st.session_state.setdefault("org_imported", {})
             if done.get(slug, (None,))[0] != up.file_id:  # once per file, not on every rerun
-                done[slug] = (up.file_id, *import_organisation_file(slug, up.getvalue(), up.name))
+                done[slug] = (up.file_id, *import_organisation_file(slug, up.getvalue(), up.name, viewer=viewer, journal=access_store()))
             _, n, report = done[slug]
             st.success(f"{markdown_text(label)} : {fmt_count(n)} lignes enregistrées.")
             if len(report):
@@ -103,7 +104,8 @@ def body() -> None:
     export_button(
         e3, ctx.viewer, "Communes (GeoJSON)", v.export_communes_geojson, "organisation_communes.geojson", "application/geo+json"
     )
-    _import_section()
+    if ctx.viewer.can(IMPORT):
+        _import_section(ctx.viewer)
 
 
 guarded(body, page="organisation")

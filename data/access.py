@@ -147,8 +147,20 @@ def _find_person(db: sqlite3.Connection, *, email: str | None, issuer: str | Non
     return None if row is None else _person(row)
 
 
+_KEPT_KEY: list[bytes] = []
+
+
+def keep_audit_key(secret: str) -> None:
+    """Keep the audit secret in this process (the server reads it once, then removes it from
+    its environment)."""
+    if secret:
+        _KEPT_KEY[:] = [secret.encode("utf-8")]
+
+
 def audit_key() -> bytes:
-    """The audit chain's key: ``DELINQ_AUDIT_SECRET`` from the environment, else the local constant."""
+    """The audit chain's key: the kept secret, else ``DELINQ_AUDIT_SECRET``, else the local constant."""
+    if _KEPT_KEY:
+        return _KEPT_KEY[0]
     secret = os.environ.get("DELINQ_AUDIT_SECRET", "")
     return secret.encode("utf-8") if secret else LOCAL_AUDIT_KEY
 

@@ -2,9 +2,11 @@
 
 The configuration (see ``deploy/serveur.example.toml``) names the listening address, the
 workspace, the public pages, the first administrators and the OpenID Connect provider. The
-two secrets come from the environment only: ``DELINQ_COOKIE_SECRET`` (signs Streamlit's sign-in
-cookie) and ``DELINQ_OIDC_CLIENT_SECRET``. Streamlit's ``[auth]`` section is written to a
-private file (mode 0600) that only this server reads; XSRF protection is on.
+three secrets come from the environment only: ``DELINQ_COOKIE_SECRET`` (signs Streamlit's
+sign-in cookie), ``DELINQ_OIDC_CLIENT_SECRET`` and ``DELINQ_AUDIT_SECRET`` (keys the audit
+log's chain). Streamlit's ``[auth]`` section is never written to disk: it travels in the
+environment of the server process (``DELINQ_AUTH``, JSON), which ``app.py`` reads once, hands
+to ``st.App(secrets=…)`` and removes from ``os.environ``. XSRF protection is on.
 
 Run: ``python -m scripts.serve --config deploy/serveur.toml``.
 """
@@ -12,9 +14,9 @@ Run: ``python -m scripts.serve --config deploy/serveur.toml``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-import tempfile
 import tomllib
 from pathlib import Path
 
@@ -25,19 +27,16 @@ class ServeConfigError(Exception):
     """A configuration or environment that cannot start the server (French message)."""
 
 
-def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def server_launch(config: dict, environ: dict[str, str]) -> tuple[list[str], dict[str, str], str]:
-    """The command, the environment and the secrets file text of a server-mode start.
+def server_launch(config: dict, environ: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The command and the environment of a server-mode start (Streamlit's ``[auth]`` section
+    included, as ``DELINQ_AUTH``).
 
     Parameters
     ----------
     config : dict
         The parsed TOML configuration.
     environ : dict
-        The environment (for the two secrets).
+        The environment (for the three secrets).
 
     Raises
     ------
@@ -55,30 +54,36 @@ def server_launch(config: dict, environ: dict[str, str]) -> tuple[list[str], dic
         )
     if not client_secret:
         raise ServeConfigError("DELINQ_OIDC_CLIENT_SECRET manque : donnez le secret du client OpenID Connect dans l'environnement.")
+    if len(environ.get("DELINQ_AUDIT_SECRET", "")) < 32:
+        raise ServeConfigError(
+            "DELINQ_AUDIT_SECRET manque ou est trop court (32 caractères au moins) : il signe la chaîne du journal "
+            "d'audit. Générez-le comme DELINQ_COOKIE_SECRET, gardez-le hors de l'espace de travail, et passez-le "
+            "dans l'environnement."
+        )
     for key in ("metadonnees", "client_id", "url_de_redirection"):
         if not oidc.get(key):
             raise ServeConfigError(f"Section [oidc] : « {key} » manque (voir deploy/serveur.example.toml).")
     admins = app.get("administrateurs", [])
     if not admins:
         raise ServeConfigError("Section [application] : « administrateurs » est vide : nommez au moins un administrateur.")
-    secrets = "\n".join(
-        [
-            "[auth]",
-            f"redirect_uri = {_toml_string(oidc['url_de_redirection'])}",
-            f"cookie_secret = {_toml_string(cookie)}",
-            f"client_id = {_toml_string(oidc['client_id'])}",
-            f"client_secret = {_toml_string(client_secret)}",
-            f"server_metadata_url = {_toml_string(oidc['metadonnees'])}",
-            # Streamlit sends prompt=select_account by default, which some providers refuse.
-            f"client_kwargs = {{ prompt = \"login\", scope = {_toml_string(oidc.get('portees', 'openid email profile'))} }}",
-            "",
-        ]
-    )
+    auth = {
+        "redirect_uri": oidc["url_de_redirection"],
+        "cookie_secret": cookie,
+        "client_id": oidc["client_id"],
+        "client_secret": client_secret,
+        "server_metadata_url": oidc["metadonnees"],
+        # Streamlit sends prompt=select_account by default, which some providers refuse.
+        "client_kwargs": {"prompt": "login", "scope": oidc.get("portees", "openid email profile")},
+    }
     env = {
         "DELINQ_MODE": "serveur",
         "DELINQ_PUBLIC_PAGES": "1" if app.get("pages_publiques") else "0",
         "DELINQ_ADMINS": ",".join(admins),
         "DELINQ_SESSION_MAX_HOURS": str(app.get("duree_max_session_heures", 8)),
+        "DELINQ_HTTPS": "1" if str(oidc["url_de_redirection"]).startswith("https://") else "0",
+        "DELINQ_CLIENT_ADDRESS_HEADER": str(app.get("entete_adresse_client", "")),
+        "DELINQ_AUTH": json.dumps(auth),
+        "DELINQ_AUDIT_SECRET": environ["DELINQ_AUDIT_SECRET"],
     }
     if app.get("espace_de_travail"):
         env["DELINQ_WORKSPACE_DIR"] = str(app["espace_de_travail"])
@@ -99,17 +104,7 @@ def server_launch(config: dict, environ: dict[str, str]) -> tuple[list[str], dic
         "--server.enableCORS",
         "true",
     ]
-    return argv, env, secrets
-
-
-def write_secrets(text: str) -> Path:
-    """Write Streamlit's secrets to a private file (folder 0700, file 0600)."""
-    folder = Path(tempfile.mkdtemp(prefix="delinquance-auth-"))
-    path = folder / "secrets.toml"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    return path
+    return argv, env
 
 
 def main(args: list[str] | None = None) -> int:
@@ -118,12 +113,11 @@ def main(args: list[str] | None = None) -> int:
     ns = parser.parse_args(args)
     try:
         config = tomllib.loads(ns.config.read_text(encoding="utf-8"))
-        argv, env, secrets = server_launch(config, dict(os.environ))
+        argv, env = server_launch(config, dict(os.environ))
     except (OSError, tomllib.TOMLDecodeError, ServeConfigError) as exc:
         print(f"Démarrage impossible : {exc}", file=sys.stderr)
         return 2
-    path = write_secrets(secrets)
-    argv += ["--secrets.files", str(path)]
+    os.umask(0o077)  # the workspace's files 0600, its folders 0700
     os.chdir(ROOT)
     os.execve(sys.executable, argv, {**os.environ, **env})
     return 0  # not reached

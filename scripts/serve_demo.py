@@ -21,7 +21,7 @@ from pathlib import Path
 
 from core.access import ANALYST, MAYOR, PREFET, REFERENT, Viewer
 from data.access import AccessStore
-from scripts.serve import server_launch, write_secrets
+from scripts.serve import server_launch
 
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDER_PORT, APP_PORT = 9400, 8502
@@ -75,10 +75,14 @@ def main() -> int:
             "url_de_redirection": f"{base}/oauth2callback",
         },
     }
-    argv, env, text = server_launch(
-        config, {"DELINQ_COOKIE_SECRET": secrets.token_hex(32), "DELINQ_OIDC_CLIENT_SECRET": CLIENT_SECRET}
+    argv, env = server_launch(
+        config,
+        {
+            "DELINQ_COOKIE_SECRET": secrets.token_hex(32),
+            "DELINQ_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+            "DELINQ_AUDIT_SECRET": secrets.token_hex(32),
+        },
     )
-    argv += ["--secrets.files", str(write_secrets(text))]
     print(f"Démonstration du mode serveur : ouvrez {base} ; comptes : {', '.join(DEMO_ACCOUNTS)} (mot de passe quelconque).")
     app = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env})
     try:

@@ -80,7 +80,8 @@ def test_everything_else_goes_to_streamlit():
 
 
 def test_the_app_entry_declares_the_middleware():
-    """``streamlit run app.py`` finds the st.App (Streamlit's own discovery) with the bundle in front."""
+    """``streamlit run app.py`` finds the st.App (Streamlit's own discovery) with the bundle in
+    front, then the gatekeeper (:mod:`ui.gatekeeper`)."""
     from streamlit.web.server.app_discovery import discover_asgi_app
 
     entry = Path(__file__).resolve().parents[1] / "app.py"
@@ -88,7 +89,9 @@ def test_the_app_entry_declares_the_middleware():
     assert found.is_asgi_app and found.import_string == "app:app"
     import app as entry_module
 
-    assert [m.cls for m in entry_module.app._user_middleware] == [StaticBundle]
+    from ui.gatekeeper import Gatekeeper
+
+    assert [m.cls for m in entry_module.app._user_middleware] == [StaticBundle, Gatekeeper]
 
 
 def test_a_browser_accepting_gzip_gets_the_same_file_compressed():

@@ -14,6 +14,8 @@ HTTP
     - ``/_stcore/metrics`` is answered 404 (it names cache functions with their counts);
     - an upload (``PUT /_stcore/upload_file/<session>/<file>``) is refused 403 unless the server
       issued that URL to that session while its page showed an uploader;
+    - ``/auth/logout`` closes the sign-in record of the cookie it comes with (Streamlit only
+      asks the browser to forget the cookie);
     - server mode: ``/media/<file>`` is answered only to a request whose sign-in cookie, verified
       as Streamlit verifies it, names an open sign-in that was sent this file (or when the file
       was sent to a public page).
@@ -44,6 +46,8 @@ from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.web.server.starlette.starlette_server_config import USER_COOKIE_NAME
+from streamlit.web.server.starlette.starlette_websocket import _get_signed_cookie_with_chunks
 
 from core.settings import SETTINGS
 from ui.sessions import PUBLIC_KEY, REGISTRY
@@ -138,11 +142,8 @@ def sign_in_from_cookies(cookies: dict[str, str]) -> dict | None:
     """The claims of Streamlit's sign-in cookie, verified with the cookie secret exactly as
     Streamlit's websocket handler verifies it (None when absent, forged or expired)."""
     try:
-        from streamlit.auth_util import USER_COOKIE_NAME
-        from streamlit.web.server.starlette.starlette_websocket import _get_signed_cookie_with_chunks
-
         raw = _get_signed_cookie_with_chunks(cookies, USER_COOKIE_NAME)
-    except Exception:  # noqa: BLE001 - no auth configured, or a malformed cookie
+    except (ValueError, UnicodeError):  # a malformed cookie
         return None
     if not raw:
         return None
@@ -173,6 +174,19 @@ def _audit_refusal(session_id: str | None, action: str, objet: str, why: str, *,
         log.exception("refus non journalisé")
     finally:
         AUDIT_ORIGIN.reset(token)
+
+
+def _close_sign_in_of_request(scope: Scope) -> None:
+    """Streamlit's ``/auth/logout`` clears the browser's cookie; the record is closed here too,
+    so a copy of that cookie opens nothing afterwards."""
+    claims = sign_in_from_cookies(_cookies(scope))
+    if not claims:
+        return
+    from data.access import sign_in_key
+    from ui.access import access_store
+
+    with contextlib.suppress(Exception):
+        access_store().close_sign_in(sign_in_key(claims), "déconnexion")
 
 
 def release_abandoned_uploads(session_id: str) -> int:
@@ -246,6 +260,8 @@ class Gatekeeper:
         if path.rstrip("/") == "/_stcore/metrics":
             await _plain(send, 404, b"Not Found")
             return
+        if path.rstrip("/") == "/auth/logout":
+            await asyncio.to_thread(_close_sign_in_of_request, scope)
         upload = _UPLOAD.match(path)
         if upload and scope.get("method") == "PUT":
             session_id, file_id = upload.groups()

@@ -23,7 +23,7 @@ from data.store import DatasetInfo, generate_synthetic_dataset
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import BASE_MAPS
 from ui import cache
-from ui.access import AccessRefusedError, current_viewer, sidebar_identity
+from ui.access import AccessRefusedError, audited, current_viewer, sidebar_identity
 from ui.sessions import REGISTRY, script_session_id
 from ui.state import departement_from_link, init_state, persisted
 from usecases.organisation import organisation_stamp
@@ -148,7 +148,7 @@ def current_context() -> Context:
     if not items:
         sb.info("Aucun jeu de données pour ce département.")
         if viewer.can(GENERATE) and sb.button("Générer des faits synthétiques", help="Calibrés sur les totaux SSMSI du département"):
-            with st.spinner("Génération des faits synthétiques…"):
+            with st.spinner("Génération des faits synthétiques…"), audited(viewer, "génération synthétique", dep):
                 org = cache.organisation(dep, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
                 generate_synthetic_dataset(dep, forces=org.communes.set_index("code")["force"])
             st.rerun()

@@ -1,4 +1,5 @@
-"""What every use case shares: the selection a page works on, and who is looking.
+"""What every use case shares: the selection a page works on, who is looking, and how a
+refused read or action is said (:func:`refusal`, audited).
 
 Use cases are Streamlit-free: they take loaded inputs (incidents, communes...), the
 selection and the :class:`core.privacy.Audience`, and return what the page draws, already
@@ -13,7 +14,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from core.access import Viewer
+from core.errors import DelinquanceError
 from core.formatting import fmt_count, fmt_number
+from data.access import AccessStore
+
+
+class RefusedError(DelinquanceError):
+    """A read or an action the viewer's role or territory does not allow (audited, French)."""
+
+
+def refusal(journal: AccessStore, viewer: Viewer, action: str, objet: str, why: str) -> RefusedError:
+    """Audit a refusal and return the error to raise (its message says why, in French)."""
+    journal.refused(viewer, action, objet, why)
+    return RefusedError(f"Refusé : {why}. Demandez à l'administrateur si vous en avez besoin.")
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,17 @@ import pandas as pd
 
 from analysis.organisation import counts_by_area, unit_statistics
 from core import model as m
+from core.access import IMPORT, Viewer, departement_of_commune
 from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, secret_mask_from_counts
+from data.access import AccessStore
 from data.store import ORGANISATION_FILES, competence_store, units_store
 from geo.communes import all_communes
 from geo.organisation import Organisation, canton_for_communes, organisation_for_departement
 from readers.organisation import competence_from_bytes, gendarmerie_units_from_bytes, police_units_from_bytes
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from usecases.common import refusal
 
 
 def organisation_stamp() -> str:
@@ -69,17 +72,50 @@ def loaded_files() -> list[str]:
     ]
 
 
-def import_organisation_file(slug: str, data: bytes, filename: str) -> tuple[int, pd.DataFrame]:
-    """Read and save one of the three files; returns the rows saved and the report."""
+def _departements_of(table: pd.DataFrame, column: str) -> set[str]:
+    return {departement_of_commune(c) for c in table[column].dropna().astype(str).unique()}
+
+
+def import_organisation_file(
+    slug: str, data: bytes, filename: str, *, viewer: Viewer, journal: AccessStore
+) -> tuple[int, pd.DataFrame]:
+    """Read and save one of the three files (audited); returns the rows saved and the report.
+
+    The file applies to every département it names, and replaces the one saved before: the
+    viewer's territory must cover every département of both (an administrator's does).
+
+    Raises
+    ------
+    RefusedError
+        Without the import capability, or with départements outside the territory (audited).
+    """
     label = ORGANISATION_FILES[slug]
+    store = competence_store() if slug == "competence" else units_store()
+    column = "code" if slug == "competence" else "commune"
+    if not viewer.can(IMPORT):
+        raise refusal(journal, viewer, "import", filename, "votre rôle ne permet pas d'importer")
     if slug == "competence":
-        table = competence_from_bytes(data, filename)
-        competence_store().save(table, name=label, source_file=filename, slug=slug, replace=True)
-        return len(table), pd.DataFrame()
-    reader = gendarmerie_units_from_bytes if slug == "gendarmerie" else police_units_from_bytes
-    result = reader(data, filename, communes_fr=all_communes())
-    units_store().save(result.units, name=label, source_file=filename, slug=slug, rejections=result.report, replace=True)
-    return len(result.units), result.report
+        table, report = competence_from_bytes(data, filename), pd.DataFrame()
+    else:
+        reader = gendarmerie_units_from_bytes if slug == "gendarmerie" else police_units_from_bytes
+        result = reader(data, filename, communes_fr=all_communes())
+        table, report = result.units, result.report
+    deps = _departements_of(table, column)
+    if store.exists(slug):
+        deps |= _departements_of(store.load(slug), column)
+    outside = sorted(d for d in deps if not viewer.may_see_departement(d))
+    if outside:
+        raise refusal(
+            journal, viewer, "import", filename,
+            f"ce fichier (ou celui qu'il remplace) couvre {len(outside)} département(s) hors de votre territoire "
+            f"({', '.join(outside[:5])}{'…' if len(outside) > 5 else ''}) : seul un administrateur peut l'enregistrer",
+        )
+    with journal.audited(viewer, "import", filename, {"organisation": label, "lignes": len(table)}):
+        if slug == "competence":
+            store.save(table, name=label, source_file=filename, slug=slug, replace=True)
+        else:
+            store.save(table, name=label, source_file=filename, slug=slug, rejections=report, replace=True)
+    return len(table), report
 
 
 @dataclass

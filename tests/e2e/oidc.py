@@ -11,13 +11,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from scripts.serve import server_launch, write_secrets
+from scripts.serve import server_launch
 from scripts.serve_demo import DEMO_ACCOUNTS
 from tests.e2e.helpers import ARTIFACTS, ROOT, free_port, wait_until_up
 
 OIDC_DIR = ROOT / "tests" / "oidc"
 CLIENT_SECRET = "secret-client-de-test"
 COOKIE_SECRET = "0123456789abcdef0123456789abcdef-cookie-de-test"
+AUDIT_SECRET = "fedcba9876543210fedcba9876543210-audit-de-test"
 
 #: One test account per role (the demo's), an unknown one and one whose e-mail is not verified.
 ACCOUNTS = {
@@ -88,10 +89,11 @@ def server_mode_app(
                 "url_de_redirection": f"{base}/oauth2callback",
             },
         }
-        argv, env, secrets = server_launch(
-            config, {"DELINQ_COOKIE_SECRET": COOKIE_SECRET, "DELINQ_OIDC_CLIENT_SECRET": CLIENT_SECRET}
+        argv, env = server_launch(
+            config,
+            {"DELINQ_COOKIE_SECRET": COOKIE_SECRET, "DELINQ_OIDC_CLIENT_SECRET": CLIENT_SECRET, "DELINQ_AUDIT_SECRET": AUDIT_SECRET},
         )
-        argv = [sys.executable, *argv[1:], "--secrets.files", str(write_secrets(secrets))]
+        argv = [sys.executable, *argv[1:]]
         log = ARTIFACTS / f"streamlit-serveur-{port}.log"
         fh = open(log, "w")  # noqa: SIM115
         proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=fh, stderr=subprocess.STDOUT)

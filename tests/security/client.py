@@ -173,12 +173,12 @@ class RawSession:
 
     def deferred_file(self, file_id: str, *, session_id: str | None = None, seconds: float = 30) -> ForwardMsg | None:
         """Ask the server to produce a deferred download (the front end's click on such a button)."""
-        from streamlit.proto.BackMsg_pb2 import BackendOperationRequest, DeferredFilePayload
+        from streamlit.proto.BackMsg_pb2 import BackendOperationRequest, DeferredFileRequestPayload
 
         req = BackendOperationRequest(
             request_id=f"r{time.time_ns()}",
             session_id=session_id or self.session_id,
-            deferred_file=DeferredFilePayload(file_id=file_id),
+            deferred_file=DeferredFileRequestPayload(file_id=file_id),
         )
         self.send(BackMsg(backend_operation_request=req))
         got = self.receive_until(lambda m: m.WhichOneof("type") == "backend_operation_response", seconds)

@@ -7,6 +7,8 @@ HTTP), never through a browser.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from data.access import AccessStore
@@ -15,19 +17,25 @@ from tests.e2e.oidc import node_modules_ready, server_mode_app
 from tests.tooling import skip_or_fail
 
 OTHER_DEP_NAME = "Sarthe secret 72"
+OWN_DEP_NAME = "Mayenne import 53"
+#: When this test module was loaded (files written by the server after it are its own).
+STARTED = time.time()
 
 
 def seed_other_departement(workspace) -> str:
-    """A small imported data set of the Sarthe (72), with its original labels kept."""
+    """Two small imported data sets, with their original labels kept: one of the Mayenne (53),
+    one of the Sarthe (72, whose slug is returned)."""
     from core import model as m
     from data.store import DEFAULT_SLUG, DatasetStore, default_store, ensure_default_dataset
 
     ensure_default_dataset()
     sample = default_store().load(DEFAULT_SLUG).head(60).copy()
+    store = DatasetStore(workspace / "datasets")
+    own = sample.copy()
+    own[m.RAW_OFFENCE] = "VOL SIMPLE"
+    store.save(own, name=OWN_DEP_NAME, source_file="mayenne.csv", departement="53", description="Import de mayenne.csv")
     sample[m.RAW_OFFENCE] = "VOL SARTHE CONFIDENTIEL"
-    info = DatasetStore(workspace / "datasets").save(
-        sample, name=OTHER_DEP_NAME, source_file="sarthe.csv", departement="72", description="Import de sarthe.csv"
-    )
+    info = store.save(sample, name=OTHER_DEP_NAME, source_file="sarthe.csv", departement="72", description="Import de sarthe.csv")
     return info.slug
 
 
