@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.access import ASSIGNABLE_ROLES, ROLE_LABELS
 from core.escape import markdown_text
+from core.formatting import fmt_count
 from rendering.exports import csv_bytes_from_frame
 from ui.access import access_store, current_viewer, export_button, sidebar_identity
 from ui.guard import guarded
@@ -55,9 +56,19 @@ def _people(viewer) -> None:
 def _journal(viewer) -> None:
     store = access_store()
     st.subheader("Journal d'audit")
-    st.caption("Connexions, déconnexions, imports, ajouts, suppressions, exports, rapports, propositions publiées, changements de rôle. Lignes ajoutées seulement, jamais modifiées.")
+    st.caption(
+        "Connexions, déconnexions, imports, ajouts, suppressions, reclassements, profils, exports, rapports, "
+        "propositions publiées, changements de rôle, et chaque refus. Lignes ajoutées seulement, chacune chaînée "
+        "à la précédente (HMAC) : une ligne modifiée ou supprimée se voit."
+    )
+    line, head = store.journal_head()
+    st.markdown(
+        f"**Tête de la chaîne** : ligne {fmt_count(line)}, `{head}`. Notez-la (ou gardez l'export) : "
+        "`python -m scripts.audit verify --tete <tête>` dira plus tard si une ligne a été modifiée ou supprimée, "
+        "ou si la fin du journal a été coupée."
+    )
     log = store.journal(limit=1000)
-    st.dataframe(log, hide_index=True, height=420)
+    st.dataframe(log.drop(columns="chaine"), hide_index=True, height=420)
     export_button(
         st, viewer, "Journal complet (CSV)", lambda: csv_bytes_from_frame(store.journal()), "journal_audit.csv", "text/csv", key="adm_csv"
     )

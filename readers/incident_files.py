@@ -22,6 +22,7 @@ import pyarrow.csv as pacsv
 from core.errors import IncidentFileError
 from core.formatting import fmt_count
 from core.settings import SETTINGS
+from readers.limits import SQLITE_HEADER, check_geopackage, check_parquet_expansion, refuse_containers
 
 REJECTION_COLUMNS = ["ligne", "champ", "motif", "valeur"]
 #: Most columns an incident file may have (real exports have a few dozen).
@@ -333,13 +334,21 @@ def read_incident_file(data: bytes, filename: str) -> RawTable:
     name = filename.lower()
     if not data:
         raise IncidentFileError(f"Le fichier « {filename} » est vide : exportez de nouveau les données.")
+    refuse_containers(data, filename, IncidentFileError)  # archives are never opened
     if data[:4] == b"PAR1" or name.endswith((".parquet", ".geoparquet")):
+        check_parquet_expansion(data, filename, IncidentFileError)
         return _read_parquet(data, filename)
-    if data[:16] == b"SQLite format 3\x00" or name.endswith(".gpkg"):
+    if data[:16] == SQLITE_HEADER or name.endswith(".gpkg"):
+        check_geopackage(data, filename, IncidentFileError)
         return _read_geo(data, filename, "GeoPackage")
     stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if name.endswith((".geojson", ".json")) or stripped[:1] == b"{":
+    if stripped[:1] == b"{":
         return _read_geo(data, filename, "GeoJSON")
+    if name.endswith((".geojson", ".json")):
+        raise IncidentFileError(
+            f"« {filename} » n'est pas un GeoJSON (il ne commence pas par « {{ »). Exportez de nouveau la couche en "
+            "GeoJSON, ou en CSV."
+        )
     # Every record holds at least one line break: a bound on the rows without parsing.
     _check_size(max(data.count(b"\n") - 1, 0) if data[:2] not in (b"\xff\xfe", b"\xfe\xff") else 0, 0, filename)
     text, encoding, bad_lines = _decode(data, filename)

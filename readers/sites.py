@@ -10,12 +10,18 @@ import pandas as pd
 from core.errors import IncidentFileError
 from readers.incident_files import read_incident_file
 from readers.incident_steps import mapping_from_columns, numbers_from_text, text_column
+from readers.limits import SQLITE_HEADER, check_geopackage, refuse_containers
 
 
 def roads_from_bytes(data: bytes, filename: str) -> gpd.GeoDataFrame:
-    """Read a road network (GeoJSON or GeoPackage lines)."""
+    """Read a road network (GeoJSON or GeoPackage lines; archives refused, never opened)."""
     import pyogrio
 
+    refuse_containers(data, filename, IncidentFileError)
+    if data.startswith(SQLITE_HEADER) or filename.lower().endswith(".gpkg"):
+        check_geopackage(data, filename, IncidentFileError)
+    elif not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        raise IncidentFileError(f"« {filename} » n'est ni un GeoJSON ni un GeoPackage : fournissez un réseau de lignes dans l'un de ces formats.")
     try:
         gdf = pyogrio.read_dataframe(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types

@@ -18,7 +18,6 @@ Every base is returned in one canonical table (:data:`STAT_COLUMNS`).
 
 from __future__ import annotations
 
-import gzip
 import io
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ import pyarrow.csv as pacsv
 from core.errors import IncidentFileError
 from core.formatting import fmt_count
 from core.vocabulary import OLD_SSMSI_INDICATORS
+from readers.limits import GZIP_MAGIC, gunzip_bounded, refuse_containers
 
 STAT_COLUMNS = (
     "niveau",  # "commune" or "departement"
@@ -78,14 +78,12 @@ class OfficialStatistics:
     notes: list[str] = field(default_factory=list)
 
 
-def _open_bytes(data: bytes) -> bytes:
-    if data[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise StatisticsFileError(
-                "Archive .gz illisible ou tronquée : téléchargez de nouveau le fichier sur data.gouv.fr."
-            ) from exc
+def _open_bytes(data: bytes, filename: str = "fichier") -> bytes:
+    """The CSV's bytes: a gzip is decompressed within :func:`readers.limits.expanded_limit`,
+    any other archive refused."""
+    refuse_containers(data, filename, StatisticsFileError, gzip_allowed=True)
+    if data[:2] == GZIP_MAGIC:
+        return gunzip_bounded(data, filename, StatisticsFileError)
     return data
 
 
@@ -202,7 +200,7 @@ def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatis
         Unreadable file, or columns of none of the known formats (the message lists the
         columns expected and found).
     """
-    raw = _open_bytes(data)
+    raw = _open_bytes(data, filename)
     if not raw.strip():
         raise StatisticsFileError(f"Le fichier « {filename} » est vide.")
     t = _read_all_strings(raw, filename)
