@@ -215,8 +215,9 @@ def gi_star_from_points(
     geoms = geoms[geoms.notna() & ~geoms.is_empty]
     if len(geoms) < min_incidents:
         raise TooFewIncidentsError(
-            f"Trop peu de faits ({len(geoms)}) pour une analyse de points chauds : il en faut au "
-            f"moins {min_incidents}. Élargissez la période ou les infractions."
+            # No count in the message: it reaches every audience, and a small one is secret.
+            f"Trop peu de faits pour une analyse de points chauds : il en faut au moins {min_incidents}. "
+            "Élargissez la période ou les infractions."
         )
     area = shapely.union_all(
         territory.geometry.to_numpy() if isinstance(territory, gpd.GeoDataFrame) else territory.to_numpy()

@@ -220,8 +220,9 @@ def zones_from_incidents(
     pts = incidents[incidents.geometry.notna() & ~incidents.geometry.is_empty]
     if len(pts) < MIN_INCIDENTS:
         raise TooFewIncidentsError(
-            f"Trop peu de faits ({len(pts)}) pour délimiter des zones : il en faut au moins "
-            f"{MIN_INCIDENTS}. Élargissez la période ou les infractions."
+            # No count in the message: it reaches every audience, and a small one is secret.
+            f"Trop peu de faits pour délimiter des zones : il en faut au moins {MIN_INCIDENTS}. "
+            "Élargissez la période ou les infractions."
         )
     area = shapely.union_all(territory.geometry.to_numpy())
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()

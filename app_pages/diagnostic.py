@@ -73,6 +73,7 @@ def _incidents_view(ctx: Context) -> None:
             title=f"{RATE_KINDS[rate]} pour 1 000 {'hab.' if d.unit == 'habitants' else 'logements'}",
             value_column=d.value_column,
             base_label="Logements" if d.unit == "logements" else "Population",
+            secret_range=d.secret_range,
             height=560,
             organisation=_overlay(ctx, "diag_overlay"),
         )

@@ -343,3 +343,51 @@ def places_to_withhold(
         return np.zeros(len(p), dtype=bool)
     near = cKDTree(q).query_ball_point(p, r, return_length=True)
     return (near > 0) & (near <= _threshold(threshold))
+
+
+# -- the granularity of the published view -------------------------------------------------
+#: Below this many whole months, the published view does not tell a commune without incident
+#: from one with 1 to ``privacy_threshold``: both read « 0 à 5 » (the SSMSI's communal base
+#: never tells them apart either: « non diffusé » covers both).
+ZEROS_PUBLISHED_FROM_MONTHS = 12
+
+
+def whole_months(start, end) -> tuple:
+    """The published view's period: from the first day of ``start``'s month to the last day
+    of ``end``'s month (whole calendar months, at least one), as the official statistics."""
+    first = pd.Timestamp(start).to_period("M").start_time.date()
+    last = pd.Timestamp(end).to_period("M").end_time.date()
+    return first, last
+
+
+def months_in(start, end) -> int:
+    """Number of calendar months from ``start``'s month to ``end``'s (both included)."""
+    a, b = pd.Timestamp(start).to_period("M"), pd.Timestamp(end).to_period("M")
+    return (b.year - a.year) * 12 + b.month - a.month + 1
+
+
+def zeros_published(start, end) -> bool:
+    """Whether the published view may show a commune's « 0 » over this period (a year or more)."""
+    if start is None or end is None:
+        return True
+    return months_in(start, end) >= ZEROS_PUBLISHED_FROM_MONTHS
+
+
+def secret_range_label(*, zeros_hidden: bool, threshold: int | None = None) -> str:
+    """« 1 à 5 », or « 0 à 5 » when zeros are hidden with the small counts."""
+    return f"{0 if zeros_hidden else 1} à {_threshold(threshold)}"
+
+
+def masks_hiding_zeros(
+    counts: np.ndarray, groupings: list[np.ndarray], base_mask: np.ndarray, group_masks: list[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`hierarchy_masks`' result with every unit and group of count 0 hidden too (a
+    published period under :data:`ZEROS_PUBLISHED_FROM_MONTHS`). Hiding a zero only removes
+    information, so the secondary suppression already computed still holds."""
+    c = np.asarray(counts, dtype=float)
+    out_groups = []
+    for codes, mask in zip(groupings, group_masks, strict=True):
+        labels, inverse = _group_inverse(codes)
+        totals = np.bincount(inverse[inverse >= 0], weights=c[inverse >= 0], minlength=len(labels))
+        out_groups.append(np.asarray(mask, dtype=bool) | (totals == 0))
+    return np.asarray(base_mask, dtype=bool) | (c == 0), out_groups

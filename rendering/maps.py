@@ -251,8 +251,11 @@ def france_map(
     return fmap
 
 
-def class_legend(breaks: np.ndarray, palette: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Labels and colours of the classes of a choropleth."""
+def class_legend(breaks: np.ndarray, palette: Sequence[str], classes: np.ndarray | None = None) -> tuple[list[str], list[str]]:
+    """Labels and colours of the classes of a choropleth; none when no unit falls in a class
+    (every value secret or missing: bounds would then be made of nothing that may be shown)."""
+    if classes is not None and not (np.asarray(classes) >= 0).any():
+        return [], []
     labels = [
         f"{fmt_number(a, 2)} – {fmt_number(b, 2)}" for a, b in zip(breaks[:-1], breaks[1:], strict=True)
     ]
@@ -317,7 +320,7 @@ def choropleth_from_official(
         "estimation": "Si non diffusé",
     }
     fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
-    labels, cols = class_legend(breaks, palette)
+    labels, cols = class_legend(breaks, palette, classes)
     fmap.add_child(_Legend(legend_html(title, [*labels, "non diffusé / absent"], [*cols, SECRET_COLOUR])))
     return fmap
 
@@ -339,6 +342,7 @@ def choropleth_from_rates(
     title: str = "Faits pour 1 000 habitants",
     value_column: str = "taux_pour_mille",
     base_label: str = "Population",
+    secret_range: str | None = None,
 ) -> folium.Map:
     """Choropleth of a rate per commune with tooltips and popups (escaped).
 
@@ -363,6 +367,8 @@ def choropleth_from_rates(
         smoothed rate and is coloured by it, not as « 0 fait »).
     base_label : str, default "Population"
         What the ``population`` column holds (« Logements » for rates per dwelling).
+    secret_range : str, optional
+        What « secret » covers (« 1 à 5 »; « 0 à 5 » when zeros are hidden too).
 
     Returns
     -------
@@ -372,6 +378,7 @@ def choropleth_from_rates(
     """
     k = len(breaks) - 1
     palette = PALETTE[:k] if k <= len(PALETTE) else PALETTE
+    covered = secret_range or f"1 à {SETTINGS.privacy_threshold}"
     secret = rates["secret"].to_numpy(dtype=bool) & hide_secret
     faits = rates["faits"].to_numpy()
     zero = (faits == 0) if value_column == "taux_pour_mille" else (classes < 0)
@@ -384,7 +391,7 @@ def choropleth_from_rates(
         {
             "nom": rates["nom"].astype(str).map(html_text).to_numpy(),
             "code": rates["code"].astype(str).map(html_text).to_numpy(),
-            "faits": np.where(secret, f"secret (1 à {SETTINGS.privacy_threshold})", pd.Series(faits).map(lambda v: fmt_number(v, 0))),
+            "faits": np.where(secret, f"secret ({covered})", pd.Series(faits).map(lambda v: fmt_number(v, 0))),
             "taux": _rate_text(rates["taux_pour_mille"].astype(float), secret),
             "population": rates["population"].map(lambda v: fmt_number(v, 0)).to_numpy(),
             "fill": colours,
@@ -403,11 +410,11 @@ def choropleth_from_rates(
         props["lisse"] = _rate_text(rates["taux_lisse"].astype(float), secret)
         fields["lisse"] = "Taux lissé"
     fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
-    labels, class_cols = class_legend(breaks, palette)
+    labels, class_cols = class_legend(breaks, palette, classes)
     first = ["0 fait"] if value_column == "taux_pour_mille" else ["pas de taux"]
     items, cols = [*first, *labels], [ZERO_COLOUR, *class_cols]
     if hide_secret and secret.any():
-        items.append(f"secret statistique (1 à {SETTINGS.privacy_threshold} faits)")
+        items.append(f"secret statistique ({covered} faits)")
         cols.append(SECRET_COLOUR)
     fmap.add_child(_Legend(legend_html(title, items, cols)))
     return fmap

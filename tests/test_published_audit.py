@@ -305,12 +305,16 @@ def test_smoothed_rates_intervals_and_class_bounds_pass_the_gate(world, rate, me
         visible = visible[v.rates.loc[visible.index, "faits"] > 0]
     assert len(visible) > 1
     assert v.breaks.min() >= visible.min() - 1e-9 and v.breaks.max() <= visible.max() + 1e-9
-    # Ranking and export: hidden rows show « secret » in every derived column.
+    # Ranking: a hidden row has no rank and is not listed (its name would say that something
+    # happened there); the export lists it with « secret » in every derived column.
     r = uc_diag.ranking_for_level(v, communes, keys, "commune", audience=PUBLIC)
-    hidden_rows = r.table[r.table["faits"] == "secret"]
+    assert not len(r.table[r.table["faits"] == "secret"])
+    assert len(r.table) and (r.table["rang"] != "—").all()
+    assert not set(r.table["code"]) & set(v.rates.loc[secret, "code"])
+    export = csv_frame(r.export_csv)
+    hidden_rows = export[export["faits"] == "secret"]
     assert len(hidden_rows)
     for column in ("taux_pour_mille", "ic_95", "fiabilite", "taux_lisse"):
         assert (hidden_rows[column] == "secret").all(), column
-    export = csv_frame(r.export_csv)
     assert set(export.loc[export["faits"] == "secret", "taux_lisse"]) == {"secret"}
     assert not small_cells(export, ["faits"])

