@@ -19,7 +19,14 @@ from starlette.middleware import Middleware
 from core import access as a
 from core.settings import SETTINGS
 from data.access import keep_audit_key
-from ui.access import AccessRefusedError, current_viewer, server_mode, sign_in_page
+from ui.access import (
+    AccessRefusedError,
+    current_viewer,
+    intended_page,
+    refuse_unlisted_page,
+    server_mode,
+    sign_in_page,
+)
 from ui.downloads import install_deferred_file_guard
 from ui.gatekeeper import Gatekeeper
 from ui.guard import guarded
@@ -66,6 +73,7 @@ def _run_pages() -> None:
     allowed = [k for k in PAGES if viewer.may_open(k)]
     if server_mode() and viewer.role == a.PUBLIC and not SETTINGS.public_pages:
         allowed = []
+    refuse_unlisted_page(viewer, asked=intended_page(), known=set(PAGES), allowed=set(allowed))
     pages = [
         st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=i == 0) for i, k in enumerate(allowed)
     ]

@@ -88,7 +88,6 @@ def test_the_app_entry_declares_the_middleware():
     found = discover_asgi_app(entry)
     assert found.is_asgi_app and found.import_string == "app:app"
     import app as entry_module
-
     from ui.gatekeeper import Gatekeeper
 
     assert [m.cls for m in entry_module.app._user_middleware] == [StaticBundle, Gatekeeper]

@@ -264,6 +264,21 @@ def guard_page(page: str) -> Viewer:
     return viewer
 
 
+def intended_page() -> str:
+    """The page the browser asked for on this run (its URL path), before the navigation decides."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return (ctx.pages_manager.intended_page_name or "") if ctx is not None else ""
+
+
+def refuse_unlisted_page(viewer: Viewer, *, asked: str, known: set[str], allowed: set[str]) -> None:
+    """Audit the opening of a page left out of this viewer's navigation (a direct URL): Streamlit
+    answers « page introuvable » and runs the first allowed page; the attempt is in the log."""
+    if server_mode() and asked in known and asked not in allowed:
+        access_store().refused(viewer, "ouverture de page", asked, f"rôle « {viewer.role} »")
+
+
 def sign_in_button(key: str = "acc_login") -> None:
     """« Se connecter »: remember that a sign-in is under way, then go to the provider."""
     if st.button("Se connecter", type="primary", key=key):

@@ -130,7 +130,9 @@ def test_published_diagnostic_one_day_one_rare_offence(browser, server, level):
     page.goto(server)
     settled(page)
     select_day_and_offence(page)
-    assert page.get_by_text("Période du 15/06/2025 au 15/06/2025").count() == 1
+    # The published view works in whole months: the day asked for becomes its month, and it says so.
+    assert page.get_by_text("Période du 01/06/2025 au 30/06/2025").count() == 1
+    assert page.get_by_text(re.compile("période étendue aux mois entiers")).count() == 1
     if level != "Commune":
         page.get_by_role("radio", name=level, exact=True).click()
         settled(page)

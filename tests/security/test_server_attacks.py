@@ -270,3 +270,15 @@ def test_no_secrets_file_is_written(attacked):
     assert not written
     mode = (ws / "acces.sqlite").stat().st_mode & 0o777
     assert mode == 0o600
+
+
+# -- 10. audit completeness: refused page openings, client address and agent --------------------
+def test_a_refused_page_opening_is_audited_with_the_client(attacked):
+    base, ws, _ = attacked
+    with session_as(base, "referent") as s:
+        run = s.rerun(page="france")
+        assert run.of("page_not_found")  # not in the référent's navigation: Streamlit says so
+        assert "France" not in [e.label for e in run.elements]
+    lines = [r for r in refusals(ws, "ouverture de page") if r["objet"] == "france"]
+    assert lines and lines[0]["qui"] == ACCOUNTS["referent"]["email"]
+    assert lines[0]["adresse"] == "127.0.0.1" and "websockets" in lines[0]["agent"].lower()
