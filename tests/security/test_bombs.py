@@ -18,7 +18,6 @@ import pytest
 
 from core.errors import IncidentFileError
 from readers.incident_files import read_incident_file
-from readers.limits import decoded_nbytes, expanded_limit
 from readers.organisation import OrganisationFileError, competence_from_bytes
 from readers.sites import roads_from_bytes
 from readers.ssmsi import StatisticsFileError, official_statistics_from_bytes
@@ -57,6 +56,8 @@ def zip_named(member: bytes, name: str = "faits.gpkg") -> bytes:
 
 
 def test_the_parquet_bomb_is_small_on_disk_and_huge_once_decoded():
+    from readers.limits import decoded_nbytes
+
     data = parquet_bomb()
     assert len(data) < 300_000  # ~2 GB once read: ten thousand times its size
     first = next(pq.ParquetFile(io.BytesIO(data)).iter_batches(batch_size=1000))
@@ -76,6 +77,8 @@ def test_a_normal_parquet_still_reads():
 
 
 def test_a_gzip_bomb_is_refused_as_a_stream():
+    from readers.limits import expanded_limit
+
     data = gzip_bomb()
     assert len(data) < 3_000_000 and expanded_limit(len(data)) < 600 * 1024 * 1024
     with pytest.raises(StatisticsFileError, match="se décompresse en plus de"):

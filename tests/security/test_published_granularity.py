@@ -17,7 +17,7 @@ import pytest
 
 from analysis.hotspots import TooFewIncidentsError
 from core.model import IncidentFilter
-from core.privacy import Audience, View, months_in, whole_months, zeros_published
+from core.privacy import Audience, View
 from rendering.maps import choropleth_from_rates, class_legend
 from usecases import diagnostic as uc_diag
 
@@ -26,6 +26,8 @@ ONE_DAY = IncidentFilter(start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15), o
 
 
 def test_whole_months():
+    from core.privacy import months_in, whole_months, zeros_published
+
     assert whole_months(dt.date(2025, 6, 15), dt.date(2025, 6, 15)) == (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
     assert whole_months(dt.date(2024, 2, 10), dt.date(2025, 1, 3)) == (dt.date(2024, 2, 1), dt.date(2025, 1, 31))
     assert months_in(dt.date(2025, 1, 31), dt.date(2025, 12, 1)) == 12
