@@ -97,11 +97,20 @@ def test_donnees_page_runs():
     assert any("Aucun jeu importé" in c.value for c in at.caption)
 
 
-def test_other_departement_without_data_offers_generation():
+def test_other_departement_without_data_offers_generation(tmp_path, monkeypatch):
+    generated = data.store.DatasetStore(tmp_path / "generes")  # generation writes here, not in cache/
+    monkeypatch.setattr(data.store, "default_store", lambda: generated)
+    monkeypatch.setattr(ui.cache, "default_store", lambda: generated)
     at = _run()
     at.sidebar.selectbox(key="w_departement").set_value("2A").run()
     assert not at.exception
     assert any("Aucun jeu de données" in i.value for i in at.sidebar.info)
+    # Generating is a state change: audited (intent, then done), naming the département.
+    next(b for b in at.sidebar.button if b.label == "Générer des faits synthétiques").click().run()
+    assert not at.exception
+    log = ui.access.access_store().journal()
+    lines = log[log["action"] == "génération synthétique"]
+    assert list(lines["etat"]) == ["fait", "intention"] and set(lines["objet"]) == {"2A"}
 
 
 def test_diagnostic_official_statistics_view():

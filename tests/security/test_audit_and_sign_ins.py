@@ -123,9 +123,13 @@ def test_the_command_says_whether_the_chain_holds(store, tmp_path, capsys, monke
     assert audit_main(["verify", "--base", str(tmp_path / "absente.sqlite")]) == 2
 
 
-def test_the_database_is_private(store):
-    assert store.path.stat().st_mode & 0o777 == 0o600
-    assert store.path.parent.stat().st_mode & 0o077 == 0 or store.path.parent.exists()
+def test_the_database_is_private(tmp_path):
+    s = AccessStore(tmp_path / "espace" / "acces.sqlite")
+    s.log(ADMIN_VIEWER, "export", "x")
+    assert s.path.stat().st_mode & 0o777 == 0o600
+    assert s.path.parent.stat().st_mode & 0o777 == 0o700
+    for side in s.path.parent.glob("acces.sqlite-*"):  # the WAL and its index
+        assert side.stat().st_mode & 0o077 == 0, side
 
 
 def test_refusals_are_audited(store):
