@@ -26,7 +26,7 @@ from scipy import stats
 from core import model as m
 from core.errors import DelinquanceError, ParameterError
 from core.formatting import fmt_date, fmt_month_name, fmt_period
-from core.privacy import secret_mask_from_counts
+from core.privacy import is_secret, secret_mask_from_counts
 from core.vocabulary import FORCE_LABELS
 
 #: Dimensions a comparison can be split by (key -> French label).
@@ -206,7 +206,7 @@ def comparison_from_counts(
     labels: Mapping[str, str] | None = None,
     universe: pd.Index | None = None,
     alpha: float = 0.05,
-    threshold: int = 5,
+    threshold: int | None = None,
 ) -> pd.DataFrame:
     """Compare counts per unit between two periods.
 
@@ -222,8 +222,8 @@ def comparison_from_counts(
         Units to report (default: every key present in either period).
     alpha : float, default 0.05
         Level of the intervals and false discovery rate of the flags.
-    threshold : int, default 5
-        Counts from 1 to ``threshold`` are secret (with secondary suppression across the
+    threshold : int, optional
+        Counts from 1 to ``threshold`` (default ``SETTINGS.privacy_threshold``) are secret (with secondary suppression across the
         two columns and the units, whose totals are published).
 
     Returns
@@ -366,7 +366,7 @@ def followup_from_incidents(
     epci_names: Mapping[str, str] | None = None,
     covered: Period | None = None,
     alpha: float = 0.05,
-    threshold: int = 5,
+    threshold: int | None = None,
 ) -> Followup:
     """Compare the current period with each reference, overall and by every dimension.
 
@@ -451,7 +451,7 @@ def followup_from_incidents(
                 "evolution": float(t["rapport"].iloc[0]) - 1.0,
                 **{c: float(t[c].iloc[0]) for c in ("rapport", "ic_bas", "ic_haut", "p_valeur")},
                 "significatif": bool(t["p_valeur"].iloc[0] < alpha),
-                "secret": bool(0 < n_cur <= threshold or 0 < n_ref <= threshold),
+                "secret": bool(is_secret(n_cur, threshold=threshold) or is_secret(n_ref, threshold=threshold)),
             }
         )
     for dim in DIMENSIONS:

@@ -1,6 +1,6 @@
 """Priority zones: hot cells or dense clusters merged into ranked polygons, and their evaluation.
 
-Three detectors, all bounded in memory (they work on grid cells, never on an n x n
+Four detectors, all bounded in memory (they work on grid cells, never on an n x n
 matrix of incidents):
 
 * ``"local"`` (default): a scan of local excess: the incidents within ``local_inner``
@@ -48,7 +48,7 @@ from analysis.hotspots import (
 from core import model as m
 from core.crs import require_metric
 from core.errors import ParameterError
-from core.privacy import SECRET_LABEL, secret_mask_from_counts
+from core.privacy import SECRET_LABEL, secret_cells, secret_mask_from_counts
 from core.settings import SETTINGS
 
 #: Default severity weights (editable in the page): violence against persons weighs most.
@@ -355,7 +355,7 @@ def published_zones(zones: pd.DataFrame, *, threshold: int | None = None) -> pd.
         out[offence_cols] = out[offence_cols].astype(object).mask(hidden, SECRET_LABEL)
     if "faits_periode_precedente" in out.columns and len(out):
         prev = pd.to_numeric(out["faits_periode_precedente"], errors="coerce").to_numpy(dtype=float)
-        small = (prev > 0) & (prev <= threshold)
+        small = secret_cells(prev, threshold=threshold)
         for col in ("faits_periode_precedente", "evolution"):
             if col in out.columns:
                 out[col] = out[col].astype(object).mask(small, SECRET_LABEL)
@@ -431,7 +431,7 @@ def priority_zones_for_period(
     bandwidth: float | None = None,
     density_cell: float = 100.0,
     truth: pd.DataFrame | None = None,
-    privacy_threshold: int = 5,
+    privacy_threshold: int | None = None,
 ) -> ZoneAnalysis:
     """Zones of a period, with the density surface and their evaluation.
 
@@ -452,8 +452,8 @@ def priority_zones_for_period(
         Cell of the density surface in metres.
     truth : DataFrame, optional
         Planted hotspots (synthetic data) active in the period, for recall and precision.
-    privacy_threshold : int, default 5
-        The density is hidden where it is below the peak of ``threshold + 1`` coincident
+    privacy_threshold : int, optional
+        Default ``SETTINGS.privacy_threshold``. The density is hidden where it is below the peak of ``threshold + 1`` coincident
         incidents: fewer than that can never show as a spot.
     """
     from analysis.density import default_bandwidth, density_on_grid
@@ -471,7 +471,8 @@ def priority_zones_for_period(
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
     h = bandwidth or max(default_bandwidth(x, y), density_cell)
     density = density_on_grid(x, y, grid, bandwidth=h)
-    floor = (privacy_threshold + 1) / (max(len(x), 1) * 2 * np.pi * h**2)
+    threshold = SETTINGS.privacy_threshold if privacy_threshold is None else privacy_threshold
+    floor = (threshold + 1) / (max(len(x), 1) * 2 * np.pi * h**2)
     density = np.where(density >= floor, density, 0.0)
     covered = incidents[m.START].max() >= end + length - pd.Timedelta(days=1)
     evaluation = evaluation_from_zones(zones, after, area.area) if covered and len(after) else None

@@ -1,7 +1,21 @@
-"""The project's exceptions: one small hierarchy, all ``ValueError`` subclasses.
+"""The root of the project's exceptions, and those that several layers raise.
 
-Messages are in French because users read them; each one names the input at fault
-and says how to fix it.
+Every error a user can cause is a :class:`DelinquanceError` (a ``ValueError``) whose French
+message names the input at fault and says how to fix it; :func:`ui.guard.guarded` shows it,
+never a traceback. The classes raised by one module only live beside it, all subclasses of
+:class:`DelinquanceError` (``tests/test_layers.py`` checks it):
+
+- ``readers.ssmsi.StatisticsFileError`` (an :class:`IncidentFileError`),
+  ``readers.organisation.OrganisationFileError``;
+- ``data.access.AccessError``, ``data.national.NationalDataError``;
+- ``analysis.siting_base.SitingError``, ``analysis.hotspots.TooFewIncidentsError``,
+  ``analysis.followup.PeriodError`` and its ``PeriodNotCoveredError``;
+- ``usecases.common.RefusedError`` (a refused read or action, audited),
+  ``usecases.evaluation.EvaluationError``, ``usecases.ma_commune.CommuneAccessError``,
+  ``usecases.repeats.RepeatsError``.
+
+``ui.access.AccessRefusedError`` is not one of them: it only stops a page whose refusal is
+already on screen.
 """
 
 from __future__ import annotations

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 #: Layer name -> rule, bottom first. The key is the top-level package (or module) name.
 LAYERS: dict[str, str] = {
-    "core": "settings, errors, CRS policy, incident model and filter, vocabulary, the privacy rule",
+    "core": "settings, errors, CRS policy, incident model and filter, vocabulary, French formatting, escaping, the privacy rule",
     "geo": "geography: communes, cantons, EPCI, organisation geography, candidate lattices",
     "readers": "files from outside: incident exports, SSMSI bases, organisation files, sites, roads",
     "data": "dataset store, synthetic generator and its calibration table",
     "analysis": "pure computation on arrays and GeoDataFrames",
-    "rendering": "folium maps, PDF/HTML reports, French formatting, escaping, exports",
+    "rendering": "folium maps, charts, PDF/HTML reports, CSV/GeoJSON/GeoPackage exports",
     "usecases": "one Streamlit-free module per page: what the page asks, for whom, ready to draw",
     "ui": "Streamlit glue: sidebar, session state, cached wrappers over the use cases, error guard",
     "app_pages": "one thin page per file: widgets -> one use-case call -> draw",

@@ -74,6 +74,20 @@ def is_secret(count: float, *, threshold: int | None = None) -> bool:
     return bool(0 < float(count) <= _threshold(threshold))
 
 
+def secret_cells(counts: np.ndarray | float, *, threshold: int | None = None) -> np.ndarray:
+    """Element-wise :func:`is_secret` (the primary rule, no secondary secrecy)."""
+    c = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
+    return (c > 0) & (c <= _threshold(threshold))
+
+
+def too_small_for_a_ratio(counts: np.ndarray | float, *, threshold: int | None = None) -> np.ndarray:
+    """Element-wise ``count <= threshold``, zero included: a figure computed from such a count
+    (a ratio, a share, a test statistic) is withheld in the published view, since it would give
+    the count back or rest on nothing."""
+    c = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
+    return c <= _threshold(threshold)
+
+
 def secret_mask_from_counts(
     counts: np.ndarray,
     *,

@@ -103,3 +103,25 @@ def test_checker_accepts_downward_imports(tmp_path: Path) -> None:
     ok = tmp_path / "usecases" / "ok.py"
     ok.write_text("import numpy\nfrom analysis.zones import zones_from_incidents\nfrom core import model\n")
     assert violations_in(ok, tmp_path) == []
+
+
+def test_every_product_exception_is_a_delinquance_error() -> None:
+    """Users read French messages of one hierarchy (core.errors): an exception class defined
+    anywhere in the product derives from DelinquanceError (the page stop signal excepted)."""
+    import importlib
+    import inspect
+
+    from core.errors import DelinquanceError
+
+    allowed = {"ui.access.AccessRefusedError"}
+    found = []
+    for package in ("core", "geo", "readers", "data", "analysis", "rendering", "usecases", "ui"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            module = importlib.import_module(name)
+            for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+                if cls.__module__ == name and issubclass(cls, BaseException):
+                    qualified = f"{name}.{cls_name}"
+                    if qualified not in allowed and not issubclass(cls, DelinquanceError):
+                        found.append(qualified)
+    assert found == [], found

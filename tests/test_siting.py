@@ -114,9 +114,10 @@ def test_unreachable_target_is_a_user_error():
     from core.errors import DelinquanceError
 
     _, _, w, a = _instance(5)
-    with pytest.raises(SitingError, match="inatteignable") as info:
+    with pytest.raises(DelinquanceError, match="inatteignable : au plus") as info:
         set_cover_for_target(a, w, 1.01)
-    assert isinstance(info.value, DelinquanceError)  # shown in French by the pages, not as a crash
+    # A SitingError, which the pages show in French (ui.guard), saying the best reachable share.
+    assert type(info.value) is SitingError and "%" in str(info.value)
 
 
 def test_interchange_repairs_a_bad_start():

@@ -11,7 +11,7 @@ internal-view map differ in their inputs (a gated table, or the ``hide_secret`` 
 they never share an entry.
 
 The component arguments are those of ``streamlit_folium.st_folium`` 0.27 (pinned), computed
-with its own helpers; ``tests/test_maps.py`` checks that they equal what ``st_folium`` sends.
+with its own helpers; ``tests/test_map_payloads.py`` checks that they equal what ``st_folium`` sends.
 Interactive maps (drawing an area) still call ``st_folium`` directly.
 """
 

@@ -9,7 +9,7 @@ offence and place bars, the months, the hour x weekday table and the profiles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -109,7 +109,8 @@ class DiagnosticView:
     rate: str = "brut"  # the rate the map and the ranking follow (RATE_KINDS)
     value_column: str = "taux_pour_mille"  # column of ``rates`` the map classes
     smoothing: dict[str, pd.DataFrame] | None = None  # "published" / "internal" smoothing tables
-    secret_range: str = "1 à 5"  # what « secret » covers on the map (« 0 à 5 » below a year, published)
+    #: What « secret » covers on the map (from 0 below a year in the published view, else from 1).
+    secret_range: str = field(default_factory=lambda: secret_range_label(zeros_hidden=False))
 
 
 @dataclass

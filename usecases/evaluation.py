@@ -7,7 +7,7 @@ selection in each area and window and computes the figures of :mod:`analysis.eva
 
 Privacy: an evaluation is an internal-view result. In the published view its figures are shown
 only when every count involved (three areas, two windows) is above the secrecy threshold; the
-monthly chart hides months of 1 to 5 in any area.
+monthly chart hides months of 1 to ``privacy_threshold`` in any area.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from core.formatting import (
     fmt_pvalue,
 )
 from core.model import IncidentFilter, filter_incidents
-from core.privacy import SECRET_LABEL, Audience, secret_mask_from_counts
+from core.privacy import SECRET_LABEL, Audience, secret_mask_from_counts, too_small_for_a_ratio
 from core.settings import SETTINGS
 
 TARGET_KINDS = {
@@ -330,7 +330,7 @@ def evaluation_for_selection(
     if counts.to_numpy().sum() == 0:
         raise EvaluationError("Aucun fait de la sélection dans les trois zones : élargissez les filtres ou les zones.")
     ev = evaluation_from_counts(counts)
-    withheld = audience.published and bool((counts.to_numpy() <= SETTINGS.privacy_threshold).any())
+    withheld = audience.published and bool(too_small_for_a_ratio(counts.to_numpy()).any())
     notes = [f"Fenêtres — {windows.label()}."]
     if windows.after_start > windows.before_end + dt.timedelta(days=1):
         notes.append(
@@ -346,8 +346,8 @@ def evaluation_for_selection(
         )
     if withheld:
         notes.append(
-            "Vue diffusable : un effectif de la comparaison est de 5 ou moins ; les résultats ne sont pas "
-            "publiés (secret statistique)."
+            f"Vue diffusable : un effectif de la comparaison est de {SETTINGS.privacy_threshold} ou moins ; les "
+            "résultats ne sont pas publiés (secret statistique)."
         )
     shown_monthly = monthly.astype(float)
     if audience.published:
@@ -462,8 +462,8 @@ def record_rows(record: dict, *, published: bool = True) -> tuple[str, list[list
     started = dt.date.fromisoformat(w["before_end"]) + dt.timedelta(days=1)
     title = f"{record['cible']} — action commencée le {fmt_date(started)}"
     counts = pd.DataFrame(record["comptes"]).T.reindex(list(AREAS))
-    if published and (counts.to_numpy() <= SETTINGS.privacy_threshold).any():
-        return title, [["Résultat"], ["Non diffusable : un effectif de 5 ou moins (secret statistique)."]]
+    if published and too_small_for_a_ratio(counts.to_numpy()).any():
+        return title, [["Résultat"], [f"Non diffusable : un effectif de {SETTINGS.privacy_threshold} ou moins (secret statistique)."]]
     ev = evaluation_from_counts(counts.astype(int))
     rows = [["Zone", "Avant", "Après", "Évolution", "p"]]
     for _, r in counts_table(ev).iterrows():

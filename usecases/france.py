@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis.diagnostic import class_breaks_from_values, classes_from_values
 from core.access import Viewer
+from core.errors import ParameterError
 from core.escape import html_text
 from core.formatting import fmt_change, fmt_count, fmt_decimal
 from core.privacy import SECRET_LABEL
@@ -77,7 +78,7 @@ def france_view(
     FranceView
     """
     if measure not in MEASURES:
-        raise ValueError(f"Mesure inconnue : « {measure} » ({', '.join(MEASURES)}).")
+        raise ParameterError(f"Mesure inconnue : « {measure} ». Choisissez parmi : {', '.join(MEASURES)}.")
     inside = outlines["code"].map(viewer.may_see_departement if viewer is not None else (lambda _c: True)).to_numpy(dtype=bool)
     # Only rows gated with the threshold in force are published (an older run with a lower
     # one could show counts now secret): the others wait for make national to redo them.

@@ -34,7 +34,7 @@ from core.crs import WGS84
 from core.errors import DelinquanceError
 from core.formatting import fmt_count, fmt_date, fmt_decimal, fmt_share
 from core.model import IncidentFilter, filter_incidents
-from core.privacy import SECRET_LABEL, Audience
+from core.privacy import SECRET_LABEL, Audience, is_secret, secret_cells, too_small_for_a_ratio
 from core.settings import SETTINGS
 from usecases.common import Metric
 
@@ -144,9 +144,9 @@ def near_repeat_for_selection(
         seed=seed,
     )
     hidden = np.zeros(res.observed.shape, dtype=bool)
-    if audience.published:  # pair counts of 1 to 5 (the product's secrecy rule)
+    if audience.published:  # pair counts of 1 to the threshold (the product's secrecy rule)
         observed = res.observed.to_numpy()
-        hidden = (observed > 0) & (observed <= SETTINGS.privacy_threshold)
+        hidden = secret_cells(observed)
     long = []
     for i, row in enumerate(res.observed.index):
         for j, col in enumerate(res.observed.columns):
@@ -184,7 +184,7 @@ def near_repeat_for_selection(
         Metric("Faits analysés", fmt_count(len(sel))),
         Metric(
             f"Paires proches (moins de {fmt_count(int(distances[-1]))} m)",
-            SECRET_LABEL if audience.published and 0 < res.n_pairs <= SETTINGS.privacy_threshold else fmt_count(res.n_pairs),
+            SECRET_LABEL if audience.published and is_secret(res.n_pairs) else fmt_count(res.n_pairs),
         ),
         Metric("Permutations", fmt_count(permutations)),
     ]
@@ -220,7 +220,7 @@ class ConcentrationView:
 def _share_text(share: float, n: int, published: bool) -> str:
     if not np.isfinite(share):
         return "—"
-    if published and round(share * n) <= SETTINGS.privacy_threshold:
+    if published and too_small_for_a_ratio(round(share * n)):
         return SECRET_LABEL
     return fmt_share(share)
 
@@ -253,7 +253,7 @@ def concentration_for_selection(
     rows, curves = [], []
     for name, mask in groups:
         n = int(mask.sum())
-        if pub and n <= SETTINGS.privacy_threshold:
+        if pub and too_small_for_a_ratio(n):
             continue
         c = concentration_from_xy(x[mask], y[mask], n_cells)
         row = {"infraction": name, "faits": fmt_count(n), "lieux": fmt_count(c.n_places)}
