@@ -77,6 +77,7 @@ national: setup
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: setup-dev lint
 	$(VENV)/bin/pytest

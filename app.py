@@ -48,6 +48,7 @@ PAGES = {
     a.ADMINISTRATION: ("app_pages/administration.py", "Administration", ":material/admin_panel_settings:"),
 }
 
+
 def main() -> None:
     """One script run: the pages this viewer may open, then the chosen one."""
     st.set_page_config(
@@ -75,11 +76,18 @@ def _run_pages() -> None:
         allowed = []
     refuse_unlisted_page(viewer, asked=intended_page(), known=set(PAGES), allowed=set(allowed))
     pages = [
-        st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=i == 0) for i, k in enumerate(allowed)
+        st.Page(PAGES[k][0], title=PAGES[k][1], icon=PAGES[k][2], default=i == 0)
+        for i, k in enumerate(allowed)
     ]
     if server_mode() and viewer.role == a.PUBLIC:
         pages.append(
-            st.Page(lambda: guarded(sign_in_page), title="Connexion", icon=":material/login:", url_path="connexion", default=not pages)
+            st.Page(
+                lambda: guarded(sign_in_page),
+                title="Connexion",
+                icon=":material/login:",
+                url_path="connexion",
+                default=not pages,
+            )
         )
     try:
         st.navigation(pages).run()

@@ -42,7 +42,9 @@ def cell_count_in_territory(territory: shapely.Geometry, *, size: float = CELL_M
     return total
 
 
-def top_shares_from_counts(counts: np.ndarray, n_units: int, shares: tuple[float, ...] = TOP_SHARES) -> np.ndarray:
+def top_shares_from_counts(
+    counts: np.ndarray, n_units: int, shares: tuple[float, ...] = TOP_SHARES
+) -> np.ndarray:
     """Share of incidents held by the top ``share`` of ``n_units`` units.
 
     Parameters
@@ -83,7 +85,9 @@ def lorenz_from_counts(counts: np.ndarray, n_units: int, *, points: int = 101) -
     cum = np.concatenate([[0.0], np.cumsum(c), np.full(max(n_units - len(c), 0), c.sum())])
     frac = np.linspace(0, 1, points)
     k = np.round(frac * n_units).astype(np.int64)
-    return pd.DataFrame({"part_lieux": frac, "part_faits": cum[np.minimum(k, len(cum) - 1)] / total if total else np.nan})
+    return pd.DataFrame(
+        {"part_lieux": frac, "part_faits": cum[np.minimum(k, len(cum) - 1)] / total if total else np.nan}
+    )
 
 
 def gini_from_counts(counts: np.ndarray, n_units: int) -> float:

@@ -451,7 +451,9 @@ def followup_from_incidents(
                 "evolution": float(t["rapport"].iloc[0]) - 1.0,
                 **{c: float(t[c].iloc[0]) for c in ("rapport", "ic_bas", "ic_haut", "p_valeur")},
                 "significatif": bool(t["p_valeur"].iloc[0] < alpha),
-                "secret": bool(is_secret(n_cur, threshold=threshold) or is_secret(n_ref, threshold=threshold)),
+                "secret": bool(
+                    is_secret(n_cur, threshold=threshold) or is_secret(n_ref, threshold=threshold)
+                ),
             }
         )
     for dim in DIMENSIONS:

@@ -56,7 +56,9 @@ def day_labels(days: tuple[int, ...]) -> list[str]:
     return [*out, f"plus de {days[-1]} j"]
 
 
-def _pairs(x: np.ndarray, y: np.ndarray, distances: tuple[float, ...], metric: str) -> tuple[np.ndarray, np.ndarray]:
+def _pairs(
+    x: np.ndarray, y: np.ndarray, distances: tuple[float, ...], metric: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i < j) closer than the largest band, and each pair's distance band."""
     p = 1 if metric == "manhattan" else 2
     tree = cKDTree(np.column_stack([x, y]))

@@ -123,6 +123,7 @@ def official_commune_table(rates: pd.DataFrame) -> pd.DataFrame:
     )
     published = df["statut"] == STATUS_PUBLISHED
     df = df.assign(_p=published).sort_values(["_p", "taux_pour_mille"], ascending=[False, False])
+
     def fmt(v: float, d: int) -> str:
         return fmt_decimal(v, d) if np.isfinite(v) else ""
 

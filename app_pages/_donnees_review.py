@@ -22,7 +22,12 @@ from usecases.donnees import (
     save_profile,
 )
 
-_STATUS = {"non reconnu": "⚠ non reconnu", "hors indicateurs": "hors des 14", "indicateur": "reconnu", "profil": "profil"}
+_STATUS = {
+    "non reconnu": "⚠ non reconnu",
+    "hors indicateurs": "hors des 14",
+    "indicateur": "reconnu",
+    "profil": "profil",
+}
 
 
 def _editor(table, options: list[str], key: str):
@@ -68,7 +73,9 @@ def review_section(viewer: Viewer, result, columns: list[str], mapping: dict, pr
         if profile is not None and name.strip() == profile.name:
             new.slug = profile.slug  # the same profile, updated
         saved = save_profile(mapping_profiles(), new, viewer=viewer, journal=access_store())
-        st.success(f"Profil « {md_escape(saved.name)} » enregistré : il s'appliquera aux fichiers de mêmes colonnes.")
+        st.success(
+            f"Profil « {md_escape(saved.name)} » enregistré : il s'appliquera aux fichiers de mêmes colonnes."
+        )
     return reviewed_result(result, offences, places)
 
 
@@ -80,7 +87,9 @@ def profiles_section(viewer: Viewer) -> None:
         if not profiles:
             st.caption("Aucun profil : enregistrez-en un depuis la revue des libellés d'un fichier.")
             return
-        target = st.selectbox("Profil", list(profiles), format_func=lambda s: profiles[s].name, key="profile_target")
+        target = st.selectbox(
+            "Profil", list(profiles), format_func=lambda s: profiles[s].name, key="profile_target"
+        )
         p = profiles[target]
         st.caption(f"{len(p.columns)} colonnes : {md_escape(', '.join(p.columns))}.")
         c1, c2, c3 = st.columns([3, 1, 1])
@@ -108,5 +117,9 @@ def saved_review_section(viewer: Viewer, store) -> None:
         offences = _editor(offences, OFFENCE_CHOICES, f"reclass_off_{slug}")
         places = _editor(places, PLACE_CHOICES, f"reclass_place_{slug}")
         if st.button("Reclasser le jeu", key="reclass_go"):
-            info, changed = reclassify_for_viewer(store, slug, offences, places, viewer=viewer, journal=access_store())
-            st.success(f"« {md_escape(info.name)} » reclassé : {changed} fait(s) changé(s) de classe (nouvelle version).")
+            info, changed = reclassify_for_viewer(
+                store, slug, offences, places, viewer=viewer, journal=access_store()
+            )
+            st.success(
+                f"« {md_escape(info.name)} » reclassé : {changed} fait(s) changé(s) de classe (nouvelle version)."
+            )

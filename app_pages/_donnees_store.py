@@ -40,7 +40,9 @@ from usecases.donnees import DROP as DROP_DUPLICATES
 def save_section(ctx: Context, filename: str, result, key: str) -> None:
     """Save as a new data set, or append to one of the département's (month after month)."""
     workspace = imported_store()
-    targets = {i.slug: i.name for i in datasets_for_viewer(workspace, ctx.viewer) if i.departement == ctx.departement}
+    targets = {
+        i.slug: i.name for i in datasets_for_viewer(workspace, ctx.viewer) if i.departement == ctx.departement
+    }
     mode = st.radio(
         "Enregistrer", list(SAVE_MODES), format_func=SAVE_MODES.get, horizontal=True, key=f"mode_{key}"
     )
@@ -51,7 +53,12 @@ def save_section(ctx: Context, filename: str, result, key: str) -> None:
         name = st.text_input("Nom du jeu de données", value=pathlib.Path(filename).stem, key=f"name_{key}")
         if st.button("Enregistrer le jeu de données"):
             info = save_new_dataset(
-                workspace, result, name=name, filename=filename, departement=ctx.departement, viewer=ctx.viewer,
+                workspace,
+                result,
+                name=name,
+                filename=filename,
+                departement=ctx.departement,
+                viewer=ctx.viewer,
                 journal=access_store(),
             )
             st.session_state.pop("import_result", None)  # saved: the validated file is released
@@ -70,7 +77,13 @@ def save_section(ctx: Context, filename: str, result, key: str) -> None:
         )
     if st.button("Ajouter au jeu de données"):
         info, res = append_for_viewer(
-            workspace, slug, result, filename=filename, duplicates=policy, viewer=ctx.viewer, journal=access_store()
+            workspace,
+            slug,
+            result,
+            filename=filename,
+            duplicates=policy,
+            viewer=ctx.viewer,
+            journal=access_store(),
         )
         st.session_state.pop("import_result", None)  # saved: the validated file is released
         st.success(
@@ -81,7 +94,12 @@ def save_section(ctx: Context, filename: str, result, key: str) -> None:
             st.dataframe(res.updates, hide_index=True)
         if len(res.duplicates):
             export_button(
-                st, ctx.viewer, "Liste des doublons (CSV)", csv_bytes_from_frame(res.duplicates), "doublons.csv", "text/csv"
+                st,
+                ctx.viewer,
+                "Liste des doublons (CSV)",
+                csv_bytes_from_frame(res.duplicates),
+                "doublons.csv",
+                "text/csv",
             )
 
 
@@ -110,7 +128,10 @@ def saved_section(viewer: Viewer, *, writable: bool) -> None:
     if not writable:
         return
     confirmed_deletion(
-        "Supprimer un jeu", slugs, lambda slug: delete_dataset(store, slug, viewer=viewer, journal=access_store()), key="delete"
+        "Supprimer un jeu",
+        slugs,
+        lambda slug: delete_dataset(store, slug, viewer=viewer, journal=access_store()),
+        key="delete",
     )
 
 
@@ -137,9 +158,17 @@ def statistics_section(ctx: Context, *, writable: bool) -> None:
         sure = st.checkbox("Je confirme l'enregistrement", key="save_ssmsi_sure")
         if st.button("Enregistrer les statistiques", key="save_ssmsi", disabled=not sure):
             info = save_statistics(
-                store, stats.table, name=name, filename=up.name, kind=stats.kind, viewer=ctx.viewer, journal=access_store()
+                store,
+                stats.table,
+                name=name,
+                filename=up.name,
+                kind=stats.kind,
+                viewer=ctx.viewer,
+                journal=access_store(),
             )
-            st.success(f"Statistiques « {md_escape(info.name)} » enregistrées ({fmt_count(info.n_rows)} lignes).")
+            st.success(
+                f"Statistiques « {md_escape(info.name)} » enregistrées ({fmt_count(info.n_rows)} lignes)."
+            )
     saved = statistics_table_for_viewer(store, ctx.viewer)
     if len(saved):
         st.dataframe(saved.drop(columns="slug"), hide_index=True)

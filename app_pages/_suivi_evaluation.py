@@ -30,7 +30,9 @@ def _drawn(ctx: Context, key: str, caption: str, communes):
     """A polygon drawn on a map (metric CRS), or None (the Vidéoprotection page's reading of a drawing)."""
     st.caption(caption)
     out = st_folium(
-        area_drawing_map(ctx.communes.total_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map),
+        area_drawing_map(
+            ctx.communes.total_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map
+        ),
         key=key,
         returned_objects=["all_drawings"],
         height=380,
@@ -44,32 +46,59 @@ def _drawn(ctx: Context, key: str, caption: str, communes):
 
 def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
     c1, c2 = st.columns([2, 3])
-    kind = c1.radio("Zone cible", list(uc.TARGET_KINDS), format_func=uc.TARGET_KINDS.get, key="ev_target_kind")
+    kind = c1.radio(
+        "Zone cible", list(uc.TARGET_KINDS), format_func=uc.TARGET_KINDS.get, key="ev_target_kind"
+    )
     with c2:
         if kind == "zone":
             zones = cache.default_zones(*ctx.key(), ctx.departement, ctx.flt)
             if zones.empty:
-                st.info("Aucune zone prioritaire sur la période de la barre latérale : élargissez-la ou choisissez une autre cible.")
+                st.info(
+                    "Aucune zone prioritaire sur la période de la barre latérale : élargissez-la ou choisissez une autre cible."
+                )
                 st.stop()
-            labels = {int(r["rang"]): f"Zone n° {int(r['rang'])} — {r['communes']}" for _, r in zones.iterrows()}
-            rank = st.selectbox("Zone prioritaire", list(labels), format_func=lambda k: markdown_text(labels[k]), key="ev_zone")
-            st.caption("Zones détectées sur la période de la barre latérale (réglages par défaut de la page « Zones prioritaires »).")
+            labels = {
+                int(r["rang"]): f"Zone n° {int(r['rang'])} — {r['communes']}" for _, r in zones.iterrows()
+            }
+            rank = st.selectbox(
+                "Zone prioritaire",
+                list(labels),
+                format_func=lambda k: markdown_text(labels[k]),
+                key="ev_zone",
+            )
+            st.caption(
+                "Zones détectées sur la période de la barre latérale (réglages par défaut de la page « Zones prioritaires »)."
+            )
             return zones.loc[zones["rang"] == rank].geometry.iloc[0], labels[rank]
         if kind == "commune":
             names = dict(zip(communes["code"], communes["nom"], strict=True))
-            code = st.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="ev_commune")
+            code = st.selectbox(
+                "Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="ev_commune"
+            )
             return communes.loc[communes["code"] == code].geometry.iloc[0], f"commune de {names[code]}"
         if kind == "cameras":
-            up = file_uploader("Caméras existantes (CSV, GeoJSON, GeoPackage…)", type=["csv", "geojson", "json", "gpkg", "parquet"], key="ev_cameras")
-            radius = st.number_input("Portée utile d'une caméra (m)", 10.0, 500.0, 50.0, 10.0, key="ev_radius")
+            up = file_uploader(
+                "Caméras existantes (CSV, GeoJSON, GeoPackage…)",
+                type=["csv", "geojson", "json", "gpkg", "parquet"],
+                key="ev_cameras",
+            )
+            radius = st.number_input(
+                "Portée utile d'une caméra (m)", 10.0, 500.0, 50.0, 10.0, key="ev_radius"
+            )
             if up is None:
-                st.info("Déposez le fichier des caméras installées (une ligne par caméra, avec ses coordonnées).")
+                st.info(
+                    "Déposez le fichier des caméras installées (une ligne par caméra, avec ses coordonnées)."
+                )
                 st.stop()
-            cams, rejected = cache.sites_from_upload(digest_of(up.getvalue()), up.name, crs, False, up.getvalue())
+            cams, rejected = cache.sites_from_upload(
+                digest_of(up.getvalue()), up.name, crs, False, up.getvalue()
+            )
             if len(rejected):
                 st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
                 st.dataframe(rejected, hide_index=True)
-            return uc.target_from_cameras(cams, float(radius)), f"couverture de {len(cams)} caméra(s) ({radius:.0f} m)"
+            return uc.target_from_cameras(
+                cams, float(radius)
+            ), f"couverture de {len(cams)} caméra(s) ({radius:.0f} m)"
         geom = _drawn(ctx, "ev_draw_target", "Dessinez la zone cible (polygone ou rectangle).", communes)
         if geom is None:
             st.info("Tracez la zone cible sur la carte.")
@@ -83,13 +112,24 @@ def _windows(ctx: Context) -> tuple[uc.Windows, float]:
     days = int(c2.number_input("Durée de chaque fenêtre (jours)", 7, 730, 90, 1, key="ev_days"))
     gap = int(c3.number_input("Mise en place exclue (jours)", 0, 365, 0, 1, key="ev_gap"))
     default = max(lo + dt.timedelta(days=days), hi - dt.timedelta(days=days + gap - 1))
-    start = c1.date_input("Début de l'action", value=min(default, hi), min_value=lo, max_value=hi, format="DD/MM/YYYY", key="ev_start")
+    start = c1.date_input(
+        "Début de l'action",
+        value=min(default, hi),
+        min_value=lo,
+        max_value=hi,
+        format="DD/MM/YYYY",
+        key="ev_start",
+    )
     buffer_m = c4.number_input("Largeur de la zone tampon (m)", 50, 5000, 300, 50, key="ev_buffer")
     return uc.windows_from_start(start, days=days, gap_days=gap), float(buffer_m)
 
 
 def _chart(view: uc.EvaluationView) -> None:
-    show_chart(charts.evaluation_from_monthly, view.monthly, pd.Timestamp(view.windows.before_end + dt.timedelta(days=1)))
+    show_chart(
+        charts.evaluation_from_monthly,
+        view.monthly,
+        pd.Timestamp(view.windows.before_end + dt.timedelta(days=1)),
+    )
 
 
 def _kept(ctx: Context) -> None:
@@ -119,10 +159,21 @@ def section(ctx: Context) -> None:
     communes = cache.communes_metric(ctx.departement)
     target, label = _target(ctx, communes, crs)
     windows, buffer_m = _windows(ctx)
-    control = st.radio("Zone témoin", list(uc.CONTROL_KINDS), format_func=uc.CONTROL_KINDS.get, horizontal=True, key="ev_control")
+    control = st.radio(
+        "Zone témoin",
+        list(uc.CONTROL_KINDS),
+        format_func=uc.CONTROL_KINDS.get,
+        horizontal=True,
+        key="ev_control",
+    )
     drawn = None
     if control == "dessin":
-        drawn = _drawn(ctx, "ev_draw_control", "Dessinez la zone témoin (la cible et sa zone tampon en seront retirées).", communes)
+        drawn = _drawn(
+            ctx,
+            "ev_draw_control",
+            "Dessinez la zone témoin (la cible et sa zone tampon en seront retirées).",
+            communes,
+        )
         if drawn is None:
             st.info("Tracez la zone témoin sur la carte.")
             st.stop()
@@ -133,12 +184,18 @@ def section(ctx: Context) -> None:
     left, right = st.columns([2, 3])
     with left:
         show_map(
-            "ev_map", evaluation_map, uc.areas_for_map(areas, crs), cache.display_geometry(ctx.departement),
-            base=ctx.base_map, height=420,
+            "ev_map",
+            evaluation_map,
+            uc.areas_for_map(areas, crs),
+            cache.display_geometry(ctx.departement),
+            base=ctx.base_map,
+            height=420,
         )
     with right:
         st.markdown(markdown_text(view.reading))
-        st.dataframe(view.counts, hide_index=True, width="stretch", column_config=column_config_from_frame(view.counts))
+        st.dataframe(
+            view.counts, hide_index=True, width="stretch", column_config=column_config_from_frame(view.counts)
+        )
         if view.figures:
             cols = st.columns(len(view.figures))
             for col, (name, value) in zip(cols, view.figures, strict=True):
@@ -150,7 +207,9 @@ def section(ctx: Context) -> None:
         st.markdown(uc.METHOD_NOTE)
     keep = not view.withheld and not ctx.audience.published
     if keep and st.button("Garder cette évaluation pour le rapport", key="ev_keep"):
-        with audited(ctx.viewer, "évaluation gardée", ctx.dataset.slug, {"cible": str(view.record.get("cible", ""))}):
+        with audited(
+            ctx.viewer, "évaluation gardée", ctx.dataset.slug, {"cible": str(view.record.get("cible", ""))}
+        ):
             store_for(ctx.store_kind).save_evaluation(ctx.dataset.slug, view.record)
         st.success(f"Évaluation gardée ({fmt_date(dt.date.today())}) : cochez-la au moment du rapport.")
     _kept(ctx)

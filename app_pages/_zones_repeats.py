@@ -25,9 +25,18 @@ def near_repeat_section(ctx: Context) -> None:
     metric = c2.selectbox("Distance", list(uc.METRICS), format_func=uc.METRICS.get, key="nr_metric")
     permutations = int(c3.number_input("Permutations", 99, 9999, 999, 100, key="nr_perms"))
     d1, d2 = st.columns(2)
-    distances = uc.bands_from_text(d1.text_input("Bornes des distances (m)", " ".join(f"{d:.0f}" for d in DEFAULT_DISTANCES), key="nr_distances"), float)
-    days = uc.bands_from_text(d2.text_input("Bornes des durées (jours)", " ".join(str(d) for d in DEFAULT_DAYS), key="nr_days"), int)
-    v = cache.near_repeat(*ctx.key(), ctx.departement, ctx.flt, offence, distances, days, permutations, metric, ctx.audience)
+    distances = uc.bands_from_text(
+        d1.text_input(
+            "Bornes des distances (m)", " ".join(f"{d:.0f}" for d in DEFAULT_DISTANCES), key="nr_distances"
+        ),
+        float,
+    )
+    days = uc.bands_from_text(
+        d2.text_input("Bornes des durées (jours)", " ".join(str(d) for d in DEFAULT_DAYS), key="nr_days"), int
+    )
+    v = cache.near_repeat(
+        *ctx.key(), ctx.departement, ctx.flt, offence, distances, days, permutations, metric, ctx.audience
+    )
     show_metrics(v.metrics)
     st.info(v.sentence)
     show_chart(charts.heatmap_from_near_repeat, v.heat, v.duration_order, v.distance_order)

@@ -17,16 +17,24 @@ def _people(viewer) -> None:
     st.subheader("Ajouter une personne ou changer son rôle")
     with st.form("adm_person", clear_on_submit=True):
         c1, c2 = st.columns(2)
-        email = c1.text_input("Adresse électronique (vérifiée par le fournisseur d'identité)", key="adm_email")
+        email = c1.text_input(
+            "Adresse électronique (vérifiée par le fournisseur d'identité)", key="adm_email"
+        )
         name = c2.text_input("Nom (facultatif)", key="adm_name")
         c3, c4 = st.columns(2)
         role = c3.selectbox("Rôle", list(ASSIGNABLE_ROLES), format_func=ROLE_LABELS.get, key="adm_role")
         territory = c4.text_input(
-            "Territoire", key="adm_territory", help="Codes de département (53, 72) ; pour un maire, codes de commune (53130)."
+            "Territoire",
+            key="adm_territory",
+            help="Codes de département (53, 72) ; pour un maire, codes de commune (53130).",
         )
         if st.form_submit_button("Enregistrer", type="primary"):
             person = store.save_person(by=viewer, role=role, territory=territory, email=email, name=name)
-            st.success(markdown_text(f"{person.email} : {ROLE_LABELS[person.role]}, territoire {', '.join(person.territory) or 'tous'}."))
+            st.success(
+                markdown_text(
+                    f"{person.email} : {ROLE_LABELS[person.role]}, territoire {', '.join(person.territory) or 'tous'}."
+                )
+            )
     people = store.people()
     st.subheader(f"Personnes ayant accès ({len(people)})")
     st.dataframe(
@@ -43,7 +51,9 @@ def _people(viewer) -> None:
         ],
         hide_index=True,
     )
-    others = {p.id: p.email or f"{p.issuer}|{p.subject}" for p in people if (p.email or "") != viewer.identity}
+    others = {
+        p.id: p.email or f"{p.issuer}|{p.subject}" for p in people if (p.email or "") != viewer.identity
+    }
     if others:
         c1, c2 = st.columns([3, 1])
         target = c1.selectbox("Retirer l'accès de", list(others), format_func=others.get, key="adm_remove")
@@ -70,7 +80,13 @@ def _journal(viewer) -> None:
     log = store.journal(limit=1000)
     st.dataframe(log.drop(columns="chaine"), hide_index=True, height=420)
     export_button(
-        st, viewer, "Journal complet (CSV)", lambda: csv_bytes_from_frame(store.journal()), "journal_audit.csv", "text/csv", key="adm_csv"
+        st,
+        viewer,
+        "Journal complet (CSV)",
+        lambda: csv_bytes_from_frame(store.journal()),
+        "journal_audit.csv",
+        "text/csv",
+        key="adm_csv",
     )
 
 

@@ -77,7 +77,9 @@ def _incidents_view(ctx: Context) -> None:
             height=560,
             organisation=_overlay(ctx, "diag_overlay"),
         )
-    ranking = cache.ranking(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level, rate, stats_key)
+    ranking = cache.ranking(
+        *ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level, rate, stats_key
+    )
     with right:
         shown = ranking.table
         if ranking.warning:
@@ -100,7 +102,9 @@ def _incidents_view(ctx: Context) -> None:
     st.subheader("Évolution mensuelle")
     show_chart(charts.line_from_monthly, d.monthly)
     st.subheader("Jour et heure (méthode aoristique)")
-    st.caption("Un fait connu seulement « entre … et … » est réparti sur toute sa plage horaire, pas placé à son début.")
+    st.caption(
+        "Un fait connu seulement « entre … et … » est réparti sur toute sa plage horaire, pas placé à son début."
+    )
     show_chart(charts.heatmap_from_hour_weekday, d.hour_weekday, d.weekdays)
     st.subheader("Profil des mis en cause (faits élucidés)")
     st.dataframe(d.profile, width="content")
@@ -111,9 +115,21 @@ def _incidents_view(ctx: Context) -> None:
         st.markdown(CLASSES_METHOD_NOTE)
     st.subheader("Exports")
     e1, e2 = st.columns(2)
-    export_button(e1, ctx.viewer, f"Tableau par {LEVELS[level]} (CSV)", ranking.export_csv, f"diagnostic_{level}.csv", "text/csv")
     export_button(
-        e2, ctx.viewer, f"Carte par {LEVELS[level]} (GeoJSON)", ranking.export_geojson, f"diagnostic_{level}.geojson", "application/geo+json"
+        e1,
+        ctx.viewer,
+        f"Tableau par {LEVELS[level]} (CSV)",
+        ranking.export_csv,
+        f"diagnostic_{level}.csv",
+        "text/csv",
+    )
+    export_button(
+        e2,
+        ctx.viewer,
+        f"Carte par {LEVELS[level]} (GeoJSON)",
+        ranking.export_geojson,
+        f"diagnostic_{level}.geojson",
+        "application/geo+json",
     )
     st.caption("Les exports appliquent toujours le secret statistique ; aucun point de fait n'est exporté.")
     prefetch.warm_zones(ctx)  # the usual next step, computed while the analyst reads this page
@@ -122,14 +138,18 @@ def _incidents_view(ctx: Context) -> None:
 def _official_view(ctx: Context) -> None:
     saved = cache.statistics_list()
     if not saved:
-        st.info("Aucune statistique officielle : importez une base SSMSI (communale ou départementale) dans la page « Données ».")
+        st.info(
+            "Aucune statistique officielle : importez une base SSMSI (communale ou départementale) dans la page « Données »."
+        )
         return
     names = {i.slug: i.name for i in saved}
     c1, c2, c3 = st.columns([2, 3, 1])
     slug = c1.selectbox("Statistiques", list(names), format_func=names.get, key="ssmsi_slug")
     stamp = next(i.imported_at for i in saved if i.slug == slug)
     stats = cache.official_statistics(slug, stamp)
-    indicator = c2.selectbox("Indicateur", sorted(stats["indicateur"].dropna().unique()), key="ssmsi_indicator")
+    indicator = c2.selectbox(
+        "Indicateur", sorted(stats["indicateur"].dropna().unique()), key="ssmsi_indicator"
+    )
     year = c3.selectbox("Année", sorted(stats["annee"].unique(), reverse=True), key="ssmsi_year")
     v = cache.official(slug, stamp, ctx.departement, indicator, int(year))
     show_metrics(v.metrics)
@@ -167,7 +187,9 @@ def _official_view(ctx: Context) -> None:
         st.info("Pas de chiffres départementaux pour cet indicateur dans les statistiques choisies.")
     e1, e2 = st.columns(2)
     export_button(e1, ctx.viewer, "Tableau (CSV)", v.export_csv, f"ssmsi_{year}.csv", "text/csv")
-    export_button(e2, ctx.viewer, "Carte (GeoJSON)", v.export_geojson, f"ssmsi_{year}.geojson", "application/geo+json")
+    export_button(
+        e2, ctx.viewer, "Carte (GeoJSON)", v.export_geojson, f"ssmsi_{year}.geojson", "application/geo+json"
+    )
 
 
 def body() -> None:

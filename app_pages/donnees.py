@@ -122,7 +122,12 @@ def _import_section(ctx: Context) -> None:
         else:
             st.dataframe(result.rejections, hide_index=True)
         export_button(
-            st, ctx.viewer, "Télécharger les rejets (CSV)", lambda: csv_bytes_from_frame(result.rejections), "rejets.csv", "text/csv"
+            st,
+            ctx.viewer,
+            "Télécharger les rejets (CSV)",
+            lambda: csv_bytes_from_frame(result.rejections),
+            "rejets.csv",
+            "text/csv",
         )
     if len(result.corrections):
         st.write("**Corrections appliquées** :")

@@ -41,12 +41,21 @@ def _open_departement(viewer: a.Viewer, table) -> None:
     st.subheader("Ouvrir un département")
     names = dict(zip(table["Département"], table["Nom"], strict=True))
     code = st.selectbox(
-        "Département", list(names), format_func=lambda c: f"{c} – {names[c]}", key="fr_open", label_visibility="collapsed"
+        "Département",
+        list(names),
+        format_func=lambda c: f"{c} – {names[c]}",
+        key="fr_open",
+        label_visibility="collapsed",
     )
     cols = st.columns(len(LINKED_PAGES))
     for col, (page, (path, label)) in zip(cols, LINKED_PAGES.items(), strict=True):
         if viewer.may_open(page):
-            col.page_link(path, label=f"{label} — {code}", icon=":material/open_in_new:", query_params={DEPARTEMENT_QUERY: code})
+            col.page_link(
+                path,
+                label=f"{label} — {code}",
+                icon=":material/open_in_new:",
+                query_params={DEPARTEMENT_QUERY: code},
+            )
 
 
 def body() -> None:
@@ -75,7 +84,9 @@ def body() -> None:
         "géographie réelle.",
         icon="⚠️",
     )
-    measure = st.radio("Colorer la carte par", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="fr_measure")
+    measure = st.radio(
+        "Colorer la carte par", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="fr_measure"
+    )
     view = cache.france(stamp, measure, viewer)
     show_map(
         "fr_map",
@@ -93,7 +104,9 @@ def body() -> None:
         st.caption(markdown_text(note))
     shown = view.table[view.table["Remarque"] != NO_RESULT].reset_index(drop=True)
     st.subheader(f"Départements avec résultats ({fmt_count(len(shown))})")
-    st.caption("Cliquez sur un en-tête pour trier ; « Ouvrir » ouvre le diagnostic du département dans un nouvel onglet.")
+    st.caption(
+        "Cliquez sur un en-tête pour trier ; « Ouvrir » ouvre le diagnostic du département dans un nouvel onglet."
+    )
     st.dataframe(
         # The Diagnostic is these roles' first page: the app's root (relative, so a base path is kept).
         shown.assign(Ouvrir=[f"./?{DEPARTEMENT_QUERY}={c}" for c in shown["Département"]]),
@@ -107,7 +120,12 @@ def body() -> None:
         },
     )
     export_button(
-        st, viewer, "Tableau France (CSV)", lambda: csv_bytes_from_frame(shown), "france_departements.csv", "text/csv"
+        st,
+        viewer,
+        "Tableau France (CSV)",
+        lambda: csv_bytes_from_frame(shown),
+        "france_departements.csv",
+        "text/csv",
     )
     if len(shown):
         _open_departement(viewer, shown)

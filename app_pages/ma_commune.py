@@ -30,13 +30,19 @@ def body() -> None:
     for code in viewer.communes:
         communes_by_dep.setdefault(departement_of_commune(code), []).append(code)
     if not communes_by_dep:
-        st.error("Aucune commune dans votre territoire : demandez à l'administrateur de la préfecture de l'ajouter.")
+        st.error(
+            "Aucune commune dans votre territoire : demandez à l'administrateur de la préfecture de l'ajouter."
+        )
         return
     choices = {}
     for dep, codes in communes_by_dep.items():
         names = cache.communes(dep).set_index("code")["nom"]
         choices.update({c: f"{names.get(c, c)} ({c})" for c in codes})
-    code = st.selectbox("Commune", list(choices), format_func=choices.get, key="mc_commune") if len(choices) > 1 else next(iter(choices))
+    code = (
+        st.selectbox("Commune", list(choices), format_func=choices.get, key="mc_commune")
+        if len(choices) > 1
+        else next(iter(choices))
+    )
     dep = departement_of_commune(code)
     found = _dataset(dep)
     if found is None:
@@ -46,7 +52,9 @@ def body() -> None:
     sheet = cache.commune_sheet(kind, info.slug, info.imported_at, dep, code, viewer)
     st.title(f"Ma commune — {markdown_text(sheet.name)}")
     if info.synthetic:
-        st.warning("Données de démonstration : les faits sont synthétiques (la géographie est réelle).", icon="⚠️")
+        st.warning(
+            "Données de démonstration : les faits sont synthétiques (la géographie est réelle).", icon="⚠️"
+        )
     st.caption(f"Douze derniers mois : {sheet.period}.")
     show_metrics(sheet.metrics)
     left, right = st.columns([2, 3])
@@ -64,9 +72,11 @@ def body() -> None:
         st,
         viewer,
         "Fiche de la commune (PDF)",
-        lambda: commune_sheet_pdf(
-            pack, code, territory=choices[code], dataset=info.name, synthetic=info.synthetic
-        ).data,
+        lambda: (
+            commune_sheet_pdf(
+                pack, code, territory=choices[code], dataset=info.name, synthetic=info.synthetic
+            ).data
+        ),
         f"fiche_{code}.pdf",
         "application/pdf",
         type="primary",
@@ -87,8 +97,13 @@ def _proposals(viewer, code: str) -> None:
         a, b = st.columns([4, 1])
         a.write(markdown_text(f"{row.titre} — publiée le {row.publie_le[:10]} par {row.auteur}"))
         export_button(
-            b, viewer, "Fiche (PDF)", lambda pid=row.id: store.proposal_sheet(pid, code),
-            f"proposition_{row.id}.pdf", "application/pdf", key=f"mc_prop_{row.id}",
+            b,
+            viewer,
+            "Fiche (PDF)",
+            lambda pid=row.id: store.proposal_sheet(pid, code),
+            f"proposition_{row.id}.pdf",
+            "application/pdf",
+            key=f"mc_prop_{row.id}",
         )
 
 

@@ -50,7 +50,12 @@ def _import_section(viewer) -> None:
                 continue
             done = st.session_state.setdefault("org_imported", {})
             if done.get(slug, (None,))[0] != up.file_id:  # once per file, not on every rerun
-                done[slug] = (up.file_id, *import_organisation_file(slug, up.getvalue(), up.name, viewer=viewer, journal=access_store()))
+                done[slug] = (
+                    up.file_id,
+                    *import_organisation_file(
+                        slug, up.getvalue(), up.name, viewer=viewer, journal=access_store()
+                    ),
+                )
             _, n, report = done[slug]
             st.success(f"{markdown_text(label)} : {fmt_count(n)} lignes enregistrées.")
             if len(report):
@@ -67,15 +72,25 @@ def body() -> None:
     ctx: Context = current_context()
     st.title(f"Organisation territoriale — {ctx.departement_nom}")
     c1, c2 = st.columns(2)
-    detour = c1.number_input("Coefficient de détour (route / vol d'oiseau)", 1.0, 3.0, DEFAULT_DETOUR, 0.05, key="detour")
+    detour = c1.number_input(
+        "Coefficient de détour (route / vol d'oiseau)", 1.0, 3.0, DEFAULT_DETOUR, 0.05, key="detour"
+    )
     speed = c2.number_input("Vitesse moyenne (km/h)", 10.0, 130.0, DEFAULT_SPEED_KMH, 5.0, key="speed")
     org = cache.organisation(ctx.departement, organisation_stamp(), float(detour), float(speed))
     if org.indicative:
         st.warning(RULE, icon="ℹ️")
-    st.caption("Temps estimé = distance à vol d'oiseau depuis le centre de population (mairie) × détour ÷ vitesse.")
+    st.caption(
+        "Temps estimé = distance à vol d'oiseau depuis le centre de population (mairie) × détour ÷ vitesse."
+    )
     show_map(
-        "org_map", organisation_map, org.communes, org.units, cache.display_geometry(ctx.departement),
-        indicative=org.indicative, base=ctx.base_map, height=560,
+        "org_map",
+        organisation_map,
+        org.communes,
+        org.units,
+        cache.display_geometry(ctx.departement),
+        indicative=org.indicative,
+        base=ctx.base_map,
+        height=560,
     )
     v = cache.organisation_tables(
         *(ctx.key() if ctx.dataset is not None else ("", "", "")),
@@ -99,10 +114,17 @@ def body() -> None:
     st.subheader("Exports")
     e1, e4, e2, e3 = st.columns(4)
     export_button(e1, ctx.viewer, "Unités (CSV)", v.export_units_csv, "unites.csv", "text/csv")
-    export_button(e4, ctx.viewer, "Unités (GeoJSON)", v.export_units_geojson, "unites.geojson", "application/geo+json")
+    export_button(
+        e4, ctx.viewer, "Unités (GeoJSON)", v.export_units_geojson, "unites.geojson", "application/geo+json"
+    )
     export_button(e2, ctx.viewer, "Communes (CSV)", v.export_communes_csv, "communes_unites.csv", "text/csv")
     export_button(
-        e3, ctx.viewer, "Communes (GeoJSON)", v.export_communes_geojson, "organisation_communes.geojson", "application/geo+json"
+        e3,
+        ctx.viewer,
+        "Communes (GeoJSON)",
+        v.export_communes_geojson,
+        "organisation_communes.geojson",
+        "application/geo+json",
     )
     if ctx.viewer.can(IMPORT):
         _import_section(ctx.viewer)

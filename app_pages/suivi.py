@@ -44,7 +44,9 @@ def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
     start, end, lo, hi = default_followed_period(ctx.incidents)
     key = f"s_period_{ctx.store_kind}_{ctx.dataset.slug}"
     valid_or_reset(
-        key, (start, end), lambda v: isinstance(v, tuple) and len(v) in (1, 2) and all(lo <= d <= hi for d in v)
+        key,
+        (start, end),
+        lambda v: isinstance(v, tuple) and len(v) in (1, 2) and all(lo <= d <= hi for d in v),
     )
     period = st.date_input(
         "Période suivie (par défaut : les deux derniers mois complets)",
@@ -95,12 +97,25 @@ def _report(ctx: Context, data: SuiviData, reference: str) -> None:
     name = f"suivi_{ctx.departement}_{fu.current.start:%Y%m}_{fu.current.end:%Y%m}"
     r1, r2 = st.columns(2)
     export_button(
-        r1, ctx.viewer, "Rapport pour le préfet (PDF)", lambda: pdf_report_from_followup(fu, content()),
-        f"{name}.pdf", "application/pdf", action="rapport", type="primary", key="s_pdf",
+        r1,
+        ctx.viewer,
+        "Rapport pour le préfet (PDF)",
+        lambda: pdf_report_from_followup(fu, content()),
+        f"{name}.pdf",
+        "application/pdf",
+        action="rapport",
+        type="primary",
+        key="s_pdf",
     )
     export_button(
-        r2, ctx.viewer, "Rapport (HTML)", lambda: html_report_from_followup(fu, content()).encode("utf-8"),
-        f"{name}.html", "text/html", action="rapport", key="s_html",
+        r2,
+        ctx.viewer,
+        "Rapport (HTML)",
+        lambda: html_report_from_followup(fu, content()).encode("utf-8"),
+        f"{name}.html",
+        "text/html",
+        action="rapport",
+        key="s_html",
     )
     st.caption(
         "Le rapport reprend les chiffres de cette page, une carte statique (sans réseau) des "
@@ -115,7 +130,12 @@ def body() -> None:
     if not dataset_or_notice(ctx):
         return
     mode = st.segmented_control(
-        "Vue", list(MODES), default="periodes", format_func=MODES.get, key="s_mode", label_visibility="collapsed"
+        "Vue",
+        list(MODES),
+        default="periodes",
+        format_func=MODES.get,
+        key="s_mode",
+        label_visibility="collapsed",
     )
     if mode == "evaluation":
         evaluation_section(ctx)
@@ -175,7 +195,13 @@ def _followup_body(ctx: Context) -> None:
     st.toggle("Seulement les changements significatifs", key="s_only_sig")
     st.dataframe(v.table, hide_index=True, width="stretch")
     export_button(
-        st, ctx.viewer, "Tableau (CSV, secret statistique appliqué)", v.export_csv, f"suivi_{dim}_{reference}.csv", "text/csv", key="s_csv"
+        st,
+        ctx.viewer,
+        "Tableau (CSV, secret statistique appliqué)",
+        v.export_csv,
+        f"suivi_{dim}_{reference}.csv",
+        "text/csv",
+        key="s_csv",
     )
     st.subheader("Évolution mensuelle")
     split = st.selectbox("Détailler par", list(SPLITS), format_func=SPLITS.get, key="s_split")
@@ -200,22 +226,48 @@ def _packs(ctx: Context) -> None:
     c1, c2 = st.columns(2)
     code = c1.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="pk_commune")
     export_button(
-        c1, ctx.viewer, "Fiche de la commune (PDF)", lambda: commune_sheet_pdf(pack, code, **common).data,
-        f"fiche_{code}.pdf", "application/pdf", action="rapport", key="pk_sheet",
+        c1,
+        ctx.viewer,
+        "Fiche de la commune (PDF)",
+        lambda: commune_sheet_pdf(pack, code, **common).data,
+        f"fiche_{code}.pdf",
+        "application/pdf",
+        action="rapport",
+        key="pk_sheet",
     )
     export_button(
-        c1, ctx.viewer, "Toutes les fiches communes (ZIP)", lambda: all_commune_sheets_zip(pack, **common),
-        f"fiches_communes_{ctx.departement}.zip", "application/zip", action="rapport", key="pk_sheets",
+        c1,
+        ctx.viewer,
+        "Toutes les fiches communes (ZIP)",
+        lambda: all_commune_sheets_zip(pack, **common),
+        f"fiches_communes_{ctx.departement}.zip",
+        "application/zip",
+        action="rapport",
+        key="pk_sheets",
     )
     cantons = dict(zip(pack.cantons.index, pack.cantons["nom"], strict=True))
-    canton = c2.selectbox("Canton", list(cantons), format_func=lambda k: f"{cantons[k]} ({k})", key="pk_canton")
-    export_button(
-        c2, ctx.viewer, "Dossier de réunion publique du canton (PDF)", lambda: canton_pack_pdf(pack, canton, **common).data,
-        f"canton_{canton}.pdf", "application/pdf", action="rapport", key="pk_canton_pdf",
+    canton = c2.selectbox(
+        "Canton", list(cantons), format_func=lambda k: f"{cantons[k]} ({k})", key="pk_canton"
     )
     export_button(
-        c2, ctx.viewer, "Tous les cantons et le plan des réunions (ZIP)", lambda: all_canton_packs_zip(pack, **common),
-        f"reunions_cantons_{ctx.departement}.zip", "application/zip", action="rapport", key="pk_cantons",
+        c2,
+        ctx.viewer,
+        "Dossier de réunion publique du canton (PDF)",
+        lambda: canton_pack_pdf(pack, canton, **common).data,
+        f"canton_{canton}.pdf",
+        "application/pdf",
+        action="rapport",
+        key="pk_canton_pdf",
+    )
+    export_button(
+        c2,
+        ctx.viewer,
+        "Tous les cantons et le plan des réunions (ZIP)",
+        lambda: all_canton_packs_zip(pack, **common),
+        f"reunions_cantons_{ctx.departement}.zip",
+        "application/zip",
+        action="rapport",
+        key="pk_cantons",
     )
 
 

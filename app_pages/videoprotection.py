@@ -31,7 +31,9 @@ def _area(ctx: Context, communes) -> uc.StudyArea:
     kind = c1.radio("Secteur étudié", list(uc.AREAS), format_func=uc.AREAS.get, key="v_area_kind")
     if kind == "commune":
         names = dict(zip(communes["code"], communes["nom"], strict=True))
-        code = c2.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="v_area_commune")
+        code = c2.selectbox(
+            "Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="v_area_commune"
+        )
         return uc.study_area(communes, kind, commune=code)
     if kind == "zones":
         zones = cache.default_zones(*ctx.key(), ctx.departement, ctx.flt)
@@ -44,7 +46,9 @@ def _area(ctx: Context, communes) -> uc.StudyArea:
     if kind == "dessin":
         c2.caption("Dessinez un ou plusieurs polygones ou rectangles, puis cliquez sur « Calculer ».")
         out = st_folium(
-            area_drawing_map(ctx.communes.total_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map),
+            area_drawing_map(
+                ctx.communes.total_bounds, cache.display_geometry(ctx.departement), base=ctx.base_map
+            ),
             key="v_draw",
             returned_objects=["all_drawings"],
             height=420,
@@ -67,23 +71,39 @@ def _upload(label: str, types: list[str], key: str, crs: str, roads: bool):
 
 
 def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: float):
-    source = st.radio("Sites candidats", list(uc.SOURCES), format_func=uc.SOURCES.get, horizontal=True, key="v_source")
+    source = st.radio(
+        "Sites candidats", list(uc.SOURCES), format_func=uc.SOURCES.get, horizontal=True, key="v_source"
+    )
     if source == "maillage":
         spacing = st.number_input(
-            "Espacement du maillage (m)", 25.0, 2000.0, 100.0, 25.0, key="v_spacing",
+            "Espacement du maillage (m)",
+            25.0,
+            2000.0,
+            100.0,
+            25.0,
+            key="v_spacing",
             help="Seuls les nœuds à moins du rayon de couverture d'un fait sont candidats : une caméra ailleurs ne verrait rien.",
         )
         lattice = cache.lattice_near_demand(
-            f"{ctx.departement}|{area.key}", area.lattice_territory(), demand_xy, float(spacing), radius, MAX_LATTICE_SITES
+            f"{ctx.departement}|{area.key}",
+            area.lattice_territory(),
+            demand_xy,
+            float(spacing),
+            radius,
+            MAX_LATTICE_SITES,
         )
-        for caption in uc.lattice_captions(lattice, spacing=float(spacing), radius=radius, max_sites=MAX_LATTICE_SITES):
+        for caption in uc.lattice_captions(
+            lattice, spacing=float(spacing), radius=radius, max_sites=MAX_LATTICE_SITES
+        ):
             st.caption(caption)
         return lattice, source, f"maillage:{lattice.attrs['espacement']:.1f}"
     roads = source == "routes"
     sites, digest = _upload(
         "Réseau routier (GeoJSON, GeoPackage)" if roads else "Points candidats (CSV, GeoJSON…)",
         ["geojson", "json", "gpkg"] if roads else ["csv", "geojson", "json", "gpkg", "parquet"],
-        f"v_up_{source}", crs, roads,
+        f"v_up_{source}",
+        crs,
+        roads,
     )
     if sites is None:
         st.info("Chargez un fichier pour continuer, ou choisissez le maillage régulier.")
@@ -103,8 +123,15 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
     for note in v.notes:
         st.caption(note)
     show_map(
-        "v_map", siting_map, v.sites_wgs84, radius=run.radius, bounds=v.bounds, base=ctx.base_map, area=v.area_wgs84,
-        display_geometry=cache.display_geometry(ctx.departement), height=520,
+        "v_map",
+        siting_map,
+        v.sites_wgs84,
+        radius=run.radius,
+        bounds=v.bounds,
+        base=ctx.base_map,
+        area=v.area_wgs84,
+        display_geometry=cache.display_geometry(ctx.departement),
+        height=520,
     )
     st.caption(
         "Les faits eux-mêmes ne sont jamais affichés (données sensibles) : la couverture est donnée en "
@@ -125,14 +152,27 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
         ctx.viewer,
         "Fiche pour le maire (PDF)",
         lambda: uc.mayor_sheet_pdf(
-            run, communes, territory=f"{ctx.departement_nom} ({ctx.departement})",
-            dataset_name=ctx.dataset.name, synthetic=ctx.dataset.synthetic,
+            run,
+            communes,
+            territory=f"{ctx.departement_nom} ({ctx.departement})",
+            dataset_name=ctx.dataset.name,
+            synthetic=ctx.dataset.synthetic,
         ),
-        "videoprotection.pdf", "application/pdf", type="primary", key="v_pdf",
+        "videoprotection.pdf",
+        "application/pdf",
+        type="primary",
+        key="v_pdf",
         help="Paramètres, résultat, carte des emplacements, liste des sites et méthode ; secret statistique appliqué.",
     )
     export_button(e1, ctx.viewer, "Sites (CSV)", v.export_csv, "sites_videoprotection.csv", "text/csv")
-    export_button(e2, ctx.viewer, "Sites (GeoJSON)", v.export_geojson, "sites_videoprotection.geojson", "application/geo+json")
+    export_button(
+        e2,
+        ctx.viewer,
+        "Sites (GeoJSON)",
+        v.export_geojson,
+        "sites_videoprotection.geojson",
+        "application/geo+json",
+    )
     with st.expander("Méthode et limites"):
         st.markdown(method_notes_markdown())
     if ctx.viewer.can(PUBLISH_PROPOSAL):
@@ -144,17 +184,26 @@ def _publish(ctx: Context, run, communes) -> None:
     st.subheader("Publier la proposition aux communes")
     names = dict(zip(run.area.communes["code"], run.area.communes["nom"], strict=True))
     chosen = st.multiselect(
-        "Communes destinataires (leur maire verra la fiche dans « Ma commune »)", list(names),
-        format_func=lambda k: f"{names[k]} ({k})", key="v_pub_communes",
+        "Communes destinataires (leur maire verra la fiche dans « Ma commune »)",
+        list(names),
+        format_func=lambda k: f"{names[k]} ({k})",
+        key="v_pub_communes",
     )
-    sure = st.checkbox("Je confirme la publication (vue diffusable, secret statistique appliqué)", key="v_pub_sure")
+    sure = st.checkbox(
+        "Je confirme la publication (vue diffusable, secret statistique appliqué)", key="v_pub_sure"
+    )
     if st.button("Publier", key="v_pub_go", disabled=not (chosen and sure)):
         sheet = uc.mayor_sheet_pdf(
-            run, communes, territory=f"{ctx.departement_nom} ({ctx.departement})",
-            dataset_name=ctx.dataset.name, synthetic=ctx.dataset.synthetic,
+            run,
+            communes,
+            territory=f"{ctx.departement_nom} ({ctx.departement})",
+            dataset_name=ctx.dataset.name,
+            synthetic=ctx.dataset.synthetic,
         )
         title = f"Vidéoprotection — {run.area.label}"
-        access_store().publish_proposal(by=ctx.viewer, communes=chosen, title=title, parameters=run.params, sheet_pdf=sheet)
+        access_store().publish_proposal(
+            by=ctx.viewer, communes=chosen, title=title, parameters=run.params, sheet_pdf=sheet
+        )
         st.success(f"Proposition publiée à {len(chosen)} commune(s).")
 
 
@@ -166,12 +215,15 @@ def body() -> None:
     crs = metric_crs_for_departement(ctx.departement)
     communes = cache.communes_metric(ctx.departement)
     area = _area(ctx, communes)
-    places = st.multiselect("Lieux visibles par une caméra", list(PLACE_TYPES), default=list(PUBLIC_PLACES), key="v_places")
+    places = st.multiselect(
+        "Lieux visibles par une caméra", list(PLACE_TYPES), default=list(PUBLIC_PLACES), key="v_places"
+    )
     demand = cache.demand(*ctx.key(), ctx.departement, ctx.flt, area.key, tuple(places), area)
     with st.expander("Poids des infractions"):
         table = st.data_editor(
             pd.DataFrame({"infraction": [*OFFENCES, OTHER_OFFENCE], "poids": 1.0}),
-            hide_index=True, disabled=["infraction"],
+            hide_index=True,
+            disabled=["infraction"],
             column_config={"poids": st.column_config.NumberColumn(min_value=0.0, step=0.5, required=True)},
             key="v_weights",
         )
@@ -180,29 +232,70 @@ def body() -> None:
     radius = float(d1.number_input("Rayon de couverture (m)", 10.0, 1000.0, 150.0, 10.0, key="v_radius"))
     candidates, source, cand_sig = _candidates(ctx, area, crs, uc.metric_xy(demand), radius)
     candidates = uc.candidates_in_reach(candidates, area, radius)
-    existing, exist_sig = _upload("Caméras existantes (facultatif : CSV, GeoJSON…)", ["csv", "geojson", "json", "gpkg", "parquet"], "v_existing", crs, False)
+    existing, exist_sig = _upload(
+        "Caméras existantes (facultatif : CSV, GeoJSON…)",
+        ["csv", "geojson", "json", "gpkg", "parquet"],
+        "v_existing",
+        crs,
+        False,
+    )
     mode = d2.radio("Objectif", list(uc.MODES), format_func=uc.MODES.get, key="v_mode")
     if mode == "budget":
         p, target = int(d3.number_input("Nouvelles caméras", 1, 500, 10, key="v_p")), None
     else:
-        p, target = None, float(d3.slider("Part de la demande à couvrir", 0.05, 1.0, 0.5, 0.05, key="v_target"))
+        p, target = (
+            None,
+            float(d3.slider("Part de la demande à couvrir", 0.05, 1.0, 0.5, 0.05, key="v_target")),
+        )
     limit = float(d4.number_input("Temps de calcul maximal (s)", 2.0, 300.0, 20.0, 1.0, key="v_limit"))
-    st.caption(uc.demand_caption(len(demand), len(candidates), None if existing is None else len(existing), ctx.audience))
+    st.caption(
+        uc.demand_caption(
+            len(demand), len(candidates), None if existing is None else len(existing), ctx.audience
+        )
+    )
     if len(demand) == 0 or len(candidates) == 0:
-        st.info("Pas de faits visibles ou pas de sites candidats : élargissez la période, les lieux ou le secteur.")
+        st.info(
+            "Pas de faits visibles ou pas de sites candidats : élargissez la période, les lieux ou le secteur."
+        )
         return
-    sig = uc.digest_of(*ctx.key(), ctx.flt, area.key, tuple(places), tuple(sorted(weights.items())), cand_sig, exist_sig, radius, mode, p, target, limit)
+    sig = uc.digest_of(
+        *ctx.key(),
+        ctx.flt,
+        area.key,
+        tuple(places),
+        tuple(sorted(weights.items())),
+        cand_sig,
+        exist_sig,
+        radius,
+        mode,
+        p,
+        target,
+        limit,
+    )
     if st.button("Calculer les emplacements", type="primary", key="v_go"):
         with st.spinner("Optimisation des emplacements…"):
             st.session_state["v_result"] = uc.run_siting(
-                demand, weights, candidates, existing=existing, area=area, radius=radius, p=p, target=target,
-                time_limit=limit, flt=ctx.flt, places=places, source=source, signature=sig,
+                demand,
+                weights,
+                candidates,
+                existing=existing,
+                area=area,
+                radius=radius,
+                p=p,
+                target=target,
+                time_limit=limit,
+                flt=ctx.flt,
+                places=places,
+                source=source,
+                signature=sig,
             )
     run = st.session_state.get("v_result")
     if run is None:
         st.info("Réglez les paramètres puis cliquez sur « Calculer les emplacements ».")
     elif run.signature != sig:
-        st.warning("Les paramètres ont changé depuis le dernier calcul : cliquez sur « Calculer les emplacements ».")
+        st.warning(
+            "Les paramètres ont changé depuis le dernier calcul : cliquez sur « Calculer les emplacements »."
+        )
     else:
         _results(ctx, run, communes)
 

@@ -23,17 +23,31 @@ Z = ZONE_DEFAULTS
 def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
     with st.expander("Méthode et paramètres", expanded=False):
         c1, c2, c3 = st.columns(3)
-        method = c1.selectbox("Méthode", list(METHODS), list(METHODS).index(Z["method"]), format_func=METHODS.get, key="z_method")
+        method = c1.selectbox(
+            "Méthode",
+            list(METHODS),
+            list(METHODS).index(Z["method"]),
+            format_func=METHODS.get,
+            key="z_method",
+        )
         cell = c2.number_input("Maille (m)", 50.0, 1000.0, Z["cell"], 25.0, key="z_cell")
         band = c3.number_input("Distance de voisinage Gi* (m)", 100.0, 3000.0, Z["band"], 50.0, key="z_band")
         c4, c5, c6 = st.columns(3)
         conf = c4.selectbox(
-            "Confiance Gi*", list(CONFIDENCE), list(CONFIDENCE).index(Z["confidence"]), format_func=CONFIDENCE.get, key="z_conf"
+            "Confiance Gi*",
+            list(CONFIDENCE),
+            list(CONFIDENCE).index(Z["confidence"]),
+            format_func=CONFIDENCE.get,
+            key="z_conf",
         )
         eps = c5.number_input("Rayon DBSCAN (m)", 50.0, 2000.0, Z["eps"], 25.0, key="z_eps")
-        min_samples = c6.number_input("Faits minimum par noyau DBSCAN", 2, 500, Z["min_samples"], key="z_min_samples")
+        min_samples = c6.number_input(
+            "Faits minimum par noyau DBSCAN", 2, 500, Z["min_samples"], key="z_min_samples"
+        )
         l1, l2, l3 = st.columns(3)
-        inner = l1.number_input("Excès local : rayon du disque (m)", 50.0, 2000.0, Z["inner"], 25.0, key="z_inner")
+        inner = l1.number_input(
+            "Excès local : rayon du disque (m)", 50.0, 2000.0, Z["inner"], 25.0, key="z_inner"
+        )
         outer = l2.number_input(
             "Excès local : rayon de l'anneau (m)", 100.0, 5000.0, Z["outer"], 50.0, key="z_outer"
         )
@@ -73,12 +87,23 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
 
 def _emerging_section(ctx: Context, settings: ZoneSettings) -> None:
     c1, c2 = st.columns(2)
-    freq = c1.selectbox("Pas de temps", ["QS", "MS"], format_func={"QS": "Trimestre", "MS": "Mois"}.get, key="e_freq")
+    freq = c1.selectbox(
+        "Pas de temps", ["QS", "MS"], format_func={"QS": "Trimestre", "MS": "Mois"}.get, key="e_freq"
+    )
     c2.caption(f"Maille {settings.cell:.0f} m, voisinage {settings.band:.0f} m (paramètres ci-dessus).")
     cells, counts = cache.emerging(*ctx.key(), ctx.departement, ctx.flt.undated(), settings, freq)
     st.dataframe(counts, hide_index=True)
-    show_map("emerging_map", emerging_map, cells, cache.display_geometry(ctx.departement), base=ctx.base_map, height=480)
-    st.caption("Définitions d'ArcGIS « Emerging Hot Spot Analysis » ; tendance : test de Mann-Kendall sur les z de Gi*.")
+    show_map(
+        "emerging_map",
+        emerging_map,
+        cells,
+        cache.display_geometry(ctx.departement),
+        base=ctx.base_map,
+        height=480,
+    )
+    st.caption(
+        "Définitions d'ArcGIS « Emerging Hot Spot Analysis » ; tendance : test de Mann-Kendall sur les z de Gi*."
+    )
 
 
 def _zone_columns(table: pd.DataFrame) -> dict[str, object]:
@@ -106,7 +131,9 @@ def body() -> None:
     if not dataset_or_notice(ctx):
         return
     settings, severity, bandwidth = _settings()
-    v = cache.zones(*ctx.key(), ctx.departement, ctx.flt, settings, tuple(severity.items()), bandwidth, ctx.audience)
+    v = cache.zones(
+        *ctx.key(), ctx.departement, ctx.flt, settings, tuple(severity.items()), bandwidth, ctx.audience
+    )
     if v.analysis.zones.empty:
         st.info(
             "Aucune zone ne ressort sur cette période avec ces paramètres : aucun secteur ne dépasse "
@@ -117,15 +144,23 @@ def body() -> None:
     for text in v.captions:
         st.caption(text)
     show_map(
-        "zones_map", zones_map, v.zones_wgs84, v.analysis.density, v.density_bounds,
-        cache.display_geometry(ctx.departement), base=ctx.base_map, height=560,
+        "zones_map",
+        zones_map,
+        v.zones_wgs84,
+        v.analysis.density,
+        v.density_bounds,
+        cache.display_geometry(ctx.departement),
+        base=ctx.base_map,
+        height=560,
     )
     st.caption(
         "Densité en mètres (noyau gaussien) ; elle n'apparaît que là où au moins "
         f"{SETTINGS.privacy_threshold + 1} faits se concentrent (secret statistique)."
     )
     st.subheader("Points chauds émergents")
-    if st.toggle("Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"):
+    if st.toggle(
+        "Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"
+    ):
         _emerging_section(ctx, settings)
     st.subheader("Répétitions proches (cambriolages, véhicules)")
     if st.toggle("Calculer le test de Knox sur la période de la barre latérale", key="nr_on"):
@@ -142,9 +177,13 @@ def body() -> None:
     )
     st.subheader("Exports")
     e1, e2, e3 = st.columns(3)
-    export_button(e1, ctx.viewer, "Zones (GeoJSON)", v.export_geojson, "zones.geojson", "application/geo+json")
+    export_button(
+        e1, ctx.viewer, "Zones (GeoJSON)", v.export_geojson, "zones.geojson", "application/geo+json"
+    )
     export_button(e2, ctx.viewer, "Zones (CSV)", v.export_csv, "zones.csv", "text/csv")
-    export_button(e3, ctx.viewer, "Zones (GeoPackage)", v.export_gpkg, "zones.gpkg", "application/geopackage+sqlite3")
+    export_button(
+        e3, ctx.viewer, "Zones (GeoPackage)", v.export_gpkg, "zones.gpkg", "application/geopackage+sqlite3"
+    )
 
 
 guarded(body, page="zones")

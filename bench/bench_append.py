@@ -55,7 +55,9 @@ def export_csv(incidents: pd.DataFrame) -> bytes:
 def main() -> None:
     communes = communes_for_departement("59")
     t = time.perf_counter()
-    base = synthetic_incidents_for_departement(communes, years=(2022, 2025), seed=3, today=NOW.date()).incidents
+    base = synthetic_incidents_for_departement(
+        communes, years=(2022, 2025), seed=3, today=NOW.date()
+    ).incidents
     print(f"jeu synthétique du Nord : {fmt_count(len(base))} faits ({time.perf_counter() - t:.0f} s)")
     big = pd.concat([base, base.assign(**{m.ID: base[m.ID] + "-b"})], ignore_index=True).iloc[:1_000_000]
     new = big.sample(100_000, random_state=1).copy()
@@ -86,8 +88,10 @@ def main() -> None:
     print(f"ajout au jeu (chargement, fusion, enregistrement)   : {t_append:6.2f} s")
     print(f"ajout complet (validation + ajout)                  : {t_read + t_append:6.2f} s")
     print(f"ancre : réimport complet (1 100 000 lignes)         : {t_anchor:6.2f} s")
-    print(f"objectif {GOAL_S:.0f} s ; ratio ajout complet / objectif : {(t_read + t_append) / GOAL_S:.2f} ; "
-          f"accélération sur l'ancre : {t_anchor / (t_read + t_append):.1f}×")
+    print(
+        f"objectif {GOAL_S:.0f} s ; ratio ajout complet / objectif : {(t_read + t_append) / GOAL_S:.2f} ; "
+        f"accélération sur l'ancre : {t_anchor / (t_read + t_append):.1f}×"
+    )
 
 
 if __name__ == "__main__":

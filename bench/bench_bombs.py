@@ -51,9 +51,23 @@ def one_bomb(label: str, data: bytes, filename: str, uploader: str) -> tuple[str
     workspace = tempfile.mkdtemp(prefix="bench-bombes-")
     log = open(os.path.join(workspace, "streamlit.log"), "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "DELINQ_WORKSPACE_DIR": workspace}, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DELINQ_WORKSPACE_DIR": workspace},
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -61,20 +75,33 @@ def one_bomb(label: str, data: bytes, filename: str, uploader: str) -> tuple[str
         with RawSession(base) as s:
             run = s.rerun(page="donnees")
             widget = run.widget("file_uploader", uploader)
-            got = s.backmsg_and_wait(BackMsg(file_urls_request=FileURLsRequest(request_id="b", file_names=[filename])), 3)
-            info = next(m for m in got if m.WhichOneof("type") == "file_urls_response").file_urls_response.file_urls[0]
+            got = s.backmsg_and_wait(
+                BackMsg(file_urls_request=FileURLsRequest(request_id="b", file_names=[filename])), 3
+            )
+            info = next(
+                m for m in got if m.WhichOneof("type") == "file_urls_response"
+            ).file_urls_response.file_urls[0]
             put = httpx.put(
-                base + info.upload_url, files={"file": (filename, data)},
-                headers={"X-Xsrftoken": s.cookies.get("_streamlit_xsrf")}, cookies=s.cookies, timeout=120,
+                base + info.upload_url,
+                files={"file": (filename, data)},
+                headers={"X-Xsrftoken": s.cookies.get("_streamlit_xsrf")},
+                cookies=s.cookies,
+                timeout=120,
             )
             assert put.status_code == 204, put.status_code
             time.sleep(0.5)
             before = status_kb(proc.pid, "VmRSS")
             Path(f"/proc/{proc.pid}/clear_refs").write_text("5")  # VmHWM := VmRSS
-            state = FileUploaderState(uploaded_file_info=[UploadedFileInfo(name=filename, size=len(data), file_id=info.file_id)])
-            answer = s.rerun(widgets=[WidgetState(id=widget.id, file_uploader_state_value=state)], timeout=600)
+            state = FileUploaderState(
+                uploaded_file_info=[UploadedFileInfo(name=filename, size=len(data), file_id=info.file_id)]
+            )
+            answer = s.rerun(
+                widgets=[WidgetState(id=widget.id, file_uploader_state_value=state)], timeout=600
+            )
             peak = status_kb(proc.pid, "VmHWM")
-            said = next((t for t in answer.sent().texts if "refusé" in t or "archive" in t), "(pas de refus affiché)")
+            said = next(
+                (t for t in answer.sent().texts if "refusé" in t or "archive" in t), "(pas de refus affiché)"
+            )
         return label, (peak - before) / 1024, len(data) / 1024, said
     finally:
         proc.terminate()

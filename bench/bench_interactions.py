@@ -218,12 +218,18 @@ def environment(dep: str) -> dict[str, str]:
         link = cache / name
         if not link.exists():
             link.symlink_to(ROOT / "cache" / name)
-    env = {"DELINQ_CACHE_DIR": str(cache), "DELINQ_DEFAULT_DEPARTEMENT": dep,
-           "DELINQ_WORKSPACE_DIR": str(cache / "workspace")}
+    env = {
+        "DELINQ_CACHE_DIR": str(cache),
+        "DELINQ_DEFAULT_DEPARTEMENT": dep,
+        "DELINQ_WORKSPACE_DIR": str(cache / "workspace"),
+    }
     t = time.perf_counter()
     subprocess.run(
         [sys.executable, "-c", "from data.store import ensure_default_dataset as e; print(e().n_rows)"],
-        cwd=ROOT, env={**os.environ, **env}, check=True, capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        check=True,
+        capture_output=True,
     )
     print(f"  jeu synthétique prêt ({time.perf_counter() - t:.0f} s)")
     return env

@@ -83,19 +83,31 @@ def main() -> None:
     )
     work = Path(tempfile.mkdtemp(prefix="bench-national-"))
     try:
-        with local_cluster(n_workers=2) as cluster, Client(cluster) as client, contextlib.ExitStack() as stack:
+        with (
+            local_cluster(n_workers=2) as cluster,
+            Client(cluster) as client,
+            contextlib.ExitStack() as stack,
+        ):
             peaks = [stack.enter_context(Peak(pid)) for pid in client.run(os.getpid).values()]
             t1 = time.perf_counter()
             report = run_national_batch(args.data, work / "dask", client=client, departements=codes)
             dask_s = time.perf_counter() - t1
         order = sorted(codes, key=lambda c: -manifest["departements"][c]["rows"])
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            loop_s, loop_peak = pool.submit(plain_loop, str(args.data), str(work / "boucle"), order, manifest["version"]).result()
+            loop_s, loop_peak = pool.submit(
+                plain_loop, str(args.data), str(work / "boucle"), order, manifest["version"]
+            ).result()
         identical = same_results(work / "dask", work / "boucle", codes)
-        print(f"Dask (LocalCluster 2 workers mono-thread) : {dask_s:8.1f} s  ({len(report.computed)} départements)")
+        print(
+            f"Dask (LocalCluster 2 workers mono-thread) : {dask_s:8.1f} s  ({len(report.computed)} départements)"
+        )
         print(f"boucle simple, un processus               : {loop_s:8.1f} s")
         print(f"accélération                              : {loop_s / dask_s:8.2f}x  (objectif ≥ 1,7x)")
-        print("mémoire max par worker                    : " + ", ".join(f"{p.peak:.0f} Mo" for p in peaks) + "  (objectif < 2 Go)")
+        print(
+            "mémoire max par worker                    : "
+            + ", ".join(f"{p.peak:.0f} Mo" for p in peaks)
+            + "  (objectif < 2 Go)"
+        )
         print(f"mémoire max de la boucle                  : {loop_peak:.0f} Mo")
         print(f"résultats identiques                      : {'oui' if identical else 'NON'}")
     finally:

@@ -39,7 +39,9 @@ def main() -> None:
         communes, years=(2022, 2025), seed=4, scale=9.0, today=dt.date(2026, 1, 1)
     ).incidents
     print(f"génération ({len(inc):,} faits synthétiques) : {time.perf_counter() - t:.1f} s")
-    burg = inc[(inc[m.OFFENCE] == "Cambriolages de logement") & inc.geometry.notna()].to_crs(metric_crs_for_departement("53"))
+    burg = inc[(inc[m.OFFENCE] == "Cambriolages de logement") & inc.geometry.notna()].to_crs(
+        metric_crs_for_departement("53")
+    )
     burg = burg.sample(min(N, len(burg)), random_state=0)
     x, y = burg.geometry.x.to_numpy(), burg.geometry.y.to_numpy()
     day = days_from_windows(burg[m.START].to_numpy(), burg[m.END].to_numpy(), np.datetime64("2000-01-01"))
@@ -53,7 +55,9 @@ def main() -> None:
     print(f"{len(x)} cambriolages (Mayenne), {res.n_pairs:,} paires à moins de 500 m, 999 permutations")
     print(f"notre test de Knox                     : {ours:8.2f} s")
     print(f"ancre (force brute, extrapolée de {sub}) : {brute:8.0f} s")
-    print(f"objectif {GOAL_S:.0f} s ; ratio notre temps / objectif : {ours / GOAL_S:.2f} ; accélération : {brute / ours:,.0f}×")
+    print(
+        f"objectif {GOAL_S:.0f} s ; ratio notre temps / objectif : {ours / GOAL_S:.2f} ; accélération : {brute / ours:,.0f}×"
+    )
     print("rapport observé / attendu (moins de 100 m) :", np.round(res.ratio.iloc[1, :4].to_numpy(), 2))
 
 

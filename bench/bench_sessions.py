@@ -146,10 +146,18 @@ async def session(browser, base: str, account: str | None, delay: float = 0.0) -
             await page.wait_for_url(f"{base}/**", timeout=600_000)
         else:
             await page.goto(base)
-        await page.frame_locator(MAP).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=600_000)
+        await (
+            page.frame_locator(MAP)
+            .first.locator(".leaflet-overlay-pane path")
+            .first.wait_for(timeout=600_000)
+        )
         if account != "maire":
             await page.goto(base + "/suivi")
-            await page.frame_locator(MAP).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=600_000)
+            await (
+                page.frame_locator(MAP)
+                .first.locator(".leaflet-overlay-pane path")
+                .first.wait_for(timeout=600_000)
+            )
         return time.perf_counter() - t0
     finally:
         await context.close()

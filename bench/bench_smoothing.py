@@ -32,7 +32,9 @@ def main() -> None:
     from esda.smoothing import Empirical_Bayes, Spatial_Empirical_Bayes
 
     warnings.simplefilter("ignore")
-    print(f"{'département':<12} {'communes':>8} {'nous (ms)':>10} {'PySAL (ms)':>11} {'ratio':>7} {'écart max':>10}")
+    print(
+        f"{'département':<12} {'communes':>8} {'nous (ms)':>10} {'PySAL (ms)':>11} {'ratio':>7} {'écart max':>10}"
+    )
     for dep in ("53", "29", "59"):
         c = communes_for_departement(dep).reset_index(drop=True)
         pop = c["population"].to_numpy(float)
@@ -52,7 +54,9 @@ def main() -> None:
         t_anchor, (ga, sa) = timed(anchor)
         island = np.asarray(w.sum(axis=1)).ravel() == 0
         diff = max(np.max(np.abs(g - ga) / ga), np.max(np.abs(s[~island] - sa[~island]) / sa[~island]))
-        print(f"{dep:<12} {len(c):>8} {t_ours * 1000:>10.1f} {t_anchor * 1000:>11.1f} {t_anchor / t_ours:>6.1f}× {diff:>10.1e}")
+        print(
+            f"{dep:<12} {len(c):>8} {t_ours * 1000:>10.1f} {t_anchor * 1000:>11.1f} {t_anchor / t_ours:>6.1f}× {diff:>10.1e}"
+        )
     rates = e / pop * 1000
     t_ours, bins = timed(lambda: fisher_jenks_bins(rates, 5))
     t_anchor, anchor_bins = timed(lambda: mapclassify.FisherJenks(rates, k=5).bins, repeat=1)
@@ -61,7 +65,9 @@ def main() -> None:
         f"Fisher-Jenks, 5 classes, {len(rates)} communes du Nord : nous {t_ours * 1000:.1f} ms, "
         f"mapclassify {t_anchor * 1000:.0f} ms ({t_anchor / t_ours:.0f}×), bornes identiques : {'oui' if same else 'NON'}"
     )
-    print("(écart max : relatif, îles exclues du spatial : esda ne les lisse pas, nous les lissons globalement)")
+    print(
+        "(écart max : relatif, îles exclues du spatial : esda ne les lisse pas, nous les lissons globalement)"
+    )
 
 
 if __name__ == "__main__":

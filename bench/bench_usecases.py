@@ -47,12 +47,16 @@ def main() -> None:
     last = incidents["date_debut"].max().date()
     flt = IncidentFilter(start=last - dt.timedelta(days=364), end=last)
     public = Audience.public()
-    n = int(((incidents["date_debut"].dt.date >= flt.start) & (incidents["date_debut"].dt.date <= flt.end)).sum())
+    n = int(
+        ((incidents["date_debut"].dt.date >= flt.start) & (incidents["date_debut"].dt.date <= flt.end)).sum()
+    )
     print(f"Mayenne, {len(incidents):,} faits, période affichée : {n:,} faits (12 mois)")
 
     def ours():
         view = uc_diag.diagnostic_for_selection(incidents, communes, flt, keys=keys, audience=public)
-        return [uc_diag.ranking_for_level(view, communes, keys, lvl, audience=public) for lvl in uc_diag.LEVELS]
+        return [
+            uc_diag.ranking_for_level(view, communes, keys, lvl, audience=public) for lvl in uc_diag.LEVELS
+        ]
 
     def anchor():
         out = []

@@ -41,7 +41,14 @@ ROLE_LABELS = {
 ASSIGNABLE_ROLES = (ADMIN, ANALYST, REFERENT, PREFET, MAYOR)
 
 # Pages (their file stem under app_pages/).
-DIAGNOSTIC, ZONES, VIDEO, SUIVI, ORGANISATION, DONNEES = "diagnostic", "zones", "videoprotection", "suivi", "organisation", "donnees"
+DIAGNOSTIC, ZONES, VIDEO, SUIVI, ORGANISATION, DONNEES = (
+    "diagnostic",
+    "zones",
+    "videoprotection",
+    "suivi",
+    "organisation",
+    "donnees",
+)
 MA_COMMUNE, ADMINISTRATION, FRANCE = "ma_commune", "administration", "france"
 
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {

@@ -133,7 +133,12 @@ def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFra
         keep &= (start >= pd.Timestamp(flt.start)).to_numpy()
     if flt.end is not None:
         keep &= (start < pd.Timestamp(flt.end) + pd.Timedelta(days=1)).to_numpy()
-    for col, values in ((OFFENCE, flt.offences), (PLACE, flt.places), (FORCE, flt.forces), (NATINF, flt.natinf)):
+    for col, values in (
+        (OFFENCE, flt.offences),
+        (PLACE, flt.places),
+        (FORCE, flt.forces),
+        (NATINF, flt.natinf),
+    ):
         if values is not None and col in incidents:
             keep &= incidents[col].isin(list(values)).fillna(False).to_numpy(dtype=bool)
     return incidents[keep]

@@ -119,7 +119,9 @@ def secret_mask_from_counts(
     c = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
     if c.ndim not in (1, 2):
         raise DelinquanceError("Le secret statistique s'applique à un tableau à une ou deux dimensions.")
-    force = np.zeros(c.shape, dtype=bool) if forced is None else np.asarray(forced, dtype=bool).reshape(c.shape)
+    force = (
+        np.zeros(c.shape, dtype=bool) if forced is None else np.asarray(forced, dtype=bool).reshape(c.shape)
+    )
     if not secondary:
         return ((c > 0) & (c <= _threshold(threshold))) | force
     c2 = c.reshape(1, -1) if c.ndim == 1 else c
@@ -322,7 +324,10 @@ def published_series_frame(
 
 
 def places_to_withhold(
-    places_xy: np.ndarray, incidents_xy: np.ndarray, *, resolution: float | None = None,
+    places_xy: np.ndarray,
+    incidents_xy: np.ndarray,
+    *,
+    resolution: float | None = None,
     threshold: int | None = None,
 ) -> np.ndarray:
     """Published places (camera sites, zone centres) that would locate 1 to ``threshold`` incidents.

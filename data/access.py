@@ -88,13 +88,19 @@ BEGIN SELECT RAISE(ABORT, 'journal en ajout seul'); END;
 
 INTENT, DONE, FAILED, REFUSED = "intention", "fait", "échec", "refus"
 #: Columns added to ``journal`` after its first version (an older database gains them).
-_JOURNAL_ADDED = {"adresse": "TEXT NOT NULL DEFAULT ''", "agent": "TEXT NOT NULL DEFAULT ''", "chaine": "TEXT NOT NULL DEFAULT ''"}
+_JOURNAL_ADDED = {
+    "adresse": "TEXT NOT NULL DEFAULT ''",
+    "agent": "TEXT NOT NULL DEFAULT ''",
+    "chaine": "TEXT NOT NULL DEFAULT ''",
+}
 _JOURNAL_COLUMNS = ["quand", "qui", "role", "action", "objet", "details", "etat", "adresse", "agent"]
 #: The chain value before the first line.
 CHAIN_START = "0" * 64
 #: Where an audit line comes from: (client address, user agent), set by the UI for each script
 #: run and each deferred download (empty for the command line).
-AUDIT_ORIGIN: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar("audit_origin", default=("", ""))
+AUDIT_ORIGIN: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
+    "audit_origin", default=("", "")
+)
 #: Without ``DELINQ_AUDIT_SECRET`` (poste local, tests), the chain is keyed by this constant: it
 #: then detects accidents, not a deliberate rewrite. The server mode refuses to start without it.
 LOCAL_AUDIT_KEY = b"poste-local-sans-secret"
@@ -137,7 +143,9 @@ def _territory(text: str) -> tuple[str, ...]:
     return tuple(t for t in (x.strip().upper() for x in text.replace(";", ",").split(",")) if t)
 
 
-def _find_person(db: sqlite3.Connection, *, email: str | None, issuer: str | None, subject: str | None) -> Person | None:
+def _find_person(
+    db: sqlite3.Connection, *, email: str | None, issuer: str | None, subject: str | None
+) -> Person | None:
     """The person with this e-mail (case-insensitive), else with this (issuer, subject)."""
     row = None
     if email:
@@ -206,20 +214,31 @@ def verify_journal(path: Path, *, key: bytes | None = None, expected_head: str |
     key = key or audit_key()
     db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
     try:
-        rows = db.execute(f"SELECT id, {', '.join(_JOURNAL_COLUMNS)}, chaine FROM journal ORDER BY id").fetchall()
+        rows = db.execute(
+            f"SELECT id, {', '.join(_JOURNAL_COLUMNS)}, chaine FROM journal ORDER BY id"
+        ).fetchall()
     finally:
         db.close()
     previous, seen, last_id = CHAIN_START, {CHAIN_START}, 0
     for row in rows:
         line_id, content, stored = row[0], list(row[:-1]), row[-1]
         if line_id != last_id + 1:
-            return JournalCheck(len(rows), previous, line_id, f"lignes {last_id + 1} à {line_id - 1} absentes")
+            return JournalCheck(
+                len(rows), previous, line_id, f"lignes {last_id + 1} à {line_id - 1} absentes"
+            )
         if chain_value(previous, content, key) != stored:
-            return JournalCheck(len(rows), previous, line_id, "ligne modifiée, insérée ou supprimée avant elle")
+            return JournalCheck(
+                len(rows), previous, line_id, "ligne modifiée, insérée ou supprimée avant elle"
+            )
         previous, last_id = stored, line_id
         seen.add(stored)
     if expected_head and expected_head not in seen:
-        return JournalCheck(len(rows), previous, last_id + 1, "la tête notée n'est plus dans le journal (fin coupée ou journal réécrit)")
+        return JournalCheck(
+            len(rows),
+            previous,
+            last_id + 1,
+            "la tête notée n'est plus dans le journal (fin coupée ou journal réécrit)",
+        )
     return JournalCheck(len(rows), previous)
 
 
@@ -303,12 +322,18 @@ class AccessStore:
             Unknown role, no e-mail nor (issuer, subject), or an empty territory.
         """
         if role not in ASSIGNABLE_ROLES:
-            raise AccessError(f"Rôle inconnu : « {role} ». Choisissez parmi : {', '.join(ROLE_LABELS[r] for r in ASSIGNABLE_ROLES)}.")
+            raise AccessError(
+                f"Rôle inconnu : « {role} ». Choisissez parmi : {', '.join(ROLE_LABELS[r] for r in ASSIGNABLE_ROLES)}."
+            )
         email = (email or "").strip().lower() or None
         if email is None and not (issuer and subject):
-            raise AccessError("Indiquez l'adresse électronique de la personne (ou son émetteur et son identifiant).")
+            raise AccessError(
+                "Indiquez l'adresse électronique de la personne (ou son émetteur et son identifiant)."
+            )
         if email is not None and ("@" not in email or " " in email):
-            raise AccessError(f"Adresse électronique invalide : « {email} ». Exemple : prenom.nom@interieur.gouv.fr.")
+            raise AccessError(
+                f"Adresse électronique invalide : « {email} ». Exemple : prenom.nom@interieur.gouv.fr."
+            )
         codes = _territory(territory)
         if not codes and role != ADMIN:  # an administrator without territory: every département
             raise AccessError(
@@ -318,10 +343,15 @@ class AccessStore:
         if role == MAYOR and any(len(c) != 5 for c in codes):
             raise AccessError("Un maire reçoit des codes de commune (5 caractères, par exemple 53130).")
         if role != MAYOR and any(len(c) not in (2, 3) for c in codes):
-            raise AccessError("Ce rôle reçoit des codes de département (2 ou 3 caractères, par exemple 53 ou 974).")
+            raise AccessError(
+                "Ce rôle reçoit des codes de département (2 ou 3 caractères, par exemple 53 ou 974)."
+            )
         now = dt.datetime.now().isoformat(timespec="seconds")
         who = email or f"{issuer}|{subject}"
-        with self.audited(by, "changement de rôle", who, {"role": role, "territoire": ",".join(codes)}), self._connect() as db:
+        with (
+            self.audited(by, "changement de rôle", who, {"role": role, "territoire": ",".join(codes)}),
+            self._connect() as db,
+        ):
             # One write transaction from the look-up to the write: two sessions adding the same
             # person at once (the first administrators, bootstrapped by every first run) give
             # one row, not a constraint error.
@@ -361,19 +391,32 @@ class AccessStore:
         """Make sure the administrators named in the configuration exist (first start)."""
         system = Viewer(role=ADMIN, identity="configuration", name="configuration")
         for email in (e.strip().lower() for e in emails):
-            if email and self.person_for_identity(email=email, email_verified=True, issuer=None, subject=None) is None:
+            if (
+                email
+                and self.person_for_identity(email=email, email_verified=True, issuer=None, subject=None)
+                is None
+            ):
                 self.save_person(by=system, role=ADMIN, territory="", email=email)
 
     # -- camera-site proposals published to communes ---------------------------------------
     def publish_proposal(
-        self, *, by: Viewer, communes: list[str], title: str, parameters: list[tuple[str, str]], sheet_pdf: bytes
+        self,
+        *,
+        by: Viewer,
+        communes: list[str],
+        title: str,
+        parameters: list[tuple[str, str]],
+        sheet_pdf: bytes,
     ) -> None:
         """Publish a camera-site proposal (its published sheet) to one or more communes (audited)."""
         if not communes:
             raise AccessError("Choisissez au moins une commune à qui publier la proposition.")
         now = dt.datetime.now().isoformat(timespec="seconds")
         params = json.dumps(parameters, ensure_ascii=False)
-        with self.audited(by, "proposition publiée", ",".join(communes), {"titre": title}), self._connect() as db:
+        with (
+            self.audited(by, "proposition publiée", ",".join(communes), {"titre": title}),
+            self._connect() as db,
+        ):
             for code in communes:
                 db.execute(
                     "INSERT INTO propositions (commune, publie_le, auteur, titre, parametres, fiche) VALUES (?, ?, ?, ?, ?, ?)",
@@ -401,7 +444,9 @@ class AccessStore:
         return bytes(row[0])
 
     # -- audit ---------------------------------------------------------------------------
-    def log(self, viewer: Viewer, action: str, objet: str = "", details: dict | str = "", *, state: str = DONE) -> None:
+    def log(
+        self, viewer: Viewer, action: str, objet: str = "", details: dict | str = "", *, state: str = DONE
+    ) -> None:
         """Append one line to the audit log, chained to the previous one.
 
         The client address and user agent come from :data:`AUDIT_ORIGIN`. Writes are
@@ -413,7 +458,11 @@ class AccessStore:
         AccessError
             The line could not be written (the caller must not go on with the action).
         """
-        text = details if isinstance(details, str) else json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+        text = (
+            details
+            if isinstance(details, str)
+            else json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)
+        )
         address, agent = AUDIT_ORIGIN.get()
         when = dt.datetime.now().isoformat(timespec="seconds")
         content = [when, viewer.identity, viewer.role, action, objet, text, state, address, agent[:300]]
@@ -450,7 +499,9 @@ class AccessStore:
         return (int(last[0]), str(last[1])) if last else (0, CHAIN_START)
 
     # -- sign-ins ------------------------------------------------------------------------
-    def open_sign_in(self, key: str, identity: str, *, issued_at: float, expires_at: float | None, max_hours: float) -> str:
+    def open_sign_in(
+        self, key: str, identity: str, *, issued_at: float, expires_at: float | None, max_hours: float
+    ) -> str:
         """Open the record of a sign-in, once, when its ID token is fresh; or say why not.
 
         Parameters
@@ -477,7 +528,9 @@ class AccessStore:
         now = time.time()
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT fermee_le, expire_le, motif FROM connexions WHERE cle = ?", (key,)).fetchone()
+            row = db.execute(
+                "SELECT fermee_le, expire_le, motif FROM connexions WHERE cle = ?", (key,)
+            ).fetchone()
             if row is None:
                 fresh = now - issued_at <= FRESH_SIGN_IN_SECONDS and issued_at <= now + 60
                 if not fresh or (expires_at is not None and expires_at <= now):
@@ -492,7 +545,10 @@ class AccessStore:
                 db.execute("COMMIT")
                 return "nouvelle" if closed[0] is None else "fermée (durée maximale)"
             if row[0] is None and row[1] <= now:
-                db.execute("UPDATE connexions SET fermee_le = ?, motif = ? WHERE cle = ?", (now, "durée maximale", key))
+                db.execute(
+                    "UPDATE connexions SET fermee_le = ?, motif = ? WHERE cle = ?",
+                    (now, "durée maximale", key),
+                )
                 db.execute("COMMIT")
                 return "fermée (durée maximale)"
             db.execute("COMMIT")
@@ -501,7 +557,9 @@ class AccessStore:
     def sign_in_state(self, key: str) -> str:
         """« ouverte », « expirée », « fermée » (with its reason) or « inconnue »."""
         with self._connect() as db:
-            row = db.execute("SELECT fermee_le, expire_le, motif FROM connexions WHERE cle = ?", (key,)).fetchone()
+            row = db.execute(
+                "SELECT fermee_le, expire_le, motif FROM connexions WHERE cle = ?", (key,)
+            ).fetchone()
         if row is None:
             return "inconnue"
         if row[0] is not None:
@@ -512,7 +570,8 @@ class AccessStore:
         """Close a sign-in for good (sign-out, maximum age)."""
         with self._connect() as db:
             db.execute(
-                "UPDATE connexions SET fermee_le = ?, motif = ? WHERE cle = ? AND fermee_le IS NULL", (time.time(), reason, key)
+                "UPDATE connexions SET fermee_le = ?, motif = ? WHERE cle = ? AND fermee_le IS NULL",
+                (time.time(), reason, key),
             )
 
     def close_sign_ins_of(self, identity: str, reason: str) -> int:
@@ -525,7 +584,9 @@ class AccessStore:
             return cur.rowcount
 
     @contextlib.contextmanager
-    def audited(self, viewer: Viewer, action: str, objet: str = "", details: dict | str = "") -> Iterator[None]:
+    def audited(
+        self, viewer: Viewer, action: str, objet: str = "", details: dict | str = ""
+    ) -> Iterator[None]:
         """Log the intent (the action does not run if that fails), run the action, log the outcome."""
         self.log(viewer, action, objet, details, state=INTENT)
         try:

@@ -69,7 +69,13 @@ class GenerationSettings:
     today: str
 
     def as_dict(self) -> dict:
-        return {"years": list(self.years), "seed": self.seed, "scale": self.scale, "today": self.today, "generator": GENERATOR}
+        return {
+            "years": list(self.years),
+            "seed": self.seed,
+            "scale": self.scale,
+            "today": self.today,
+            "generator": GENERATOR,
+        }
 
 
 def departement_seed(code: str, national_seed: int) -> int:
@@ -98,7 +104,9 @@ def read_manifest(root: Path) -> dict:
 
 
 def _write_manifest(root: Path, manifest: dict) -> None:
-    write_text_atomically(Path(root) / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True))
+    write_text_atomically(
+        Path(root) / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True)
+    )
 
 
 def _file_digest(path: Path) -> str:
@@ -194,7 +202,10 @@ def generate_national_dataset(
             scale=settings.scale,
             today=dt.date.fromisoformat(settings.today),
         )
-        entries[code] = {**write_partition(root, code, data.incidents), "seconds": round(time.perf_counter() - t0, 2)}
+        entries[code] = {
+            **write_partition(root, code, data.incidents),
+            "seconds": round(time.perf_counter() - t0, 2),
+        }
         write_text_atomically(
             partition_path(root, code).with_name(HOTSPOTS),
             data.hotspots_frame().to_json(orient="records", force_ascii=False, indent=1),
@@ -288,7 +299,7 @@ class NationalStore(DatasetStore):
         if entry is None or not partition_path(self.root, code).exists():
             raise DatasetStoreError(
                 f"Le jeu national n'a pas de partition pour le département {code} : lancez "
-                f"make national ARGS=\"--departements {code}\" ou choisissez un autre jeu."
+                f'make national ARGS="--departements {code}" ou choisissez un autre jeu.'
             )
         return code, entry
 
@@ -326,7 +337,9 @@ class NationalStore(DatasetStore):
         raise DatasetStoreError("Le jeu national ne se modifie pas ici : il se régénère avec make national.")
 
     def delete(self, slug: str) -> None:  # noqa: D102 - read-only
-        raise DatasetStoreError("Le jeu national ne se supprime pas ici : supprimez son dossier ou relancez make national.")
+        raise DatasetStoreError(
+            "Le jeu national ne se supprime pas ici : supprimez son dossier ou relancez make national."
+        )
 
 
 def national_store() -> NationalStore:

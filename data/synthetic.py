@@ -615,9 +615,9 @@ def synthetic_incidents_for_departement(
                 )
                 t0, t1 = _draw_times(rng, profile, n, lo, hi)
                 parts.append(
-                    _assemble(rng, profile, offence, np.full(n, c), xy, t0, t1, communes_m, force_by_commune).assign(
-                        _hs=True
-                    )
+                    _assemble(
+                        rng, profile, offence, np.full(n, c), xy, t0, t1, communes_m, force_by_commune
+                    ).assign(_hs=True)
                 )
 
     df = pd.concat(parts, ignore_index=True)

@@ -372,7 +372,9 @@ def geometry_by_group(communes: gpd.GeoDataFrame, key: pd.Series) -> gpd.GeoSeri
     return g.dropna(subset=["groupe"]).dissolve(by="groupe").geometry
 
 
-def departements_from_communes(communes: gpd.GeoDataFrame, *, tolerance_m: float = 1000.0) -> gpd.GeoDataFrame:
+def departements_from_communes(
+    communes: gpd.GeoDataFrame, *, tolerance_m: float = 1000.0
+) -> gpd.GeoDataFrame:
     """Outline of every département, simplified for a map of France.
 
     The union of each département's communes (a coverage union where the communes form one,
@@ -402,19 +404,27 @@ def departements_from_communes(communes: gpd.GeoDataFrame, *, tolerance_m: float
             outline = shapely.union_all(group.geometry.to_numpy())
         parts.append((str(dep), int(group["population"].sum()), outline))
     frame = gpd.GeoDataFrame(
-        {"code": [p[0] for p in parts], "population": [p[1] for p in parts]}, geometry=[p[2] for p in parts], crs=WGS84
+        {"code": [p[0] for p in parts], "population": [p[1] for p in parts]},
+        geometry=[p[2] for p in parts],
+        crs=WGS84,
     )
     out = []
     for crs, group in frame.groupby(frame["code"].map(metric_crs_for_departement), sort=False):
         metric = group.to_crs(crs)
         try:  # borders simplified once for both sides
-            simplified = shapely.coverage_simplify(metric.geometry.to_numpy(), tolerance_m, simplify_boundary=True)
+            simplified = shapely.coverage_simplify(
+                metric.geometry.to_numpy(), tolerance_m, simplify_boundary=True
+            )
         except shapely.errors.GEOSException:  # outlines not an exact coverage: each on its own
             simplified = shapely.simplify(metric.geometry.to_numpy(), tolerance_m, preserve_topology=True)
         simplified = shapely.make_valid(simplified)  # a narrow spit may cross itself once simplified
-        out.append(gpd.GeoDataFrame(group[["code", "population"]], geometry=simplified, crs=crs).to_crs(WGS84))
+        out.append(
+            gpd.GeoDataFrame(group[["code", "population"]], geometry=simplified, crs=crs).to_crs(WGS84)
+        )
     result = pd.concat(out) if out else frame
-    result = result.set_geometry(shapely.make_valid(shapely.set_precision(shapely.make_valid(result.geometry.to_numpy()), 1e-4)))
+    result = result.set_geometry(
+        shapely.make_valid(shapely.set_precision(shapely.make_valid(result.geometry.to_numpy()), 1e-4))
+    )
     result = gpd.GeoDataFrame(result, geometry="geometry", crs=WGS84)
     result["nom"] = result["code"].map(names)
     order = departements_table()["code"].tolist()

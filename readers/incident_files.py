@@ -61,8 +61,6 @@ class RawTable:
         return len(self.frame) + int(self.rejected["ligne"].nunique())
 
 
-
-
 # ---------------------------------------------------------------------------------------
 # Reading
 # ---------------------------------------------------------------------------------------
@@ -103,7 +101,11 @@ def _decode(data: bytes, filename: str) -> tuple[str, str, list[int]]:
     bad = sum(1 for ch in escaped if "\udc80" <= ch <= "\udcff")
     good = sum(1 for ch in escaped if ord(ch) > 127 and not ("\udc80" <= ch <= "\udcff"))
     if bom or good >= bad:
-        lines = [i + 1 for i, line in enumerate(escaped.splitlines()) if any("\udc80" <= c <= "\udcff" for c in line)]
+        lines = [
+            i + 1
+            for i, line in enumerate(escaped.splitlines())
+            if any("\udc80" <= c <= "\udcff" for c in line)
+        ]
         return data.decode("utf-8", errors="replace"), "UTF-8 (octets invalides remplacés)", lines
     try:
         return data.decode("cp1252"), "Windows-1252", []
@@ -176,7 +178,9 @@ def _csv_records(text: str, filename: str, delimiter: str, names: list[str]) -> 
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=False, block_size=1 << 24
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
             ),
@@ -257,7 +261,9 @@ def _read_geo(data: bytes, filename: str, kind: str) -> RawTable:
         ) from exc
     if len(frames) == 1:
         return _raw_from_geodataframe(frames[0], filename, kind)
-    gdf = pd.concat([f.assign(couche=layer) for f, layer in zip(frames, layers, strict=True)], ignore_index=True)
+    gdf = pd.concat(
+        [f.assign(couche=layer) for f, layer in zip(frames, layers, strict=True)], ignore_index=True
+    )
     raw = _raw_from_geodataframe(gpd.GeoDataFrame(gdf, geometry=frames[0].geometry.name), filename, kind)
     raw.notes.append(
         f"{len(layers)} couches lues ({', '.join(layers)}) : toutes importées, la couche de chaque fait est "
@@ -350,7 +356,9 @@ def read_incident_file(data: bytes, filename: str) -> RawTable:
             "GeoJSON, ou en CSV."
         )
     # Every record holds at least one line break: a bound on the rows without parsing.
-    _check_size(max(data.count(b"\n") - 1, 0) if data[:2] not in (b"\xff\xfe", b"\xfe\xff") else 0, 0, filename)
+    _check_size(
+        max(data.count(b"\n") - 1, 0) if data[:2] not in (b"\xff\xfe", b"\xfe\xff") else 0, 0, filename
+    )
     text, encoding, bad_lines = _decode(data, filename)
     if _looks_binary(text):
         raise IncidentFileError(

@@ -367,7 +367,9 @@ def mapping_from_columns(columns: list[str]) -> dict[str, str | None]:
 
 def _has_xy_columns(mapping: dict[str, str | None]) -> bool:
     """Whether latitude/longitude or x/y columns are mapped."""
-    return bool((mapping.get("latitude") and mapping.get("longitude")) or (mapping.get("x") and mapping.get("y")))
+    return bool(
+        (mapping.get("latitude") and mapping.get("longitude")) or (mapping.get("x") and mapping.get("y"))
+    )
 
 
 def _has_points(raw: RawTable, mapping: dict[str, str | None]) -> bool:
@@ -812,7 +814,9 @@ def communes_from_points(
     joined = _communes_of_points(points, located, communes)
     # Paris, Lyon, Marseille: a file giving the city's code is placed in the arrondissement
     # its point falls in (the units); without a point it keeps the city's code (city total).
-    city_level = valid_code & _mask(code.isin(list(PLM))) & _mask(joined.map(city_of, na_action="ignore") == code)
+    city_level = (
+        valid_code & _mask(code.isin(list(PLM))) & _mask(joined.map(city_of, na_action="ignore") == code)
+    )
     if city_level.any():
         log.warnings.append(
             f"{int(city_level.sum())} fait(s) codé(s) à la ville (Paris, Lyon ou Marseille) : "

@@ -139,7 +139,8 @@ def incidents_from_table(
         incidents=incidents_from_steps(ids, dates, placement, categories, profiles, keep),
         rejections=log.rejections(raw.rejected),
         corrections=log.corrections(),
-        warnings=log.warnings + warnings_from_steps(keep, mapping, placement, categories, profiles, departement),
+        warnings=log.warnings
+        + warnings_from_steps(keep, mapping, placement, categories, profiles, departement),
         notes=notes_from_steps(raw, mapping),
         n_input=raw.n_rows,
         mapping=mapping,

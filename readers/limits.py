@@ -52,7 +52,9 @@ def _mb(n: int) -> str:
     return fmt_count(max(1, round(n / 1024 / 1024)))
 
 
-def refuse_containers(data: bytes, filename: str, error: type[Exception], *, gzip_allowed: bool = False) -> None:
+def refuse_containers(
+    data: bytes, filename: str, error: type[Exception], *, gzip_allowed: bool = False
+) -> None:
     """Refuse an archive (or a gzip where none is expected) before any reader opens it.
 
     Raises
@@ -68,7 +70,9 @@ def refuse_containers(data: bytes, filename: str, error: type[Exception], *, gzi
                 "Décompressez-la sur votre poste et importez le fichier qu'elle contient."
             )
     if len(data) > 262 and data[257:262] == b"ustar":
-        raise error(f"« {filename} » est une archive tar : décompressez-la et importez le fichier qu'elle contient.")
+        raise error(
+            f"« {filename} » est une archive tar : décompressez-la et importez le fichier qu'elle contient."
+        )
     if head.startswith(GZIP_MAGIC) and not gzip_allowed:
         raise error(
             f"« {filename} » est compressé (gzip) : décompressez-le et importez le fichier qu'il contient "
@@ -115,13 +119,17 @@ def gunzip_bounded(data: bytes, filename: str, error: type[Exception]) -> bytes:
                     continue
                 break
     except zlib.error as exc:
-        raise error(f"Archive .gz « {filename} » illisible ou tronquée : téléchargez de nouveau le fichier.") from exc
+        raise error(
+            f"Archive .gz « {filename} » illisible ou tronquée : téléchargez de nouveau le fichier."
+        ) from exc
     import gzip
 
     try:
         return gzip.decompress(data)
     except (OSError, EOFError) as exc:
-        raise error(f"Archive .gz « {filename} » illisible ou tronquée : téléchargez de nouveau le fichier.") from exc
+        raise error(
+            f"Archive .gz « {filename} » illisible ou tronquée : téléchargez de nouveau le fichier."
+        ) from exc
 
 
 def decoded_nbytes(batch) -> int:
@@ -134,11 +142,19 @@ def decoded_nbytes(batch) -> int:
     for column in batch.columns:
         if pa.types.is_dictionary(column.type):
             values = column.dictionary
-            if pa.types.is_string(values.type) or pa.types.is_binary(values.type) or pa.types.is_large_string(values.type):
+            if (
+                pa.types.is_string(values.type)
+                or pa.types.is_binary(values.type)
+                or pa.types.is_large_string(values.type)
+            ):
                 lengths = pc.fill_null(pc.binary_length(values), 0)
                 total += int(pc.sum(pc.take(lengths, column.indices)).as_py() or 0) + 8 * len(column)
             else:
-                total += values.type.bit_width // 8 * len(column) if hasattr(values.type, "bit_width") else column.nbytes
+                total += (
+                    values.type.bit_width // 8 * len(column)
+                    if hasattr(values.type, "bit_width")
+                    else column.nbytes
+                )
         else:
             total += column.nbytes
     return total

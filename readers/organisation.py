@@ -79,7 +79,9 @@ class ImportedUnits:
 def _read_table(data: bytes, filename: str, expected: tuple[str, ...], what: str) -> pd.DataFrame:
     refuse_containers(data, filename, OrganisationFileError)  # a CSV, never an archive
     if b"\x00" in data[:4096]:
-        raise OrganisationFileError(f"« {filename} » n'est pas un fichier texte (contenu binaire) : importez le CSV de data.gouv.fr.")
+        raise OrganisationFileError(
+            f"« {filename} » n'est pas un fichier texte (contenu binaire) : importez le CSV de data.gouv.fr."
+        )
     text = data.decode("utf-8-sig", errors="replace") if data[:3] == b"\xef\xbb\xbf" else None
     if text is None:
         try:

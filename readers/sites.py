@@ -21,7 +21,9 @@ def roads_from_bytes(data: bytes, filename: str) -> gpd.GeoDataFrame:
     if data.startswith(SQLITE_HEADER) or filename.lower().endswith(".gpkg"):
         check_geopackage(data, filename, IncidentFileError)
     elif not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        raise IncidentFileError(f"« {filename} » n'est ni un GeoJSON ni un GeoPackage : fournissez un réseau de lignes dans l'un de ces formats.")
+        raise IncidentFileError(
+            f"« {filename} » n'est ni un GeoJSON ni un GeoPackage : fournissez un réseau de lignes dans l'un de ces formats."
+        )
     try:
         gdf = pyogrio.read_dataframe(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types
@@ -63,7 +65,10 @@ def sites_from_bytes(data: bytes, filename: str, *, crs: str) -> tuple[gpd.GeoDa
                 "EPSG:4326",
             )
         elif mp.get("x") and mp.get("y"):
-            x, y = numbers_from_text(text_column(frame, mp["x"])), numbers_from_text(text_column(frame, mp["y"]))
+            x, y = (
+                numbers_from_text(text_column(frame, mp["x"])),
+                numbers_from_text(text_column(frame, mp["y"])),
+            )
             src = crs if (x.abs().median() > 1000) else "EPSG:4326"
         else:
             raise IncidentFileError(

@@ -113,7 +113,11 @@ def line_from_yearly(series: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(series)
         .mark_line(point=True, color=BLUE)
-        .encode(x=alt.X("annee:O", title="année"), y=alt.Y("nombre:Q", title="nombre"), tooltip=["annee:O", "nombre:Q"])
+        .encode(
+            x=alt.X("annee:O", title="année"),
+            y=alt.Y("nombre:Q", title="nombre"),
+            tooltip=["annee:O", "nombre:Q"],
+        )
     )
 
 
@@ -142,7 +146,9 @@ def trend_from_periods(spans: pd.DataFrame, long: pd.DataFrame, split: bool) -> 
             color=alt.Color(
                 "periode:N",
                 title="Périodes",
-                scale=alt.Scale(domain=list(spans["periode"]), range=[BLUE, ORANGE, LIGHT_BLUE][: len(spans)]),
+                scale=alt.Scale(
+                    domain=list(spans["periode"]), range=[BLUE, ORANGE, LIGHT_BLUE][: len(spans)]
+                ),
             ),
         )
     )
@@ -188,7 +194,9 @@ def evaluation_from_monthly(monthly: pd.DataFrame, action_start: pd.Timestamp) -
     return alt.layer(line, rule)
 
 
-def heatmap_from_near_repeat(heat: pd.DataFrame, duration_order: Sequence[str], distance_order: Sequence[str]) -> alt.LayerChart:
+def heatmap_from_near_repeat(
+    heat: pd.DataFrame, duration_order: Sequence[str], distance_order: Sequence[str]
+) -> alt.LayerChart:
     """The near-repeat table: observed over expected pairs per distance and time band.
 
     Parameters
@@ -208,7 +216,9 @@ def heatmap_from_near_repeat(heat: pd.DataFrame, duration_order: Sequence[str], 
         y=alt.Y("distance:N", sort=list(distance_order), title="distance entre les deux faits"),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("rapport:Q", title="observé / attendu", scale=alt.Scale(scheme="orangered", domainMin=0)),
+        color=alt.Color(
+            "rapport:Q", title="observé / attendu", scale=alt.Scale(scheme="orangered", domainMin=0)
+        ),
         tooltip=[
             alt.Tooltip("distance:N", title="distance"),
             alt.Tooltip("duree:N", title="écart"),
@@ -243,7 +253,9 @@ def curves_from_concentration(curves: pd.DataFrame) -> alt.LayerChart:
         alt.Chart(curves)
         .mark_line()
         .encode(
-            x=alt.X("part_lieux:Q", title="part des lieux (les plus touchés d'abord)", axis=alt.Axis(format="%")),
+            x=alt.X(
+                "part_lieux:Q", title="part des lieux (les plus touchés d'abord)", axis=alt.Axis(format="%")
+            ),
             y=alt.Y("part_faits:Q", title="part des faits", axis=alt.Axis(format="%")),
             color=alt.Color("infraction:N", title=None),
         )

@@ -251,7 +251,9 @@ def france_map(
     return fmap
 
 
-def class_legend(breaks: np.ndarray, palette: Sequence[str], classes: np.ndarray | None = None) -> tuple[list[str], list[str]]:
+def class_legend(
+    breaks: np.ndarray, palette: Sequence[str], classes: np.ndarray | None = None
+) -> tuple[list[str], list[str]]:
     """Labels and colours of the classes of a choropleth; none when no unit falls in a class
     (every value secret or missing: bounds would then be made of nothing that may be shown)."""
     if classes is not None and not (np.asarray(classes) >= 0).any():
@@ -391,17 +393,27 @@ def choropleth_from_rates(
         {
             "nom": rates["nom"].astype(str).map(html_text).to_numpy(),
             "code": rates["code"].astype(str).map(html_text).to_numpy(),
-            "faits": np.where(secret, f"secret ({covered})", pd.Series(faits).map(lambda v: fmt_number(v, 0))),
+            "faits": np.where(
+                secret, f"secret ({covered})", pd.Series(faits).map(lambda v: fmt_number(v, 0))
+            ),
             "taux": _rate_text(rates["taux_pour_mille"].astype(float), secret),
             "population": rates["population"].map(lambda v: fmt_number(v, 0)).to_numpy(),
             "fill": colours,
         },
         index=rates.index,
     )
-    fields = {"nom": "Commune", "code": "Code INSEE", "population": base_label, "faits": "Faits", "taux": "Taux brut"}
+    fields = {
+        "nom": "Commune",
+        "code": "Code INSEE",
+        "population": base_label,
+        "faits": "Faits",
+        "taux": "Taux brut",
+    }
     if "ic_bas" in rates:
         interval = [
-            f"{fmt_number(lo, 2)} – {fmt_number(hi, 2)} ‰" + (" (peu fiable)" if flag else "") if np.isfinite(hi) else "—"
+            f"{fmt_number(lo, 2)} – {fmt_number(hi, 2)} ‰" + (" (peu fiable)" if flag else "")
+            if np.isfinite(hi)
+            else "—"
             for lo, hi, flag in zip(rates["ic_bas"], rates["ic_haut"], rates["peu_fiable"], strict=True)
         ]
         props["intervalle"] = np.where(secret, "secret", interval)
@@ -867,7 +879,9 @@ def siting_map(
 EVALUATION_COLOURS = {"cible": "#000091", "tampon": "#e67e00", "temoin": "#2a9d8f"}
 
 
-def evaluation_map(areas: gpd.GeoDataFrame, display_geometry: gpd.GeoSeries, *, base: str = "plan_ign") -> folium.Map:
+def evaluation_map(
+    areas: gpd.GeoDataFrame, display_geometry: gpd.GeoSeries, *, base: str = "plan_ign"
+) -> folium.Map:
     """The target, buffer and control areas of an evaluation over the commune outlines.
 
     Parameters
@@ -890,7 +904,12 @@ def evaluation_map(areas: gpd.GeoDataFrame, display_geometry: gpd.GeoSeries, *, 
         folium.GeoJson(
             json.loads(part[["libelle", "geometry"]].to_json(drop_id=True)),
             name=str(part["libelle"].iloc[0]),
-            style_function=lambda f, c=colour: {"fillColor": c, "color": c, "weight": 1.5, "fillOpacity": 0.25},
+            style_function=lambda f, c=colour: {
+                "fillColor": c,
+                "color": c,
+                "weight": 1.5,
+                "fillOpacity": 0.25,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["libelle"], labels=False),
         ).add_to(fmap)
     labels = ["Zone cible", "Zone tampon", "Zone témoin"]
@@ -910,7 +929,12 @@ def commune_sheet_map(outline: gpd.GeoSeries, zones: gpd.GeoDataFrame, *, base: 
         folium.GeoJson(
             json.loads(zones[["rang", "geometry"]].to_json(drop_id=True)),
             name="Zones prioritaires",
-            style_function=lambda f: {"fillColor": "#e1000f", "color": "#e1000f", "weight": 1, "fillOpacity": 0.3},
+            style_function=lambda f: {
+                "fillColor": "#e1000f",
+                "color": "#e1000f",
+                "weight": 1,
+                "fillOpacity": 0.3,
+            },
             tooltip=folium.GeoJsonTooltip(fields=["rang"], aliases=["Zone prioritaire n°"]),
         ).add_to(fmap)
     return fmap

@@ -31,7 +31,14 @@ def _head(title: str, territory: str, synthetic: bool) -> list:
 
 
 def commune_sheet_document(
-    *, title: str, territory: str, figures: list[list[str]], zones: list[list[str]], map_png: bytes, dataset: str, synthetic: bool
+    *,
+    title: str,
+    territory: str,
+    figures: list[list[str]],
+    zones: list[list[str]],
+    map_png: bytes,
+    dataset: str,
+    synthetic: bool,
 ) -> bytes:
     """One page: key figures, the commune on a small map, the priority zones that touch it."""
     from reportlab.lib.units import cm
@@ -49,7 +56,9 @@ def commune_sheet_document(
     else:
         story.append(Paragraph("Aucune zone prioritaire publiée ne touche la commune.", st["base"]))
     story.append(Paragraph(html.escape(READING_NOTE), st["small"]))
-    return a4_pdf_from_story(story, title=f"Fiche commune — {title}", footer=f"{title} — jeu : {dataset}", synthetic=synthetic)
+    return a4_pdf_from_story(
+        story, title=f"Fiche commune — {title}", footer=f"{title} — jeu : {dataset}", synthetic=synthetic
+    )
 
 
 def canton_pack_document(
@@ -83,7 +92,9 @@ def canton_pack_document(
         pdf_table(communes, [5.5 * cm, 2.2 * cm, 2.6 * cm, 4.0 * cm, 2.7 * cm]),
         Paragraph(html.escape(READING_NOTE), st["small"]),
     ]
-    return a4_pdf_from_story(story, title=f"Réunion publique — {title}", footer=f"{title} — jeu : {dataset}", synthetic=synthetic)
+    return a4_pdf_from_story(
+        story, title=f"Réunion publique — {title}", footer=f"{title} — jeu : {dataset}", synthetic=synthetic
+    )
 
 
 def cantons_plan_document(*, territory: str, rows: list[list[str]], dataset: str, synthetic: bool) -> bytes:
@@ -101,4 +112,9 @@ def cantons_plan_document(*, territory: str, rows: list[list[str]], dataset: str
         ),
         pdf_table(rows, [7 * cm, 2.5 * cm, 3 * cm, 4.5 * cm]),
     ]
-    return a4_pdf_from_story(story, title="Plan des réunions publiques", footer=f"{territory} — jeu : {dataset}", synthetic=synthetic)
+    return a4_pdf_from_story(
+        story,
+        title="Plan des réunions publiques",
+        footer=f"{territory} — jeu : {dataset}",
+        synthetic=synthetic,
+    )

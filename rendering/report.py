@@ -353,9 +353,7 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     story = [Paragraph(e(f"Suivi de la délinquance enregistrée — {content.territory}"), h1)]
     story.append(
         Paragraph(
-            e(
-                f"Rapport établi le {fmt_datetime(content.generated)} ; jeu de données : {content.dataset}."
-            ),
+            e(f"Rapport établi le {fmt_datetime(content.generated)} ; jeu de données : {content.dataset}."),
             base,
         )
     )
@@ -377,7 +375,12 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     if content.evaluations:
         story += [PageBreak(), Paragraph("Évaluations d'actions", h2)]
         for title, rows in content.evaluations:
-            story += [Paragraph(e(title), h3), table(rows, [6.0 * cm, 1.8 * cm, 1.8 * cm, 5.4 * cm, 1.8 * cm] if len(rows[0]) == 5 else None)]
+            story += [
+                Paragraph(e(title), h3),
+                table(
+                    rows, [6.0 * cm, 1.8 * cm, 1.8 * cm, 5.4 * cm, 1.8 * cm] if len(rows[0]) == 5 else None
+                ),
+            ]
         story.append(Paragraph(e(EVALUATION_NOTE), small))
     story += [PageBreak(), Paragraph("Notes de méthode", h2)]
     story += [Paragraph("• " + e(n), base) for n in METHOD_NOTES]
@@ -398,7 +401,9 @@ def pdf_table(rows: list[list[str]], widths: list[float] | None = None):
     from reportlab.platypus import Paragraph, Table, TableStyle
 
     small = pdf_styles()["small"]
-    t = Table([[Paragraph(html.escape(str(c)), small) for c in r] for r in rows], colWidths=widths, repeatRows=1)
+    t = Table(
+        [[Paragraph(html.escape(str(c)), small) for c in r] for r in rows], colWidths=widths, repeatRows=1
+    )
     t.setStyle(
         TableStyle(
             [

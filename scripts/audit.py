@@ -24,8 +24,12 @@ def main(args: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Vérifie la chaîne du journal d'audit.")
     sub = parser.add_subparsers(dest="commande", required=True)
     verify = sub.add_parser("verify", help="recalcule la chaîne et nomme la première ligne rompue")
-    verify.add_argument("--base", type=Path, default=None, help="base d'accès (défaut : celle de l'espace de travail)")
-    verify.add_argument("--tete", default=None, help="tête notée plus tôt (page Administration, export du journal)")
+    verify.add_argument(
+        "--base", type=Path, default=None, help="base d'accès (défaut : celle de l'espace de travail)"
+    )
+    verify.add_argument(
+        "--tete", default=None, help="tête notée plus tôt (page Administration, export du journal)"
+    )
     ns = parser.parse_args(args)
     path = ns.base or SETTINGS.access_db_path
     if not path.exists():

@@ -39,8 +39,12 @@ def folder_size(root: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.national", description="Jeu national et calcul par département (Dask).")
-    parser.add_argument("--departements", default="", help="codes séparés par des virgules (défaut : les 101)")
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.national", description="Jeu national et calcul par département (Dask)."
+    )
+    parser.add_argument(
+        "--departements", default="", help="codes séparés par des virgules (défaut : les 101)"
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="part des volumes réels (défaut 1)")
     parser.add_argument("--seed", type=int, default=2024)
     parser.add_argument("--scheduler", default=os.environ.get("DELINQ_DASK_SCHEDULER", ""))
@@ -53,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     except DelinquanceError as exc:  # a French message naming the fix, never a traceback
         print(f"\nErreur : {exc}", file=sys.stderr)
     except OSError as exc:  # a folder that cannot be written, a scheduler that does not answer
-        print(f"\nErreur d'accès ({exc}) : vérifiez les dossiers --data et --out et l'adresse --scheduler.", file=sys.stderr)
+        print(
+            f"\nErreur d'accès ({exc}) : vérifiez les dossiers --data et --out et l'adresse --scheduler.",
+            file=sys.stderr,
+        )
     return 2
 
 
@@ -70,7 +77,9 @@ def _run(args: argparse.Namespace) -> int:
         state = "déjà là" if seconds == 0 else f"{seconds:5.1f} s"
         print(f"\rGénération {_bar(done, total)}  {code:>3} {state}   ", end="", flush=True)
 
-    manifest = generate_national_dataset(args.data, departements=codes, scale=args.scale, seed=args.seed, progress=generated)
+    manifest = generate_national_dataset(
+        args.data, departements=codes, scale=args.scale, seed=args.seed, progress=generated
+    )
     rows = sum(e["rows"] for e in manifest["departements"].values())
     print(
         f"\nJeu national : {len(manifest['departements'])} départements, {fmt_count(rows)} faits, "
@@ -92,10 +101,16 @@ def _run(args: argparse.Namespace) -> int:
         f"(version des données {report.version}), {fmt_count(round(time.perf_counter() - t1))} s → {args.out}"
     )
     for code, error in sorted(report.failed.items()):
-        print(f"Échec du département {code} (après {RETRIES} nouvelles tentatives) : {error}", file=sys.stderr)
+        print(
+            f"Échec du département {code} (après {RETRIES} nouvelles tentatives) : {error}", file=sys.stderr
+        )
     if report.failed:
-        print("Corrigez la cause puis relancez la même commande : seuls les départements manquants seront calculés.", file=sys.stderr)
+        print(
+            "Corrigez la cause puis relancez la même commande : seuls les départements manquants seront calculés.",
+            file=sys.stderr,
+        )
     return 1 if report.failed else 0
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -50,10 +50,12 @@ def server_launch(config: dict, environ: dict[str, str]) -> tuple[list[str], dic
     if len(cookie) < 32:
         raise ServeConfigError(
             "DELINQ_COOKIE_SECRET manque ou est trop court (32 caractères au moins) : générez-le avec "
-            "`python -c \"import secrets; print(secrets.token_hex(32))\"` et passez-le dans l'environnement."
+            '`python -c "import secrets; print(secrets.token_hex(32))"` et passez-le dans l\'environnement.'
         )
     if not client_secret:
-        raise ServeConfigError("DELINQ_OIDC_CLIENT_SECRET manque : donnez le secret du client OpenID Connect dans l'environnement.")
+        raise ServeConfigError(
+            "DELINQ_OIDC_CLIENT_SECRET manque : donnez le secret du client OpenID Connect dans l'environnement."
+        )
     if len(environ.get("DELINQ_AUDIT_SECRET", "")) < 32:
         raise ServeConfigError(
             "DELINQ_AUDIT_SECRET manque ou est trop court (32 caractères au moins) : il signe la chaîne du journal "
@@ -65,7 +67,9 @@ def server_launch(config: dict, environ: dict[str, str]) -> tuple[list[str], dic
             raise ServeConfigError(f"Section [oidc] : « {key} » manque (voir deploy/serveur.example.toml).")
     admins = app.get("administrateurs", [])
     if not admins:
-        raise ServeConfigError("Section [application] : « administrateurs » est vide : nommez au moins un administrateur.")
+        raise ServeConfigError(
+            "Section [application] : « administrateurs » est vide : nommez au moins un administrateur."
+        )
     auth = {
         "redirect_uri": oidc["url_de_redirection"],
         "cookie_secret": cookie,
@@ -109,7 +113,9 @@ def server_launch(config: dict, environ: dict[str, str]) -> tuple[list[str], dic
 
 def main(args: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Démarre l'application en mode « serveur ».")
-    parser.add_argument("--config", required=True, type=Path, help="fichier TOML (voir deploy/serveur.example.toml)")
+    parser.add_argument(
+        "--config", required=True, type=Path, help="fichier TOML (voir deploy/serveur.example.toml)"
+    )
     ns = parser.parse_args(args)
     try:
         config = tomllib.loads(ns.config.read_text(encoding="utf-8"))

@@ -31,11 +31,20 @@ CLIENT_SECRET = "secret-client-de-demonstration"
 DEMO_ACCOUNTS = {
     "admin": {"email": "admin@prefecture.test", "email_verified": True, "name": "Administrateur démo"},
     "analyste": {"email": "analyste@prefecture.test", "email_verified": True, "name": "Analyste démo"},
-    "referent": {"email": "referent@gendarmerie.test", "email_verified": True, "name": "Référent sûreté démo"},
+    "referent": {
+        "email": "referent@gendarmerie.test",
+        "email_verified": True,
+        "name": "Référent sûreté démo",
+    },
     "prefet": {"email": "cabinet@prefecture.test", "email_verified": True, "name": "Cabinet du préfet démo"},
     "maire": {"email": "maire@laval.test", "email_verified": True, "name": "Maire de Laval démo"},
 }
-DEMO_PEOPLE = {"analyste": (ANALYST, "53"), "referent": (REFERENT, "53"), "prefet": (PREFET, "53"), "maire": (MAYOR, "53130")}
+DEMO_PEOPLE = {
+    "analyste": (ANALYST, "53"),
+    "referent": (REFERENT, "53"),
+    "prefet": (PREFET, "53"),
+    "maire": (MAYOR, "53130"),
+}
 
 
 def seed_demo_people(store: AccessStore, by: str) -> None:
@@ -83,7 +92,9 @@ def main() -> int:
             "DELINQ_AUDIT_SECRET": secrets.token_hex(32),
         },
     )
-    print(f"Démonstration du mode serveur : ouvrez {base} ; comptes : {', '.join(DEMO_ACCOUNTS)} (mot de passe quelconque).")
+    print(
+        f"Démonstration du mode serveur : ouvrez {base} ; comptes : {', '.join(DEMO_ACCOUNTS)} (mot de passe quelconque)."
+    )
     app = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env})
     try:
         return app.wait()

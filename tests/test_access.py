@@ -53,19 +53,35 @@ def test_people_roles_and_identity_matching(tmp_path):
     store.bootstrap_admins(("Admin@Prefecture.fr",))
     store.bootstrap_admins(("admin@prefecture.fr",))  # idempotent
     assert [p.role for p in store.people()] == [a.ADMIN]
-    mayor = store.save_person(by=ADMIN, role=a.MAYOR, territory="53130, 53001", email="maire@laval.fr", name="Maire")
+    mayor = store.save_person(
+        by=ADMIN, role=a.MAYOR, territory="53130, 53001", email="maire@laval.fr", name="Maire"
+    )
     assert mayor.viewer().communes == ("53130", "53001") and mayor.viewer().departements == ("53",)
     # An unverified e-mail does not match; (issuer, subject) does.
-    assert store.person_for_identity(email="maire@laval.fr", email_verified=False, issuer="i", subject="s") is None
-    assert store.person_for_identity(email="MAIRE@laval.fr", email_verified=True, issuer=None, subject=None).id == mayor.id
+    assert (
+        store.person_for_identity(email="maire@laval.fr", email_verified=False, issuer="i", subject="s")
+        is None
+    )
+    assert (
+        store.person_for_identity(email="MAIRE@laval.fr", email_verified=True, issuer=None, subject=None).id
+        == mayor.id
+    )
     by_sub = store.save_person(by=ADMIN, role=a.REFERENT, territory="53", issuer="https://idp", subject="abc")
-    assert store.person_for_identity(email="other@x.fr", email_verified=False, issuer="https://idp", subject="abc").id == by_sub.id
+    assert (
+        store.person_for_identity(
+            email="other@x.fr", email_verified=False, issuer="https://idp", subject="abc"
+        ).id
+        == by_sub.id
+    )
     # A role change applies to the same row.
     store.save_person(by=ADMIN, role=a.ANALYST, territory="53,72", email="maire@laval.fr")
     again = store.person_for_identity(email="maire@laval.fr", email_verified=True, issuer=None, subject=None)
     assert again.role == a.ANALYST and again.territory == ("53", "72") and again.id == mayor.id
     store.remove_person(again.id, by=ADMIN)
-    assert store.person_for_identity(email="maire@laval.fr", email_verified=True, issuer=None, subject=None) is None
+    assert (
+        store.person_for_identity(email="maire@laval.fr", email_verified=True, issuer=None, subject=None)
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -113,14 +129,22 @@ def test_a_write_that_fails_to_log_does_not_happen(tmp_path):
 def test_proposals_are_published_per_commune_and_audited(tmp_path):
     store = AccessStore(tmp_path / "acces.sqlite")
     referent = a.Viewer(role=a.REFERENT, identity="referent@gendarmerie.fr")
-    store.publish_proposal(by=referent, communes=["53130", "53062"], title="Vidéoprotection — centre", parameters=[("Rayon", "150 m")], sheet_pdf=b"%PDF-1.4 test")
+    store.publish_proposal(
+        by=referent,
+        communes=["53130", "53062"],
+        title="Vidéoprotection — centre",
+        parameters=[("Rayon", "150 m")],
+        sheet_pdf=b"%PDF-1.4 test",
+    )
     laval = store.proposals("53130")
     assert len(laval) == 1 and laval.iloc[0]["auteur"] == "referent@gendarmerie.fr"
     assert store.proposal_sheet(int(laval.iloc[0]["id"]), "53130") == b"%PDF-1.4 test"
     with pytest.raises(AccessError, match="introuvable"):
         store.proposal_sheet(int(laval.iloc[0]["id"]), "53001")  # another commune's mayor
     assert store.proposals("53001").empty
-    assert ("referent@gendarmerie.fr", "proposition publiée", DONE) in set(zip(*[store.journal()[c] for c in ("qui", "action", "etat")], strict=True))
+    assert ("referent@gendarmerie.fr", "proposition publiée", DONE) in set(
+        zip(*[store.journal()[c] for c in ("qui", "action", "etat")], strict=True)
+    )
     with pytest.raises(AccessError, match="au moins une commune"):
         store.publish_proposal(by=referent, communes=[], title="x", parameters=[], sheet_pdf=b"")
 

@@ -52,7 +52,9 @@ def test_append_with_identifiers_counts_every_row(tmp_path, communes53):
     assert (res.n_new, res.n_duplicates, res.n_updated, feb.n_rejected) == (1, 1, 1, 1)
     assert res.n_new + res.n_duplicates + res.n_updated + feb.n_rejected == feb.n_input
     assert res.summary(feb.n_rejected) == "1 nouveaux, 1 doublons, 1 mis à jour, 1 rejetés"
-    assert res.updates.to_dict("records") == [{m.ID: "P3", "colonnes modifiées": f"{m.OFFENCE}, {m.RAW_OFFENCE}"}]
+    assert res.updates.to_dict("records") == [
+        {m.ID: "P3", "colonnes modifiées": f"{m.OFFENCE}, {m.RAW_OFFENCE}"}
+    ]
     data = store.load(info.slug).set_index(m.ID)
     assert sorted(data.index) == ["P1", "P2", "P3", "P4"]
     assert data.loc["P3", m.OFFENCE] == "Vols sans violence contre des personnes"  # the newer row won
@@ -101,7 +103,9 @@ def test_killed_append_leaves_the_data_set_intact(tmp_path, communes53):
     (tmp_path / "fevrier.csv").write_bytes(_file(FEBRUARY))
     script = tmp_path / "append.py"
     script.write_text(
-        APPENDER.format(root=str(ROOT), store=str(tmp_path / "store"), file=str(tmp_path / "fevrier.csv"), slug=info.slug)
+        APPENDER.format(
+            root=str(ROOT), store=str(tmp_path / "store"), file=str(tmp_path / "fevrier.csv"), slug=info.slug
+        )
     )
     proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     try:

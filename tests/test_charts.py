@@ -14,30 +14,52 @@ MONTHS = pd.date_range("2024-01-01", periods=4, freq="MS")
 
 #: Every chart of rendering.charts with small tables shaped like the use cases' ones.
 CASES = {
-    "bars": (charts.bars_from_counts, (pd.DataFrame({"categorie": ["Vols", "Coups"], "faits": [7, 3], "part": [0.7, 0.3]}), "infraction")),
-    "monthly": (charts.line_from_monthly, (pd.DataFrame({"mois": MONTHS, "faits": [4, 6, 2, 9]}), "faits par mois")),
+    "bars": (
+        charts.bars_from_counts,
+        (pd.DataFrame({"categorie": ["Vols", "Coups"], "faits": [7, 3], "part": [0.7, 0.3]}), "infraction"),
+    ),
+    "monthly": (
+        charts.line_from_monthly,
+        (pd.DataFrame({"mois": MONTHS, "faits": [4, 6, 2, 9]}), "faits par mois"),
+    ),
     "hours": (
         charts.heatmap_from_hour_weekday,
-        (pd.DataFrame({"jour": ["lundi", "mardi"], "heure": [3, 22], "faits": [1.5, 2.25]}), ("lundi", "mardi")),
+        (
+            pd.DataFrame({"jour": ["lundi", "mardi"], "heure": [3, 22], "faits": [1.5, 2.25]}),
+            ("lundi", "mardi"),
+        ),
     ),
     "yearly": (charts.line_from_yearly, (pd.DataFrame({"annee": [2022, 2023], "nombre": [120, 131]}),)),
     "trend": (
         charts.trend_from_periods,
         (
-            pd.DataFrame({"periode": ["suivie", "précédente"], "debut": MONTHS[[2, 0]], "fin": MONTHS[[3, 1]]}),
+            pd.DataFrame(
+                {"periode": ["suivie", "précédente"], "debut": MONTHS[[2, 0]], "fin": MONTHS[[3, 1]]}
+            ),
             pd.DataFrame({"mois": MONTHS, "serie": "Ensemble", "faits": [4, 6, 2, 9]}),
             False,
         ),
     ),
     "evaluation": (
         charts.evaluation_from_monthly,
-        (pd.DataFrame({"mois": MONTHS, "zone": ["traitée"] * 4, "faits": [4, 6, 2, 9]}), pd.Timestamp("2024-03-01")),
+        (
+            pd.DataFrame({"mois": MONTHS, "zone": ["traitée"] * 4, "faits": [4, 6, 2, 9]}),
+            pd.Timestamp("2024-03-01"),
+        ),
     ),
     "near_repeat": (
         charts.heatmap_from_near_repeat,
         (
             pd.DataFrame(
-                {"distance": ["0-100 m"], "duree": ["0-7 j"], "observees": ["12"], "attendues": ["6"], "rapport": [2.0], "p_valeur": [0.01], "texte": ["2,0"]}
+                {
+                    "distance": ["0-100 m"],
+                    "duree": ["0-7 j"],
+                    "observees": ["12"],
+                    "attendues": ["6"],
+                    "rapport": [2.0],
+                    "p_valeur": [0.01],
+                    "texte": ["2,0"],
+                }
             ),
             ["0-7 j"],
             ["0-100 m"],
@@ -45,9 +67,16 @@ CASES = {
     ),
     "concentration": (
         charts.curves_from_concentration,
-        (pd.DataFrame({"infraction": "Ensemble", "part_lieux": [0.0, 0.5, 1.0], "part_faits": [0.0, 0.8, 1.0]}),),
+        (
+            pd.DataFrame(
+                {"infraction": "Ensemble", "part_lieux": [0.0, 0.5, 1.0], "part_faits": [0.0, 0.8, 1.0]}
+            ),
+        ),
     ),
-    "coverage": (charts.coverage_from_curve, (pd.DataFrame({"cameras": [1, 2, 3], "couverture": [0.2, 0.35, 0.4]}),)),
+    "coverage": (
+        charts.coverage_from_curve,
+        (pd.DataFrame({"cameras": [1, 2, 3], "couverture": [0.2, 0.35, 0.4]}),),
+    ),
 }
 
 
@@ -70,7 +99,9 @@ def test_the_browser_receives_what_st_altair_chart_sends(name):
     assert not at.exception
     direct, shared = at.get("vega_lite_chart")
     assert direct.proto.spec == shared.proto.spec
-    assert [(d.name, d.data.data) for d in direct.proto.datasets] == [(d.name, d.data.data) for d in shared.proto.datasets]
+    assert [(d.name, d.data.data) for d in direct.proto.datasets] == [
+        (d.name, d.data.data) for d in shared.proto.datasets
+    ]
     assert len(direct.proto.datasets) >= 1  # the tables travel as Arrow, not inline
     assert direct.proto == shared.proto
 

@@ -134,7 +134,9 @@ def test_ranking_says_when_the_first_rates_are_unreliable(communes53, synthetic5
     inc = pd.concat([year[[m.COMMUNE]], pd.DataFrame({m.COMMUNE: [village] * 4})], ignore_index=True)
     rates = rates_by_commune(inc, communes53)
     smooth, _ = smoothed_rates_from_counts(
-        rates["faits"].to_numpy(), rates["population"].to_numpy(float), queen_neighbours_from_geometry(communes53.geometry)
+        rates["faits"].to_numpy(),
+        rates["population"].to_numpy(float),
+        queen_neighbours_from_geometry(communes53.geometry),
     )
     rates = _with_smoothing(rates, smooth)
     raw = published_commune_table(rates, hide_secret=False)
@@ -223,11 +225,20 @@ def test_burglary_rates_per_dwelling_from_an_ssmsi_base(communes53, synthetic53)
     found = dwellings_from_statistics(stats, communes53["code"])
     assert found is not None and found.to_dict() == {k: float(v) for k, v in dwellings.items()}
     keys = pd.DataFrame(
-        {"epci": communes53["epci_code"], "epci_nom": communes53["epci_nom"], "canton": "1", "canton_nom": "c"},
+        {
+            "epci": communes53["epci_code"],
+            "epci_nom": communes53["epci_nom"],
+            "canton": "1",
+            "canton_nom": "c",
+        },
         index=communes53.index,
     )
-    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), offences=("Cambriolages de logement",))
-    v = diagnostic_for_selection(synthetic53.incidents, communes53, flt, keys=keys, audience=Audience.internal(), dwellings=found)
+    flt = IncidentFilter(
+        start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), offences=("Cambriolages de logement",)
+    )
+    v = diagnostic_for_selection(
+        synthetic53.incidents, communes53, flt, keys=keys, audience=Audience.internal(), dwellings=found
+    )
     assert v.unit == "logements" and any(mm.label == "Pour 1 000 logements" for mm in v.metrics)
     laval = v.rates.set_index("code").loc["53130"]
     assert_allclose(laval["taux_pour_mille"], laval["faits"] / dwellings["53130"] * 1000)
@@ -235,6 +246,10 @@ def test_burglary_rates_per_dwelling_from_an_ssmsi_base(communes53, synthetic53)
     assert "logements" in r.table.columns and "population" not in r.table.columns
     epci = ranking_for_level(v, communes53, keys, "epci", audience=Audience.internal())
     assert "logements" in epci.table.columns
-    other = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), offences=("Vols de véhicule",))
-    v2 = diagnostic_for_selection(synthetic53.incidents, communes53, other, keys=keys, audience=Audience.internal(), dwellings=found)
+    other = IncidentFilter(
+        start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31), offences=("Vols de véhicule",)
+    )
+    v2 = diagnostic_for_selection(
+        synthetic53.incidents, communes53, other, keys=keys, audience=Audience.internal(), dwellings=found
+    )
     assert v2.unit == "habitants"

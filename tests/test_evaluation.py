@@ -106,7 +106,9 @@ def laval(communes53):
 def test_usecase_counts_match_a_direct_count(synthetic53, laval):
     communes, crs, centre = laval
     target = centre.buffer(800)
-    areas = uc.evaluation_areas(target, communes, target_label="centre de Laval", buffer_m=400, control="epci")
+    areas = uc.evaluation_areas(
+        target, communes, target_label="centre de Laval", buffer_m=400, control="epci"
+    )
     assert areas.buffer.intersection(target).area < 1e-3
     assert areas.control.intersection(target.buffer(400)).area < 1e-3
     windows = uc.windows_from_start(dt.date(2024, 6, 1), days=120, gap_days=0)
@@ -132,20 +134,30 @@ def test_usecase_refuses_windows_outside_the_data(synthetic53, laval):
     areas = uc.evaluation_areas(centre.buffer(500), communes, target_label="x", buffer_m=300)
     with pytest.raises(uc.EvaluationError, match="après le dernier fait"):
         uc.evaluation_for_selection(
-            synthetic53.incidents, IncidentFilter(), areas, uc.windows_from_start(dt.date(2025, 12, 1), days=90),
-            crs=crs, audience=Audience.internal(),
+            synthetic53.incidents,
+            IncidentFilter(),
+            areas,
+            uc.windows_from_start(dt.date(2025, 12, 1), days=90),
+            crs=crs,
+            audience=Audience.internal(),
         )
 
 
 def test_published_view_withholds_small_counts(synthetic53, laval):
     communes, crs, centre = laval
     flt = IncidentFilter(offences=("Violences sexuelles",))
-    areas = uc.evaluation_areas(centre.buffer(150), communes, target_label="petite cible", buffer_m=100, control="commune")
+    areas = uc.evaluation_areas(
+        centre.buffer(150), communes, target_label="petite cible", buffer_m=100, control="commune"
+    )
     windows = uc.windows_from_start(dt.date(2024, 6, 1), days=30)
-    internal = uc.evaluation_for_selection(synthetic53.incidents, flt, areas, windows, crs=crs, audience=Audience.internal())
+    internal = uc.evaluation_for_selection(
+        synthetic53.incidents, flt, areas, windows, crs=crs, audience=Audience.internal()
+    )
     counts = internal.evaluation.counts.to_numpy()
     assert (counts <= 5).any(), counts
-    public = uc.evaluation_for_selection(synthetic53.incidents, flt, areas, windows, crs=crs, audience=Audience.public())
+    public = uc.evaluation_for_selection(
+        synthetic53.incidents, flt, areas, windows, crs=crs, audience=Audience.public()
+    )
     assert public.withheld and not public.figures
     shown = set(public.counts[["avant", "apres"]].to_numpy().ravel())
     assert shown == {"secret"}
@@ -162,11 +174,15 @@ def test_control_options_and_errors(laval):
     a_dep = uc.evaluation_areas(target, communes, target_label="t", buffer_m=300, control="departement")
     assert a_commune.control.area < a_epci.control.area < a_dep.control.area
     drawn = centre.buffer(5000).difference(centre.buffer(3000))
-    a_drawn = uc.evaluation_areas(target, communes, target_label="t", buffer_m=300, control="dessin", control_geometry=drawn)
+    a_drawn = uc.evaluation_areas(
+        target, communes, target_label="t", buffer_m=300, control="dessin", control_geometry=drawn
+    )
     assert a_drawn.control.area == pytest.approx(drawn.area)
     with pytest.raises(uc.EvaluationError, match="tampon"):
         uc.evaluation_areas(target, communes, target_label="t", buffer_m=0)
     with pytest.raises(uc.EvaluationError, match="hors du département"):
         uc.evaluation_areas(shapely.Point(0, 0).buffer(10), communes, target_label="t", buffer_m=10)
     with pytest.raises(uc.EvaluationError, match="vide"):
-        uc.evaluation_areas(target, communes, target_label="t", buffer_m=300, control="dessin", control_geometry=target)
+        uc.evaluation_areas(
+            target, communes, target_label="t", buffer_m=300, control="dessin", control_geometry=target
+        )

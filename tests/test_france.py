@@ -22,12 +22,42 @@ def outlines():
 
 def _summary() -> pd.DataFrame:
     rows = [
-        {"departement": "53", "nom": "Mayenne", "faits": 9000, "population": 307000, "taux_pour_mille": 29.3, "zones": 6,
-         "evolution_annee": 0.12, "evolution_precedente": -0.03, "hausses_significatives": 2, "baisses_significatives": 0},
-        {"departement": "72", "nom": "Sarthe", "faits": 21000, "population": 566000, "taux_pour_mille": 37.1, "zones": 9,
-         "evolution_annee": -0.05, "evolution_precedente": 0.01, "hausses_significatives": 0, "baisses_significatives": 1},
-        {"departement": "48", "nom": "Lozère <b>", "faits": SECRET_LABEL, "population": 76000, "taux_pour_mille": None, "zones": 0,
-         "evolution_annee": None, "evolution_precedente": None, "hausses_significatives": 0, "baisses_significatives": 0},
+        {
+            "departement": "53",
+            "nom": "Mayenne",
+            "faits": 9000,
+            "population": 307000,
+            "taux_pour_mille": 29.3,
+            "zones": 6,
+            "evolution_annee": 0.12,
+            "evolution_precedente": -0.03,
+            "hausses_significatives": 2,
+            "baisses_significatives": 0,
+        },
+        {
+            "departement": "72",
+            "nom": "Sarthe",
+            "faits": 21000,
+            "population": 566000,
+            "taux_pour_mille": 37.1,
+            "zones": 9,
+            "evolution_annee": -0.05,
+            "evolution_precedente": 0.01,
+            "hausses_significatives": 0,
+            "baisses_significatives": 1,
+        },
+        {
+            "departement": "48",
+            "nom": "Lozère <b>",
+            "faits": SECRET_LABEL,
+            "population": 76000,
+            "taux_pour_mille": None,
+            "zones": 0,
+            "evolution_annee": None,
+            "evolution_precedente": None,
+            "hausses_significatives": 0,
+            "baisses_significatives": 0,
+        },
     ]
     frame = pd.DataFrame(rows).reindex(columns=[*SUMMARY_COLUMNS, "version", THRESHOLD])
     frame["version"] = "v1"
@@ -79,7 +109,9 @@ def test_only_the_viewers_territory_is_sent(outlines):
     assert by_code.loc["72", "taux"] == by_code.loc["72", "faits"] == "hors de votre territoire"
     assert by_code.loc["72", "fill"] == NO_DATA
     sent = " ".join(view.props.drop(columns="fill").astype(str).to_numpy().ravel())
-    assert "37,1" not in sent and "21 000" not in sent.replace("\u202f", " ")  # the Sarthe's figures stay on the server
+    assert "37,1" not in sent and "21 000" not in sent.replace(
+        "\u202f", " "
+    )  # the Sarthe's figures stay on the server
     assert any("Votre territoire : 2 département(s)" in n for n in view.notes)
     with pytest.raises(ValueError, match="Mesure inconnue"):
         france_view(_summary(), outlines, measure="faits")
@@ -87,7 +119,9 @@ def test_only_the_viewers_territory_is_sent(outlines):
 
 def test_rows_gated_with_another_threshold_are_not_published(outlines):
     summary = _summary()
-    summary.loc[summary["departement"] == "72", THRESHOLD] = SETTINGS.privacy_threshold - 2  # an older, laxer run
+    summary.loc[summary["departement"] == "72", THRESHOLD] = (
+        SETTINGS.privacy_threshold - 2
+    )  # an older, laxer run
     view = france_view(summary, outlines)
     table = view.table.set_index("Département")
     assert np.isnan(table.loc["72", "Faits (12 mois)"]) and table.loc["72", "Remarque"] == STALE

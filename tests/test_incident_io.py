@@ -327,7 +327,9 @@ def test_analysis_cell_export_imports_with_every_offence_classed(communes53):
     assert (r.incidents[m.COMMUNE] == "53130").all()
     assert not [w for w in r.warnings if "non reconnu" in w]
     # The same file with the labels replaced by their état 4001 index: the same classes.
-    by_index = imp(_analysis_cell_export([str(i) for _, i in EXPORT_LABELS.values()]), "index.csv", communes53)
+    by_index = imp(
+        _analysis_cell_export([str(i) for _, i in EXPORT_LABELS.values()]), "index.csv", communes53
+    )
     assert by_index.incidents[m.OFFENCE].tolist() == r.incidents[m.OFFENCE].tolist()
     assert by_index.incidents[m.INDEX_4001].tolist() == [str(i) for _, i in EXPORT_LABELS.values()]
 

@@ -46,7 +46,9 @@ def test_mapping_errors_name_the_problem_and_the_fix():
     raw = table(quand=["01/02/2024"], ou=["53130"])
     with pytest.raises(IncidentFileError, match="il manque une date.*Colonnes trouvées : quand, ou"):
         steps.mapping_for_table(raw, None, "auto")
-    with pytest.raises(IncidentFileError, match="« absente » choisie pour « Infraction \\(libellé\\) » n'existe pas"):
+    with pytest.raises(
+        IncidentFileError, match="« absente » choisie pour « Infraction \\(libellé\\) » n'existe pas"
+    ):
         steps.mapping_for_table(raw, {"date_debut": "quand", "infraction": "absente"}, "auto")
     with pytest.raises(IncidentFileError, match="Mode de coordonnées inconnu"):
         steps.mapping_for_table(raw, {"date_debut": "quand", "code_commune": "ou"}, "utm")
@@ -73,7 +75,11 @@ def test_dates_with_a_separate_time_and_day_only_windows():
     raw = table(date=["03/02/2024", "2024-02-04", "05/02/2024 08:00"], heure=["14h30", None, None])
     log = log_for(raw)
     start, end = steps.dates_from_table(raw.frame, {"date_debut": "date", "heure_debut": "heure"}, NOW, log)
-    assert start.tolist() == [pd.Timestamp("2024-02-03 14:30"), pd.Timestamp("2024-02-04"), pd.Timestamp("2024-02-05 08:00")]
+    assert start.tolist() == [
+        pd.Timestamp("2024-02-03 14:30"),
+        pd.Timestamp("2024-02-04"),
+        pd.Timestamp("2024-02-05 08:00"),
+    ]
     # Only the second has neither a clock time nor a time column: a whole-day window.
     assert end.isna().tolist() == [True, False, True]
     assert end.iloc[1] == pd.Timestamp("2024-02-05")
@@ -109,7 +115,9 @@ def test_end_time_alone_makes_a_window_across_midnight():
 def test_swapped_degrees_are_corrected_and_listed(communes53):
     raw = table(lat=["48,0707", "-0.7734", "abc"], lon=["-0,7734", "48.0707", "1"])
     log = log_for(raw)
-    found = steps.coordinates_from_table(raw, raw.frame, {"latitude": "lat", "longitude": "lon"}, "auto", communes53, log)
+    found = steps.coordinates_from_table(
+        raw, raw.frame, {"latitude": "lat", "longitude": "lon"}, "auto", communes53, log
+    )
     assert found.located.tolist() == [True, True, False]
     assert found.lon.iloc[1] == pytest.approx(LAVAL[0]) and found.lat.iloc[1] == pytest.approx(LAVAL[1])
     assert log.corrections()["ligne"].tolist() == [3]
@@ -132,7 +140,8 @@ def test_far_points_and_non_point_geometries_rejected(communes53):
 
     raw = table(date=["x", "x", "x"])
     raw.geometry = gpd.GeoSeries(
-        [shapely.Point(*LAVAL), shapely.Point(5.37, 43.30), shapely.box(-0.8, 48.0, -0.7, 48.1)], crs="EPSG:4326"
+        [shapely.Point(*LAVAL), shapely.Point(5.37, 43.30), shapely.box(-0.8, 48.0, -0.7, 48.1)],
+        crs="EPSG:4326",
     )
     log = log_for(raw)
     found = steps.coordinates_from_table(raw, raw.frame, {}, "auto", communes53, log)
@@ -160,7 +169,10 @@ def test_categories_recognised_or_flagged():
     raw = table(nature=["Cambriolage", "Chose inconnue"], lieu=["Rue", "lune"], force=[None, "GN"])
     forces = pd.Series({"53130": "PN"})
     cats = steps.categories_from_table(
-        raw.frame, {"infraction": "nature", "type_lieu": "lieu", "force": "force"}, pd.Series(["53130", "53130"]), forces
+        raw.frame,
+        {"infraction": "nature", "type_lieu": "lieu", "force": "force"},
+        pd.Series(["53130", "53130"]),
+        forces,
     )
     assert cats.offence.tolist() == ["Cambriolages de logement", steps.OTHER_OFFENCE]
     assert cats.place.tolist() == ["voie publique", "autre"]
@@ -197,7 +209,9 @@ def test_warnings_count_only_the_kept_rows():
     prof = steps.Profiles(None, None, None, unreadable=flags)
     keep = np.array([True, False, True])
     out = steps.warnings_from_steps(keep, {"infraction": "nature"}, placed, cats, prof, "53")
-    assert out[0] == f"1 libellé(s) d'infraction non reconnu(s), classés « {steps.OTHER_OFFENCE} » : « zz » (1)."
+    assert (
+        out[0] == f"1 libellé(s) d'infraction non reconnu(s), classés « {steps.OTHER_OFFENCE} » : « zz » (1)."
+    )
     assert "1 type(s) de lieu non reconnu(s)" in out[1]
     assert "1 fait(s) hors du département 53" in out[3]
 
@@ -236,13 +250,21 @@ def test_headers_of_real_exports_are_recognised(header, field):
 
 def test_offence_from_label_then_index_and_sources_kept():
     raw = table(
-        nature=["VIOLENCES VOLONTAIRES SUR PERSONNE DE 15 ANS OU PLUS", "Chose inconnue", None, "32", "Recels"],
+        nature=[
+            "VIOLENCES VOLONTAIRES SUR PERSONNE DE 15 ANS OU PLUS",
+            "Chose inconnue",
+            None,
+            "32",
+            "Recels",
+        ],
         index=[None, "38", "57", None, None],
         natinf=["7876", None, None, None, None],
         unite=["Brigade de gendarmerie de Laval", "Commissariat de Laval", "Police municipale", None, None],
     )
     mapping = {"infraction": "nature", "index_4001": "index", "natinf": "natinf", "unite": "unite"}
-    cats = steps.categories_from_table(raw.frame, mapping, pd.Series(["53130"] * 5), pd.Series({"53130": "PN"}))
+    cats = steps.categories_from_table(
+        raw.frame, mapping, pd.Series(["53130"] * 5), pd.Series({"53130": "PN"})
+    )
     assert cats.offence.tolist() == [
         "Violences physiques hors cadre familial",  # never « Vols violents sans arme »
         "Vols d'accessoires sur véhicules",  # the label is unknown: the index decides
@@ -254,14 +276,19 @@ def test_offence_from_label_then_index_and_sources_kept():
     assert cats.outside_indicators.tolist() == [False, False, False, False, True]
     assert cats.force.tolist() == ["GN", "PN", "PM", "PN", "PN"]
     assert cats.force_deduced.tolist() == [False, False, False, True, True]
-    assert cats.sources["natinf"].iloc[0] == "7876" and cats.sources["index_4001"].tolist()[:4] == [pd.NA, "38", "57", "32"]
+    assert cats.sources["natinf"].iloc[0] == "7876" and cats.sources["index_4001"].tolist()[:4] == [
+        pd.NA,
+        "38",
+        "57",
+        "32",
+    ]
     assert cats.sources["libelle_infraction"].iloc[1] == "Chose inconnue"
 
 
 def test_times_and_numbers_as_exports_write_them():
-    assert steps.parse_time_of_day(pd.Series(["20h55", "20 h 55", "2055", "7:05"], dtype="string")).tolist() == [
-        pd.Timedelta(hours=20, minutes=55)
-    ] * 3 + [pd.Timedelta(hours=7, minutes=5)]
+    assert steps.parse_time_of_day(
+        pd.Series(["20h55", "20 h 55", "2055", "7:05"], dtype="string")
+    ).tolist() == [pd.Timedelta(hours=20, minutes=55)] * 3 + [pd.Timedelta(hours=7, minutes=5)]
     nums = steps.numbers_from_text(pd.Series(["412\u202f345,5", "6 789 012,25", "48,07"], dtype="string"))
     assert nums.tolist() == [412345.5, 6789012.25, 48.07]
 
@@ -270,13 +297,23 @@ def test_commune_from_its_name_within_the_departement(communes53):
     homonym = communes53.iloc[[0]].assign(code="53999")  # a second commune with the first one's name
     communes = pd.concat([communes53, homonym], ignore_index=True)
     first = communes53["nom"].iloc[0]
-    raw = table(code=[None, None, "53130", None, None], nom=["LAVAL", "St Berthevin", "Mayenne", "Nulle-Part", first])
+    raw = table(
+        code=[None, None, "53130", None, None], nom=["LAVAL", "St Berthevin", "Mayenne", "Nulle-Part", first]
+    )
     found = steps.Located(*(pd.Series([np.nan] * 5),) * 2, pd.Series([False] * 5))
     log = log_for(raw)
-    placed = steps.communes_from_points(raw.frame, {"code_commune": "code", "commune_nom": "nom"}, found, communes, log)
-    assert placed.commune.tolist()[:3] == ["53130", "53201", "53130"]  # « St » is « Saint »; the code column wins
+    placed = steps.communes_from_points(
+        raw.frame, {"code_commune": "code", "commune_nom": "nom"}, found, communes, log
+    )
+    assert placed.commune.tolist()[:3] == [
+        "53130",
+        "53201",
+        "53130",
+    ]  # « St » is « Saint »; the code column wins
     assert rejected(log) == [(5, "commune_nom"), (6, "commune_nom")]
-    assert "1 fait(s)" not in " ".join(log.warnings) and "2 fait(s) localisé(s) par le seul nom" in " ".join(log.warnings)
+    assert "1 fait(s)" not in " ".join(log.warnings) and "2 fait(s) localisé(s) par le seul nom" in " ".join(
+        log.warnings
+    )
 
 
 def test_natinf_codes_filter_incidents(communes53):

@@ -43,7 +43,9 @@ def test_review_lists_every_label_unrecognised_first(result):
 
 def test_review_choice_reclassifies_and_a_profile_applies_to_the_next_file(result, tmp_path, communes53):
     offences, places = label_review(result)
-    offences.loc[offences["libellé"] == "RODEO MOTORISE", "classe"] = "Destructions et dégradations volontaires"
+    offences.loc[offences["libellé"] == "RODEO MOTORISE", "classe"] = (
+        "Destructions et dégradations volontaires"
+    )
     places.loc[places["libellé"] == "CAVE D'IMMEUBLE", "classe"] = "voie publique"
     done = reviewed_result(result, offences, places).incidents.set_index(m.ID)
     assert done.loc["A3", m.OFFENCE] == "Destructions et dégradations volontaires"
@@ -52,12 +54,22 @@ def test_review_choice_reclassifies_and_a_profile_applies_to_the_next_file(resul
     store = ProfileStore(tmp_path)
     saved = store.save(profile_from_review("Export GN Mayenne", COLUMNS, result.mapping, offences, places))
     # Next month's file: same columns, written differently; the profile fits and its choices apply.
-    nxt = import_incident_file(FILE.replace(b"N\xc2\xb0 proc\xc3\xa9dure", b"N PROCEDURE"), "fevrier.csv", communes=communes53, now=NOW)
-    profile = store.for_columns(["N PROCEDURE", "DATE DES FAITS", "Nature de l'infraction", "Lieu", "Code INSEE"])
+    nxt = import_incident_file(
+        FILE.replace(b"N\xc2\xb0 proc\xc3\xa9dure", b"N PROCEDURE"),
+        "fevrier.csv",
+        communes=communes53,
+        now=NOW,
+    )
+    profile = store.for_columns(
+        ["N PROCEDURE", "DATE DES FAITS", "Nature de l'infraction", "Lieu", "Code INSEE"]
+    )
     assert profile is not None and profile.slug == saved.slug
     assert store.for_columns([*COLUMNS, "Unité"]) is None  # another set of columns: another source
     again, _ = label_review(nxt, profile)
-    assert again.set_index("libellé").loc["RODEO MOTORISE", "classe"] == "Destructions et dégradations volontaires"
+    assert (
+        again.set_index("libellé").loc["RODEO MOTORISE", "classe"]
+        == "Destructions et dégradations volontaires"
+    )
     assert again.set_index("libellé").loc["RODEO MOTORISE", "statut"] == "profil"
     # Listed, renamed, deleted.
     assert [p.name for p in store.list()] == ["Export GN Mayenne"]
@@ -77,7 +89,9 @@ def test_saved_data_set_reclassified_without_the_file(result, tmp_path):
     info = store.save(result.incidents, name="Janvier", source_file="janvier.csv")
     offences, places = label_review(store.load(info.slug))
     assert "RODEO MOTORISE" in set(offences["libellé"])  # the raw labels were kept in the store
-    offences.loc[offences["libellé"] == "RODEO MOTORISE", "classe"] = "Destructions et dégradations volontaires"
+    offences.loc[offences["libellé"] == "RODEO MOTORISE", "classe"] = (
+        "Destructions et dégradations volontaires"
+    )
     saved, changed = reclassify_dataset(store, info.slug, offences, places)
     assert changed == 1 and saved.slug == info.slug and len(store.list()) == 1
     data = store.load(info.slug).set_index(m.ID)

@@ -27,7 +27,14 @@ def test_mayor_of_laval_gets_a_published_sheet(synthetic53, communes53, pack):
     mayor = Viewer(role=MAYOR, identity="maire@laval.fr", departements=("53",), communes=("53130",))
     sheet = commune_sheet_for_viewer(mayor, "53130", pack, synthetic53.incidents)
     labels = {m.label: m.value for m in sheet.metrics}
-    assert int(next(v for k, v in labels.items() if k.startswith("Faits, douze derniers mois")).replace("\u202f", "")) > 100
+    assert (
+        int(
+            next(v for k, v in labels.items() if k.startswith("Faits, douze derniers mois")).replace(
+                "\u202f", ""
+            )
+        )
+        > 100
+    )
     assert "Département, pour 1 000 habitants" in labels
     assert not [v for v in sheet.offences["faits"] if _small(v)]
     assert not ((sheet.monthly["faits"] >= 1) & (sheet.monthly["faits"] <= 5)).any()
@@ -42,9 +49,10 @@ def test_a_small_village_stays_secret(synthetic53, communes53, pack):
     values = [m.value for m in sheet.metrics]
     assert not [v for v in values if _small(v)]
     assert not [v for v in sheet.offences["faits"] if _small(v)]
-    assert np.nan_to_num(sheet.monthly["faits"].to_numpy()).max() == 0 or not (
-        (sheet.monthly["faits"] >= 1) & (sheet.monthly["faits"] <= 5)
-    ).any()
+    assert (
+        np.nan_to_num(sheet.monthly["faits"].to_numpy()).max() == 0
+        or not ((sheet.monthly["faits"] >= 1) & (sheet.monthly["faits"] <= 5)).any()
+    )
 
 
 def test_a_mayor_cannot_open_another_commune(synthetic53, communes53, pack):

@@ -51,7 +51,13 @@ def test_payload_equals_what_st_folium_sends(inputs, monkeypatch):
     recorder = Recorder()
     monkeypatch.setattr(sf, "_component_func", recorder)
     args = dict(breaks=breaks, classes=classes, display_geometry=geometry, base="aucun")
-    sf.st_folium(choropleth_from_rates(rates, **args), key="k", returned_objects=[], height=500, use_container_width=True)
+    sf.st_folium(
+        choropleth_from_rates(rates, **args),
+        key="k",
+        returned_objects=[],
+        height=500,
+        use_container_width=True,
+    )
     maps.clear_payloads()
     maps.show_map("k", choropleth_from_rates, rates, **args, height=500)
     theirs, ours = (_normalised(c) for c in recorder.calls)
@@ -106,8 +112,27 @@ def test_fingerprint_covers_values_types_and_geometry(inputs):
 def test_cache_stays_within_its_budget(inputs, monkeypatch):
     rates, breaks, classes, geometry = inputs
     maps.clear_payloads()
-    first = maps.cached_payload(choropleth_from_rates, rates, breaks=breaks, classes=classes, display_geometry=geometry, base="aucun")
+    first = maps.cached_payload(
+        choropleth_from_rates, rates, breaks=breaks, classes=classes, display_geometry=geometry, base="aucun"
+    )
     monkeypatch.setattr(maps.PAYLOADS, "budget_bytes", first.nbytes + 1)
-    maps.cached_payload(choropleth_from_rates, rates, breaks=breaks, classes=classes, display_geometry=geometry, base="plan_ign")
+    maps.cached_payload(
+        choropleth_from_rates,
+        rates,
+        breaks=breaks,
+        classes=classes,
+        display_geometry=geometry,
+        base="plan_ign",
+    )
     assert len(maps.PAYLOADS) == 1  # the older map made room
-    assert maps.cached_payload(choropleth_from_rates, rates, breaks=breaks, classes=classes, display_geometry=geometry, base="aucun") is not first
+    assert (
+        maps.cached_payload(
+            choropleth_from_rates,
+            rates,
+            breaks=breaks,
+            classes=classes,
+            display_geometry=geometry,
+            base="aucun",
+        )
+        is not first
+    )

@@ -37,7 +37,9 @@ SMALL = ["90", "48", "23"]
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("national-data")
-    generate_national_dataset(root, departements=SMALL, years=(2024, 2025), seed=9, scale=0.1, today=dt.date(2025, 12, 31))
+    generate_national_dataset(
+        root, departements=SMALL, years=(2024, 2025), seed=9, scale=0.1, today=dt.date(2025, 12, 31)
+    )
     return root
 
 
@@ -69,7 +71,9 @@ def test_batch_computes_each_departement_like_its_pages_then_skips_it(data_root,
     assert [s[1] for s in seen] == [1, 2, 3] and {s[2] for s in seen} == {3}
     assert sorted(report.summary["departement"]) == sorted(SMALL)
     # The same per-département function in this process gives the same results.
-    direct = results_for_departement(incidents_for_departement(data_root, "90"), communes_for_departement("90"), code="90")
+    direct = results_for_departement(
+        incidents_for_departement(data_root, "90"), communes_for_departement("90"), code="90"
+    )
     summary, zones, followup = _outputs(out, "90")
     assert summary["zones"] == len(direct.zones) == len(zones)
     assert summary["faits"] == direct.summary["faits"] and summary["version"] == report.version
@@ -84,7 +88,9 @@ def test_a_worker_killed_in_the_middle_changes_nothing(data_root, client, tmp_pa
     run_national_batch(data_root, undisturbed, client=client)
     pids_before = client.run(os.getpid)  # worker address -> its process
     outcome: dict = {}
-    runner = threading.Thread(target=lambda: outcome.update(report=run_national_batch(data_root, disturbed, client=client)))
+    runner = threading.Thread(
+        target=lambda: outcome.update(report=run_national_batch(data_root, disturbed, client=client))
+    )
     runner.start()
     killed = None
     deadline = time.monotonic() + 120
@@ -120,7 +126,9 @@ def test_a_departement_that_fails_does_not_stop_the_others(data_root, client, tm
 
 @pytest.mark.parametrize(("scale", "remark"), [(0.001, "aucun fait"), (0.002, "suivi impossible")])
 def test_an_empty_or_short_departement_gives_a_row_that_says_why(tmp_path, scale, remark):
-    generate_national_dataset(tmp_path, departements=["48"], years=(2025, 2025), seed=5, scale=scale, today=dt.date(2026, 11, 21))
+    generate_national_dataset(
+        tmp_path, departements=["48"], years=(2025, 2025), seed=5, scale=scale, today=dt.date(2026, 11, 21)
+    )
     incidents = incidents_for_departement(tmp_path, "48")
     res = results_for_departement(incidents, communes_for_departement("48"), code="48")
     assert res.summary["remarque"].startswith(remark)
@@ -133,8 +141,19 @@ def test_an_empty_or_short_departement_gives_a_row_that_says_why(tmp_path, scale
 def test_the_documented_command_generates_computes_then_skips(tmp_path):
     """``make national`` runs ``python -m scripts.national``: here on one small département."""
     root = Path(__file__).resolve().parents[1]
-    args = [sys.executable, "-m", "scripts.national", "--departements", "90", "--scale", "0.02",
-            "--data", str(tmp_path / "donnees"), "--out", str(tmp_path / "resultats")]
+    args = [
+        sys.executable,
+        "-m",
+        "scripts.national",
+        "--departements",
+        "90",
+        "--scale",
+        "0.02",
+        "--data",
+        str(tmp_path / "donnees"),
+        "--out",
+        str(tmp_path / "resultats"),
+    ]
     env = {**os.environ, "DELINQ_DASK_SCHEDULER": ""}
     first = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
@@ -148,7 +167,9 @@ def test_the_documented_command_generates_computes_then_skips(tmp_path):
 def test_the_command_says_what_is_wrong_in_french_without_a_traceback(tmp_path, capsys):
     from scripts.national import main
 
-    code = main(["--departements", "99", "--data", str(tmp_path / "donnees"), "--out", str(tmp_path / "resultats")])
+    code = main(
+        ["--departements", "99", "--data", str(tmp_path / "donnees"), "--out", str(tmp_path / "resultats")]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "Erreur : Département inconnu : « 99 »" in err and "Traceback" not in err
 
@@ -160,8 +181,12 @@ def test_results_gated_with_another_threshold_are_computed_again(data_root, tmp_
     from core.settings import SETTINGS
 
     out = tmp_path / "resultats"
-    version = generate_national_dataset(data_root, departements=SMALL, years=(2024, 2025), seed=9, scale=0.1, today=dt.date(2025, 12, 31))["version"]
+    version = generate_national_dataset(
+        data_root, departements=SMALL, years=(2024, 2025), seed=9, scale=0.1, today=dt.date(2025, 12, 31)
+    )["version"]
     departement_task(str(data_root), str(out), "90", version)
     assert results_done(out, "90", version)
-    monkeypatch.setattr(national, "SETTINGS", dataclasses.replace(SETTINGS, privacy_threshold=SETTINGS.privacy_threshold + 5))
+    monkeypatch.setattr(
+        national, "SETTINGS", dataclasses.replace(SETTINGS, privacy_threshold=SETTINGS.privacy_threshold + 5)
+    )
     assert not results_done(out, "90", version)

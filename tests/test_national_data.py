@@ -52,9 +52,15 @@ def test_one_partition_per_departement_read_alone(national):
 def test_a_partition_equals_the_generator_with_the_departements_seed(national):
     root, _, _ = national
     again = synthetic_incidents_for_departement(
-        communes_for_departement("90"), years=(2025, 2025), seed=departement_seed("90", 5), scale=0.05, today=TODAY
+        communes_for_departement("90"),
+        years=(2025, 2025),
+        seed=departement_seed("90", 5),
+        scale=0.05,
+        today=TODAY,
     ).incidents
-    pd.testing.assert_frame_equal(incidents_for_departement(root, "90").drop(columns="geometry"), again.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(
+        incidents_for_departement(root, "90").drop(columns="geometry"), again.drop(columns="geometry")
+    )
     assert departement_seed("90", 5) != departement_seed("48", 5)
 
 
@@ -124,7 +130,10 @@ def test_a_data_set_of_past_years_stays_valid_from_one_day_to_the_next(tmp_path)
     first = generate_national_dataset(tmp_path, departements=["90"], **{**ARGS, "today": dt.date(2026, 3, 1)})
     seen = []
     later = generate_national_dataset(
-        tmp_path, departements=["90"], progress=lambda *a: seen.append(a), **{**ARGS, "today": dt.date(2026, 3, 2)}
+        tmp_path,
+        departements=["90"],
+        progress=lambda *a: seen.append(a),
+        **{**ARGS, "today": dt.date(2026, 3, 2)},
     )
     assert later["version"] == first["version"] and seen[0][3] == 0.0  # kept, not regenerated
     assert first["settings"]["today"] == "2025-12-31"

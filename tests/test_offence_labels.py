@@ -49,7 +49,9 @@ def test_labels_as_police_software_writes_them(label, expected):
     assert offence_class_from_label(label)[0] == expected
 
 
-@pytest.mark.parametrize("label", ["stupéfiants", "incendie involontaire", "chose inconnue", "", "Index non utilisé"])
+@pytest.mark.parametrize(
+    "label", ["stupéfiants", "incendie involontaire", "chose inconnue", "", "Index non utilisé"]
+)
 def test_ambiguous_or_unknown_labels_are_not_guessed(label):
     assert offence_class_from_label(label) == (None, UNKNOWN)
 
@@ -69,7 +71,10 @@ _NOT_THEFT = [
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(_NOT_THEFT), min_size=1, max_size=8), st.sampled_from(["volontaire", "volontaires", "VOLONTAIRES", "Volontaires"]))
+@given(
+    st.lists(st.sampled_from(_NOT_THEFT), min_size=1, max_size=8),
+    st.sampled_from(["volontaire", "volontaires", "VOLONTAIRES", "Volontaires"]),
+)
 def test_volontaire_without_a_theft_word_is_never_a_theft(words, volontaire):
     label = " ".join([*words, volontaire])
     assert offence_class_from_label(label)[0] not in THEFTS, label
@@ -95,7 +100,9 @@ def test_etat_4001_labels_are_the_published_ones():
     """The labels as the ministry publishes them, typos included (the real file in ../shared:
     skipped on a clone without it, a failure in CI, which always has it)."""
     if not SHARED.exists():
-        skip_or_fail(f"{SHARED} absent : la comparaison avec les libellés publiés demande ../shared à côté du dépôt.")
+        skip_or_fail(
+            f"{SHARED} absent : la comparaison avec les libellés publiés demande ../shared à côté du dépôt."
+        )
     published = pd.read_csv(SHARED, sep=";")
     assert etat_4001()["libelle_index"].tolist() == published["libelle_index"].tolist()
 

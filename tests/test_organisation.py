@@ -178,7 +178,7 @@ def test_maps_need_no_jquery(communes53):
     assert html.count('"statut": "indicatif"') == len(org.units)
 
 
-FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]
 
 
 def test_organisation_exports_neutralise_formulas(communes53, synthetic53):
@@ -198,8 +198,13 @@ def test_organisation_exports_neutralise_formulas(communes53, synthetic53):
     for col in [c for c in org.communes.columns if c.startswith("unite") and c != "unite_id"]:
         org.communes.loc[org.communes["unite_id"].isin(ids), col] = FORMULAS[0]
     v = organisation_view(
-        org, synthetic53.incidents, communes53, cantons_for_departement("53"), IncidentFilter(),
-        departement="53", audience=Audience.public(),
+        org,
+        synthetic53.incidents,
+        communes53,
+        cantons_for_departement("53"),
+        IncidentFilter(),
+        departement="53",
+        audience=Audience.public(),
     )
     for data in (v.export_units_csv, v.export_communes_csv):
         cells = [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";") for c in row]

@@ -27,7 +27,9 @@ T = SETTINGS.privacy_threshold
 
 @pytest.fixture(scope="module")
 def pack(communes53, synthetic53, keys53):
-    return pack_data_for_departement(synthetic53.incidents, communes53, keys53, departement="53", crs=metric_crs_for_departement("53"))
+    return pack_data_for_departement(
+        synthetic53.incidents, communes53, keys53, departement="53", crs=metric_crs_for_departement("53")
+    )
 
 
 @pytest.mark.parametrize("window", list(WINDOWS))
@@ -44,19 +46,30 @@ def test_no_hidden_commune_is_recoverable_from_its_canton_or_epci(pack, window):
                 total_shown = not bool(members[f"secret_epci_{window}"].iloc[0])
             h = members[f"secret_{window}"].to_numpy(dtype=bool) & (members[f"faits_{window}"].to_numpy() > 0)
             if total_shown and h.any():
-                assert h.sum() >= 2 and members[f"faits_{window}"].to_numpy()[h].sum() > T, (group, code, window)
+                assert h.sum() >= 2 and members[f"faits_{window}"].to_numpy()[h].sum() > T, (
+                    group,
+                    code,
+                    window,
+                )
 
 
 def _pdf_text(data: bytes, tmp_path) -> str:
     path = tmp_path / "doc.pdf"
     path.write_bytes(data)
-    return subprocess.run([tool_path("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [tool_path("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 def test_commune_sheet_pdf_matches_the_mayors_page(pack, synthetic53, tmp_path):
     mayor = Viewer(role=MAYOR, identity="maire@laval.fr", departements=("53",), communes=("53130",))
     sheet = commune_sheet_for_viewer(mayor, "53130", pack, synthetic53.incidents)
-    text = " ".join(_pdf_text(commune_sheet_pdf(pack, "53130", territory="Mayenne (53)", dataset="démo", synthetic=True).data, tmp_path).split())
+    text = " ".join(
+        _pdf_text(
+            commune_sheet_pdf(pack, "53130", territory="Mayenne (53)", dataset="démo", synthetic=True).data,
+            tmp_path,
+        ).split()
+    )
     assert "Fiche commune — Laval (53130)" in text and "DONNÉES SYNTHÉTIQUES" in text
     for metric in sheet.metrics:  # the same figures on the page and in the PDF
         assert " ".join(metric.value.split()) in text
@@ -85,5 +98,7 @@ def test_canton_zip_has_every_canton_and_the_plan(pack):
     data = all_canton_packs_zip(pack, territory="Mayenne (53)", dataset="démo", synthetic=True)
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "plan_des_reunions.pdf" in names
-    assert sorted(n for n in names if n.startswith("canton_")) == sorted(f"canton_{c}.pdf" for c in pack.cantons.index)
+    assert sorted(n for n in names if n.startswith("canton_")) == sorted(
+        f"canton_{c}.pdf" for c in pack.cantons.index
+    )
     assert np.isfinite(pack.departement_rate)

@@ -157,7 +157,9 @@ def test_organisation_page_runs_indicative():
     at.number_input(key="speed").set_value(30.0).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     after = at.dataframe[1].value
-    assert after["temps_min"].astype(float).sum() > before["temps_min"].astype(float).sum()  # slower: longer times
+    assert (
+        after["temps_min"].astype(float).sum() > before["temps_min"].astype(float).sum()
+    )  # slower: longer times
 
 
 @pytest.mark.parametrize("level", ["epci", "canton"])
@@ -374,7 +376,9 @@ def test_donnees_label_review_and_profile():
     offences = next(t for t in tables if "RECELS" in set(t["libellé"]))
     assert offences["libellé"].iloc[0] == "RODEO MOTORISE" and offences["statut"].iloc[0] == "⚠ non reconnu"
     # One offence label and one place label are unknown.
-    assert any(c.value.startswith("2 libellé(s) non reconnu(s)") for c in at.caption), [c.value for c in at.caption]
+    assert any(c.value.startswith("2 libellé(s) non reconnu(s)") for c in at.caption), [
+        c.value for c in at.caption
+    ]
     name = next(t for t in at.text_input if t.label.startswith("Enregistrer cette correspondance"))
     name.set_value("Export GN Mayenne").run()
     at.button[[b.label for b in at.button].index("Enregistrer le profil")].click().run()
@@ -501,7 +505,9 @@ def test_france_page_table_measures_and_secret(national_template):
         assert not at.exception and not at.error
     links = [el.proto for el in at.get("page_link")]
     assert [(p.label, p.page) for p in links] == [  # the Diagnostic is the default page: at the root
-        ("Diagnostic — 23", ""), ("Zones prioritaires — 23", "zones"), ("Suivi bimestriel — 23", "suivi")
+        ("Diagnostic — 23", ""),
+        ("Zones prioritaires — 23", "zones"),
+        ("Suivi bimestriel — 23", "suivi"),
     ]
     assert all(p.query_string == "departement=23" for p in links)
 

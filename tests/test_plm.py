@@ -119,9 +119,13 @@ def test_the_mayor_of_paris_is_given_its_arrondissements(tmp_path):
     admin = Viewer(role="administrateur", identity="admin@prefecture.gouv.fr")
     store.save_person(by=admin, role=MAYOR, territory="75056", email="maire@paris.fr")
     store.save_person(by=admin, role=MAYOR, territory="75105,53130", email="maire5@paris.fr")
-    paris = store.person_for_identity(email="maire@paris.fr", email_verified=True, issuer=None, subject=None).viewer()
+    paris = store.person_for_identity(
+        email="maire@paris.fr", email_verified=True, issuer=None, subject=None
+    ).viewer()
     assert paris.communes == PLM["75056"] and paris.departements == ("75",)
-    fifth = store.person_for_identity(email="maire5@paris.fr", email_verified=True, issuer=None, subject=None).viewer()
+    fifth = store.person_for_identity(
+        email="maire5@paris.fr", email_verified=True, issuer=None, subject=None
+    ).viewer()
     assert fifth.communes == ("75105", "53130") and fifth.departements == ("53", "75")
 
 
@@ -151,7 +155,9 @@ def test_paris_packs_and_ma_commune_work_per_arrondissement(paris, paris_data):
     from usecases.packs import pack_data_for_departement
 
     keys = area_keys_from_communes(paris, cantons_for_departement("75"))
-    pack = pack_data_for_departement(paris_data, paris, keys, departement="75", crs=metric_crs_for_departement("75"))
+    pack = pack_data_for_departement(
+        paris_data, paris, keys, departement="75", crs=metric_crs_for_departement("75")
+    )
     mayor = Viewer(role=MAYOR, identity="maire@paris.fr", departements=("75",), communes=PLM["75056"])
     sheet = commune_sheet_for_viewer(mayor, "75111", pack, paris_data)
     assert "11e" in sheet.name and sheet.outline.crs.to_epsg() == 4326

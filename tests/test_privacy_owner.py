@@ -28,7 +28,11 @@ def _docstrings(tree: ast.AST) -> set[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 out.add(id(first.value))
     return out
 
@@ -44,7 +48,9 @@ def violations_in_source(source: str, name: str = "<source>") -> list[str]:
             found.append(f"{name}:{node.lineno} comparaison avec le seuil : passez par core.privacy")
         text = isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
         if text and WRITTEN_VALUE.search(node.value):
-            found.append(f"{name}:{node.lineno} valeur du seuil écrite dans un texte : lisez SETTINGS.privacy_threshold")
+            found.append(
+                f"{name}:{node.lineno} valeur du seuil écrite dans un texte : lisez SETTINGS.privacy_threshold"
+            )
     return found
 
 
@@ -52,7 +58,9 @@ def test_the_checker_finds_a_planted_comparison_and_text():
     planted = "def f(n):\n    if n <= SETTINGS.privacy_threshold:\n        return 'secret (1 à 5)'\n"
     assert len(violations_in_source(planted)) == 2
     assert violations_in_source("def f(n, threshold):\n    return 0 < n <= threshold\n")
-    assert not violations_in_source('def f():\n    """Counts of 1 à 5 are hidden."""\n    return is_secret(3)\n')
+    assert not violations_in_source(
+        'def f():\n    """Counts of 1 à 5 are hidden."""\n    return is_secret(3)\n'
+    )
     assert not violations_in_source("t = SETTINGS.privacy_threshold if threshold is None else threshold\n")
 
 

@@ -74,8 +74,18 @@ ONE_DAY = IncidentFilter(start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15))
 def diag_cases():
     return [
         ("un jour", ONE_DAY),
-        ("une infraction rare, un mois", IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 30), offences=("Violences sexuelles",))),
-        ("une infraction rare, un jour", IncidentFilter(start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15), offences=("Violences sexuelles",))),
+        (
+            "une infraction rare, un mois",
+            IncidentFilter(
+                start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 30), offences=("Violences sexuelles",)
+            ),
+        ),
+        (
+            "une infraction rare, un jour",
+            IncidentFilter(
+                start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15), offences=("Violences sexuelles",)
+            ),
+        ),
         ("une semaine", IncidentFilter(start=dt.date(2025, 3, 1), end=dt.date(2025, 3, 7))),
     ]
 
@@ -121,7 +131,9 @@ def test_diagnostic_published_view(world, name, flt, level):
 def test_adversarial_cases_hold_small_counts(world, name, flt):
     """Non-vacuity: each case's raw figures do contain counts of 1 to 5 for the gate to hide."""
     incidents, communes, keys = world
-    internal = uc_diag.diagnostic_for_selection(incidents, communes, flt, keys=keys, audience=Audience.internal())
+    internal = uc_diag.diagnostic_for_selection(
+        incidents, communes, flt, keys=keys, audience=Audience.internal()
+    )
     raw_cells = [*internal.base.rates["faits"], *internal.by_place["faits"], *internal.by_offence["faits"]]
     assert any(small(v) for v in raw_cells)
     published = uc_diag.diagnostic_for_selection(incidents, communes, flt, keys=keys, audience=PUBLIC)
@@ -133,8 +145,13 @@ def test_hidden_commune_not_recoverable_from_its_epci(world):
     incidents, communes, keys = world
     flt = IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 14))
     view = uc_diag.diagnostic_for_selection(incidents, communes, flt, keys=keys, audience=PUBLIC)
-    tables = {lvl: uc_diag.ranking_for_level(view, communes, keys, lvl, audience=PUBLIC).table for lvl in uc_diag.LEVELS}
-    counts = communes["code"].map(filter_incidents(incidents, flt)[m.COMMUNE].value_counts()).fillna(0).to_numpy()
+    tables = {
+        lvl: uc_diag.ranking_for_level(view, communes, keys, lvl, audience=PUBLIC).table
+        for lvl in uc_diag.LEVELS
+    }
+    counts = (
+        communes["code"].map(filter_incidents(incidents, flt)[m.COMMUNE].value_counts()).fillna(0).to_numpy()
+    )
     shown_communes = set(tables["commune"].loc[tables["commune"]["faits"] != SECRET_LABEL, "code"])
     for level in ("epci", "canton"):
         table = tables[level]
@@ -153,7 +170,11 @@ def suivi_villages(world):
     villages = per_commune[(per_commune >= 60) & (per_commune <= 150)].index[:3]
     small_selection = incidents[incidents[m.COMMUNE].isin(villages)]
     data = uc_suivi.followup_for_selection(
-        small_selection, communes, IncidentFilter(), start=dt.date(2025, 9, 1), end=dt.date(2025, 10, 31),
+        small_selection,
+        communes,
+        IncidentFilter(),
+        start=dt.date(2025, 9, 1),
+        end=dt.date(2025, 10, 31),
         crs=metric_crs_for_departement("53"),
     )
     return data
@@ -161,7 +182,9 @@ def suivi_villages(world):
 
 def test_suivi_monthly_series_not_recoverable(suivi_villages):
     data = suivi_villages
-    totals = uc_suivi.monthly_series_for_selection(data, split=None, audience=PUBLIC).set_index("mois")["faits"]
+    totals = uc_suivi.monthly_series_for_selection(data, split=None, audience=PUBLIC).set_index("mois")[
+        "faits"
+    ]
     assert not [v for v in totals if small(v)]
     for split in (m.FORCE, m.OFFENCE):
         raw = data.monthly[split]
@@ -177,7 +200,9 @@ def test_suivi_monthly_series_not_recoverable(suivi_villages):
 def test_suivi_months_not_recoverable_from_period_totals(suivi_villages):
     """The two months followed add up to the period's total shown as a metric."""
     data = suivi_villages
-    view = uc_suivi.suivi_view(data, reference="annee", dimension="force", only_significant=False, audience=PUBLIC)
+    view = uc_suivi.suivi_view(
+        data, reference="annee", dimension="force", only_significant=False, audience=PUBLIC
+    )
     current = view.metrics[0].value
     months = data.monthly[None].loc["2025-09-01":"2025-10-01", "faits"].to_numpy(float)
     shown = ~data.monthly_hidden[None].loc["2025-09-01":"2025-10-01", "faits"].to_numpy()
@@ -196,7 +221,9 @@ def test_suivi_months_not_recoverable_from_period_totals(suivi_villages):
 def test_suivi_tables_and_exports(suivi_villages):
     data = suivi_villages
     for (ref, dim), table in data.published.tables.items():
-        view = uc_suivi.suivi_view(data, reference=ref, dimension=dim, only_significant=False, audience=PUBLIC)
+        view = uc_suivi.suivi_view(
+            data, reference=ref, dimension=dim, only_significant=False, audience=PUBLIC
+        )
         assert not small_cells(view.table, ["Faits", "Référence"])
         assert not small_cells(csv_frame(view.export_csv), ["faits", "faits_reference"])
         if dim == "commune":  # villages: some communes are hidden
@@ -213,16 +240,31 @@ def test_videoprotection_small_commune_tiny_radius(world):
     per_commune = public[m.COMMUNE].value_counts()
     code = per_commune[per_commune == 1].index[0]  # a commune with one visible incident
     area = uc_video.study_area(metric, "commune", commune=code)
-    demand = uc_video.demand_in_area(incidents, flt, area, places=["voie publique", "transports", "commerce"], crs=crs)
+    demand = uc_video.demand_in_area(
+        incidents, flt, area, places=["voie publique", "transports", "commerce"], crs=crs
+    )
     assert len(demand) == 1
     caption = uc_video.demand_caption(len(demand), 10, None, PUBLIC)
     assert caption.startswith(SECRET_LABEL)
     from geo.candidates import candidates_from_lattice
 
-    cands = candidates_from_lattice(area.lattice_territory(), 10.0, demand_xy=uc_video.metric_xy(demand), radius=20.0)
+    cands = candidates_from_lattice(
+        area.lattice_territory(), 10.0, demand_xy=uc_video.metric_xy(demand), radius=20.0
+    )
     run = uc_video.run_siting(
-        demand, {}, cands, existing=None, area=area, radius=20.0, p=1, target=None, time_limit=5.0,
-        flt=flt, places=["voie publique"], source="maillage", signature="x",
+        demand,
+        {},
+        cands,
+        existing=None,
+        area=area,
+        radius=20.0,
+        p=1,
+        target=None,
+        time_limit=5.0,
+        flt=flt,
+        places=["voie publique"],
+        source="maillage",
+        signature="x",
     )
     view = uc_video.siting_view(run, metric, audience=PUBLIC)
     for metric_ in view.metrics[:1]:
@@ -238,7 +280,14 @@ def test_zones_published_tables(world):
     crs = metric_crs_for_departement("53")
     flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 6, 30))
     res, n_truth = uc_zones.zone_analysis_for_selection(
-        incidents, communes, flt, crs=crs, settings=uc_zones.ZoneSettings(), severity={}, bandwidth=None, truth=None
+        incidents,
+        communes,
+        flt,
+        crs=crs,
+        settings=uc_zones.ZoneSettings(),
+        severity={},
+        bandwidth=None,
+        truth=None,
     )
     v = uc_zones.zones_view(res, n_truth, crs=crs, audience=PUBLIC)
     assert len(v.table) > 0  # non-vacuity
@@ -287,7 +336,9 @@ def test_smoothed_rates_intervals_and_class_bounds_pass_the_gate(world, rate, me
     from analysis.smoothing import queen_neighbours_from_geometry, smoothed_rates_from_counts
 
     incidents, communes, keys = world
-    v = uc_diag.diagnostic_for_selection(incidents, communes, ONE_MONTH, keys=keys, audience=PUBLIC, method=method, rate=rate)
+    v = uc_diag.diagnostic_for_selection(
+        incidents, communes, ONE_MONTH, keys=keys, audience=PUBLIC, method=method, rate=rate
+    )
     secret = v.rates["secret"].to_numpy(dtype=bool)
     assert secret.any(), "the case must hide communes"
     # Hidden communes: no smoothed rate, no interval (both derive from the hidden count).
@@ -296,7 +347,10 @@ def test_smoothed_rates_intervals_and_class_bounds_pass_the_gate(world, rate, me
     counts = v.rates["faits"].to_numpy().copy()
     counts[secret] = 999
     again, _ = smoothed_rates_from_counts(
-        counts, v.rates["population"].to_numpy(float), queen_neighbours_from_geometry(communes.geometry), exclude=secret
+        counts,
+        v.rates["population"].to_numpy(float),
+        queen_neighbours_from_geometry(communes.geometry),
+        exclude=secret,
     )
     np.testing.assert_array_equal(again["taux_eb_spatial"].to_numpy(), v.rates["taux_lisse"].to_numpy())
     # Class bounds lie within the published values of the mapped rate.

@@ -31,7 +31,12 @@ CRS53 = metric_crs_for_departement("53")
 
 def _burglaries(communes53, *, near_repeat: bool, seed: int):
     ds = synthetic_incidents_for_departement(
-        communes53, years=(2024, 2025), seed=seed, scale=3.0, n_hotspots=0, near_repeat=near_repeat,
+        communes53,
+        years=(2024, 2025),
+        seed=seed,
+        scale=3.0,
+        n_hotspots=0,
+        near_repeat=near_repeat,
         today=dt.date(2026, 11, 21),
     )
     b = ds.incidents[ds.incidents[m.OFFENCE] == NEAR_REPEAT_OFFENCE].to_crs(CRS53)
@@ -59,7 +64,9 @@ def test_and_finds_none_without_it(communes53, seed):
 
 def test_window_midpoint_day():
     start = np.array(["2025-01-01T08:00", "2025-01-01T20:00", "2025-01-05T10:00"], dtype="datetime64[s]")
-    end = np.array(["NaT", "2025-01-04T20:00", "2025-01-04T10:00"], dtype="datetime64[s]")  # the last: end < start
+    end = np.array(
+        ["NaT", "2025-01-04T20:00", "2025-01-04T10:00"], dtype="datetime64[s]"
+    )  # the last: end < start
     days = days_from_windows(start, end, np.datetime64("2025-01-01"))
     assert days.tolist() == [0, 2, 4]  # midpoint of 1 Jan 20:00 - 4 Jan 20:00 is 3 Jan 08:00 -> day 2
 
@@ -93,7 +100,9 @@ def test_cell_count_of_a_square():
 
 
 def test_generator_plants_repeat_places(communes53):
-    ds = synthetic_incidents_for_departement(communes53, years=(2025, 2025), seed=5, today=dt.date(2026, 11, 21))
+    ds = synthetic_incidents_for_departement(
+        communes53, years=(2025, 2025), seed=5, today=dt.date(2026, 11, 21)
+    )
     flat = synthetic_incidents_for_departement(
         communes53, years=(2025, 2025), seed=5, today=dt.date(2026, 11, 21), repeat_places=False
     )
@@ -103,7 +112,8 @@ def test_generator_plants_repeat_places(communes53):
         assert low <= c.repeat_share <= high
     # Counts per offence and year are unchanged by the moves.
     pd.testing.assert_series_equal(
-        ds.incidents[m.OFFENCE].value_counts().sort_index(), flat.incidents[m.OFFENCE].value_counts().sort_index()
+        ds.incidents[m.OFFENCE].value_counts().sort_index(),
+        flat.incidents[m.OFFENCE].value_counts().sort_index(),
     )
 
 
@@ -117,12 +127,22 @@ YEAR = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
 
 def test_near_repeat_usecase_and_its_published_view(synthetic53):
     internal = uc.near_repeat_for_selection(
-        synthetic53.incidents, YEAR, offence=NEAR_REPEAT_OFFENCE, crs=CRS53, audience=Audience.internal(), permutations=99
+        synthetic53.incidents,
+        YEAR,
+        offence=NEAR_REPEAT_OFFENCE,
+        crs=CRS53,
+        audience=Audience.internal(),
+        permutations=99,
     )
     assert internal.sentence.startswith("Après un cambriolage, le risque d'un autre fait est multiplié par")
     assert len(internal.heat) == 6 * 9
     public = uc.near_repeat_for_selection(
-        synthetic53.incidents, YEAR, offence=NEAR_REPEAT_OFFENCE, crs=CRS53, audience=Audience.public(), permutations=99
+        synthetic53.incidents,
+        YEAR,
+        offence=NEAR_REPEAT_OFFENCE,
+        crs=CRS53,
+        audience=Audience.public(),
+        permutations=99,
     )
     shown = public.heat["observees"]
     values = pd.to_numeric(shown.str.replace("\u202f", ""), errors="coerce")
@@ -143,11 +163,15 @@ def test_near_repeat_usecase_and_its_published_view(synthetic53):
 
 
 def test_concentration_usecase_published_view_gives_no_place(synthetic53):
-    internal = uc.concentration_for_selection(synthetic53.incidents, YEAR, crs=CRS53, n_cells=520_000, audience=Audience.internal())
+    internal = uc.concentration_for_selection(
+        synthetic53.incidents, YEAR, crs=CRS53, n_cells=520_000, audience=Audience.internal()
+    )
     assert internal.repeat_places is not None and (internal.repeat_places["faits"] >= 2).all()
     assert {"latitude", "longitude"} <= set(internal.repeat_places.columns)
     assert internal.table.iloc[0]["infraction"] == "Ensemble"
-    public = uc.concentration_for_selection(synthetic53.incidents, YEAR, crs=CRS53, n_cells=520_000, audience=Audience.public())
+    public = uc.concentration_for_selection(
+        synthetic53.incidents, YEAR, crs=CRS53, n_cells=520_000, audience=Audience.public()
+    )
     assert public.repeat_places is None
     text = public.table.to_csv()
     assert "latitude" not in text

@@ -220,9 +220,17 @@ def test_report_evaluation_section_is_gated_and_escaped(report, tmp_path):
             "cible": label,
             "temoin": "reste de l'EPCI",
             "tampon_m": 300.0,
-            "fenetres": {"before_start": "2025-01-01", "before_end": "2025-03-31", "after_start": "2025-04-01", "after_end": "2025-06-29"},
+            "fenetres": {
+                "before_start": "2025-01-01",
+                "before_end": "2025-03-31",
+                "after_start": "2025-04-01",
+                "after_end": "2025-06-29",
+            },
             "filtres": "",
-            "comptes": {a: {"avant": b, "apres": c} for a, (b, c) in zip(("cible", "tampon", "temoin"), counts, strict=True)},
+            "comptes": {
+                a: {"avant": b, "apres": c}
+                for a, (b, c) in zip(("cible", "tampon", "temoin"), counts, strict=True)
+            },
         }
 
     big = record([(200, 120), (150, 165), (400, 400)], f"zone n° 1 {HOSTILE}")

@@ -108,7 +108,9 @@ def test_population_zero_gets_no_rate_and_does_not_count():
     counts = np.array([4, 3, 20, 80])
     w = queen_neighbours_from_geometry(np.array([None, None, None, None], dtype=object))
     table, note = smoothed_rates_from_counts(counts, pop, w)
-    assert np.isnan(table.loc[0, ["taux_brut", "taux_eb_global", "taux_eb_spatial", "ic_bas"]].astype(float)).all()
+    assert np.isnan(
+        table.loc[0, ["taux_brut", "taux_eb_global", "taux_eb_spatial", "ic_bas"]].astype(float)
+    ).all()
     assert not table.loc[0, "peu_fiable"]
     np.testing.assert_allclose(
         table["taux_eb_global"].to_numpy()[1:], global_eb_from_counts(counts[1:], pop[1:]) * 1000

@@ -25,7 +25,9 @@ class Inner:
         await send({"type": "http.response.body", "body": b""})
 
 
-def request(app, path: str, method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None) -> tuple[int, dict[bytes, bytes], bytes]:
+def request(
+    app, path: str, method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, dict[bytes, bytes], bytes]:
     sent: list[dict] = []
 
     async def receive():
@@ -98,7 +100,9 @@ def test_a_browser_accepting_gzip_gets_the_same_file_compressed():
     script = max((ROOT / "static" / "js").glob("*.js"), key=lambda p: p.stat().st_size)
     accept = [(b"accept-encoding", b"gzip, deflate, br, zstd")]
     status, headers, body = request(app, f"/static/js/{script.name}", headers=accept)
-    assert status == 200 and headers[b"content-encoding"] == b"gzip" and headers[b"vary"] == b"Accept-Encoding"
+    assert (
+        status == 200 and headers[b"content-encoding"] == b"gzip" and headers[b"vary"] == b"Accept-Encoding"
+    )
     assert gzip.decompress(body) == script.read_bytes() and len(body) < script.stat().st_size / 2
     assert headers[b"content-length"] == str(len(body)).encode()
     assert headers[b"content-type"] == b"text/javascript; charset=utf-8"

@@ -204,7 +204,9 @@ def test_evaluations_are_kept_across_versions_and_deleted_with_the_set(tmp_path,
     store.save_evaluation(info.slug, {"id": "a1", "cible": "zone 1 (révisée)"})  # same id: replaced
     assert [r["cible"] for r in store.evaluations(info.slug)] == ["commune", "zone 1 (révisée)"]
     # A new version of the data set (an append, a replacement) keeps them.
-    store.save(small53.incidents, name="jeu", source_file="b.csv", slug=info.slug, replace=True, departement="53")
+    store.save(
+        small53.incidents, name="jeu", source_file="b.csv", slug=info.slug, replace=True, departement="53"
+    )
     assert len(store.evaluations(info.slug)) == 2
     store.delete_evaluation(info.slug, "b2")
     assert [r["id"] for r in store.evaluations(info.slug)] == ["a1"]

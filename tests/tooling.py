@@ -58,13 +58,23 @@ def build_national_workspace(national_dir: Path) -> Path:
 
     data, out = national_dir / "donnees", national_dir / "resultats"
     manifest = generate_national_dataset(
-        data, departements=NATIONAL_COMPUTED, years=(2024, 2025), seed=9, scale=0.05, today=dt.date(2025, 12, 31)
+        data,
+        departements=NATIONAL_COMPUTED,
+        years=(2024, 2025),
+        seed=9,
+        scale=0.05,
+        today=dt.date(2025, 12, 31),
     )
     for code in NATIONAL_COMPUTED:
         departement_task(str(data), str(out), code, manifest["version"])
     tiny = national_dir / "minuscule"
     small = generate_national_dataset(
-        tiny, departements=[NATIONAL_SECRET], years=(2025, 2025), seed=5, scale=0.002, today=dt.date(2026, 11, 21)
+        tiny,
+        departements=[NATIONAL_SECRET],
+        years=(2025, 2025),
+        seed=5,
+        scale=0.002,
+        today=dt.date(2026, 11, 21),
     )
     departement_task(str(tiny), str(out), NATIONAL_SECRET, small["version"])
     return national_dir

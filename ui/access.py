@@ -76,12 +76,18 @@ def server_mode() -> bool:
 def _set_cookie(name: str, value: str, max_age: int) -> None:
     """Set (or, with ``max_age=0``, clear) a cookie of the app's origin from the browser."""
     # Fixed text only (names and values are constants of this module): never user content.
-    st.iframe(f"<script>document.cookie = '{name}={value}; path=/; max-age={max_age}; SameSite=Lax';</script>", height=1)
+    st.iframe(
+        f"<script>document.cookie = '{name}={value}; path=/; max-age={max_age}; SameSite=Lax';</script>",
+        height=1,
+    )
 
 
 def _user_claims() -> dict:
     try:
-        return {k: st.user.get(k) for k in ("email", "email_verified", "iss", "sub", "name", "iat", "exp", "nonce")}
+        return {
+            k: st.user.get(k)
+            for k in ("email", "email_verified", "iss", "sub", "name", "iat", "exp", "nonce")
+        }
     except Exception:  # noqa: BLE001 - no auth configured (local mode): nobody is signed in
         return {}
 
@@ -154,7 +160,11 @@ def current_viewer() -> Viewer:
     iat = float(claims.get("iat") or 0)
     exp = claims.get("exp")
     state = store.open_sign_in(
-        sign_in.key, str(who), issued_at=iat, expires_at=float(exp) if exp else None, max_hours=SETTINGS.session_max_hours
+        sign_in.key,
+        str(who),
+        issued_at=iat,
+        expires_at=float(exp) if exp else None,
+        max_hours=SETTINGS.session_max_hours,
     )
     if state not in ("nouvelle", "ouverte"):
         if st.session_state.get("_acc_refused_signin") != sign_in.key:
@@ -173,7 +183,10 @@ def current_viewer() -> Viewer:
             "acc_relogin",
         )
     person = store.person_for_identity(
-        email=sign_in.email, email_verified=sign_in.email_verified, issuer=sign_in.issuer, subject=sign_in.subject
+        email=sign_in.email,
+        email_verified=sign_in.email_verified,
+        issuer=sign_in.issuer,
+        subject=sign_in.subject,
     )
     if person is None:
         if st.session_state.get("_acc_refused") != sign_in.key:
@@ -225,9 +238,14 @@ def viewer_now(sign_in: SignIn | None, drawn_for: Viewer) -> Viewer:
     store = access_store()
     state = store.sign_in_state(sign_in.key)
     if state != "ouverte":
-        raise AccessError(f"Votre connexion n'est plus valable ({state}) : reconnectez-vous, puis recommencez.")
+        raise AccessError(
+            f"Votre connexion n'est plus valable ({state}) : reconnectez-vous, puis recommencez."
+        )
     person = store.person_for_identity(
-        email=sign_in.email, email_verified=sign_in.email_verified, issuer=sign_in.issuer, subject=sign_in.subject
+        email=sign_in.email,
+        email_verified=sign_in.email_verified,
+        issuer=sign_in.issuer,
+        subject=sign_in.subject,
     )
     if person is None:
         raise AccessError("Votre accès à l'application a été retiré : le fichier n'a pas été produit.")
@@ -324,7 +342,9 @@ def sidebar_identity(viewer: Viewer) -> None:
         if sign_in is not None:
             access_store().close_sign_in(sign_in.key, "déconnexion")  # the cookie opens nothing any more
         with contextlib.suppress(AccessError):  # leaving must always be possible
-            access_store().log(viewer, "déconnexion", viewer.identity, dt.datetime.now().isoformat(timespec="seconds"))
+            access_store().log(
+                viewer, "déconnexion", viewer.identity, dt.datetime.now().isoformat(timespec="seconds")
+            )
         with sb:
             _set_cookie(LOGOUT_COOKIE, "1", 300)
         time.sleep(0.8)
@@ -367,13 +387,19 @@ def export_button(
             try:
                 now = viewer_now(sign_in, viewer)
                 if not may_export(now, action):
-                    raise AccessError("Votre rôle ne permet plus ce téléchargement : le fichier n'a pas été produit.")
+                    raise AccessError(
+                        "Votre rôle ne permet plus ce téléchargement : le fichier n'a pas été produit."
+                    )
                 if departement and not now.may_see_departement(departement):
-                    raise AccessError(f"Le département {departement} n'est plus dans votre territoire : le fichier n'a pas été produit.")
+                    raise AccessError(
+                        f"Le département {departement} n'est plus dans votre territoire : le fichier n'a pas été produit."
+                    )
             except AccessError as exc:
                 access_store().refused(viewer, action, file_name, str(exc))
                 raise
-            access_store().log(now, action, file_name, {"libelle": label, "departement": departement})  # raises: no file
+            access_store().log(
+                now, action, file_name, {"libelle": label, "departement": departement}
+            )  # raises: no file
             return data() if callable(data) else data
         finally:
             AUDIT_ORIGIN.reset(token)

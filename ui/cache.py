@@ -139,7 +139,9 @@ def official_statistics(slug: str, stamp: str) -> pd.DataFrame:
 @st.cache_resource(show_spinner="Organisation territoriale…", max_entries=8)
 def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organisation:
     """Organisation of a département: imported official files, else the indicative rule."""
-    return uc_org.organisation_from_store(dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh)
+    return uc_org.organisation_from_store(
+        dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -300,7 +302,11 @@ def pack_data(kind: str, slug: str, stamp: str, dep: str) -> PackData:
     from usecases.packs import pack_data_for_departement
 
     return pack_data_for_departement(
-        dataset(kind, slug, stamp), communes(dep), area_keys(dep), departement=dep, crs=metric_crs_for_departement(dep)
+        dataset(kind, slug, stamp),
+        communes(dep),
+        area_keys(dep),
+        departement=dep,
+        crs=metric_crs_for_departement(dep),
     )
 
 
@@ -309,7 +315,9 @@ def commune_sheet(kind: str, slug: str, stamp: str, dep: str, code: str, viewer:
     """« Ma commune » (see :func:`usecases.ma_commune.commune_sheet_for_viewer`)."""
     from usecases.ma_commune import commune_sheet_for_viewer
 
-    return commune_sheet_for_viewer(viewer, code, pack_data(kind, slug, stamp, dep), dataset(kind, slug, stamp))
+    return commune_sheet_for_viewer(
+        viewer, code, pack_data(kind, slug, stamp, dep), dataset(kind, slug, stamp)
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -351,10 +359,16 @@ def near_repeat(
 
 
 @st.cache_resource(show_spinner="Concentration sur les lieux…", max_entries=8)
-def concentration(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, audience: Audience) -> uc_repeats.ConcentrationView:
+def concentration(
+    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, audience: Audience
+) -> uc_repeats.ConcentrationView:
     """Concentration of the selection on places (see :func:`usecases.repeats.concentration_for_selection`)."""
     return uc_repeats.concentration_for_selection(
-        dataset(kind, slug, stamp), flt, crs=metric_crs_for_departement(dep), n_cells=cell_count(dep), audience=audience
+        dataset(kind, slug, stamp),
+        flt,
+        crs=metric_crs_for_departement(dep),
+        n_cells=cell_count(dep),
+        audience=audience,
     )
 
 
@@ -364,7 +378,12 @@ def emerging(
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Emerging hot spots of the selection over the whole data set."""
     return uc_zones.emerging_for_selection(
-        dataset(kind, slug, stamp), communes(dep), flt, crs=metric_crs_for_departement(dep), settings=settings, freq=freq
+        dataset(kind, slug, stamp),
+        communes(dep),
+        flt,
+        crs=metric_crs_for_departement(dep),
+        settings=settings,
+        freq=freq,
     )
 
 
@@ -374,7 +393,12 @@ def followup(
 ) -> uc_suivi.SuiviData:
     """Follow-up of a period against its references, its zones and monthly series, gated."""
     return uc_suivi.followup_for_selection(
-        dataset(kind, slug, stamp), communes(dep), flt, start=start, end=end, crs=metric_crs_for_departement(dep)
+        dataset(kind, slug, stamp),
+        communes(dep),
+        flt,
+        start=start,
+        end=end,
+        crs=metric_crs_for_departement(dep),
     )
 
 
@@ -390,10 +414,17 @@ def sites_from_upload(
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def lattice_near_demand(
-    area_key: str, _territory: gpd.GeoDataFrame, demand_xy: np.ndarray, spacing: float, radius: float, max_sites: int
+    area_key: str,
+    _territory: gpd.GeoDataFrame,
+    demand_xy: np.ndarray,
+    spacing: float,
+    radius: float,
+    max_sites: int,
 ) -> gpd.GeoDataFrame:
     """Candidate lattice near the incidents, once per study area, demand and settings."""
-    return candidates_from_lattice(_territory, spacing, demand_xy=demand_xy, radius=radius, max_sites=max_sites)
+    return candidates_from_lattice(
+        _territory, spacing, demand_xy=demand_xy, radius=radius, max_sites=max_sites
+    )
 
 
 def statistics_list() -> list[DatasetInfo]:
@@ -403,7 +434,14 @@ def statistics_list() -> list[DatasetInfo]:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def demand(
-    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, area_key: str, places: tuple[str, ...], _area
+    kind: str,
+    slug: str,
+    stamp: str,
+    dep: str,
+    flt: IncidentFilter,
+    area_key: str,
+    places: tuple[str, ...],
+    _area,
 ) -> gpd.GeoDataFrame:
     """Incidents a camera could see in the study area (``area_key`` identifies ``_area``)."""
     return uc_video.demand_in_area(

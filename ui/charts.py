@@ -29,7 +29,10 @@ BUDGET_BYTES = 32 * 2**20
 def _spec_nbytes(spec: dict[str, Any]) -> int:
     """The size of a converted specification: its Arrow tables and its JSON, roughly."""
     datasets = spec.get("datasets") or {}
-    return sum(len(v) if isinstance(v, bytes) else len(repr(v)) for v in datasets.values()) + len(repr(spec)) // 2
+    return (
+        sum(len(v) if isinstance(v, bytes) else len(repr(v)) for v in datasets.values())
+        + len(repr(spec)) // 2
+    )
 
 
 #: The converted specifications, shared by all sessions.
@@ -45,7 +48,9 @@ def spec_from_chart(build: Callable[..., alt.TopLevelMixin], *args: Any, **kwarg
     dict
         A copy: Streamlit takes the tables out of the specification it is given.
     """
-    spec = SPECS.get_or_make(fingerprint(build, args, kwargs), lambda: _convert_altair_to_vega_lite_spec(build(*args, **kwargs)))
+    spec = SPECS.get_or_make(
+        fingerprint(build, args, kwargs), lambda: _convert_altair_to_vega_lite_spec(build(*args, **kwargs))
+    )
     return copy.deepcopy(spec)
 
 

@@ -98,7 +98,9 @@ def site_columns(table: pd.DataFrame) -> dict[str, object]:
             help="Faits que le site couvre en plus des sites mieux classés (lignes « existante » : "
             "faits couverts par l'ensemble des caméras existantes).",
         ),
-        gain_pondere=st.column_config.Column("Gain pondéré", help="Demande pondérée que le site ajoute aux précédents."),
+        gain_pondere=st.column_config.Column(
+            "Gain pondéré", help="Demande pondérée que le site ajoute aux précédents."
+        ),
         couverture_cumulee=st.column_config.Column(
             "Couverture cumulée", help="Part de la demande pondérée couverte jusqu'à ce rang."
         ),

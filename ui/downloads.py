@@ -57,9 +57,15 @@ def install_deferred_file_guard() -> None:
             from ui.gatekeeper import _audit_refusal
 
             await asyncio.to_thread(
-                _audit_refusal, session_id, "téléchargement", file_id[:40], "fichier offert à une autre session"
+                _audit_refusal,
+                session_id,
+                "téléchargement",
+                file_id[:40],
+                "fichier offert à une autre session",
             )
-            return BackendOperationResponse(request_id=request.request_id, error_msg="Failed to generate file for download")
+            return BackendOperationResponse(
+                request_id=request.request_id, error_msg="Failed to generate file for download"
+            )
         token = REQUESTER.set(session_id)
         try:
             return await original(self, request, session_id)

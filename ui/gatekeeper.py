@@ -154,7 +154,9 @@ def sign_in_from_cookies(cookies: dict[str, str]) -> dict | None:
     return claims if isinstance(claims, dict) and claims.get("is_logged_in") else None
 
 
-def _audit_refusal(session_id: str | None, action: str, objet: str, why: str, *, scope: Scope | None = None) -> None:
+def _audit_refusal(
+    session_id: str | None, action: str, objet: str, why: str, *, scope: Scope | None = None
+) -> None:
     """An audited refusal from the middleware (never raises)."""
     from core.access import PUBLIC, Viewer
     from data.access import AUDIT_ORIGIN
@@ -165,8 +167,15 @@ def _audit_refusal(session_id: str | None, action: str, objet: str, why: str, *,
         if info.refusals >= MAX_AUDITED_REFUSALS:
             return
         info.refusals += 1
-    who = Viewer(role=(info.role if info and info.role else PUBLIC), identity=(info.identity if info and info.identity else "public"))
-    origin = (info.address, info.agent) if info else ((client_address(scope), _header(scope, b"user-agent")) if scope else ("", ""))
+    who = Viewer(
+        role=(info.role if info and info.role else PUBLIC),
+        identity=(info.identity if info and info.identity else "public"),
+    )
+    origin = (
+        (info.address, info.agent)
+        if info
+        else ((client_address(scope), _header(scope, b"user-agent")) if scope else ("", ""))
+    )
     token = AUDIT_ORIGIN.set(origin)
     try:
         access_store().refused(who, action, objet, why)
@@ -267,21 +276,34 @@ class Gatekeeper:
             session_id, file_id = upload.groups()
             if not (REGISTRY.may_upload(session_id) and REGISTRY.take_issued(session_id, file_id)):
                 await asyncio.to_thread(
-                    _audit_refusal, REGISTRY.find(session_id) and session_id, "envoi de fichier", file_id[:40],
-                    "adresse d'envoi non délivrée à cette session ou page sans envoi de fichier", scope=scope,
+                    _audit_refusal,
+                    REGISTRY.find(session_id) and session_id,
+                    "envoi de fichier",
+                    file_id[:40],
+                    "adresse d'envoi non délivrée à cette session ou page sans envoi de fichier",
+                    scope=scope,
                 )
                 await _plain(send, 403, "Envoi refusé : cette page ne demande pas de fichier.".encode())
                 return
         media = _MEDIA.match(path)
-        if media and SETTINGS.mode == "serveur" and not await asyncio.to_thread(self._media_allowed, scope, media.group(1)):
-            await _plain(send, 403, "Fichier refusé : connectez-vous avec le compte qui l'a demandé.".encode())
+        if (
+            media
+            and SETTINGS.mode == "serveur"
+            and not await asyncio.to_thread(self._media_allowed, scope, media.group(1))
+        ):
+            await _plain(
+                send, 403, "Fichier refusé : connectez-vous avec le compte qui l'a demandé.".encode()
+            )
             return
         extra = security_headers()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", ())}
-                message["headers"] = [*message.get("headers", ()), *((k, v) for k, v in extra if k not in names)]
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    *((k, v) for k, v in extra if k not in names),
+                ]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -298,7 +320,13 @@ class Gatekeeper:
         key = sign_in_key(claims) if claims else ""
         if key and key in keys and access_store().sign_in_state(key) == "ouverte":
             return True
-        _audit_refusal(None, "téléchargement", file_id[:40], "fichier non délivré à cette connexion" if claims else "pas de connexion", scope=scope)
+        _audit_refusal(
+            None,
+            "téléchargement",
+            file_id[:40],
+            "fichier non délivré à cette connexion" if claims else "pas de connexion",
+            scope=scope,
+        )
         return False
 
     # -- websocket ----------------------------------------------------------------------
@@ -318,11 +346,17 @@ class Gatekeeper:
                 kind = msg.WhichOneof("type")
                 sid = state["sid"]
                 if kind == "clear_cache":
-                    await asyncio.to_thread(_audit_refusal, sid, "vider les caches", "", "message clear_cache ignoré")
+                    await asyncio.to_thread(
+                        _audit_refusal, sid, "vider les caches", "", "message clear_cache ignoré"
+                    )
                     continue
                 if kind == "file_urls_request" and not REGISTRY.may_upload(sid):
                     await asyncio.to_thread(
-                        _audit_refusal, sid, "envoi de fichier", "", "demande d'adresses d'envoi sur une page sans envoi de fichier"
+                        _audit_refusal,
+                        sid,
+                        "envoi de fichier",
+                        "",
+                        "demande d'adresses d'envoi sur une page sans envoi de fichier",
                     )
                     continue
                 if kind == "rerun_script" and sid:
@@ -371,7 +405,11 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()), *security_headers()],
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                *security_headers(),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -35,7 +35,6 @@ from ui.shared_cache import SharedCache, fingerprint
 BUDGET_BYTES = 192 * 2**20
 
 
-
 @dataclasses.dataclass(frozen=True)
 class MapPayload:
     """What ``st_folium`` sends to its front-end for one map (all strings: shareable)."""
@@ -50,7 +49,12 @@ class MapPayload:
 
     @property
     def nbytes(self) -> int:
-        return len(self.script) + len(self.header) + len(self.html) + 64 * (len(self.css_links) + len(self.js_links))
+        return (
+            len(self.script)
+            + len(self.header)
+            + len(self.html)
+            + 64 * (len(self.css_links) + len(self.js_links))
+        )
 
     def hash_key(self, key: str) -> str:
         """``st_folium``'s component key for a widget key (memoised: a regex over the script)."""
@@ -75,7 +79,10 @@ def _links(fmap: folium.Map) -> tuple[tuple[str, ...], tuple[str, ...]]:
     js: list[str] = []
     for element in walk(fmap):
         if isinstance(element, branca.colormap.ColorMap):
-            js[:0] = ["https://d3js.org/d3.v4.min.js", "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js"]
+            js[:0] = [
+                "https://d3js.org/d3.v4.min.js",
+                "https://cdnjs.cloudflare.com/ajax/libs/d3/3.5.5/d3.min.js",
+            ]
         css += [href for _, href in getattr(element, "default_css", [])]
         js += [src for _, src in getattr(element, "default_js", [])]
     return tuple(dict.fromkeys(css)), tuple(dict.fromkeys(js))
@@ -93,10 +100,14 @@ def payload_from_map(fmap: folium.Map) -> MapPayload:
     header = sf._get_header(fmap)
     script = sf._get_map_string(fmap)
     css, js = _links(fmap)
-    return MapPayload(script=script, header=header, html=html, id=sf.get_full_id(fmap), css_links=css, js_links=js)
+    return MapPayload(
+        script=script, header=header, html=html, id=sf.get_full_id(fmap), css_links=css, js_links=js
+    )
 
 
-def cached_payload(build: Callable[..., folium.Map], *args: Any, organisation: Organisation | None = None, **kwargs: Any) -> MapPayload:
+def cached_payload(
+    build: Callable[..., folium.Map], *args: Any, organisation: Organisation | None = None, **kwargs: Any
+) -> MapPayload:
     """The rendered map of ``build(*args, **kwargs)`` (plus the organisation overlay), from the
     shared cache when the same content was rendered before."""
     overlay = None if organisation is None else (organisation.units, organisation.indicative)

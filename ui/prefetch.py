@@ -92,4 +92,13 @@ def warm_zones(ctx: Context) -> None:
     if ctx.dataset is None or ctx.flt.start is None:
         return
     severity = tuple((k, float(v)) for k, v in DEFAULT_SEVERITY.items())
-    warm(cache.zones, *ctx.key(), ctx.departement, ctx.flt, default_zone_settings(), severity, None, ctx.audience)
+    warm(
+        cache.zones,
+        *ctx.key(),
+        ctx.departement,
+        ctx.flt,
+        default_zone_settings(),
+        severity,
+        None,
+        ctx.audience,
+    )

@@ -82,7 +82,9 @@ def _feed(h: Any, obj: Any) -> None:
 
 def _feed_value(h: Any, obj: Any) -> None:
     """:func:`_feed` without the per-object memory."""
-    if obj is None or isinstance(obj, (bool, int, float, str, bytes, dt.date, dt.datetime, dt.time, enum.Enum)):
+    if obj is None or isinstance(
+        obj, (bool, int, float, str, bytes, dt.date, dt.datetime, dt.time, enum.Enum)
+    ):
         h.update(f"{type(obj).__name__}:{obj!r};".encode())
     elif isinstance(obj, np.generic):
         h.update(f"{obj.dtype.str}:{obj!r};".encode())
@@ -164,7 +166,6 @@ def fingerprint(*parts: Any) -> str:
     h = hashlib.blake2b(digest_size=20)
     _feed(h, parts)
     return h.hexdigest()
-
 
 
 class SharedCache(Generic[T]):

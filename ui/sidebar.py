@@ -104,7 +104,10 @@ def _filters(incidents: gpd.GeoDataFrame, kind: str, info: DatasetInfo) -> Incid
     codes = incidents[m.NATINF].dropna().unique() if m.NATINF in incidents else []
     if len(codes):  # an imported file with a NATINF column
         chosen = sb.multiselect(
-            "Codes NATINF", sorted(map(str, codes)), placeholder="Tous", **persisted(f"natinf_{info.slug}", [])
+            "Codes NATINF",
+            sorted(map(str, codes)),
+            placeholder="Tous",
+            **persisted(f"natinf_{info.slug}", []),
         )
         natinf = tuple(chosen) or None
     return IncidentFilter(
@@ -130,7 +133,9 @@ def current_context() -> Context:
     sb = st.sidebar
     sidebar_identity(viewer)
     sb.header("Territoire et filtres")
-    default_dep = SETTINGS.default_departement if SETTINGS.default_departement in labels else next(iter(labels))
+    default_dep = (
+        SETTINGS.default_departement if SETTINGS.default_departement in labels else next(iter(labels))
+    )
     dep = sb.selectbox(
         "Département",
         list(labels),
@@ -149,8 +154,13 @@ def current_context() -> Context:
     incidents = None
     if not items:
         sb.info("Aucun jeu de données pour ce département.")
-        if viewer.can(GENERATE) and sb.button("Générer des faits synthétiques", help="Calibrés sur les totaux SSMSI du département"):
-            with st.spinner("Génération des faits synthétiques…"), audited(viewer, "génération synthétique", dep):
+        if viewer.can(GENERATE) and sb.button(
+            "Générer des faits synthétiques", help="Calibrés sur les totaux SSMSI du département"
+        ):
+            with (
+                st.spinner("Génération des faits synthétiques…"),
+                audited(viewer, "génération synthétique", dep),
+            ):
                 org = cache.organisation(dep, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
                 generate_synthetic_dataset(dep, forces=org.communes.set_index("code")["force"])
             st.rerun()
@@ -181,7 +191,9 @@ def current_context() -> Context:
             **persisted("public_view", True),
         )
     else:
-        sb.caption(f"Vue diffusable : secret statistique appliqué (effectifs de 1 à {SETTINGS.privacy_threshold} masqués).")
+        sb.caption(
+            f"Vue diffusable : secret statistique appliqué (effectifs de 1 à {SETTINGS.privacy_threshold} masqués)."
+        )
     if info is not None and info.synthetic:
         sb.warning("Faits **synthétiques**, géographie réelle.", icon="⚠️")
     sb.caption(
@@ -193,7 +205,9 @@ def current_context() -> Context:
         # The published view works in whole calendar months, as the official statistics.
         start, end = whole_months(flt.start, flt.end)
         if (start, end) != (flt.start, flt.end):
-            sb.caption(f"Vue diffusable : période étendue aux mois entiers, du {fmt_date(start)} au {fmt_date(end)}.")
+            sb.caption(
+                f"Vue diffusable : période étendue aux mois entiers, du {fmt_date(start)} au {fmt_date(end)}."
+            )
         flt = dataclasses.replace(flt, start=start, end=end)
     return Context(
         departement=dep,

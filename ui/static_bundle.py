@@ -33,7 +33,9 @@ COMPRESSIBLE = ("text/", "application/json", "image/svg+xml")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-ASGIApp = Callable[[Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]]
+ASGIApp = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]], Awaitable[None]
+]
 
 
 def bundle_from_directory(root: Path) -> dict[str, tuple[bytes, list[tuple[bytes, bytes]]]]:
@@ -100,10 +102,18 @@ class StaticBundle:
                 return None
             packed = gzip.compress(body, compresslevel=6, mtime=0)
             kept = [(k, v) for k, v in headers if k != b"content-length"]
-            found = self._gzipped[path] = (packed, [*kept, (b"content-encoding", b"gzip"), (b"content-length", str(len(packed)).encode())])
+            found = self._gzipped[path] = (
+                packed,
+                [*kept, (b"content-encoding", b"gzip"), (b"content-length", str(len(packed)).encode())],
+            )
         return found
 
-    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Message]], send: Callable[[Message], Awaitable[None]]) -> None:
+    async def __call__(
+        self,
+        scope: Scope,
+        receive: Callable[[], Awaitable[Message]],
+        send: Callable[[Message], Awaitable[None]],
+    ) -> None:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             path = scope["path"]
             found = self.files.get(path)

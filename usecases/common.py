@@ -58,7 +58,11 @@ def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
         if texts.all() or not texts.any():
             continue
         out[col] = [
-            v if isinstance(v, str) or v is None else fmt_count(v) if float(v).is_integer() else fmt_number(v, 1)
+            v
+            if isinstance(v, str) or v is None
+            else fmt_count(v)
+            if float(v).is_integer()
+            else fmt_number(v, 1)
             for v in s
         ]
     return out

@@ -150,7 +150,9 @@ def _with_interval(rates: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = np.where(pop > 0, low / pop * 1000, np.nan)
         hi = np.where(pop > 0, high / pop * 1000, np.nan)
-    return rates.assign(ic_bas=lo, ic_haut=hi, peu_fiable=(pop > 0) & ((hi - lo) > rates["taux_pour_mille"].to_numpy(float)))
+    return rates.assign(
+        ic_bas=lo, ic_haut=hi, peu_fiable=(pop > 0) & ((hi - lo) > rates["taux_pour_mille"].to_numpy(float))
+    )
 
 
 def _level_table(
@@ -243,7 +245,9 @@ def diagnostic_for_selection(
     n = int(d.figures["faits"])
     # Communes, EPCIs and cantons of one selection are gated together with the total: the
     # exports always use these masks, the screen too in the published view.
-    base, groups, _ = hierarchy_masks(d.rates["faits"].to_numpy(), [keys["epci"].to_numpy(), keys["canton"].to_numpy()])
+    base, groups, _ = hierarchy_masks(
+        d.rates["faits"].to_numpy(), [keys["epci"].to_numpy(), keys["canton"].to_numpy()]
+    )
     pub = audience.published
     # Below a year, the published view does not tell « 0 » from « 1 à 5 » (core.privacy): on
     # screen in the published view, and in the exports, which are always published.
@@ -257,7 +261,9 @@ def diagnostic_for_selection(
     # from the published counts only, so that no figure depends on a hidden one.
     neighbours = queen_neighbours_from_geometry(communes.geometry)
     counts, population = d.rates["faits"].to_numpy(), d.rates["population"].to_numpy(float)
-    smooth_pub, note_pub = smoothed_rates_from_counts(counts, population, neighbours, exclude=masks["commune"])
+    smooth_pub, note_pub = smoothed_rates_from_counts(
+        counts, population, neighbours, exclude=masks["commune"]
+    )
     smoothing = {"published": smooth_pub}
     if pub:
         note = note_pub
@@ -284,15 +290,23 @@ def diagnostic_for_selection(
     touched = f"{fmt_count(d.figures['communes_touchees'])} / {fmt_count(len(communes))}"
     metrics = [
         Metric("Faits", SECRET_LABEL if hide_total else fmt_count(n)),
-        Metric(f"Pour 1 000 {unit}", SECRET_LABEL if hide_total else fmt_number(d.figures["taux_pour_mille"], 2)),
+        Metric(
+            f"Pour 1 000 {unit}", SECRET_LABEL if hide_total else fmt_number(d.figures["taux_pour_mille"], 2)
+        ),
         Metric("Communes concernées", SECRET_LABEL if hide_total else touched),
-        Metric("Faits datés sur une plage", SECRET_LABEL if hide_window else fmt_share(d.figures["part_fenetre"])),
+        Metric(
+            "Faits datés sur une plage", SECRET_LABEL if hide_window else fmt_share(d.figures["part_fenetre"])
+        ),
     ]
     # Monthly series and hour x weekday table (margin: the total).
     monthly = d.monthly.reset_index()
     hw = d.hour_weekday
     if pub:
-        mmask = np.ones(len(monthly), dtype=bool) if hide_total else secret_mask_from_counts(monthly["faits"].to_numpy())
+        mmask = (
+            np.ones(len(monthly), dtype=bool)
+            if hide_total
+            else secret_mask_from_counts(monthly["faits"].to_numpy())
+        )
         monthly["faits"] = monthly["faits"].astype(float).mask(mmask)
         hw = hw.mask(np.ones(hw.shape, dtype=bool) if hide_total else secret_mask_from_counts(hw.to_numpy()))
     notes = []
@@ -386,7 +400,9 @@ def ranking_for_level(
     export = export.rename(columns={"commune": LEVELS[level]})
     ranked_zero = level == "commune" and view.rate == "lisse"  # a smoothed rate exists without incidents
     shown = table if ranked_zero else table[table["faits"].astype(str) != "0"]
-    if audience.published:  # a secret row has no rank: it is not listed (its name would say « something happened »)
+    if (
+        audience.published
+    ):  # a secret row has no rank: it is not listed (its name would say « something happened »)
         shown = shown[shown["rang"].notna()]
     shown = shown.reset_index(drop=True)
     if view.unit == "logements":

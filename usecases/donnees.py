@@ -346,7 +346,9 @@ class FilePreview:
 
 def preview_from_table(raw: RawTable, rows: int = 20) -> FilePreview:
     """The first ``rows`` rows, the column names, the reader's notes and the row count."""
-    return FilePreview([str(c) for c in raw.frame.columns], raw.frame.head(rows).copy(), list(raw.notes), raw.n_rows)
+    return FilePreview(
+        [str(c) for c in raw.frame.columns], raw.frame.head(rows).copy(), list(raw.notes), raw.n_rows
+    )
 
 
 # -- who may read and change what (the server decides, on every read and every action) -------
@@ -363,8 +365,9 @@ def datasets_for_viewer(store: DatasetStore, viewer: Viewer) -> list[DatasetInfo
     return [i for i in store.list() if may_use_dataset(viewer, i)]
 
 
-def checked_dataset(store: DatasetStore, slug: str, viewer: Viewer, *, action: str, journal: AccessStore,
-                    write: bool = False) -> DatasetInfo:
+def checked_dataset(
+    store: DatasetStore, slug: str, viewer: Viewer, *, action: str, journal: AccessStore, write: bool = False
+) -> DatasetInfo:
     """The data set ``slug`` if the viewer may read it (and change it, with ``write``).
 
     Raises
@@ -386,7 +389,9 @@ def history_for_viewer(store: DatasetStore, slug: str, viewer: Viewer, journal: 
     return history_table(checked_dataset(store, slug, viewer, action="lecture", journal=journal))
 
 
-def review_for_viewer(store: DatasetStore, slug: str, viewer: Viewer, journal: AccessStore) -> tuple[pd.DataFrame, pd.DataFrame]:
+def review_for_viewer(
+    store: DatasetStore, slug: str, viewer: Viewer, journal: AccessStore
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The label review of one of the viewer's saved data sets (import capability required)."""
     checked_dataset(store, slug, viewer, action="revue des libellés", journal=journal, write=True)
     return label_review(store.load(slug))
@@ -400,7 +405,13 @@ def delete_dataset(store: DatasetStore, slug: str, *, viewer: Viewer, journal: A
 
 
 def reclassify_for_viewer(
-    store: DatasetStore, slug: str, offences: pd.DataFrame, places: pd.DataFrame, *, viewer: Viewer, journal: AccessStore
+    store: DatasetStore,
+    slug: str,
+    offences: pd.DataFrame,
+    places: pd.DataFrame,
+    *,
+    viewer: Viewer,
+    journal: AccessStore,
 ) -> tuple[DatasetInfo, int]:
     """:func:`reclassify_dataset` on one of the viewer's data sets, audited."""
     info = checked_dataset(store, slug, viewer, action="reclassement", journal=journal, write=True)
@@ -409,13 +420,26 @@ def reclassify_for_viewer(
 
 
 def save_new_dataset(
-    store: DatasetStore, result: ImportResult, *, name: str, filename: str, departement: str, viewer: Viewer,
-    journal: AccessStore
+    store: DatasetStore,
+    result: ImportResult,
+    *,
+    name: str,
+    filename: str,
+    departement: str,
+    viewer: Viewer,
+    journal: AccessStore,
 ) -> DatasetInfo:
     """Save a validated file as a new data set of ``departement`` (audited)."""
     if not viewer.can(IMPORT) or not viewer.may_see_departement(departement):
-        raise refusal(journal, viewer, "import", filename, f"import pour le département {departement} non autorisé")
-    details = {"nom": name, "faits": len(result.incidents), "rejets": result.n_rejected, "departement": departement}
+        raise refusal(
+            journal, viewer, "import", filename, f"import pour le département {departement} non autorisé"
+        )
+    details = {
+        "nom": name,
+        "faits": len(result.incidents),
+        "rejets": result.n_rejected,
+        "departement": departement,
+    }
     with journal.audited(viewer, "import", filename, details):
         return store.save(
             result.incidents,
@@ -428,12 +452,20 @@ def save_new_dataset(
 
 
 def append_for_viewer(
-    store: DatasetStore, slug: str, result: ImportResult, *, filename: str, duplicates: str, viewer: Viewer,
-    journal: AccessStore
+    store: DatasetStore,
+    slug: str,
+    result: ImportResult,
+    *,
+    filename: str,
+    duplicates: str,
+    viewer: Viewer,
+    journal: AccessStore,
 ) -> tuple[DatasetInfo, AppendResult]:
     """:func:`append_to_dataset` into one of the viewer's data sets (audited)."""
     checked_dataset(store, slug, viewer, action="ajout", journal=journal, write=True)
-    with journal.audited(viewer, "ajout", slug, {"fichier": filename, "faits": len(result.incidents), "doublons": duplicates}):
+    with journal.audited(
+        viewer, "ajout", slug, {"fichier": filename, "faits": len(result.incidents), "doublons": duplicates}
+    ):
         return append_to_dataset(store, slug, result, source_file=filename, duplicates=duplicates)
 
 
@@ -472,23 +504,52 @@ def statistics_table_for_viewer(store: DatasetStore, viewer: Viewer) -> pd.DataF
     rows = []
     for info in store.list():
         deps = _statistics_departements(store, info)
-        mine = {d for d in deps if viewer.may_see_departement(d)} if (viewer.departements or viewer.role == MAYOR) else deps
+        mine = (
+            {d for d in deps if viewer.may_see_departement(d)}
+            if (viewer.departements or viewer.role == MAYOR)
+            else deps
+        )
         if mine:
-            rows.append({"nom": info.name, "type": info.description, "lignes": info.n_rows,
-                         "départements (dont votre territoire)": f"{len(deps)} ({len(mine)})",
-                         "importé le": info.imported_at.replace("T", " "), "slug": info.slug})
-    return pd.DataFrame(rows, columns=["nom", "type", "lignes", "départements (dont votre territoire)", "importé le", "slug"])
+            rows.append(
+                {
+                    "nom": info.name,
+                    "type": info.description,
+                    "lignes": info.n_rows,
+                    "départements (dont votre territoire)": f"{len(deps)} ({len(mine)})",
+                    "importé le": info.imported_at.replace("T", " "),
+                    "slug": info.slug,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["nom", "type", "lignes", "départements (dont votre territoire)", "importé le", "slug"]
+    )
 
 
-def save_statistics(store: DatasetStore, table: pd.DataFrame, *, name: str, filename: str, kind: str, viewer: Viewer,
-                    journal: AccessStore) -> DatasetInfo:
+def save_statistics(
+    store: DatasetStore,
+    table: pd.DataFrame,
+    *,
+    name: str,
+    filename: str,
+    kind: str,
+    viewer: Viewer,
+    journal: AccessStore,
+) -> DatasetInfo:
     """Save an SSMSI file: every département in it must be in the viewer's territory (audited)."""
     deps = departements_of_statistics(table)
     if not viewer.can(IMPORT) or not covers(viewer, deps):
-        raise refusal(journal, viewer, "import", filename, "ce fichier couvre des départements hors de votre territoire")
+        raise refusal(
+            journal, viewer, "import", filename, "ce fichier couvre des départements hors de votre territoire"
+        )
     with journal.audited(viewer, "import", filename, {"statistiques": kind, "lignes": len(table)}):
-        return store.save(table, name=name or filename, source_file=filename, description=kind, departement="",
-                          extra={"departements": sorted(deps)})
+        return store.save(
+            table,
+            name=name or filename,
+            source_file=filename,
+            description=kind,
+            departement="",
+            extra={"departements": sorted(deps)},
+        )
 
 
 def delete_statistics(store: DatasetStore, slug: str, *, viewer: Viewer, journal: AccessStore) -> None:
@@ -497,21 +558,33 @@ def delete_statistics(store: DatasetStore, slug: str, *, viewer: Viewer, journal
         raise refusal(journal, viewer, "suppression", slug, "suppression non autorisée")
     deps = _statistics_departements(store, store.info(slug))
     if not covers(viewer, deps):
-        raise refusal(journal, viewer, "suppression", slug, "ce fichier couvre des départements hors de votre territoire")
+        raise refusal(
+            journal,
+            viewer,
+            "suppression",
+            slug,
+            "ce fichier couvre des départements hors de votre territoire",
+        )
     with journal.audited(viewer, "suppression", slug, {"statistiques": store.info(slug).name}):
         store.delete(slug)
 
 
 # -- mapping profiles (column names and label classes, no incident) -----------------------
-def save_profile(profiles: ProfileStore, profile: MappingProfile, *, viewer: Viewer, journal: AccessStore) -> MappingProfile:
+def save_profile(
+    profiles: ProfileStore, profile: MappingProfile, *, viewer: Viewer, journal: AccessStore
+) -> MappingProfile:
     """Save a mapping profile (import capability; audited)."""
     if not viewer.can(IMPORT):
-        raise refusal(journal, viewer, "profil enregistré", profile.name, "votre rôle ne permet pas d'importer")
+        raise refusal(
+            journal, viewer, "profil enregistré", profile.name, "votre rôle ne permet pas d'importer"
+        )
     with journal.audited(viewer, "profil enregistré", profile.name):
         return profiles.save(profile)
 
 
-def rename_profile(profiles: ProfileStore, slug: str, name: str, *, viewer: Viewer, journal: AccessStore) -> None:
+def rename_profile(
+    profiles: ProfileStore, slug: str, name: str, *, viewer: Viewer, journal: AccessStore
+) -> None:
     if not viewer.can(IMPORT):
         raise refusal(journal, viewer, "profil renommé", slug, "votre rôle ne permet pas d'importer")
     with journal.audited(viewer, "profil renommé", slug, {"nom": name}):
@@ -546,9 +619,13 @@ def preview_of_upload(data: bytes, filename: str) -> FilePreview:
     return preview_from_table(read_incident_file(data, filename))
 
 
-def validated_upload(data: bytes, filename: str, *, communes, mapping: dict, coordinates: str) -> ImportResult:
+def validated_upload(
+    data: bytes, filename: str, *, communes, mapping: dict, coordinates: str
+) -> ImportResult:
     """Read and validate an uploaded incident file (every row accepted or rejected with a reason)."""
-    return incidents_from_table(read_incident_file(data, filename), communes=communes, mapping=mapping, coordinates=coordinates)
+    return incidents_from_table(
+        read_incident_file(data, filename), communes=communes, mapping=mapping, coordinates=coordinates
+    )
 
 
 def statistics_of_upload(data: bytes, filename: str):

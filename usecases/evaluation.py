@@ -169,7 +169,9 @@ def evaluation_areas(
     if target is None or target.is_empty or target.area <= 0:
         raise EvaluationError("Zone cible vide : choisissez une zone, une commune ou dessinez un secteur.")
     if not buffer_m > 0:
-        raise EvaluationError("Largeur de la zone tampon nulle : indiquez une largeur en mètres (300 m par exemple).")
+        raise EvaluationError(
+            "Largeur de la zone tampon nulle : indiquez une largeur en mètres (300 m par exemple)."
+        )
     core = target.buffer(buffer_m)
     ring = core.difference(target)
     touched = communes[communes.intersects(target)]
@@ -189,7 +191,9 @@ def evaluation_areas(
     elif control == "departement":
         scope, label = shapely.union_all(communes.geometry.to_numpy()), "reste du département"
     else:
-        raise EvaluationError(f"Zone témoin inconnue : {control!r}. Choisissez parmi : {', '.join(CONTROL_KINDS)}.")
+        raise EvaluationError(
+            f"Zone témoin inconnue : {control!r}. Choisissez parmi : {', '.join(CONTROL_KINDS)}."
+        )
     rest = scope.difference(core)
     if rest.is_empty or rest.area < 1.0:
         raise EvaluationError(
@@ -328,7 +332,9 @@ def evaluation_for_selection(
     sel = filter_incidents(incidents, dataclasses.replace(flt, start=None, end=None))
     counts, monthly = _counts_by_window(sel, areas, windows, crs)
     if counts.to_numpy().sum() == 0:
-        raise EvaluationError("Aucun fait de la sélection dans les trois zones : élargissez les filtres ou les zones.")
+        raise EvaluationError(
+            "Aucun fait de la sélection dans les trois zones : élargissez les filtres ou les zones."
+        )
     ev = evaluation_from_counts(counts)
     withheld = audience.published and bool(too_small_for_a_ratio(counts.to_numpy()).any())
     notes = [f"Fenêtres — {windows.label()}."]
@@ -360,7 +366,9 @@ def evaluation_for_selection(
             evaluation=ev,
             windows=windows,
             areas=areas,
-            counts=pd.DataFrame({"zone": [AREA_LABELS[a] for a in AREAS], "avant": SECRET_LABEL, "apres": SECRET_LABEL}),
+            counts=pd.DataFrame(
+                {"zone": [AREA_LABELS[a] for a in AREAS], "avant": SECRET_LABEL, "apres": SECRET_LABEL}
+            ),
             figures=[],
             reading="Résultats non diffusables (secret statistique).",
             monthly=long,
@@ -439,7 +447,10 @@ def evaluation_record(ev: Evaluation, areas: EvaluationAreas, windows: Windows, 
         "id": key,
         "cree_le": dt.datetime.now().isoformat(timespec="seconds"),
         **params,
-        "comptes": {a: {"avant": int(ev.counts.loc[a, "avant"]), "apres": int(ev.counts.loc[a, "apres"])} for a in AREAS},
+        "comptes": {
+            a: {"avant": int(ev.counts.loc[a, "avant"]), "apres": int(ev.counts.loc[a, "apres"])}
+            for a in AREAS
+        },
         "wdd": num(ev.wdd.wdd),
         "wdd_z": num(ev.wdd.z),
         "wdd_p": num(ev.wdd.p_value),
@@ -463,12 +474,23 @@ def record_rows(record: dict, *, published: bool = True) -> tuple[str, list[list
     title = f"{record['cible']} — action commencée le {fmt_date(started)}"
     counts = pd.DataFrame(record["comptes"]).T.reindex(list(AREAS))
     if published and too_small_for_a_ratio(counts.to_numpy()).any():
-        return title, [["Résultat"], [f"Non diffusable : un effectif de {SETTINGS.privacy_threshold} ou moins (secret statistique)."]]
+        return title, [
+            ["Résultat"],
+            [f"Non diffusable : un effectif de {SETTINGS.privacy_threshold} ou moins (secret statistique)."],
+        ]
     ev = evaluation_from_counts(counts.astype(int))
     rows = [["Zone", "Avant", "Après", "Évolution", "p"]]
     for _, r in counts_table(ev).iterrows():
         rows.append([r["zone"], r["avant"], r["apres"], r["evolution"], r["p_valeur"]])
-    rows.append([f"WDD (témoin : {record['temoin']}, tampon {fmt_count(int(record['tampon_m']))} m)", "", "", fmt_decimal(float(ev.wdd.wdd), 0), fmt_pvalue(float(ev.wdd.p_value))])
+    rows.append(
+        [
+            f"WDD (témoin : {record['temoin']}, tampon {fmt_count(int(record['tampon_m']))} m)",
+            "",
+            "",
+            fmt_decimal(float(ev.wdd.wdd), 0),
+            fmt_pvalue(float(ev.wdd.p_value)),
+        ]
+    )
     rows.append(["Zone tampon", "", "", WDQ_READINGS[ev.wdq.reading], ""])
     return title, rows
 

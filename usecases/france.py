@@ -49,7 +49,9 @@ class FranceView:
 
 
 def _values(summary: pd.DataFrame, measure: str) -> np.ndarray:
-    return pd.to_numeric(summary[measure].replace(SECRET_LABEL, np.nan), errors="coerce").to_numpy(dtype=float)
+    return pd.to_numeric(summary[measure].replace(SECRET_LABEL, np.nan), errors="coerce").to_numpy(
+        dtype=float
+    )
 
 
 def france_view(
@@ -79,11 +81,21 @@ def france_view(
     """
     if measure not in MEASURES:
         raise ParameterError(f"Mesure inconnue : « {measure} ». Choisissez parmi : {', '.join(MEASURES)}.")
-    inside = outlines["code"].map(viewer.may_see_departement if viewer is not None else (lambda _c: True)).to_numpy(dtype=bool)
+    inside = (
+        outlines["code"]
+        .map(viewer.may_see_departement if viewer is not None else (lambda _c: True))
+        .to_numpy(dtype=bool)
+    )
     # Only rows gated with the threshold in force are published (an older run with a lower
     # one could show counts now secret): the others wait for make national to redo them.
-    stale = set(summary.loc[summary.get(THRESHOLD, pd.Series(dtype=object)).ne(SETTINGS.privacy_threshold), "departement"])
-    summary = summary[summary["departement"].isin(outlines["code"][inside]) & ~summary["departement"].isin(stale)]
+    stale = set(
+        summary.loc[
+            summary.get(THRESHOLD, pd.Series(dtype=object)).ne(SETTINGS.privacy_threshold), "departement"
+        ]
+    )
+    summary = summary[
+        summary["departement"].isin(outlines["code"][inside]) & ~summary["departement"].isin(stale)
+    ]
     rows = summary.set_index("departement").reindex(outlines["code"].to_numpy())
     values = _values(rows.reset_index(), measure) if len(rows) else np.array([])
     present = rows["version"].notna().to_numpy() if "version" in rows else np.zeros(len(rows), bool)
@@ -91,7 +103,13 @@ def france_view(
     fill = np.full(len(rows), NO_DATA, dtype=object)
     if measure.startswith("evolution"):
         bounds = np.array([-np.inf, -0.10, -0.02, 0.02, 0.10, np.inf])
-        labels = ["baisse de plus de 10 %", "baisse de 2 à 10 %", "stable (± 2 %)", "hausse de 2 à 10 %", "hausse de plus de 10 %"]
+        labels = [
+            "baisse de plus de 10 %",
+            "baisse de 2 à 10 %",
+            "stable (± 2 %)",
+            "hausse de 2 à 10 %",
+            "hausse de plus de 10 %",
+        ]
         idx = np.searchsorted(bounds[1:-1], values, side="right")
         ok = np.isfinite(values)
         fill[ok] = np.asarray(CHANGE_PALETTE, dtype=object)[idx[ok]]
@@ -105,7 +123,12 @@ def france_view(
             (f"{fmt_decimal(a, 1)} – {fmt_decimal(b, 1)}", c)
             for a, b, c in zip(breaks[:-1], breaks[1:], PALETTE, strict=False)
         ]
-    legend.append(("pas de résultat ou secret" if inside.all() else "pas de résultat, secret ou hors territoire", NO_DATA))
+    legend.append(
+        (
+            "pas de résultat ou secret" if inside.all() else "pas de résultat, secret ou hors territoire",
+            NO_DATA,
+        )
+    )
     names = outlines["nom"].fillna("").to_numpy()
     props = pd.DataFrame(
         {
@@ -123,19 +146,31 @@ def france_view(
         {
             "Département": outlines["code"].to_numpy(),
             "Nom": names,
-            "Faits (12 mois)": pd.to_numeric(rows["faits"].replace(SECRET_LABEL, np.nan), errors="coerce").to_numpy(),
+            "Faits (12 mois)": pd.to_numeric(
+                rows["faits"].replace(SECRET_LABEL, np.nan), errors="coerce"
+            ).to_numpy(),
             "Pour 1 000 hab.": pd.to_numeric(rows["taux_pour_mille"], errors="coerce").to_numpy(),
             "Zones prioritaires": pd.to_numeric(rows["zones"], errors="coerce").to_numpy(),
             "Évolution sur un an": pd.to_numeric(rows["evolution_annee"], errors="coerce").to_numpy(),
-            "Évolution sur la période précédente": pd.to_numeric(rows["evolution_precedente"], errors="coerce").to_numpy(),
-            "Hausses significatives": pd.to_numeric(rows["hausses_significatives"], errors="coerce").to_numpy(),
-            "Baisses significatives": pd.to_numeric(rows["baisses_significatives"], errors="coerce").to_numpy(),
+            "Évolution sur la période précédente": pd.to_numeric(
+                rows["evolution_precedente"], errors="coerce"
+            ).to_numpy(),
+            "Hausses significatives": pd.to_numeric(
+                rows["hausses_significatives"], errors="coerce"
+            ).to_numpy(),
+            "Baisses significatives": pd.to_numeric(
+                rows["baisses_significatives"], errors="coerce"
+            ).to_numpy(),
             "Remarque": np.where(
                 rows["faits"].eq(SECRET_LABEL).to_numpy(),
                 f"secret statistique (effectif de 1 à {SETTINGS.privacy_threshold})",
                 np.where(
                     present,
-                    rows.get("remarque", pd.Series("", index=rows.index)).astype(object).fillna("").astype(str).to_numpy(),
+                    rows.get("remarque", pd.Series("", index=rows.index))
+                    .astype(object)
+                    .fillna("")
+                    .astype(str)
+                    .to_numpy(),
                     np.where(outlines["code"].isin(stale).to_numpy(), STALE, NO_RESULT),
                 ),
             ),
@@ -144,7 +179,9 @@ def france_view(
     notes = []
     missing = int((~present & inside).sum())
     if not inside.all():
-        notes.append(f"Votre territoire : {int(inside.sum())} département(s) ; les autres ne sont pas montrés.")
+        notes.append(
+            f"Votre territoire : {int(inside.sum())} département(s) ; les autres ne sont pas montrés."
+        )
     if missing:
         notes.append(f"{missing} département(s) sans résultat : lancez le calcul national (make national).")
     notes.append(

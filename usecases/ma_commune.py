@@ -47,7 +47,9 @@ class CommuneSheet:
     notes: list[str]
 
 
-def commune_sheet_for_viewer(viewer: Viewer, code: str, pack: PackData, incidents: gpd.GeoDataFrame) -> CommuneSheet:
+def commune_sheet_for_viewer(
+    viewer: Viewer, code: str, pack: PackData, incidents: gpd.GeoDataFrame
+) -> CommuneSheet:
     """The commune sheet of ``code`` for ``viewer`` (a mayor: only their communes).
 
     The key figures are those of the packs (:mod:`usecases.packs`: communes, cantons, EPCIs and
@@ -60,7 +62,9 @@ def commune_sheet_for_viewer(viewer: Viewer, code: str, pack: PackData, incident
         ``code`` is not one of a mayor's communes, or not in the département.
     """
     if viewer.role == MAYOR and code not in viewer.communes:
-        raise CommuneAccessError("Cette commune n'est pas dans votre territoire : choisissez l'une des vôtres.")
+        raise CommuneAccessError(
+            "Cette commune n'est pas dans votre territoire : choisissez l'une des vôtres."
+        )
     if code not in pack.communes.index:
         raise CommuneAccessError(f"Commune {code} inconnue dans ce département.")
     row = pack.communes.loc[code]
@@ -69,20 +73,33 @@ def commune_sheet_for_viewer(viewer: Viewer, code: str, pack: PackData, incident
     start, end = pack.windows["an"]
     hidden = bool(row["secret_an"])
     day = incidents[m.START].dt.normalize()
-    sel = incidents[(incidents[m.COMMUNE] == code) & (day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))]
+    sel = incidents[
+        (incidents[m.COMMUNE] == code) & (day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))
+    ]
     by_offence = sel[m.OFFENCE].value_counts()
     mask = np.ones(len(by_offence), dtype=bool) if hidden else secret_mask_from_counts(by_offence.to_numpy())
     offences = pd.DataFrame(
-        {"infraction": by_offence.index[~mask], "faits": [fmt_count(int(v)) for v in by_offence.to_numpy()[~mask]]}
+        {
+            "infraction": by_offence.index[~mask],
+            "faits": [fmt_count(int(v)) for v in by_offence.to_numpy()[~mask]],
+        }
     )
     month = sel[m.START].dt.to_period("M").dt.to_timestamp()
-    months = pd.date_range(pd.Timestamp(start).to_period("M").to_timestamp(), pd.Timestamp(end).to_period("M").to_timestamp(), freq="MS")
+    months = pd.date_range(
+        pd.Timestamp(start).to_period("M").to_timestamp(),
+        pd.Timestamp(end).to_period("M").to_timestamp(),
+        freq="MS",
+    )
     series = month.value_counts().reindex(months, fill_value=0)
     mmask = np.ones(len(series), dtype=bool) if hidden else secret_mask_from_counts(series.to_numpy())
     monthly = pd.DataFrame({"mois": months, "faits": series.to_numpy().astype(float)})
     monthly.loc[mmask, "faits"] = np.nan
     zones = zones_touching(pack, [code])
-    zones = zones[["rang", "geometry"]].to_crs(WGS84) if len(zones) else gpd.GeoDataFrame({"rang": []}, geometry=[], crs=WGS84)
+    zones = (
+        zones[["rang", "geometry"]].to_crs(WGS84)
+        if len(zones)
+        else gpd.GeoDataFrame({"rang": []}, geometry=[], crs=WGS84)
+    )
     notes = [
         f"Vue diffusable : effectifs de 1 à {SETTINGS.privacy_threshold} masqués (secret statistique), ainsi que ceux qui permettraient "
         "de les retrouver ; aucune position de fait n'est montrée.",

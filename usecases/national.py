@@ -130,7 +130,8 @@ def results_for_departement(
     n = int(((incidents[m.START].dt.date >= start) & (incidents[m.START].dt.date <= end)).sum())
     totals = fu.totals.set_index("reference") if fu is not None else pd.DataFrame()
     evolution = {
-        ref: _published_change(totals.loc[ref]) if ref in totals.index else None for ref in ("annee", "precedente")
+        ref: _published_change(totals.loc[ref]) if ref in totals.index else None
+        for ref in ("annee", "precedente")
     }
     significant = (
         followup[followup.get("dimension", pd.Series(dtype=str)) == "commune"] if len(followup) else followup

@@ -97,7 +97,15 @@ def run_national_batch(
     skipped = [c for c in codes if results_done(out_root, c, version)]
     todo = sorted((c for c in codes if c not in skipped), key=lambda c: -entries.get(c, {}).get("rows", 0))
     futures = [
-        client.submit(departement_task, str(data_root), str(out_root), code, version, key=f"departement-{code}-{version}", retries=RETRIES)
+        client.submit(
+            departement_task,
+            str(data_root),
+            str(out_root),
+            code,
+            version,
+            key=f"departement-{code}-{version}",
+            retries=RETRIES,
+        )
         for code in todo
     ]
     computed: list[str] = []

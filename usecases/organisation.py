@@ -106,7 +106,10 @@ def import_organisation_file(
     outside = sorted(d for d in deps if not viewer.may_see_departement(d))
     if outside:
         raise refusal(
-            journal, viewer, "import", filename,
+            journal,
+            viewer,
+            "import",
+            filename,
             f"ce fichier (ou celui qu'il remplace) couvre {len(outside)} département(s) hors de votre territoire "
             f"({', '.join(outside[:5])}{'…' if len(outside) > 5 else ''}) : seul un administrateur peut l'enregistrer",
         )

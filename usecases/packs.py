@@ -97,24 +97,42 @@ def pack_data_for_departement(
     )
     canton_codes = group_labels(keys["canton"].to_numpy())
     cantons = pd.DataFrame(index=pd.Index(canton_codes, name="canton"))
-    cantons["nom"] = pd.Series(table["canton_nom"].to_numpy(), index=table["canton"].astype(str).to_numpy()).groupby(level=0).first()
+    cantons["nom"] = (
+        pd.Series(table["canton_nom"].to_numpy(), index=table["canton"].astype(str).to_numpy())
+        .groupby(level=0)
+        .first()
+    )
     cantons["population"] = table.groupby(table["canton"].astype(str))["population"].sum()
     cantons["communes"] = table.groupby(table["canton"].astype(str)).apply(lambda t: list(t.index))
     epci_labels = group_labels(keys["epci"].to_numpy())
     for w, (start, end) in windows.items():
         inside = (day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))
-        counts = pd.Series(codes).map(incidents.loc[inside, m.COMMUNE].value_counts()).fillna(0).astype(int).to_numpy()
+        counts = (
+            pd.Series(codes)
+            .map(incidents.loc[inside, m.COMMUNE].value_counts())
+            .fillna(0)
+            .astype(int)
+            .to_numpy()
+        )
         base, groups, _ = hierarchy_masks(counts, [keys["epci"].to_numpy(), keys["canton"].to_numpy()])
         table[f"faits_{w}"] = counts
         table[f"secret_{w}"] = base
-        table[f"secret_epci_{w}"] = pd.Series(groups[0], index=epci_labels).reindex(table["epci"].astype(str).to_numpy()).fillna(False).to_numpy()
+        table[f"secret_epci_{w}"] = (
+            pd.Series(groups[0], index=epci_labels)
+            .reindex(table["epci"].astype(str).to_numpy())
+            .fillna(False)
+            .to_numpy()
+        )
         cantons[f"faits_{w}"] = table.groupby(table["canton"].astype(str))[f"faits_{w}"].sum()
         cantons[f"secret_{w}"] = pd.Series(groups[1], index=canton_codes)
     pop = float(communes["population"].sum())
     current = Period(pd.Timestamp(windows["bimestre"][0]), pd.Timestamp(windows["bimestre"][1]))
     zones_period = Period(current.start - pd.DateOffset(years=1), current.start - pd.Timedelta(days=1))
     zones = default_zones_for_selection(
-        incidents, communes, IncidentFilter(start=zones_period.start.date(), end=zones_period.end.date()), crs=crs
+        incidents,
+        communes,
+        IncidentFilter(start=zones_period.start.date(), end=zones_period.end.date()),
+        crs=crs,
     )
     if len(zones):
         zones = zones.loc[np.array([not is_secret(f) for f in zones["faits"]], dtype=bool)]
@@ -138,8 +156,10 @@ def _change(row: pd.Series, now: str, before: str, days_now: int, days_before: i
     if bool(row[f"secret_{now}"]) or bool(row[f"secret_{before}"]):
         return SECRET_LABEL, "secret"
     test = rate_ratio_test(
-        np.array([int(row[f"faits_{now}"])]), np.array([int(row[f"faits_{before}"])]),
-        days_current=days_now, days_reference=days_before,
+        np.array([int(row[f"faits_{now}"])]),
+        np.array([int(row[f"faits_{before}"])]),
+        days_current=days_now,
+        days_reference=days_before,
     ).iloc[0]
     if not np.isfinite(test["rapport"]):
         return "—", "stable"
@@ -169,7 +189,10 @@ def figures_rows(pack: PackData, row: pd.Series, *, rate_base: float) -> list[li
         ["Pour 1 000 habitants", rate],
         ["Département, pour 1 000 habitants", fmt_number(pack.departement_rate, 2)],
         ["Évolution sur un an", year],
-        [f"Faits, {WINDOWS['bimestre']} (du {fmt_date(w['bimestre'][0])} au {fmt_date(w['bimestre'][1])})", _count(row, "bimestre")],
+        [
+            f"Faits, {WINDOWS['bimestre']} (du {fmt_date(w['bimestre'][0])} au {fmt_date(w['bimestre'][1])})",
+            _count(row, "bimestre"),
+        ],
         ["Évolution contre les mêmes mois un an plus tôt", two],
     ]
 
@@ -178,7 +201,10 @@ def commune_change_classes(pack: PackData, codes: list[str]) -> np.ndarray:
     """Map class of the two-month change of each commune (``secret`` where hidden)."""
     rows = pack.communes.loc[codes]
     return np.array(
-        [_change(r, "bimestre", "bimestre_ref", _days(pack, "bimestre"), _days(pack, "bimestre_ref"))[1] for _, r in rows.iterrows()],
+        [
+            _change(r, "bimestre", "bimestre_ref", _days(pack, "bimestre"), _days(pack, "bimestre_ref"))[1]
+            for _, r in rows.iterrows()
+        ],
         dtype=object,
     )
 
@@ -199,7 +225,9 @@ class PackDocument:
     data: bytes
 
 
-def commune_sheet_pdf(pack: PackData, code: str, *, territory: str, dataset: str, synthetic: bool) -> PackDocument:
+def commune_sheet_pdf(
+    pack: PackData, code: str, *, territory: str, dataset: str, synthetic: bool
+) -> PackDocument:
     """The one-page sheet of a commune (PDF)."""
     from rendering.packs import commune_sheet_document
     from rendering.report import static_map_png
@@ -212,7 +240,10 @@ def commune_sheet_pdf(pack: PackData, code: str, *, territory: str, dataset: str
         title=f"{row['nom']} ({code})",
         territory=territory,
         figures=figures_rows(pack, row, rate_base=float(row["population"])),
-        zones=[[str(int(r)), str(c)] for r, c in zip(zones.get("rang", []), zones.get("communes", []), strict=False)],
+        zones=[
+            [str(int(r)), str(c)]
+            for r, c in zip(zones.get("rang", []), zones.get("communes", []), strict=False)
+        ],
         map_png=png,
         dataset=dataset,
         synthetic=synthetic,
@@ -230,7 +261,9 @@ def all_commune_sheets_zip(pack: PackData, *, territory: str, dataset: str, synt
     return buf.getvalue()
 
 
-def canton_pack_pdf(pack: PackData, canton: str, *, territory: str, dataset: str, synthetic: bool) -> PackDocument:
+def canton_pack_pdf(
+    pack: PackData, canton: str, *, territory: str, dataset: str, synthetic: bool
+) -> PackDocument:
     """The public-meeting pack of a canton (PDF): figures, communes, map, follow-up."""
     from rendering.packs import canton_pack_document
     from rendering.report import static_map_png
@@ -238,12 +271,30 @@ def canton_pack_pdf(pack: PackData, canton: str, *, territory: str, dataset: str
     row = pack.cantons.loc[canton]
     codes = list(row["communes"])
     members = pack.communes.loc[codes].sort_values("nom")
-    rows = [["Commune", "Habitants", f"Faits ({WINDOWS['an']})", "Évolution sur un an", f"Faits ({WINDOWS['bimestre']})"]]
+    rows = [
+        [
+            "Commune",
+            "Habitants",
+            f"Faits ({WINDOWS['an']})",
+            "Évolution sur un an",
+            f"Faits ({WINDOWS['bimestre']})",
+        ]
+    ]
     for code, r in members.iterrows():
         year, _ = _change(r, "an", "an_prec", _days(pack, "an"), _days(pack, "an_prec"))
-        rows.append([f"{r['nom']} ({code})", fmt_count(int(r["population"])), _count(r, "an"), year, _count(r, "bimestre")])
+        rows.append(
+            [
+                f"{r['nom']} ({code})",
+                fmt_count(int(r["population"])),
+                _count(r, "an"),
+                year,
+                _count(r, "bimestre"),
+            ]
+        )
     shapes = gpd.GeoDataFrame(geometry=pack.geometry.loc[codes].to_numpy(), crs=pack.geometry.crs)
-    png = static_map_png(shapes, commune_change_classes(pack, codes), zones=zones_touching(pack, codes), dpi=110)
+    png = static_map_png(
+        shapes, commune_change_classes(pack, codes), zones=zones_touching(pack, codes), dpi=110
+    )
     data = canton_pack_document(
         title=f"Canton de {row['nom']}",
         territory=territory,
@@ -260,7 +311,14 @@ def cantons_plan_rows(pack: PackData) -> list[list[str]]:
     """The plan of public meetings: every canton, its communes and population."""
     rows = [["Canton", "Communes", "Habitants", f"Faits ({WINDOWS['an']})"]]
     for code, r in pack.cantons.sort_values("nom").iterrows():
-        rows.append([f"{r['nom']} ({code})", fmt_count(len(r["communes"])), fmt_count(int(r["population"])), _count(r, "an")])
+        rows.append(
+            [
+                f"{r['nom']} ({code})",
+                fmt_count(len(r["communes"])),
+                fmt_count(int(r["population"])),
+                _count(r, "an"),
+            ]
+        )
     return rows
 
 
@@ -272,10 +330,11 @@ def all_canton_packs_zip(pack: PackData, *, territory: str, dataset: str, synthe
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(
             "plan_des_reunions.pdf",
-            cantons_plan_document(territory=territory, rows=cantons_plan_rows(pack), dataset=dataset, synthetic=synthetic),
+            cantons_plan_document(
+                territory=territory, rows=cantons_plan_rows(pack), dataset=dataset, synthetic=synthetic
+            ),
         )
         for canton in pack.cantons.index:
             doc = canton_pack_pdf(pack, canton, territory=territory, dataset=dataset, synthetic=synthetic)
             zf.writestr(doc.file_name, doc.data)
     return buf.getvalue()
-

@@ -82,7 +82,9 @@ def bands_from_text(text: str, cast: type) -> tuple:
     try:
         values = tuple(cast(v.strip().replace(",", ".")) for v in text.replace(";", " ").split() if v.strip())
     except ValueError:
-        raise RepeatsError(f"Bornes illisibles : « {text} ». Écrivez des nombres séparés par des espaces.") from None
+        raise RepeatsError(
+            f"Bornes illisibles : « {text} ». Écrivez des nombres séparés par des espaces."
+        ) from None
     if not values or any(v <= 0 for v in values) or list(values) != sorted(set(values)):
         raise RepeatsError(f"Bornes « {text} » : donnez des nombres positifs, croissants et distincts.")
     return values
@@ -97,7 +99,9 @@ def _points(sel: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
 class NearRepeatView:
     """The near-repeat heat table and its sentence, for an audience."""
 
-    heat: pd.DataFrame  # distance, duree, rapport (NaN: hidden), p_valeur, observees, attendues, significatif, texte
+    heat: (
+        pd.DataFrame
+    )  # distance, duree, rapport (NaN: hidden), p_valeur, observees, attendues, significatif, texte
     distance_order: list[str]
     duration_order: list[str]
     sentence: str
@@ -161,7 +165,10 @@ def near_repeat_for_selection(
                     "observees": SECRET_LABEL if h else fmt_count(int(res.observed.iat[i, j])),
                     "attendues": fmt_decimal(float(res.expected.iat[i, j]), 1),
                     "significatif": (not h) and p < 0.05 and ratio > 1,
-                    "texte": SECRET_LABEL if h else (fmt_decimal(ratio, 2) if np.isfinite(ratio) else "—") + ("*" if p < 0.05 and ratio > 1 else ""),
+                    "texte": SECRET_LABEL
+                    if h
+                    else (fmt_decimal(ratio, 2) if np.isfinite(ratio) else "—")
+                    + ("*" if p < 0.05 and ratio > 1 else ""),
                 }
             )
     summary = summary_from_knox(res, tuple(distances), tuple(days))
@@ -174,7 +181,11 @@ def near_repeat_for_selection(
         if audience.published and hidden[:rows, :cols].any():
             sentence = "Répétition proche significative, mais sur trop peu de paires pour être publiée (secret statistique)."
         else:
-            where = f"dans un rayon de {fmt_count(int(summary.radius_m))} m" if summary.radius_m else "au même endroit"
+            where = (
+                f"dans un rayon de {fmt_count(int(summary.radius_m))} m"
+                if summary.radius_m
+                else "au même endroit"
+            )
             sentence = (
                 f"Après {noun}, le risque d'un autre fait est multiplié par {fmt_decimal(summary.factor, 1)} "
                 f"{where} pendant {summary.days} jours."
@@ -245,7 +256,9 @@ def concentration_for_selection(
     """
     sel = _points(filter_incidents(incidents, flt), crs)
     if sel.empty:
-        raise RepeatsError("Aucun fait localisé dans la sélection : élargissez les filtres de la barre latérale.")
+        raise RepeatsError(
+            "Aucun fait localisé dans la sélection : élargissez les filtres de la barre latérale."
+        )
     pub = audience.published
     x, y = sel.geometry.x.to_numpy(), sel.geometry.y.to_numpy()
     groups = [("Ensemble", np.ones(len(sel), dtype=bool))]
@@ -280,7 +293,9 @@ def concentration_for_selection(
                 {
                     "commune": [sel[m.COMMUNE].iat[p[0]] for p in places["positions"]],
                     "faits": places["faits"].to_numpy(),
-                    "infractions": [", ".join(sorted(set(sel[m.OFFENCE].iloc[p]))) for p in places["positions"]],
+                    "infractions": [
+                        ", ".join(sorted(set(sel[m.OFFENCE].iloc[p]))) for p in places["positions"]
+                    ],
                     "premier": [fmt_date(pd.Timestamp(first[p].min()).date()) for p in places["positions"]],
                     "dernier": [fmt_date(pd.Timestamp(first[p].max()).date()) for p in places["positions"]],
                     "latitude": pts.y.round(5).to_numpy(),
@@ -295,7 +310,9 @@ def concentration_for_selection(
         )
     return ConcentrationView(
         table=pd.DataFrame(rows),
-        curves=pd.concat(curves, ignore_index=True) if curves else pd.DataFrame(columns=["part_lieux", "part_faits", "infraction", "unite"]),
+        curves=pd.concat(curves, ignore_index=True)
+        if curves
+        else pd.DataFrame(columns=["part_lieux", "part_faits", "infraction", "unite"]),
         repeat_places=repeat,
         notes=notes,
     )

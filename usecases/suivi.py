@@ -261,7 +261,10 @@ def suivi_view(
     spans = pd.DataFrame(
         [
             {"periode": "période suivie", "debut": fu.current.start, "fin": fu.current.end},
-            *[{"periode": REFERENCE_LABELS[k], "debut": p.start, "fin": p.end} for k, p in fu.references.items()],
+            *[
+                {"periode": REFERENCE_LABELS[k], "debut": p.start, "fin": p.end}
+                for k, p in fu.references.items()
+            ],
         ]
     )
     communes_table = fu.tables[(reference, "commune")]

@@ -105,7 +105,9 @@ def study_area(
     if kind == "commune":
         one = communes[communes["code"] == commune]
         if one.empty:
-            raise DelinquanceError(f"Commune {commune} inconnue dans ce département : choisissez-en une dans la liste.")
+            raise DelinquanceError(
+                f"Commune {commune} inconnue dans ce département : choisissez-en une dans la liste."
+            )
         label = f"commune de {one['nom'].iloc[0]} ({one['code'].iloc[0]})"
         return StudyArea(shapely.union_all(one.geometry.to_numpy()), one, f"commune:{commune}", label)
     if kind == "zones":
@@ -115,7 +117,9 @@ def study_area(
                 "élargissez-les ou choisissez un autre secteur."
             )
         area = shapely.union_all(zones.to_crs(communes.crs).geometry.to_numpy())
-        return StudyArea(area, communes[communes.intersects(area)], f"zones:{digest_of(area.wkb)}", "zones prioritaires")
+        return StudyArea(
+            area, communes[communes.intersects(area)], f"zones:{digest_of(area.wkb)}", "zones prioritaires"
+        )
     shapes = [
         shapely.geometry.shape(f["geometry"])
         for f in drawn or []
@@ -159,12 +163,16 @@ def weights_from_table(table: pd.DataFrame) -> dict[str, float]:
     return dict(zip(table["infraction"], poids.astype(float), strict=True))
 
 
-def lattice_captions(lattice: gpd.GeoDataFrame, *, spacing: float, radius: float, max_sites: int) -> list[str]:
+def lattice_captions(
+    lattice: gpd.GeoDataFrame, *, spacing: float, radius: float, max_sites: int
+) -> list[str]:
     """What the page says about the lattice it got (spacing raised, incidents out of reach)."""
     used = float(lattice.attrs["espacement"])
     out = []
     if used > spacing + 1e-6:
-        out.append(f"Espacement porté à {used:.0f} m : au plus {fmt_count(max_sites)} sites candidats sur ce secteur.")
+        out.append(
+            f"Espacement porté à {used:.0f} m : au plus {fmt_count(max_sites)} sites candidats sur ce secteur."
+        )
     if used > radius * np.sqrt(2):
         out.append(
             f"Avec un espacement de {used:.0f} m et un rayon de {radius:.0f} m, certains faits n'ont "
@@ -225,7 +233,10 @@ def run_siting(
         ("Lieux visibles", ", ".join(places)),
         ("Période et filtres", filter_description(flt)),
         ("Rayon de couverture", f"{radius:.0f} m"),
-        ("Objectif", f"{p} nouvelles caméras" if p is not None else f"couvrir {fmt_share(target)} de la demande"),
+        (
+            "Objectif",
+            f"{p} nouvelles caméras" if p is not None else f"couvrir {fmt_share(target)} de la demande",
+        ),
         ("Sites candidats", f"{fmt_count(len(candidates))} ({SOURCES[source]})"),
         ("Caméras existantes", fmt_count(0 if existing is None else len(existing))),
         (
@@ -320,7 +331,11 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
         )
     shown_sites = published if pub else sites
     w84 = shown_sites.to_crs(WGS84)
-    area84 = gpd.GeoSeries([run.area.geometry], crs=communes.crs).to_crs(WGS84) if run.area.geometry is not None else None
+    area84 = (
+        gpd.GeoSeries([run.area.geometry], crs=communes.crs).to_crs(WGS84)
+        if run.area.geometry is not None
+        else None
+    )
     bounds = area84.total_bounds if area84 is not None else communes.to_crs(WGS84).total_bounds
     curve = published_curve(run.curve) if pub else run.curve
     export_table = site_table_from_sites(published, communes)
@@ -352,9 +367,16 @@ def mayor_sheet_pdf(
     """The mayor's one-page sheet: always the published view, whatever the page shows."""
     res = run.res
     published_view = siting_view(run, communes, audience=Audience.public())
-    figures = [(x.label, f"{x.value} ({x.delta})" if x.delta else x.value) for x in published_view.metrics[:2]]
+    figures = [
+        (x.label, f"{x.value} ({x.delta})" if x.delta else x.value) for x in published_view.metrics[:2]
+    ]
     figures.append(("Méthode", res.method))
-    figures.append(("Qualité de la solution", res.status + ("" if res.gap is None else f" ; écart prouvé {fmt_share(res.gap)}")))
+    figures.append(
+        (
+            "Qualité de la solution",
+            res.status + ("" if res.gap is None else f" ; écart prouvé {fmt_share(res.gap)}"),
+        )
+    )
     png = siting_map_png(published_view.published_sites, communes, radius=run.radius, area=run.area.geometry)
     sheet = SitingSheet(
         territory=territory,

@@ -197,11 +197,15 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
     share_inc, share_area = concentration_from_zones(shown_zones)
     metrics = [
         Metric("Zones", fmt_count(len(shown_zones))),
-        Metric("Concentration", f"{fmt_share(share_inc)} des faits", f"sur {fmt_share(share_area)} du territoire"),
+        Metric(
+            "Concentration", f"{fmt_share(share_inc)} des faits", f"sur {fmt_share(share_area)} du territoire"
+        ),
     ]
     captions = []
     if res.evaluation:
-        metrics.append(Metric("Taux de réussite (période suivante)", fmt_share(res.evaluation["taux_de_reussite"])))
+        metrics.append(
+            Metric("Taux de réussite (période suivante)", fmt_share(res.evaluation["taux_de_reussite"]))
+        )
         metrics.append(Metric("PAI (période suivante)", fmt_number(res.evaluation["pai"], 1)))
     else:
         a, b = res.next_period
@@ -215,7 +219,9 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
             f"{fmt_share(res.truth_scores['precision'])}."
         )
     if pub and withhold.any():
-        captions.append(f"{int(withhold.sum())} zone(s) non publiée(s) : de 1 à {SETTINGS.privacy_threshold} faits.")
+        captions.append(
+            f"{int(withhold.sum())} zone(s) non publiée(s) : de 1 à {SETTINGS.privacy_threshold} faits."
+        )
     shown = display_frame(
         source.assign(
             part_superficie=raw.loc[source.index, "part_superficie"] * 100.0,

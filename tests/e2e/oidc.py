@@ -91,12 +91,18 @@ def server_mode_app(
         }
         argv, env = server_launch(
             config,
-            {"DELINQ_COOKIE_SECRET": COOKIE_SECRET, "DELINQ_OIDC_CLIENT_SECRET": CLIENT_SECRET, "DELINQ_AUDIT_SECRET": AUDIT_SECRET},
+            {
+                "DELINQ_COOKIE_SECRET": COOKIE_SECRET,
+                "DELINQ_OIDC_CLIENT_SECRET": CLIENT_SECRET,
+                "DELINQ_AUDIT_SECRET": AUDIT_SECRET,
+            },
         )
         argv = [sys.executable, *argv[1:]]
         log = ARTIFACTS / f"streamlit-serveur-{port}.log"
         fh = open(log, "w")  # noqa: SIM115
-        proc = subprocess.Popen(argv, cwd=ROOT, env={**os.environ, **env}, stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env={**os.environ, **env}, stdout=fh, stderr=subprocess.STDOUT
+        )
         try:
             wait_until_up(f"http://127.0.0.1:{port}/_stcore/health", proc, log)
             yield base, issuer

@@ -60,7 +60,9 @@ def sidebar_choices(page) -> list[str]:
 def test_france_page_sends_no_small_count_and_its_links_open_the_departement(browser, server):
     base, ws = server
     # Non-vacuity: the secret département has 1 to 5 incidents in the data it was computed from.
-    tiny = gpd.read_parquet(ws / "national" / "minuscule" / "incidents" / f"departement={NATIONAL_SECRET}" / "part-0.parquet")
+    tiny = gpd.read_parquet(
+        ws / "national" / "minuscule" / "incidents" / f"departement={NATIONAL_SECRET}" / "part-0.parquet"
+    )
     assert 1 <= len(tiny) <= T
     page = offline_page(browser, [], [], viewport={"width": 1500, "height": 1400})
     wire = Wire(page)
@@ -82,12 +84,16 @@ def test_france_page_sends_no_small_count_and_its_links_open_the_departement(bro
     for code in NATIONAL_COMPUTED:
         assert table.loc[code, "Faits (12 mois)"] > T
     assert table.loc[NATIONAL_SECRET, "Remarque"].startswith("secret statistique")
-    secret_props = [p for p in sent.map_properties if p.get("departement", "").startswith(f"{NATIONAL_SECRET} ")]
+    secret_props = [
+        p for p in sent.map_properties if p.get("departement", "").startswith(f"{NATIONAL_SECRET} ")
+    ]
     assert secret_props and {p["faits"] for p in secret_props} == {"secret"}
     downloads = download_frames(page, base, sent)
     assert downloads and NATIONAL_SECRET in set(downloads[0]["Département"])
     found = [f"tableau : {v}" for t in tables for c in COUNTS if c in t for v in t[c] if small(v)]
-    found += [f"carte : {v}" for p in sent.map_properties for c in COUNTS if c in p for v in [p[c]] if small(v)]
+    found += [
+        f"carte : {v}" for p in sent.map_properties for c in COUNTS if c in p for v in [p[c]] if small(v)
+    ]
     found += [f"téléchargement : {v}" for t in downloads for c in COUNTS if c in t for v in t[c] if small(v)]
     found += [f"texte : {m.group(0)}" for text in sent.texts for m in SMALL_IN_TEXT.finditer(text)]
     assert found == []
@@ -97,7 +103,9 @@ def test_france_page_sends_no_small_count_and_its_links_open_the_departement(bro
     page.get_by_role("option", name=re.compile("^90 – Territoire de Belfort")).click()
     settled(page)
     page.get_by_role("link", name=re.compile("Diagnostic — 90")).click()
-    page.get_by_text(re.compile("^Diagnostic territorial — Territoire de Belfort")).first.wait_for(timeout=120_000)
+    page.get_by_text(re.compile("^Diagnostic territorial — Territoire de Belfort")).first.wait_for(
+        timeout=120_000
+    )
     settled(page)
     chosen = sidebar_choices(page)
     assert "90 – Territoire de Belfort" in chosen

@@ -16,7 +16,13 @@ ROWS = [
     ("P4", "17/02/2025", "14h00", "CAMBRIOLAGES DE LOCAUX D'HABITATIONS PRINCIPALES", "DOMICILE"),
 ]
 MARCH = [
-    ("P4", "17/02/2025", "14h00", "CAMBRIOLAGES DE LOCAUX D'HABITATIONS PRINCIPALES", "DOMICILE"),  # duplicate
+    (
+        "P4",
+        "17/02/2025",
+        "14h00",
+        "CAMBRIOLAGES DE LOCAUX D'HABITATIONS PRINCIPALES",
+        "DOMICILE",
+    ),  # duplicate
     ("P5", "04/03/2025", "21h15", "VOLS D'AUTOMOBILES", "RUE"),
 ]
 
@@ -42,14 +48,16 @@ RUNNING = "[data-testid='stStatusWidgetRunningIcon'],[data-testid='stStatusWidge
 def _settled(page) -> None:
     """The script run is over (a widget touched while the page reruns may be replaced)."""
     page.wait_for_timeout(700)
-    page.wait_for_function(f"() => !document.querySelector(\"{RUNNING}\")", timeout=90_000)
+    page.wait_for_function(f'() => !document.querySelector("{RUNNING}")', timeout=90_000)
     page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=90_000)
 
 
 def _upload(page, name: str, data: bytes) -> None:
     _settled(page)
     for _ in range(3):  # the file input can be re-created by a rerun: upload again then
-        page.locator("input[type=file]").first.set_input_files({"name": name, "mimeType": "text/csv", "buffer": data})
+        page.locator("input[type=file]").first.set_input_files(
+            {"name": name, "mimeType": "text/csv", "buffer": data}
+        )
         try:
             page.get_by_role("button", name="Valider le fichier").wait_for(timeout=30_000)
             break

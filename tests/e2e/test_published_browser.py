@@ -100,7 +100,9 @@ def download_frames(page, base: str, sent: Sent) -> list[pd.DataFrame]:
         name = info.value.suggested_filename
         body = open(info.value.path(), "rb").read()  # noqa: SIM115
         if name.endswith(".csv"):
-            out.append(pd.read_csv(io.BytesIO(body), sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig"))
+            out.append(
+                pd.read_csv(io.BytesIO(body), sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            )
         elif name.endswith(".geojson"):
             out.append(pd.DataFrame([f["properties"] for f in json.loads(body)["features"]]))
     for label, url in sent.downloads.items():  # files sent with the page, if any
@@ -116,7 +118,10 @@ def audit(sent: Sent, downloads: list[pd.DataFrame]) -> list[str]:
     found += [f"graphique : {v}" for t in sent.charts for v in small_counts(t)]
     found += [f"téléchargement : {v}" for t in downloads for v in small_counts(t)]
     found += [
-        f"carte : {k} = {v}" for props in sent.map_properties for k, v in props.items() if COUNT_NAMES.search(k) and small(v)
+        f"carte : {k} = {v}"
+        for props in sent.map_properties
+        for k, v in props.items()
+        if COUNT_NAMES.search(k) and small(v)
     ]
     found += [f"texte : {m.group(0)}" for text in sent.texts for m in SMALL_IN_TEXT.finditer(text)]
     return found
@@ -161,7 +166,9 @@ def test_published_zones_near_repeat_and_concentration(browser, server):
     page.goto(server + "/zones")
     settled(page)
     page.get_by_text("Calculer le test de Knox").click()
-    page.get_by_text(re.compile("Après un cambriolage|Répétition proche|Pas de risque")).first.wait_for(timeout=120_000)
+    page.get_by_text(re.compile("Après un cambriolage|Répétition proche|Pas de risque")).first.wait_for(
+        timeout=120_000
+    )
     page.get_by_text("Calculer la concentration des faits").click()
     page.get_by_text("mailles de 100 m couvrent le territoire").first.wait_for(timeout=120_000)
     settled(page)

@@ -27,7 +27,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     if not node_modules_ready():
-        skip_or_fail("oidc-provider absent de tests/oidc/node_modules : lancez `make test` (il l'installe avec npm).")
+        skip_or_fail(
+            "oidc-provider absent de tests/oidc/node_modules : lancez `make test` (il l'installe avec npm)."
+        )
     ws = tmp_path_factory.mktemp("ws")
     seed_demo_people(AccessStore(ws / "acces.sqlite"), "mise en place du test")
     with server_mode_app(ws) as (base, issuer):
@@ -79,7 +81,9 @@ def choose_in_selectbox(page, box, option: str, attempts: int = 4) -> None:
 
 
 def nav_labels(page) -> list[str]:
-    return [t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+    return [
+        t.strip().split("\n")[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()
+    ]
 
 
 def journal(ws) -> list[tuple[str, str, str]]:
@@ -132,9 +136,33 @@ def test_mayor_gets_ma_commune_only_and_no_point_no_small_count(browser, app):
 @pytest.mark.parametrize(
     ("account", "expected", "switch"),
     [
-        ("analyste", ["Diagnostic territorial", "Zones prioritaires", "Vidéoprotection", "Suivi bimestriel", "Organisation territoriale", "France", "Données"], True),
+        (
+            "analyste",
+            [
+                "Diagnostic territorial",
+                "Zones prioritaires",
+                "Vidéoprotection",
+                "Suivi bimestriel",
+                "Organisation territoriale",
+                "France",
+                "Données",
+            ],
+            True,
+        ),
         ("referent", ["Diagnostic territorial", "Zones prioritaires", "Vidéoprotection"], False),
-        ("prefet", ["Diagnostic territorial", "Zones prioritaires", "Vidéoprotection", "Suivi bimestriel", "Organisation territoriale", "France", "Données"], False),
+        (
+            "prefet",
+            [
+                "Diagnostic territorial",
+                "Zones prioritaires",
+                "Vidéoprotection",
+                "Suivi bimestriel",
+                "Organisation territoriale",
+                "France",
+                "Données",
+            ],
+            False,
+        ),
     ],
 )
 def test_roles_navigation_and_public_switch(browser, app, account, expected, switch):
@@ -143,7 +171,9 @@ def test_roles_navigation_and_public_switch(browser, app, account, expected, swi
     sign_in(page, base, account)
     page.get_by_text("Diagnostic territorial").first.wait_for(timeout=120_000)
     settled(page)
-    page.get_by_text(re.compile("^Source des volumes de calibrage")).wait_for(timeout=120_000)  # the sidebar's end
+    page.get_by_text(re.compile("^Source des volumes de calibrage")).wait_for(
+        timeout=120_000
+    )  # the sidebar's end
     assert nav_labels(page) == expected
     if switch:  # drawn by the same run as the sidebar's end, which a rerun may redraw: wait for it
         page.get_by_text("Vue diffusable (secret statistique)").first.wait_for(timeout=60_000)
@@ -152,7 +182,9 @@ def test_roles_navigation_and_public_switch(browser, app, account, expected, swi
     if account == "referent":
         page.goto(base + "/suivi")
         settled(page)
-        assert page.get_by_text(re.compile("^Suivi bimestriel —")).count() == 0  # not run: the default page instead
+        assert (
+            page.get_by_text(re.compile("^Suivi bimestriel —")).count() == 0
+        )  # not run: the default page instead
         assert page.get_by_text(re.compile("^Diagnostic territorial —")).count() == 1
         page.goto(base + "/france")  # the national comparison is not a référent's page
         settled(page)
@@ -193,11 +225,19 @@ def test_sign_out_and_administration(browser, app):
     assert "Administration" in nav_labels(page)
     page.goto(base + "/administration")
     page.get_by_text("Journal d'audit").wait_for(timeout=60_000)
-    page.get_by_label("Adresse électronique (vérifiée par le fournisseur d'identité)").fill("nouveau.maire@mairie.test")
+    page.get_by_label("Adresse électronique (vérifiée par le fournisseur d'identité)").fill(
+        "nouveau.maire@mairie.test"
+    )
     page.get_by_label("Territoire", exact=True).fill("53062")
-    page.get_by_label("Territoire", exact=True).press("Tab")  # commit the text now: its rerun would close the list
+    page.get_by_label("Territoire", exact=True).press(
+        "Tab"
+    )  # commit the text now: its rerun would close the list
     settled(page)
-    choose_in_selectbox(page, page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first, "Maire (et police municipale)")
+    choose_in_selectbox(
+        page,
+        page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first,
+        "Maire (et police municipale)",
+    )
     page.get_by_role("button", name="Enregistrer").click()
     page.get_by_text("nouveau.maire@mairie.test : Maire").wait_for(timeout=60_000)
     assert ("admin@prefecture.test", "changement de rôle", "fait") in journal(ws)
@@ -239,7 +279,9 @@ def test_public_pages_and_expired_session(browser, tmp_path):
         settled(page)
         assert nav_labels(page) == ["Diagnostic territorial", "Suivi bimestriel", "Connexion"]
         assert page.get_by_text("Vue diffusable (secret statistique)").count() == 0
-        assert page.get_by_role("button", name=re.compile(r"\(CSV\)|\(GeoJSON\)")).count() == 0  # no export for the public
+        assert (
+            page.get_by_role("button", name=re.compile(r"\(CSV\)|\(GeoJSON\)")).count() == 0
+        )  # no export for the public
         page.goto(base + "/donnees")
         settled(page)
         assert page.get_by_text("Importer un fichier de faits").count() == 0

@@ -142,8 +142,14 @@ class RawSession:
                 break
         return out
 
-    def rerun(self, *, page: str | None = None, widgets: list[WidgetState] | None = None, query: str = "",
-              timeout: float = 180) -> Run:
+    def rerun(
+        self,
+        *,
+        page: str | None = None,
+        widgets: list[WidgetState] | None = None,
+        query: str = "",
+        timeout: float = 180,
+    ) -> Run:
         """Run the script (as the front end does on load, on a click or a page change) and
         return what that run sent, up to its ``script_finished``."""
         if page is not None:
@@ -151,7 +157,9 @@ class RawSession:
         for w in widgets or []:
             self.widgets[w.id] = w
         states = WidgetStates(widgets=list(self.widgets.values()))
-        self.send(BackMsg(rerun_script=ClientState(query_string=query, widget_states=states, page_name=self.page)))
+        self.send(
+            BackMsg(rerun_script=ClientState(query_string=query, widget_states=states, page_name=self.page))
+        )
         run = Run(self.receive_until(lambda m: m.WhichOneof("type") == "script_finished", timeout))
         # A trigger (button) is true for one run only, as in the front end.
         for wid, w in list(self.widgets.items()):
@@ -171,7 +179,9 @@ class RawSession:
         self.send(msg)
         return self.receive_until(lambda m: False, seconds)
 
-    def deferred_file(self, file_id: str, *, session_id: str | None = None, seconds: float = 30) -> ForwardMsg | None:
+    def deferred_file(
+        self, file_id: str, *, session_id: str | None = None, seconds: float = 30
+    ) -> ForwardMsg | None:
         """Ask the server to produce a deferred download (the front end's click on such a button)."""
         from streamlit.proto.BackMsg_pb2 import BackendOperationRequest, DeferredFileRequestPayload
 
@@ -215,7 +225,9 @@ def sign_in_cookies(base: str, account: str) -> httpx.Cookies:
     with httpx.Client(cookies=jar, follow_redirects=True, timeout=60) as http:
         page = http.get(login_url)
         action, fields = _form(page.text)
-        page = http.post(urllib.parse.urljoin(str(page.url), action), data={**fields, "login": account, "password": "x"})
+        page = http.post(
+            urllib.parse.urljoin(str(page.url), action), data={**fields, "login": account, "password": "x"}
+        )
         action, fields = _form(page.text)  # consent
         page = http.post(urllib.parse.urljoin(str(page.url), action), data=fields)
         if "_streamlit_user" not in http.cookies:

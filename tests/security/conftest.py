@@ -33,9 +33,21 @@ def seed_other_departement(workspace) -> str:
     store = DatasetStore(workspace / "datasets")
     own = sample.copy()
     own[m.RAW_OFFENCE] = "VOL SIMPLE"
-    store.save(own, name=OWN_DEP_NAME, source_file="mayenne.csv", departement="53", description="Import de mayenne.csv")
+    store.save(
+        own,
+        name=OWN_DEP_NAME,
+        source_file="mayenne.csv",
+        departement="53",
+        description="Import de mayenne.csv",
+    )
     sample[m.RAW_OFFENCE] = "VOL SARTHE CONFIDENTIEL"
-    info = store.save(sample, name=OTHER_DEP_NAME, source_file="sarthe.csv", departement="72", description="Import de sarthe.csv")
+    info = store.save(
+        sample,
+        name=OTHER_DEP_NAME,
+        source_file="sarthe.csv",
+        departement="72",
+        description="Import de sarthe.csv",
+    )
     return info.slug
 
 
@@ -43,7 +55,9 @@ def seed_other_departement(workspace) -> str:
 def attacked(tmp_path_factory):
     """(base URL, workspace, slug of the 72 data set) of a server-mode app with the demo people."""
     if not node_modules_ready():
-        skip_or_fail("oidc-provider absent de tests/oidc/node_modules : lancez `make test` (il l'installe avec npm).")
+        skip_or_fail(
+            "oidc-provider absent de tests/oidc/node_modules : lancez `make test` (il l'installe avec npm)."
+        )
     ws = tmp_path_factory.mktemp("ws")
     store = AccessStore(ws / "acces.sqlite")
     seed_demo_people(store, "mise en place du test")

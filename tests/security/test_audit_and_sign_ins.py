@@ -146,25 +146,41 @@ def _claims(iat: float, nonce: str = "n1") -> dict:
 def test_a_sign_in_opens_once_from_a_fresh_token_and_closes_for_good(store):
     now = time.time()
     key = sign_in_key(_claims(now))
-    assert store.open_sign_in(key, "a@b.test", issued_at=now, expires_at=now + 3600, max_hours=8) == "nouvelle"
+    assert (
+        store.open_sign_in(key, "a@b.test", issued_at=now, expires_at=now + 3600, max_hours=8) == "nouvelle"
+    )
     assert store.open_sign_in(key, "a@b.test", issued_at=now, expires_at=now + 3600, max_hours=8) == "ouverte"
     store.close_sign_in(key, "déconnexion")
-    assert store.open_sign_in(key, "a@b.test", issued_at=now, expires_at=now + 3600, max_hours=8) == "fermée (déconnexion)"
+    assert (
+        store.open_sign_in(key, "a@b.test", issued_at=now, expires_at=now + 3600, max_hours=8)
+        == "fermée (déconnexion)"
+    )
     assert store.sign_in_state(key).startswith("fermée")
 
 
 def test_a_stale_or_expired_token_opens_nothing(store):
     old = time.time() - FRESH_SIGN_IN_SECONDS - 5
-    assert store.open_sign_in(sign_in_key(_claims(old)), "a", issued_at=old, expires_at=None, max_hours=8) == "périmée"
+    assert (
+        store.open_sign_in(sign_in_key(_claims(old)), "a", issued_at=old, expires_at=None, max_hours=8)
+        == "périmée"
+    )
     now = time.time()
-    assert store.open_sign_in(sign_in_key(_claims(now, "n2")), "a", issued_at=now, expires_at=now - 1, max_hours=8) == "périmée"
+    assert (
+        store.open_sign_in(
+            sign_in_key(_claims(now, "n2")), "a", issued_at=now, expires_at=now - 1, max_hours=8
+        )
+        == "périmée"
+    )
 
 
 def test_maximum_age_and_withdrawal_close_the_sign_in(store):
     now = time.time()
     signed = now - 100  # a fresh token (under five minutes) from a sign-in past a 36-second maximum
     key = sign_in_key(_claims(signed, "n3"))
-    assert store.open_sign_in(key, "a@b.test", issued_at=signed, expires_at=None, max_hours=0.01) == "fermée (durée maximale)"
+    assert (
+        store.open_sign_in(key, "a@b.test", issued_at=signed, expires_at=None, max_hours=0.01)
+        == "fermée (durée maximale)"
+    )
     person = store.save_person(by=ADMIN_VIEWER, role=ANALYST, territory="53", email="c@d.test")
     key2 = sign_in_key({"iss": "i", "sub": "c", "iat": now, "nonce": "n4"})
     store.open_sign_in(key2, "c@d.test", issued_at=now, expires_at=None, max_hours=8)

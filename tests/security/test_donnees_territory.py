@@ -31,7 +31,9 @@ def world(tmp_path, synthetic53):
 
 def _refusals(journal: AccessStore) -> list[tuple[str, str]]:
     log = journal.journal()
-    return list(zip(log.loc[log["etat"] == "refus", "action"], log.loc[log["etat"] == "refus", "objet"], strict=True))
+    return list(
+        zip(log.loc[log["etat"] == "refus", "action"], log.loc[log["etat"] == "refus", "objet"], strict=True)
+    )
 
 
 def test_a_viewer_sees_only_their_departements_data_sets(world):
@@ -50,7 +52,11 @@ def test_reading_deleting_reclassifying_another_departement_is_refused_and_audit
     with pytest.raises(RefusedError):
         uc.reclassify_for_viewer(store, other, offences, places, viewer=ANALYST_53, journal=journal)
     assert store.exists(other)
-    assert [a for a, o in _refusals(journal) if o == other] == ["reclassement", "suppression", "lecture"]  # newest first
+    assert [a for a, o in _refusals(journal) if o == other] == [
+        "reclassement",
+        "suppression",
+        "lecture",
+    ]  # newest first
 
 
 def test_a_prefet_may_read_but_not_change(world):
@@ -67,27 +73,48 @@ def test_own_deletion_and_reclassification_are_audited(world):
     uc.reclassify_for_viewer(store, own, offences, places, viewer=ANALYST_53, journal=journal)
     uc.delete_dataset(store, own, viewer=ANALYST_53, journal=journal)
     log = journal.journal()
-    done = list(zip(log.loc[log["etat"] == "fait", "action"], log.loc[log["etat"] == "fait", "objet"], strict=True))
+    done = list(
+        zip(log.loc[log["etat"] == "fait", "action"], log.loc[log["etat"] == "fait", "objet"], strict=True)
+    )
     assert ("reclassement", own) in done and ("suppression", own) in done
     assert not store.exists(own)
 
 
 def _statistics(codes: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({"niveau": "commune", "code": codes, "indicateur": "Cambriolages de logement", "nombre": 12.0})
+    return pd.DataFrame(
+        {"niveau": "commune", "code": codes, "indicateur": "Cambriolages de logement", "nombre": 12.0}
+    )
 
 
 def test_statistics_covering_other_departements_need_a_covering_territory(tmp_path):
     store, journal = StatisticsStore(tmp_path / "stats"), AccessStore(tmp_path / "acces.sqlite")
     both = _statistics(["53130", "72181"])
     with pytest.raises(RefusedError, match="hors de votre territoire"):
-        uc.save_statistics(store, both, name="b", filename="b.csv", kind="communale", viewer=ANALYST_53, journal=journal)
-    info = uc.save_statistics(store, both, name="b", filename="b.csv", kind="communale", viewer=ADMIN_ALL, journal=journal)
+        uc.save_statistics(
+            store, both, name="b", filename="b.csv", kind="communale", viewer=ANALYST_53, journal=journal
+        )
+    info = uc.save_statistics(
+        store, both, name="b", filename="b.csv", kind="communale", viewer=ADMIN_ALL, journal=journal
+    )
     mine = uc.save_statistics(
-        store, _statistics(["53130"]), name="m", filename="m.csv", kind="communale", viewer=ANALYST_53, journal=journal
+        store,
+        _statistics(["53130"]),
+        name="m",
+        filename="m.csv",
+        kind="communale",
+        viewer=ANALYST_53,
+        journal=journal,
     )
     shown = uc.statistics_table_for_viewer(store, ANALYST_53)
     assert set(shown["slug"]) == {info.slug, mine.slug}  # both have rows of the 53
-    assert set(uc.statistics_table_for_viewer(store, Viewer(role=ANALYST, identity="x", departements=("01",)))["slug"]) == set()
+    assert (
+        set(
+            uc.statistics_table_for_viewer(store, Viewer(role=ANALYST, identity="x", departements=("01",)))[
+                "slug"
+            ]
+        )
+        == set()
+    )
     with pytest.raises(RefusedError):
         uc.delete_statistics(store, info.slug, viewer=ANALYST_53, journal=journal)
     uc.delete_statistics(store, mine.slug, viewer=ANALYST_53, journal=journal)
@@ -105,5 +132,7 @@ def test_profiles_are_audited_and_need_the_import_capability(tmp_path):
     uc.rename_profile(profiles, saved.slug, "Export GN 53", viewer=ANALYST_53, journal=journal)
     uc.delete_profile(profiles, saved.slug, viewer=ANALYST_53, journal=journal)
     log = journal.journal()
-    assert {"profil enregistré", "profil renommé", "profil supprimé"} <= set(log.loc[log["etat"] == "fait", "action"])
+    assert {"profil enregistré", "profil renommé", "profil supprimé"} <= set(
+        log.loc[log["etat"] == "fait", "action"]
+    )
     assert not profiles.list()

@@ -31,7 +31,9 @@ class Recorder:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
-            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+            await send(
+                {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]}
+            )
             await send({"type": "http.response.body", "body": b"ok"})
             return
         for frame in self.frames_out:
@@ -43,7 +45,9 @@ class Recorder:
             self.received.append(BackMsg.FromString(message["bytes"]))
 
 
-def _run_ws(app, inbound: list[BackMsg], frames_out: list[bytes] | None = None) -> tuple[Recorder, list[dict]]:
+def _run_ws(
+    app, inbound: list[BackMsg], frames_out: list[bytes] | None = None
+) -> tuple[Recorder, list[dict]]:
     inner = Recorder(frames_out)
     guarded = gk.Gatekeeper(inner)
     queue = [{"type": "websocket.receive", "bytes": m.SerializeToString()} for m in inbound]
@@ -56,7 +60,12 @@ def _run_ws(app, inbound: list[BackMsg], frames_out: list[bytes] | None = None) 
     async def send(message):
         sent.append(message)
 
-    scope = {"type": "websocket", "path": "/_stcore/stream", "headers": [(b"user-agent", b"test")], "client": ("203.0.113.9", 1)}
+    scope = {
+        "type": "websocket",
+        "path": "/_stcore/stream",
+        "headers": [(b"user-agent", b"test")],
+        "client": ("203.0.113.9", 1),
+    }
     asyncio.run(guarded(scope, receive, send))
     return inner, sent
 
@@ -73,7 +82,9 @@ def _new_session(session_id: str) -> bytes:
 def test_clear_cache_never_reaches_streamlit(monkeypatch):
     monkeypatch.setattr(gk, "_audit_refusal", lambda *a, **k: None)
     rerun = BackMsg(rerun_script=ClientState())
-    inner, _ = _run_ws(None, [BackMsg(clear_cache=True), rerun, BackMsg(clear_cache=True)], [_new_session("s1")])
+    inner, _ = _run_ws(
+        None, [BackMsg(clear_cache=True), rerun, BackMsg(clear_cache=True)], [_new_session("s1")]
+    )
     assert [m.WhichOneof("type") for m in inner.received] == ["rerun_script"]
 
 
@@ -131,7 +142,11 @@ def test_abandoned_uploads_are_released_and_held_ones_kept():
 
 def test_widget_states_say_which_uploads_the_page_holds():
     state = FileUploaderState(uploaded_file_info=[UploadedFileInfo(name="a.csv", size=1, file_id="f1")])
-    msg = BackMsg(rerun_script=ClientState(widget_states=WidgetStates(widgets=[WidgetState(id="w", file_uploader_state_value=state)])))
+    msg = BackMsg(
+        rerun_script=ClientState(
+            widget_states=WidgetStates(widgets=[WidgetState(id="w", file_uploader_state_value=state)])
+        )
+    )
     assert gk._referenced_uploads(msg) == {"f1"}
 
 
@@ -178,13 +193,17 @@ def test_deferred_files_remember_their_session_and_the_guard_installs():
 
 def test_message_fields_the_middleware_reads():
     assert {"clear_cache", "file_urls_request", "rerun_script"} <= set(BackMsg.DESCRIPTOR.fields_by_name)
-    assert {"new_session", "file_urls_response", "backend_operation_response"} <= set(ForwardMsg.DESCRIPTOR.fields_by_name)
+    assert {"new_session", "file_urls_response", "backend_operation_response"} <= set(
+        ForwardMsg.DESCRIPTOR.fields_by_name
+    )
     from streamlit.web.server.starlette.starlette_routes import BASE_ROUTE_UPLOAD_FILE
 
     assert BASE_ROUTE_UPLOAD_FILE == "_stcore/upload_file"
     from streamlit.runtime.app_session import AppSession
 
-    assert hasattr(AppSession, "_handle_clear_cache_request") and hasattr(AppSession, "_handle_file_urls_request")
+    assert hasattr(AppSession, "_handle_clear_cache_request") and hasattr(
+        AppSession, "_handle_file_urls_request"
+    )
     from streamlit.runtime.pages_manager import PagesManager
 
     assert isinstance(PagesManager.intended_page_name, property)  # ui.access.intended_page reads it

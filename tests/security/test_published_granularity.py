@@ -22,36 +22,56 @@ from rendering.maps import choropleth_from_rates, class_legend
 from usecases import diagnostic as uc_diag
 
 PUBLIC = Audience(View.PUBLISHED)
-ONE_DAY = IncidentFilter(start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15), offences=("Violences sexuelles",))
+ONE_DAY = IncidentFilter(
+    start=dt.date(2025, 6, 15), end=dt.date(2025, 6, 15), offences=("Violences sexuelles",)
+)
 
 
 def test_whole_months():
     from core.privacy import months_in, whole_months, zeros_published
 
-    assert whole_months(dt.date(2025, 6, 15), dt.date(2025, 6, 15)) == (dt.date(2025, 6, 1), dt.date(2025, 6, 30))
-    assert whole_months(dt.date(2024, 2, 10), dt.date(2025, 1, 3)) == (dt.date(2024, 2, 1), dt.date(2025, 1, 31))
+    assert whole_months(dt.date(2025, 6, 15), dt.date(2025, 6, 15)) == (
+        dt.date(2025, 6, 1),
+        dt.date(2025, 6, 30),
+    )
+    assert whole_months(dt.date(2024, 2, 10), dt.date(2025, 1, 3)) == (
+        dt.date(2024, 2, 1),
+        dt.date(2025, 1, 31),
+    )
     assert months_in(dt.date(2025, 1, 31), dt.date(2025, 12, 1)) == 12
     assert not zeros_published(dt.date(2025, 6, 1), dt.date(2025, 6, 30))
     assert zeros_published(dt.date(2025, 1, 1), dt.date(2025, 12, 31))
 
 
 def test_a_short_published_period_does_not_tell_zero_from_secret(synthetic53, communes53, keys53):
-    flt = IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 30), offences=("Violences sexuelles",))
+    flt = IncidentFilter(
+        start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 30), offences=("Violences sexuelles",)
+    )
     v = uc_diag.diagnostic_for_selection(synthetic53.incidents, communes53, flt, keys=keys53, audience=PUBLIC)
     zero = v.rates["faits"].to_numpy() == 0
     assert zero.any() and v.rates["secret"].to_numpy()[zero].all()
     assert v.secret_range == "0 à 5"
-    fmap = choropleth_from_rates(
-        v.rates, breaks=v.breaks, classes=v.classes, display_geometry=communes53.geometry, base="aucun",
-        secret_range=v.secret_range,
-    ).get_root().render()
+    fmap = (
+        choropleth_from_rates(
+            v.rates,
+            breaks=v.breaks,
+            classes=v.classes,
+            display_geometry=communes53.geometry,
+            base="aucun",
+            secret_range=v.secret_range,
+        )
+        .get_root()
+        .render()
+    )
     assert "secret statistique (0 à 5 faits)" in fmap  # the legend
     assert "secret (0 \\u00e0 5)" in fmap or "secret (0 à 5)" in fmap  # the communes' properties
     r = uc_diag.ranking_for_level(v, communes53, keys53, "commune", audience=PUBLIC)
     assert not set(r.table["code"]) & set(v.rates.loc[v.rates["secret"], "code"])
     exported = r.export_csv.decode("utf-8-sig")
     assert ";0;" not in exported.replace('"', "")  # no commune's « 0 » in the export either
-    cells = {str(c) for c in r.table.to_numpy().ravel()} | {c.strip('"') for line in exported.splitlines() for c in line.split(";")}
+    cells = {str(c) for c in r.table.to_numpy().ravel()} | {
+        c.strip('"') for line in exported.splitlines() for c in line.split(";")
+    }
     assert not cells & {"None", "nan", "NaN", "<NA>"}
 
 
@@ -68,13 +88,23 @@ def test_no_legend_bound_without_a_published_rate():
 
 
 def test_one_day_rare_offence_published_map_draws_no_class(synthetic53, communes53, keys53):
-    day = IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 30), offences=("Violences sexuelles",))
+    day = IncidentFilter(
+        start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 30), offences=("Violences sexuelles",)
+    )
     v = uc_diag.diagnostic_for_selection(synthetic53.incidents, communes53, day, keys=keys53, audience=PUBLIC)
     if not (v.classes >= 0).any():
-        html = choropleth_from_rates(
-            v.rates, breaks=v.breaks, classes=v.classes, display_geometry=communes53.geometry, base="aucun",
-            secret_range=v.secret_range,
-        ).get_root().render()
+        html = (
+            choropleth_from_rates(
+                v.rates,
+                breaks=v.breaks,
+                classes=v.classes,
+                display_geometry=communes53.geometry,
+                base="aucun",
+                secret_range=v.secret_range,
+            )
+            .get_root()
+            .render()
+        )
         assert "0,00 – 1,00" not in html
 
 

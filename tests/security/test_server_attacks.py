@@ -189,7 +189,9 @@ def test_uploads_only_where_the_page_takes_files(attacked):
     base, ws, _ = attacked
     with RawSession(base) as s:
         s.rerun(page="")
-        got = s.backmsg_and_wait(BackMsg(file_urls_request=FileURLsRequest(request_id="x", file_names=["a.csv"])), 3)
+        got = s.backmsg_and_wait(
+            BackMsg(file_urls_request=FileURLsRequest(request_id="x", file_names=["a.csv"])), 3
+        )
         assert not [m for m in got if m.WhichOneof("type") == "file_urls_response"]
         put = httpx.put(
             f"{base}/_stcore/upload_file/{s.session_id}/0b6f2c1e-0000-4000-8000-000000000000",
@@ -202,7 +204,9 @@ def test_uploads_only_where_the_page_takes_files(attacked):
     # Where the page does take files (the analyst's Données), the front end's flow works.
     with session_as(base, "analyste") as s:
         s.rerun(page="donnees")
-        got = s.backmsg_and_wait(BackMsg(file_urls_request=FileURLsRequest(request_id="y", file_names=["a.csv"])), 3)
+        got = s.backmsg_and_wait(
+            BackMsg(file_urls_request=FileURLsRequest(request_id="y", file_names=["a.csv"])), 3
+        )
         urls = [m for m in got if m.WhichOneof("type") == "file_urls_response"]
         assert urls
         info = urls[0].file_urls_response.file_urls[0]
@@ -224,8 +228,12 @@ def test_an_oversized_upload_is_refused_before_its_body(attacked):
     base, _ws, _ = attacked
     with session_as(base, "analyste") as s:
         s.rerun(page="donnees")
-        got = s.backmsg_and_wait(BackMsg(file_urls_request=FileURLsRequest(request_id="z", file_names=["big.csv"])), 3)
-        info = next(m for m in got if m.WhichOneof("type") == "file_urls_response").file_urls_response.file_urls[0]
+        got = s.backmsg_and_wait(
+            BackMsg(file_urls_request=FileURLsRequest(request_id="z", file_names=["big.csv"])), 3
+        )
+        info = next(
+            m for m in got if m.WhichOneof("type") == "file_urls_response"
+        ).file_urls_response.file_urls[0]
         # Only the headers are sent: a 201 MB body is announced, never written.
         host, port = base.removeprefix("http://").split(":")
         cookie = "; ".join(f"{c.name}={c.value}" for c in s.cookies.jar)
@@ -266,7 +274,11 @@ def test_no_secrets_file_is_written(attacked):
 
     from tests.security.conftest import STARTED
 
-    written = [p for p in Path(tempfile.gettempdir()).glob("delinquance-auth-*/secrets.toml") if p.stat().st_mtime >= STARTED]
+    written = [
+        p
+        for p in Path(tempfile.gettempdir()).glob("delinquance-auth-*/secrets.toml")
+        if p.stat().st_mtime >= STARTED
+    ]
     assert not written
     mode = (ws / "acces.sqlite").stat().st_mode & 0o777
     assert mode == 0o600
