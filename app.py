@@ -18,7 +18,7 @@ from starlette.middleware import Middleware
 
 from core import access as a
 from core.settings import SETTINGS
-from data.access import keep_audit_key
+from data.audit import keep_audit_key
 from ui.access import (
     AccessRefusedError,
     current_viewer,

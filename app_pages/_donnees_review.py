@@ -8,18 +8,20 @@ from core.access import Viewer
 from core.escape import markdown_text as md_escape
 from ui.access import access_store
 from usecases.donnees import (
-    OFFENCE_CHOICES,
-    PLACE_CHOICES,
     datasets_for_viewer,
     delete_profile,
-    label_review,
     mapping_profiles,
-    profile_from_review,
     reclassify_for_viewer,
     rename_profile,
     review_for_viewer,
-    reviewed_result,
     save_profile,
+)
+from usecases.label_review import (
+    OFFENCE_CHOICES,
+    PLACE_CHOICES,
+    label_review,
+    profile_from_review,
+    reviewed_result,
 )
 
 _STATUS = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from analysis.near_repeat import DEFAULT_DAYS, DEFAULT_DISTANCES
 from core import model as m
 from rendering import charts
 from ui import cache
@@ -12,6 +11,7 @@ from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
 from ui.sidebar import Context
 from usecases import repeats as uc
+from usecases.repeats import DEFAULT_DAYS, DEFAULT_DISTANCES
 
 
 def near_repeat_section(ctx: Context) -> None:

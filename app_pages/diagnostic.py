@@ -6,7 +6,6 @@ import streamlit as st
 
 from core.escape import markdown_text
 from core.formatting import fmt_date
-from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH, Organisation
 from rendering import charts
 from rendering.maps import choropleth_from_official, choropleth_from_rates
 from ui import cache, prefetch
@@ -24,7 +23,7 @@ from usecases.diagnostic import (
     RATE_KINDS,
     SMOOTHING_METHOD_NOTE,
 )
-from usecases.organisation import organisation_stamp
+from usecases.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH, Organisation, organisation_stamp
 
 
 def _overlay(ctx: Context, key: str) -> Organisation | None:

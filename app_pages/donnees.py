@@ -9,13 +9,14 @@ from app_pages._donnees_store import save_section, saved_section, statistics_sec
 from core.access import IMPORT
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
-from readers.incidents import COORDINATE_MODES, FIELD_LABELS
 from rendering.exports import csv_bytes_from_frame
 from ui.access import export_button
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
 from ui.uploads import file_uploader
 from usecases.donnees import (
+    COORDINATE_MODES,
+    FIELD_LABELS,
     NOMENCLATURE_NOTE,
     etat_4001_table,
     guessed_mapping,

@@ -7,14 +7,6 @@ import streamlit as st
 from core.access import IMPORT
 from core.escape import markdown_text
 from core.formatting import fmt_count
-from data.store import ORGANISATION_FILES
-from geo.organisation import (
-    DEFAULT_DETOUR,
-    DEFAULT_SPEED_KMH,
-    PN_TOWN_POPULATION,
-    URBAN_DENSITY,
-    URBAN_MIN_POPULATION,
-)
 from rendering.maps import organisation_map
 from ui import cache
 from ui.access import access_store, export_button
@@ -24,6 +16,12 @@ from ui.maps import show_map
 from ui.sidebar import Context, current_context
 from ui.uploads import file_uploader
 from usecases.organisation import (
+    DEFAULT_DETOUR,
+    DEFAULT_SPEED_KMH,
+    ORGANISATION_FILES,
+    PN_TOWN_POPULATION,
+    URBAN_DENSITY,
+    URBAN_MIN_POPULATION,
     import_organisation_file,
     loaded_files,
     organisation_stamp,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.followup import DIMENSIONS, REFERENCE_LABELS
 from app_pages._suivi_evaluation import section as evaluation_section
 from core.access import REPORT
 from core.crs import metric_crs_for_departement
@@ -29,6 +28,8 @@ from ui.state import valid_or_reset
 from usecases.evaluation import record_rows as evaluation_record_rows
 from usecases.packs import all_canton_packs_zip, all_commune_sheets_zip, canton_pack_pdf, commune_sheet_pdf
 from usecases.suivi import (
+    DIMENSIONS,
+    REFERENCE_LABELS,
     SPLITS,
     SuiviData,
     default_followed_period,
@@ -168,7 +169,14 @@ def _followup_body(ctx: Context) -> None:
     dims = [d for d in DIMENSIONS if (reference, d) in fu.tables]
     dim = st.session_state.get("s_dimension") if st.session_state.get("s_dimension") in dims else dims[0]
     only_sig = bool(st.session_state.get("s_only_sig", False))
-    v = suivi_view(data, reference=reference, dimension=dim, only_significant=only_sig, audience=ctx.audience)
+    v = suivi_view(
+        data,
+        reference=reference,
+        dimension=dim,
+        only_significant=only_sig,
+        audience=ctx.audience,
+        commune_codes=ctx.communes["code"],
+    )
     show_metrics(v.metrics)
     st.caption(
         "Évolution du nombre de faits par jour ; test exact conditionnel (binomial) du rapport de taux. "
@@ -182,7 +190,7 @@ def _followup_body(ctx: Context) -> None:
         ctx.communes,
         cache.display_geometry(ctx.departement),
         base=ctx.base_map,
-        hide_secret=v.hide_secret,
+        classes=v.change_classes,
         zones=data.zones,
         height=520,
     )

@@ -11,7 +11,6 @@ from core.crs import metric_crs_for_departement
 from core.escape import markdown_text
 from core.settings import SETTINGS
 from core.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
-from geo.candidates import MAX_LATTICE_SITES
 from rendering import charts
 from rendering.maps import area_drawing_map, siting_map
 from rendering.siting_report import method_notes_markdown
@@ -24,6 +23,7 @@ from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.uploads import file_uploader
 from usecases import videoprotection as uc
+from usecases.videoprotection import MAX_LATTICE_SITES
 
 
 def _area(ctx: Context, communes) -> uc.StudyArea:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis.zones import DEFAULT_SEVERITY, ZoneSettings
 from app_pages._zones_repeats import concentration_section, near_repeat_section
 from core.settings import SETTINGS
 from rendering.maps import emerging_map, zones_map
@@ -15,7 +14,14 @@ from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
-from usecases.zones import CONFIDENCE, METHODS, ZONE_DEFAULTS, zones_settings_from_values
+from usecases.zones import (
+    CONFIDENCE,
+    DEFAULT_SEVERITY,
+    METHODS,
+    ZONE_DEFAULTS,
+    ZoneSettings,
+    zones_settings_from_values,
+)
 
 Z = ZONE_DEFAULTS
 

@@ -21,10 +21,8 @@ SQLite in the workspace by default (``SETTINGS.access_db``), file 0600 in a 0700
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import datetime as dt
 import hashlib
-import hmac
 import json
 import os
 import sqlite3
@@ -39,6 +37,7 @@ import pandas as pd
 from core.access import ADMIN, ASSIGNABLE_ROLES, MAYOR, ROLE_LABELS, Viewer, departement_of_commune
 from core.errors import DelinquanceError
 from core.plm import PLM
+from data.audit import AUDIT_ORIGIN, CHAIN_START, JOURNAL_COLUMNS, audit_key, chain_value
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS personnes (
@@ -86,27 +85,25 @@ CREATE TRIGGER IF NOT EXISTS journal_sans_suppression BEFORE DELETE ON journal
 BEGIN SELECT RAISE(ABORT, 'journal en ajout seul'); END;
 """
 
+
 INTENT, DONE, FAILED, REFUSED = "intention", "fait", "échec", "refus"
+
+
 #: Columns added to ``journal`` after its first version (an older database gains them).
 _JOURNAL_ADDED = {
     "adresse": "TEXT NOT NULL DEFAULT ''",
     "agent": "TEXT NOT NULL DEFAULT ''",
     "chaine": "TEXT NOT NULL DEFAULT ''",
 }
-_JOURNAL_COLUMNS = ["quand", "qui", "role", "action", "objet", "details", "etat", "adresse", "agent"]
-#: The chain value before the first line.
-CHAIN_START = "0" * 64
-#: Where an audit line comes from: (client address, user agent), set by the UI for each script
-#: run and each deferred download (empty for the command line).
-AUDIT_ORIGIN: contextvars.ContextVar[tuple[str, str]] = contextvars.ContextVar(
-    "audit_origin", default=("", "")
-)
-#: Without ``DELINQ_AUDIT_SECRET`` (poste local, tests), the chain is keyed by this constant: it
-#: then detects accidents, not a deliberate rewrite. The server mode refuses to start without it.
-LOCAL_AUDIT_KEY = b"poste-local-sans-secret"
+
+
 #: A sign-in is opened only from an ID token issued less than this many seconds ago.
 FRESH_SIGN_IN_SECONDS = 300
+
+
 _WRITE_LOCK = threading.Lock()
+
+
 _PERSON = "SELECT id, email, emetteur, sujet, nom, role, territoire, ajoute_par, ajoute_le FROM personnes"
 
 
@@ -153,93 +150,6 @@ def _find_person(
     if row is None and issuer and subject:
         row = db.execute(f"{_PERSON} WHERE emetteur = ? AND sujet = ?", (issuer, subject)).fetchone()
     return None if row is None else _person(row)
-
-
-_KEPT_KEY: list[bytes] = []
-
-
-def keep_audit_key(secret: str) -> None:
-    """Keep the audit secret in this process (the server reads it once, then removes it from
-    its environment)."""
-    if secret:
-        _KEPT_KEY[:] = [secret.encode("utf-8")]
-
-
-def audit_key() -> bytes:
-    """The audit chain's key: the kept secret, else ``DELINQ_AUDIT_SECRET``, else the local constant."""
-    if _KEPT_KEY:
-        return _KEPT_KEY[0]
-    secret = os.environ.get("DELINQ_AUDIT_SECRET", "")
-    return secret.encode("utf-8") if secret else LOCAL_AUDIT_KEY
-
-
-def chain_value(previous: str, line: list[object], key: bytes) -> str:
-    """HMAC-SHA256 of the previous chain value and of a line's content (its id included)."""
-    text = json.dumps([previous, *[str(v) for v in line]], ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class JournalCheck:
-    """What :func:`verify_journal` found."""
-
-    lines: int
-    head: str
-    first_broken: int | None = None
-    reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.first_broken is None
-
-
-def verify_journal(path: Path, *, key: bytes | None = None, expected_head: str | None = None) -> JournalCheck:
-    """Recompute the audit chain of the database at ``path``.
-
-    Parameters
-    ----------
-    path : Path
-        The access database.
-    key : bytes, optional
-        The chain's key (default :func:`audit_key`).
-    expected_head : str, optional
-        A head noted earlier (Administration page, audit export): it must be the chain value
-        of one of the lines, else the log was cut or rewritten since.
-
-    Returns
-    -------
-    JournalCheck
-        The number of lines, the head, and the first broken line's id with the reason.
-    """
-    key = key or audit_key()
-    db = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
-    try:
-        rows = db.execute(
-            f"SELECT id, {', '.join(_JOURNAL_COLUMNS)}, chaine FROM journal ORDER BY id"
-        ).fetchall()
-    finally:
-        db.close()
-    previous, seen, last_id = CHAIN_START, {CHAIN_START}, 0
-    for row in rows:
-        line_id, content, stored = row[0], list(row[:-1]), row[-1]
-        if line_id != last_id + 1:
-            return JournalCheck(
-                len(rows), previous, line_id, f"lignes {last_id + 1} à {line_id - 1} absentes"
-            )
-        if chain_value(previous, content, key) != stored:
-            return JournalCheck(
-                len(rows), previous, line_id, "ligne modifiée, insérée ou supprimée avant elle"
-            )
-        previous, last_id = stored, line_id
-        seen.add(stored)
-    if expected_head and expected_head not in seen:
-        return JournalCheck(
-            len(rows),
-            previous,
-            last_id + 1,
-            "la tête notée n'est plus dans le journal (fin coupée ou journal réécrit)",
-        )
-    return JournalCheck(len(rows), previous)
 
 
 def sign_in_key(claims: dict) -> str:
@@ -474,7 +384,7 @@ class AccessStore:
                     line_id, previous = (last[0] + 1, last[1]) if last else (1, CHAIN_START)
                     chain = chain_value(previous, [line_id, *content], audit_key())
                     db.execute(
-                        f"INSERT INTO journal (id, {', '.join(_JOURNAL_COLUMNS)}, chaine) VALUES ({', '.join('?' * 11)})",
+                        f"INSERT INTO journal (id, {', '.join(JOURNAL_COLUMNS)}, chaine) VALUES ({', '.join('?' * 11)})",
                         (line_id, *content, chain),
                     )
                 except BaseException:
@@ -599,7 +509,7 @@ class AccessStore:
 
     def journal(self, *, limit: int | None = None) -> pd.DataFrame:
         """The audit log, newest first (``chaine``: each line's chain value)."""
-        query = f"SELECT id, {', '.join(_JOURNAL_COLUMNS)}, chaine FROM journal ORDER BY id DESC"
+        query = f"SELECT id, {', '.join(JOURNAL_COLUMNS)}, chaine FROM journal ORDER BY id DESC"
         with self._connect() as db:
             rows = db.execute(query + (f" LIMIT {int(limit)}" if limit else "")).fetchall()
-        return pd.DataFrame(rows, columns=["ligne", *_JOURNAL_COLUMNS, "chaine"])
+        return pd.DataFrame(rows, columns=["ligne", *JOURNAL_COLUMNS, "chaine"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.formatting import fmt_count
 from core.settings import SETTINGS
-from data.access import verify_journal
+from data.audit import verify_journal
 
 
 def main(args: list[str] | None = None) -> int:

@@ -56,7 +56,9 @@ def test_mapping_errors_name_the_problem_and_the_fix():
 
 def test_row_limit_message_is_french(monkeypatch):
     raw = table(date=["01/02/2024"] * 3, insee=["53130"] * 3)
-    monkeypatch.setattr(steps, "SETTINGS", type("S", (), {"max_upload_rows": 2})())
+    monkeypatch.setattr(
+        steps.columns, "SETTINGS", type("S", (), {"max_upload_rows": 2})()
+    )  # the columns step checks it
     with pytest.raises(IncidentFileError, match="3 lignes \\(maximum 2\\). Découpez-le par période"):
         steps.mapping_for_table(raw, None, "auto")
 

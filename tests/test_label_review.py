@@ -8,7 +8,7 @@ from core import model as m
 from core.errors import DatasetStoreError
 from data.profiles import ProfileStore
 from readers.incidents import import_incident_file
-from usecases.donnees import (
+from usecases.label_review import (
     OUTSIDE_CHOICE,
     UNKNOWN_CHOICE,
     label_review,
@@ -83,7 +83,7 @@ def test_review_choice_reclassifies_and_a_profile_applies_to_the_next_file(resul
 
 def test_saved_data_set_reclassified_without_the_file(result, tmp_path):
     from data.store import DatasetStore
-    from usecases.donnees import reclassify_dataset
+    from usecases.label_review import reclassify_dataset
 
     store = DatasetStore(tmp_path / "store")
     info = store.save(result.incidents, name="Janvier", source_file="janvier.csv")

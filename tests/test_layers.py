@@ -125,3 +125,41 @@ def test_every_product_exception_is_a_delinquance_error() -> None:
                     if qualified not in allowed and not issubclass(cls, DelinquanceError):
                         found.append(qualified)
     assert found == [], found
+
+
+#: What a page may not import: it calls use cases (and draws with ui and rendering).
+BELOW_USE_CASES_FOR_PAGES = ("data", "readers", "geo", "analysis")
+#: The longest a product module may grow (split it along its seams beyond).
+MAX_MODULE_LINES = 600
+
+
+def page_violations(path: Path, root: Path = ROOT) -> list[str]:
+    """Imports of data/, readers/, geo/ or analysis/ in a page file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [
+        f"{path.relative_to(root)}:{line}: the page imports '{module}' (rule: a page calls use cases: "
+        "widgets -> one use-case call -> draw; re-export what it needs from its use case)"
+        for line, module in imported_names(tree)
+        if module.split(".")[0] in BELOW_USE_CASES_FOR_PAGES
+    ]
+
+
+def test_pages_only_call_use_cases() -> None:
+    found = [v for path in sorted((ROOT / "app_pages").glob("*.py")) for v in page_violations(path)]
+    assert found == [], "\n".join(found)
+
+
+def test_the_page_rule_catches_a_planted_import(tmp_path: Path) -> None:
+    page = tmp_path / "app_pages" / "planted.py"
+    page.parent.mkdir()
+    page.write_text("def body():\n    from analysis.zones import ZoneSettings\n")
+    assert page_violations(page, tmp_path) and "analysis.zones" in page_violations(page, tmp_path)[0]
+
+
+def test_no_product_module_is_over_600_lines() -> None:
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in product_modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}, f"over {MAX_MODULE_LINES} lines, split along their seams: {long}"

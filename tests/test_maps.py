@@ -101,7 +101,12 @@ def test_change_map_escapes_and_hides_secret_counts(communes53):
     zones = gpd.GeoDataFrame(
         {"rang": [1], "communes": [XSS]}, geometry=[shapely.box(-0.8, 48.0, -0.7, 48.1)], crs="EPSG:4326"
     )
-    fmap = change_map(table, com, display_geometry_from_communes(com), base="aucun", zones=zones)
+    from analysis.followup import change_classes_from_comparison
+
+    classes = change_classes_from_comparison(table, com["code"], hide_secret=True)
+    fmap = change_map(
+        table, com, display_geometry_from_communes(com), classes=classes, base="aucun", zones=zones
+    )
     html = fmap.get_root().render()
     assert XSS not in html and "<img" not in html
     assert "hausse significative" in html and "Zone prioritaire n\\u00b0 1" in html

@@ -21,6 +21,11 @@ from core.privacy import SECRET_LABEL, Audience, secret_mask_from_counts
 from data.access import AccessStore
 from data.store import ORGANISATION_FILES, competence_store, units_store
 from geo.communes import all_communes
+from geo.organisation import DEFAULT_DETOUR as DEFAULT_DETOUR  # for the pages
+from geo.organisation import DEFAULT_SPEED_KMH as DEFAULT_SPEED_KMH
+from geo.organisation import PN_TOWN_POPULATION as PN_TOWN_POPULATION
+from geo.organisation import URBAN_DENSITY as URBAN_DENSITY
+from geo.organisation import URBAN_MIN_POPULATION as URBAN_MIN_POPULATION
 from geo.organisation import Organisation, canton_for_communes, organisation_for_departement
 from readers.organisation import competence_from_bytes, gendarmerie_units_from_bytes, police_units_from_bytes
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame

@@ -229,14 +229,22 @@ class SuiviView:
     n_significant: int
     hide_secret: bool
     spans: pd.DataFrame
+    change_classes: np.ndarray | None = None  # per commune of the map: hausse, baisse, stable, secret
 
 
 def suivi_view(
-    data: SuiviData, *, reference: str, dimension: str, only_significant: bool, audience: Audience
+    data: SuiviData,
+    *,
+    reference: str,
+    dimension: str,
+    only_significant: bool,
+    audience: Audience,
+    commune_codes: pd.Series | pd.Index | None = None,
 ) -> SuiviView:
     """Headline figures, comparison table, map table and export of a follow-up, for an audience.
 
-    The export is always the published view.
+    The export is always the published view. With ``commune_codes`` (the map's communes, in
+    their order), ``change_classes`` gives each one's class for the change map.
     """
     fu = data.published if audience.published else data.followup
     n = int(fu.totals["faits"].iloc[0])
@@ -277,6 +285,9 @@ def suivi_view(
         n_significant=int(communes_table["significatif"].sum()),
         hide_secret=audience.published,
         spans=spans,
+        change_classes=None
+        if commune_codes is None
+        else change_classes_from_comparison(communes_table, commune_codes, hide_secret=audience.published),
     )
 
 

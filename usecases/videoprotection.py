@@ -28,6 +28,7 @@ from core.formatting import filter_description, fmt_count, fmt_number, fmt_share
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret, places_to_withhold
 from core.settings import SETTINGS
+from geo.candidates import MAX_LATTICE_SITES as MAX_LATTICE_SITES  # for the page
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
 from rendering.tables import site_table_from_sites

@@ -20,6 +20,7 @@ from pyproj import Transformer
 
 from analysis.emerging import CATEGORIES, emerging_hotspots_from_points
 from analysis.hotspots import TooFewIncidentsError, grid_for_territory
+from analysis.zones import DEFAULT_SEVERITY as DEFAULT_SEVERITY  # for the page
 from analysis.zones import (
     ZoneAnalysis,
     ZoneSettings,

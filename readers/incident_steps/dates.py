@@ -1,0 +1,157 @@
+"""Step 2, identifiers and dates: French and ISO dates, times, « between … and … » windows."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from readers.incident_steps.log import ImportLog
+from readers.incident_steps.text import text_column
+
+_DATE_FORMATS = (
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %Hh%M",
+    "%d/%m/%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%d/%m/%y %H:%M",
+    "%d/%m/%y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%Y%m%d",
+)
+
+
+_MIN_DATE = pd.Timestamp("1950-01-01")
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Identifiers and dates
+# ---------------------------------------------------------------------------------------
+def identifiers_from_table(frame: pd.DataFrame, mapping: dict[str, str | None], log: ImportLog) -> pd.Series:
+    """Identifiers: the file's, or « L<row> » when missing; duplicates rejected."""
+    ids = text_column(frame, mapping.get("identifiant"))
+    generated = ids.isna()
+    if generated.any():
+        ids = ids.astype(object)
+        ids[generated] = ["L" + str(r) for r in log.row_numbers[generated.to_numpy()]]
+        ids = ids.astype(pd.StringDtype("pyarrow"))
+        if mapping.get("identifiant"):
+            log.warnings.append(
+                f"{int(generated.sum())} fait(s) sans identifiant : identifiant « L<ligne> » attribué."
+            )
+    dup = ids.duplicated(keep="first").to_numpy()
+    log.reject(dup, "identifiant", "identifiant en double (seule la première occurrence est gardée)", ids)
+    return ids
+
+
+def parse_time_of_day(s: pd.Series) -> pd.Series:
+    """Parse "HH:MM", "HH:MM:SS", "HHhMM", "HH h", "HH" into timedeltas (NaT when not)."""
+    four = s.str.fullmatch(r"\s*\d{4}\s*").fillna(False)  # « 2055 »
+    s = s.where(~four, s.str.strip().str[:2] + ":" + s.str.strip().str[2:])
+    parts = s.str.extract(r"^\s*(\d{1,2})\s*(?:[:hH]\s*(\d{1,2})?)?\s*(?::\s*(\d{1,2}))?\s*$")
+    h = pd.to_numeric(parts[0], errors="coerce")
+    mnt = pd.to_numeric(parts[1], errors="coerce").fillna(0)
+    sec = pd.to_numeric(parts[2], errors="coerce").fillna(0)
+    ok = h.between(0, 23) & mnt.between(0, 59) & sec.between(0, 59)
+    td = pd.to_timedelta(h * 3600 + mnt * 60 + sec, unit="s")
+    return td.where(ok, pd.NaT)
+
+
+def parse_datetimes(s: pd.Series) -> pd.Series:
+    """Parse French and ISO date(-time) strings; NaT where unreadable."""
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    todo = s.notna()
+    # Try first the formats that read a sample of the values: a wrong format costs a full pass.
+    sample = pd.Series(pd.unique(s.dropna().to_numpy())[:500], dtype=object)
+    hits = {f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in _DATE_FORMATS}
+    for fmt in sorted(_DATE_FORMATS, key=lambda f: -hits[f]):
+        if not todo.any():
+            break
+        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
+        hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
+        out.loc[hit.index[hit]] = parsed[hit].astype("datetime64[ns]")
+        todo.loc[hit.index[hit]] = False
+    if todo.any():  # ISO 8601 with a time zone or fractions of a second
+        parsed = pd.to_datetime(s[todo], format="ISO8601", errors="coerce", utc=True)
+        hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
+        if hit.any():
+            local = parsed[hit].dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+            out.loc[hit.index[hit]] = local.astype("datetime64[ns]")
+    return out
+
+
+def _dates_with_times(date: pd.Series, time: pd.Series, log: ImportLog, label: str) -> pd.Series:
+    """A date column, completed by a separate time column when there is one."""
+    dt_ = parse_datetimes(date)
+    unreadable = date.notna() & dt_.isna()
+    log.reject(
+        unreadable.to_numpy(),
+        label,
+        "date illisible (formats acceptés : JJ/MM/AAAA HH:MM, AAAA-MM-JJ HH:MM:SS…)",
+        date,
+    )
+    if time.notna().any():
+        tod = parse_time_of_day(time)
+        bad_time = time.notna() & tod.isna()
+        log.reject(
+            bad_time.to_numpy(), label.replace("date", "heure"), "heure illisible (HH:MM attendu)", time
+        )
+        has_time = tod.notna() & dt_.notna()
+        dt_ = dt_.where(~has_time, dt_.dt.normalize() + tod)
+    return dt_
+
+
+def _day_only(start_raw: pd.Series, start: pd.Series, start_time: pd.Series, end: pd.Series) -> pd.Series:
+    """Rows dated by a day alone: no clock time in the date, no time column, no end."""
+    has_clock = pc.match_substring_regex(
+        pa.array(start_raw, type=pa.string()), r"[0-9]{1,2} *[:hH] *[0-9]{2}"
+    )
+    has_clock = pd.Series(
+        pc.fill_null(has_clock, False).to_numpy(zero_copy_only=False), index=start_raw.index
+    )
+    return start.notna() & ~has_clock & start_time.isna() & end.isna()
+
+
+def dates_from_table(
+    frame: pd.DataFrame, mapping: dict[str, str | None], now: pd.Timestamp, log: ImportLog
+) -> tuple[pd.Series, pd.Series]:
+    """The *dates* step: start and end of each incident (a window when the hour is unknown).
+
+    Rejects missing, unreadable, future or improbable dates and ends before starts. A date
+    without a time becomes a window over the whole day (aoristic hour profiles).
+    """
+    start_raw = text_column(frame, mapping.get("date_debut"))
+    start_time = text_column(frame, mapping.get("heure_debut"))
+    start = _dates_with_times(start_raw, start_time, log, "date_debut")
+    log.reject(start_raw.isna().to_numpy(), "date_debut", "date de début manquante")
+    log.reject(
+        (start > now).to_numpy(),
+        "date_debut",
+        "date dans le futur : vérifiez le format (JJ/MM/AAAA) ou l'année",
+        start_raw,
+    )
+    log.reject((start < _MIN_DATE).to_numpy(), "date_debut", "date improbable (avant 1950)", start_raw)
+    end_raw = text_column(frame, mapping.get("date_fin"))
+    end_time = text_column(frame, mapping.get("heure_fin"))
+    end = _dates_with_times(end_raw, end_time, log, "date_fin")
+    if not mapping.get("date_fin") and mapping.get("heure_fin"):
+        end = start.dt.normalize() + parse_time_of_day(end_time)
+        end = end.where(end >= start, end + pd.Timedelta(days=1))  # window across midnight
+    day_only = _day_only(start_raw, start, start_time, end)
+    if day_only.any():
+        end = end.where(~day_only, start + pd.Timedelta(days=1))
+        log.warnings.append(
+            f"{int(day_only.sum())} fait(s) datés sans heure : répartis sur toute la journée "
+            "dans les profils horaires (méthode aoristique)."
+        )
+    log.reject((end > now).to_numpy(), "date_fin", "date de fin dans le futur", end_raw)
+    log.reject((end < start).to_numpy(), "date_fin", "date de fin antérieure au début", end_raw)
+    return start, end

@@ -1,0 +1,201 @@
+"""Priority zones, their density surface, emerging hot spots, and a commune's sheet map."""
+
+from __future__ import annotations
+
+import json
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from core.escape import html_text
+from core.formatting import (
+    fmt_number,
+)
+from rendering.maps.toolkit import Legend, add_commune_outlines, base_map, legend_html
+
+
+def _density_rgba(density: np.ndarray) -> np.ndarray:
+    """Density raster to an RGBA image (OrRd ramp, transparent where zero), north up."""
+    d = np.asarray(density, dtype=float)
+    top = np.quantile(d[d > 0], 0.995) if (d > 0).any() else 1.0
+    t = np.clip(d / top, 0, 1)
+    stops = np.array(
+        [[254, 240, 217], [253, 204, 138], [252, 141, 89], [227, 74, 51], [179, 0, 0]], dtype=float
+    )
+    pos = t * (len(stops) - 1)
+    i = np.clip(np.floor(pos).astype(int), 0, len(stops) - 2)
+    f = (pos - i)[..., None]
+    rgb = stops[i] * (1 - f) + stops[i + 1] * f
+    alpha = np.where(d > 0, 90 + 140 * t, 0)
+    return np.flipud(np.dstack([rgb, alpha]).astype(np.uint8))
+
+
+def zones_map(
+    zones: gpd.GeoDataFrame,
+    density: np.ndarray,
+    density_bounds_wgs84: tuple[float, float, float, float],
+    display_geometry: gpd.GeoSeries,
+    *,
+    base: str = "plan_ign",
+) -> folium.Map:
+    """Priority zones over the density surface (an image in metres, not Leaflet.heat).
+
+    Parameters
+    ----------
+    zones : GeoDataFrame
+        From :func:`analysis.zones.zones_from_incidents`, in EPSG:4326.
+    density : ndarray (ny, nx)
+        Density raster, row 0 to the south.
+    density_bounds_wgs84 : tuple
+        (west, south, east, north) of the raster.
+    display_geometry : GeoSeries
+        Commune outlines (EPSG:4326).
+    base : str
+        Base map key.
+    """
+    fmap = base_map(display_geometry.total_bounds, base=base)
+    add_commune_outlines(fmap, display_geometry)
+    w, s, e, n = density_bounds_wgs84
+    folium.raster_layers.ImageOverlay(
+        image=_density_rgba(density), bounds=[[s, w], [n, e]], name="Densité", opacity=1.0, interactive=False
+    ).add_to(fmap)
+    if len(zones):
+        props = pd.DataFrame(
+            {
+                "rang": zones["rang"].astype(int).astype(str),
+                "id": zones["id"].astype(str).map(html_text),
+                "faits": zones["faits"].map(lambda v: fmt_number(v, 0)),
+                "score": zones["score"].map(lambda v: fmt_number(v, 0)),
+                "communes": zones["communes"].astype(str).map(html_text),
+            }
+        )
+        gdf = gpd.GeoDataFrame(props, geometry=zones.geometry.to_numpy(), crs="EPSG:4326")
+        fields = {"rang": "Rang", "id": "Zone", "faits": "Faits", "score": "Score", "communes": "Communes"}
+        folium.GeoJson(
+            json.loads(gdf.to_json(drop_id=True)),
+            name="Zones prioritaires",
+            style_function=lambda f: {
+                "fillColor": "#000091",
+                "fillOpacity": 0.15,
+                "color": "#000091",
+                "weight": 2.5,
+            },
+            highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.3},
+            tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(fields.values()), sticky=True),
+            popup=folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values())),
+        ).add_to(fmap)
+        # Zones are a few hundred metres across: their rank, drawn beside them, keeps them
+        # visible at the scale of the département.
+        ranks = folium.FeatureGroup(name="Rang des zones")
+        for rank, point in zip(zones["rang"].astype(int), zones.geometry.representative_point(), strict=True):
+            folium.Marker(
+                [point.y, point.x],
+                icon=folium.DivIcon(
+                    html=f'<div class="zone-rank">{rank}</div>', icon_size=(22, 22), icon_anchor=(-4, 26)
+                ),
+            ).add_to(ranks)
+        ranks.add_to(fmap)
+        fmap.get_root().header.add_child(folium.Element(ZONE_RANK_CSS))
+    fmap.add_child(
+        Legend(
+            legend_html(
+                "Zones prioritaires",
+                ["zone (numéro : rang)", "densité des faits (faible → forte)"],
+                ["#000091", "#e34a33"],
+            )
+        )
+    )
+    return fmap
+
+
+ZONE_RANK_CSS = (
+    "<style>.zone-rank{background:#000091;color:#fff;border:1px solid #fff;border-radius:11px;"
+    "width:22px;height:22px;line-height:20px;text-align:center;font:bold 12px sans-serif;"
+    "box-shadow:0 0 2px #000}</style>"
+)
+
+
+EMERGING_COLOURS = {
+    "nouveau": "#67000d",
+    "consécutif": "#a50f15",
+    "en intensification": "#ef3b2c",
+    "persistant": "#fc9272",
+    "en diminution": "#fcbba1",
+    "sporadique": "#fdae6b",
+    "oscillant": "#9e9ac8",
+    "historique": "#bdbdbd",
+}
+
+
+def emerging_map(
+    cells: gpd.GeoDataFrame, display_geometry: gpd.GeoSeries, *, base: str = "plan_ign"
+) -> folium.Map:
+    """Grid cells coloured by emerging hot-spot category (EPSG:4326), commune outlines.
+
+    Parameters
+    ----------
+    cells : GeoDataFrame
+        Cells with ``categorie``, ``tendance_z`` and ``pas_chauds`` (category "aucun" left out).
+    display_geometry : GeoSeries
+        Commune outlines.
+    base : str
+        Base map key.
+    """
+    fmap = base_map(display_geometry.total_bounds, base=base)
+    add_commune_outlines(fmap, display_geometry)
+    shown = cells[cells["categorie"] != "aucun"]
+    if len(shown):
+        props = pd.DataFrame(
+            {
+                "categorie": shown["categorie"].astype(str),
+                "tendance": shown["tendance_z"].map(lambda v: fmt_number(v, 2)),
+                "pas": shown["pas_chauds"].astype(int).astype(str)
+                + " / "
+                + shown["pas"].astype(int).astype(str),
+                "fill": shown["categorie"].map(EMERGING_COLOURS).fillna("#bdbdbd"),
+            }
+        )
+        gdf = gpd.GeoDataFrame(props, geometry=shown.geometry.to_numpy(), crs="EPSG:4326")
+        fields = {
+            "categorie": "Catégorie",
+            "tendance": "Tendance (z de Mann-Kendall)",
+            "pas": "Pas de temps chauds",
+        }
+        folium.GeoJson(
+            json.loads(gdf.to_json(drop_id=True)),
+            name="Points chauds émergents",
+            style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.8, "weight": 0},
+            tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(fields.values())),
+        ).add_to(fmap)
+    fmap.add_child(
+        Legend(
+            legend_html("Points chauds émergents", list(EMERGING_COLOURS), list(EMERGING_COLOURS.values()))
+        )
+    )
+    return fmap
+
+
+def commune_sheet_map(outline: gpd.GeoSeries, zones: gpd.GeoDataFrame, *, base: str = "aucun") -> folium.Map:
+    """One commune's outline and the published priority zones that touch it (EPSG:4326)."""
+    fmap = base_map(outline.total_bounds, base=base)
+    folium.GeoJson(
+        json.loads(gpd.GeoDataFrame(geometry=outline.to_numpy(), crs="EPSG:4326").to_json(drop_id=True)),
+        name="Commune",
+        style_function=lambda f: {"fill": False, "color": "#000091", "weight": 2},
+    ).add_to(fmap)
+    if len(zones):
+        folium.GeoJson(
+            json.loads(zones[["rang", "geometry"]].to_json(drop_id=True)),
+            name="Zones prioritaires",
+            style_function=lambda f: {
+                "fillColor": "#e1000f",
+                "color": "#e1000f",
+                "weight": 1,
+                "fillOpacity": 0.3,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["rang"], aliases=["Zone prioritaire n°"]),
+        ).add_to(fmap)
+    return fmap
