@@ -23,9 +23,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.fdr import fdr_from_pvalues
 from core import model as m
 from core.errors import DelinquanceError, ParameterError
 from core.formatting import fmt_date, fmt_month_name, fmt_period
+from core.model import has_position
 from core.privacy import is_secret, secret_mask_from_counts
 from core.vocabulary import FORCE_LABELS
 
@@ -184,19 +186,6 @@ def rate_ratio_test(
     )
 
 
-def fdr_from_pvalues(p: np.ndarray) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values); NaN stays NaN."""
-    p = np.asarray(p, dtype=float)
-    q = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    if ok.size == 0:
-        return q
-    order = ok[np.argsort(p[ok])]
-    ranked = p[order] * ok.size / np.arange(1, ok.size + 1)
-    q[order] = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    return q
-
-
 def comparison_from_counts(
     current: pd.Series,
     reference: pd.Series,
@@ -330,7 +319,7 @@ def keys_for_incidents(
         if zones is None or zones.empty or incidents.empty:
             return out
         pts = incidents.geometry
-        ok = (pts.notna() & ~pts.is_empty).to_numpy()
+        ok = has_position(pts).to_numpy()
         tree_idx = zones.sindex.query(pts[ok].to_numpy(), predicate="within")
         ids = zones["id"].to_numpy()
         pos = np.flatnonzero(ok)[tree_idx[0]]

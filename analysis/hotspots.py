@@ -15,8 +15,10 @@ import numpy as np
 import shapely
 from scipy import ndimage, stats
 
+from analysis.fdr import fdr_from_pvalues
 from core.crs import require_metric
 from core.errors import DelinquanceError, ParameterError
+from core.model import has_position
 
 CONFIDENCES = (0.90, 0.95, 0.99)
 MIN_INCIDENTS = 30  # as ArcGIS Optimized Hot Spot Analysis
@@ -36,6 +38,20 @@ class Grid:
     nx: int
     ny: int
     active: np.ndarray  # (ny, nx) bool: cells kept (inside the territory)
+
+    def cell_index(
+        self, x: np.ndarray, y: np.ndarray, *, clip: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column (iy, ix) of the cell holding each point (metres, the grid's CRS).
+
+        Points outside the grid get indices outside ``[0, ny)`` x ``[0, nx)``, or the nearest
+        border cell with ``clip``.
+        """
+        ix = np.floor((np.asarray(x, dtype=float) - self.x0) / self.cell).astype(np.int64)
+        iy = np.floor((np.asarray(y, dtype=float) - self.y0) / self.cell).astype(np.int64)
+        if clip:
+            ix, iy = np.clip(ix, 0, self.nx - 1), np.clip(iy, 0, self.ny - 1)
+        return iy, ix
 
     def centres(self) -> tuple[np.ndarray, np.ndarray]:
         """Centres (x, y) of the active cells, in row-major order."""
@@ -82,8 +98,7 @@ def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
 
 def counts_on_grid(x: np.ndarray, y: np.ndarray, grid: Grid) -> np.ndarray:
     """Points per cell as a (ny, nx) raster (points outside the grid are ignored)."""
-    ix = np.floor((np.asarray(x) - grid.x0) / grid.cell).astype(np.int64)
-    iy = np.floor((np.asarray(y) - grid.y0) / grid.cell).astype(np.int64)
+    iy, ix = grid.cell_index(x, y)
     ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
     flat = np.bincount(iy[ok] * grid.nx + ix[ok], minlength=grid.nx * grid.ny)
     return flat.reshape(grid.ny, grid.nx).astype(float)
@@ -153,19 +168,9 @@ def fdr_bins(z: np.ndarray, *, fdr: bool = True) -> np.ndarray:
     z = np.asarray(z, dtype=float)
     p = 2 * stats.norm.sf(np.abs(np.nan_to_num(z, nan=0.0)))
     bins = np.zeros(z.shape, dtype=np.int8)
-    order = np.argsort(p)
-    m = p.size
+    tested = fdr_from_pvalues(p) if fdr else p  # q <= alpha: the BH step-up at level alpha
     for level, conf in enumerate(CONFIDENCES, start=1):
-        alpha = 1 - conf
-        if fdr:
-            crit = alpha * np.arange(1, m + 1) / m
-            below = p[order] <= crit
-            k = np.flatnonzero(below).max() + 1 if below.any() else 0
-            sig = np.zeros(m, dtype=bool)
-            sig[order[:k]] = True
-        else:
-            sig = p <= alpha
-        bins[sig] = level
+        bins[tested <= 1 - conf] = level
     return (bins * np.sign(np.nan_to_num(z))).astype(np.int8)
 
 
@@ -212,7 +217,7 @@ def gi_star_from_points(
     """
     crs = require_metric(points, territory)
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
-    geoms = geoms[geoms.notna() & ~geoms.is_empty]
+    geoms = geoms[has_position(geoms)]
     if len(geoms) < min_incidents:
         raise TooFewIncidentsError(
             # No count in the message: it reaches every audience, and a small one is secret.

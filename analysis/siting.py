@@ -44,6 +44,7 @@ from analysis.siting_exact import branch_and_bound_mclp, mclp_lp, solve_lp, solv
 from core.crs import require_metric
 from core.errors import ParameterError
 from core.formatting import fmt_percent
+from core.model import has_position
 from core.privacy import SECRET_LABEL, secret_mask_from_counts
 
 __all__ = [
@@ -508,8 +509,9 @@ def sites_from_geodataframes(
         existing cameras cover).
     """
     crs = require_metric(demand, candidates)
-    pts = demand[demand.geometry.notna() & ~demand.geometry.is_empty]
-    w = np.asarray(weights, float)[(demand.geometry.notna() & ~demand.geometry.is_empty).to_numpy()]
+    where = has_position(demand.geometry).to_numpy()
+    pts = demand[where]
+    w = np.asarray(weights, float)[where]
     n_exist = 0 if existing is None else len(existing)
     sites_all = (
         candidates.geometry

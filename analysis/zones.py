@@ -48,6 +48,7 @@ from analysis.hotspots import (
 from core import model as m
 from core.crs import require_metric
 from core.errors import ParameterError
+from core.model import located
 from core.privacy import SECRET_LABEL, secret_cells, secret_mask_from_counts
 from core.settings import SETTINGS
 
@@ -217,7 +218,7 @@ def zones_from_incidents(
         Fewer than 30 incidents.
     """
     crs = require_metric(incidents, territory)
-    pts = incidents[incidents.geometry.notna() & ~incidents.geometry.is_empty]
+    pts = located(incidents)
     if len(pts) < MIN_INCIDENTS:
         raise TooFewIncidentsError(
             # No count in the message: it reaches every audience, and a small one is secret.
@@ -252,8 +253,7 @@ def zones_from_incidents(
     if n == 0:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs))
     # Zone of each incident: the label of its cell.
-    ix = np.clip(np.floor((x - grid.x0) / grid.cell).astype(np.int64), 0, grid.nx - 1)
-    iy = np.clip(np.floor((y - grid.y0) / grid.cell).astype(np.int64), 0, grid.ny - 1)
+    iy, ix = grid.cell_index(x, y, clip=True)
     zone_of = labels[iy, ix]
     iyc, ixc = np.nonzero(labels)
     h = grid.cell / 2
@@ -268,13 +268,8 @@ def zones_from_incidents(
     offence_weight = pts[m.OFFENCE].astype(object).map(weights).fillna(1.0).to_numpy(dtype=float)
     prev_zone = None
     if previous is not None and len(previous):
-        pv = previous[previous.geometry.notna() & ~previous.geometry.is_empty]
-        px = np.clip(
-            np.floor((pv.geometry.x.to_numpy() - grid.x0) / grid.cell).astype(np.int64), 0, grid.nx - 1
-        )
-        py = np.clip(
-            np.floor((pv.geometry.y.to_numpy() - grid.y0) / grid.cell).astype(np.int64), 0, grid.ny - 1
-        )
+        pv = located(previous)
+        py, px = grid.cell_index(pv.geometry.x.to_numpy(), pv.geometry.y.to_numpy(), clip=True)
         inside = (pv.geometry.x.to_numpy() >= grid.x0) & (pv.geometry.y.to_numpy() >= grid.y0)
         prev_zone = np.where(inside, labels[py, px], 0)
     total_area = area.area
@@ -377,7 +372,7 @@ def evaluation_from_zones(
     ``hit rate = n_in_zones / n``; ``PAI = hit rate / (zone area / total area)``.
     """
     require_metric(zones, later)
-    pts = later[later.geometry.notna() & ~later.geometry.is_empty]
+    pts = located(later)
     if zones.empty or pts.empty:
         return {"taux_de_reussite": 0.0, "pai": 0.0, "part_superficie": 0.0}
     union = shapely.union_all(zones.geometry.to_numpy())
@@ -467,7 +462,7 @@ def priority_zones_for_period(
     zones = zones_from_incidents(now, territory, settings=settings, severity=severity, previous=before)
     area = shapely.union_all(territory.geometry.to_numpy())
     grid = grid_for_territory(area, density_cell)
-    pts = now[now.geometry.notna() & ~now.geometry.is_empty]
+    pts = located(now)
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
     h = bandwidth or max(default_bandwidth(x, y), density_cell)
     density = density_on_grid(x, y, grid, bandwidth=h)

@@ -142,3 +142,14 @@ def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFra
         if values is not None and col in incidents:
             keep &= incidents[col].isin(list(values)).fillna(False).to_numpy(dtype=bool)
     return incidents[keep]
+
+
+def has_position(geometry: gpd.GeoSeries) -> pd.Series:
+    """True where a geometry is present and not empty (an incident known by its commune only
+    has none), indexed like ``geometry``."""
+    return geometry.notna() & ~geometry.is_empty
+
+
+def located(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The rows of ``frame`` that have a position (:func:`has_position`)."""
+    return frame[has_position(frame.geometry)]

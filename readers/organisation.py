@@ -38,21 +38,8 @@ GN_HEADER = (
     "horaires_accueil",
     "url",
 )
-PN_HEADER = (
-    "service",
-    "adresse_geographique",
-    "telephone",
-    "departement",
-    "code_commune_insee",
-    "voie",
-    "code_postal",
-    "commune",
-    "geocodage_epsg",
-    "geocodage_x",
-    "geocodage_y",
-    "geocodage_x_GPS",
-    "geocodage_y_GPS",
-)
+#: The police list has the gendarmerie's columns without its id, opening hours and URL.
+PN_HEADER = GN_HEADER[1:14]
 COMPETENCE_HEADER = (
     "code_commune",
     "libelle_commune",

@@ -177,6 +177,83 @@ def _columns_message(filename: str, found: list[str]) -> str:
     )
 
 
+@dataclass(frozen=True)
+class SsmsiFormat:
+    """One edition of an SSMSI base: which of its columns gives each canonical column."""
+
+    kind: str
+    level: str  # "commune" or "departement"
+    required: tuple[str, ...]  # columns that identify the format
+    columns: dict[
+        str, str
+    ]  # canonical name -> column of the file (``code``: the CODGEO_<year> column for communes)
+    published: str | None = None  # the « diff »/« ndiff » column (departmental bases publish everything)
+
+    def matches(self, present: set[str], codgeo: str | None) -> bool:
+        return (codgeo is not None or self.level != "commune") and set(self.required) <= present
+
+
+#: Canonical numbers a format may lack (NaN then).
+_OPTIONAL_NUMBERS = ("population", "logements", "estimation_dep_nombre", "estimation_dep_taux")
+_OLD_NAMES = {
+    "indicateur": "classe",
+    "unite": "unité.de.compte",
+    "nombre": "faits",
+    "taux_pour_mille": "tauxpourmille",
+}
+SSMSI_FORMATS: tuple[SsmsiFormat, ...] = (
+    SsmsiFormat(
+        "base communale (format actuel)",
+        "commune",
+        _CURRENT_COMMUNAL,
+        {
+            "indicateur": "indicateur",
+            "unite": "unite_de_compte",
+            "nombre": "nombre",
+            "taux_pour_mille": "taux_pour_mille",
+            "population": "insee_pop",
+            "logements": "insee_log",
+            "estimation_dep_nombre": "complement_info_nombre",
+            "estimation_dep_taux": "complement_info_taux",
+        },
+        published="est_diffuse",
+    ),
+    SsmsiFormat(
+        "base communale (ancien format)",
+        "commune",
+        _OLD_COMMUNAL,
+        {
+            **_OLD_NAMES,
+            "population": "POP",
+            "logements": "LOG",
+            "estimation_dep_nombre": "complementinfoval",
+            "estimation_dep_taux": "complementinfotaux",
+        },
+        published="valeur.publiée",
+    ),
+    SsmsiFormat(
+        "base départementale (ancien format)",
+        "departement",
+        _OLD_DEPARTMENTAL,
+        {**_OLD_NAMES, "code": "Code.département", "population": "POP", "logements": "LOG"},
+    ),
+    SsmsiFormat(
+        "base départementale (format actuel)",
+        "departement",
+        _CURRENT_DEPARTMENTAL,
+        {
+            "code": "Code_departement",
+            "indicateur": "indicateur",
+            "unite": "unite_de_compte",
+            "nombre": "nombre",
+            "taux_pour_mille": "taux_pour_mille",
+            "population": "insee_pop",
+            "logements": "insee_log",
+        },
+    ),
+)
+
+
 def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatistics:
     """Read an SSMSI communal or departmental base (any edition) into the canonical table.
 
@@ -215,64 +292,24 @@ def official_statistics_from_bytes(data: bytes, filename: str) -> OfficialStatis
     def opt_number(name: str) -> np.ndarray:
         return _number(col(name)) if name in colset else np.full(n, np.nan)
 
-    if codgeo and set(_CURRENT_COMMUNAL) <= colset:
-        kind = "base communale (format actuel)"
-        diffuse = _flag(col("est_diffuse"), "diff")
-        df = pd.DataFrame(
-            {
-                "niveau": "commune",
-                "code": _categories(col(codgeo), clean=_code),
-                "annee": _years(col("annee")),
-                "indicateur": _categories(col("indicateur"), _STAT_RENAMES),
-                "unite": _categories(col("unite_de_compte"), clean=_unit),
-                "nombre": _number(col("nombre")),
-                "taux_pour_mille": _number(col("taux_pour_mille")),
-                "diffuse": diffuse,
-                "population": opt_number("insee_pop"),
-                "logements": opt_number("insee_log"),
-                "estimation_dep_nombre": opt_number("complement_info_nombre"),
-                "estimation_dep_taux": opt_number("complement_info_taux"),
-            }
-        )
-    elif codgeo and set(_OLD_COMMUNAL) <= colset:
-        kind = "base communale (ancien format)"
-        df = pd.DataFrame(
-            {
-                "niveau": "commune",
-                "code": _categories(col(codgeo), clean=_code),
-                "annee": _years(col("annee")),
-                "indicateur": _categories(col("classe"), _STAT_RENAMES),
-                "unite": _categories(col("unité.de.compte"), clean=_unit),
-                "nombre": _number(col("faits")),
-                "taux_pour_mille": _number(col("tauxpourmille")),
-                "diffuse": _flag(col("valeur.publiée"), "diff"),
-                "population": opt_number("POP"),
-                "logements": opt_number("LOG"),
-                "estimation_dep_nombre": opt_number("complementinfoval"),
-                "estimation_dep_taux": opt_number("complementinfotaux"),
-            }
-        )
-    elif set(_OLD_DEPARTMENTAL) <= colset or set(_CURRENT_DEPARTMENTAL) <= colset:
-        old = set(_OLD_DEPARTMENTAL) <= colset
-        kind = "base départementale" + (" (ancien format)" if old else " (format actuel)")
-        df = pd.DataFrame(
-            {
-                "niveau": "departement",
-                "code": _categories(col("Code.département" if old else "Code_departement"), clean=_code),
-                "annee": _years(col("annee")),
-                "indicateur": _categories(col("classe" if old else "indicateur"), _STAT_RENAMES),
-                "unite": _categories(col("unité.de.compte" if old else "unite_de_compte"), clean=_unit),
-                "nombre": _number(col("faits" if old else "nombre")),
-                "taux_pour_mille": _number(col("tauxpourmille" if old else "taux_pour_mille")),
-                "diffuse": True,
-                "population": opt_number("POP" if old else "insee_pop"),
-                "logements": opt_number("LOG" if old else "insee_log"),
-                "estimation_dep_nombre": np.nan,
-                "estimation_dep_taux": np.nan,
-            }
-        )
-    else:
+    fmt = next((f for f in SSMSI_FORMATS if f.matches(colset, codgeo)), None)
+    if fmt is None:
         raise StatisticsFileError(_columns_message(filename, cols))
+    kind = fmt.kind
+    source = {**fmt.columns, "code": codgeo if fmt.level == "commune" else fmt.columns["code"]}
+    df = pd.DataFrame(
+        {
+            "niveau": fmt.level,
+            "code": _categories(col(source["code"]), clean=_code),
+            "annee": _years(col("annee")),
+            "indicateur": _categories(col(source["indicateur"]), _STAT_RENAMES),
+            "unite": _categories(col(source["unite"]), clean=_unit),
+            "nombre": _number(col(source["nombre"])),
+            "taux_pour_mille": _number(col(source["taux_pour_mille"])),
+            "diffuse": _flag(col(fmt.published), "diff") if fmt.published else True,
+            **{name: opt_number(source[name]) if source.get(name) else np.nan for name in _OPTIONAL_NUMBERS},
+        }
+    )
     # The old aggregate (renamed to None) is dropped: its parts are in the table.
     df = df[df["indicateur"].notna() & df["code"].notna()].reset_index(drop=True)
     # A value marked unpublished is never shown as the commune's own value.

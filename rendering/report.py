@@ -157,6 +157,11 @@ def static_map_png(
     fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False)
     if title:
         fig.suptitle(title, fontsize=10)
+    return png_from_figure(fig, dpi=dpi)
+
+
+def png_from_figure(fig, *, dpi: int = 150) -> bytes:
+    """The PNG bytes of a matplotlib figure (the reports' static maps and charts)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

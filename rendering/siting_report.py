@@ -24,7 +24,7 @@ from analysis.siting_base import EXISTING_SITE, NEW_SITE
 from core.formatting import fmt_count, fmt_datetime, fmt_decimal, fmt_number, fmt_percent
 from core.settings import SETTINGS
 from geo.candidates import MAX_LATTICE_SITES
-from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles
+from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles, png_from_figure
 
 #: Method notes, shared by the page (markdown) and the PDF: (title, text).
 SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
@@ -166,9 +166,7 @@ def siting_map_png(
     if area is not None:
         handles.append(Line2D([], [], color="#e67e00", linestyle="--", label="secteur étudié"))
     fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    return buf.getvalue()
+    return png_from_figure(fig, dpi=dpi)
 
 
 @dataclass

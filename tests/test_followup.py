@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy import stats
 
+from analysis.fdr import fdr_from_pvalues
 from analysis.followup import (
     Period,
     PeriodError,
     PeriodNotCoveredError,
     comparison_from_counts,
     default_periods,
-    fdr_from_pvalues,
     followup_from_incidents,
     keys_for_incidents,
     published_comparison,

@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 #: A sign-in key standing for « anyone »: media sent to a session nobody signed in to.
 PUBLIC_KEY = "*"
+#: Media files remembered at most (the oldest forgotten first: Streamlit drops a file once no
+#: session refers to it, so an old id is no longer served anyway).
+MAX_MEDIA_FILES = 20_000
 
 
 @dataclass
@@ -55,7 +59,7 @@ class SessionRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sessions: dict[str, SessionInfo] = {}
-        self._media: dict[str, set[str]] = {}
+        self._media: OrderedDict[str, set[str]] = OrderedDict()
 
     def get(self, session_id: str) -> SessionInfo:
         """The session's record (created empty on first use)."""
@@ -137,6 +141,9 @@ class SessionRegistry:
         with self._lock:
             for fid in file_ids:
                 self._media.setdefault(fid, set()).add(key)
+                self._media.move_to_end(fid)
+            while len(self._media) > MAX_MEDIA_FILES:
+                self._media.popitem(last=False)
 
     def media_keys(self, file_id: str) -> set[str]:
         with self._lock:

@@ -33,7 +33,7 @@ from core import model as m
 from core.crs import WGS84
 from core.errors import DelinquanceError
 from core.formatting import fmt_count, fmt_date, fmt_decimal, fmt_share
-from core.model import IncidentFilter, filter_incidents
+from core.model import IncidentFilter, filter_incidents, located
 from core.privacy import SECRET_LABEL, Audience, is_secret, secret_cells, too_small_for_a_ratio
 from core.settings import SETTINGS
 from usecases.common import Metric
@@ -91,7 +91,7 @@ def bands_from_text(text: str, cast: type) -> tuple:
 
 
 def _points(sel: gpd.GeoDataFrame, crs: str) -> gpd.GeoDataFrame:
-    sel = sel[sel.geometry.notna() & ~sel.geometry.is_empty]
+    sel = located(sel)
     return sel.to_crs(crs)
 
 

@@ -33,7 +33,7 @@ from analysis.zones import (
 from core import model as m
 from core.crs import WGS84
 from core.formatting import fmt_change, fmt_count, fmt_number, fmt_period, fmt_share
-from core.model import IncidentFilter, filter_incidents
+from core.model import IncidentFilter, filter_incidents, located
 from core.privacy import SECRET_LABEL, Audience, is_secret
 from core.settings import SETTINGS
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
@@ -275,7 +275,7 @@ def emerging_for_selection(
     """
     sel = filter_incidents(incidents, flt.undated()).to_crs(crs)
     territory = communes.to_crs(crs)
-    pts = sel[sel.geometry.notna() & ~sel.geometry.is_empty]
+    pts = located(sel)
     grid = grid_for_territory(shapely.union_all(territory.geometry.to_numpy()), settings.cell)
     res = emerging_hotspots_from_points(
         pts.geometry.x.to_numpy(),

@@ -14,6 +14,7 @@ from core.escape import html_text
 from core.formatting import (
     fmt_number,
 )
+from core.model import has_position
 from rendering.maps.toolkit import Legend, commune_layer_map, legend_html
 
 FORCE_COLOURS = {"PN": "#1f4e9c", "GN": "#2e8540", "PM": "#9c6b1f"}
@@ -43,7 +44,7 @@ def add_organisation_layer(
     jQuery, which is not served), so it works offline.
     """
     label = "Unités" + (" (indicatif)" if indicative else "")
-    ok = units.geometry.notna() & ~units.geometry.is_empty
+    ok = has_position(units.geometry)
     units = units[ok]
     if units.empty:
         return fmap

@@ -14,14 +14,8 @@ import time
 import pytest
 
 from core.access import ADMIN, ANALYST, Viewer
-from data.access import (
-    AUDIT_ORIGIN,
-    FRESH_SIGN_IN_SECONDS,
-    AccessStore,
-    chain_value,
-    sign_in_key,
-    verify_journal,
-)
+from data.access import FRESH_SIGN_IN_SECONDS, AccessStore, sign_in_key
+from data.audit import AUDIT_ORIGIN, chain_value, verify_journal
 from scripts.audit import main as audit_main
 
 KEY = b"cle-de-test-0123456789abcdef0123456789"

@@ -207,3 +207,13 @@ def test_message_fields_the_middleware_reads():
     from streamlit.runtime.pages_manager import PagesManager
 
     assert isinstance(PagesManager.intended_page_name, property)  # ui.access.intended_page reads it
+
+
+def test_the_media_map_is_bounded(monkeypatch):
+    import ui.sessions as sessions
+
+    monkeypatch.setattr(sessions, "MAX_MEDIA_FILES", 3)
+    reg = SessionRegistry()
+    reg.signed_in("s", sign_in="k", identity="a", role="analyste")
+    reg.media_sent("s", ["a", "b", "c", "d"])
+    assert reg.media_keys("a") == set() and reg.media_keys("d") == {"k"}
