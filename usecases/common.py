@@ -1,9 +1,10 @@
-"""What every use case shares: the selection a page works on, who is looking, and how a
-refused read or action is said (:func:`refusal`, audited).
+"""What every use case shares: a headline figure (:class:`Metric`), point coordinates of a
+metric frame (:func:`metric_xy`), a frame as text cells (:func:`display_frame`), and how a
+refused read or action is said (:class:`RefusedError`, raised by :func:`refusal`, audited).
 
-Use cases are Streamlit-free: they take loaded inputs (incidents, communes...), the
-selection and the :class:`core.privacy.Audience`, and return what the page draws, already
-restricted to that audience.
+Use cases are Streamlit-free: they take loaded inputs (incidents, communes...), the sidebar's
+filter, the :class:`core.privacy.Audience` and, where the territory matters, the
+:class:`core.access.Viewer`, and return what the page draws, already restricted to them.
 """
 
 from __future__ import annotations
