@@ -59,7 +59,7 @@ def _incidents_view(ctx: Context) -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        st.subheader(f"{RATE_KINDS[rate]} pour 1 000 {d.unit} par commune")
+        st.subheader(d.map_heading)
         show_map(
             "diag_map",
             choropleth_from_rates,
@@ -69,9 +69,9 @@ def _incidents_view(ctx: Context) -> None:
             display_geometry=cache.display_geometry(ctx.departement),
             base=ctx.base_map,
             hide_secret=d.hide_secret,
-            title=f"{RATE_KINDS[rate]} pour 1 000 {'hab.' if d.unit == 'habitants' else 'logements'}",
+            title=d.legend_title,
             value_column=d.value_column,
-            base_label="Logements" if d.unit == "logements" else "Population",
+            base_label=d.base_label,
             secret_range=d.secret_range,
             height=560,
             organisation=_overlay(ctx, "diag_overlay"),

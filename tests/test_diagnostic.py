@@ -253,3 +253,36 @@ def test_burglary_rates_per_dwelling_from_an_ssmsi_base(communes53, synthetic53)
         synthetic53.incidents, communes53, other, keys=keys, audience=Audience.internal(), dwellings=found
     )
     assert v2.unit == "habitants"
+
+
+def test_the_use_case_chooses_the_labels_the_page_draws(synthetic53, communes53, keys53):
+    import datetime as dt
+
+    from core.model import IncidentFilter
+    from core.privacy import Audience, View
+    from usecases import diagnostic as uc
+
+    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    v = uc.diagnostic_for_selection(
+        synthetic53.incidents, communes53, flt, keys=keys53, audience=Audience(View.PUBLISHED), rate="lisse"
+    )
+    assert (v.map_heading, v.legend_title, v.base_label) == (
+        "Taux lissé pour 1 000 habitants par commune",
+        "Taux lissé pour 1 000 hab.",
+        "Population",
+    )
+    dwellings = v.rates.set_index("code")["population"] * 0.5
+    burglaries = IncidentFilter(start=flt.start, end=flt.end, offences=uc.PER_DWELLING)
+    w = uc.diagnostic_for_selection(
+        synthetic53.incidents,
+        communes53,
+        burglaries,
+        keys=keys53,
+        audience=Audience(View.PUBLISHED),
+        dwellings=dwellings,
+    )
+    assert (w.unit, w.legend_title, w.base_label) == (
+        "logements",
+        "Taux brut pour 1 000 logements",
+        "Logements",
+    )

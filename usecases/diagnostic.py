@@ -112,6 +112,22 @@ class DiagnosticView:
     #: What « secret » covers on the map (from 0 below a year in the published view, else from 1).
     secret_range: str = field(default_factory=lambda: secret_range_label(zeros_hidden=False))
 
+    # -- the labels the page draws (chosen here, not in the page) -----------------------
+    @property
+    def map_heading(self) -> str:
+        """« Taux brut pour 1 000 habitants par commune »."""
+        return f"{RATE_KINDS[self.rate]} pour 1 000 {self.unit} par commune"
+
+    @property
+    def legend_title(self) -> str:
+        """The map legend's title, short: « … pour 1 000 hab. » or « … pour 1 000 logements »."""
+        return f"{RATE_KINDS[self.rate]} pour 1 000 {'hab.' if self.unit == 'habitants' else 'logements'}"
+
+    @property
+    def base_label(self) -> str:
+        """What the rates' denominator is called in the tooltips."""
+        return "Logements" if self.unit == "logements" else "Population"
+
 
 @dataclass
 class Ranking:
