@@ -96,7 +96,7 @@ def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: f
             lattice, spacing=float(spacing), radius=radius, max_sites=MAX_LATTICE_SITES
         ):
             st.caption(caption)
-        return lattice, source, f"maillage:{lattice.attrs['espacement']:.1f}"
+        return lattice, source, uc.candidates_key(source, spacing=lattice.attrs["espacement"])
     roads = source == "routes"
     sites, digest = _upload(
         "Réseau routier (GeoJSON, GeoPackage)" if roads else "Points candidats (CSV, GeoJSON…)",
@@ -108,7 +108,7 @@ def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: f
     if sites is None:
         st.info("Chargez un fichier pour continuer, ou choisissez le maillage régulier.")
         st.stop()
-    return sites, source, f"{source}:{digest}"
+    return sites, source, uc.candidates_key(source, digest=digest)
 
 
 def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
@@ -258,41 +258,29 @@ def body() -> None:
             "Pas de faits visibles ou pas de sites candidats : élargissez la période, les lieux ou le secteur."
         )
         return
-    sig = uc.digest_of(
-        *ctx.key(),
-        ctx.flt,
-        area.key,
-        tuple(places),
-        tuple(sorted(weights.items())),
-        cand_sig,
-        exist_sig,
-        radius,
-        mode,
-        p,
-        target,
-        limit,
+    request = uc.SitingRequest(
+        dataset=ctx.key(),
+        flt=ctx.flt,
+        area_key=area.key,
+        places=tuple(places),
+        weights=tuple(sorted(weights.items())),
+        source=source,
+        candidates=cand_sig,
+        existing=exist_sig,
+        radius=radius,
+        p=p,
+        target=target,
+        time_limit=limit,
     )
     if st.button("Calculer les emplacements", type="primary", key="v_go"):
         with st.spinner("Optimisation des emplacements…"):
-            st.session_state["v_result"] = uc.run_siting(
-                demand,
-                weights,
-                candidates,
-                existing=existing,
-                area=area,
-                radius=radius,
-                p=p,
-                target=target,
-                time_limit=limit,
-                flt=ctx.flt,
-                places=places,
-                source=source,
-                signature=sig,
+            st.session_state["v_result"] = uc.siting_from_request(
+                request, demand, candidates, existing=existing, area=area
             )
     run = st.session_state.get("v_result")
     if run is None:
         st.info("Réglez les paramètres puis cliquez sur « Calculer les emplacements ».")
-    elif run.signature != sig:
+    elif run.signature != request.signature:
         st.warning(
             "Les paramètres ont changé depuis le dernier calcul : cliquez sur « Calculer les emplacements »."
         )

@@ -247,3 +247,39 @@ def test_published_curve_stops_before_the_first_secret_step():
     assert len(published_curve(curve.assign(faits=[0, 20, 9, 8, 0]), threshold=5)) == 5
     # Existing cameras covering 1 to 5 incidents: even the first point would give them away.
     assert published_curve(curve.assign(faits=[3, 20, 9, 8, 7]), threshold=5).empty
+
+
+def test_a_siting_request_is_identified_by_all_it_asks():
+    import dataclasses
+    import datetime as dt
+
+    from core.model import IncidentFilter
+    from usecases.videoprotection import SitingRequest, candidates_key
+
+    base = SitingRequest(
+        dataset=("defaut", "mayenne", "2025-01-01"),
+        flt=IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31)),
+        area_key="departement",
+        places=("voie publique",),
+        weights=(("Vols de véhicule", 1.0),),
+        source="maillage",
+        candidates=candidates_key("maillage", spacing=100),
+        existing="-",
+        radius=150.0,
+        p=10,
+        target=None,
+        time_limit=20.0,
+    )
+    assert base.signature == dataclasses.replace(base).signature
+    assert base.candidates == "maillage:100.0" and candidates_key("routes", digest="abc") == "routes:abc"
+    changes = {
+        "radius": 151.0,
+        "p": 11,
+        "places": ("commerce",),
+        "existing": "x",
+        "candidates": "maillage:50.0",
+        "flt": IncidentFilter(start=dt.date(2025, 2, 1), end=dt.date(2025, 12, 31)),
+        "time_limit": 30.0,
+    }
+    for field, value in changes.items():
+        assert dataclasses.replace(base, **{field: value}).signature != base.signature, field

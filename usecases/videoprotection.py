@@ -259,6 +259,76 @@ def run_siting(
     )
 
 
+def candidates_key(source: str, *, spacing: float | None = None, digest: str = "") -> str:
+    """What identifies the candidate sites: the lattice's spacing, or the uploaded file's digest."""
+    return f"maillage:{float(spacing or 0):.1f}" if source == "maillage" else f"{source}:{digest}"
+
+
+@dataclass(frozen=True)
+class SitingRequest:
+    """What the référent asked for: one optimisation, identified by :attr:`signature`.
+
+    The page fills it from its widgets and hands it to :func:`siting_from_request`; a result is
+    shown only while the request that made it is the current one (same signature).
+    """
+
+    dataset: tuple[str, str, str]  # kind, slug, stamp of the data set
+    flt: IncidentFilter
+    area_key: str
+    places: tuple[str, ...]
+    weights: tuple[tuple[str, float], ...]
+    source: str
+    candidates: str  # :func:`candidates_key`
+    existing: str  # digest of the existing cameras' file, « - » without
+    radius: float
+    p: int | None
+    target: float | None
+    time_limit: float
+
+    @property
+    def signature(self) -> str:
+        """A digest of every field: two requests with the same signature give the same sites."""
+        return digest_of(
+            *self.dataset,
+            self.flt,
+            self.area_key,
+            self.places,
+            self.weights,
+            self.candidates,
+            self.existing,
+            self.radius,
+            self.p,
+            self.target,
+            self.time_limit,
+        )
+
+
+def siting_from_request(
+    request: SitingRequest,
+    demand: gpd.GeoDataFrame,
+    candidates: gpd.GeoDataFrame,
+    *,
+    existing: gpd.GeoDataFrame | None,
+    area: StudyArea,
+) -> SitingRun:
+    """:func:`run_siting` for a request (its signature kept on the run)."""
+    return run_siting(
+        demand,
+        dict(request.weights),
+        candidates,
+        existing=existing,
+        area=area,
+        radius=request.radius,
+        p=request.p,
+        target=request.target,
+        time_limit=request.time_limit,
+        flt=request.flt,
+        places=list(request.places),
+        source=request.source,
+        signature=request.signature,
+    )
+
+
 def demand_caption(n_demand: int, n_candidates: int, n_existing: int | None, audience: Audience) -> str:
     """The caption under the settings (demand count gated in the published view)."""
     n = SECRET_LABEL if audience.published and is_secret(n_demand) else fmt_count(n_demand)
