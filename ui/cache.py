@@ -281,8 +281,7 @@ def _zone_analysis(
     bandwidth: float | None,
 ) -> tuple[ZoneAnalysis, int | None]:
     """The zone analysis (shared by both views: switching the view does not recompute it)."""
-    info = store_for(kind).info(slug)
-    truth = store_for(kind).planted_hotspots(slug) if info.synthetic else None
+    truth = uc_zones.planted_truth(store_for(kind), slug)
     return uc_zones.zone_analysis_for_selection(
         dataset(kind, slug, stamp),
         communes_metric(dep),

@@ -114,6 +114,12 @@ def default_zone_settings() -> ZoneSettings:
     return zones_settings_from_values(**ZONE_DEFAULTS)
 
 
+def planted_truth(store, slug: str) -> pd.DataFrame | None:
+    """The hot spots the generator planted in a synthetic data set (recall and precision are
+    measured against them), None for imported data: real data have no ground truth."""
+    return store.planted_hotspots(slug) if store.info(slug).synthetic else None
+
+
 def zone_analysis_for_selection(
     incidents: gpd.GeoDataFrame,
     communes: gpd.GeoDataFrame,
