@@ -22,7 +22,7 @@ from core.privacy import Audience
 from core.settings import SETTINGS
 from data.national import national_store
 from data.store import DatasetInfo, DatasetStore, default_store, statistics_store, workspace_store
-from geo.candidates import candidates_from_lattice, candidates_from_roads
+from geo.candidates import candidates_from_lattice
 from geo.communes import (
     cantons_for_departement,
     communes_for_departement,
@@ -31,7 +31,6 @@ from geo.communes import (
     display_geometry_from_communes,
 )
 from geo.organisation import Organisation, area_keys_from_communes
-from readers.sites import roads_from_bytes, sites_from_bytes
 from usecases import diagnostic as uc_diag
 from usecases import organisation as uc_org
 from usecases import repeats as uc_repeats
@@ -406,9 +405,7 @@ def sites_from_upload(
     digest: str, name: str, crs: str, roads: bool, _data: bytes
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Sites from an uploaded file, parsed once per file (``digest`` is the cache key)."""
-    if roads:
-        return candidates_from_roads(roads_from_bytes(_data, name).to_crs(crs)), pd.DataFrame()
-    return sites_from_bytes(_data, name, crs=crs)
+    return uc_video.sites_from_file(_data, name, crs=crs, roads=roads)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

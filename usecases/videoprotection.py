@@ -29,6 +29,8 @@ from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret, places_to_withhold
 from core.settings import SETTINGS
 from geo.candidates import MAX_LATTICE_SITES as MAX_LATTICE_SITES  # for the page
+from geo.candidates import candidates_from_roads
+from readers.sites import roads_from_bytes, sites_from_bytes
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
 from rendering.tables import site_table_from_sites
@@ -257,6 +259,16 @@ def run_siting(
         asked=p,
         params=[(a, b) for a, b in params if b],
     )
+
+
+def sites_from_file(
+    data: bytes, name: str, *, crs: str, roads: bool
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Candidate or existing sites from an uploaded file, and the rows it rejected: a road
+    network gives its crossings and main-road points, a list of points its points."""
+    if roads:
+        return candidates_from_roads(roads_from_bytes(data, name).to_crs(crs)), pd.DataFrame()
+    return sites_from_bytes(data, name, crs=crs)
 
 
 def candidates_key(source: str, *, spacing: float | None = None, digest: str = "") -> str:
