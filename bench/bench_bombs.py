@@ -17,8 +17,6 @@ Run: ``.venv/bin/python bench/bench_bombs.py``. These are measures, never test a
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +30,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.Common_pb2 import FileUploaderState, FileURLsRequest, UploadedFileInfo  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from tests.e2e.helpers import free_port, wait_until_up  # noqa: E402
+from tests.e2e.helpers import ARTIFACTS, streamlit_process  # noqa: E402
 from tests.security.client import RawSession  # noqa: E402
 from tests.security.test_bombs import gzip_bomb, parquet_bomb, zip_named  # noqa: E402
 
@@ -47,31 +45,9 @@ def status_kb(pid: int, field: str) -> int:
 
 
 def one_bomb(label: str, data: bytes, filename: str, uploader: str) -> tuple[str, float, float, str]:
-    port = free_port()
     workspace = tempfile.mkdtemp(prefix="bench-bombes-")
-    log = open(os.path.join(workspace, "streamlit.log"), "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DELINQ_WORKSPACE_DIR": workspace},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{base}/_stcore/health", proc, log.name)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_process({"DELINQ_WORKSPACE_DIR": workspace}) as (base, proc):
         with RawSession(base) as s:
             run = s.rerun(page="donnees")
             widget = run.widget("file_uploader", uploader)
@@ -103,10 +79,6 @@ def one_bomb(label: str, data: bytes, filename: str, uploader: str) -> tuple[str
                 (t for t in answer.sent().texts if "refusé" in t or "archive" in t), "(pas de refus affiché)"
             )
         return label, (peak - before) / 1024, len(data) / 1024, said
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
 
 
 def main() -> int:

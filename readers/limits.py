@@ -14,7 +14,10 @@ through its ``/vsizip/`` virtual file system. Each reader calls these checks fir
   memory at a time), adding up what its columns become once decoded, stopped at the limit.
 
 The limit is relative: :data:`MAX_EXPANSION` times the file's size plus
-:data:`EXPANSION_FLOOR_BYTES` (real exports expand 3 to 20 times; a bomb, hundreds of times).
+:data:`EXPANSION_FLOOR_BYTES`. Measured on real files: the SSMSI bases of the real-data samples
+expand 3.9x (départementale) and 6.4x (communale) from gzip, 1.7x to 9.2x from Parquet (snappy
+or zstd) once decoded; the default data set's GeoParquet 6.9x. The bombs of
+``tests/security/test_bombs.py`` expand 300x (gzip) to 10,000x (Parquet).
 """
 
 from __future__ import annotations

@@ -195,6 +195,14 @@ class SsmsiFormat:
 
 #: Canonical numbers a format may lack (NaN then).
 _OPTIONAL_NUMBERS = ("population", "logements", "estimation_dep_nombre", "estimation_dep_taux")
+_CURRENT_NAMES = {
+    "indicateur": "indicateur",
+    "unite": "unite_de_compte",
+    "nombre": "nombre",
+    "taux_pour_mille": "taux_pour_mille",
+    "population": "insee_pop",
+    "logements": "insee_log",
+}
 _OLD_NAMES = {
     "indicateur": "classe",
     "unite": "unité.de.compte",
@@ -207,12 +215,7 @@ SSMSI_FORMATS: tuple[SsmsiFormat, ...] = (
         "commune",
         _CURRENT_COMMUNAL,
         {
-            "indicateur": "indicateur",
-            "unite": "unite_de_compte",
-            "nombre": "nombre",
-            "taux_pour_mille": "taux_pour_mille",
-            "population": "insee_pop",
-            "logements": "insee_log",
+            **_CURRENT_NAMES,
             "estimation_dep_nombre": "complement_info_nombre",
             "estimation_dep_taux": "complement_info_taux",
         },
@@ -241,15 +244,7 @@ SSMSI_FORMATS: tuple[SsmsiFormat, ...] = (
         "base départementale (format actuel)",
         "departement",
         _CURRENT_DEPARTMENTAL,
-        {
-            "code": "Code_departement",
-            "indicateur": "indicateur",
-            "unite": "unite_de_compte",
-            "nombre": "nombre",
-            "taux_pour_mille": "taux_pour_mille",
-            "population": "insee_pop",
-            "logements": "insee_log",
-        },
+        {**_CURRENT_NAMES, "code": "Code_departement"},
     ),
 )
 

@@ -110,6 +110,12 @@ class SignIn:
     issuer: str | None
     subject: str | None
 
+    def person(self, store: AccessStore):
+        """The person of this sign-in as the access database says now (None: no access)."""
+        return store.person_for_identity(
+            email=self.email, email_verified=self.email_verified, issuer=self.issuer, subject=self.subject
+        )
+
 
 def _bind_origin() -> str | None:
     """This run's session id; the audit lines of the run get its client address and agent."""
@@ -182,12 +188,7 @@ def current_viewer() -> Viewer:
             "Se reconnecter",
             "acc_relogin",
         )
-    person = store.person_for_identity(
-        email=sign_in.email,
-        email_verified=sign_in.email_verified,
-        issuer=sign_in.issuer,
-        subject=sign_in.subject,
-    )
+    person = sign_in.person(store)
     if person is None:
         if st.session_state.get("_acc_refused") != sign_in.key:
             st.session_state["_acc_refused"] = sign_in.key
@@ -241,12 +242,7 @@ def viewer_now(sign_in: SignIn | None, drawn_for: Viewer) -> Viewer:
         raise AccessError(
             f"Votre connexion n'est plus valable ({state}) : reconnectez-vous, puis recommencez."
         )
-    person = store.person_for_identity(
-        email=sign_in.email,
-        email_verified=sign_in.email_verified,
-        issuer=sign_in.issuer,
-        subject=sign_in.subject,
-    )
+    person = sign_in.person(store)
     if person is None:
         raise AccessError("Votre accès à l'application a été retiré : le fichier n'a pas été produit.")
     return person.viewer()

@@ -53,8 +53,10 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: str, timeout: float = 9
 
 
 @contextlib.contextmanager
-def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[str]:
-    """Run the app on a free local port; yield its base URL."""
+def streamlit_process(
+    env: dict[str, str] | None = None, timeout: float = 90
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run the app on a free local port; yield its base URL and the server process."""
     port = free_port()
     log = open(ARTIFACTS.joinpath(f"streamlit-{port}.log"), "w")  # noqa: SIM115
     proc = subprocess.Popen(
@@ -79,7 +81,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> 
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(f"{url}/_stcore/health", proc, log.name, timeout)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -87,6 +89,13 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> 
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def streamlit_server(env: dict[str, str] | None = None, timeout: float = 90) -> Iterator[str]:
+    """Run the app on a free local port; yield its base URL."""
+    with streamlit_process(env, timeout) as (url, _proc):
+        yield url
 
 
 def chromium_available() -> bool:
