@@ -16,14 +16,13 @@ from rendering import charts
 from rendering.maps import area_drawing_map, evaluation_map
 from ui import cache
 from ui.access import audited
-from ui.cache import store_for
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame
 from ui.maps import show_map
 from ui.sidebar import Context
 from ui.uploads import file_uploader
 from usecases import evaluation as uc
-from usecases.videoprotection import digest_of, study_area
+from usecases.videoprotection import study_area
 
 
 def _drawn(ctx: Context, key: str, caption: str, communes):
@@ -51,7 +50,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
     )
     with c2:
         if kind == "zone":
-            zones = cache.default_zones(*ctx.key(), ctx.departement, ctx.flt)
+            zones = cache.default_zones(ctx.selection)
             if zones.empty:
                 st.info(
                     "Aucune zone prioritaire sur la période de la barre latérale : élargissez-la ou choisissez une autre cible."
@@ -90,15 +89,13 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
                     "Déposez le fichier des caméras installées (une ligne par caméra, avec ses coordonnées)."
                 )
                 st.stop()
-            cams, rejected = cache.sites_from_upload(
-                digest_of(up.getvalue()), up.name, crs, False, up.getvalue()
-            )
-            if len(rejected):
-                st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
-                st.dataframe(rejected, hide_index=True)
+            read = cache.sites_from_upload(up, crs, False)
+            if len(read.rejected):
+                st.warning(f"{len(read.rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
+                st.dataframe(read.rejected, hide_index=True)
             return uc.target_from_cameras(
-                cams, float(radius)
-            ), f"couverture de {len(cams)} caméra(s) ({radius:.0f} m)"
+                read.sites, float(radius)
+            ), f"couverture de {len(read.sites)} caméra(s) ({radius:.0f} m)"
         geom = _drawn(ctx, "ev_draw_target", "Dessinez la zone cible (polygone ou rectangle).", communes)
         if geom is None:
             st.info("Tracez la zone cible sur la carte.")
@@ -133,8 +130,7 @@ def _chart(view: uc.EvaluationView) -> None:
 
 
 def _kept(ctx: Context) -> None:
-    store = store_for(ctx.store_kind)
-    records = store.evaluations(ctx.dataset.slug)
+    records = uc.kept_evaluations(ctx.selection)
     if not records:
         return
     st.markdown("**Évaluations gardées** (elles peuvent figurer dans le rapport pour le préfet)")
@@ -144,7 +140,7 @@ def _kept(ctx: Context) -> None:
         a.write(markdown_text(f"{title} — {r.get('filtres') or 'toutes infractions'}"))
         if not ctx.audience.published and b.button("Retirer", key=f"ev_del_{r['id']}"):
             with audited(ctx.viewer, "évaluation retirée", ctx.dataset.slug, {"evaluation": r["id"]}):
-                store.delete_evaluation(ctx.dataset.slug, r["id"])
+                uc.withdraw_evaluation(ctx.selection, r["id"])
             st.rerun()
 
 
@@ -210,6 +206,6 @@ def section(ctx: Context) -> None:
         with audited(
             ctx.viewer, "évaluation gardée", ctx.dataset.slug, {"cible": str(view.record.get("cible", ""))}
         ):
-            store_for(ctx.store_kind).save_evaluation(ctx.dataset.slug, view.record)
+            uc.keep_evaluation(ctx.selection, view.record)
         st.success(f"Évaluation gardée ({fmt_date(dt.date.today())}) : cochez-la au moment du rapport.")
     _kept(ctx)

@@ -34,9 +34,7 @@ def near_repeat_section(ctx: Context) -> None:
     days = uc.bands_from_text(
         d2.text_input("Bornes des durées (jours)", " ".join(str(d) for d in DEFAULT_DAYS), key="nr_days"), int
     )
-    v = cache.near_repeat(
-        *ctx.key(), ctx.departement, ctx.flt, offence, distances, days, permutations, metric, ctx.audience
-    )
+    v = cache.near_repeat(ctx.selection, offence, distances, days, permutations, metric, ctx.audience)
     show_metrics(v.metrics)
     st.info(v.sentence)
     show_chart(charts.heatmap_from_near_repeat, v.heat, v.duration_order, v.distance_order)
@@ -48,7 +46,7 @@ def near_repeat_section(ctx: Context) -> None:
 
 def concentration_section(ctx: Context) -> None:
     """Top shares, Gini and concentration curves; the repeat places in the internal view."""
-    v = cache.concentration(*ctx.key(), ctx.departement, ctx.flt, ctx.audience)
+    v = cache.concentration(ctx.selection, ctx.audience)
     st.dataframe(v.table, hide_index=True, column_config=column_config_from_frame(v.table))
     if len(v.curves):
         shown = st.multiselect(

@@ -49,7 +49,7 @@ def _incidents_view(ctx: Context) -> None:
     rate, method, level = rate or "brut", method or "fisher_jenks", level or "commune"
     st.caption(RATE_EXPLANATION[rate])
     stats_key = cache.statistics_key()
-    d = cache.diagnostic(*ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, rate, stats_key)
+    d = cache.diagnostic(ctx.selection, method, ctx.audience, rate, stats_key)
     show_metrics(d.metrics)
     f = ctx.flt
     if f.start and f.end:
@@ -76,9 +76,7 @@ def _incidents_view(ctx: Context) -> None:
             height=560,
             organisation=_overlay(ctx, "diag_overlay"),
         )
-    ranking = cache.ranking(
-        *ctx.key(), ctx.departement, ctx.flt, method, ctx.audience, level, rate, stats_key
-    )
+    ranking = cache.ranking(ctx.selection, method, ctx.audience, level, rate, stats_key)
     with right:
         shown = ranking.table
         if ranking.warning:

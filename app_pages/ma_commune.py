@@ -14,13 +14,8 @@ from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
 from ui.maps import show_map
+from usecases.ma_commune import dataset_for_mayor
 from usecases.packs import commune_sheet_pdf
-
-
-def _dataset(dep: str):
-    """The data set of the département a mayor sees: the newest imported, else the generated one."""
-    found = cache.datasets_for_departement(dep)
-    return found[0] if found else None
 
 
 def body() -> None:
@@ -44,12 +39,12 @@ def body() -> None:
         else next(iter(choices))
     )
     dep = departement_of_commune(code)
-    found = _dataset(dep)
+    found = dataset_for_mayor(dep)
     if found is None:
         st.info("Aucune donnée pour votre département pour le moment.")
         return
-    kind, info = found
-    sheet = cache.commune_sheet(kind, info.slug, info.imported_at, dep, code, viewer)
+    selection, info = found
+    sheet = cache.commune_sheet(selection, code, viewer)
     st.title(f"Ma commune — {markdown_text(sheet.name)}")
     if info.synthetic:
         st.warning(
@@ -67,7 +62,7 @@ def body() -> None:
     show_chart(charts.line_from_monthly, sheet.monthly, "faits par mois")
     for note in sheet.notes:
         st.caption(note)
-    pack = cache.pack_data(kind, info.slug, info.imported_at, dep)
+    pack = cache.pack_data(selection)
     export_button(
         st,
         viewer,

@@ -91,9 +91,8 @@ def body() -> None:
         height=560,
     )
     v = cache.organisation_tables(
-        *(ctx.key() if ctx.dataset is not None else ("", "", "")),
         ctx.departement,
-        ctx.flt,
+        ctx.selection if ctx.dataset is not None else None,
         organisation_stamp(),
         float(detour),
         float(speed),

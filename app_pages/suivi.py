@@ -18,13 +18,13 @@ from rendering.report import (
 )
 from ui import cache
 from ui.access import export_button
-from ui.cache import store_for
 from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
+from usecases.evaluation import kept_evaluations
 from usecases.evaluation import record_rows as evaluation_record_rows
 from usecases.packs import all_canton_packs_zip, all_commune_sheets_zip, canton_pack_pdf, commune_sheet_pdf
 from usecases.suivi import (
@@ -43,7 +43,7 @@ MODES = {"periodes": "Comparaison des périodes", "evaluation": "Évaluer une ac
 
 def _period_widget(ctx: Context) -> tuple[pd.Timestamp, pd.Timestamp]:
     start, end, lo, hi = default_followed_period(ctx.incidents)
-    key = f"s_period_{ctx.store_kind}_{ctx.dataset.slug}"
+    key = f"s_period_{ctx.selection.kind}_{ctx.selection.slug}"
     valid_or_reset(
         key,
         (start, end),
@@ -69,7 +69,7 @@ def _trend(ctx: Context, data: SuiviData, spans: pd.DataFrame, split: str | None
 
 def _report(ctx: Context, data: SuiviData, reference: str) -> None:
     fu = data.published  # the report is an export: always the published view
-    kept = store_for(ctx.store_kind).evaluations(ctx.dataset.slug)
+    kept = kept_evaluations(ctx.selection)
     chosen: list[dict] = []
     if kept:
         titles = {r["id"]: evaluation_record_rows(r)[0] for r in kept}
@@ -146,7 +146,7 @@ def body() -> None:
 
 def _followup_body(ctx: Context) -> None:
     start, end = _period_widget(ctx)
-    data = cache.followup(*ctx.key(), ctx.departement, ctx.flt.undated(), start, end)
+    data = cache.followup(ctx.selection.undated(), start, end)
     fu = data.followup
     refs = " ; ".join(f"{REFERENCE_LABELS[k]} : {p.label}" for k, p in fu.references.items())
     st.caption(
@@ -227,7 +227,7 @@ def _packs(ctx: Context) -> None:
         "Vue diffusable, secret statistique appliqué : chaque commune, son canton, son EPCI et le département "
         "sont masqués ensemble, pour qu'aucun effectif caché ne se retrouve par différence d'un document à l'autre."
     )
-    pack = cache.pack_data(*ctx.key(), ctx.departement)
+    pack = cache.pack_data(ctx.selection)
     territory = f"{ctx.departement_nom} ({ctx.departement})"
     common = {"territory": territory, "dataset": ctx.dataset.name, "synthetic": ctx.dataset.synthetic}
     names = dict(zip(pack.communes.index, pack.communes["nom"], strict=True))

@@ -36,7 +36,7 @@ def _area(ctx: Context, communes) -> uc.StudyArea:
         )
         return uc.study_area(communes, kind, commune=code)
     if kind == "zones":
-        zones = cache.default_zones(*ctx.key(), ctx.departement, ctx.flt)
+        zones = cache.default_zones(ctx.selection)
         c2.caption(
             f"{len(zones)} zone(s) prioritaire(s) détectée(s) sur la période de la barre latérale "
             "(réglages par défaut de la page « Zones prioritaires »)."
@@ -62,12 +62,11 @@ def _upload(label: str, types: list[str], key: str, crs: str, roads: bool):
     up = file_uploader(label, type=types, key=key)
     if up is None:
         return None, "-"
-    digest = uc.digest_of(up.getvalue())
-    sites, rejected = cache.sites_from_upload(digest, up.name, crs, roads, up.getvalue())
-    if len(rejected):
-        st.warning(f"{len(rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
-        st.dataframe(rejected, hide_index=True)
-    return sites, digest
+    read = cache.sites_from_upload(up, crs, roads)
+    if len(read.rejected):
+        st.warning(f"{len(read.rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
+        st.dataframe(read.rejected, hide_index=True)
+    return read.sites, read.digest
 
 
 def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: float):
@@ -218,7 +217,7 @@ def body() -> None:
     places = st.multiselect(
         "Lieux visibles par une caméra", list(PLACE_TYPES), default=list(PUBLIC_PLACES), key="v_places"
     )
-    demand = cache.demand(*ctx.key(), ctx.departement, ctx.flt, area.key, tuple(places), area)
+    demand = cache.demand(ctx.selection, area.key, tuple(places), area)
     with st.expander("Poids des infractions"):
         table = st.data_editor(
             pd.DataFrame({"infraction": [*OFFENCES, OTHER_OFFENCE], "poids": 1.0}),
@@ -259,8 +258,7 @@ def body() -> None:
         )
         return
     request = uc.SitingRequest(
-        dataset=ctx.key(),
-        flt=ctx.flt,
+        selection=ctx.selection,
         area_key=area.key,
         places=tuple(places),
         weights=tuple(sorted(weights.items())),

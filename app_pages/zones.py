@@ -97,7 +97,7 @@ def _emerging_section(ctx: Context, settings: ZoneSettings) -> None:
         "Pas de temps", ["QS", "MS"], format_func={"QS": "Trimestre", "MS": "Mois"}.get, key="e_freq"
     )
     c2.caption(f"Maille {settings.cell:.0f} m, voisinage {settings.band:.0f} m (paramètres ci-dessus).")
-    cells, counts = cache.emerging(*ctx.key(), ctx.departement, ctx.flt.undated(), settings, freq)
+    cells, counts = cache.emerging(ctx.selection.undated(), settings, freq)
     st.dataframe(counts, hide_index=True)
     show_map(
         "emerging_map",
@@ -137,9 +137,7 @@ def body() -> None:
     if not dataset_or_notice(ctx):
         return
     settings, severity, bandwidth = _settings()
-    v = cache.zones(
-        *ctx.key(), ctx.departement, ctx.flt, settings, tuple(severity.items()), bandwidth, ctx.audience
-    )
+    v = cache.zones(ctx.selection, settings, tuple(severity.items()), bandwidth, ctx.audience)
     if v.analysis.zones.empty:
         st.info(
             "Aucune zone ne ressort sur cette période avec ces paramètres : aucun secteur ne dépasse "

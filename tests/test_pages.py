@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 from pathlib import Path
 
@@ -16,19 +15,14 @@ import data.profiles
 import data.store
 import ui.access
 import ui.cache
-from core.settings import SETTINGS
 from data.store import ensure_default_dataset
-from tests.tooling import NATIONAL_SECRET
+from tests.tooling import NATIONAL_SECRET, isolated_settings
 
 
 @pytest.fixture(autouse=True)
 def isolated_workspace(tmp_path, monkeypatch):
-    isolated = dataclasses.replace(SETTINGS, workspace_dir=tmp_path / "ws")
-    monkeypatch.setattr(data.store, "SETTINGS", isolated)
-    monkeypatch.setattr(data.profiles, "SETTINGS", isolated)
-    monkeypatch.setattr(ui.access, "SETTINGS", isolated)  # the audit log of these runs, not the real one
-    monkeypatch.setattr(ui.cache, "SETTINGS", isolated)  # the national results of these runs
-    monkeypatch.setattr(data.national, "SETTINGS", isolated)
+    # The workspace, audit log and national results of these runs, not the real ones.
+    isolated_settings(monkeypatch, workspace_dir=tmp_path / "ws")
     ensure_default_dataset()
     yield
     ui.cache.dataset.clear()
@@ -105,7 +99,6 @@ def test_donnees_page_runs():
 def test_other_departement_without_data_offers_generation(tmp_path, monkeypatch):
     generated = data.store.DatasetStore(tmp_path / "generes")  # generation writes here, not in cache/
     monkeypatch.setattr(data.store, "default_store", lambda: generated)
-    monkeypatch.setattr(ui.cache, "default_store", lambda: generated)
     at = _run()
     at.sidebar.selectbox(key="w_departement").set_value("2A").run()
     assert not at.exception

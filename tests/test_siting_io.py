@@ -254,11 +254,13 @@ def test_a_siting_request_is_identified_by_all_it_asks():
     import datetime as dt
 
     from core.model import IncidentFilter
+    from usecases.selection import Selection
     from usecases.videoprotection import SitingRequest, candidates_key
 
+    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    selection = Selection("defaut", "mayenne", "2025-01-01", "53", flt)
     base = SitingRequest(
-        dataset=("defaut", "mayenne", "2025-01-01"),
-        flt=IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31)),
+        selection=selection,
         area_key="departement",
         places=("voie publique",),
         weights=(("Vols de véhicule", 1.0),),
@@ -278,8 +280,10 @@ def test_a_siting_request_is_identified_by_all_it_asks():
         "places": ("commerce",),
         "existing": "x",
         "candidates": "maillage:50.0",
-        "flt": IncidentFilter(start=dt.date(2025, 2, 1), end=dt.date(2025, 12, 31)),
+        "selection": selection.with_filter(flt.with_period(dt.date(2025, 2, 1), flt.end)),
         "time_limit": 30.0,
     }
     for field, value in changes.items():
         assert dataclasses.replace(base, **{field: value}).signature != base.signature, field
+    reimported = dataclasses.replace(selection, stamp="2025-02-01")
+    assert dataclasses.replace(base, selection=reimported).signature != base.signature

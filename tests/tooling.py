@@ -12,6 +12,36 @@ from typing import NoReturn
 import pytest
 
 
+def isolated_settings(monkeypatch: pytest.MonkeyPatch, **changes: object):
+    """Give every product module settings with ``changes`` (e.g. a ``workspace_dir`` under
+    ``tmp_path``) for one test, and return them.
+
+    Modules read the settings as ``from core.settings import SETTINGS``. Every product module
+    is imported first (pages excepted: they are scripts), then each one holding the object is
+    patched: moving a function between modules cannot send a test's writes to the real
+    workspace, and no module imported during the test keeps the temporary settings after it.
+    """
+    import dataclasses
+    import importlib
+    import pkgutil
+    import sys
+
+    import core.settings
+    from core.layers import LAYERS
+
+    root = Path(__file__).resolve().parents[1]
+    for package in LAYERS:
+        if (root / package / "__init__.py").exists() and package != "app_pages":
+            for info in pkgutil.walk_packages([str(root / package)], prefix=f"{package}."):
+                importlib.import_module(info.name)
+    original = core.settings.SETTINGS
+    isolated = dataclasses.replace(original, **changes)
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in LAYERS and getattr(module, "SETTINGS", None) is original:
+            monkeypatch.setattr(module, "SETTINGS", isolated)
+    return isolated
+
+
 def skip_or_fail(message: str) -> NoReturn:
     """Skip the test on a developer's machine; fail it in CI."""
     if os.environ.get("CI", "").lower() == "true":

@@ -1,8 +1,10 @@
 """Cached loaders and one-line ``st.cache_*`` wrappers over the use cases.
 
-Keys are identifiers (département, data-set kind, slug and stamp, filters, settings);
-loaded frames travel as underscore arguments (not hashed). Cached objects are shared
-between sessions: callers never modify them.
+A wrapper's key is the sidebar's :class:`usecases.selection.Selection` (data set, département,
+filter) and the page's own settings; loaded frames travel as underscore arguments (not
+hashed). Nothing here decides anything: which store, which table, whether a truth applies
+are the use cases' questions. Cached objects are shared between sessions: callers never
+modify them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from analysis.zones import ZoneAnalysis, ZoneSettings
 from core.access import Viewer
@@ -20,8 +23,7 @@ from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import Audience
 from core.settings import SETTINGS
-from data.national import national_store
-from data.store import DatasetInfo, DatasetStore, default_store, statistics_store, workspace_store
+from data.store import DatasetInfo
 from geo.candidates import candidates_from_lattice
 from geo.communes import (
     cantons_for_departement,
@@ -41,16 +43,7 @@ from usecases.france import FranceView, france_view
 from usecases.ma_commune import CommuneSheet
 from usecases.national import summary_stamp, summary_table
 from usecases.packs import PackData
-
-
-def store_for(kind: str) -> DatasetStore:
-    """The store of a data set kind: "defaut" (generated), "national" (a partition of the
-    national data set, read-only) or "espace" (imported)."""
-    if kind == "defaut":
-        return default_store()
-    if kind == "national":
-        return national_store()
-    return workspace_store()
+from usecases.selection import Selection, store_for
 
 
 @st.cache_data(show_spinner=False)
@@ -118,21 +111,32 @@ def dataset(kind: str, slug: str, stamp: str) -> gpd.GeoDataFrame:
     return store_for(kind).load(slug)
 
 
-def datasets_for_departement(dep: str) -> list[tuple[str, DatasetInfo]]:
-    """Saved data sets of a département: generated, then its national partition, then imported.
-
-    The national partition is read alone (``make national`` writes one per département).
-    """
-    out = [("defaut", i) for i in default_store().list() if i.departement == dep]
-    out += [("national", i) for i in national_store().list(dep)]
-    out += [("espace", i) for i in workspace_store().list() if i.departement == dep]
-    return out
+def incidents(sel: Selection) -> gpd.GeoDataFrame:
+    """Incidents of the selection's data set, whatever its filter (loaded once per version)."""
+    return dataset(*sel.dataset_key)
 
 
 @st.cache_resource(show_spinner="Chargement des statistiques…", max_entries=4)
 def official_statistics(slug: str, stamp: str) -> pd.DataFrame:
     """A saved SSMSI table (``stamp`` invalidates the cache on re-import)."""
-    return statistics_store().load(slug)
+    return uc_diag.statistics_table(slug)
+
+
+def statistics_list() -> list[DatasetInfo]:
+    """Saved SSMSI tables, newest first."""
+    return uc_diag.saved_statistics()
+
+
+def statistics_key() -> str:
+    """Identifier of the saved SSMSI tables (changes on import or deletion)."""
+    return uc_diag.statistics_key(statistics_list())
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def dwellings(dep: str, key: str) -> pd.Series | None:
+    """Dwellings per commune from the saved SSMSI tables (``key``: :func:`statistics_key`)."""
+    saved = (official_statistics(i.slug, i.imported_at) for i in statistics_list())
+    return uc_diag.dwellings_from_saved_statistics(communes(dep)["code"], saved)
 
 
 @st.cache_resource(show_spinner="Organisation territoriale…", max_entries=8)
@@ -145,24 +149,20 @@ def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organ
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def organisation_tables(
-    kind: str,
-    slug: str,
-    stamp: str,
     dep: str,
-    flt: IncidentFilter,
+    sel: Selection | None,
     org_stamp: str,
     detour: float,
     speed_kmh: float,
     audience: Audience,
 ) -> uc_org.OrganisationView:
-    """Tables and exports of the Organisation page (``slug`` empty: no data set)."""
-    incidents = dataset(kind, slug, stamp) if slug else None
+    """Tables and exports of the Organisation page (``sel`` None: no data set)."""
     return uc_org.organisation_view(
         organisation(dep, org_stamp, detour, speed_kmh),
-        incidents,
+        incidents(sel) if sel is not None else None,
         communes(dep),
         cantons(dep),
-        flt,
+        sel.flt if sel is not None else IncidentFilter(),
         departement=dep,
         audience=audience,
     )
@@ -171,25 +171,18 @@ def organisation_tables(
 # -- use cases ---------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Calcul du diagnostic…", max_entries=16)
 def diagnostic(
-    kind: str,
-    slug: str,
-    stamp: str,
-    dep: str,
-    flt: IncidentFilter,
-    method: str,
-    audience: Audience,
-    rate: str = "brut",
-    statistics_key: str = "",
+    sel: Selection, method: str, audience: Audience, rate: str = "brut", statistics_key: str = ""
 ) -> uc_diag.DiagnosticView:
     """The Diagnostic page of a selection (see :func:`usecases.diagnostic.diagnostic_for_selection`).
 
     ``statistics_key`` (:func:`statistics_key`) changes when SSMSI tables are imported: their
     dwelling counts give burglary rates per 1,000 dwellings.
     """
+    dep = sel.departement
     return uc_diag.diagnostic_for_selection(
-        dataset(kind, slug, stamp),
+        incidents(sel),
         communes(dep),
-        flt,
+        sel.flt,
         keys=area_keys(dep),
         audience=audience,
         method=method,
@@ -198,31 +191,9 @@ def diagnostic(
     )
 
 
-def statistics_key() -> str:
-    """Identifier of the saved SSMSI tables (changes on import or deletion)."""
-    return "|".join(f"{i.slug}@{i.imported_at}" for i in statistics_list())
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def dwellings(dep: str, key: str) -> pd.Series | None:
-    """Dwellings per commune from the newest saved SSMSI communal table that has them."""
-    from analysis.official import dwellings_from_statistics
-
-    codes = communes(dep)["code"]
-    for info in statistics_list():
-        found = dwellings_from_statistics(official_statistics(info.slug, info.imported_at), codes)
-        if found is not None:
-            return found
-    return None
-
-
 @st.cache_resource(show_spinner=False, max_entries=32)
 def ranking(
-    kind: str,
-    slug: str,
-    stamp: str,
-    dep: str,
-    flt: IncidentFilter,
+    sel: Selection,
     method: str,
     audience: Audience,
     level: str,
@@ -230,7 +201,8 @@ def ranking(
     statistics_key: str = "",
 ) -> uc_diag.Ranking:
     """The Diagnostic's ranking at a level (switching level does not recompute the diagnostic)."""
-    view = diagnostic(kind, slug, stamp, dep, flt, method, audience, rate, statistics_key)
+    view = diagnostic(sel, method, audience, rate, statistics_key)
+    dep = sel.departement
     return uc_diag.ranking_for_level(view, communes(dep), area_keys(dep), level, audience=audience)
 
 
@@ -243,98 +215,88 @@ def official(slug: str, stamp: str, dep: str, indicator: str, year: int) -> uc_d
 
 
 @st.cache_resource(show_spinner="Détection des zones prioritaires…", max_entries=8)
-def default_zones(kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter) -> gpd.GeoDataFrame:
+def default_zones(sel: Selection) -> gpd.GeoDataFrame:
     """Priority zones of a selection, default settings (metric CRS; may be empty)."""
+    dep = sel.departement
     return uc_zones.default_zones_for_selection(
-        dataset(kind, slug, stamp), communes_metric(dep), flt, crs=metric_crs_for_departement(dep)
+        incidents(sel), communes_metric(dep), sel.flt, crs=metric_crs_for_departement(dep)
     )
 
 
 @st.cache_resource(show_spinner="Calcul des zones…", max_entries=8)
 def zones(
-    kind: str,
-    slug: str,
-    stamp: str,
-    dep: str,
-    flt: IncidentFilter,
+    sel: Selection,
     settings: ZoneSettings,
     severity: tuple[tuple[str, float], ...],
     bandwidth: float | None,
     audience: Audience,
 ) -> uc_zones.ZonesView:
     """The Zones page of the sidebar selection and the page's settings."""
-    crs = metric_crs_for_departement(dep)
-    res, n_truth = _zone_analysis(kind, slug, stamp, dep, flt, settings, severity, bandwidth)
-    return uc_zones.zones_view(res, n_truth, crs=crs, audience=audience)
+    res, n_truth = _zone_analysis(sel, settings, severity, bandwidth)
+    return uc_zones.zones_view(
+        res, n_truth, crs=metric_crs_for_departement(sel.departement), audience=audience
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _zone_analysis(
-    kind: str,
-    slug: str,
-    stamp: str,
-    dep: str,
-    flt: IncidentFilter,
+    sel: Selection,
     settings: ZoneSettings,
     severity: tuple[tuple[str, float], ...],
     bandwidth: float | None,
 ) -> tuple[ZoneAnalysis, int | None]:
     """The zone analysis (shared by both views: switching the view does not recompute it)."""
-    truth = uc_zones.planted_truth(store_for(kind), slug)
     return uc_zones.zone_analysis_for_selection(
-        dataset(kind, slug, stamp),
-        communes_metric(dep),
-        flt,
-        crs=metric_crs_for_departement(dep),
+        incidents(sel),
+        communes_metric(sel.departement),
+        sel.flt,
+        crs=metric_crs_for_departement(sel.departement),
         settings=settings,
         severity=dict(severity),
         bandwidth=bandwidth,
-        truth=truth,
+        truth=uc_zones.planted_truth(sel),
     )
+
+
+def pack_data(sel: Selection) -> PackData:
+    """The département's published figures by commune and canton, computed once per data set
+    and shared by every session, whatever the filter (see
+    :func:`usecases.packs.pack_data_for_departement`)."""
+    return _pack_data(sel.with_filter(IncidentFilter()))
 
 
 @st.cache_resource(show_spinner="Chiffres diffusables des communes et cantons…", max_entries=8)
-def pack_data(kind: str, slug: str, stamp: str, dep: str) -> PackData:
-    """The département's published figures by commune and canton, computed once per data set
-    and shared by every session (see :func:`usecases.packs.pack_data_for_departement`)."""
+def _pack_data(sel: Selection) -> PackData:
     from usecases.packs import pack_data_for_departement
 
+    dep = sel.departement
     return pack_data_for_departement(
-        dataset(kind, slug, stamp),
-        communes(dep),
-        area_keys(dep),
-        departement=dep,
-        crs=metric_crs_for_departement(dep),
+        incidents(sel), communes(dep), area_keys(dep), departement=dep, crs=metric_crs_for_departement(dep)
     )
+
+
+def commune_sheet(sel: Selection, code: str, viewer: Viewer) -> CommuneSheet:
+    """« Ma commune » (see :func:`usecases.ma_commune.commune_sheet_for_viewer`), whatever the
+    filter."""
+    return _commune_sheet(sel.with_filter(IncidentFilter()), code, viewer)
 
 
 @st.cache_resource(show_spinner="Fiche de la commune…", max_entries=64)
-def commune_sheet(kind: str, slug: str, stamp: str, dep: str, code: str, viewer: Viewer) -> CommuneSheet:
-    """« Ma commune » (see :func:`usecases.ma_commune.commune_sheet_for_viewer`)."""
+def _commune_sheet(sel: Selection, code: str, viewer: Viewer) -> CommuneSheet:
     from usecases.ma_commune import commune_sheet_for_viewer
 
-    return commune_sheet_for_viewer(
-        viewer, code, pack_data(kind, slug, stamp, dep), dataset(kind, slug, stamp)
-    )
+    return commune_sheet_for_viewer(viewer, code, pack_data(sel), incidents(sel))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def cell_count(dep: str) -> int:
     """100 m cells of the département (for the concentration shares)."""
-    import shapely
-
-    from analysis.concentration import cell_count_in_territory
-
-    return cell_count_in_territory(shapely.union_all(communes_metric(dep).geometry.to_numpy()))
+    return uc_repeats.cell_count_for_communes(communes_metric(dep))
 
 
 @st.cache_resource(show_spinner="Test de Knox (permutations des dates)…", max_entries=8)
 def near_repeat(
-    kind: str,
-    slug: str,
-    stamp: str,
-    dep: str,
-    flt: IncidentFilter,
+    sel: Selection,
     offence: str,
     distances: tuple[float, ...],
     days: tuple[int, ...],
@@ -344,10 +306,10 @@ def near_repeat(
 ) -> uc_repeats.NearRepeatView:
     """Near-repeat table of one offence (see :func:`usecases.repeats.near_repeat_for_selection`)."""
     return uc_repeats.near_repeat_for_selection(
-        dataset(kind, slug, stamp),
-        flt,
+        incidents(sel),
+        sel.flt,
         offence=offence,
-        crs=metric_crs_for_departement(dep),
+        crs=metric_crs_for_departement(sel.departement),
         audience=audience,
         distances=distances,
         days=days,
@@ -357,13 +319,12 @@ def near_repeat(
 
 
 @st.cache_resource(show_spinner="Concentration sur les lieux…", max_entries=8)
-def concentration(
-    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, audience: Audience
-) -> uc_repeats.ConcentrationView:
+def concentration(sel: Selection, audience: Audience) -> uc_repeats.ConcentrationView:
     """Concentration of the selection on places (see :func:`usecases.repeats.concentration_for_selection`)."""
+    dep = sel.departement
     return uc_repeats.concentration_for_selection(
-        dataset(kind, slug, stamp),
-        flt,
+        incidents(sel),
+        sel.flt,
         crs=metric_crs_for_departement(dep),
         n_cells=cell_count(dep),
         audience=audience,
@@ -371,14 +332,13 @@ def concentration(
 
 
 @st.cache_resource(show_spinner="Points chauds émergents…", max_entries=4)
-def emerging(
-    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, settings: ZoneSettings, freq: str
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Emerging hot spots of the selection over the whole data set."""
+def emerging(sel: Selection, settings: ZoneSettings, freq: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Emerging hot spots of the selection over the whole data set (pass ``sel.undated()``)."""
+    dep = sel.departement
     return uc_zones.emerging_for_selection(
-        dataset(kind, slug, stamp),
+        incidents(sel),
         communes(dep),
-        flt,
+        sel.flt,
         crs=metric_crs_for_departement(dep),
         settings=settings,
         freq=freq,
@@ -386,26 +346,19 @@ def emerging(
 
 
 @st.cache_resource(show_spinner="Calcul du suivi…", max_entries=8)
-def followup(
-    kind: str, slug: str, stamp: str, dep: str, flt: IncidentFilter, start: dt.date, end: dt.date
-) -> uc_suivi.SuiviData:
-    """Follow-up of a period against its references, its zones and monthly series, gated."""
+def followup(sel: Selection, start: dt.date, end: dt.date) -> uc_suivi.SuiviData:
+    """Follow-up of a period against its references, its zones and monthly series, gated
+    (``sel`` undated: the references lie outside the sidebar's period)."""
+    dep = sel.departement
     return uc_suivi.followup_for_selection(
-        dataset(kind, slug, stamp),
-        communes(dep),
-        flt,
-        start=start,
-        end=end,
-        crs=metric_crs_for_departement(dep),
+        incidents(sel), communes(dep), sel.flt, start=start, end=end, crs=metric_crs_for_departement(dep)
     )
 
 
 @st.cache_data(show_spinner="Lecture du fichier de sites…", max_entries=8)
-def sites_from_upload(
-    digest: str, name: str, crs: str, roads: bool, _data: bytes
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Sites from an uploaded file, parsed once per file (``digest`` is the cache key)."""
-    return uc_video.sites_from_file(_data, name, crs=crs, roads=roads)
+def sites_from_upload(upload: UploadedFile, crs: str, roads: bool) -> uc_video.SitesFile:
+    """Sites from an uploaded file, parsed once per file (Streamlit hashes its name and bytes)."""
+    return uc_video.sites_from_file(upload.getvalue(), upload.name, crs=crs, roads=roads)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -423,25 +376,11 @@ def lattice_near_demand(
     )
 
 
-def statistics_list() -> list[DatasetInfo]:
-    """Saved SSMSI tables, newest first."""
-    return statistics_store().list()
-
-
 @st.cache_resource(show_spinner=False, max_entries=8)
-def demand(
-    kind: str,
-    slug: str,
-    stamp: str,
-    dep: str,
-    flt: IncidentFilter,
-    area_key: str,
-    places: tuple[str, ...],
-    _area,
-) -> gpd.GeoDataFrame:
+def demand(sel: Selection, area_key: str, places: tuple[str, ...], _area) -> gpd.GeoDataFrame:
     """Incidents a camera could see in the study area (``area_key`` identifies ``_area``)."""
     return uc_video.demand_in_area(
-        dataset(kind, slug, stamp), flt, _area, places=list(places), crs=metric_crs_for_departement(dep)
+        incidents(sel), sel.flt, _area, places=list(places), crs=metric_crs_for_departement(sel.departement)
     )
 
 

@@ -94,9 +94,7 @@ def warm_zones(ctx: Context) -> None:
     severity = tuple((k, float(v)) for k, v in DEFAULT_SEVERITY.items())
     warm(
         cache.zones,
-        *ctx.key(),
-        ctx.departement,
-        ctx.flt,
+        ctx.selection,
         default_zone_settings(),
         severity,
         None,

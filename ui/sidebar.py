@@ -29,6 +29,7 @@ from ui.access import AccessRefusedError, audited, current_viewer, sidebar_ident
 from ui.sessions import REGISTRY, script_session_id
 from ui.state import departement_from_link, init_state, persisted
 from usecases.organisation import organisation_stamp
+from usecases.selection import Selection, datasets_for_departement
 
 SYNTHETIC_NOTICE = (
     "Données de démonstration : les **faits sont synthétiques** (générés, calibrés sur les "
@@ -57,14 +58,15 @@ class Context:
         """True when the published view applies."""
         return self.audience.published
 
-    def key(self) -> tuple[str, str, str]:
-        """Cache key of the data set (kind, slug, stamp)."""
+    @property
+    def selection(self) -> Selection:
+        """The selection as one hashable value: the key of every cached use case."""
         if self.dataset is None:
             raise DelinquanceError(
                 "Aucun jeu de données : générez des faits synthétiques (barre latérale) ou importez un "
                 "fichier (page « Données »)."
             )
-        return self.store_kind, self.dataset.slug, self.dataset.imported_at
+        return Selection.of(self.store_kind, self.dataset, self.departement, self.flt)
 
 
 def _label_dataset(item: tuple[str, DatasetInfo]) -> str:
@@ -148,7 +150,7 @@ def current_context() -> Context:
     if sid:
         REGISTRY.get(sid).departement = dep  # what this session's downloads are about
     com = cache.communes(dep)
-    items = {f"{kind}:{i.slug}": (kind, i) for kind, i in cache.datasets_for_departement(dep)}
+    items = {f"{kind}:{i.slug}": (kind, i) for kind, i in datasets_for_departement(dep)}
     info: DatasetInfo | None = None
     kind = "defaut"
     incidents = None

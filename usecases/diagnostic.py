@@ -9,6 +9,7 @@ offence and place bars, the months, the hour x weekday table and the profiles.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ from analysis.diagnostic import (
     diagnostic_from_incidents,
     published_commune_table,
 )
+from analysis.official import dwellings_from_statistics
 from analysis.organisation import counts_by_area
 from analysis.smoothing import (
     SmoothingNote,
@@ -43,6 +45,7 @@ from core.privacy import (
     zeros_published,
 )
 from core.settings import SETTINGS
+from data.store import DatasetInfo, statistics_store
 from geo.communes import geometry_by_group
 from readers.ssmsi import PER_DWELLING
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
@@ -446,6 +449,44 @@ class OfficialView:
     source: str | None
     export_csv: bytes
     export_geojson: bytes
+
+
+def saved_statistics() -> list[DatasetInfo]:
+    """The saved SSMSI tables, newest first."""
+    return statistics_store().list()
+
+
+def statistics_table(slug: str) -> pd.DataFrame:
+    """A saved SSMSI table."""
+    return statistics_store().load(slug)
+
+
+def statistics_key(saved: Iterable[DatasetInfo]) -> str:
+    """What identifies the saved SSMSI tables (changes on an import or a deletion)."""
+    return "|".join(f"{i.slug}@{i.imported_at}" for i in saved)
+
+
+def dwellings_from_saved_statistics(codes: pd.Series, tables: Iterable[pd.DataFrame]) -> pd.Series | None:
+    """Dwellings per commune (burglary rates per 1,000 dwellings) from the first table that
+    has them.
+
+    Parameters
+    ----------
+    codes : Series
+        INSEE codes of the communes.
+    tables : iterable of DataFrame
+        Saved SSMSI tables, newest first (read lazily: the search stops at the first match).
+
+    Returns
+    -------
+    Series or None
+        Dwellings indexed like ``codes``; None when no table gives them.
+    """
+    for table in tables:
+        found = dwellings_from_statistics(table, codes)
+        if found is not None:
+            return found
+    return None
 
 
 def official_for_selection(

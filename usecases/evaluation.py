@@ -39,6 +39,7 @@ from core.formatting import (
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, secret_mask_from_counts, too_small_for_a_ratio
 from core.settings import SETTINGS
+from usecases.selection import Selection
 
 TARGET_KINDS = {
     "zone": "Une zone prioritaire",
@@ -502,3 +503,18 @@ def areas_for_map(areas: EvaluationAreas, crs: str) -> gpd.GeoDataFrame:
         geometry=[areas.target, areas.buffer, areas.control],
         crs=crs,
     ).to_crs(WGS84)
+
+
+def kept_evaluations(selection: Selection) -> list[dict]:
+    """The evaluations kept with the selection's data set, oldest first."""
+    return selection.store().evaluations(selection.slug)
+
+
+def keep_evaluation(selection: Selection, record: dict) -> None:
+    """Keep an evaluation with the selection's data set (for the préfet's report)."""
+    selection.store().save_evaluation(selection.slug, record)
+
+
+def withdraw_evaluation(selection: Selection, record_id: str) -> None:
+    """Remove a kept evaluation from the selection's data set."""
+    selection.store().delete_evaluation(selection.slug, record_id)

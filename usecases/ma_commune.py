@@ -22,8 +22,10 @@ from core.errors import DelinquanceError
 from core.formatting import fmt_count, fmt_date
 from core.privacy import Audience, secret_mask_from_counts
 from core.settings import SETTINGS
+from data.store import DatasetInfo
 from usecases.common import Metric
 from usecases.packs import PackData, figures_rows, zones_touching
+from usecases.selection import Selection, datasets_for_departement
 
 PUBLIC = Audience.public()
 
@@ -116,3 +118,14 @@ def commune_sheet_for_viewer(
         zones=zones,
         notes=notes,
     )
+
+
+def dataset_for_mayor(departement: str) -> tuple[Selection, DatasetInfo] | None:
+    """The data set a mayor's sheet is made from: the newest imported file of the département,
+    else its national partition, else the generated demonstration (None: no data set)."""
+    found = datasets_for_departement(departement)  # each store lists its newest first
+    for kind in ("espace", "national", "defaut"):
+        newest = next((info for k, info in found if k == kind), None)
+        if newest is not None:
+            return Selection.of(kind, newest, departement), newest
+    return None

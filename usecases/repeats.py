@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from analysis.concentration import (
     TOP_SHARES,
+    cell_count_in_territory,
     concentration_from_xy,
     lorenz_from_counts,
     place_keys_from_xy,
@@ -234,6 +236,22 @@ def _share_text(share: float, n: int, published: bool) -> str:
     if published and too_small_for_a_ratio(round(share * n)):
         return SECRET_LABEL
     return fmt_share(share)
+
+
+def cell_count_for_communes(communes: gpd.GeoDataFrame) -> int:
+    """100 m cells covering the communes (the denominator of the concentration shares).
+
+    Parameters
+    ----------
+    communes : GeoDataFrame
+        Communes in a metric CRS.
+
+    Returns
+    -------
+    int
+        Number of cells of the territory's grid.
+    """
+    return cell_count_in_territory(shapely.union_all(communes.geometry.to_numpy()))
 
 
 def concentration_for_selection(

@@ -35,6 +35,7 @@ from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
 from rendering.tables import site_table_from_sites
 from usecases.common import Metric, metric_xy
+from usecases.selection import Selection
 
 SOURCES = {
     "maillage": "Maillage régulier",
@@ -261,14 +262,25 @@ def run_siting(
     )
 
 
-def sites_from_file(
-    data: bytes, name: str, *, crs: str, roads: bool
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Candidate or existing sites from an uploaded file, and the rows it rejected: a road
-    network gives its crossings and main-road points, a list of points its points."""
+@dataclass(frozen=True)
+class SitesFile:
+    """Sites read from an uploaded file: the sites, the rows it rejected, and the file's digest
+    (what identifies the candidates or the existing cameras in a :class:`SitingRequest`)."""
+
+    sites: gpd.GeoDataFrame = field(compare=False, hash=False)
+    rejected: pd.DataFrame = field(compare=False, hash=False)
+    digest: str
+
+
+def sites_from_file(data: bytes, name: str, *, crs: str, roads: bool) -> SitesFile:
+    """Candidate or existing sites from an uploaded file: a road network gives its crossings
+    and main-road points, a list of points its points (with the rows it rejected)."""
+    digest = digest_of(data)
     if roads:
-        return candidates_from_roads(roads_from_bytes(data, name).to_crs(crs)), pd.DataFrame()
-    return sites_from_bytes(data, name, crs=crs)
+        sites = candidates_from_roads(roads_from_bytes(data, name).to_crs(crs))
+        return SitesFile(sites, pd.DataFrame(), digest)
+    sites, rejected = sites_from_bytes(data, name, crs=crs)
+    return SitesFile(sites, rejected, digest)
 
 
 def candidates_key(source: str, *, spacing: float | None = None, digest: str = "") -> str:
@@ -284,8 +296,7 @@ class SitingRequest:
     shown only while the request that made it is the current one (same signature).
     """
 
-    dataset: tuple[str, str, str]  # kind, slug, stamp of the data set
-    flt: IncidentFilter
+    selection: Selection  # data set, département and filter
     area_key: str
     places: tuple[str, ...]
     weights: tuple[tuple[str, float], ...]
@@ -301,8 +312,8 @@ class SitingRequest:
     def signature(self) -> str:
         """A digest of every field: two requests with the same signature give the same sites."""
         return digest_of(
-            *self.dataset,
-            self.flt,
+            *self.selection.dataset_key,
+            self.selection.flt,
             self.area_key,
             self.places,
             self.weights,
@@ -334,7 +345,7 @@ def siting_from_request(
         p=request.p,
         target=request.target,
         time_limit=request.time_limit,
-        flt=request.flt,
+        flt=request.selection.flt,
         places=list(request.places),
         source=request.source,
         signature=request.signature,

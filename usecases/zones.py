@@ -38,6 +38,7 @@ from core.privacy import SECRET_LABEL, Audience, is_secret
 from core.settings import SETTINGS
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from usecases.common import Metric, display_frame
+from usecases.selection import Selection
 
 METHODS = {
     "local": "Excès local (disque contre anneau, Poisson + FDR)",
@@ -114,10 +115,11 @@ def default_zone_settings() -> ZoneSettings:
     return zones_settings_from_values(**ZONE_DEFAULTS)
 
 
-def planted_truth(store, slug: str) -> pd.DataFrame | None:
+def planted_truth(selection: Selection) -> pd.DataFrame | None:
     """The hot spots the generator planted in a synthetic data set (recall and precision are
     measured against them), None for imported data: real data have no ground truth."""
-    return store.planted_hotspots(slug) if store.info(slug).synthetic else None
+    store = selection.store()
+    return store.planted_hotspots(selection.slug) if store.info(selection.slug).synthetic else None
 
 
 def zone_analysis_for_selection(

@@ -117,20 +117,12 @@ def test_too_few_incidents_messages_print_no_count(synthetic53, communes53, n):
 
 
 def test_the_sidebar_widens_a_published_period_to_whole_months(tmp_path, monkeypatch):
-    import dataclasses
-
     from streamlit.testing.v1 import AppTest
 
-    import data.store
-    import ui.access
-    import ui.cache
-    from core.settings import SETTINGS
     from data.store import ensure_default_dataset
+    from tests.tooling import isolated_settings
 
-    isolated = dataclasses.replace(SETTINGS, workspace_dir=tmp_path / "ws")
-    monkeypatch.setattr(data.store, "SETTINGS", isolated)
-    monkeypatch.setattr(ui.access, "SETTINGS", isolated)
-    monkeypatch.setattr(ui.cache, "SETTINGS", isolated)
+    isolated_settings(monkeypatch, workspace_dir=tmp_path / "ws")
     ensure_default_dataset()
     at = AppTest.from_file("../../app_pages/diagnostic.py", default_timeout=120)
     at.run()
