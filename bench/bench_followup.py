@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analysis.followup import Period, change_classes_from_comparison, default_periods, followup_from_incidents  # noqa: E402
 from analysis.zones import zones_from_incidents  # noqa: E402
 from bench.bench_zones import sample  # noqa: E402
-from data.store import DEFAULT_SLUG, default_store  # noqa: E402
+from data.default_dataset import DEFAULT_SLUG
+from data.locations import default_store
 from geo.communes import communes_for_departement  # noqa: E402
 from rendering.report import (
     ReportContent,

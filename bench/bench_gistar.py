@@ -18,7 +18,8 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.hotspots import band_kernel, counts_on_grid, fdr_bins, gi_star_from_raster, grid_for_territory  # noqa: E402
-from data.store import DEFAULT_SLUG, default_store  # noqa: E402
+from data.default_dataset import DEFAULT_SLUG
+from data.locations import default_store
 
 
 def main() -> None:

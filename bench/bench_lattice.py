@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core import model as m
 from core.vocabulary import PUBLIC_PLACES
-from data.store import DEFAULT_SLUG, default_store  # noqa: E402
+from data.default_dataset import DEFAULT_SLUG
+from data.locations import default_store
 from geo.candidates import candidates_from_lattice
 from geo.communes import communes_for_departement  # noqa: E402
 

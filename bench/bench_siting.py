@@ -22,7 +22,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.siting import coverage_from_points, exact_mclp, greedy_mclp, set_cover_for_target  # noqa: E402
-from data.store import DEFAULT_SLUG, default_store  # noqa: E402
+from data.default_dataset import DEFAULT_SLUG
+from data.locations import default_store
 
 
 def instance(n_inc: int, n_cand: int, rng: np.random.Generator):

@@ -22,7 +22,8 @@ sys.path.insert(0, str(ROOT))
 
 from core.model import IncidentFilter  # noqa: E402
 from core.privacy import Audience  # noqa: E402
-from data.store import DEFAULT_SLUG, default_store, ensure_default_dataset  # noqa: E402
+from data.default_dataset import DEFAULT_SLUG, ensure_default_dataset  # noqa: E402
+from data.locations import default_store  # noqa: E402
 from geo.communes import cantons_for_departement, communes_for_departement  # noqa: E402
 from geo.organisation import area_keys_from_communes  # noqa: E402
 from usecases import diagnostic as uc_diag  # noqa: E402

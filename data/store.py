@@ -16,16 +16,13 @@ rename: a crash at any point leaves the previous version intact and readable.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import fcntl
 import json
 import os
 import re
 import shutil
 import unicodedata
 import uuid
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,11 +33,10 @@ from anyascii import anyascii
 from core import model as m
 from core.errors import DatasetStoreError
 from core.escape import csv_safe_frame
-from core.settings import SETTINGS
+from data.files import LOCK, fsync_dir, locked, write_file_synced
+from data.notes import EVALUATIONS, EvaluationNotes
 
 POINTER = "CURRENT"
-LOCK = ".lock"
-EVALUATIONS = "evaluations.json"
 
 
 @dataclass
@@ -90,36 +86,6 @@ def checked_slug(slug: object) -> str:
     return slug
 
 
-@contextlib.contextmanager
-def _locked(base: Path) -> Iterator[None]:
-    """Exclusive lock of one data set's folder (saves and deletions never overlap)."""
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / LOCK, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_file_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 class DatasetStore:
     """Persist incident data sets in a folder (see the module docstring).
 
@@ -141,6 +107,7 @@ class DatasetStore:
     def __init__(self, root: Path, notes_root: Path | None = None) -> None:
         self.root = Path(root)
         self.notes_root = Path(notes_root) if notes_root is not None else self.root
+        self.notes = EvaluationNotes(self.notes_root)
 
     # -- reading ---------------------------------------------------------------------
     def _version_dir(self, slug: str) -> Path:
@@ -276,8 +243,8 @@ class DatasetStore:
                 f"Un jeu de données « {slug} » existe déjà : choisissez un autre nom ou remplacez-le explicitement."
             )
         base = self.root / checked_slug(slug)
-        with _locked(base):
-            return self._save_locked(
+        with locked(base):
+            return self._savelocked(
                 base,
                 slug,
                 incidents,
@@ -303,7 +270,7 @@ class DatasetStore:
                 continue
         raise DatasetStoreError("Trop de jeux de données portent ce nom : choisissez-en un autre.")
 
-    def _save_locked(
+    def _savelocked(
         self,
         base: Path,
         slug: str,
@@ -343,22 +310,22 @@ class DatasetStore:
             incidents.to_parquet(tmp / self._filename, index=False, compression="zstd")
             with open(tmp / self._filename, "rb+") as fh:
                 os.fsync(fh.fileno())
-            _write_file_synced(
+            write_file_synced(
                 tmp / "rejets.csv", csv_safe_frame(rejections).to_csv(index=False).encode("utf-8")
             )
             for filename, data in (extra_files or {}).items():
-                _write_file_synced(tmp / Path(filename).name, data)
-            _write_file_synced(
+                write_file_synced(tmp / Path(filename).name, data)
+            write_file_synced(
                 tmp / "manifest.json",
                 json.dumps(asdict(info), ensure_ascii=False, indent=1).encode("utf-8"),
             )
             version = f"v{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
             os.rename(tmp, base / version)
-            _fsync_dir(base)
+            fsync_dir(base)
             pointer_tmp = base / f".{POINTER}.{uuid.uuid4().hex}"
-            _write_file_synced(pointer_tmp, version.encode("utf-8"))
+            write_file_synced(pointer_tmp, version.encode("utf-8"))
             os.replace(pointer_tmp, base / POINTER)  # the commit point
-            _fsync_dir(base)
+            fsync_dir(base)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -367,54 +334,32 @@ class DatasetStore:
 
     # -- evaluations of actions (kept across versions: an append does not lose them) ------
     def evaluations(self, slug: str) -> list[dict]:
-        """The evaluations kept with a data set, oldest first (see :mod:`usecases.evaluation`)."""
+        """The evaluations kept with a data set, oldest first (see :mod:`data.notes`)."""
         self._version_dir(slug)  # the data set must exist
-        path = self.notes_root / slug / EVALUATIONS
-        try:
-            records = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return []
-        except ValueError as exc:
-            raise DatasetStoreError(
-                f"Évaluations illisibles pour « {slug} » ({exc}) : supprimez le fichier {EVALUATIONS} du jeu."
-            ) from exc
-        return [r for r in records if isinstance(r, dict)]
-
-    def _write_evaluations(self, base: Path, records: list[dict]) -> None:
-        tmp = base / f".{EVALUATIONS}.{uuid.uuid4().hex}"
-        _write_file_synced(tmp, json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8"))
-        os.replace(tmp, base / EVALUATIONS)
-        _fsync_dir(base)
+        return self.notes.records(slug)
 
     def save_evaluation(self, slug: str, record: dict) -> None:
         """Keep one evaluation with a data set (atomic; replaces one with the same ``id``)."""
-        base = self.notes_root / checked_slug(slug)
         self._version_dir(slug)  # never create the folder of a data set that does not exist
-        with _locked(base):
-            records = [r for r in self.evaluations(slug) if r.get("id") != record.get("id")]
-            self._write_evaluations(base, [*records, record])
+        self.notes.save(slug, record)
 
     def delete_evaluation(self, slug: str, record_id: str) -> None:
         """Remove a kept evaluation (nothing happens if it is not there)."""
-        base = self.notes_root / checked_slug(slug)
         self._version_dir(slug)
-        with _locked(base):
-            records = [r for r in self.evaluations(slug) if r.get("id") != record_id]
-            self._write_evaluations(base, records)
+        self.notes.delete(slug, record_id)
 
     def delete(self, slug: str) -> None:
         """Delete a data set and every version of it."""
         base = self.root / checked_slug(slug)
         if not base.exists():
             raise DatasetStoreError(f"Jeu de données introuvable : « {slug} ».")
-        with _locked(base):
+        with locked(base):
             pointer = base / POINTER
             if pointer.exists():
                 pointer.unlink()  # uncommit first: a crash then leaves only orphans
             shutil.rmtree(base, ignore_errors=True)
-        notes = self.notes_root / slug
-        if notes != base and notes.exists():
-            shutil.rmtree(notes, ignore_errors=True)
+        if self.notes.root != self.root:
+            self.notes.remove(slug)
 
     @staticmethod
     def _remove_orphans(base: Path) -> None:
@@ -428,7 +373,7 @@ class DatasetStore:
                 continue
             if child.is_dir():
                 shutil.rmtree(child, ignore_errors=True)
-            elif child.name.startswith((f".{POINTER}.", f".{EVALUATIONS}.")):
+            elif child.name.startswith((f".{POINTER}.", f".{EVALUATIONS}.")):  # interrupted writes
                 child.unlink(missing_ok=True)
 
 
@@ -447,123 +392,3 @@ class UnitsStore(DatasetStore):
     _conform = staticmethod(lambda g: gpd.GeoDataFrame(g).reset_index(drop=True))
     _read = staticmethod(gpd.read_parquet)
     _filename = "unites.parquet"
-
-
-#: Slugs of the national territorial-organisation files in the organisation stores.
-ORGANISATION_FILES = {
-    "gendarmerie": "Unités de gendarmerie accueillant du public",
-    "police": "Services de police accueillant du public",
-    "competence": "Compétence territoriale PN/GN",
-}
-
-
-def units_store() -> UnitsStore:
-    """Store of the imported gendarmerie and police unit lists."""
-    return UnitsStore(SETTINGS.workspace_dir / "organisation")
-
-
-def competence_store() -> StatisticsStore:
-    """Store of the imported PN/GN competence file."""
-    return StatisticsStore(SETTINGS.workspace_dir / "organisation")
-
-
-DEFAULT_SLUG = "defaut-mayenne-synthetique"
-
-
-def default_store() -> DatasetStore:
-    """Store of the embedded default data set (rebuilt at set-up, under the cache; the users'
-    evaluations of it are kept in the workspace)."""
-    return DatasetStore(SETTINGS.cache_dir / "datasets", notes_root=SETTINGS.workspace_dir / "evaluations")
-
-
-def workspace_store() -> DatasetStore:
-    """Store of the data sets imported by users (persists across restarts)."""
-    return DatasetStore(SETTINGS.workspace_dir / "datasets")
-
-
-def statistics_store() -> StatisticsStore:
-    """Store of the official statistics imported by users."""
-    return StatisticsStore(SETTINGS.workspace_dir / "statistiques")
-
-
-def default_dataset_version() -> str:
-    """Identifier of the generator settings of the default data set (rebuild on change)."""
-    lo, hi = SETTINGS.default_years
-    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g6"
-
-
-def generated_slug(departement: str) -> str:
-    """Slug of the synthetic data set of a département."""
-    return (
-        DEFAULT_SLUG if departement == SETTINGS.default_departement else f"synthetique-{departement.lower()}"
-    )
-
-
-def generate_synthetic_dataset(
-    departement: str,
-    *,
-    forces: pd.Series | None = None,
-    store: DatasetStore | None = None,
-    name: str | None = None,
-) -> DatasetInfo:
-    """Generate and save the synthetic incidents of a département (settings' years and seed).
-
-    Parameters
-    ----------
-    departement : str
-        Département code.
-    forces : Series, optional
-        PN/GN competence per INSEE code (default: the indicative organisation).
-    store : DatasetStore, optional
-        Where to save (default :func:`default_store`).
-    name : str, optional
-        Name of the data set.
-    """
-    from data.synthetic import synthetic_incidents_for_departement
-    from geo.communes import communes_for_departement
-
-    store = store or default_store()
-    communes = communes_for_departement(departement)
-    ds = synthetic_incidents_for_departement(
-        communes, years=SETTINGS.default_years, seed=SETTINGS.default_seed, forces=forces
-    )
-    truth = ds.hotspots_frame().to_json(orient="records", force_ascii=False, indent=1)
-    return store.save(
-        ds.incidents,
-        name=name or f"{departement} — faits synthétiques",
-        source_file="générateur synthétique",
-        synthetic=True,
-        departement=departement,
-        description=ds.description,
-        extra_files={"hotspots.json": truth.encode("utf-8")},
-        slug=generated_slug(departement),
-        replace=True,
-        extra={"version": default_dataset_version()},
-    )
-
-
-def ensure_default_dataset(*, store: DatasetStore | None = None) -> DatasetInfo:
-    """Build the embedded default data set (synthetic, of the default département: the Mayenne)
-    when missing or outdated.
-
-    Returns
-    -------
-    DatasetInfo
-        Manifest of the default data set.
-    """
-    store = store or default_store()
-    if store.exists(DEFAULT_SLUG):
-        info = store.info(DEFAULT_SLUG)
-        if info.extra.get("version") == default_dataset_version():
-            try:
-                store.load(DEFAULT_SLUG)
-                return info
-            except DatasetStoreError:
-                pass
-    from geo.communes import departements_table
-
-    dep = SETTINGS.default_departement
-    names = departements_table().set_index("code")["nom"]
-    return generate_synthetic_dataset(
-        dep, store=store, name=f"{names.get(dep, dep)} — faits synthétiques (défaut)"
-    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from data.store import ensure_default_dataset
+from data.default_dataset import ensure_default_dataset
 from geo.communes import build_communes_cache, commune_cache_is_valid
 
 

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import data.locations
 import data.national
 import data.profiles
 import data.store
 import ui.access
 import ui.cache
-from data.store import ensure_default_dataset
+from data.default_dataset import ensure_default_dataset
 from tests.tooling import NATIONAL_SECRET, isolated_settings
 
 
@@ -98,7 +99,7 @@ def test_donnees_page_runs():
 
 def test_other_departement_without_data_offers_generation(tmp_path, monkeypatch):
     generated = data.store.DatasetStore(tmp_path / "generes")  # generation writes here, not in cache/
-    monkeypatch.setattr(data.store, "default_store", lambda: generated)
+    monkeypatch.setattr(data.locations, "default_store", lambda: generated)
     at = _run()
     at.sidebar.selectbox(key="w_departement").set_value("2A").run()
     assert not at.exception
@@ -112,7 +113,7 @@ def test_other_departement_without_data_offers_generation(tmp_path, monkeypatch)
 
 
 def test_diagnostic_official_statistics_view():
-    from data.store import statistics_store
+    from data.locations import statistics_store
     from readers.ssmsi import official_statistics_from_bytes
     from tests.test_ssmsi import OLD_COMMUNAL
 
@@ -128,7 +129,7 @@ def test_diagnostic_official_statistics_view():
 
 
 def test_donnees_lists_saved_statistics():
-    from data.store import statistics_store
+    from data.locations import statistics_store
     from readers.ssmsi import official_statistics_from_bytes
     from tests.test_ssmsi import OLD_COMMUNAL
 
@@ -314,7 +315,8 @@ def test_suivi_page_runs_and_switches_views():
     ],
 )
 def test_suivi_on_a_short_import_says_what_is_missing(start, message):
-    from data.store import DEFAULT_SLUG, default_store, workspace_store
+    from data.default_dataset import DEFAULT_SLUG
+    from data.locations import default_store, workspace_store
 
     inc = default_store().load(DEFAULT_SLUG)
     short = inc[inc["date_debut"] >= start].reset_index(drop=True)

@@ -16,11 +16,12 @@ from usecases.selection import Selection, datasets_for_departement, store_for
 @pytest.fixture
 def workspace(tmp_path, monkeypatch, small53):
     """An isolated workspace holding one generated and two imported data sets of the Mayenne."""
+    import data.locations
     import data.store
 
     isolated_settings(monkeypatch, workspace_dir=tmp_path / "ws")
     generated = data.store.DatasetStore(tmp_path / "generes")
-    monkeypatch.setattr(data.store, "default_store", lambda: generated)
+    monkeypatch.setattr(data.locations, "default_store", lambda: generated)
     inc = small53.incidents
     truth = {"hotspots.json": small53.hotspots_frame().to_json(orient="records").encode()}
     generated.save(inc, name="Démo", source_file="gen", departement="53", synthetic=True, extra_files=truth)

@@ -13,7 +13,8 @@ import pytest
 
 from core import model as m
 from core.errors import DatasetStoreError
-from data.store import DatasetStore, ensure_default_dataset, slug_from_name
+from data.default_dataset import ensure_default_dataset
+from data.store import DatasetStore, slug_from_name
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,7 +21,8 @@ from core.model import IncidentFilter
 from core.privacy import Audience, whole_months
 from core.settings import SETTINGS
 from core.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
-from data.store import DatasetInfo, generate_synthetic_dataset
+from data.default_dataset import generate_synthetic_dataset
+from data.store import DatasetInfo
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import BASE_MAPS
 from ui import cache

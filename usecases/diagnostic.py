@@ -45,7 +45,8 @@ from core.privacy import (
     zeros_published,
 )
 from core.settings import SETTINGS
-from data.store import DatasetInfo, statistics_store
+from data.locations import statistics_store
+from data.store import DatasetInfo
 from geo.communes import geometry_by_group
 from readers.ssmsi import PER_DWELLING
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame

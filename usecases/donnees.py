@@ -11,8 +11,9 @@ import pandas as pd
 from core.access import IMPORT, MAYOR, Viewer, departement_of_commune
 from data.access import AccessStore
 from data.append import DROP, KEEP, AppendResult, appended_with_identifiers, appended_without_identifiers
+from data.locations import statistics_store, workspace_store
 from data.profiles import MappingProfile, ProfileStore, profile_store
-from data.store import DatasetInfo, DatasetStore, statistics_store, workspace_store
+from data.store import DatasetInfo, DatasetStore
 from readers.incidents import COORDINATE_MODES as COORDINATE_MODES  # for the page
 from readers.incidents import FIELD_LABELS as FIELD_LABELS
 from readers.incidents import (

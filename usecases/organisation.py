@@ -19,7 +19,7 @@ from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, secret_mask_from_counts
 from data.access import AccessStore
-from data.store import ORGANISATION_FILES, competence_store, units_store
+from data.locations import ORGANISATION_FILES, competence_store, units_store
 from geo.communes import all_communes
 from geo.organisation import DEFAULT_DETOUR as DEFAULT_DETOUR  # for the pages
 from geo.organisation import DEFAULT_SPEED_KMH as DEFAULT_SPEED_KMH

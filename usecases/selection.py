@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import data.locations
 import data.national
-import data.store
 from core.model import IncidentFilter
 from data.store import DatasetInfo, DatasetStore
 
@@ -38,11 +38,11 @@ def store_for(kind: str) -> DatasetStore:
         The store, at the locations of the settings.
     """
     if kind == "defaut":
-        return data.store.default_store()
+        return data.locations.default_store()
     if kind == "national":
         return data.national.national_store()
     if kind == "espace":
-        return data.store.workspace_store()
+        return data.locations.workspace_store()
     raise ValueError(f"unknown store kind {kind!r}; expected one of {sorted(STORE_KINDS)}")
 
 

@@ -13,7 +13,7 @@ import geopandas as gpd
 import pytest
 
 from core.settings import SETTINGS
-from data.store import ensure_default_dataset
+from data.default_dataset import ensure_default_dataset
 from geo.communes import CACHE_VERSION, build_communes_cache
 from tests.e2e.helpers import (
     ARTIFACTS,

@@ -26,7 +26,9 @@ def seed_other_departement(workspace) -> str:
     """Two small imported data sets, with their original labels kept: one of the Mayenne (53),
     one of the Sarthe (72, whose slug is returned)."""
     from core import model as m
-    from data.store import DEFAULT_SLUG, DatasetStore, default_store, ensure_default_dataset
+    from data.default_dataset import DEFAULT_SLUG, ensure_default_dataset
+    from data.locations import default_store
+    from data.store import DatasetStore
 
     ensure_default_dataset()
     sample = default_store().load(DEFAULT_SLUG).head(60).copy()

@@ -119,7 +119,7 @@ def test_too_few_incidents_messages_print_no_count(synthetic53, communes53, n):
 def test_the_sidebar_widens_a_published_period_to_whole_months(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from data.store import ensure_default_dataset
+    from data.default_dataset import ensure_default_dataset
     from tests.tooling import isolated_settings
 
     isolated_settings(monkeypatch, workspace_dir=tmp_path / "ws")
