@@ -1,26 +1,9 @@
-"""Priority zones: hot cells or dense clusters merged into ranked polygons, and their evaluation.
+"""Priority zones: the cells a detector labels (:mod:`analysis.zone_detectors`) merged into
+ranked polygons, their published form, and one period's analysis (evaluated with
+:mod:`analysis.zone_evaluation`).
 
-Four detectors, all bounded in memory (they work on grid cells, never on an n x n
-matrix of incidents):
-
-* ``"local"`` (default): a scan of local excess: the incidents within ``local_inner``
-  metres of each cell against those of the surrounding ring out to ``local_outer``
-  (scaled by area), Poisson test with FDR, and an effect size of at least ``min_ratio``.
-  Broad urban density (a town centre) is its own background and is not flagged; a
-  concentrated spot within it is. This is the detector that meets the planted-hotspot
-  recall and precision goals on the synthetic data;
-
-* ``"gi"``: Getis-Ord Gi* hot cells at the chosen confidence (FDR-corrected), merged by
-  8-connectivity;
-* ``"hdbscan"``: scikit-learn's HDBSCAN on the occupied cells of the same fine grid, each
-  cell repeated up to ``hdbscan_cap`` times by its incidents (HDBSCAN has no sample
-  weights); memory bounded by cells x cap;
-* ``"dbscan"``: DBSCAN in metres on the occupied cells of a fine grid (cell = eps / 4),
-  each cell weighted by its incidents (``sample_weight``): the same clusters as DBSCAN on
-  the points up to the cell resolution, at the cost of the number of occupied cells.
-
-Zones are then described (counts by offence, severity-weighted score, concentration,
-trend against the previous period, forces and communes) and ranked by score.
+Each zone is described (counts by offence, severity-weighted score, concentration, trend
+against the previous period, forces and communes) and the zones are ranked by score.
 """
 
 from __future__ import annotations
@@ -33,21 +16,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage
 
 from analysis.hotspots import (
     MIN_INCIDENTS,
     Grid,
     TooFewIncidentsError,
-    band_kernel,
-    counts_on_grid,
-    fdr_bins,
-    gi_star_from_raster,
     grid_for_territory,
 )
+from analysis.zone_detectors import ZoneSettings, labels_from_xy
+from analysis.zone_evaluation import evaluation_from_zones, recall_precision_from_truth
 from core import model as m
 from core.crs import require_metric
-from core.errors import ParameterError
 from core.model import located
 from core.privacy import SECRET_LABEL, secret_cells, secret_mask_from_counts
 from core.settings import SETTINGS
@@ -70,109 +49,6 @@ DEFAULT_SEVERITY: dict[str, float] = {
     "Escroqueries et fraudes aux moyens de paiement": 0.5,
     "Autre": 1.0,
 }
-
-
-@dataclass(frozen=True)
-class ZoneSettings:
-    """Parameters of the zone detection (metres), with their defaults."""
-
-    method: str = "local"
-    cell: float = 100.0
-    band: float = 450.0
-    confidence: int = 3  # 1: 90 %, 2: 95 %, 3: 99 %
-    eps: float = 200.0
-    min_samples: int = 25
-    min_incidents: int = 20
-    local_inner: float = 250.0
-    local_outer: float = 1000.0
-    min_ratio: float = 2.0
-    min_cluster_size: int = 40
-    hdbscan_cap: int = 20
-    min_local_count: int = 15
-
-
-def _zone_labels_gi(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings):
-    grid = grid_for_territory(territory, s.cell)
-    counts = counts_on_grid(x, y, grid)
-    z = gi_star_from_raster(counts, grid.active, band_kernel(s.cell, s.band))
-    bins = np.zeros(grid.active.shape, dtype=np.int8)
-    bins[grid.active] = fdr_bins(z)
-    hot = bins >= s.confidence
-    labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
-    return grid, labels, n
-
-
-def _zone_labels_local(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings):
-    from scipy import stats
-    from scipy.signal import fftconvolve
-
-    grid = grid_for_territory(territory, s.cell)
-    counts = counts_on_grid(x, y, grid)
-    active = grid.active.astype(float)
-    inner = band_kernel(s.cell, s.local_inner)
-    outer = band_kernel(s.cell, s.local_outer)
-    pad = (outer.shape[0] - inner.shape[0]) // 2
-    ring = outer - np.pad(inner, pad)
-    # Sums over discs of up to a few hundred cells: by FFT (the kernels are symmetric, so
-    # convolution is correlation), rounded back to the integers they are.
-    observed, around = (np.rint(fftconvolve(counts, k, mode="same")) for k in (inner, ring))
-    n_inner, n_ring = (np.rint(fftconvolve(active, k, mode="same")) for k in (inner, ring))
-    expected = np.maximum(np.where(n_ring > 0, around / np.maximum(n_ring, 1) * n_inner, 0.0), 0.5)
-    p = stats.poisson.sf(observed - 1, expected)
-    z = stats.norm.isf(np.clip(p[grid.active], 1e-300, 1.0))
-    bins = np.zeros(grid.active.shape, dtype=np.int8)
-    bins[grid.active] = fdr_bins(z)
-    hot = (bins >= s.confidence) & (observed >= s.min_local_count) & (observed >= s.min_ratio * expected)
-    labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
-    return grid, labels, n
-
-
-def _zone_labels_dbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings):
-    from sklearn.cluster import DBSCAN
-
-    cell = s.eps / 4.0
-    minx, miny, maxx, maxy = territory.bounds
-    nx, ny = int(np.ceil((maxx - minx) / cell)) or 1, int(np.ceil((maxy - miny) / cell)) or 1
-    grid = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))  # no mask needed: points only
-    counts = counts_on_grid(x, y, grid)
-    iy, ix = np.nonzero(counts)
-    cx = grid.x0 + (ix + 0.5) * grid.cell
-    cy = grid.y0 + (iy + 0.5) * grid.cell
-    db = DBSCAN(eps=s.eps, min_samples=s.min_samples).fit(
-        np.column_stack([cx, cy]), sample_weight=counts[iy, ix]
-    )
-    labels = np.zeros(counts.shape, dtype=np.int64)
-    labels[iy, ix] = db.labels_ + 1  # noise (-1) -> 0
-    # Clusters are drawn as the cells within eps/2 of their core cells, so that a zone is a
-    # surface rather than scattered cells.
-    n = int(labels.max())
-    filled = ndimage.grey_dilation(labels, footprint=band_kernel(grid.cell, s.eps / 2.0).astype(bool))
-    filled = np.where(labels > 0, labels, filled)
-    return grid, filled, n
-
-
-def _zone_labels_hdbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings):
-    from sklearn.cluster import HDBSCAN
-
-    cell = s.eps / 4.0
-    minx, miny, maxx, maxy = territory.bounds
-    nx, ny = int(np.ceil((maxx - minx) / cell)) or 1, int(np.ceil((maxy - miny) / cell)) or 1
-    grid = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))
-    counts = counts_on_grid(x, y, grid)
-    iy, ix = np.nonzero(counts)
-    reps = np.minimum(counts[iy, ix], s.hdbscan_cap).astype(np.int64)
-    cx = np.repeat(grid.x0 + (ix + 0.5) * cell, reps)
-    cy = np.repeat(grid.y0 + (iy + 0.5) * cell, reps)
-    jitter = np.random.default_rng(0).uniform(-cell / 2, cell / 2, (len(cx), 2))  # distinct points
-    db = HDBSCAN(min_cluster_size=s.min_cluster_size).fit(np.column_stack([cx, cy]) + jitter)
-    owner = np.repeat(np.arange(len(iy)), reps)
-    cell_label = np.full(len(iy), -1)
-    np.maximum.at(cell_label, owner, db.labels_)
-    labels = np.zeros(counts.shape, dtype=np.int64)
-    labels[iy, ix] = cell_label + 1
-    n = int(labels.max())
-    filled = ndimage.grey_dilation(labels, footprint=band_kernel(cell, s.eps / 2.0).astype(bool))
-    return grid, np.where(labels > 0, labels, filled), n
 
 
 def _stable_id(geom: shapely.Geometry) -> str:
@@ -227,16 +103,7 @@ def zones_from_incidents(
         )
     area = shapely.union_all(territory.geometry.to_numpy())
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
-    if settings.method == "local":
-        grid, labels, n = _zone_labels_local(x, y, area, settings)
-    elif settings.method == "gi":
-        grid, labels, n = _zone_labels_gi(x, y, area, settings)
-    elif settings.method == "dbscan":
-        grid, labels, n = _zone_labels_dbscan(x, y, area, settings)
-    elif settings.method == "hdbscan":
-        grid, labels, n = _zone_labels_hdbscan(x, y, area, settings)
-    else:
-        raise ParameterError(f"Méthode inconnue : {settings.method!r} (local, gi, dbscan ou hdbscan).")
+    grid, labels, n = labels_from_xy(x, y, area, settings)
     columns = [
         "rang",
         "id",
@@ -357,51 +224,6 @@ def published_zones(zones: pd.DataFrame, *, threshold: int | None = None) -> pd.
     return out
 
 
-def concentration_from_zones(zones: gpd.GeoDataFrame) -> tuple[float, float]:
-    """Share of incidents and share of the area covered by the zones ("x % in y %")."""
-    if zones.empty:
-        return 0.0, 0.0
-    return float(zones["part_faits"].sum()), float(zones["part_superficie"].sum())
-
-
-def evaluation_from_zones(
-    zones: gpd.GeoDataFrame, later: gpd.GeoDataFrame, total_area_m2: float
-) -> dict[str, float]:
-    """Hit rate and predictive accuracy index (PAI) of zones on a later period.
-
-    ``hit rate = n_in_zones / n``; ``PAI = hit rate / (zone area / total area)``.
-    """
-    require_metric(zones, later)
-    pts = located(later)
-    if zones.empty or pts.empty:
-        return {"taux_de_reussite": 0.0, "pai": 0.0, "part_superficie": 0.0}
-    union = shapely.union_all(zones.geometry.to_numpy())
-    shapely.prepare(union)
-    hits = shapely.contains_xy(union, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()).sum()
-    hit_rate = hits / len(pts)
-    share = union.area / total_area_m2
-    return {
-        "taux_de_reussite": float(hit_rate),
-        "pai": float(hit_rate / share) if share else 0.0,
-        "part_superficie": float(share),
-    }
-
-
-def recall_precision_from_truth(zones: gpd.GeoDataFrame, truth: pd.DataFrame) -> dict[str, float]:
-    """Recall and precision of zones against planted hotspots (synthetic data only).
-
-    A planted hotspot is found when a zone intersects its disc; a zone is right when it
-    intersects at least one planted disc.
-    """
-    if zones.empty or truth.empty:
-        return {"rappel": 0.0, "precision": 0.0}
-    discs = shapely.buffer(
-        shapely.points(truth["x"].to_numpy(), truth["y"].to_numpy()), truth["radius_m"].to_numpy()
-    )
-    hit = shapely.intersects(zones.geometry.to_numpy()[:, None], discs[None, :])
-    return {"rappel": float(hit.any(axis=0).mean()), "precision": float(hit.any(axis=1).mean())}
-
-
 @dataclass
 class ZoneAnalysis:
     """Everything the Zones page shows for one period."""
@@ -475,20 +297,3 @@ def priority_zones_for_period(
     return ZoneAnalysis(
         zones, density, grid, len(pts), evaluation, scores, (end, end + length - pd.Timedelta(days=1))
     )
-
-
-def truth_active_in_period(
-    truth: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, *, min_incidents: int = 20
-) -> pd.DataFrame:
-    """Planted hotspots with at least ``min_incidents`` planted incidents expected in ``[start, end]``.
-
-    A hotspot whose overlap with the period holds fewer planted incidents than a zone's
-    minimum size cannot be found by design: it is not counted as active. The expected
-    number is the hotspot's total prorated by the days of overlap.
-    """
-    s, e = pd.to_datetime(truth["start"]), pd.to_datetime(truth["end"])
-    lo = np.maximum(s, pd.Timestamp(start))
-    hi = np.minimum(e, pd.Timestamp(end))
-    overlap = ((hi - lo).dt.days + 1).clip(lower=0)
-    expected = truth["n_incidents"] * overlap / ((e - s).dt.days + 1)
-    return truth[expected >= min_incidents].reset_index(drop=True)

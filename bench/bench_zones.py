@@ -18,7 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.zones import ZoneSettings, zones_from_incidents  # noqa: E402
+from analysis.zone_detectors import ZoneSettings  # noqa: E402
+from analysis.zones import zones_from_incidents  # noqa: E402
 from data.default_dataset import DEFAULT_SLUG
 from data.locations import default_store
 from geo.communes import communes_for_departement  # noqa: E402

@@ -5,14 +5,13 @@ import pytest
 import shapely
 
 from analysis.hotspots import TooFewIncidentsError
-from analysis.zones import (
-    ZoneSettings,
+from analysis.zone_detectors import ZoneSettings
+from analysis.zone_evaluation import (
     concentration_from_zones,
     evaluation_from_zones,
-    published_zones,
     recall_precision_from_truth,
-    zones_from_incidents,
 )
+from analysis.zones import published_zones, zones_from_incidents
 from core import model as m
 
 SQUARE = gpd.GeoDataFrame(
@@ -29,6 +28,16 @@ def _incidents(rng, n_background=3000, cluster=(3000, 7000, 150, 300)):
     return gpd.GeoDataFrame(
         {m.OFFENCE: off, m.FORCE: "GN"}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=2154
     )
+
+
+def test_every_detector_is_in_the_table_and_an_unknown_one_is_named():
+    from analysis.zone_detectors import DETECTORS
+    from core.errors import ParameterError
+
+    assert list(DETECTORS) == ["local", "gi", "dbscan", "hdbscan"]
+    inc = _incidents(np.random.default_rng(0), n_background=100, cluster=(3000, 7000, 150, 50))
+    with pytest.raises(ParameterError, match=r"'kde' \(local, gi, dbscan ou hdbscan\)"):
+        zones_from_incidents(inc, SQUARE, settings=ZoneSettings(method="kde"))
 
 
 @pytest.mark.parametrize("method", ["local", "gi", "dbscan", "hdbscan"])
@@ -78,7 +87,7 @@ def test_too_few_incidents():
 
 def test_default_settings_find_the_planted_hotspots(synthetic53, communes53):
     """Goal of the issue: recall >= 0.9 and precision >= 0.8 with default settings."""
-    from analysis.zones import truth_active_in_period
+    from analysis.zone_evaluation import truth_active_in_period
 
     g = synthetic53.incidents.to_crs(2154)
     territory = communes53.to_crs(2154)

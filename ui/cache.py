@@ -17,7 +17,8 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.uploaded_file_manager import UploadedFile
 
-from analysis.zones import ZoneAnalysis, ZoneSettings
+from analysis.zone_detectors import ZoneSettings
+from analysis.zones import ZoneAnalysis
 from core.access import Viewer
 from core.crs import metric_crs_for_departement
 from core.model import IncidentFilter

@@ -20,16 +20,10 @@ from pyproj import Transformer
 
 from analysis.emerging import CATEGORIES, emerging_hotspots_from_points
 from analysis.hotspots import TooFewIncidentsError, grid_for_territory
+from analysis.zone_detectors import ZoneSettings
+from analysis.zone_evaluation import concentration_from_zones, truth_active_in_period
 from analysis.zones import DEFAULT_SEVERITY as DEFAULT_SEVERITY  # for the page
-from analysis.zones import (
-    ZoneAnalysis,
-    ZoneSettings,
-    concentration_from_zones,
-    priority_zones_for_period,
-    published_zones,
-    truth_active_in_period,
-    zones_from_incidents,
-)
+from analysis.zones import ZoneAnalysis, priority_zones_for_period, published_zones, zones_from_incidents
 from core import model as m
 from core.crs import WGS84
 from core.formatting import fmt_change, fmt_count, fmt_number, fmt_period, fmt_share

@@ -105,7 +105,8 @@ def test_a_map_with_no_published_rate_draws_no_class_bound(synthetic53, communes
 
 @pytest.mark.parametrize("n", [1, 2, 5])
 def test_too_few_incidents_messages_print_no_count(synthetic53, communes53, n):
-    from analysis.zones import ZoneSettings, zones_from_incidents
+    from analysis.zone_detectors import ZoneSettings
+    from analysis.zones import zones_from_incidents
     from core.crs import metric_crs_for_departement
 
     crs = metric_crs_for_departement("53")
