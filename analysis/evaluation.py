@@ -20,7 +20,7 @@ to tell the action from the general trend).
   the control (denominator < 0): WDQ > 0 is a diffusion of benefits (> 1: larger than the
   direct effect), WDQ < 0 a displacement (< -1: larger than the direct effect, a net loss).
 - **Relative changes**: each area's after/before ratio with the exact conditional test of the
-  Suivi page (:func:`analysis.followup.rate_ratio_test`), and the target against the control
+  Suivi page (:func:`analysis.rate_tests.rate_ratio_test`), and the target against the control
   (ratio of ratios) with Fisher's exact test, conditional on the margins of the 2 x 2 table.
 """
 
@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.followup import rate_ratio_test
+from analysis.rate_tests import rate_ratio_test
 
 #: The buffer's change relative to the control below which there is neither displacement nor
 #: diffusion (± 5 %).

@@ -19,7 +19,9 @@ from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.followup import Period, change_classes_from_comparison, default_periods, followup_from_incidents  # noqa: E402
+from analysis.followup import followup_from_incidents  # noqa: E402
+from analysis.periods import Period, default_periods  # noqa: E402
+from analysis.rate_tests import change_classes_from_comparison  # noqa: E402
 from analysis.zones import zones_from_incidents  # noqa: E402
 from bench.bench_zones import sample  # noqa: E402
 from data.default_dataset import DEFAULT_SLUG

@@ -9,7 +9,7 @@ never a traceback. The classes raised by one module only live beside it, all sub
   ``readers.organisation.OrganisationFileError``;
 - ``data.access.AccessError``, ``data.national.NationalDataError``;
 - ``analysis.siting_base.SitingError``, ``analysis.hotspots.TooFewIncidentsError``,
-  ``analysis.followup.PeriodError`` and its ``PeriodNotCoveredError``;
+  ``analysis.periods.PeriodError`` and its ``PeriodNotCoveredError``;
 - ``usecases.common.RefusedError`` (a refused read or action, audited),
   ``usecases.evaluation.EvaluationError``, ``usecases.ma_commune.CommuneAccessError``,
   ``usecases.repeats.RepeatsError``.

@@ -13,18 +13,9 @@ from numpy.testing import assert_allclose
 from scipy import stats
 
 from analysis.fdr import fdr_from_pvalues
-from analysis.followup import (
-    Period,
-    PeriodError,
-    PeriodNotCoveredError,
-    comparison_from_counts,
-    default_periods,
-    followup_from_incidents,
-    keys_for_incidents,
-    published_comparison,
-    rate_ratio_test,
-    reference_periods,
-)
+from analysis.followup import followup_from_incidents, keys_for_incidents
+from analysis.periods import Period, PeriodError, PeriodNotCoveredError, default_periods, reference_periods
+from analysis.rate_tests import comparison_from_counts, published_comparison, rate_ratio_test
 from core import model as m
 
 
@@ -231,7 +222,7 @@ def test_a_filter_does_not_shrink_the_period_the_data_cover(planted, communes53)
 
 
 def test_change_classes_for_maps():
-    from analysis.followup import change_classes_from_comparison
+    from analysis.rate_tests import change_classes_from_comparison
 
     cur = pd.Series({"a": 400, "b": 3, "c": 50})
     ref = pd.Series({"a": 100, "b": 40, "c": 52})

@@ -84,7 +84,7 @@ def test_change_map_escapes_and_hides_secret_counts(communes53):
     import pandas as pd
     import shapely
 
-    from analysis.followup import comparison_from_counts
+    from analysis.rate_tests import comparison_from_counts
     from rendering.maps import change_map
 
     com = communes53.copy()
@@ -101,7 +101,7 @@ def test_change_map_escapes_and_hides_secret_counts(communes53):
     zones = gpd.GeoDataFrame(
         {"rang": [1], "communes": [XSS]}, geometry=[shapely.box(-0.8, 48.0, -0.7, 48.1)], crs="EPSG:4326"
     )
-    from analysis.followup import change_classes_from_comparison
+    from analysis.rate_tests import change_classes_from_comparison
 
     classes = change_classes_from_comparison(table, com["code"], hide_secret=True)
     fmap = change_map(

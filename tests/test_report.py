@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.followup import change_classes_from_comparison, default_periods, followup_from_incidents
+from analysis.followup import followup_from_incidents
+from analysis.periods import default_periods
+from analysis.rate_tests import change_classes_from_comparison
 from analysis.zones import zones_from_incidents
 from core.crs import metric_crs_for_departement
 from core.formatting import fmt_change, fmt_count

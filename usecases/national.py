@@ -24,7 +24,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from analysis.followup import PeriodNotCoveredError
+from analysis.periods import PeriodNotCoveredError
 from core import model as m
 from core.crs import WGS84, metric_crs_for_departement
 from core.model import IncidentFilter

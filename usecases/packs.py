@@ -22,7 +22,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from analysis.followup import Period, default_periods, rate_ratio_test
+from analysis.periods import Period, default_periods
+from analysis.rate_tests import rate_ratio_test
 from core import model as m
 from core.formatting import fmt_change, fmt_count, fmt_date, fmt_number
 from core.model import IncidentFilter

@@ -18,17 +18,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.diagnostic import monthly_counts
-from analysis.followup import (
-    DIMENSIONS,
-    REFERENCE_LABELS,
-    Followup,
-    Period,
-    change_classes_from_comparison,
-    default_periods,
-    followup_from_incidents,
-    published_comparison,
-    reference_periods,
-)
+from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup, followup_from_incidents
+from analysis.periods import Period, default_periods, reference_periods
+from analysis.rate_tests import change_classes_from_comparison, published_comparison
 from core import model as m
 from core.formatting import filter_description, fmt_change, fmt_count, fmt_interval
 from core.model import IncidentFilter, filter_incidents

@@ -251,7 +251,7 @@ def change_map(
     Parameters
     ----------
     table : DataFrame
-        A commune comparison from :func:`analysis.followup.comparison_from_counts`
+        A commune comparison from :func:`analysis.rate_tests.comparison_from_counts`
         (``cle`` = commune code).
     communes : DataFrame
         Communes (``code``, ``nom``), indexed like ``display_geometry``.
@@ -261,7 +261,7 @@ def change_map(
         Base map key.
     classes : ndarray of str
         The class of each commune, in the order of ``communes``
-        (:func:`analysis.followup.change_classes_from_comparison`: ``hausse``, ``baisse``,
+        (:func:`analysis.rate_tests.change_classes_from_comparison`: ``hausse``, ``baisse``,
         ``stable`` or ``secret``, whose counts and change are not shown).
     title : str
         Legend title.
