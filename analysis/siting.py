@@ -12,6 +12,9 @@ a k-d tree: never a dense matrix):
   merged and demand already covered by existing cameras leaves the model;
 * :func:`set_cover_for_target`: the fewest cameras to reach a target coverage;
 * :func:`coverage_curve`: coverage against the number of cameras (greedy, nested).
+
+The GeoDataFrame adapter is :mod:`analysis.siting_adapter`; what may be published of a
+result, :mod:`analysis.siting_publication`.
 """
 
 from __future__ import annotations
@@ -19,9 +22,7 @@ from __future__ import annotations
 import time
 from typing import Literal
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 from scipy import sparse
 
 from analysis.siting_base import (
@@ -41,11 +42,8 @@ from analysis.siting_base import (
     swap_improvement,
 )
 from analysis.siting_exact import branch_and_bound_mclp, mclp_lp, solve_lp, solve_mclp_highs
-from core.crs import require_metric
 from core.errors import ParameterError
 from core.formatting import fmt_percent
-from core.model import has_position
-from core.privacy import SECRET_LABEL, secret_mask_from_counts
 
 __all__ = [
     "EXISTING_SITE",
@@ -59,12 +57,9 @@ __all__ = [
     "coverage_upper_bounds",
     "exact_mclp",
     "greedy_mclp",
-    "incident_counts_by_rank",
     "lagrangian_bound_mclp",
-    "published_curve",
-    "published_sites",
     "set_cover_for_target",
-    "sites_from_geodataframes",
+    "shares_from_greedy",
     "swap_improvement",
 ]
 
@@ -338,118 +333,15 @@ def set_cover_for_target(
     )
 
 
-def incident_counts_by_rank(
-    a: sparse.csr_matrix, counts: np.ndarray, existing: np.ndarray, ranked: np.ndarray
-) -> tuple[int, np.ndarray]:
-    """Incidents covered by the existing cameras, and those each ranked new site adds.
-
-    Parameters
-    ----------
-    a : csr_matrix
-        Coverage, demand points x sites.
-    counts : ndarray of int
-        Incidents at each demand point.
-    existing, ranked : ndarray of int
-        Columns of the existing cameras, and of the new sites in rank order.
-
-    Returns
-    -------
-    (int, ndarray)
-        Incidents covered by the existing cameras; for each new site, the incidents it is
-        the first (in rank order) to cover.
-    """
-    counts = np.asarray(counts, dtype=np.int64)
-    free = ~covered_by(a, np.asarray(existing, dtype=np.int64))
-    base = int(counts[~free].sum())
-    sub = a[:, np.asarray(ranked, dtype=np.int64)].tocsr()
-    sub.sort_indices()
-    rows = np.flatnonzero(free & (np.diff(sub.indptr) > 0))
-    first = sub.indices[sub.indptr[rows]]  # lowest rank covering each row (indices sorted)
-    return base, np.bincount(first, weights=counts[rows], minlength=len(ranked)).astype(np.int64)
-
-
-def published_sites(
-    sites: pd.DataFrame, *, withheld: np.ndarray | None = None, threshold: int | None = None
-) -> pd.DataFrame:
-    """The site table with the counts the secrecy rule hides replaced by ``"secret"``.
-
-    The cells are the incidents covered by the existing cameras (one cell) and those each new
-    site adds; their total is published (« n faits sur N »). A count from 1 to ``threshold``
-    is hidden, with secondary secrecy against that total. Its weighted ``gain`` goes with it,
-    and so does every cumulative share from the first hidden cell on (two consecutive
-    shares would give the cell back).
-
-    Parameters
-    ----------
-    sites : DataFrame
-        From :func:`sites_from_geodataframes` (``statut``, ``faits``, ``gain``,
-        ``part_cumulee``; geometry optional).
-    withheld : ndarray of bool, optional
-        Rows left out of the publication (a site that would locate incidents): their counts
-        are hidden like secret ones, so the published total minus the shown sites cannot
-        give them back. The caller drops these rows.
-    threshold : int, optional
-        Largest hidden count (default ``SETTINGS.privacy_threshold``).
-
-    Returns
-    -------
-    DataFrame
-        Same rows, columns and index; ``faits``, ``gain`` and ``part_cumulee`` become ``object``.
-    """
-    out = sites.copy()
-    if out.empty:
-        return out
-    existing = (out["statut"] == EXISTING_SITE).to_numpy()
-    cells = np.concatenate(
-        [out.loc[existing, "faits"].to_numpy()[:1], out.loc[~existing, "faits"].to_numpy()]
-    ).astype(float)
-    # Row -> cell: every existing row is cell 0 when there are existing cameras.
-    offset = 1 if existing.any() else 0
-    row_cell = np.where(existing, 0, offset + np.cumsum(~existing) - 1)
-    forced = np.zeros(len(cells), dtype=bool)
-    if withheld is not None:
-        forced[row_cell[np.asarray(withheld, dtype=bool)]] = True
-    hidden = secret_mask_from_counts(cells, threshold=threshold, forced=forced)
-    row_hidden = hidden[row_cell]
-    from_first = np.zeros(len(out), dtype=bool)
-    if hidden.any():
-        from_first = row_cell >= int(np.flatnonzero(hidden)[0])
-    for col, mask in (("faits", row_hidden), ("gain", row_hidden), ("part_cumulee", from_first)):
-        if col in out.columns:
-            out[col] = out[col].astype(object).mask(mask, SECRET_LABEL)
-    return out
-
-
-def published_curve(curve: pd.DataFrame, *, threshold: int | None = None) -> pd.DataFrame:
-    """The coverage curve up to the step before the first one adding 1 to ``threshold`` incidents.
-
-    Two neighbouring points give the incidents a step adds (the first point, those the
-    existing cameras cover), so the curve stops there.
-
-    Parameters
-    ----------
-    curve : DataFrame
-        From :func:`sites_from_geodataframes` (``faits``: incidents each step adds).
-    threshold : int, optional
-        Largest hidden count (default ``SETTINGS.privacy_threshold``).
-
-    Returns
-    -------
-    DataFrame
-        The first rows of ``curve`` (all of them when no step is secret).
-    """
-    small = secret_mask_from_counts(curve["faits"].to_numpy(), threshold=threshold, secondary=False)
-    return curve.iloc[: int(np.flatnonzero(small)[0])] if small.any() else curve
-
-
 def coverage_curve(
     a: sparse.csr_matrix, weights: np.ndarray, p_max: int, *, existing: np.ndarray | None = None
 ) -> np.ndarray:
     """Share of weighted demand covered with 0..p_max new sites (greedy, nested choices)."""
-    return _shares_from_greedy(greedy_mclp(a, weights, p_max, existing=existing), p_max)
+    return shares_from_greedy(greedy_mclp(a, weights, p_max, existing=existing), p_max)
 
 
-def _shares_from_greedy(res: SitingResult, p_max: int) -> np.ndarray:
+def shares_from_greedy(res: SitingResult, p_max: int) -> np.ndarray:
+    """Covered share with 0..p_max new sites from a greedy result (padded with its last value)."""
     base = res.objective - res.gains.sum()
     curve = base + np.concatenate([[0.0], np.cumsum(res.gains)])
     curve = (
@@ -458,114 +350,3 @@ def _shares_from_greedy(res: SitingResult, p_max: int) -> np.ndarray:
         else curve
     )
     return curve / res.total if res.total else curve
-
-
-def sites_from_geodataframes(
-    demand: gpd.GeoDataFrame,
-    weights: np.ndarray,
-    candidates: gpd.GeoDataFrame,
-    *,
-    existing: gpd.GeoDataFrame | None = None,
-    radius: float,
-    p: int | None = None,
-    target: float | None = None,
-    time_limit: float = 30.0,
-    curve_max: int = 50,
-) -> tuple[SitingResult, gpd.GeoDataFrame, np.ndarray]:
-    """GeoDataFrame adapter: best new sites among ``candidates`` on top of ``existing``.
-
-    Parameters
-    ----------
-    demand : GeoDataFrame
-        Incidents a camera can see (points, metric CRS).
-    weights : ndarray
-        Weight of each incident (offence weights).
-    candidates, existing : GeoDataFrame
-        Candidate sites and cameras already in place (same CRS).
-    radius : float
-        Coverage radius, metres.
-    p : int, optional
-        Number of new cameras (maximal covering).
-    target : float, optional
-        Share of weighted demand to reach with the fewest new cameras (set covering).
-    time_limit : float
-        Seconds given to HiGHS.
-    curve_max : int
-        Largest number of new cameras on the coverage curve.
-
-    Returns
-    -------
-    result : SitingResult
-        ``chosen`` holds positions in ``candidates``, and ``len(candidates) + i`` for
-        existing camera ``i``. Candidates that see no incident never reach the solvers.
-    sites : GeoDataFrame
-        Existing then new sites: ``rang`` (0 for existing), ``statut``, ``faits`` (incidents
-        a new site adds to the ones before it; on existing rows, the incidents all existing
-        cameras cover), ``gain`` (the same, weighted), ``part_cumulee``, geometry. Counts are
-        raw: :func:`published_sites` applies the secrecy rule.
-    curve : DataFrame
-        The greedy coverage curve: ``cameras`` (0..curve_max new cameras), ``couverture``
-        (weighted share covered) and ``faits`` (incidents the step adds; step 0: those the
-        existing cameras cover).
-    """
-    crs = require_metric(demand, candidates)
-    where = has_position(demand.geometry).to_numpy()
-    pts = demand[where]
-    w = np.asarray(weights, float)[where]
-    n_exist = 0 if existing is None else len(existing)
-    sites_all = (
-        candidates.geometry
-        if existing is None
-        else gpd.GeoSeries(
-            np.concatenate([candidates.geometry.to_numpy(), existing.to_crs(crs).geometry.to_numpy()]),
-            crs=crs,
-        )
-    )
-    # Incidents recorded at the same place are one demand point carrying their total weight
-    # (exact: they are covered together); counts map the result back to incidents.
-    xy_d, inverse, counts = np.unique(
-        np.column_stack([pts.geometry.x, pts.geometry.y]), axis=0, return_inverse=True, return_counts=True
-    )
-    w_d = np.bincount(inverse.ravel(), weights=w, minlength=len(xy_d))
-    xy_s = np.column_stack([sites_all.x, sites_all.y])
-    a = coverage_from_points(xy_d, xy_s, radius)
-    # A candidate that sees no incident can never add coverage: the solvers only get the
-    # others (a road network over a whole département has many), existing cameras always.
-    sees = np.diff(a.tocsc().indptr)[: len(candidates)] > 0
-    kept = np.concatenate([np.flatnonzero(sees), np.arange(len(candidates), len(candidates) + n_exist)])
-    a = a[:, kept].tocsr()
-    site_geoms = sites_all.to_numpy()[kept]
-    ex = np.arange(len(kept) - n_exist, len(kept))
-    if target is not None:
-        res = set_cover_for_target(a, w_d, target, existing=ex, time_limit=time_limit)
-    else:
-        res = exact_mclp(a, w_d, int(p or 0), existing=ex, time_limit=time_limit)
-    res.n_covered = int(counts[covered_by(a, res.chosen)].sum())  # incidents, not places
-    new, gains = res.chosen[n_exist:], res.gains  # ranked by marginal gain by the solvers
-    base = res.objective - float(gains.sum())
-    base_count, new_counts = incident_counts_by_rank(a, counts, ex, new)
-    table = gpd.GeoDataFrame(
-        {
-            "rang": np.concatenate([np.zeros(n_exist, dtype=int), np.arange(1, len(new) + 1)]),
-            "statut": [EXISTING_SITE] * n_exist + [NEW_SITE] * len(new),
-            "faits": np.concatenate([np.full(n_exist, base_count), new_counts]).astype(np.int64),
-            "gain": np.concatenate([np.full(n_exist, np.nan), gains]),
-            "part_cumulee": np.concatenate(
-                [
-                    np.full(n_exist, base / w.sum() if w.sum() else 0.0),
-                    (base + np.cumsum(gains)) / max(w.sum(), 1e-12),
-                ]
-            ),
-        },
-        geometry=site_geoms[np.concatenate([ex, new]).astype(np.int64)],
-        crs=crs,
-    )
-    greedy = greedy_mclp(a, w_d, curve_max, existing=ex)
-    g_base, g_counts = incident_counts_by_rank(a, counts, ex, greedy.chosen[n_exist:])
-    shares = _shares_from_greedy(greedy, curve_max)
-    added = np.zeros(len(shares), dtype=np.int64)
-    added[0] = g_base
-    added[1 : 1 + len(g_counts)] = g_counts
-    curve = pd.DataFrame({"cameras": np.arange(len(shares)), "couverture": shares, "faits": added})
-    res.chosen = kept[res.chosen]  # positions in candidates, then existing (as given)
-    return res, table, curve

@@ -3,7 +3,7 @@
 The référent sûreté hands it over: parameters, key figures, a static map drawn offline
 (communes, coverage circles, numbered sites), the list of sites with their coordinates,
 and the method notes the page shows. It is an export: it takes the site table *after*
-:func:`analysis.siting.published_sites`, so no count the secrecy rule hides is printed, and
+:func:`analysis.siting_publication.published_sites`, so no count the secrecy rule hides is printed, and
 no incident point is drawn.
 """
 
@@ -96,7 +96,7 @@ def siting_map_png(
     Parameters
     ----------
     sites : GeoDataFrame
-        From :func:`analysis.siting.sites_from_geodataframes` (``rang``, ``statut``).
+        From :func:`analysis.siting_adapter.sites_from_geodataframes` (``rang``, ``statut``).
     communes : GeoDataFrame
         Commune polygons, metric CRS (``nom``).
     radius : float

@@ -12,8 +12,8 @@ def site_table_from_sites(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -
     Parameters
     ----------
     sites : GeoDataFrame
-        From :func:`analysis.siting.sites_from_geodataframes`, raw or passed through
-        :func:`analysis.siting.published_sites` (``"secret"`` cells are kept as they are).
+        From :func:`analysis.siting_adapter.sites_from_geodataframes`, raw or passed through
+        :func:`analysis.siting_publication.published_sites` (``"secret"`` cells are kept as they are).
     communes : GeoDataFrame
         Communes (``nom``, geometry) in the CRS of ``sites``.
 

@@ -142,7 +142,8 @@ def test_small_totals_are_secret_in_the_report(report):
 
 
 def test_videoprotection_sheet_for_the_mayor(synthetic53, communes53, tmp_path):
-    from analysis.siting import published_sites, sites_from_geodataframes
+    from analysis.siting_adapter import sites_from_geodataframes
+    from analysis.siting_publication import published_sites
     from geo.candidates import candidates_from_lattice
     from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
     from rendering.tables import site_table_from_sites

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from analysis.siting import sites_from_geodataframes
+from analysis.siting_adapter import sites_from_geodataframes
 from core.errors import IncidentFileError
 from geo.candidates import candidates_from_lattice, candidates_from_roads
 from readers.sites import sites_from_bytes
@@ -160,7 +160,7 @@ def test_site_counts_add_up_to_the_covered_incidents():
 def test_published_sites_hides_small_counts_and_the_shares_that_reveal_them():
     import pandas as pd
 
-    from analysis.siting import published_sites
+    from analysis.siting_publication import published_sites
 
     table = pd.DataFrame(
         {
@@ -195,7 +195,7 @@ def test_published_sites_hides_small_counts_and_the_shares_that_reveal_them():
 def test_a_withheld_site_is_not_given_back_by_the_total():
     import pandas as pd
 
-    from analysis.siting import published_sites
+    from analysis.siting_publication import published_sites
 
     table = pd.DataFrame(
         {
@@ -238,7 +238,7 @@ def test_candidates_that_see_nothing_are_left_out_of_the_solve():
 
 
 def test_published_curve_stops_before_the_first_secret_step():
-    from analysis.siting import published_curve
+    from analysis.siting_publication import published_curve
 
     curve = pd.DataFrame(
         {"cameras": range(5), "couverture": [0.1, 0.3, 0.4, 0.45, 0.47], "faits": [0, 20, 9, 4, 2]}

@@ -2,7 +2,7 @@
 candidate sites, the optimisation, and what each audience may see of the result.
 
 In the published view: no demand count of 1 to 5 (captions, metrics), no share that gives
-one back, the site counts of :func:`analysis.siting.published_sites`, the coverage curve
+one back, the site counts of :func:`analysis.siting_publication.published_sites`, the coverage curve
 cut before a step adding 1 to 5, and no site within the published resolution of 1 to 5
 incidents of the demand (it would say where they are). Exports and the mayor's sheet are
 always in the published view.
@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.siting import published_curve, published_sites, sites_from_geodataframes
+from analysis.siting_adapter import sites_from_geodataframes
 from analysis.siting_base import COVER, NEW_SITE, SitingResult
+from analysis.siting_publication import published_curve, published_sites
 from core import model as m
 from core.crs import WGS84
 from core.errors import DelinquanceError
