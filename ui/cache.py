@@ -25,7 +25,6 @@ from core.model import IncidentFilter
 from core.privacy import Audience
 from core.settings import SETTINGS
 from data.store import DatasetInfo
-from geo.candidates import candidates_from_lattice
 from geo.communes import (
     cantons_for_departement,
     communes_for_departement,
@@ -372,7 +371,7 @@ def lattice_near_demand(
     max_sites: int,
 ) -> gpd.GeoDataFrame:
     """Candidate lattice near the incidents, once per study area, demand and settings."""
-    return candidates_from_lattice(
+    return uc_video.lattice_candidates(
         _territory, spacing, demand_xy=demand_xy, radius=radius, max_sites=max_sites
     )
 

@@ -21,7 +21,6 @@ from core.model import IncidentFilter
 from core.privacy import Audience, whole_months
 from core.settings import SETTINGS
 from core.vocabulary import FORCE_LABELS, FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
-from data.default_dataset import generate_synthetic_dataset
 from data.store import DatasetInfo
 from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import BASE_MAPS
@@ -30,7 +29,7 @@ from ui.access import AccessRefusedError, audited, current_viewer, sidebar_ident
 from ui.sessions import REGISTRY, script_session_id
 from ui.state import departement_from_link, init_state, persisted
 from usecases.organisation import organisation_stamp
-from usecases.selection import Selection, datasets_for_departement
+from usecases.selection import Selection, datasets_for_departement, generate_synthetic_for
 
 SYNTHETIC_NOTICE = (
     "Données de démonstration : les **faits sont synthétiques** (générés, calibrés sur les "
@@ -165,7 +164,7 @@ def current_context() -> Context:
                 audited(viewer, "génération synthétique", dep),
             ):
                 org = cache.organisation(dep, organisation_stamp(), DEFAULT_DETOUR, DEFAULT_SPEED_KMH)
-                generate_synthetic_dataset(dep, forces=org.communes.set_index("code")["force"])
+                generate_synthetic_for(dep, org)
             st.rerun()
     else:
         choice = sb.selectbox(

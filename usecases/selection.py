@@ -2,8 +2,13 @@
 département and which filter. Every cached use case takes it whole, so that a new filter or a
 new data-set attribute is added here once, not to fourteen signatures.
 
-Also here: the stores a selection can name (:func:`store_for`) and the data sets a département
-offers (:func:`datasets_for_departement`), the two decisions the sidebar and the pages share.
+Also here: the stores a selection can name (:func:`store_for`), the data sets a département
+offers (:func:`datasets_for_departement`) and the generation of a demonstration data set
+(:func:`generate_synthetic_for`), the decisions the sidebar and the pages share.
+
+The audience is not part of the selection: it is passed beside it to the use cases whose
+result depends on it, so that a computation that does not (the data set, the zone analysis,
+the figures of the packs, the follow-up) is not recomputed when the view is switched.
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import data.default_dataset
 import data.locations
 import data.national
 from core.model import IncidentFilter
 from data.store import DatasetInfo, DatasetStore
+from geo.organisation import Organisation
 
 #: Store kinds, in the order the sidebar lists their data sets.
 STORE_KINDS: dict[str, str] = {
@@ -63,6 +70,13 @@ def datasets_for_departement(departement: str) -> list[tuple[str, DatasetInfo]]:
     out += [("national", i) for i in data.national.national_store().list(departement)]
     out += [("espace", i) for i in store_for("espace").list() if i.departement == departement]
     return out
+
+
+def generate_synthetic_for(departement: str, organisation: Organisation) -> DatasetInfo:
+    """Generate the demonstration data set of a département (synthetic incidents on its real
+    communes, each given the force of its commune in ``organisation``)."""
+    forces = organisation.communes.set_index("code")["force"]
+    return data.default_dataset.generate_synthetic_dataset(departement, forces=forces)
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret, places_to_withhold
 from core.settings import SETTINGS
 from geo.candidates import MAX_LATTICE_SITES as MAX_LATTICE_SITES  # for the page
-from geo.candidates import candidates_from_roads
+from geo.candidates import candidates_from_lattice, candidates_from_roads
 from readers.sites import roads_from_bytes, sites_from_bytes
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
@@ -260,6 +260,16 @@ def run_siting(
         demand_xy=metric_xy(demand),
         asked=p,
         params=[(a, b) for a, b in params if b],
+    )
+
+
+def lattice_candidates(
+    territory: gpd.GeoDataFrame, spacing: float, *, demand_xy: np.ndarray, radius: float, max_sites: int
+) -> gpd.GeoDataFrame:
+    """Candidate sites on a regular lattice of the territory, kept within ``radius`` of an
+    incident (see :func:`geo.candidates.candidates_from_lattice`)."""
+    return candidates_from_lattice(
+        territory, spacing, demand_xy=demand_xy, radius=radius, max_sites=max_sites
     )
 
 
