@@ -225,7 +225,11 @@ def environment(dep: str) -> dict[str, str]:
     }
     t = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "from data.default_dataset import ensure_default_dataset as e; print(e().n_rows)"],
+        [
+            sys.executable,
+            "-c",
+            "from data.default_dataset import ensure_default_dataset as e; print(e().n_rows)",
+        ],
         cwd=ROOT,
         env={**os.environ, **env},
         check=True,
