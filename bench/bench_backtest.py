@@ -30,7 +30,7 @@ import shapely
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis.backtest import BASELINES, backtest, rolling_windows  # noqa: E402
+from analysis.backtest import BASELINES, backtest, baselines_at_shares, rolling_windows  # noqa: E402
 from analysis.hotspots import TooFewIncidentsError, grid_for_territory  # noqa: E402
 from analysis.zone_detectors import DETECTORS, ZoneSettings  # noqa: E402
 from analysis.zones import zones_from_incidents  # noqa: E402
@@ -46,6 +46,7 @@ PERIODS = {
     "années réservées 2021": ("2021-01-01", "2021-12-31"),
 }
 CELL = 100.0
+SHARES = (0.005, 0.01, 0.02, 0.05)
 
 
 def drawers(frame, territory):
@@ -98,6 +99,15 @@ def main() -> None:
                     f"{method:9s} {cand:12s} {r.part_superficie:10.2%} {r.taux_de_reussite:9.1%} "
                     f"{r.pai:6.1f} {r.pei:5.2f} {r.rri:5.2f}"
                 )
+            curves = baselines_at_shares(x, y, frame[m.START].to_numpy(), grid, windows, SHARES)
+            curve = curves.groupby(["part_visee", "candidat"])["taux_de_reussite"].mean().unstack()
+            print(
+                "   courbe réussite-superficie des références : "
+                + " ; ".join(
+                    f"{share:.1%} -> " + ", ".join(f"{b} {curve.loc[share, b]:.1%}" for b in BASELINES)
+                    for share in SHARES
+                )
+            )
             for method in DETECTORS:
                 own = mean.loc[(method, method)]
                 best = max(BASELINES, key=lambda b: mean.loc[(method, b), "taux_de_reussite"])

@@ -112,19 +112,23 @@ def incidents_from_mci(raw: pd.DataFrame) -> gpd.GeoDataFrame:
     raw, day = raw[keep], day[keep]
     start = day + pd.to_timedelta(raw["occurrencehour"].astype(int), unit="h")
     points = gpd.points_from_xy(raw["Long"], raw["Lat"], crs="EPSG:4326")
-    frame = gpd.GeoDataFrame(
-        {
-            m.START: start.to_numpy(),
-            m.OFFENCE: raw["MCI"].map(OFFENCES).to_numpy(),
-            m.PLACE: raw["premises_type"].map(PLACES).fillna("autre").to_numpy(),
-            "mci": raw["MCI"].to_numpy(),
-            "premises": raw["premises_type"].to_numpy(),
-            "residential": (
-                (raw["MCI"] == "Break and Enter") & raw["premises_type"].isin(RESIDENTIAL)
-            ).to_numpy(),
-        },
-        geometry=points,
-    ).to_crs(CRS)
+    model = m.conform_incidents(
+        gpd.GeoDataFrame(
+            {
+                m.ID: [f"TPS-{i}" for i in range(len(raw))],
+                m.START: start.to_numpy(),
+                m.OFFENCE: raw["MCI"].map(OFFENCES).to_numpy(),
+                m.PLACE: raw["premises_type"].map(PLACES).fillna("autre").to_numpy(),
+            },
+            geometry=points,
+        )
+    )
+    model["mci"] = raw["MCI"].to_numpy()
+    model["premises"] = raw["premises_type"].to_numpy()
+    model["residential"] = (
+        (raw["MCI"] == "Break and Enter") & raw["premises_type"].isin(RESIDENTIAL)
+    ).to_numpy()
+    frame = model.to_crs(CRS)
     return frame.sort_values(m.START, kind="stable").reset_index(drop=True)
 
 
