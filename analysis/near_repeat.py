@@ -1,8 +1,10 @@
 """Near-repeat analysis: the Knox test as in Ratcliffe's Near Repeat Calculator.
 
 Every pair of incidents closer than the largest distance band is classed by its distance
-band (same location, then [0, 100), [100, 200)… metres) and its time band (0–7 days, 8–14…,
-then « more »). The observed count of each cell is compared with the counts obtained after
+band (same location: under 1 m, then [1, 100), [100, 200)… metres) and its time band
+([0, 7), [7, 14)… days, then « 56 days and more »), the intervals the Near Repeat Calculator
+counts (it labels [0, 7) « 0 to 7 days »; Steenbeek's NearRepeat vignette shows it): the same
+settings give the same table. The observed count of each cell is compared with the counts obtained after
 permuting the dates among the incidents (Monte Carlo, 999 times by default): the ratio
 observed / mean expected, and the p-value ``(1 + #{expected >= observed}) / (1 + n)``.
 
@@ -23,6 +25,9 @@ from core.errors import ParameterError
 
 DEFAULT_DISTANCES = (100.0, 200.0, 300.0, 400.0, 500.0)
 DEFAULT_DAYS = (7, 14, 21, 28, 35, 42, 49, 56)
+#: Pairs closer than this (metres) are at the same location (geocoding gives equal points; a
+#: rounding of the coordinates a few centimetres apart).
+SAME_PLACE_M = 1.0
 
 
 @dataclass
@@ -39,21 +44,21 @@ class KnoxResult:
 
 
 def distance_labels(distances: tuple[float, ...]) -> list[str]:
-    """« même lieu », « 1 à 100 m »… row labels."""
-    out, low = ["même lieu"], 0.0
+    """« même lieu », « 1 à 99 m », « 100 à 199 m »… row labels (band [low, bound))."""
+    out, low = ["même lieu"], SAME_PLACE_M
     for d in distances:
-        out.append(f"{low:.0f} à {d:.0f} m" if low else f"moins de {d:.0f} m")
+        out.append(f"{low:.0f} à {np.ceil(d) - 1:.0f} m")
         low = d
     return out
 
 
 def day_labels(days: tuple[int, ...]) -> list[str]:
-    """« 0 à 7 j », « 8 à 14 j »…, « plus de 56 j » column labels."""
+    """« 0 à 6 j », « 7 à 13 j »…, « 56 j et plus » column labels (band [low, bound) days)."""
     out, low = [], 0
     for d in days:
-        out.append(f"{low} à {d} j")
-        low = d + 1
-    return [*out, f"plus de {days[-1]} j"]
+        out.append(f"{low} à {d - 1} j")
+        low = d
+    return [*out, f"{days[-1]} j et plus"]
 
 
 def _pairs(
@@ -70,13 +75,13 @@ def _pairs(
         d = np.hypot(x[pairs[:, 0]] - x[pairs[:, 1]], y[pairs[:, 0]] - y[pairs[:, 1]])
     keep = d < distances[-1]
     pairs, d = pairs[keep], d[keep]
-    band = np.where(d == 0, 0, 1 + np.searchsorted(np.asarray(distances), d, side="right"))
+    band = np.where(d < SAME_PLACE_M, 0, 1 + np.searchsorted(np.asarray(distances), d, side="right"))
     return pairs, band.astype(np.int64)
 
 
 def _day_bands(gap: np.ndarray, days: np.ndarray) -> np.ndarray:
-    """Time band of whole-day gaps: 0–7 → 0, 8–14 → 1…, beyond the last → len(days)."""
-    return np.searchsorted(days, gap, side="left")
+    """Time band of whole-day gaps: 0–6 → 0, 7–13 → 1…, the last bound and beyond → len(days)."""
+    return np.searchsorted(days, gap, side="right")
 
 
 def knox_test(
@@ -99,9 +104,10 @@ def knox_test(
     day : ndarray of int
         Whole day of each incident (e.g. days since an origin).
     distances : tuple of float
-        Upper bounds of the distance bands, increasing (metres).
+        Upper bounds (excluded) of the distance bands, increasing (metres).
     days : tuple of int
-        Upper bounds (inclusive) of the time bands, increasing (days).
+        Upper bounds (excluded) of the time bands, increasing (days): ``(7, 14)`` counts gaps of
+        0-6 days, 7-13 days, then 14 days and more.
     permutations : int
         Monte Carlo permutations of the dates.
     metric : {"euclidean", "manhattan"}
@@ -175,12 +181,12 @@ def knox_brute_force(
             d = float(np.hypot(x[i] - x[j], y[i] - y[j]))
         if d >= distances[-1]:
             return None
-        if d == 0:
+        if d < SAME_PLACE_M:
             return 0
         return 1 + sum(1 for b in distances if d >= b)
 
     def time_band(gap: int) -> int:
-        return sum(1 for b in days if gap > b)
+        return sum(1 for b in days if gap >= b)
 
     cells = [(i, j, band_of(i, j)) for i in range(n) for j in range(i + 1, n)]
     cells = [(i, j, b) for i, j, b in cells if b is not None]
@@ -242,7 +248,8 @@ def summary_from_knox(
 
     The radius is the upper bound of the last distance band, counted from the first one
     (« même lieu » included), whose first time band is significant with a ratio above 1;
-    the duration likewise along the first distance band ([0, first bound)). The factor is the
+    the duration likewise along the first distance band ([1 m, first bound)): pairs less than
+    ``days`` days apart. The factor is the
     pooled ratio observed / expected over the rectangle they span.
 
     Returns

@@ -58,7 +58,7 @@ def main() -> None:
     print(
         f"objectif {GOAL_S:.0f} s ; ratio notre temps / objectif : {ours / GOAL_S:.2f} ; accélération : {brute / ours:,.0f}×"
     )
-    print("rapport observé / attendu (moins de 100 m) :", np.round(res.ratio.iloc[1, :4].to_numpy(), 2))
+    print("rapport observé / attendu (1 à 99 m) :", np.round(res.ratio.iloc[1, :4].to_numpy(), 2))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ METRICS = {"euclidean": "À vol d'oiseau (euclidienne)", "manhattan": "En suivan
 
 NEAR_REPEAT_NOTE = (
     "Test de Knox, comme le Near Repeat Calculator de Ratcliffe : chaque paire de faits est classée "
-    "par distance (même lieu, puis tranches de 100 m) et par écart en jours (0 à 7, 8 à 14…). Le "
+    "par distance (même lieu : moins de 1 m, puis 1 à 99 m, 100 à 199 m…) et par écart en jours "
+    "(0 à 6, 7 à 13…), les tranches que compte le Near Repeat Calculator. Le "
     "nombre de paires observé est comparé à celui obtenu en redistribuant les dates au hasard entre "
     "les faits (999 permutations par défaut) : rapport observé / attendu et p = (1 + nombre de "
     "permutations au moins égales) / (1 + permutations). Un fait connu seulement entre deux dates "
