@@ -1,7 +1,6 @@
-"""The four zone detectors: each labels the cells of a grid with a zone number (0: none).
+"""The zone detectors: each labels the cells of a grid with a zone number (0: none).
 
-All, all bounded in memory (they work on grid cells, never on an n x n
-matrix of incidents):
+All bounded in memory (they work on grid cells, never on an n x n matrix of incidents):
 
 * ``"local"`` (default): a scan of local excess: the incidents within ``local_inner``
   metres of each cell against those of the surrounding ring out to ``local_outer``
@@ -17,7 +16,14 @@ matrix of incidents):
   weights); memory bounded by cells x cap;
 * ``"dbscan"``: DBSCAN in metres on the occupied cells of a fine grid (cell = eps / 4),
   each cell weighted by its incidents (``sample_weight``): the same clusters as DBSCAN on
-  the points up to the cell resolution, at the cost of the number of occupied cells.
+  the points up to the cell resolution, at the cost of the number of occupied cells;
+* ``"prospectif"``: the busiest ``area_share`` of the cells by prospective-hotspotting risk
+  (:func:`analysis.backtest.prospective_score`: recent incidents nearby weigh most), merged
+  by 8-connectivity: the zones' area is what the analyst can patrol, not a threshold's outcome;
+* ``"densite"``: the same on a Gaussian kernel density of bandwidth ``kde_cells`` cells.
+
+The last two are evaluated by the back-test (:mod:`analysis.backtest`, ``bench/bench_backtest.py``)
+before the Zones page offers them.
 
 :data:`DETECTORS` maps a method name to its detector; :func:`labels_from_xy` dispatches.
 """
@@ -28,9 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 from scipy import ndimage
 
+from analysis.backtest import kde_score, prospective_score, top_cells
 from analysis.hotspots import (
     Grid,
     band_kernel,
@@ -58,13 +66,19 @@ class ZoneSettings:
     min_incidents: int = 20
     local_inner: float = 250.0
     local_outer: float = 1000.0
+    area_share: float = 0.01  # "prospectif" and "densite": share of the territory's cells
+    prospective_radius: int = 4  # cells
+    prospective_weeks: int = 8
+    kde_cells: float = 3.0  # bandwidth of "densite", in cells
     min_ratio: float = 2.0
     min_cluster_size: int = 40
     hdbscan_cap: int = 20
     min_local_count: int = 15
 
 
-def labels_gi(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings) -> Labels:
+def labels_gi(
+    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings, **_: object
+) -> Labels:
     """Getis-Ord Gi* hot cells at ``s.confidence`` (FDR), merged by 8-connectivity."""
     grid = grid_for_territory(territory, s.cell)
     counts = counts_on_grid(x, y, grid)
@@ -76,7 +90,9 @@ def labels_gi(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: Zone
     return grid, labels, n
 
 
-def labels_local(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings) -> Labels:
+def labels_local(
+    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings, **_: object
+) -> Labels:
     """Cells whose inner disc holds a significant local excess over its surrounding ring."""
     from scipy import stats
     from scipy.signal import fftconvolve
@@ -102,7 +118,9 @@ def labels_local(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: Z
     return grid, labels, n
 
 
-def labels_dbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings) -> Labels:
+def labels_dbscan(
+    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings, **_: object
+) -> Labels:
     """DBSCAN on the occupied cells of an eps / 4 grid, weighted by their incidents."""
     from sklearn.cluster import DBSCAN
 
@@ -127,7 +145,9 @@ def labels_dbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: 
     return grid, filled, n
 
 
-def labels_hdbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings) -> Labels:
+def labels_hdbscan(
+    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings, **_: object
+) -> Labels:
     """HDBSCAN on the occupied cells, each repeated up to ``s.hdbscan_cap`` times."""
     from sklearn.cluster import HDBSCAN
 
@@ -152,17 +172,64 @@ def labels_hdbscan(x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s:
     return grid, np.where(labels > 0, labels, filled), n
 
 
+def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float) -> Labels:
+    """The best ``share`` of the active cells by ``score`` (none with a zero score), merged."""
+    chosen = top_cells(score, int(round(share * int(grid.active.sum())))) & (score > 0)
+    hot = np.zeros(grid.active.shape, dtype=bool)
+    hot[grid.active] = chosen
+    labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
+    return grid, labels, n
+
+
+def labels_prospective(
+    x: np.ndarray,
+    y: np.ndarray,
+    territory: shapely.Geometry,
+    s: ZoneSettings,
+    *,
+    dates: np.ndarray | None = None,
+    as_of: pd.Timestamp | None = None,
+    **_: object,
+) -> Labels:
+    """The best ``s.area_share`` of the cells by prospective risk at ``as_of`` (default: the day
+    after the last incident)."""
+    if dates is None or len(dates) == 0:
+        raise ParameterError("Les points chauds prospectifs demandent la date de chaque fait.")
+    grid = grid_for_territory(territory, s.cell)
+    end = as_of if as_of is not None else pd.Timestamp(np.max(dates)).normalize() + pd.Timedelta(days=1)
+    score = prospective_score(
+        x, y, dates, grid, end=end, radius_cells=s.prospective_radius, weeks=s.prospective_weeks
+    )
+    return _labels_from_top_cells(grid, score, s.area_share)
+
+
+def labels_density(
+    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings, **_: object
+) -> Labels:
+    """The best ``s.area_share`` of the cells by kernel density (bandwidth ``s.kde_cells`` cells)."""
+    grid = grid_for_territory(territory, s.cell)
+    return _labels_from_top_cells(grid, kde_score(x, y, grid, bandwidth=s.kde_cells * s.cell), s.area_share)
+
+
 #: Method name -> detector (the Zones page lists them in this order).
-DETECTORS: dict[str, Callable[[np.ndarray, np.ndarray, shapely.Geometry, ZoneSettings], Labels]] = {
+DETECTORS: dict[str, Callable[..., Labels]] = {
     "local": labels_local,
     "gi": labels_gi,
     "dbscan": labels_dbscan,
     "hdbscan": labels_hdbscan,
+    "prospectif": labels_prospective,
+    "densite": labels_density,
 }
 
 
 def labels_from_xy(
-    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, settings: ZoneSettings
+    x: np.ndarray,
+    y: np.ndarray,
+    territory: shapely.Geometry,
+    settings: ZoneSettings,
+    *,
+    dates: np.ndarray | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> Labels:
     """Zone labels of the cells of a territory, by the detector of ``settings.method``.
 
@@ -174,6 +241,10 @@ def labels_from_xy(
         The study area (same CRS).
     settings : ZoneSettings
         Method and parameters.
+    dates : array of datetime64, optional
+        The incidents' dates (``"prospectif"`` needs them; the others ignore them).
+    as_of : Timestamp, optional
+        Time of the forecast for ``"prospectif"`` (default: the day after the last incident).
 
     Returns
     -------
@@ -189,4 +260,4 @@ def labels_from_xy(
     if detector is None:
         *others, last = DETECTORS
         raise ParameterError(f"Méthode inconnue : {settings.method!r} ({', '.join(others)} ou {last}).")
-    return detector(x, y, territory, settings)
+    return detector(x, y, territory, settings, dates=dates, as_of=as_of)

@@ -64,6 +64,7 @@ def zones_from_incidents(
     settings: ZoneSettings = ZoneSettings(),  # noqa: B008 - immutable dataclass
     severity: Mapping[str, float] | None = None,
     previous: gpd.GeoDataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> gpd.GeoDataFrame:
     """Merged, ranked priority zones of a set of incidents.
 
@@ -79,6 +80,9 @@ def zones_from_incidents(
         Weight of each offence in the score (default :data:`DEFAULT_SEVERITY`).
     previous : GeoDataFrame, optional
         Incidents of the previous period of the same length, for the trend.
+    as_of : Timestamp, optional
+        Time of the forecast of the ``"prospectif"`` method (default: the day after the last
+        incident).
 
     Returns
     -------
@@ -103,7 +107,8 @@ def zones_from_incidents(
         )
     area = shapely.union_all(territory.geometry.to_numpy())
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
-    grid, labels, n = labels_from_xy(x, y, area, settings)
+    dates = pts[m.START].to_numpy() if m.START in pts else None
+    grid, labels, n = labels_from_xy(x, y, area, settings, dates=dates, as_of=as_of)
     columns = [
         "rang",
         "id",

@@ -13,6 +13,7 @@ from analysis.zone_evaluation import (
 )
 from analysis.zones import published_zones, zones_from_incidents
 from core import model as m
+from core.errors import ParameterError
 
 SQUARE = gpd.GeoDataFrame(
     {"code": ["00001"], "nom": ["Carré"]}, geometry=[shapely.box(0, 0, 10_000, 10_000)], crs=2154
@@ -25,8 +26,11 @@ def _incidents(rng, n_background=3000, cluster=(3000, 7000, 150, 300)):
     cl = np.column_stack([rng.normal(cx, r, k), rng.normal(cy, r, k)])
     xy = np.vstack([bx, cl])
     off = np.where(np.arange(len(xy)) < n_background, "Vols dans les véhicules", "Vols violents sans arme")
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 56, len(xy)), unit="D")
     return gpd.GeoDataFrame(
-        {m.OFFENCE: off, m.FORCE: "GN"}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=2154
+        {m.OFFENCE: off, m.FORCE: "GN", m.START: days},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=2154,
     )
 
 
@@ -34,13 +38,13 @@ def test_every_detector_is_in_the_table_and_an_unknown_one_is_named():
     from analysis.zone_detectors import DETECTORS
     from core.errors import ParameterError
 
-    assert list(DETECTORS) == ["local", "gi", "dbscan", "hdbscan"]
+    assert list(DETECTORS) == ["local", "gi", "dbscan", "hdbscan", "prospectif", "densite"]
     inc = _incidents(np.random.default_rng(0), n_background=100, cluster=(3000, 7000, 150, 50))
-    with pytest.raises(ParameterError, match=r"'kde' \(local, gi, dbscan ou hdbscan\)"):
+    with pytest.raises(ParameterError, match=r"'kde' \(local, gi, dbscan, hdbscan, prospectif ou densite\)"):
         zones_from_incidents(inc, SQUARE, settings=ZoneSettings(method="kde"))
 
 
-@pytest.mark.parametrize("method", ["local", "gi", "dbscan", "hdbscan"])
+@pytest.mark.parametrize("method", ["local", "gi", "dbscan", "hdbscan", "prospectif", "densite"])
 def test_a_planted_cluster_is_the_top_zone(method):
     rng = np.random.default_rng(0)
     inc = _incidents(rng)
@@ -56,6 +60,31 @@ def test_a_planted_cluster_is_the_top_zone(method):
     share_inc, share_area = concentration_from_zones(zones)
     # HDBSCAN also keeps the uniform background as a (sparse) cluster: weaker concentration.
     assert share_inc > (1.5 if method == "hdbscan" else 5) * share_area
+
+
+@pytest.mark.parametrize("method", ["prospectif", "densite"])
+def test_share_methods_draw_the_area_asked_for(method):
+    inc = _incidents(np.random.default_rng(1))
+    for share in (0.005, 0.02):
+        settings = ZoneSettings(method=method, area_share=share, min_incidents=1)
+        zones = zones_from_incidents(inc, SQUARE, settings=settings)
+        # Cells cut by nothing (the square is whole cells): the area is the share asked for.
+        assert zones["part_superficie"].sum() == pytest.approx(share, rel=0.02)
+
+
+def test_prospective_zones_follow_the_recent_incidents():
+    rng = np.random.default_rng(2)
+    old = _incidents(rng, n_background=0, cluster=(2000, 2000, 150, 400))
+    new = _incidents(rng, n_background=0, cluster=(8000, 8000, 150, 400))
+    old[m.START] = pd.Timestamp("2024-01-01")
+    new[m.START] = pd.Timestamp("2024-02-20")
+    both = pd.concat([old, new], ignore_index=True)
+    settings = ZoneSettings(method="prospectif", area_share=0.005, prospective_weeks=8)
+    zones = zones_from_incidents(both, SQUARE, settings=settings, as_of=pd.Timestamp("2024-03-01"))
+    assert zones.iloc[0].geometry.distance(shapely.Point(8000, 8000)) == 0
+    assert all(z.distance(shapely.Point(2000, 2000)) > 500 for z in zones.geometry)  # older than 8 weeks
+    with pytest.raises(ParameterError, match="date de chaque fait"):
+        zones_from_incidents(both.drop(columns=m.START), SQUARE, settings=settings)
 
 
 def test_trend_against_previous_period():
