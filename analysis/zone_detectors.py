@@ -118,31 +118,41 @@ def labels_local(
     return grid, labels, n
 
 
+def _occupied_cells(
+    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, cell: float
+) -> tuple[Grid, np.ndarray, np.ndarray, np.ndarray]:
+    """A fine grid over the territory's bounds (no mask: points only), its counts, and the
+    row and column of every occupied cell."""
+    minx, miny, maxx, maxy = territory.bounds
+    nx, ny = int(np.ceil((maxx - minx) / cell)) or 1, int(np.ceil((maxy - miny) / cell)) or 1
+    grid = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))
+    counts = counts_on_grid(x, y, grid)
+    iy, ix = np.nonzero(counts)
+    return grid, counts, iy, ix
+
+
+def _filled_clusters(grid: Grid, iy: np.ndarray, ix: np.ndarray, cluster: np.ndarray, eps: float) -> Labels:
+    """Cluster labels of the occupied cells (-1: noise) drawn as surfaces: each cluster is its
+    cells and the cells within ``eps / 2`` of them, so that a zone is not scattered cells."""
+    labels = np.zeros((grid.ny, grid.nx), dtype=np.int64)
+    labels[iy, ix] = cluster + 1  # noise (-1) -> 0
+    filled = ndimage.grey_dilation(labels, footprint=band_kernel(grid.cell, eps / 2.0).astype(bool))
+    return grid, np.where(labels > 0, labels, filled), int(labels.max())
+
+
 def labels_dbscan(
     x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings, **_: object
 ) -> Labels:
     """DBSCAN on the occupied cells of an eps / 4 grid, weighted by their incidents."""
     from sklearn.cluster import DBSCAN
 
-    cell = s.eps / 4.0
-    minx, miny, maxx, maxy = territory.bounds
-    nx, ny = int(np.ceil((maxx - minx) / cell)) or 1, int(np.ceil((maxy - miny) / cell)) or 1
-    grid = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))  # no mask needed: points only
-    counts = counts_on_grid(x, y, grid)
-    iy, ix = np.nonzero(counts)
+    grid, counts, iy, ix = _occupied_cells(x, y, territory, s.eps / 4.0)
     cx = grid.x0 + (ix + 0.5) * grid.cell
     cy = grid.y0 + (iy + 0.5) * grid.cell
     db = DBSCAN(eps=s.eps, min_samples=s.min_samples).fit(
         np.column_stack([cx, cy]), sample_weight=counts[iy, ix]
     )
-    labels = np.zeros(counts.shape, dtype=np.int64)
-    labels[iy, ix] = db.labels_ + 1  # noise (-1) -> 0
-    # Clusters are drawn as the cells within eps/2 of their core cells, so that a zone is a
-    # surface rather than scattered cells.
-    n = int(labels.max())
-    filled = ndimage.grey_dilation(labels, footprint=band_kernel(grid.cell, s.eps / 2.0).astype(bool))
-    filled = np.where(labels > 0, labels, filled)
-    return grid, filled, n
+    return _filled_clusters(grid, iy, ix, db.labels_, s.eps)
 
 
 def labels_hdbscan(
@@ -151,12 +161,8 @@ def labels_hdbscan(
     """HDBSCAN on the occupied cells, each repeated up to ``s.hdbscan_cap`` times."""
     from sklearn.cluster import HDBSCAN
 
-    cell = s.eps / 4.0
-    minx, miny, maxx, maxy = territory.bounds
-    nx, ny = int(np.ceil((maxx - minx) / cell)) or 1, int(np.ceil((maxy - miny) / cell)) or 1
-    grid = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))
-    counts = counts_on_grid(x, y, grid)
-    iy, ix = np.nonzero(counts)
+    grid, counts, iy, ix = _occupied_cells(x, y, territory, s.eps / 4.0)
+    cell = grid.cell
     reps = np.minimum(counts[iy, ix], s.hdbscan_cap).astype(np.int64)
     cx = np.repeat(grid.x0 + (ix + 0.5) * cell, reps)
     cy = np.repeat(grid.y0 + (iy + 0.5) * cell, reps)
@@ -165,11 +171,7 @@ def labels_hdbscan(
     owner = np.repeat(np.arange(len(iy)), reps)
     cell_label = np.full(len(iy), -1)
     np.maximum.at(cell_label, owner, db.labels_)
-    labels = np.zeros(counts.shape, dtype=np.int64)
-    labels[iy, ix] = cell_label + 1
-    n = int(labels.max())
-    filled = ndimage.grey_dilation(labels, footprint=band_kernel(cell, s.eps / 2.0).astype(bool))
-    return grid, np.where(labels > 0, labels, filled), n
+    return _filled_clusters(grid, iy, ix, cell_label, s.eps)
 
 
 def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float) -> Labels:
