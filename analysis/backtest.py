@@ -15,15 +15,8 @@ incidents inside:
 * RRI (Levine's recapture rate index) ``= PAI(horizon) / PAI(training)`` for the same cells
   (``= h(horizon) / h(training)``): below 1, the zones caught less than they were drawn on.
 
-Baselines, each a score per cell (higher first):
-
-* :func:`busiest_cells_score`: the training window's counts (« les mailles les plus touchées
-  la période précédente »), ties broken by the cell's count over the whole past;
-* :func:`kde_score`: a Gaussian kernel density of the training window;
-* :func:`prospective_score`: prospective hotspotting (Bowers, Johnson & Pease 2004): each
-  training incident within ``radius`` cells and ``weeks`` weeks of the window's end adds
-  ``1/(1 + d) · 1/(1 + t)`` to a cell, ``d`` the distance between cell centres in cells,
-  ``t`` the whole weeks elapsed.
+Baselines, each a score per cell of :mod:`analysis.cell_scores` (higher first): the training
+window's counts (ties by the whole past), KDE, prospective hotspotting (:data:`BASELINES`).
 """
 
 from __future__ import annotations
@@ -34,9 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import ndimage
 
-from analysis.density import default_bandwidth, density_on_grid
+from analysis.cell_scores import busiest_cells_score, kde_score, prospective_score, top_cells
 from analysis.hotspots import Grid, counts_on_grid
 from core.errors import ParameterError
 
@@ -109,18 +101,6 @@ def cells_in_zones(grid: Grid, zones: shapely.Geometry | None) -> np.ndarray:
     return shapely.contains_xy(zones, x, y)
 
 
-def top_cells(score: np.ndarray, k: int, *, tie_break: np.ndarray | None = None) -> np.ndarray:
-    """The ``k`` cells of highest ``score`` (flat bool mask), ties by ``tie_break`` then by
-    position (a stable, reproducible choice)."""
-    score = np.asarray(score, dtype=float)
-    k = int(min(max(k, 0), len(score)))
-    keys = (np.arange(len(score)),) if tie_break is None else (np.arange(len(score)), -np.asarray(tie_break))
-    order = np.lexsort((*keys, -score))
-    mask = np.zeros(len(score), dtype=bool)
-    mask[order[:k]] = True
-    return mask
-
-
 @dataclass(frozen=True)
 class Scores:
     """The measures of one set of cells on one window."""
@@ -148,7 +128,14 @@ class Scores:
         }
 
 
-def scores_from_mask(mask: np.ndarray, train: np.ndarray, horizon: np.ndarray) -> Scores:
+def best_counts(horizon: np.ndarray) -> np.ndarray:
+    """The most incidents any ``k`` cells held, for ``k`` = 0, 1, … (PEI's denominator)."""
+    return np.concatenate([[0.0], np.cumsum(np.sort(np.asarray(horizon, dtype=float))[::-1])])
+
+
+def scores_from_mask(
+    mask: np.ndarray, train: np.ndarray, horizon: np.ndarray, *, best: np.ndarray | None = None
+) -> Scores:
     """Hit rate, area share, PAI, PEI and RRI of a set of cells.
 
     Parameters
@@ -157,6 +144,8 @@ def scores_from_mask(mask: np.ndarray, train: np.ndarray, horizon: np.ndarray) -
         The cells chosen (active cells, flat).
     train, horizon : ndarray
         Incidents per active cell in the training window and in the horizon.
+    best : ndarray, optional
+        :func:`best_counts` of ``horizon``, when several masks are scored on one window.
 
     Returns
     -------
@@ -168,7 +157,7 @@ def scores_from_mask(mask: np.ndarray, train: np.ndarray, horizon: np.ndarray) -
     hits = float(horizon[mask].sum())
     share = k / len(mask) if len(mask) else np.nan
     hit_rate = hits / total if total else np.nan
-    best = float(np.sort(horizon)[::-1][:k].sum())
+    best_k = float((best if best is not None else best_counts(horizon))[k])
     train_rate = float(train[mask].sum()) / float(train.sum()) if train.sum() else np.nan
     return Scores(
         cells=k,
@@ -177,78 +166,9 @@ def scores_from_mask(mask: np.ndarray, train: np.ndarray, horizon: np.ndarray) -
         incidents=int(total),
         hit_rate=hit_rate,
         pai=hit_rate / share if k and total else np.nan,
-        pei=hits / best if best else np.nan,
+        pei=hits / best_k if best_k else np.nan,
         rri=hit_rate / train_rate if train_rate else np.nan,
     )
-
-
-def busiest_cells_score(train: np.ndarray) -> np.ndarray:
-    """The training window's incidents per cell (the naive baseline)."""
-    return np.asarray(train, dtype=float)
-
-
-def kde_score(x: np.ndarray, y: np.ndarray, grid: Grid, *, bandwidth: float | None = None) -> np.ndarray:
-    """Gaussian kernel density of the training incidents at each active cell (flat).
-
-    ``bandwidth`` in metres, default Silverman's spatial rule (:func:`analysis.density.default_bandwidth`),
-    at least one cell.
-    """
-    if len(x) < 2:
-        return np.zeros(int(grid.active.sum()))
-    h = bandwidth or max(default_bandwidth(x, y), grid.cell)
-    return density_on_grid(x, y, grid, bandwidth=h)[grid.active]
-
-
-def prospective_kernel(radius_cells: int) -> np.ndarray:
-    """The spatial weights ``1 / (1 + d)`` of prospective hotspotting, ``d`` in cells, zero
-    beyond ``radius_cells``."""
-    r = int(radius_cells)
-    dy, dx = np.mgrid[-r : r + 1, -r : r + 1]
-    d = np.hypot(dx, dy)
-    return np.where(d <= r, 1.0 / (1.0 + d), 0.0)
-
-
-def prospective_score(
-    x: np.ndarray,
-    y: np.ndarray,
-    dates: pd.Series | np.ndarray,
-    grid: Grid,
-    *,
-    end: pd.Timestamp,
-    radius_cells: int = 4,
-    weeks: int = 8,
-) -> np.ndarray:
-    """Prospective hotspotting risk of each active cell at ``end`` (flat).
-
-    Parameters
-    ----------
-    x, y : ndarray
-        Training incidents in metres.
-    dates : array of datetime64
-        Their dates (incidents after ``end`` are ignored).
-    grid : Grid
-        The study grid.
-    end : Timestamp
-        End of the training window (the time of the forecast).
-    radius_cells, weeks : int
-        Bandwidths: incidents farther than ``radius_cells`` cells or older than ``weeks`` whole
-        weeks add nothing (Bowers et al. used about 400 m and two months).
-
-    Returns
-    -------
-    ndarray
-        ``sum 1/(1 + d) · 1/(1 + t)`` over the incidents, per active cell.
-    """
-    elapsed = (pd.Timestamp(end) - pd.to_datetime(np.asarray(dates))).days.to_numpy() // 7
-    recent = (elapsed >= 0) & (elapsed < weeks)
-    weight = 1.0 / (1.0 + elapsed[recent])
-    iy, ix = grid.cell_index(np.asarray(x)[recent], np.asarray(y)[recent])
-    ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
-    raster = np.zeros((grid.ny, grid.nx))
-    np.add.at(raster, (iy[ok], ix[ok]), weight[ok])
-    # The weights separate into space x time: the time-weighted counts, convolved once.
-    risk = ndimage.convolve(raster, prospective_kernel(radius_cells), mode="constant")
-    return risk[grid.active]
 
 
 #: Baseline name -> French label.
@@ -282,7 +202,7 @@ def backtest(
     dates: np.ndarray,
     grid: Grid,
     windows: list[Window],
-    methods: dict[str, Callable[[np.ndarray], shapely.Geometry | None]],
+    methods: dict[str, Callable[[np.ndarray, Window], shapely.Geometry | None]],
 ) -> pd.DataFrame:
     """Score each zone method and each baseline at the same area, window by window.
 
@@ -295,9 +215,10 @@ def backtest(
     windows : list of Window
         From :func:`rolling_windows`.
     methods : dict
-        Method name -> function of the training incidents' positions (a bool array over the
-        incidents) returning the zones as one geometry (None or empty: no zone). The function
-        only ever receives the training window's incidents.
+        Method name -> function of the training incidents (a bool array over the incidents)
+        and of the window (its ``train_end`` is the time of the forecast), returning the zones
+        as one geometry (None or empty: no zone). The function only ever receives the
+        training window's incidents.
 
     Returns
     -------
@@ -309,15 +230,16 @@ def backtest(
     rows = []
     for w in windows:
         in_train, train, horizon, history = _window_counts(x, y, t, grid, w)
+        best = best_counts(horizon)
         bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
         for name, draw in methods.items():
-            mask = cells_in_zones(grid, draw(in_train))
+            mask = cells_in_zones(grid, draw(in_train, w))
             rows.append(
                 {
                     "fenetre": w.label,
                     "methode": name,
                     "candidat": name,
-                    **scores_from_mask(mask, train, horizon).as_dict(),
+                    **scores_from_mask(mask, train, horizon, best=best).as_dict(),
                 }
             )
             for base, (score, tie) in bases.items():
@@ -327,7 +249,7 @@ def backtest(
                         "fenetre": w.label,
                         "methode": name,
                         "candidat": base,
-                        **scores_from_mask(chosen, train, horizon).as_dict(),
+                        **scores_from_mask(chosen, train, horizon, best=best).as_dict(),
                     }
                 )
     return pd.DataFrame(rows)
@@ -375,6 +297,7 @@ def baselines_at_shares(
     rows = []
     for w in windows:
         in_train, train, horizon, history = _window_counts(x, y, t, grid, w)
+        best = best_counts(horizon)
         bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
         for share in shares:
             k = int(round(share * n_cells))
@@ -385,7 +308,7 @@ def baselines_at_shares(
                         "fenetre": w.label,
                         "part_visee": share,
                         "candidat": base,
-                        **scores_from_mask(chosen, train, horizon).as_dict(),
+                        **scores_from_mask(chosen, train, horizon, best=best).as_dict(),
                     }
                 )
     return pd.DataFrame(rows)

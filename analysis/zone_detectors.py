@@ -18,7 +18,7 @@ All bounded in memory (they work on grid cells, never on an n x n matrix of inci
   each cell weighted by its incidents (``sample_weight``): the same clusters as DBSCAN on
   the points up to the cell resolution, at the cost of the number of occupied cells;
 * ``"prospectif"``: the busiest ``area_share`` of the cells by prospective-hotspotting risk
-  (:func:`analysis.backtest.prospective_score`: recent incidents nearby weigh most), merged
+  (:func:`analysis.cell_scores.prospective_score`: recent incidents nearby weigh most), merged
   by 8-connectivity: the zones' area is what the analyst can patrol, not a threshold's outcome;
 * ``"densite"``: the same on a Gaussian kernel density of bandwidth ``kde_cells`` cells.
 
@@ -38,7 +38,7 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
-from analysis.backtest import kde_score, prospective_score, top_cells
+from analysis.cell_scores import kde_score, prospective_score, top_cells
 from analysis.hotspots import (
     Grid,
     band_kernel,

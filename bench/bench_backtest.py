@@ -53,9 +53,11 @@ def drawers(frame, territory):
     """Each zone method at its default settings, drawing on the training rows only."""
 
     def make(method):
-        def draw(in_train: np.ndarray):
+        def draw(in_train: np.ndarray, window):
             try:
-                zones = zones_from_incidents(frame[in_train], territory, settings=ZoneSettings(method=method))
+                zones = zones_from_incidents(
+                    frame[in_train], territory, settings=ZoneSettings(method=method), as_of=window.train_end
+                )
             except TooFewIncidentsError:
                 return None
             return shapely.union_all(zones.geometry.to_numpy()) if len(zones) else None
@@ -111,8 +113,11 @@ def main() -> None:
             for method in DETECTORS:
                 own = mean.loc[(method, method)]
                 best = max(BASELINES, key=lambda b: mean.loc[(method, b), "taux_de_reussite"])
+                if not own.part_superficie > 0:
+                    print(f"   {method} : aucune zone dessinée")
+                    continue
                 ratio = own.taux_de_reussite / mean.loc[(method, best), "taux_de_reussite"]
-                print(f"   {method}: capte {ratio:.2f} x la meilleure référence à même superficie ({best})")
+                print(f"   {method} : capte {ratio:.2f} x la meilleure référence à même superficie ({best})")
 
 
 if __name__ == "__main__":

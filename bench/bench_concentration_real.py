@@ -56,9 +56,10 @@ def main() -> None:
     real = toronto.load()
     real = real[real[m.START].dt.year == 2019]
     demo = default_store().load(DEFAULT_SLUG).to_crs(metric_crs_for_departement("53"))
-    last = demo[m.START].max()
-    year = last.year - 1 if last.month < 12 else last.year
+    after_last = demo[m.START].max().normalize() + pd.Timedelta(days=1)
+    year = after_last.year - 1  # the last whole calendar year
     demo = demo[demo[m.START].dt.year == year]
+    print(f"Source : {toronto.ATTRIBUTION}")
     print(f"Toronto 2019 : {len(real):,} faits ; démo Mayenne {year} : {len(demo):,} faits (synthétiques)")
     print(
         f"{'infraction':42s} {'maille':>6s}  {'source':8s} {'faits':>7s} {'mailles':>8s} {'top 1 %':>8s} {'top 5 %':>8s} {'Gini':>5s}"

@@ -8,15 +8,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from analysis.backtest import (
-    Window,
-    backtest,
-    prospective_kernel,
-    prospective_score,
-    rolling_windows,
-    scores_from_mask,
-    top_cells,
-)
+from analysis.backtest import Window, backtest, rolling_windows, scores_from_mask
+from analysis.cell_scores import prospective_kernel, prospective_score, top_cells
 from analysis.hotspots import grid_for_territory
 
 
@@ -96,14 +89,14 @@ def test_zones_are_drawn_on_the_training_window_only():
     windows = rolling_windows(dates.min(), dates.max(), count=4)
     seen = []
 
-    def draw(in_train: np.ndarray):
-        seen.append(pd.Series(dates[in_train]).max())
+    def draw(in_train: np.ndarray, window: Window):
+        seen.append((pd.Series(dates[in_train]).max(), window))
         return shapely.box(0, 0, 600, 600)
 
     table = backtest(x, y, dates.to_numpy(), grid, windows, {"carre": draw})
     assert len(seen) == len(windows)
-    for w, latest in zip(windows, seen, strict=True):
-        assert latest < w.train_end
+    for w, (latest, given) in zip(windows, seen, strict=True):
+        assert latest < w.train_end and given == w
     # The same area for every candidate of a window (36 cells), and one row per baseline.
     assert set(table["mailles"]) == {36}
     assert set(table["candidat"]) == {"carre", "precedente", "kde", "prospectif"}

@@ -23,12 +23,9 @@ from core.model import IncidentFilter
 from data.store import DatasetInfo, DatasetStore
 from geo.organisation import Organisation
 
-#: Store kinds, in the order the sidebar lists their data sets.
-STORE_KINDS: dict[str, str] = {
-    "defaut": "jeu de démonstration généré",
-    "national": "partition du jeu national (lecture seule)",
-    "espace": "fichiers importés",
-}
+#: Store kinds, in the order the sidebar lists their data sets: generated demonstration,
+#: partitions of the national data set (read-only), imported files.
+STORE_KINDS: tuple[str, ...] = ("defaut", "national", "espace")
 
 
 def store_for(kind: str) -> DatasetStore:
@@ -50,7 +47,7 @@ def store_for(kind: str) -> DatasetStore:
         return data.national.national_store()
     if kind == "espace":
         return data.locations.workspace_store()
-    raise ValueError(f"unknown store kind {kind!r}; expected one of {sorted(STORE_KINDS)}")
+    raise ValueError(f"unknown store kind {kind!r}; expected one of {STORE_KINDS}")
 
 
 def datasets_for_departement(departement: str) -> list[tuple[str, DatasetInfo]]:

@@ -1,0 +1,102 @@
+"""Scores of grid cells from incidents, higher first, and the best ``k`` cells by a score:
+what the share-driven zone methods (:mod:`analysis.zone_detectors`) draw and the back-test's
+baselines (:mod:`analysis.backtest`) rank.
+
+* :func:`busiest_cells_score`: the training window's counts (« les mailles les plus touchées
+  la période précédente »), ties broken by the cell's count over the whole past;
+* :func:`kde_score`: a Gaussian kernel density of the training window;
+* :func:`prospective_score`: prospective hotspotting (Bowers, Johnson & Pease 2004): each
+  training incident within ``radius`` cells and ``weeks`` weeks of the window's end adds
+  ``1/(1 + d) · 1/(1 + t)`` to a cell, ``d`` the distance between cell centres in cells,
+  ``t`` the whole weeks elapsed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from analysis.density import default_bandwidth, density_on_grid
+from analysis.hotspots import Grid
+
+
+def top_cells(score: np.ndarray, k: int, *, tie_break: np.ndarray | None = None) -> np.ndarray:
+    """The ``k`` cells of highest ``score`` (flat bool mask), ties by ``tie_break`` then by
+    position (a stable, reproducible choice)."""
+    score = np.asarray(score, dtype=float)
+    k = int(min(max(k, 0), len(score)))
+    keys = (np.arange(len(score)),) if tie_break is None else (np.arange(len(score)), -np.asarray(tie_break))
+    order = np.lexsort((*keys, -score))
+    mask = np.zeros(len(score), dtype=bool)
+    mask[order[:k]] = True
+    return mask
+
+
+def busiest_cells_score(train: np.ndarray) -> np.ndarray:
+    """The training window's incidents per cell (the naive baseline)."""
+    return np.asarray(train, dtype=float)
+
+
+def kde_score(x: np.ndarray, y: np.ndarray, grid: Grid, *, bandwidth: float | None = None) -> np.ndarray:
+    """Gaussian kernel density of the training incidents at each active cell (flat).
+
+    ``bandwidth`` in metres, default Silverman's spatial rule (:func:`analysis.density.default_bandwidth`),
+    at least one cell.
+    """
+    if len(x) < 2:
+        return np.zeros(int(grid.active.sum()))
+    h = bandwidth or max(default_bandwidth(x, y), grid.cell)
+    return density_on_grid(x, y, grid, bandwidth=h)[grid.active]
+
+
+def prospective_kernel(radius_cells: int) -> np.ndarray:
+    """The spatial weights ``1 / (1 + d)`` of prospective hotspotting, ``d`` in cells, zero
+    beyond ``radius_cells``."""
+    r = int(radius_cells)
+    dy, dx = np.mgrid[-r : r + 1, -r : r + 1]
+    d = np.hypot(dx, dy)
+    return np.where(d <= r, 1.0 / (1.0 + d), 0.0)
+
+
+def prospective_score(
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: pd.Series | np.ndarray,
+    grid: Grid,
+    *,
+    end: pd.Timestamp,
+    radius_cells: int = 4,
+    weeks: int = 8,
+) -> np.ndarray:
+    """Prospective hotspotting risk of each active cell at ``end`` (flat).
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Training incidents in metres.
+    dates : array of datetime64
+        Their dates (incidents after ``end`` are ignored).
+    grid : Grid
+        The study grid.
+    end : Timestamp
+        End of the training window (the time of the forecast).
+    radius_cells, weeks : int
+        Bandwidths: incidents farther than ``radius_cells`` cells or older than ``weeks`` whole
+        weeks add nothing (Bowers et al. used about 400 m and two months).
+
+    Returns
+    -------
+    ndarray
+        ``sum 1/(1 + d) · 1/(1 + t)`` over the incidents, per active cell.
+    """
+    elapsed = (pd.Timestamp(end) - pd.to_datetime(np.asarray(dates))).days.to_numpy() // 7
+    recent = (elapsed >= 0) & (elapsed < weeks)
+    weight = 1.0 / (1.0 + elapsed[recent])
+    iy, ix = grid.cell_index(np.asarray(x)[recent], np.asarray(y)[recent])
+    ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
+    raster = np.zeros((grid.ny, grid.nx))
+    np.add.at(raster, (iy[ok], ix[ok]), weight[ok])
+    # The weights separate into space x time: the time-weighted counts, convolved once.
+    risk = ndimage.convolve(raster, prospective_kernel(radius_cells), mode="constant")
+    return risk[grid.active]
