@@ -72,6 +72,7 @@ def main() -> None:
     territory = toronto.territory_from_points(inc)
     area = territory.geometry.iloc[0]
     grid = grid_for_territory(area, CELL)
+    print(f"Source : {toronto.ATTRIBUTION}")
     print(
         f"Toronto : {len(inc):,} faits, {int(grid.active.sum()):,} mailles de {CELL:.0f} m ({area.area / 1e6:.0f} km²)"
     )
