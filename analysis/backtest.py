@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.cell_scores import busiest_cells_score, kde_score, prospective_score, top_cells
-from analysis.hotspots import Grid, counts_on_grid
+from analysis.cell_scores import busiest_cells_score, first_cells, kde_score, prospective_score, ranking
+from analysis.hotspots import MIN_INCIDENTS, Grid, counts_on_grid
+from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, labels_from_xy
 from core.errors import ParameterError
 
 
@@ -202,7 +203,7 @@ def backtest(
     dates: np.ndarray,
     grid: Grid,
     windows: list[Window],
-    methods: dict[str, Callable[[np.ndarray, Window], shapely.Geometry | None]],
+    methods: dict[str, Callable[[np.ndarray, np.ndarray, Window], shapely.Geometry | np.ndarray | None]],
 ) -> pd.DataFrame:
     """Score each zone method and each baseline at the same area, window by window.
 
@@ -215,10 +216,13 @@ def backtest(
     windows : list of Window
         From :func:`rolling_windows`.
     methods : dict
-        Method name -> function of the training incidents (a bool array over the incidents)
-        and of the window (its ``train_end`` is the time of the forecast), returning the zones
-        as one geometry (None or empty: no zone). The function only ever receives the
-        training window's incidents.
+        Method name -> function ``draw(in_train, before, window)`` of the training incidents
+        and of all the incidents before the forecast (two bool arrays over the incidents) and
+        of the window (its ``train_end`` is the time of the forecast), returning the zones as
+        one geometry (None or empty: no zone). Neither array ever selects an incident of the
+        horizon: a method that reads the history (``"recurrent"``) takes ``before``, the
+        others ``in_train``. It may return the zones' cells instead (a bool array over the
+        grid's active cells, as :func:`zone_cells` gives).
 
     Returns
     -------
@@ -226,43 +230,7 @@ def backtest(
         One row per window x method x candidate (``methode``, ``candidat``: the method itself
         or a baseline at its area), with :meth:`Scores.as_dict` columns.
     """
-    t = pd.to_datetime(np.asarray(dates))
-    rows = []
-    for w in windows:
-        in_train, train, horizon, history = _window_counts(x, y, t, grid, w)
-        best = best_counts(horizon)
-        bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
-        for name, draw in methods.items():
-            mask = cells_in_zones(grid, draw(in_train, w))
-            rows.append(
-                {
-                    "fenetre": w.label,
-                    "methode": name,
-                    "candidat": name,
-                    **scores_from_mask(mask, train, horizon, best=best).as_dict(),
-                }
-            )
-            for base, (score, tie) in bases.items():
-                chosen = top_cells(score, int(mask.sum()), tie_break=tie)
-                rows.append(
-                    {
-                        "fenetre": w.label,
-                        "methode": name,
-                        "candidat": base,
-                        **scores_from_mask(chosen, train, horizon, best=best).as_dict(),
-                    }
-                )
-    return pd.DataFrame(rows)
-
-
-def _window_counts(x, y, t, grid: Grid, w: Window):
-    in_train = np.asarray((t >= w.train_start) & (t < w.train_end))
-    in_horizon = np.asarray((t >= w.train_end) & (t < w.horizon_end))
-    before = np.asarray(t < w.train_end)
-    train = counts_on_grid(x[in_train], y[in_train], grid)[grid.active]
-    horizon = counts_on_grid(x[in_horizon], y[in_horizon], grid)[grid.active]
-    history = counts_on_grid(x[before], y[before], grid)[grid.active]
-    return in_train, train, horizon, history
+    return backtest_and_curves(x, y, dates, grid, windows, methods, ())[0]
 
 
 def baselines_at_shares(
@@ -292,23 +260,121 @@ def baselines_at_shares(
         One row per window x share x baseline (``fenetre``, ``part_visee``, ``candidat``) with
         :meth:`Scores.as_dict` columns.
     """
+    return backtest_and_curves(x, y, dates, grid, windows, {}, shares)[1]
+
+
+def backtest_and_curves(
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: np.ndarray,
+    grid: Grid,
+    windows: list[Window],
+    methods: dict[str, Callable[[np.ndarray, np.ndarray, Window], shapely.Geometry | np.ndarray | None]],
+    shares: tuple[float, ...],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`backtest` and :func:`baselines_at_shares` in one pass: each window's counts and
+    baselines are computed once and each baseline's cells sorted once."""
     t = pd.to_datetime(np.asarray(dates))
     n_cells = int(grid.active.sum())
-    rows = []
+    rows, curve_rows = [], []
     for w in windows:
         in_train, train, horizon, history = _window_counts(x, y, t, grid, w)
         best = best_counts(horizon)
         bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
+        orders = {base: ranking(score, tie_break=tie) for base, (score, tie) in bases.items()}
+        before = np.asarray(t < w.train_end)
+        for name, draw in methods.items():
+            drawn = draw(in_train, before, w)
+            mask = drawn if isinstance(drawn, np.ndarray) else cells_in_zones(grid, drawn)
+            row = {"fenetre": w.label, "methode": name}
+            rows.append(
+                {**row, "candidat": name, **scores_from_mask(mask, train, horizon, best=best).as_dict()}
+            )
+            for base, order in orders.items():
+                chosen = first_cells(order, int(mask.sum()))
+                rows.append(
+                    {**row, "candidat": base, **scores_from_mask(chosen, train, horizon, best=best).as_dict()}
+                )
         for share in shares:
             k = int(round(share * n_cells))
-            for base, (score, tie) in bases.items():
-                chosen = top_cells(score, k, tie_break=tie)
-                rows.append(
+            for base, order in orders.items():
+                curve_rows.append(
                     {
                         "fenetre": w.label,
                         "part_visee": share,
                         "candidat": base,
-                        **scores_from_mask(chosen, train, horizon, best=best).as_dict(),
+                        **scores_from_mask(first_cells(order, k), train, horizon, best=best).as_dict(),
                     }
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows), pd.DataFrame(curve_rows)
+
+
+def _window_counts(x, y, t, grid: Grid, w: Window):
+    in_train = np.asarray((t >= w.train_start) & (t < w.train_end))
+    in_horizon = np.asarray((t >= w.train_end) & (t < w.horizon_end))
+    before = np.asarray(t < w.train_end)
+    train = counts_on_grid(x[in_train], y[in_train], grid)[grid.active]
+    horizon = counts_on_grid(x[in_horizon], y[in_horizon], grid)[grid.active]
+    history = counts_on_grid(x[before], y[before], grid)[grid.active]
+    return in_train, train, horizon, history
+
+
+def zone_cells(
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: np.ndarray,
+    territory: shapely.Geometry,
+    grid: Grid,
+    settings: ZoneSettings,
+    *,
+    in_train: np.ndarray,
+    before: np.ndarray,
+    as_of: pd.Timestamp,
+) -> np.ndarray:
+    """The cells of ``grid`` inside the zones a method draws, without drawing polygons.
+
+    The same zones as :func:`analysis.zones.zones_from_incidents` on the training incidents
+    (and the history before them for the methods of ``HISTORY_METHODS``), with the same
+    minimum count per zone (none for the share methods): a cell is in a zone when its centre
+    is in a labelled cell of the detector's grid.
+
+    Parameters
+    ----------
+    x, y, dates : ndarray
+        Every incident (metres, dates).
+    territory : shapely.Geometry
+        The study area.
+    grid : Grid
+        The study grid (its active cells are scored).
+    settings : ZoneSettings
+        The method and its parameters.
+    in_train, before : ndarray of bool
+        The training incidents and every incident before the forecast.
+    as_of : Timestamp
+        Time of the forecast.
+
+    Returns
+    -------
+    ndarray of bool
+        Over the grid's active cells; none when the window holds too few incidents.
+    """
+    n_cells = int(grid.active.sum())
+    if int(np.count_nonzero(in_train)) < MIN_INCIDENTS:
+        return np.zeros(n_cells, dtype=bool)
+    drawn = before if settings.method in HISTORY_METHODS else in_train
+    lgrid, labels, n = labels_from_xy(
+        x[drawn], y[drawn], territory, settings, dates=np.asarray(dates)[drawn], as_of=as_of
+    )
+    if n == 0:
+        return np.zeros(n_cells, dtype=bool)
+    floor = 0 if settings.method in SHARE_METHODS else settings.min_incidents
+    iy, ix = lgrid.cell_index(x[in_train], y[in_train], clip=True)
+    sizes = np.bincount(labels[iy, ix].ravel(), minlength=n + 1)
+    kept = sizes >= floor
+    kept[0] = False
+    cx, cy = grid.centres()
+    jy, jx = lgrid.cell_index(cx, cy)
+    inside = (jx >= 0) & (jx < lgrid.nx) & (jy >= 0) & (jy < lgrid.ny)
+    out = np.zeros(n_cells, dtype=bool)
+    out[inside] = kept[labels[jy[inside], jx[inside]]]
+    return out

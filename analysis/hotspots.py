@@ -8,6 +8,8 @@ esda's ``G_Local`` formulas exactly, and Benjamini-Hochberg false-discovery-rate
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -65,8 +67,16 @@ class Grid:
         return shapely.box(x - h, y - h, x + h, y + h)
 
 
+_GRIDS: dict[tuple[bytes, float], Grid] = {}
+_GRIDS_KEPT = 4
+
+
 def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
     """Square grid covering a territory; cells whose square touches it are active.
+
+    The last few grids are remembered (by the territory's WKB digest and the cell): a
+    back-test asks for the same grid for every method of every window. Each call returns
+    its own copy of the ``active`` mask.
 
     Parameters
     ----------
@@ -77,6 +87,16 @@ def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
     """
     if cell <= 0:
         raise ParameterError("La taille de maille doit être positive (en mètres).")
+    key = (hashlib.sha1(shapely.to_wkb(territory)).digest(), float(cell))
+    if key not in _GRIDS:
+        if len(_GRIDS) >= _GRIDS_KEPT:
+            _GRIDS.pop(next(iter(_GRIDS)))
+        _GRIDS[key] = _grid_for_territory(territory, float(cell))
+    g = _GRIDS[key]
+    return dataclasses.replace(g, active=g.active.copy())
+
+
+def _grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
     minx, miny, maxx, maxy = territory.bounds
     nx = int(np.ceil((maxx - minx) / cell)) or 1
     ny = int(np.ceil((maxy - miny) / cell)) or 1

@@ -20,10 +20,17 @@ All bounded in memory (they work on grid cells, never on an n x n matrix of inci
 * ``"prospectif"``: the busiest ``area_share`` of the cells by prospective-hotspotting risk
   (:func:`analysis.cell_scores.prospective_score`: recent incidents nearby weigh most), merged
   by 8-connectivity: the zones' area is what the analyst can patrol, not a threshold's outcome;
-* ``"densite"``: the same on a Gaussian kernel density of bandwidth ``kde_cells`` cells.
+* ``"densite"``: the same on a Gaussian kernel density of bandwidth ``kde_cells`` cells;
+* ``"recurrent"``: the same on the incidents of the last ``history_months`` months, each
+  weighing half every ``half_life`` months (:func:`analysis.cell_scores.recurrence_score`):
+  the only method that reads the past before the period (``history``), and the one that
+  predicts best on real data (``bench/bench_backtest.py``).
 
-The last two are evaluated by the back-test (:mod:`analysis.backtest`, ``bench/bench_backtest.py``)
-before the Zones page offers them.
+The share-driven methods (:data:`SHARE_METHODS`) merge the cells they choose by 8-connectivity:
+on real data most are micro-places (a cell of 100 m around a busy intersection), each a zone a
+patrol covers. With ``close_gaps`` they also fill the gaps of one cell between chosen cells
+(fewer, larger zones), choosing fewer cells so that the closed zones stay within the share: on
+Toronto this costs about a tenth of the incidents caught (``bench/bench_backtest.py``).
 
 :data:`DETECTORS` maps a method name to its detector; :func:`labels_from_xy` dispatches.
 """
@@ -38,7 +45,7 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
-from analysis.cell_scores import kde_score, prospective_score, top_cells
+from analysis.cell_scores import kde_score, prospective_score, recurrence_score
 from analysis.hotspots import (
     Grid,
     band_kernel,
@@ -70,6 +77,9 @@ class ZoneSettings:
     prospective_radius: int = 4  # cells
     prospective_weeks: int = 8
     kde_cells: float = 3.0  # bandwidth of "densite", in cells
+    half_life: float = 24.0  # "recurrent": months after which an incident weighs half
+    history_months: int = 36  # "recurrent": how far back it reads
+    close_gaps: bool = False  # share methods: fill gaps of one cell between chosen cells
     min_ratio: float = 2.0
     min_cluster_size: int = 40
     hdbscan_cap: int = 20
@@ -174,12 +184,40 @@ def labels_hdbscan(
     return _filled_clusters(grid, iy, ix, cell_label, s.eps)
 
 
-def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float) -> Labels:
-    """The best ``share`` of the active cells by ``score`` (none with a zero score), merged."""
-    chosen = top_cells(score, int(round(share * int(grid.active.sum())))) & (score > 0)
-    hot = np.zeros(grid.active.shape, dtype=bool)
-    hot[grid.active] = chosen
-    labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
+def _closed(chosen: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """``chosen`` with its gaps of one cell filled (3 x 3 closing), within ``active``."""
+    block = np.ones((3, 3), dtype=bool)
+    return (ndimage.binary_closing(chosen, structure=block) | chosen) & active
+
+
+def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float, *, close: bool = False) -> Labels:
+    """The best ``share`` of the active cells by ``score`` (none with a zero score), merged by
+    8-connectivity; with ``close``, gaps of one cell are filled and as many cells are chosen as
+    keep the closed zones within the share (found by bisection: closing only adds cells).
+    """
+    target = int(round(share * int(grid.active.sum())))
+    order = np.lexsort((np.arange(len(score)), -np.asarray(score, dtype=float)))
+    order = order[: min(target, int(np.count_nonzero(np.asarray(score) > 0)))]
+
+    def zones_of(k: int) -> np.ndarray:
+        hot = np.zeros(grid.active.shape, dtype=bool)
+        flat = np.zeros(len(score), dtype=bool)
+        flat[order[:k]] = True
+        hot[grid.active] = flat
+        return _closed(hot, grid.active) if close else hot
+
+    best = zones_of(len(order))
+    if close and int(best.sum()) > target:
+        lo, hi = 0, len(order)
+        best = zones_of(0)
+        while lo < hi:  # the largest k whose closed zones fit
+            mid = (lo + hi + 1) // 2
+            hot = zones_of(mid)
+            if int(hot.sum()) <= target:
+                lo, best = mid, hot
+            else:
+                hi = mid - 1
+    labels, n = ndimage.label(best, structure=np.ones((3, 3)))
     return grid, labels, n
 
 
@@ -202,7 +240,7 @@ def labels_prospective(
     score = prospective_score(
         x, y, dates, grid, end=end, radius_cells=s.prospective_radius, weeks=s.prospective_weeks
     )
-    return _labels_from_top_cells(grid, score, s.area_share)
+    return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
 
 
 def labels_density(
@@ -210,7 +248,29 @@ def labels_density(
 ) -> Labels:
     """The best ``s.area_share`` of the cells by kernel density (bandwidth ``s.kde_cells`` cells)."""
     grid = grid_for_territory(territory, s.cell)
-    return _labels_from_top_cells(grid, kde_score(x, y, grid, bandwidth=s.kde_cells * s.cell), s.area_share)
+    score = kde_score(x, y, grid, bandwidth=s.kde_cells * s.cell)
+    return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
+
+
+def labels_recurrent(
+    x: np.ndarray,
+    y: np.ndarray,
+    territory: shapely.Geometry,
+    s: ZoneSettings,
+    *,
+    dates: np.ndarray | None = None,
+    as_of: pd.Timestamp | None = None,
+    **_: object,
+) -> Labels:
+    """The best ``s.area_share`` of the cells by recurrence at ``as_of`` (default: the day after
+    the last incident): the incidents of the last ``s.history_months`` months, weight halving
+    every ``s.half_life`` months."""
+    if dates is None or len(dates) == 0:
+        raise ParameterError("La méthode des mailles récurrentes demande la date de chaque fait.")
+    grid = grid_for_territory(territory, s.cell)
+    end = as_of if as_of is not None else pd.Timestamp(np.max(dates)).normalize() + pd.Timedelta(days=1)
+    score = recurrence_score(x, y, dates, grid, end=end, half_life=s.half_life, months=s.history_months)
+    return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
 
 
 #: Method name -> detector (the Zones page lists them in this order).
@@ -221,7 +281,13 @@ DETECTORS: dict[str, Callable[..., Labels]] = {
     "hdbscan": labels_hdbscan,
     "prospectif": labels_prospective,
     "densite": labels_density,
+    "recurrent": labels_recurrent,
 }
+#: Methods whose zones cover a set share of the territory (``area_share``): every zone they
+#: draw is kept, whatever its count (the share, not a threshold, sets the area).
+SHARE_METHODS = frozenset({"prospectif", "densite", "recurrent"})
+#: Methods that read the incidents before the period (``history`` of :func:`analysis.zones.zones_from_incidents`).
+HISTORY_METHODS = frozenset({"recurrent"})
 
 
 def labels_from_xy(

@@ -23,7 +23,7 @@ from analysis.hotspots import (
     TooFewIncidentsError,
     grid_for_territory,
 )
-from analysis.zone_detectors import ZoneSettings, labels_from_xy
+from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, labels_from_xy
 from analysis.zone_evaluation import evaluation_from_zones, recall_precision_from_truth
 from core import model as m
 from core.crs import require_metric
@@ -65,6 +65,7 @@ def zones_from_incidents(
     severity: Mapping[str, float] | None = None,
     previous: gpd.GeoDataFrame | None = None,
     as_of: pd.Timestamp | None = None,
+    history: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Merged, ranked priority zones of a set of incidents.
 
@@ -81,8 +82,12 @@ def zones_from_incidents(
     previous : GeoDataFrame, optional
         Incidents of the previous period of the same length, for the trend.
     as_of : Timestamp, optional
-        Time of the forecast of the ``"prospectif"`` method (default: the day after the last
-        incident).
+        Time of the forecast of the ``"prospectif"`` and ``"recurrent"`` methods (default: the
+        day after the last incident).
+    history : GeoDataFrame, optional
+        Incidents before the period (same filters), read by the methods of
+        :data:`analysis.zone_detectors.HISTORY_METHODS` only, to draw the zones; the zones are
+        described by the period's incidents.
 
     Returns
     -------
@@ -108,7 +113,14 @@ def zones_from_incidents(
     area = shapely.union_all(territory.geometry.to_numpy())
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
     dates = pts[m.START].to_numpy() if m.START in pts else None
-    grid, labels, n = labels_from_xy(x, y, area, settings, dates=dates, as_of=as_of)
+    if history is not None and settings.method in HISTORY_METHODS and len(history):
+        past = located(history)
+        dx = np.concatenate([x, past.geometry.x.to_numpy()])
+        dy = np.concatenate([y, past.geometry.y.to_numpy()])
+        dd = None if dates is None else np.concatenate([dates, past[m.START].to_numpy()])
+        grid, labels, n = labels_from_xy(dx, dy, area, settings, dates=dd, as_of=as_of)
+    else:
+        grid, labels, n = labels_from_xy(x, y, area, settings, dates=dates, as_of=as_of)
     columns = [
         "rang",
         "id",
@@ -161,7 +173,10 @@ def zones_from_incidents(
     cell_starts = np.searchsorted(cell_zone[cell_order], np.arange(n + 2))
     tree = shapely.STRtree(territory.geometry.to_numpy())
     names = territory["nom"].astype(str).to_numpy()
-    for z in np.flatnonzero(sizes >= settings.min_incidents):
+    # A share method's area is the share asked for: its zones are kept whatever their count
+    # (the published view withholds those of 1 to 5 incidents).
+    floor = 0 if settings.method in SHARE_METHODS else settings.min_incidents
+    for z in np.flatnonzero(sizes >= floor):
         if z == 0:
             continue
         k = int(sizes[z])
@@ -260,7 +275,8 @@ def priority_zones_for_period(
     Parameters
     ----------
     incidents : GeoDataFrame
-        All incidents (metric CRS), already filtered by offence, place and force.
+        All incidents (metric CRS), already filtered by offence, place and force; those
+        before the period are the history of the ``"recurrent"`` method.
     territory : GeoDataFrame
         Communes (same CRS).
     start, end : Timestamp
@@ -286,7 +302,10 @@ def priority_zones_for_period(
     now = incidents[(t >= start) & (t < end)]
     before = incidents[(t >= start - length) & (t < start)]
     after = incidents[(t >= end) & (t < end + length)]
-    zones = zones_from_incidents(now, territory, settings=settings, severity=severity, previous=before)
+    past = incidents[t < start] if settings.method in HISTORY_METHODS else None
+    zones = zones_from_incidents(
+        now, territory, settings=settings, severity=severity, previous=before, as_of=end, history=past
+    )
     area = shapely.union_all(territory.geometry.to_numpy())
     grid = grid_for_territory(area, density_cell)
     pts = located(now)

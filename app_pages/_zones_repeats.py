@@ -1,4 +1,4 @@
-"""Sections of the Zones page: near-repeat risk and concentration on places."""
+"""Sections of the Zones page: back-test, near-repeat risk and concentration on places."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
 from ui.sidebar import Context
 from usecases import repeats as uc
+from usecases.backtest import BacktestRequest
 from usecases.repeats import DEFAULT_DAYS, DEFAULT_DISTANCES
+from usecases.zones import ZoneSettings
 
 
 def near_repeat_section(ctx: Context) -> None:
@@ -60,3 +62,22 @@ def concentration_section(ctx: Context) -> None:
         st.dataframe(v.repeat_places, hide_index=True, height=300)
     with st.expander("Méthode et limites"):
         st.markdown(uc.CONCENTRATION_NOTE)
+
+
+def backtest_section(ctx: Context, settings: ZoneSettings) -> None:
+    """Rolling-origin back-test of every method against the three baselines at the same area."""
+    c1, c2, c3 = st.columns(3)
+    train = int(c1.number_input("Fenêtre d'apprentissage (mois)", 1, 12, 3, key="bt_train"))
+    horizon = int(c2.number_input("Horizon (mois)", 1, 6, 1, key="bt_horizon"))
+    count = int(c3.number_input("Nombre de fenêtres", 1, 24, 12, key="bt_windows"))
+    request = BacktestRequest(train_months=train, horizon_months=horizon, windows=count)
+    v = cache.backtest(ctx.selection.undated(), settings, request, ctx.audience)
+    st.info(v.sentence)
+    st.dataframe(v.summary, hide_index=True)
+    if len(v.curves):
+        st.markdown("**Taux de réussite selon la part du territoire, références** (moyenne des fenêtres)")
+        st.line_chart(v.curves, x_label="Part du territoire (%)", y_label="Taux de réussite (%)")
+    with st.expander("Détail par fenêtre"):
+        st.dataframe(v.monthly, hide_index=True)
+    for note in v.captions:
+        st.caption(note)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._zones_repeats import concentration_section, near_repeat_section
+from app_pages._zones_repeats import backtest_section, concentration_section, near_repeat_section
 from core.settings import SETTINGS
 from rendering.maps import emerging_map, zones_map
 from ui import cache
@@ -17,6 +17,7 @@ from ui.sidebar import Context, current_context, dataset_or_notice
 from usecases.zones import (
     CONFIDENCE,
     DEFAULT_SEVERITY,
+    METHOD_NOTE,
     METHODS,
     ZONE_DEFAULTS,
     ZoneSettings,
@@ -50,6 +51,21 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
         min_samples = c6.number_input(
             "Faits minimum par noyau DBSCAN", 2, 500, Z["min_samples"], key="z_min_samples"
         )
+        s1, s2, s3, s4 = st.columns(4)
+        share = s1.number_input(
+            "Part du territoire couverte (%)",
+            0.05,
+            20.0,
+            Z["share"],
+            0.05,
+            key="z_share",
+            help="Mailles récurrentes, prospectif, densité : ce qu'une patrouille peut couvrir.",
+        )
+        half_life = s2.number_input(
+            "Mailles récurrentes : demi-vie (mois)", 1.0, 120.0, Z["half_life"], 1.0, key="z_half_life"
+        )
+        radius = s3.number_input("Prospectif : rayon (mailles)", 1, 20, Z["radius"], key="z_radius")
+        weeks = s4.number_input("Prospectif : mémoire (semaines)", 1, 52, Z["weeks"], key="z_weeks")
         l1, l2, l3 = st.columns(3)
         inner = l1.number_input(
             "Excès local : rayon du disque (m)", 50.0, 2000.0, Z["inner"], 25.0, key="z_inner"
@@ -61,7 +77,14 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             "Excès local : rapport minimal observé / attendu", 1.0, 20.0, Z["ratio"], 0.5, key="z_ratio"
         )
         c7, c8 = st.columns(2)
-        min_incidents = c7.number_input("Faits minimum par zone", 6, 1000, Z["min_incidents"], key="z_min")
+        min_incidents = c7.number_input(
+            "Faits minimum par zone",
+            6,
+            1000,
+            Z["min_incidents"],
+            key="z_min",
+            help="Sauf pour les méthodes à superficie choisie, qui gardent toutes leurs zones.",
+        )
         bw = c8.number_input(
             "Largeur de bande de la densité (m, 0 = automatique)", 0.0, 3000.0, 0.0, 25.0, key="z_bw"
         )
@@ -83,7 +106,12 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
         inner=inner,
         outer=outer,
         ratio=ratio,
+        share=share,
+        radius=radius,
+        weeks=weeks,
+        half_life=half_life,
     )
+    st.caption(METHOD_NOTE)
     return (
         settings,
         {str(k): float(v) for k, v in zip(weights["infraction"], weights["poids"], strict=True)},
@@ -161,6 +189,12 @@ def body() -> None:
         "Densité en mètres (noyau gaussien) ; elle n'apparaît que là où au moins "
         f"{SETTINGS.privacy_threshold + 1} faits se concentrent (secret statistique)."
     )
+    st.subheader("Ces zones prédisent-elles ? Rétro-évaluation")
+    if st.toggle(
+        "Comparer les méthodes sur l'historique (zones tracées sur une fenêtre, évaluées sur la suivante)",
+        key="bt_on",
+    ):
+        backtest_section(ctx, settings)
     st.subheader("Points chauds émergents")
     if st.toggle(
         "Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"

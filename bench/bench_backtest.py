@@ -7,7 +7,7 @@ training window's busiest cells, KDE's densest cells, prospective hotspotting); 
 
 Years are held back: the defaults are chosen on 2016-2018 (« développement ») and reported
 on 2021 (« années réservées »), for two offence types (residential break and enter: house and
-apartment; robbery). The TPS moves every incident to the nearest intersection (about 18,800
+apartment; robbery). « recurrent+ » is « recurrent » with its gaps of one cell closed. The TPS moves every incident to the nearest intersection (about 18,800
 positions for 241,000 incidents): cells hold whole intersections, which favours « the busiest
 cells of last period » — every method is scored on the same snapped positions.
 
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from analysis.backtest import BASELINES, backtest, baselines_at_shares, rolling_windows  # noqa: E402
 from analysis.hotspots import TooFewIncidentsError, grid_for_territory  # noqa: E402
-from analysis.zone_detectors import DETECTORS, ZoneSettings  # noqa: E402
+from analysis.zone_detectors import DETECTORS, HISTORY_METHODS, ZoneSettings  # noqa: E402
 from analysis.zones import zones_from_incidents  # noqa: E402
 from core import model as m  # noqa: E402
 from scripts import toronto  # noqa: E402
@@ -47,16 +47,22 @@ PERIODS = {
 }
 CELL = 100.0
 SHARES = (0.005, 0.01, 0.02, 0.05)
+HISTORY = ZoneSettings().history_months
 
 
 def drawers(frame, territory):
-    """Each zone method at its default settings, drawing on the training rows only."""
+    """Each zone method at its default settings (and « recurrent » with its gaps closed),
+    drawing on the training rows only, or on the rows before the forecast for « recurrent »."""
 
-    def make(method):
-        def draw(in_train: np.ndarray, window):
+    def make(settings):
+        def draw(in_train: np.ndarray, before: np.ndarray, window):
             try:
                 zones = zones_from_incidents(
-                    frame[in_train], territory, settings=ZoneSettings(method=method), as_of=window.train_end
+                    frame[in_train],
+                    territory,
+                    settings=settings,
+                    as_of=window.train_end,
+                    history=frame[before & ~in_train] if settings.method in HISTORY_METHODS else None,
                 )
             except TooFewIncidentsError:
                 return None
@@ -64,7 +70,12 @@ def drawers(frame, territory):
 
         return draw
 
-    return {name: make(name) for name in DETECTORS}
+    out = {name: make(ZoneSettings(method=name)) for name in DETECTORS}
+    out[CLOSED] = make(ZoneSettings(method="recurrent", close_gaps=True))
+    return out
+
+
+CLOSED = "recurrent+"  # « recurrent » with close_gaps: fewer, larger zones
 
 
 def main() -> None:
@@ -79,12 +90,14 @@ def main() -> None:
     for offence, select in OFFENCES.items():
         sub = inc[select(inc)]
         for period, (lo, hi) in PERIODS.items():
-            # Three months of history before the first horizon: windows end within the period.
+            # Horizons within the period; the history before it is read by « recurrent » (and
+            # breaks the ties of « precedente »), never a horizon's month.
             t = sub[m.START]
-            frame = sub[(t >= pd.Timestamp(lo) - pd.DateOffset(months=3)) & (t <= pd.Timestamp(hi))]
+            first = pd.Timestamp(lo) - pd.DateOffset(months=3)
+            frame = sub[(t >= first - pd.DateOffset(months=HISTORY)) & (t <= pd.Timestamp(hi))]
             frame = frame.reset_index(drop=True)
             x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-            windows = rolling_windows(frame[m.START].min(), frame[m.START].max(), count=12)
+            windows = rolling_windows(first, frame[m.START].max(), count=12)
             t0 = time.perf_counter()
             table = backtest(x, y, frame[m.START].to_numpy(), grid, windows, drawers(frame, territory))
             took = time.perf_counter() - t0
@@ -111,7 +124,7 @@ def main() -> None:
                     for share in SHARES
                 )
             )
-            for method in DETECTORS:
+            for method in [*DETECTORS, CLOSED]:
                 own = mean.loc[(method, method)]
                 best = max(BASELINES, key=lambda b: mean.loc[(method, b), "taux_de_reussite"])
                 if not own.part_superficie > 0:

@@ -3,14 +3,18 @@ a brute-force loop, windows in whole months, and zones drawn on the training win
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 
-from analysis.backtest import Window, backtest, rolling_windows, scores_from_mask
-from analysis.cell_scores import prospective_kernel, prospective_score, top_cells
+from analysis.backtest import Window, backtest, cells_in_zones, rolling_windows, scores_from_mask, zone_cells
+from analysis.cell_scores import prospective_kernel, prospective_score, recurrence_score, top_cells
 from analysis.hotspots import grid_for_territory
+from analysis.zone_detectors import ZoneSettings
+from analysis.zones import zones_from_incidents
+from core import model as m
 
 
 def test_measures_on_a_hand_computed_case():
@@ -89,17 +93,78 @@ def test_zones_are_drawn_on_the_training_window_only():
     windows = rolling_windows(dates.min(), dates.max(), count=4)
     seen = []
 
-    def draw(in_train: np.ndarray, window: Window):
-        seen.append((pd.Series(dates[in_train]).max(), window))
+    def draw(in_train: np.ndarray, before: np.ndarray, window: Window):
+        seen.append((pd.Series(dates[in_train]).max(), pd.Series(dates[before]).max(), window))
         return shapely.box(0, 0, 600, 600)
 
     table = backtest(x, y, dates.to_numpy(), grid, windows, {"carre": draw})
     assert len(seen) == len(windows)
-    for w, (latest, given) in zip(windows, seen, strict=True):
-        assert latest < w.train_end and given == w
+    for w, (latest, latest_before, given) in zip(windows, seen, strict=True):
+        assert latest < w.train_end and latest_before < w.train_end and given == w
     # The same area for every candidate of a window (36 cells), and one row per baseline.
     assert set(table["mailles"]) == {36}
     assert set(table["candidat"]) == {"carre", "precedente", "kde", "prospectif"}
     # Uniform incidents: the square's hit rate is about its area share.
     square = table[table["candidat"] == "carre"]
     assert square["taux_de_reussite"].mean() == pytest.approx(0.04, abs=0.02)
+
+
+def test_recurrence_score_against_a_loop():
+    rng = np.random.default_rng(4)
+    n = 300
+    x, y = rng.uniform(0, 1000, n), rng.uniform(0, 1000, n)
+    end = pd.Timestamp("2024-01-01")
+    dates = end - pd.to_timedelta(rng.integers(-20, 1400, n), unit="D")  # some after the end, some too old
+    grid = grid_for_territory(shapely.box(0, 0, 1000, 1000), 100.0)
+    got = recurrence_score(x, y, dates.to_numpy(), grid, end=end, half_life=12, months=36)
+    cx, cy = grid.centres()
+    expected = np.zeros(len(cx))
+    for xi, yi, di in zip(x, y, dates, strict=True):
+        age = (end - di).days / (365.25 / 12)
+        if not 0 < age <= 36:
+            continue
+        cell = np.flatnonzero(
+            (np.abs(cx - (np.floor(xi / 100) * 100 + 50)) < 1e-6)
+            & (np.abs(cy - (np.floor(yi / 100) * 100 + 50)) < 1e-6)
+        )
+        expected[cell] += 0.5 ** (age / 12)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["local", "gi", "hdbscan", "recurrent", "prospectif"])
+def test_zone_cells_are_the_cells_of_the_zones_drawn(method):
+    """The back-test's fast path gives the cells of the polygons zones_from_incidents draws."""
+    rng = np.random.default_rng(6)
+    n = 4000
+    x = np.concatenate([rng.uniform(0, 5000, n), rng.normal(1500, 120, 600), rng.normal(3800, 150, 400)])
+    y = np.concatenate([rng.uniform(0, 5000, n), rng.normal(3500, 120, 600), rng.normal(1200, 150, 400)])
+    dates = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 365, len(x)), unit="D")
+    frame = gpd.GeoDataFrame(
+        {m.OFFENCE: "Cambriolages de logement", m.FORCE: "GN", m.START: dates},
+        geometry=gpd.points_from_xy(x, y),
+        crs=2154,
+    )
+    area = shapely.box(0, 0, 5000, 5000)
+    territory = gpd.GeoDataFrame({"code": ["1"], "nom": ["Carré"]}, geometry=[area], crs=2154)
+    grid = grid_for_territory(area, 100.0)
+    end = pd.Timestamp("2023-10-01")
+    t = dates.to_numpy()
+    in_train = (t >= np.datetime64("2023-07-01")) & (t < np.datetime64(end))
+    before = t < np.datetime64(end)
+    settings = ZoneSettings(method=method, area_share=0.02)
+    fast = zone_cells(x, y, t, area, grid, settings, in_train=in_train, before=before, as_of=end)
+    zones = zones_from_incidents(
+        frame[in_train], territory, settings=settings, as_of=end, history=frame[before & ~in_train]
+    )
+    union = shapely.union_all(zones.geometry.to_numpy()) if len(zones) else None
+    slow = cells_in_zones(grid, union)
+    assert fast.any()
+    if method in ("dbscan", "hdbscan"):
+        # Their 50 m cells put some 100 m cell centres on a zone's edge, which the polygon
+        # test leaves out: those, and only those, differ.
+        assert not (slow & ~fast).any()
+        cx, cy = grid.centres()
+        extra = fast & ~slow
+        assert shapely.intersects(union.boundary, shapely.points(cx[extra], cy[extra])).all()
+    else:
+        np.testing.assert_array_equal(fast, slow)

@@ -38,13 +38,15 @@ def test_every_detector_is_in_the_table_and_an_unknown_one_is_named():
     from analysis.zone_detectors import DETECTORS
     from core.errors import ParameterError
 
-    assert list(DETECTORS) == ["local", "gi", "dbscan", "hdbscan", "prospectif", "densite"]
+    assert list(DETECTORS) == ["local", "gi", "dbscan", "hdbscan", "prospectif", "densite", "recurrent"]
     inc = _incidents(np.random.default_rng(0), n_background=100, cluster=(3000, 7000, 150, 50))
-    with pytest.raises(ParameterError, match=r"'kde' \(local, gi, dbscan, hdbscan, prospectif ou densite\)"):
+    with pytest.raises(
+        ParameterError, match=r"'kde' \(local, gi, dbscan, hdbscan, prospectif, densite ou recurrent\)"
+    ):
         zones_from_incidents(inc, SQUARE, settings=ZoneSettings(method="kde"))
 
 
-@pytest.mark.parametrize("method", ["local", "gi", "dbscan", "hdbscan", "prospectif", "densite"])
+@pytest.mark.parametrize("method", ["local", "gi", "dbscan", "hdbscan", "prospectif", "densite", "recurrent"])
 def test_a_planted_cluster_is_the_top_zone(method):
     rng = np.random.default_rng(0)
     inc = _incidents(rng)
@@ -62,14 +64,17 @@ def test_a_planted_cluster_is_the_top_zone(method):
     assert share_inc > (1.5 if method == "hdbscan" else 5) * share_area
 
 
-@pytest.mark.parametrize("method", ["prospectif", "densite"])
+@pytest.mark.parametrize("method", ["prospectif", "densite", "recurrent"])
 def test_share_methods_draw_the_area_asked_for(method):
     inc = _incidents(np.random.default_rng(1))
     for share in (0.005, 0.02):
-        settings = ZoneSettings(method=method, area_share=share, min_incidents=1)
-        zones = zones_from_incidents(inc, SQUARE, settings=settings)
-        # Cells cut by nothing (the square is whole cells): the area is the share asked for.
-        assert zones["part_superficie"].sum() == pytest.approx(share, rel=0.02)
+        for close in (False, True):
+            settings = ZoneSettings(method=method, area_share=share, close_gaps=close)
+            zones = zones_from_incidents(inc, SQUARE, settings=settings)
+            # Cells cut by nothing (the square is whole cells): the area is the share asked
+            # for, gaps closed or not (closing chooses fewer cells), every zone kept.
+            assert zones["part_superficie"].sum() == pytest.approx(share, rel=0.02)
+            assert zones["part_superficie"].sum() <= share + 1e-9
 
 
 def test_prospective_zones_follow_the_recent_incidents():
@@ -164,3 +169,21 @@ def test_published_zones_hides_small_counts_and_what_reveals_them():
     # No published cell is a count from 1 to 5.
     cells = out[["n_Vols", "n_Violences", "n_Dégradations", "faits_periode_precedente"]].to_numpy().ravel()
     assert not any(isinstance(v, (int, np.integer)) and 1 <= v <= 5 for v in cells)
+
+
+def test_recurrent_zones_read_the_history_before_the_period():
+    rng = np.random.default_rng(3)
+    period = _incidents(rng, n_background=300, cluster=(8000, 2000, 150, 0))  # background only
+    past = _incidents(rng, n_background=0, cluster=(2000, 8000, 100, 400))
+    past[m.START] = pd.Timestamp("2023-06-01")
+    settings = ZoneSettings(method="recurrent", area_share=0.005)
+    as_of = pd.Timestamp("2024-03-01")
+    with_history = zones_from_incidents(period, SQUARE, settings=settings, as_of=as_of, history=past)
+    assert any(z.distance(shapely.Point(2000, 8000)) == 0 for z in with_history.geometry)
+    # The zones are described by the period's incidents (the past ones are not counted).
+    assert with_history["faits"].sum() < len(period)
+    alone = zones_from_incidents(period, SQUARE, settings=settings, as_of=as_of)
+    assert all(z.distance(shapely.Point(2000, 8000)) > 300 for z in alone.geometry)
+    # Other methods ignore the history.
+    gi = zones_from_incidents(period, SQUARE, settings=ZoneSettings(method="gi"), history=past)
+    assert all(z.distance(shapely.Point(2000, 8000)) > 300 for z in gi.geometry)

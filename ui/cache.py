@@ -33,6 +33,7 @@ from geo.communes import (
     display_geometry_from_communes,
 )
 from geo.organisation import Organisation, area_keys_from_communes
+from usecases import backtest as uc_backtest
 from usecases import diagnostic as uc_diag
 from usecases import organisation as uc_org
 from usecases import repeats as uc_repeats
@@ -255,6 +256,29 @@ def _zone_analysis(
         severity=dict(severity),
         bandwidth=bandwidth,
         truth=uc_zones.planted_truth(sel),
+    )
+
+
+@st.cache_resource(show_spinner="Rétro-évaluation des zones (fenêtres glissantes)…", max_entries=8)
+def backtest(
+    sel: Selection, settings: ZoneSettings, request: uc_backtest.BacktestRequest, audience: Audience
+) -> uc_backtest.BacktestView:
+    """The back-test of the selection's history, for an audience (pass ``sel.undated()``)."""
+    table, curves, windows = _backtest_table(sel, settings, request)
+    return uc_backtest.backtest_view(table, curves, windows, request=request, audience=audience)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _backtest_table(sel: Selection, settings: ZoneSettings, request: uc_backtest.BacktestRequest):
+    """The back-test's scores (shared by both views)."""
+    dep = sel.departement
+    return uc_backtest.backtest_table_for_selection(
+        incidents(sel),
+        communes_metric(dep),
+        sel.flt,
+        crs=metric_crs_for_departement(dep),
+        settings=settings,
+        request=request,
     )
 
 

@@ -1,0 +1,67 @@
+"""The Zones page's back-test (usecases.backtest) on the demonstration data: every method
+against the baselines at the same area, and its published view (no count of 1 to 5, no ratio
+resting on one)."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.crs import metric_crs_for_departement
+from core.errors import ParameterError
+from core.model import IncidentFilter
+from core.privacy import Audience, View
+from usecases.backtest import BacktestRequest, backtest_table_for_selection, backtest_view
+from usecases.zones import default_zone_settings
+
+REQUEST = BacktestRequest(windows=4, methods=("recurrent", "gi"))
+RARE = IncidentFilter(offences=("Violences sexuelles",))
+INTERNAL, PUBLISHED = Audience(View.INTERNAL), Audience(View.PUBLISHED)
+
+
+def _small(text: str) -> bool:
+    return text.replace("\u202f", "").isdigit() and 0 < int(text.replace("\u202f", "")) <= 5
+
+
+@pytest.fixture(scope="module")
+def rare(synthetic53, communes53):
+    crs = metric_crs_for_departement("53")
+    return backtest_table_for_selection(
+        synthetic53.incidents, communes53, RARE, crs=crs, settings=default_zone_settings(), request=REQUEST
+    )
+
+
+def test_every_method_is_scored_beside_the_three_baselines_at_its_area(rare):
+    table, curves, windows = rare
+    assert len(windows) == 4 and [w.horizon_end for w in windows] == sorted(w.horizon_end for w in windows)
+    assert set(table["methode"]) == {"recurrent", "gi"}
+    assert set(table["candidat"]) == {"recurrent", "gi", "precedente", "kde", "prospectif"}
+    for (_, method), g in table.groupby(["fenetre", "methode"]):
+        assert g["mailles"].nunique() == 1  # the same area for the method and its baselines
+    assert set(curves["candidat"]) == {"precedente", "kde", "prospectif"}
+    view = backtest_view(*rare, request=REQUEST, audience=INTERNAL)
+    assert view.sentence.startswith("Ici, la méthode qui a le mieux prédit est « ")
+    assert list(view.summary["Méthode"]) == ["Mailles récurrentes", "Gi*"]
+
+
+def test_published_view_leaves_out_windows_with_small_counts(rare):
+    internal = backtest_view(*rare, request=REQUEST, audience=INTERNAL)
+    published = backtest_view(*rare, request=REQUEST, audience=PUBLISHED)
+    counts = ["Faits de l'horizon", "Faits captés"]
+    # Non-vacuity: a rare offence over one month holds counts of 1 to 5 somewhere.
+    assert any(_small(v) for c in counts for v in internal.monthly[c])
+    assert not any(_small(v) for c in counts if c in published.monthly for v in published.monthly[c])
+    assert len(published.monthly) < len(internal.monthly)
+    assert any("non publié" in c for c in published.captions)
+
+
+def test_too_short_a_history_is_said_in_french(small53, communes53):
+    crs = metric_crs_for_departement("53")  # one year of data, windows of 13 months
+    with pytest.raises(ParameterError, match="moins de 13 mois entiers"):
+        backtest_table_for_selection(
+            small53.incidents,
+            communes53,
+            IncidentFilter(),
+            crs=crs,
+            settings=default_zone_settings(),
+            request=BacktestRequest(train_months=12, horizon_months=1, methods=("gi",)),
+        )
