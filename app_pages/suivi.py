@@ -93,6 +93,7 @@ def _report(ctx: Context, data: SuiviData, reference: str) -> None:
             flt=ctx.flt,
             crs=metric_crs_for_departement(ctx.departement),
             evaluations=chosen,
+            backtest=cache.report_backtest(ctx.selection),
         )
 
     name = f"suivi_{ctx.departement}_{fu.current.start:%Y%m}_{fu.current.end:%Y%m}"

@@ -181,6 +181,7 @@ class ReportContent:
     generated: dt.datetime = field(default_factory=dt.datetime.now)
     sources: tuple[str, ...] = ()
     evaluations: tuple[tuple[str, list[list[str]]], ...] = ()  # title, rows (header first)
+    backtest: str = ""  # the zones' back-test in one sentence (usecases.backtest.report_sentence)
 
 
 SYNTHETIC_WARNING = (
@@ -270,6 +271,8 @@ def html_report_from_followup(followup: Followup, content: ReportContent) -> str
         parts.append(f"<p>Sélection : {e(content.filters)}</p>")
     parts.append("<ul>" + "".join(f"<li>{e(x)}</li>" for x in _period_lines(followup)) + "</ul>")
     parts.append("<h2>Chiffres clés</h2>" + table(totals_rows(followup)))
+    if content.backtest:
+        parts.append(f"<h2>Les zones prioritaires prédisent-elles ?</h2><p>{e(content.backtest)}</p>")
     img = base64.b64encode(content.map_png).decode("ascii")
     parts.append(
         f"<h2>Carte des changements significatifs ({e(ref_label)})</h2>"
@@ -368,6 +371,11 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
         story.append(Paragraph(e(f"Sélection : {content.filters}"), base))
     story += [Paragraph("• " + e(x), base) for x in _period_lines(followup)]
     story += [Paragraph("Chiffres clés", h2), table(totals_rows(followup))]
+    if content.backtest:
+        story += [
+            Paragraph("Les zones prioritaires prédisent-elles ?", h2),
+            Paragraph(e(content.backtest), base),
+        ]
     story += [
         Paragraph(e(f"Carte des changements significatifs par commune ({ref_label})"), h2),
         Image(io.BytesIO(content.map_png), width=15.5 * cm, height=15.5 * cm * 6.2 / 7.0),

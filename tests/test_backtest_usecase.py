@@ -35,7 +35,7 @@ def test_every_method_is_scored_beside_the_three_baselines_at_its_area(rare):
     assert len(windows) == 4 and [w.horizon_end for w in windows] == sorted(w.horizon_end for w in windows)
     assert set(table["methode"]) == {"recurrent", "gi"}
     assert set(table["candidat"]) == {"recurrent", "gi", "precedente", "kde", "prospectif"}
-    for (_, method), g in table.groupby(["fenetre", "methode"]):
+    for _, g in table.groupby(["fenetre", "methode"]):
         assert g["mailles"].nunique() == 1  # the same area for the method and its baselines
     assert set(curves["candidat"]) == {"precedente", "kde", "prospectif"}
     view = backtest_view(*rare, request=REQUEST, audience=INTERNAL)

@@ -248,3 +248,30 @@ def test_report_evaluation_section_is_gated_and_escaped(report, tmp_path):
     pdf = _spaced(_text(pdf_report_from_followup(fu, with_eval), tmp_path))
     assert "Évaluations d'actions" in pdf and "commencée le 01/04/2025" in pdf and "Non diffusable" in pdf
     assert "Évaluations d'actions" not in html_report_from_followup(fu, content)
+
+
+def test_report_says_in_one_sentence_whether_the_zones_predict(report, synthetic53, communes53, tmp_path):
+    import dataclasses
+
+    from core.model import IncidentFilter
+    from core.privacy import Audience
+    from usecases.backtest import REPORT_REQUEST, backtest_table_for_selection, backtest_view, report_sentence
+    from usecases.zones import default_zone_settings
+
+    fu, content = report
+    request = dataclasses.replace(REPORT_REQUEST, windows=2, methods=("recurrent", "gi"))
+    raw = backtest_table_for_selection(
+        synthetic53.incidents,
+        communes53,
+        IncidentFilter(),
+        crs=metric_crs_for_departement("53"),
+        settings=default_zone_settings(),
+        request=request,
+    )
+    sentence = report_sentence(backtest_view(*raw, request=request, audience=Audience()), request)
+    assert sentence.startswith("Rétro-évaluation sur 2 fenêtres glissantes (2 mois pour tracer les zones")
+    assert "Ici, la méthode qui a le mieux prédit est « " in sentence
+    with_bt = dataclasses.replace(content, backtest=sentence)
+    first = _spaced(_text(pdf_report_from_followup(fu, with_bt), tmp_path, 1))
+    assert "Les zones prioritaires prédisent-elles ?" in first and _spaced(sentence)[:80] in first
+    assert "prédisent-elles" in html_report_from_followup(fu, with_bt)

@@ -5,8 +5,9 @@ draws its zones on the training window before it (the « mailles récurrentes »
 months before the forecast) and is scored on the horizon that follows, beside the three
 baselines of :mod:`analysis.backtest` at the same area. Figures are means over the windows.
 
-In the published view no count of 1 to 5 is shown and no ratio rests on one: a window whose
-horizon holds 1 to 5 incidents, or where a method or a baseline caught 1 to 5, is left out of
+In the published view no count of 1 to 5 (``SETTINGS.privacy_threshold``) is shown and no ratio
+rests on one: a window whose horizon holds at most 5 incidents, or where a method or a baseline
+caught 1 to 5, is left out of
 that method's table and means (the means would otherwise give its counts back).
 """
 
@@ -34,6 +35,7 @@ from core.errors import ParameterError
 from core.formatting import fmt_count, fmt_month, fmt_number, fmt_share
 from core.model import IncidentFilter, filter_incidents, located
 from core.privacy import Audience, secret_cells, too_small_for_a_ratio
+from core.settings import SETTINGS
 
 #: Zone method -> short French label (the Zones page's methods).
 METHOD_LABELS: dict[str, str] = {
@@ -58,6 +60,10 @@ class BacktestRequest:
     horizon_months: int = 1
     windows: int = 12
     methods: tuple[str, ...] = tuple(METHOD_LABELS)
+
+
+#: The préfet's report: the Suivi's two months, scored on the next two.
+REPORT_REQUEST = BacktestRequest(train_months=2, horizon_months=2, windows=6)
 
 
 @dataclass
@@ -222,8 +228,9 @@ def backtest_view(
     ]
     if withheld:
         captions.append(
-            f"{withheld} couple(s) fenêtre × méthode non publié(s) : de 1 à 5 faits sur l'horizon ou captés "
-            "(secret statistique) ; les moyennes portent sur les autres."
+            f"{withheld} couple(s) fenêtre × méthode non publié(s) : effectif de 1 à "
+            f"{SETTINGS.privacy_threshold} sur l'horizon ou parmi les faits captés (secret statistique) ; "
+            "les moyennes portent sur les autres."
         )
     return BacktestView(summary, monthly, curve, sentence, best_method, windows, captions)
 
@@ -319,3 +326,15 @@ def backtest_table_for_selection(
     sel = filter_incidents(incidents, flt.undated()).to_crs(crs)
     territory = communes if communes.crs is not None and communes.crs.equals(crs) else communes.to_crs(crs)
     return backtest_table(sel, territory, settings=settings, request=request)
+
+
+def report_sentence(view: BacktestView, request: BacktestRequest = REPORT_REQUEST) -> str:
+    """The report's sentence: the windows, then :attr:`BacktestView.sentence`."""
+    if not view.windows:
+        return view.sentence
+    first, last = view.windows[0], view.windows[-1]
+    return (
+        f"Rétro-évaluation sur {len(view.windows)} fenêtres glissantes ({request.train_months} mois pour "
+        f"tracer les zones, les {request.horizon_months} mois suivants pour les évaluer ; horizons de "
+        f"{fmt_month(first.train_end)} à {fmt_month(last.horizon_end - pd.Timedelta(days=1))}). {view.sentence}"
+    )

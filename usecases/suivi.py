@@ -302,11 +302,13 @@ def report_content(
     flt: IncidentFilter,
     crs: str,
     evaluations: list[dict] | None = None,
+    backtest: str = "",
 ) -> ReportContent:
     """What the préfet's report shows besides the follow-up (secret communes drawn as secret).
 
     The report itself is built from ``data.published`` (an export: always the published view);
-    ``evaluations`` (kept records of :mod:`usecases.evaluation`) go in with the secrecy rule.
+    ``evaluations`` (kept records of :mod:`usecases.evaluation`) go in with the secrecy rule;
+    ``backtest`` is the zones' back-test sentence (:func:`usecases.backtest.report_sentence`).
     """
     from usecases.evaluation import record_rows
 
@@ -321,4 +323,5 @@ def report_content(
         filters=filter_description(flt, dates=False),  # the report has its own periods
         sources=SOURCES,
         evaluations=tuple(record_rows(r, published=True) for r in evaluations or ()),
+        backtest=backtest,
     )

@@ -244,15 +244,10 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         captions.append(
             f"Évaluation impossible : les données ne couvrent pas la période suivante ({fmt_period(a, b)})."
         )
-    if res.truth_scores is not None:
-        captions.append(
-            "Contrôle sur les points chauds plantés dans les données synthétiques actifs sur la période "
-            f"({n_truth}) : rappel {fmt_share(res.truth_scores['rappel'])}, précision "
-            f"{fmt_share(res.truth_scores['precision'])}."
-        )
     if pub and withhold.any():
         captions.append(
-            f"{int(withhold.sum())} zone(s) non publiée(s) : de 1 à {SETTINGS.privacy_threshold} faits."
+            f"{int(withhold.sum())} zone(s) non publiée(s) : effectif de 1 à {SETTINGS.privacy_threshold} "
+            "(secret statistique)."
         )
     shown = display_frame(
         source.assign(

@@ -190,3 +190,44 @@ def test_published_zones_near_repeat_and_concentration(browser, server):
     assert [v for t in internal.charts if "observees" in t.columns for v in t["observees"] if small(v)]
     assert [t for t in internal.tables if {"latitude", "longitude"} <= set(t.columns)]
     page.close()
+
+
+def test_published_zones_backtest(browser, server):
+    """The back-test of a rare offence, read off the wire: in the published view no window
+    with 1 to 5 incidents (on the horizon or caught) is sent; the internal view sends them."""
+    blocked, dialogs = [], []
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    wire = Wire(page)
+    page.goto(server + "/zones")
+    settled(page)
+    offences = page.locator("[data-testid='stMultiSelect']").first
+    offences.get_by_role("button", name=re.compile("Clear all|Tout effacer", re.IGNORECASE)).click()
+    settled(page)
+    offences.locator("input").fill(RARE)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.locator("h1").first.click()
+    settled(page)
+    wire.clear()
+    page.get_by_text("Comparer les méthodes sur l'historique").click()
+    page.get_by_text(re.compile("Ici, la méthode qui a le mieux prédit")).first.wait_for(timeout=180_000)
+    settled(page)
+    sent = wire.sent()
+
+    def backtest_counts(s: Sent) -> list[object]:
+        tables = [t for t in s.tables if "Faits captés" in t.columns]
+        return [v for t in tables for c in t.columns if str(c).startswith("Faits") for v in t[c] if small(v)]
+
+    assert [t for t in sent.tables if "Rapport à la référence" in t.columns], "the summary was not sent"
+    assert [t for t in sent.tables if "Faits captés" in t.columns], "the monthly table was not sent"
+    assert backtest_counts(sent) == []
+    found = [f for f in audit(sent, []) if not f.startswith("métrique Zones =")]
+    assert found == [], found
+    assert any("non publié" in text for text in sent.texts)
+    # Non-vacuity: the internal view sends the windows of 1 to 5 incidents.
+    wire.clear()
+    page.locator("[data-testid='stSidebar'] label:has-text('Vue diffusable')").first.click()
+    page.get_by_text(re.compile("Ici, la méthode qui a le mieux prédit")).first.wait_for(timeout=180_000)
+    settled(page)
+    assert backtest_counts(wire.sent())
+    page.close()
