@@ -6,11 +6,18 @@ intersection matters less): the share of incidents in the busiest 1 % and 5 % of
 hold at least one incident, and the Gini coefficient of those cells' counts (Bernasco &
 Steenbeek's « lattice » concentration restricted to occupied cells, so that the size of the
 territory does not enter). Real: Toronto's Major Crime Indicators, 2019 (``scripts/toronto.py``);
-demo: the embedded synthetic Mayenne data set, its last full year.
+demo: the synthetic Mayenne data set as the current generator makes it (settings' years and
+seed), its last full year.
 
-Read with care: with far fewer incidents per occupied cell (the Mayenne's 603 burglaries a year
-over 5,175 km², Toronto's 8,282 over 640 km²) the shares among occupied cells are mechanically
-lower; compare at equal counts per cell before calibrating on them.
+With far fewer incidents per occupied cell (the Mayenne's ~600 burglaries a year over 5,175 km²,
+Toronto's 8,282 over 640 km²) the shares among occupied cells are mechanically lower: Toronto is
+also shown subsampled to the demo's count (« Toronto n = démo », mean of 20 draws), the
+comparison at equal counts per occupied cell.
+
+Then the demo's commune rates against the bound of ``data.synthetic.RATE_BOUND`` (k times the
+highest departmental rate of the offence in the SSMSI base, 2016-2022): the worst commune of
+each offence, all communes and those of at least 1,000 inhabitants (a village's rate swings with
+a handful of incidents, as real ones do), and how many communes exceed the bound.
 
 Run: ``.venv/bin/python bench/bench_concentration_real.py``. Figures, not asserts: issue 25
 calibrates the generator on them.
@@ -30,8 +37,14 @@ sys.path.insert(0, str(ROOT))
 from analysis.concentration import gini_from_counts, top_shares_from_counts  # noqa: E402
 from core import model as m  # noqa: E402
 from core.crs import metric_crs_for_departement  # noqa: E402
-from data.default_dataset import DEFAULT_SLUG  # noqa: E402
-from data.locations import default_store  # noqa: E402
+from core.settings import SETTINGS  # noqa: E402
+from data.synthetic import (  # noqa: E402
+    RATE_BOUND,
+    commune_rate_bounds,
+    highest_departmental_rates,
+    synthetic_incidents_for_departement,  # noqa: E402
+)
+from geo.communes import communes_for_departement  # noqa: E402
 from scripts import toronto  # noqa: E402
 
 CELLS = (100.0, 200.0)
@@ -55,7 +68,10 @@ def stats(x: np.ndarray, y: np.ndarray, cell: float) -> tuple[int, float, float,
 def main() -> None:
     real = toronto.load()
     real = real[real[m.START].dt.year == 2019]
-    demo = default_store().load(DEFAULT_SLUG).to_crs(metric_crs_for_departement("53"))
+    communes = communes_for_departement("53")
+    demo = synthetic_incidents_for_departement(
+        communes, years=SETTINGS.default_years, seed=SETTINGS.default_seed
+    ).incidents.to_crs(metric_crs_for_departement("53"))
     after_last = demo[m.START].max().normalize() + pd.Timedelta(days=1)
     year = after_last.year - 1  # the last whole calendar year
     demo = demo[demo[m.START].dt.year == year]
@@ -69,6 +85,7 @@ def main() -> None:
             "Toronto": real[real["mci"] == tps],
             "démo": demo[demo[m.OFFENCE].astype(str) == ours],
         }
+        n_demo = len(rows["démo"])
         for cell in CELLS:
             for source, frame in rows.items():
                 if len(frame) == 0:
@@ -78,10 +95,52 @@ def main() -> None:
                     f"{ours[:42]:42s} {cell:6.0f}  {source:8s} {len(frame):7,d} {n:8,d} "
                     f"{top1:8.1%} {top5:8.1%} {gini:5.2f}"
                 )
+            tor = rows["Toronto"]
+            if 0 < n_demo < len(tor):
+                rng = np.random.default_rng(0)
+                draws = []
+                for _ in range(20):
+                    pick = rng.choice(len(tor), n_demo, replace=False)
+                    draws.append(
+                        stats(tor.geometry.x.to_numpy()[pick], tor.geometry.y.to_numpy()[pick], cell)
+                    )
+                n, top1, top5, gini = np.mean(draws, axis=0)
+                print(
+                    f"{ours[:42]:42s} {cell:6.0f}  {'Toronto n = démo':8s} {n_demo:7,d} {n:8,.0f} "
+                    f"{top1:8.1%} {top5:8.1%} {gini:5.2f}"
+                )
     distinct = len(pd.unique(real.geometry.x.round(1) + 1j * real.geometry.y.round(1)))
     print(
         f"Toronto 2019 : {distinct:,} positions distinctes pour {len(real):,} faits (déplacés au carrefour le plus proche)"
     )
+    commune_rates(demo, communes, year)
+
+
+def commune_rates(demo, communes, year: int) -> None:
+    """The demo's worst commune of each offence beside the bound."""
+    pop = communes.set_index("code")["population"].astype(float)
+    top = highest_departmental_rates()
+    print(
+        f"\nTaux communaux de la démo ({year}, pour 1 000 habitants) et borne = {RATE_BOUND:g} x le plus "
+        "haut taux départemental SSMSI 2016-2022"
+    )
+    print(
+        f"{'infraction':42s} {'max dép.':>8s} {'borne':>6s}  {'pire commune (pop.)':34s} {'taux':>6s}  "
+        f"{'pire, 1 000 hab. et plus':34s} {'taux':>6s} {'au-dessus':>9s}"
+    )
+    names = communes.set_index("code")["nom"]
+    for offence, group in demo.groupby(demo[m.OFFENCE].astype(str)):
+        counts = group[m.COMMUNE].astype(str).value_counts().reindex(pop.index, fill_value=0)
+        rate = counts / pop.clip(lower=1) * 1000.0
+        bound = commune_rate_bounds(np.array([1000.0]), offence)[0]
+        worst = rate.idxmax()
+        big = rate[pop >= 1000].idxmax()
+        above = int((counts > commune_rate_bounds(pop.to_numpy(), offence)).sum())
+        print(
+            f"{offence[:42]:42s} {top.get(offence, np.nan):8.1f} {bound:6.1f}  "
+            f"{(names[worst] + f' ({pop[worst]:,.0f})')[:34]:34s} {rate[worst]:6.1f}  "
+            f"{(names[big] + f' ({pop[big]:,.0f})')[:34]:34s} {rate[big]:6.1f} {above:9d}"
+        )
 
 
 if __name__ == "__main__":

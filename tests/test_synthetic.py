@@ -2,6 +2,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from core import model as m
@@ -98,3 +99,22 @@ def test_no_future_incidents(communes53):
         communes53, years=(2026, 2026), seed=1, scale=0.05, n_hotspots=0, today=dt.date(2026, 3, 31)
     )
     assert ds.incidents[m.START].max() < pd.Timestamp("2026-04-01")
+
+
+def test_no_commune_above_the_rate_bound(synthetic53, communes53):
+    """k times the highest departmental rate of the offence (data.synthetic.RATE_BOUND): every
+    host of a planted hot spot and every commune of 1,000 inhabitants or more, every year."""
+    from data.synthetic import RATE_BOUND, commune_rate_bounds, highest_departmental_rates
+
+    assert RATE_BOUND == 3.0
+    assert highest_departmental_rates()["Cambriolages de logement"] == pytest.approx(7.52, abs=0.01)
+    inc = synthetic53.incidents
+    pop = communes53.set_index("code")["population"].astype(float)
+    hosts = {h.commune for h in synthetic53.hotspots}
+    assert hosts  # hot spots were planted
+    checked = pop[(pop >= 1000) | pop.index.isin(hosts)]
+    for (year, offence), group in inc.groupby([inc[m.START].dt.year, inc[m.OFFENCE].astype(str)]):
+        counts = group[m.COMMUNE].astype(str).value_counts().reindex(checked.index, fill_value=0)
+        bound = commune_rate_bounds(checked.to_numpy(), offence)
+        over = counts[counts.to_numpy() > bound]
+        assert over.empty, (year, offence, over.to_dict())
