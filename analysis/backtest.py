@@ -21,6 +21,7 @@ window's counts (ties by the whole past), KDE, prospective hotspotting (:data:`B
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ import pandas as pd
 import shapely
 
 from analysis.cell_scores import busiest_cells_score, first_cells, kde_score, prospective_score, ranking
-from analysis.hotspots import MIN_INCIDENTS, Grid, counts_on_grid
+from analysis.hotspots import MIN_INCIDENTS, Grid, counts_on_grid, grid_for_territory
 from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, labels_from_xy
 from core.errors import ParameterError
 
@@ -378,3 +379,76 @@ def zone_cells(
     out = np.zeros(n_cells, dtype=bool)
     out[inside] = kept[labels[jy[inside], jx[inside]]]
     return out
+
+
+@dataclass(frozen=True)
+class MethodChoice:
+    """The share method that caught most over the last windows (« automatique »)."""
+
+    method: str
+    hit_rates: dict[str, float]  # mean hit rate of each candidate
+    windows: int
+
+
+def best_share_method(
+    x: np.ndarray,
+    y: np.ndarray,
+    dates: np.ndarray,
+    territory: shapely.Geometry,
+    settings: ZoneSettings,
+    *,
+    as_of: pd.Timestamp,
+    candidates: tuple[str, ...] = ("recurrent", "prospectif", "densite"),
+    windows: int = 12,
+    train_months: int = 3,
+) -> MethodChoice:
+    """The candidate whose zones, at ``settings.area_share``, caught the most of the next month
+    on average over the ``windows`` months before ``as_of`` (« automatique »).
+
+    Parameters
+    ----------
+    x, y, dates : ndarray
+        The incidents (metres, dates); only those before ``as_of`` are read.
+    territory : shapely.Geometry
+        The study area.
+    settings : ZoneSettings
+        The share and the methods' parameters.
+    as_of : Timestamp
+        Time of the forecast: the last horizon ends there.
+    candidates : tuple of str
+        Share methods (:data:`analysis.zone_detectors.SHARE_METHODS`): they all draw the same area.
+    windows, train_months : int
+        Windows of ``train_months`` months -> one month.
+
+    Returns
+    -------
+    MethodChoice
+        The first candidate when no window fits (too short a history).
+    """
+    t = pd.to_datetime(np.asarray(dates))
+    past = np.asarray(t < pd.Timestamp(as_of))
+    rates: dict[str, list[float]] = {c: [] for c in candidates}
+    chosen = []
+    if past.any():
+        chosen = rolling_windows(
+            t[past].min(),
+            pd.Timestamp(as_of) - pd.Timedelta(days=1),
+            train_months=train_months,
+            count=windows,
+        )
+    grid = grid_for_territory(territory, settings.cell) if chosen else None
+    for w in chosen:
+        in_train, _, horizon, _ = _window_counts(x, y, t, grid, w)
+        if not horizon.sum():
+            continue
+        before = np.asarray(t < w.train_end)
+        for name in candidates:
+            own = dataclasses.replace(settings, method=name)
+            mask = zone_cells(
+                x, y, dates, territory, grid, own, in_train=in_train, before=before, as_of=w.train_end
+            )
+            rates[name].append(float(horizon[mask].sum() / horizon.sum()))
+    means = {c: float(np.mean(v)) if v else float("nan") for c, v in rates.items()}
+    scored = {c: v for c, v in means.items() if np.isfinite(v)}
+    best = max(scored, key=scored.get) if scored else candidates[0]
+    return MethodChoice(best, means, len(chosen))

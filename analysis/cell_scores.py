@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage
+from scipy.signal import fftconvolve
 
 from analysis.density import default_bandwidth, density_on_grid
 from analysis.hotspots import Grid
@@ -113,8 +113,10 @@ def prospective_score(
     ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
     raster = np.zeros((grid.ny, grid.nx))
     np.add.at(raster, (iy[ok], ix[ok]), weight[ok])
-    # The weights separate into space x time: the time-weighted counts, convolved once.
-    risk = ndimage.convolve(raster, prospective_kernel(radius_cells), mode="constant")
+    # The weights separate into space x time: the time-weighted counts, convolved once (by
+    # FFT; its round-off, below 1e-12 of the largest value, is set back to the zero it is).
+    risk = fftconvolve(raster, prospective_kernel(radius_cells), mode="same")
+    risk[risk < 1e-12 * max(float(risk.max()), 1.0)] = 0.0
     return risk[grid.active]
 
 

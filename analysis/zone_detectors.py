@@ -37,6 +37,7 @@ Toronto this costs about a tenth of the incidents caught (``bench/bench_backtest
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -109,7 +110,6 @@ def labels_local(
 
     grid = grid_for_territory(territory, s.cell)
     counts = counts_on_grid(x, y, grid)
-    active = grid.active.astype(float)
     inner = band_kernel(s.cell, s.local_inner)
     outer = band_kernel(s.cell, s.local_outer)
     pad = (outer.shape[0] - inner.shape[0]) // 2
@@ -117,7 +117,7 @@ def labels_local(
     # Sums over discs of up to a few hundred cells: by FFT (the kernels are symmetric, so
     # convolution is correlation), rounded back to the integers they are.
     observed, around = (np.rint(fftconvolve(counts, k, mode="same")) for k in (inner, ring))
-    n_inner, n_ring = (np.rint(fftconvolve(active, k, mode="same")) for k in (inner, ring))
+    n_inner, n_ring = _active_sums(grid, s.cell, s.local_inner, s.local_outer, inner, ring)
     expected = np.maximum(np.where(n_ring > 0, around / np.maximum(n_ring, 1) * n_inner, 0.0), 0.5)
     p = stats.poisson.sf(observed - 1, expected)
     z = stats.norm.isf(np.clip(p[grid.active], 1e-300, 1.0))
@@ -126,6 +126,26 @@ def labels_local(
     hot = (bins >= s.confidence) & (observed >= s.min_local_count) & (observed >= s.min_ratio * expected)
     labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
     return grid, labels, n
+
+
+_ACTIVE_SUMS: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _active_sums(
+    grid: Grid, cell: float, inner_m: float, outer_m: float, inner: np.ndarray, ring: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Active cells in each cell's disc and ring: they depend on the territory only, so the
+    last few are remembered (a back-test asks for them once per window)."""
+    from scipy.signal import fftconvolve
+
+    digest = hashlib.sha1(np.packbits(grid.active).tobytes()).digest()
+    key = (digest, grid.x0, grid.y0, grid.nx, grid.ny, cell, inner_m, outer_m)
+    if key not in _ACTIVE_SUMS:
+        if len(_ACTIVE_SUMS) >= 4:
+            _ACTIVE_SUMS.pop(next(iter(_ACTIVE_SUMS)))
+        active = grid.active.astype(float)
+        _ACTIVE_SUMS[key] = tuple(np.rint(fftconvolve(active, k, mode="same")) for k in (inner, ring))
+    return _ACTIVE_SUMS[key]
 
 
 def _occupied_cells(
@@ -286,6 +306,8 @@ DETECTORS: dict[str, Callable[..., Labels]] = {
 #: Methods whose zones cover a set share of the territory (``area_share``): every zone they
 #: draw is kept, whatever its count (the share, not a threshold, sets the area).
 SHARE_METHODS = frozenset({"prospectif", "densite", "recurrent"})
+#: Not a detector: the share method that predicted best lately (:func:`analysis.backtest.best_share_method`).
+AUTOMATIC = "automatique"
 #: Methods that read the incidents before the period (``history`` of :func:`analysis.zones.zones_from_incidents`).
 HISTORY_METHODS = frozenset({"recurrent"})
 

@@ -8,6 +8,7 @@ against the previous period, forces and communes) and the zones are ranked by sc
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from analysis.backtest import MethodChoice, best_share_method
 from analysis.hotspots import (
     MIN_INCIDENTS,
     Grid,
     TooFewIncidentsError,
     grid_for_territory,
 )
-from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, labels_from_xy
+from analysis.zone_detectors import AUTOMATIC, HISTORY_METHODS, SHARE_METHODS, ZoneSettings, labels_from_xy
 from analysis.zone_evaluation import evaluation_from_zones, recall_precision_from_truth
 from core import model as m
 from core.crs import require_metric
@@ -255,6 +257,7 @@ class ZoneAnalysis:
     evaluation: dict[str, float] | None  # on the following period, when the data cover it
     truth_scores: dict[str, float] | None  # against planted hotspots (synthetic data)
     next_period: tuple[pd.Timestamp, pd.Timestamp]
+    choice: MethodChoice | None = None  # the method « automatique » chose, and why
 
 
 def priority_zones_for_period(
@@ -283,7 +286,9 @@ def priority_zones_for_period(
         Period analysed (inclusive days). The previous period of the same length gives
         the trend; the following one, when covered by the data, the hit rate and PAI.
     settings, severity
-        See :func:`zones_from_incidents`.
+        See :func:`zones_from_incidents`; the method ``"automatique"`` is the share method that
+        caught most of the next month over the 12 months before ``end``
+        (:func:`analysis.backtest.best_share_method`), said in ``choice``.
     bandwidth : float, optional
         Density bandwidth in metres (default: :func:`analysis.density.default_bandwidth`).
     density_cell : float, default 100
@@ -302,6 +307,18 @@ def priority_zones_for_period(
     now = incidents[(t >= start) & (t < end)]
     before = incidents[(t >= start - length) & (t < start)]
     after = incidents[(t >= end) & (t < end + length)]
+    choice = None
+    if settings.method == AUTOMATIC:
+        pts_all = located(incidents)
+        choice = best_share_method(
+            pts_all.geometry.x.to_numpy(),
+            pts_all.geometry.y.to_numpy(),
+            pts_all[m.START].to_numpy(),
+            shapely.union_all(territory.geometry.to_numpy()),
+            settings,
+            as_of=end,
+        )
+        settings = dataclasses.replace(settings, method=choice.method)
     past = incidents[t < start] if settings.method in HISTORY_METHODS else None
     zones = zones_from_incidents(
         now, territory, settings=settings, severity=severity, previous=before, as_of=end, history=past
@@ -319,5 +336,5 @@ def priority_zones_for_period(
     evaluation = evaluation_from_zones(zones, after, area.area) if covered and len(after) else None
     scores = recall_precision_from_truth(zones, truth) if truth is not None and len(truth) else None
     return ZoneAnalysis(
-        zones, density, grid, len(pts), evaluation, scores, (end, end + length - pd.Timedelta(days=1))
+        zones, density, grid, len(pts), evaluation, scores, (end, end + length - pd.Timedelta(days=1)), choice
     )

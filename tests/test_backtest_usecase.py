@@ -65,3 +65,35 @@ def test_too_short_a_history_is_said_in_french(small53, communes53):
             settings=default_zone_settings(),
             request=BacktestRequest(train_months=12, horizon_months=1, methods=("gi",)),
         )
+
+
+def test_automatic_method_takes_the_share_method_that_predicted_best(synthetic53, communes53):
+    import dataclasses
+    import datetime as dt
+
+    from core.privacy import Audience
+    from usecases.zones import zone_analysis_for_selection, zones_view
+
+    crs = metric_crs_for_departement("53")
+    settings = dataclasses.replace(default_zone_settings(), method="automatique")
+    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 3, 31))
+    res, _ = zone_analysis_for_selection(
+        synthetic53.incidents,
+        communes53,
+        flt,
+        crs=crs,
+        settings=settings,
+        severity={},
+        bandwidth=None,
+        truth=None,
+    )
+    choice = res.choice
+    assert choice is not None and choice.windows == 12
+    assert set(choice.hit_rates) == {"recurrent", "prospectif", "densite"}
+    assert choice.hit_rates[choice.method] == max(choice.hit_rates.values())
+    # The zones are the chosen method's, at the share asked for.
+    assert res.zones["part_superficie"].sum() == pytest.approx(settings.area_share, rel=0.05)
+    caption = next(
+        c for c in zones_view(res, None, crs=crs, audience=Audience()).captions if "automatique" in c
+    )
+    assert "12 fenêtres glissantes" in caption

@@ -443,6 +443,15 @@ def test_suivi_evaluation_published_view_offers_no_keep_button():
     assert not [b for b in at.button if b.key == "ev_keep"]
 
 
+def test_zones_page_default_and_automatic_methods():
+    at = _run("app_pages/zones.py")
+    assert at.selectbox(key="z_method").value == "recurrent"
+    assert any("Méthode par défaut : les mailles récurrentes" in c.value for c in at.caption)
+    at.selectbox(key="z_method").set_value("automatique").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(c.value.startswith("Méthode automatique : « ") for c in at.caption)
+
+
 def test_zones_page_backtest_section():
     at = _run("app_pages/zones.py")
     assert not any("Ici, la méthode" in i.value for i in at.info)  # never on the first render

@@ -20,7 +20,7 @@ from pyproj import Transformer
 
 from analysis.emerging import CATEGORIES, emerging_hotspots_from_points
 from analysis.hotspots import TooFewIncidentsError, grid_for_territory
-from analysis.zone_detectors import HISTORY_METHODS, ZoneSettings
+from analysis.zone_detectors import AUTOMATIC, HISTORY_METHODS, ZoneSettings
 from analysis.zone_evaluation import concentration_from_zones, truth_active_in_period
 from analysis.zones import DEFAULT_SEVERITY as DEFAULT_SEVERITY  # for the page
 from analysis.zones import ZoneAnalysis, priority_zones_for_period, published_zones, zones_from_incidents
@@ -42,6 +42,7 @@ METHODS = {
     "hdbscan": "Agrégats de densité HDBSCAN",
     "prospectif": "Points chauds prospectifs (Bowers et al., superficie choisie)",
     "densite": "Densité par noyau (KDE, superficie choisie)",
+    "automatique": "Automatique (la méthode à superficie choisie qui a le mieux prédit ces 12 derniers mois)",
 }
 #: Why the default is the default (the page's method note; figures of bench/bench_backtest.py).
 METHOD_NOTE = (
@@ -54,6 +55,7 @@ METHOD_NOTE = (
     "rétro-évaluation ci-dessous refait cette comparaison sur vos propres données."
 )
 CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
+SHARE_LABELS = {"recurrent": "mailles récurrentes", "prospectif": "prospectif", "densite": "densité"}
 #: The Zones page's settings until the user changes them (the defaults of its widgets).
 ZONE_DEFAULTS: dict[str, object] = {
     "method": "recurrent",
@@ -166,6 +168,8 @@ def zone_analysis_for_selection(
         first = start - (end - start)
         if settings.method in HISTORY_METHODS:  # it reads the months before the period
             first = min(first, start - pd.DateOffset(months=settings.history_months))
+        if settings.method == AUTOMATIC:  # 12 windows of 3 + 1 months, and their history
+            first = min(first, end - pd.DateOffset(months=16 + settings.history_months))
         sel = sel[(t >= first) & (t < end + (end - start))]
     active = None if truth is None else truth_active_in_period(truth, flt.start, flt.end)
     res = priority_zones_for_period(
@@ -243,6 +247,17 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         a, b = res.next_period
         captions.append(
             f"Évaluation impossible : les données ne couvrent pas la période suivante ({fmt_period(a, b)})."
+        )
+    if res.choice is not None:
+        rates = " ; ".join(
+            f"{SHARE_LABELS.get(k, k)} {fmt_share(v)}"
+            for k, v in res.choice.hit_rates.items()
+            if np.isfinite(v)
+        )
+        captions.append(
+            f"Méthode automatique : « {SHARE_LABELS.get(res.choice.method, res.choice.method)} », celle dont les "
+            f"zones ont capté le plus de faits du mois suivant sur {res.choice.windows} fenêtres glissantes "
+            f"(3 mois -> 1 mois) avant la fin de la période" + (f" ({rates})." if rates else ".")
         )
     if pub and withhold.any():
         captions.append(
