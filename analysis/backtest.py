@@ -177,7 +177,7 @@ def scores_from_mask(
 BASELINES: dict[str, str] = {
     "precedente": "mailles les plus touchées de la fenêtre",
     "kde": "densité (KDE), mailles les plus denses",
-    "prospectif": "points chauds prospectifs (Bowers et al.)",
+    "prospectif_ref": "points chauds prospectifs (Bowers et al.)",
 }
 
 
@@ -194,7 +194,7 @@ def baseline_scores(
     return {
         "precedente": (busiest_cells_score(train), history),
         "kde": (kde_score(x, y, grid), None),
-        "prospectif": (prospective_score(x, y, dates, grid, end=end), train),
+        "prospectif_ref": (prospective_score(x, y, dates, grid, end=end), train),
     }
 
 
@@ -272,9 +272,17 @@ def backtest_and_curves(
     windows: list[Window],
     methods: dict[str, Callable[[np.ndarray, np.ndarray, Window], shapely.Geometry | np.ndarray | None]],
     shares: tuple[float, ...],
+    scorers: dict[str, Callable[[np.ndarray, np.ndarray, Window], np.ndarray]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`backtest` and :func:`baselines_at_shares` in one pass: each window's counts and
-    baselines are computed once and each baseline's cells sorted once."""
+    baselines are computed once and each baseline's cells sorted once.
+
+    ``scorers`` adds curves of share methods: name -> ``score(in_train, before, window)``, a
+    score per active cell whose best cells at each share are scored like a baseline's (the
+    method's zones at that share, gaps not closed)."""
+    clash = (set(methods) | set(scorers or {})) & set(BASELINES)
+    if clash:  # a method's rows would be averaged with a baseline's
+        raise ValueError(f"Method names shared with baselines: {sorted(clash)}")
     t = pd.to_datetime(np.asarray(dates))
     n_cells = int(grid.active.sum())
     rows, curve_rows = [], []
@@ -296,9 +304,14 @@ def backtest_and_curves(
                 rows.append(
                     {**row, "candidat": base, **scores_from_mask(chosen, train, horizon, best=best).as_dict()}
                 )
+        curve_orders = dict(orders)
+        if shares:
+            for name, score in (scorers or {}).items():
+                values = score(in_train, before, w)
+                curve_orders[name] = ranking(np.where(values > 0, values, 0.0))
         for share in shares:
             k = int(round(share * n_cells))
-            for base, order in orders.items():
+            for base, order in curve_orders.items():
                 curve_rows.append(
                     {
                         "fenetre": w.label,

@@ -75,7 +75,10 @@ def backtest_section(ctx: Context, settings: ZoneSettings) -> None:
     st.info(v.sentence)
     st.dataframe(v.summary, hide_index=True)
     if len(v.curves):
-        st.markdown("**Taux de réussite selon la part du territoire, références** (moyenne des fenêtres)")
+        st.markdown(
+            "**Taux de réussite selon la part du territoire** : les références et les méthodes à "
+            "superficie choisie (moyenne des fenêtres)"
+        )
         st.line_chart(v.curves, x_label="Part du territoire (%)", y_label="Taux de réussite (%)")
     with st.expander("Détail par fenêtre"):
         st.dataframe(v.monthly, hide_index=True)

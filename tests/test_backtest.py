@@ -103,7 +103,7 @@ def test_zones_are_drawn_on_the_training_window_only():
         assert latest < w.train_end and latest_before < w.train_end and given == w
     # The same area for every candidate of a window (36 cells), and one row per baseline.
     assert set(table["mailles"]) == {36}
-    assert set(table["candidat"]) == {"carre", "precedente", "kde", "prospectif"}
+    assert set(table["candidat"]) == {"carre", "precedente", "kde", "prospectif_ref"}
     # Uniform incidents: the square's hit rate is about its area share.
     square = table[table["candidat"] == "carre"]
     assert square["taux_de_reussite"].mean() == pytest.approx(0.04, abs=0.02)
@@ -168,3 +168,16 @@ def test_zone_cells_are_the_cells_of_the_zones_drawn(method):
         assert shapely.intersects(union.boundary, shapely.points(cx[extra], cy[extra])).all()
     else:
         np.testing.assert_array_equal(fast, slow)
+
+
+def test_a_method_named_like_a_baseline_is_refused():
+    grid = grid_for_territory(shapely.box(0, 0, 1000, 1000), 100.0)
+    with pytest.raises(ValueError, match="precedente"):
+        backtest(
+            np.zeros(1),
+            np.zeros(1),
+            np.array(["2024-01-01"], dtype="datetime64[ns]"),
+            grid,
+            [],
+            {"precedente": None},
+        )

@@ -34,10 +34,11 @@ def test_every_method_is_scored_beside_the_three_baselines_at_its_area(rare):
     table, curves, windows = rare
     assert len(windows) == 4 and [w.horizon_end for w in windows] == sorted(w.horizon_end for w in windows)
     assert set(table["methode"]) == {"recurrent", "gi"}
-    assert set(table["candidat"]) == {"recurrent", "gi", "precedente", "kde", "prospectif"}
+    assert set(table["candidat"]) == {"recurrent", "gi", "precedente", "kde", "prospectif_ref"}
     for _, g in table.groupby(["fenetre", "methode"]):
         assert g["mailles"].nunique() == 1  # the same area for the method and its baselines
-    assert set(curves["candidat"]) == {"precedente", "kde", "prospectif"}
+    # The baselines, and the share method among those asked for (its best cells at each share).
+    assert set(curves["candidat"]) == {"precedente", "kde", "prospectif_ref", "recurrent"}
     view = backtest_view(*rare, request=REQUEST, audience=INTERNAL)
     assert view.sentence.startswith("Ici, la méthode qui a le mieux prédit est « ")
     assert list(view.summary["Méthode"]) == ["Mailles récurrentes", "Gi*"]

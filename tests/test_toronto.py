@@ -56,6 +56,6 @@ def test_real_incidents_concentrate_where_the_baselines_look(sample):
     # Real burglaries concentrate: every baseline catches several times its area share, and
     # more area catches more.
     assert (mean["pai"] > 2).all(), mean
-    for base in ("precedente", "kde", "prospectif"):
+    for base in ("precedente", "kde", "prospectif_ref"):
         assert mean.loc[(0.05, base), "taux_de_reussite"] > mean.loc[(0.01, base), "taux_de_reussite"]
     assert mean["part_superficie"].round(3).tolist() == [0.01] * 3 + [0.05] * 3

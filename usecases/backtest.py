@@ -28,8 +28,9 @@ from analysis.backtest import (
     rolling_windows,
     zone_cells,
 )
+from analysis.cell_scores import kde_score, prospective_score, recurrence_score
 from analysis.hotspots import grid_for_territory
-from analysis.zone_detectors import ZoneSettings
+from analysis.zone_detectors import SHARE_METHODS, ZoneSettings
 from core import model as m
 from core.errors import ParameterError
 from core.formatting import fmt_count, fmt_month, fmt_number, fmt_share
@@ -139,8 +140,36 @@ def backtest_table(
 
         return draw
 
+    def scorer(method: str):
+        def score(in_train: np.ndarray, before: np.ndarray, window: Window) -> np.ndarray:
+            end = window.train_end
+            if method == "recurrent":
+                return recurrence_score(
+                    x[before],
+                    y[before],
+                    dates[before],
+                    grid,
+                    end=end,
+                    half_life=settings.half_life,
+                    months=settings.history_months,
+                )
+            if method == "prospectif":
+                return prospective_score(
+                    x[in_train],
+                    y[in_train],
+                    dates[in_train],
+                    grid,
+                    end=end,
+                    radius_cells=settings.prospective_radius,
+                    weeks=settings.prospective_weeks,
+                )
+            return kde_score(x[in_train], y[in_train], grid, bandwidth=settings.kde_cells * settings.cell)
+
+        return score
+
     methods = {name: drawer(name) for name in request.methods}
-    table, curves = backtest_and_curves(x, y, dates, grid, windows, methods, CURVE_SHARES)
+    scorers = {name: scorer(name) for name in request.methods if name in SHARE_METHODS}
+    table, curves = backtest_and_curves(x, y, dates, grid, windows, methods, CURVE_SHARES, scorers)
     return table, curves, windows
 
 
@@ -261,7 +290,8 @@ def _monthly(shown: pd.DataFrame, request: BacktestRequest) -> pd.DataFrame:
 def _curves(
     curves: pd.DataFrame, shown: pd.DataFrame, request: BacktestRequest, audience: Audience
 ) -> pd.DataFrame:
-    """Hit rate (%) by area share (%) for each baseline, windows of the published rows only."""
+    """Hit rate (%) by area share (%) for each baseline and each share method, windows of the
+    published rows only."""
     keep = set(shown["fenetre"]) if audience.published else set(curves["fenetre"])
     part = curves[curves["fenetre"].isin(keep)]
     if audience.published:
@@ -270,7 +300,8 @@ def _curves(
         )
         part = part[~small]
     pivot = part.groupby(["part_visee", "candidat"])["taux_de_reussite"].mean().unstack()
-    pivot = pivot.rename(columns=BASELINES) * 100.0
+    labels = {**BASELINES, **{k: f"{v} (méthode)" for k, v in METHOD_LABELS.items()}}
+    pivot = pivot.rename(columns=labels) * 100.0
     pivot.index = pd.Index(np.asarray(pivot.index, dtype=float) * 100.0, name="Part du territoire (%)")
     return pivot
 
