@@ -32,8 +32,26 @@ T = SETTINGS.privacy_threshold
 #: Columns and properties that hold counts of incidents.
 COUNT_NAMES = re.compile(r"^(faits|nombre|n|effectif|faits_reference|total)$|^faits_", re.IGNORECASE)
 SMALL_IN_TEXT = re.compile(r"(?<![\d,.\u202f\u00a0])([1-5])(?:\u00a0|\s)+(faits?|incidents?)\b")
-DAY = ("15", "06", "2025")
 RARE = "Violences sexuelles"
+
+
+def _day_of_a_few(offence: str) -> tuple[str, str, str]:
+    """A day of June 2025 on which the embedded default data hold 1 to 5 incidents of
+    ``offence`` (so that the published view has something to hide), as (dd, mm, yyyy)."""
+    from core import model as m
+    from data.default_dataset import DEFAULT_SLUG, ensure_default_dataset
+    from data.locations import default_store
+
+    ensure_default_dataset()
+    inc = default_store().load(DEFAULT_SLUG)
+    days = inc.loc[inc[m.OFFENCE].astype(str) == offence, m.START].dt.date.value_counts()
+    june = sorted(d for d, n in days.items() if 1 <= n <= T and d.year == 2025 and d.month == 6)
+    assert june, f"no day of June 2025 with 1 to {T} incidents of {offence} in the default data"
+    day = june[len(june) // 2]
+    return f"{day.day:02d}", f"{day.month:02d}", f"{day.year}"
+
+
+DAY = _day_of_a_few(RARE)
 
 
 @pytest.fixture(scope="module")
