@@ -286,21 +286,26 @@ def backtest_and_curves(
     t = pd.to_datetime(np.asarray(dates))
     n_cells = int(grid.active.sum())
     rows, curve_rows = [], []
+    share_k = [int(round(share * n_cells)) for share in shares]
     for w in windows:
         in_train, train, horizon, history = _window_counts(x, y, t, grid, w)
         best = best_counts(horizon)
-        bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
-        orders = {base: ranking(score, tie_break=tie) for base, (score, tie) in bases.items()}
         before = np.asarray(t < w.train_end)
+        masks = {}
         for name, draw in methods.items():
             drawn = draw(in_train, before, w)
-            mask = drawn if isinstance(drawn, np.ndarray) else cells_in_zones(grid, drawn)
+            masks[name] = drawn if isinstance(drawn, np.ndarray) else cells_in_zones(grid, drawn)
+        # Each baseline's best cells, as many as the largest area asked for (sorted once).
+        limit = max([int(v.sum()) for v in masks.values()] + share_k + [0])
+        bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
+        orders = {base: ranking(score, tie_break=tie, limit=limit) for base, (score, tie) in bases.items()}
+        for name, mask in masks.items():
             row = {"fenetre": w.label, "methode": name}
             rows.append(
                 {**row, "candidat": name, **scores_from_mask(mask, train, horizon, best=best).as_dict()}
             )
             for base, order in orders.items():
-                chosen = first_cells(order, int(mask.sum()))
+                chosen = first_cells(order, int(mask.sum()), n_cells)
                 rows.append(
                     {**row, "candidat": base, **scores_from_mask(chosen, train, horizon, best=best).as_dict()}
                 )
@@ -308,16 +313,17 @@ def backtest_and_curves(
         if shares:
             for name, score in (scorers or {}).items():
                 values = score(in_train, before, w)
-                curve_orders[name] = ranking(np.where(values > 0, values, 0.0))
-        for share in shares:
-            k = int(round(share * n_cells))
+                curve_orders[name] = ranking(np.where(values > 0, values, 0.0), limit=max(share_k))
+        for share, k in zip(shares, share_k, strict=True):
             for base, order in curve_orders.items():
                 curve_rows.append(
                     {
                         "fenetre": w.label,
                         "part_visee": share,
                         "candidat": base,
-                        **scores_from_mask(first_cells(order, k), train, horizon, best=best).as_dict(),
+                        **scores_from_mask(
+                            first_cells(order, k, n_cells), train, horizon, best=best
+                        ).as_dict(),
                     }
                 )
     return pd.DataFrame(rows), pd.DataFrame(curve_rows)

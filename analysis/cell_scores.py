@@ -26,25 +26,44 @@ from analysis.density import default_bandwidth, density_on_grid
 from analysis.hotspots import Grid
 
 
-def ranking(score: np.ndarray, *, tie_break: np.ndarray | None = None) -> np.ndarray:
+def ranking(
+    score: np.ndarray, *, tie_break: np.ndarray | None = None, limit: int | None = None
+) -> np.ndarray:
     """The cells from highest ``score`` to lowest, ties by ``tie_break`` then by position (a
     stable, reproducible choice): sort once, take any number of best cells with
-    :func:`first_cells`."""
+    :func:`first_cells`.
+
+    With ``limit``, only the first ``limit`` cells of that order (the same ones): the cells
+    above the ``limit``-th score and those equal to it are found in linear time and only
+    they are sorted.
+    """
     score = np.asarray(score, dtype=float)
-    keys = (np.arange(len(score)),) if tie_break is None else (np.arange(len(score)), -np.asarray(tie_break))
-    return np.lexsort((*keys, -score))
+    n = len(score)
+    cells = np.arange(n)
+    if limit is not None and 0 <= limit < n:
+        if limit == 0:
+            return cells[:0]
+        kth = np.partition(score, n - limit)[n - limit]  # the limit-th largest score
+        cells = np.flatnonzero(score >= kth)
+    keys = (cells,) if tie_break is None else (cells, -np.asarray(tie_break)[cells])
+    order = cells[np.lexsort((*keys, -score[cells]))]
+    return order if limit is None else order[:limit]
 
 
-def first_cells(order: np.ndarray, k: int) -> np.ndarray:
-    """The first ``k`` cells of a :func:`ranking` as a flat bool mask."""
-    mask = np.zeros(len(order), dtype=bool)
-    mask[order[: int(min(max(k, 0), len(order)))]] = True
+def first_cells(order: np.ndarray, k: int, n: int | None = None) -> np.ndarray:
+    """The first ``k`` cells of a :func:`ranking` as a flat bool mask over ``n`` cells
+    (default: a full ranking's length)."""
+    if k > len(order):
+        raise ValueError(f"The ranking holds {len(order)} cells, {k} asked for")
+    mask = np.zeros(len(order) if n is None else n, dtype=bool)
+    mask[order[: max(int(k), 0)]] = True
     return mask
 
 
 def top_cells(score: np.ndarray, k: int, *, tie_break: np.ndarray | None = None) -> np.ndarray:
     """The ``k`` cells of highest ``score`` (flat bool mask), ties as :func:`ranking`."""
-    return first_cells(ranking(score, tie_break=tie_break), k)
+    k = int(min(max(k, 0), len(score)))
+    return first_cells(ranking(score, tie_break=tie_break, limit=k), k, len(score))
 
 
 def busiest_cells_score(train: np.ndarray) -> np.ndarray:

@@ -10,13 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 
-def fdr_from_pvalues(p: np.ndarray) -> np.ndarray:
+def fdr_from_pvalues(p: np.ndarray, *, below: float | None = None) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (q-values); NaN stays NaN.
 
     Parameters
     ----------
     p : ndarray
         p-values (NaN: no test).
+    below : float, optional
+        Only q-values up to ``below`` are wanted (the bins compare them with 0.10 at most):
+        only the p-values up to ``below`` are sorted, the others get q = 1. Exact for every
+        threshold up to ``below``, since ``q_(i) >= p_(i)`` and a term ``p_(j) m / j`` with
+        ``p_(j) > below`` exceeds ``below``.
 
     Returns
     -------
@@ -29,7 +34,13 @@ def fdr_from_pvalues(p: np.ndarray) -> np.ndarray:
     ok = np.flatnonzero(np.isfinite(p))
     if ok.size == 0:
         return q
+    m = ok.size
+    if below is not None:
+        q[ok] = 1.0
+        ok = ok[p[ok] <= below]  # the smallest p-values: their ranks are 1, 2, ...
+        if ok.size == 0:
+            return q
     order = ok[np.argsort(p[ok])]
-    ranked = p[order] * ok.size / np.arange(1, ok.size + 1)
+    ranked = p[order] * m / np.arange(1, ok.size + 1)
     q[order] = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
     return q

@@ -132,6 +132,18 @@ def band_kernel(cell: float, band: float) -> np.ndarray:
     return (d2 <= band**2 * (1 + 1e-12)).astype(float)
 
 
+def _neighbourhood_sums(raster: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """``ndimage.correlate(raster, kernel, mode="constant")``; by FFT, rounded back, when the
+    raster and the kernel hold integers (counts and a binary band: the sums are integers, so
+    the result is exact) and the kernel has odd sides."""
+    odd = kernel.shape[0] % 2 == 1 and kernel.shape[1] % 2 == 1
+    if odd and np.array_equal(kernel, np.rint(kernel)) and np.array_equal(raster, np.rint(raster)):
+        from scipy.signal import fftconvolve
+
+        return np.rint(fftconvolve(raster, kernel[::-1, ::-1], mode="same"))
+    return ndimage.correlate(raster, kernel, mode="constant", cval=0.0)
+
+
 def gi_star_from_raster(
     values: np.ndarray, active: np.ndarray, kernel: np.ndarray, *, transform: str = "B"
 ) -> np.ndarray:
@@ -159,8 +171,8 @@ def gi_star_from_raster(
     """
     a = active.astype(float)
     v = np.where(active, values, 0.0)
-    wy = ndimage.correlate(v, kernel, mode="constant", cval=0.0)[active]
-    card = ndimage.correlate(a, kernel, mode="constant", cval=0.0)[active]
+    wy = _neighbourhood_sums(v, kernel)[active]
+    card = _neighbourhood_sums(a, kernel)[active]
     y = v[active]
     n = y.size
     if transform.upper() == "R":
@@ -188,7 +200,8 @@ def fdr_bins(z: np.ndarray, *, fdr: bool = True) -> np.ndarray:
     z = np.asarray(z, dtype=float)
     p = 2 * stats.norm.sf(np.abs(np.nan_to_num(z, nan=0.0)))
     bins = np.zeros(z.shape, dtype=np.int8)
-    tested = fdr_from_pvalues(p) if fdr else p  # q <= alpha: the BH step-up at level alpha
+    # q <= alpha: the BH step-up at level alpha (q-values above the loosest level not needed).
+    tested = fdr_from_pvalues(p, below=1 - min(CONFIDENCES)) if fdr else p
     for level, conf in enumerate(CONFIDENCES, start=1):
         bins[tested <= 1 - conf] = level
     return (bins * np.sign(np.nan_to_num(z))).astype(np.int8)

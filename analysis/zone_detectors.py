@@ -46,7 +46,7 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
-from analysis.cell_scores import kde_score, prospective_score, recurrence_score
+from analysis.cell_scores import kde_score, prospective_score, ranking, recurrence_score
 from analysis.hotspots import (
     Grid,
     band_kernel,
@@ -166,7 +166,18 @@ def _filled_clusters(grid: Grid, iy: np.ndarray, ix: np.ndarray, cluster: np.nda
     cells and the cells within ``eps / 2`` of them, so that a zone is not scattered cells."""
     labels = np.zeros((grid.ny, grid.nx), dtype=np.int64)
     labels[iy, ix] = cluster + 1  # noise (-1) -> 0
-    filled = ndimage.grey_dilation(labels, footprint=band_kernel(grid.cell, eps / 2.0).astype(bool))
+    # A grey dilation by the disc, written over the labelled cells only (few, on a fine grid
+    # that spans the territory's bounds): each spreads its label to the disc around it, the
+    # largest label winning, as ``ndimage.grey_dilation`` with nothing beyond the grid.
+    ly, lx = np.nonzero(labels)
+    dy, dx = np.nonzero(band_kernel(grid.cell, eps / 2.0))
+    r = (band_kernel(grid.cell, eps / 2.0).shape[0] - 1) // 2
+    ty = (ly[:, None] + (dy - r)[None, :]).ravel()
+    tx = (lx[:, None] + (dx - r)[None, :]).ravel()
+    value = np.repeat(labels[ly, lx], len(dy))
+    ok = (ty >= 0) & (ty < grid.ny) & (tx >= 0) & (tx < grid.nx)
+    filled = np.zeros_like(labels)
+    np.maximum.at(filled, (ty[ok], tx[ok]), value[ok])
     return grid, np.where(labels > 0, labels, filled), int(labels.max())
 
 
@@ -216,8 +227,9 @@ def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float, *, close
     keep the closed zones within the share (found by bisection: closing only adds cells).
     """
     target = int(round(share * int(grid.active.sum())))
-    order = np.lexsort((np.arange(len(score)), -np.asarray(score, dtype=float)))
-    order = order[: min(target, int(np.count_nonzero(np.asarray(score) > 0)))]
+    score = np.asarray(score, dtype=float)
+    order = ranking(score, limit=min(target, len(score)))
+    order = order[: int(np.count_nonzero(score[order] > 0))]
 
     def zones_of(k: int) -> np.ndarray:
         hot = np.zeros(grid.active.shape, dtype=bool)

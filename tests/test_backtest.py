@@ -181,3 +181,14 @@ def test_a_method_named_like_a_baseline_is_refused():
             [],
             {"precedente": None},
         )
+
+
+def test_a_limited_ranking_is_the_full_one_cut():
+    from analysis.cell_scores import ranking
+
+    rng = np.random.default_rng(11)
+    score = rng.integers(0, 4, 5000).astype(float)  # many ties
+    tie = rng.integers(0, 3, 5000).astype(float)
+    full = ranking(score, tie_break=tie)
+    for limit in (0, 1, 37, 1250, 4999, 5000):
+        np.testing.assert_array_equal(ranking(score, tie_break=tie, limit=limit), full[:limit])

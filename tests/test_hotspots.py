@@ -127,3 +127,16 @@ def test_adapter_other_grids_and_weights(synthetic53, communes53, shape, weights
     hot = cells[cells["classe"] == 3]
     laval = shapely.Point(419_500, 6_785_000)
     assert hot.distance(laval).min() < 2000  # the county town is hot whatever the grid
+
+
+def test_fdr_below_a_level_gives_the_same_decisions():
+    from analysis.fdr import fdr_from_pvalues
+
+    rng = np.random.default_rng(9)
+    p = np.concatenate([rng.uniform(0, 1, 5000), rng.uniform(0, 0.002, 300), [np.nan]])
+    full, partial = fdr_from_pvalues(p), fdr_from_pvalues(p, below=0.10)
+    for alpha in (0.01, 0.05, 0.10):
+        np.testing.assert_array_equal(full <= alpha, partial <= alpha)
+    small = full <= 0.10
+    np.testing.assert_allclose(partial[small], full[small])
+    assert np.isnan(partial[-1]) and (partial[np.isfinite(p) & (p > 0.10)] == 1.0).all()

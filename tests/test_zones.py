@@ -187,3 +187,21 @@ def test_recurrent_zones_read_the_history_before_the_period():
     # Other methods ignore the history.
     gi = zones_from_incidents(period, SQUARE, settings=ZoneSettings(method="gi"), history=past)
     assert all(z.distance(shapely.Point(2000, 8000)) > 300 for z in gi.geometry)
+
+
+def test_filled_clusters_are_a_grey_dilation_by_the_disc():
+    from scipy import ndimage
+
+    from analysis.hotspots import Grid, band_kernel
+    from analysis.zone_detectors import _filled_clusters
+
+    rng = np.random.default_rng(0)
+    grid = Grid(0.0, 0.0, 50.0, 300, 200, np.ones((200, 300), dtype=bool))
+    iy, ix = rng.integers(0, 200, 400), rng.integers(0, 300, 400)
+    cluster = rng.integers(-1, 6, 400)
+    _, got, _ = _filled_clusters(grid, iy, ix, cluster, 200.0)
+    labels = np.zeros((200, 300), dtype=np.int64)
+    labels[iy, ix] = cluster + 1
+    disc = band_kernel(50.0, 100.0).astype(bool)
+    ref = ndimage.grey_dilation(labels, footprint=disc, mode="constant", cval=0)
+    np.testing.assert_array_equal(got, np.where(labels > 0, labels, ref))
