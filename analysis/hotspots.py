@@ -88,11 +88,12 @@ def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
     if cell <= 0:
         raise ParameterError("La taille de maille doit être positive (en mètres).")
     key = (hashlib.sha1(shapely.to_wkb(territory)).digest(), float(cell))
-    if key not in _GRIDS:
-        if len(_GRIDS) >= _GRIDS_KEPT:
-            _GRIDS.pop(next(iter(_GRIDS)))
-        _GRIDS[key] = _grid_for_territory(territory, float(cell))
-    g = _GRIDS[key]
+    g = _GRIDS.get(key)
+    if g is None:  # (two threads may both compute it: the same grid)
+        g = _grid_for_territory(territory, float(cell))
+        while len(_GRIDS) >= _GRIDS_KEPT:
+            _GRIDS.pop(next(iter(_GRIDS)), None)
+        _GRIDS[key] = g
     return dataclasses.replace(g, active=g.active.copy())
 
 

@@ -140,12 +140,14 @@ def _active_sums(
 
     digest = hashlib.sha1(np.packbits(grid.active).tobytes()).digest()
     key = (digest, grid.x0, grid.y0, grid.nx, grid.ny, cell, inner_m, outer_m)
-    if key not in _ACTIVE_SUMS:
-        if len(_ACTIVE_SUMS) >= 4:
-            _ACTIVE_SUMS.pop(next(iter(_ACTIVE_SUMS)))
+    sums = _ACTIVE_SUMS.get(key)
+    if sums is None:
         active = grid.active.astype(float)
-        _ACTIVE_SUMS[key] = tuple(np.rint(fftconvolve(active, k, mode="same")) for k in (inner, ring))
-    return _ACTIVE_SUMS[key]
+        sums = tuple(np.rint(fftconvolve(active, k, mode="same")) for k in (inner, ring))
+        while len(_ACTIVE_SUMS) >= 4:
+            _ACTIVE_SUMS.pop(next(iter(_ACTIVE_SUMS)), None)
+        _ACTIVE_SUMS[key] = sums
+    return sums
 
 
 def _occupied_cells(

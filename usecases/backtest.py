@@ -243,6 +243,12 @@ def backtest_view(
     monthly = _monthly(shown, request)
     curve = _curves(curves, shown, request, audience)
     sentence = _sentence(means, best_method, best_ratio, request)
+    if best_method is None and withheld:
+        sentence = (
+            "Cette rétro-évaluation n'est pas publiable : sur chaque fenêtre, l'horizon ou les faits captés "
+            f"ont un effectif de 1 à {SETTINGS.privacy_threshold} (secret statistique). Élargissez les "
+            "infractions ou consultez la vue interne."
+        )
     captions = [
         f"{len(windows)} fenêtres glissantes de {request.train_months} mois d'apprentissage suivies de "
         f"{request.horizon_months} mois d'horizon, de {fmt_month(windows[0].train_end)} à "
@@ -284,7 +290,8 @@ def _monthly(shown: pd.DataFrame, request: BacktestRequest) -> pd.DataFrame:
                     "RRI": fmt_number(r.rri, 2) if drew else "–",
                 }
             )
-    return pd.DataFrame(out)
+    columns = ["Méthode", "Horizon", "Faits de l'horizon", "Faits captés", "Part du territoire"]
+    return pd.DataFrame(out, columns=[*columns, "Taux de réussite", "PAI", "PEI", "RRI"])
 
 
 def _curves(

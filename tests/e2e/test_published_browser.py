@@ -228,7 +228,8 @@ def test_published_zones_backtest(browser, server):
     settled(page)
     wire.clear()
     page.get_by_text("Comparer les méthodes sur l'historique").click()
-    page.get_by_text(re.compile("Ici, la méthode qui a le mieux prédit")).first.wait_for(timeout=180_000)
+    sentence = re.compile("Ici, la méthode qui a le mieux prédit|rétro-évaluation n'est pas publiable")
+    page.get_by_text(sentence).first.wait_for(timeout=300_000)
     settled(page)
     sent = wire.sent()
 
@@ -245,7 +246,7 @@ def test_published_zones_backtest(browser, server):
     # Non-vacuity: the internal view sends the windows of 1 to 5 incidents.
     wire.clear()
     page.locator("[data-testid='stSidebar'] label:has-text('Vue diffusable')").first.click()
-    page.get_by_text(re.compile("Ici, la méthode qui a le mieux prédit")).first.wait_for(timeout=180_000)
+    page.get_by_text(re.compile("Ici, la méthode qui a le mieux prédit")).first.wait_for(timeout=300_000)
     settled(page)
     assert backtest_counts(wire.sent())
     page.close()
