@@ -19,6 +19,9 @@ highest departmental rate of the offence in the SSMSI base, 2016-2022): the wors
 each offence, all communes and those of at least 1,000 inhabitants (a village's rate swings with
 a handful of incidents, as real ones do), and how many communes exceed the bound.
 
+Last, the recall and precision of each zone method against the planted hot spots (the check the
+Zones page no longer shows: it measures the synthetic data, not the method).
+
 Run: ``.venv/bin/python bench/bench_concentration_real.py``. Figures, not asserts: issue 25
 calibrates the generator on them.
 """
@@ -69,9 +72,11 @@ def main() -> None:
     real = toronto.load()
     real = real[real[m.START].dt.year == 2019]
     communes = communes_for_departement("53")
-    demo = synthetic_incidents_for_departement(
+    generated = synthetic_incidents_for_departement(
         communes, years=SETTINGS.default_years, seed=SETTINGS.default_seed
-    ).incidents.to_crs(metric_crs_for_departement("53"))
+    )
+    demo = generated.incidents.to_crs(metric_crs_for_departement("53"))
+    everything = demo
     after_last = demo[m.START].max().normalize() + pd.Timedelta(days=1)
     year = after_last.year - 1  # the last whole calendar year
     demo = demo[demo[m.START].dt.year == year]
@@ -114,6 +119,33 @@ def main() -> None:
         f"Toronto 2019 : {distinct:,} positions distinctes pour {len(real):,} faits (déplacés au carrefour le plus proche)"
     )
     commune_rates(demo, communes, year)
+    planted_check(everything, communes, generated.hotspots_frame(), year)
+
+
+def planted_check(demo, communes, truth, year: int) -> None:
+    """Recall and precision of each zone method against the hot spots the generator planted
+    (the check the Zones page showed before issue 25: a property of the synthetic data)."""
+    import dataclasses
+    import datetime as dt
+
+    from analysis.zone_evaluation import truth_active_in_period
+    from analysis.zones import priority_zones_for_period
+    from usecases.zones import default_zone_settings
+
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    active = truth_active_in_period(truth, start, end)
+    territory = communes.to_crs(demo.crs)
+    print(f"\nContrôle sur les points chauds plantés dans la démo ({year}, {len(active)} actifs)")
+    for method in ("recurrent", "local", "gi", "prospectif", "densite"):
+        settings = dataclasses.replace(default_zone_settings(), method=method)
+        res = priority_zones_for_period(
+            demo, territory, start=start, end=end, settings=settings, truth=active
+        )
+        scores = res.truth_scores or {}
+        print(
+            f"  {method:10s} {len(res.zones):5d} zones   rappel {scores.get('rappel', float('nan')):6.1%}   "
+            f"précision {scores.get('precision', float('nan')):6.1%}"
+        )
 
 
 def commune_rates(demo, communes, year: int) -> None:

@@ -64,6 +64,7 @@ ZONE_DEFAULTS: dict[str, object] = {
     "radius": 4,
     "weeks": 8,
     "half_life": 24.0,
+    "close_gaps": False,
     "cell": 100.0,
     "band": 450.0,
     "confidence": 3,
@@ -107,6 +108,7 @@ def zones_settings_from_values(
     radius: int = 4,
     weeks: int = 8,
     half_life: float = 24.0,
+    close_gaps: bool = False,
 ) -> ZoneSettings:
     """The zone settings of the page's widgets (the ring is kept at least one cell wide;
     ``share`` in % of the territory)."""
@@ -116,6 +118,7 @@ def zones_settings_from_values(
         prospective_radius=int(radius),
         prospective_weeks=int(weeks),
         half_life=float(half_life),
+        close_gaps=bool(close_gaps),
         cell=float(cell),
         band=float(band),
         confidence=int(confidence),
