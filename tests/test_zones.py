@@ -50,14 +50,17 @@ def test_every_detector_is_in_the_table_and_an_unknown_one_is_named():
 def test_a_planted_cluster_is_the_top_zone(method):
     rng = np.random.default_rng(0)
     inc = _incidents(rng)
-    zones = zones_from_incidents(inc, SQUARE, settings=ZoneSettings(method=method))
+    # The share methods at 1 % of this 100 km² square (the default 0.1 % is ten cells, smaller
+    # than the planted cluster's disc).
+    settings = ZoneSettings(method=method, area_share=0.01)
+    zones = zones_from_incidents(inc, SQUARE, settings=settings)
     assert len(zones) >= 1
     top = zones.iloc[0]
     assert top.geometry.distance(shapely.Point(3000, 7000)) == 0
     assert top["rang"] == 1 and top["n_Vols violents sans arme"] >= 250
     # Severity: violent thefts weigh 3.
     assert top["score"] >= 3 * top["n_Vols violents sans arme"]
-    again = zones_from_incidents(inc, SQUARE, settings=ZoneSettings(method=method))
+    again = zones_from_incidents(inc, SQUARE, settings=settings)
     assert again["id"].tolist() == zones["id"].tolist()  # stable ids
     share_inc, share_area = concentration_from_zones(zones)
     # HDBSCAN also keeps the uniform background as a (sparse) cluster: weaker concentration.

@@ -47,24 +47,24 @@ METHODS = {
 #: Why the default is the default (the page's method note; figures of bench/bench_backtest.py).
 METHOD_NOTE = (
     "Méthode par défaut : les mailles récurrentes, les mailles de 100 m où les faits des 36 derniers "
-    "mois se répètent (un fait pèse moitié moins tous les 24 mois), sur la part du territoire choisie. "
-    "Sur des faits réels géolocalisés (Toronto ; choix sur 2018, contrôle sur 2021 ; cambriolages de "
-    "logement et vols avec violence), ses zones de 1 % du territoire ont capté 1,23 à 1,28 fois plus de "
-    "faits du mois suivant que la meilleure référence de même superficie (les mailles les plus touchées "
-    "des 3 derniers mois) en 2018, et 1,21 et 1,01 fois en 2021 ; l'excès local, Gi*, DBSCAN et HDBSCAN "
-    "en captent moins que cette référence. La rétro-évaluation ci-dessous refait cette comparaison sur "
-    "vos propres données."
+    "mois se répètent (un fait pèse moitié moins tous les 24 mois), sur 0,1 % du territoire (part "
+    "modifiable), les trous d'une maille comblés pour former des zones d'un seul tenant. Sur des faits "
+    "réels géolocalisés (Toronto ; réglages choisis sur 2018, contrôlés sur 2021 ; cambriolages de "
+    "logement et vols avec violence), ses zones ont capté 1,03 à 1,26 fois les faits du mois suivant que "
+    "capte la meilleure référence de même superficie (les mailles les plus touchées des 3 derniers "
+    "mois) ; l'excès local, Gi*, DBSCAN, HDBSCAN, le prospectif et la densité en captent moins que cette "
+    "référence. La rétro-évaluation ci-dessous refait cette comparaison sur vos propres données."
 )
 CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
 SHARE_LABELS = {"recurrent": "mailles récurrentes", "prospectif": "prospectif", "densite": "densité"}
 #: The Zones page's settings until the user changes them (the defaults of its widgets).
 ZONE_DEFAULTS: dict[str, object] = {
     "method": "recurrent",
-    "share": 1.0,  # % of the territory, share methods
+    "share": 0.1,  # % of the territory, share methods
     "radius": 4,
     "weeks": 8,
     "half_life": 24.0,
-    "close_gaps": False,
+    "close_gaps": True,
     "cell": 100.0,
     "band": 450.0,
     "confidence": 3,
@@ -104,11 +104,11 @@ def zones_settings_from_values(
     inner: float,
     outer: float,
     ratio: float,
-    share: float = 1.0,
+    share: float = 0.1,
     radius: int = 4,
     weeks: int = 8,
     half_life: float = 24.0,
-    close_gaps: bool = False,
+    close_gaps: bool = True,
 ) -> ZoneSettings:
     """The zone settings of the page's widgets (the ring is kept at least one cell wide;
     ``share`` in % of the territory)."""
