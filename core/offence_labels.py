@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.vocabulary import OFFENCES, OLD_SSMSI_INDICATORS
+from core.vocabulary import OFFENCES, OLD_SSMSI_INDICATORS, map_distinct
 
 #: Recognised, outside the 14 indicators.
 OUTSIDE = "hors indicateurs"
@@ -298,11 +298,15 @@ def offence_classes_from_labels(labels: pd.Series) -> pd.DataFrame:
         ``statut`` (:data:`INDICATOR`, :data:`OUTSIDE`, :data:`UNKNOWN`; missing labels are
         :data:`UNKNOWN`).
     """
-    values = labels.astype(object).where(labels.notna(), None)
-    lookup = {u: offence_class_from_label(u) for u in pd.unique(values.dropna().to_numpy())}
-    cls = values.map(lambda v: lookup[v][0] if v is not None else None)
-    status = values.map(lambda v: lookup[v][1] if v is not None else UNKNOWN)
-    return pd.DataFrame({"classe": cls.astype(object), "statut": status.astype(object)}, index=labels.index)
+    pairs = map_distinct(labels, offence_class_from_label, missing=(None, UNKNOWN))
+    cls = [p[0] for p in pairs.to_numpy()]
+    status = [p[1] for p in pairs.to_numpy()]
+    return pd.DataFrame(
+        {
+            "classe": pd.Series(cls, index=labels.index, dtype=object),
+            "statut": pd.Series(status, index=labels.index, dtype=object),
+        }
+    )
 
 
 _INDEX = re.compile(r"^\s*(?:index\s*(?:4001)?\s*[:n°]*\s*)?0*(\d{1,3})(?:\.0+)?\s*$", re.IGNORECASE)
@@ -310,9 +314,13 @@ _INDEX = re.compile(r"^\s*(?:index\s*(?:4001)?\s*[:n°]*\s*)?0*(\d{1,3})(?:\.0+)
 
 def index_numbers(values: pd.Series) -> pd.Series:
     """*État 4001* index numbers read from « 7 », « 07 », « 7.0 », « Index 7 » (missing otherwise)."""
-    found = values.astype("string").str.extract(_INDEX, expand=False)
+    # Read once per distinct value, taken back by position.
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    found = pd.Series(uniques, dtype="string").str.extract(_INDEX, expand=False)
     number = pd.to_numeric(found, errors="coerce")
-    return number.where(number.between(1, 107)).astype("Int64")
+    number = number.where(number.between(1, 107)).astype("Int64")
+    table = pd.array([*number.tolist(), pd.NA], dtype="Int64")
+    return pd.Series(table[codes], index=values.index, dtype="Int64")
 
 
 def offence_classes_from_index(values: pd.Series) -> pd.DataFrame:
@@ -321,5 +329,5 @@ def offence_classes_from_index(values: pd.Series) -> pd.DataFrame:
     number = index_numbers(values)
     cls = number.map(table).astype(object)
     cls = cls.where(cls.notna() & (cls != UNUSED_INDEX), None)
-    status = cls.map(_status_of)
+    status = map_distinct(cls, _status_of, missing=_status_of(None))
     return pd.DataFrame({"classe": cls, "statut": status.astype(object)}, index=values.index)

@@ -122,20 +122,33 @@ def _words(norm: str) -> frozenset[str]:
     return frozenset(w[:-1] if len(w) > 3 and w[-1] in "sx" else w for w in norm.split())
 
 
+def map_distinct(values: pd.Series, func, *, missing: object = None) -> pd.Series:
+    """``values.map(func)`` computed once per distinct value (an export holds a million rows
+    and a few dozen labels): ``func`` of each distinct non-missing value, taken back by
+    position; ``missing`` where the value is missing. Indexed like ``values``, dtype object."""
+    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    table = np.empty(len(uniques) + 1, dtype=object)
+    table[: len(uniques)] = [func(u) for u in uniques]
+    table[-1] = missing
+    return pd.Series(table[codes], index=values.index, dtype=object)
+
+
 def _map_with(labels: pd.Series, synonyms: dict[str, str]) -> pd.Series:
     """Exact synonym first; else the synonyms whose every word is a whole word of the label
     (never a piece of a word: « garage » is not « gare »), when they agree on one value."""
-    uniques = pd.unique(labels.astype("object").to_numpy())
     keyed = [(_words(k), v) for k, v in synonyms.items() if k]
-    table: dict[object, str | None] = {}
-    for u in uniques:
+
+    def one(u: object) -> str | None:
         norm = normalize_label(u)
-        table[u] = synonyms.get(norm)
-        if table[u] is None and norm:
+        hit = synonyms.get(norm)
+        if hit is None and norm:
             words = _words(norm)
             found = {value for key, value in keyed if key <= words}
-            table[u] = found.pop() if len(found) == 1 else None
-    return labels.astype("object").map(table)
+            hit = found.pop() if len(found) == 1 else None
+        return hit
+
+    # A missing label: what normalize_label makes of it (an empty text: no synonym).
+    return map_distinct(labels, one, missing=synonyms.get(normalize_label(None)))
 
 
 def place_types_from_labels(labels: pd.Series) -> pd.Series:
@@ -173,6 +186,4 @@ def forces_from_unit_names(names: pd.Series) -> pd.Series:
             found = {"PN"}
         return found.pop() if len(found) == 1 else None
 
-    values = names.astype(object)
-    lookup = {u: one(u) for u in pd.unique(values.dropna().to_numpy())}
-    return values.map(lookup).astype(object).where(values.notna(), None)
+    return map_distinct(names, one)

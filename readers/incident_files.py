@@ -77,6 +77,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
 def _decode(data: bytes, filename: str) -> tuple[str, str, list[int]]:
     """Decode text bytes; the encoding's name and the lines holding undecodable bytes.
 
@@ -98,14 +102,14 @@ def _decode(data: bytes, filename: str) -> tuple[str, str, list[int]]:
     except UnicodeDecodeError:
         pass
     escaped = data.decode("utf-8", errors="surrogateescape")
-    bad = sum(1 for ch in escaped if "\udc80" <= ch <= "\udcff")
-    good = sum(1 for ch in escaped if ord(ch) > 127 and not ("\udc80" <= ch <= "\udcff"))
+    # Counted by regular expressions (C speed; a Python loop over the characters of a 100 MB
+    # file took most of the import): undecodable bytes (escaped as U+DC80-U+DCFF) against
+    # well-formed non-ASCII characters.
+    bad = len(_ESCAPED.findall(escaped))
+    good = len(_NON_ASCII.findall(escaped))
     if bom or good >= bad:
-        lines = [
-            i + 1
-            for i, line in enumerate(escaped.splitlines())
-            if any("\udc80" <= c <= "\udcff" for c in line)
-        ]
+        search = _ESCAPED.search
+        lines = [i + 1 for i, line in enumerate(escaped.splitlines()) if search(line)]
         return data.decode("utf-8", errors="replace"), "UTF-8 (octets invalides remplacés)", lines
     try:
         return data.decode("cp1252"), "Windows-1252", []

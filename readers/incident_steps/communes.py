@@ -12,6 +12,7 @@ import shapely
 from core.crs import WGS84
 from core.plm import PLM, city_of
 from core.vocabulary import (
+    map_distinct,
     normalize_label,
 )
 from readers.incident_steps.coordinates import Located
@@ -132,9 +133,7 @@ def communes_from_points(
     joined = _communes_of_points(points, located, communes)
     # Paris, Lyon, Marseille: a file giving the city's code is placed in the arrondissement
     # its point falls in (the units); without a point it keeps the city's code (city total).
-    city_level = (
-        valid_code & _mask(code.isin(list(PLM))) & _mask(joined.map(city_of, na_action="ignore") == code)
-    )
+    city_level = valid_code & _mask(code.isin(list(PLM))) & _mask(map_distinct(joined, city_of) == code)
     if city_level.any():
         log.warnings.append(
             f"{int(city_level.sum())} fait(s) codé(s) à la ville (Paris, Lyon ou Marseille) : "

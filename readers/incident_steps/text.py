@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.vocabulary import (
-    normalize_label,
-)
+from core.vocabulary import map_distinct, normalize_label
 
 
 # ---------------------------------------------------------------------------------------
@@ -22,7 +20,8 @@ def text_column(frame: pd.DataFrame, col: str | None) -> pd.Series:
 
 def numbers_from_text(s: pd.Series) -> pd.Series:
     """Numbers written the French or the English way (« 1 234,5 », "1234.5"); NaN when not."""
-    cleaned = s.str.replace(r"[\s\u00a0\u202f]", "", regex=True)
+    # As Arrow strings: the replacements run in C++ (on object strings, one regex call per row).
+    cleaned = s.astype(pd.StringDtype("pyarrow")).str.replace(r"[\s\u00a0\u202f]", "", regex=True)
     cleaned = cleaned.str.replace(",", ".", regex=False)
     return pd.to_numeric(cleaned, errors="coerce").astype(float)
 
@@ -34,6 +33,4 @@ def _mask(s: pd.Series) -> pd.Series:
 
 def _map_labels(s: pd.Series, table: dict[str, object]) -> pd.Series:
     """Map labels through ``table`` after normalisation, computed once per distinct value."""
-    uniques = pd.unique(s.dropna().to_numpy())
-    lookup = {u: table.get(normalize_label(u)) for u in uniques}
-    return s.astype(object).map(lookup).astype(object).where(s.notna(), None)
+    return map_distinct(s, lambda u: table.get(normalize_label(u)))
