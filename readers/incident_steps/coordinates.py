@@ -172,6 +172,6 @@ def coordinates_from_table(
         far.to_numpy(),
         "coordonnees",
         "coordonnées à plus de 200 km du département : vérifiez le système (WGS84 ou Lambert-93)",
-        lon.round(6).astype(str) + " ; " + lat.round(6).astype(str),
+        lambda rows: lon[rows].round(6).astype(str) + " ; " + lat[rows].round(6).astype(str),
     )
     return Located(lon, lat, found.located & lon.notna() & ~far)

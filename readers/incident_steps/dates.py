@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -65,6 +66,28 @@ def parse_time_of_day(s: pd.Series) -> pd.Series:
     return td.where(ok, pd.NaT)
 
 
+def _parse_distinct(s: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime(s, format=fmt, errors="coerce")`` computed once per distinct value."""
+    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
+    parsed = pd.to_datetime(pd.Series(uniques, dtype=object), format=fmt, errors="coerce")
+    table = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    return pd.Series(table[codes], index=s.index)
+
+
+def _parse_day_and_time(s: pd.Series, fmt: str) -> pd.Series:
+    """Values of ``fmt`` = « <day format> <time format> » read as a day and a time of day,
+    each once per distinct value (an export has a few thousand days and 1,440 minutes for a
+    million rows); NaT where either part does not read (the caller tries again whole)."""
+    day_fmt, _, time_fmt = fmt.partition(" ")
+    parts = s.astype(pd.StringDtype("pyarrow")).str.strip().str.split(" ", n=1, expand=True)
+    if parts.shape[1] < 2:
+        return pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    day = _parse_distinct(parts[0], day_fmt)
+    clock = _parse_distinct(parts[1].str.strip(), time_fmt)
+    day_start = clock.dt.normalize()
+    return (day + (clock - day_start)).where(day.notna() & clock.notna())
+
+
 def parse_datetimes(s: pd.Series) -> pd.Series:
     """Parse French and ISO date(-time) strings; NaT where unreadable."""
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
@@ -72,7 +95,15 @@ def parse_datetimes(s: pd.Series) -> pd.Series:
     # Try first the formats that read a sample of the values: a wrong format costs a full pass.
     sample = pd.Series(pd.unique(s.dropna().to_numpy())[:500], dtype=object)
     hits = {f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in _DATE_FORMATS}
-    for fmt in sorted(_DATE_FORMATS, key=lambda f: -hits[f]):
+    order = sorted(_DATE_FORMATS, key=lambda f: -hits[f])
+    if hits[order[0]] and " " in order[0] and todo.any():
+        # The commonest format is a day and a time: read the two apart, once per distinct
+        # value; what does not read so goes through the formats below.
+        parsed = _parse_day_and_time(s[todo], order[0])
+        hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
+        out.loc[hit.index[hit]] = parsed[hit].astype("datetime64[ns]")
+        todo.loc[hit.index[hit]] = False
+    for fmt in order:
         if not todo.any():
             break
         parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")

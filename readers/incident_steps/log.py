@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,16 +37,24 @@ class ImportLog:
     def __post_init__(self) -> None:
         self.bad = np.zeros(len(self.row_numbers), dtype=bool)
 
-    def reject(self, mask: object, field_name: str, reason: str, values: pd.Series | None = None) -> None:
-        """Reject the rows of ``mask`` for ``reason``, quoting their value of ``values``."""
+    def reject(
+        self,
+        mask: object,
+        field_name: str,
+        reason: str,
+        values: pd.Series | Callable[[np.ndarray], pd.Series] | None = None,
+    ) -> None:
+        """Reject the rows of ``mask`` for ``reason``, quoting their value of ``values`` (a
+        column, or a function giving the rejected rows' values: only they are written out)."""
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
         self.bad |= mask
+        quoted = values(mask) if callable(values) else (values[mask] if values is not None else None)
         vals = (
-            values[mask].astype(object).fillna("").astype(str).str.slice(0, 200).to_numpy()
-            if values is not None
-            else ""
+            ""
+            if quoted is None
+            else quoted.astype(object).fillna("").astype(str).str.slice(0, 200).to_numpy()
         )
         self._rejections.append(
             pd.DataFrame(
