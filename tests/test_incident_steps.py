@@ -334,3 +334,34 @@ def test_natinf_codes_filter_incidents(communes53):
     assert len(filter_incidents(r.incidents, IncidentFilter(natinf=("7876",)))) == 2
     assert len(filter_incidents(r.incidents, IncidentFilter(natinf=("7876",)).undated())) == 2
     assert len(filter_incidents(r.incidents, IncidentFilter())) == 4
+
+
+def test_dates_with_times_read_by_day_and_time_as_by_the_whole_format():
+    from readers.incident_steps.dates import parse_datetimes
+
+    values = [
+        "01/06/2025 20:55",
+        "1/6/2025 20:55",
+        "15/06/2025 08:05:07",
+        "01/06/2025  20:55",
+        "31/02/2025 10:00",
+        "01/06/2025 25:00",
+        "01/06/2025 20:55 extra",
+        "2025-06-01 20:55",
+        "01/06/2025",
+        None,
+    ] * 50  # the commonest format is « day time »: the day-and-time path is taken
+    got = parse_datetimes(pd.Series(values, dtype=object))
+    expected = [
+        "2025-06-01 20:55",
+        "2025-06-01 20:55",
+        "2025-06-15 08:05:07",
+        "2025-06-01 20:55",
+        None,
+        None,
+        None,
+        "2025-06-01 20:55",
+        "2025-06-01",
+        None,
+    ] * 50
+    assert got.tolist() == [pd.NaT if e is None else pd.Timestamp(e) for e in expected]

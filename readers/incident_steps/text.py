@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.vocabulary import map_distinct, normalize_label
 
@@ -18,12 +20,23 @@ def text_column(frame: pd.DataFrame, col: str | None) -> pd.Series:
     return s.mask(s == "", pd.NA)
 
 
+def arrow_strings(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The values of ``s`` as an Arrow string array (for :mod:`pyarrow.compute`: C++ string
+    kernels, where pandas may fall back to one Python call per row)."""
+    return pa.array(s.astype(pd.StringDtype("pyarrow")))
+
+
+def series_from_arrow(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """An Arrow string array back as a pandas string Series on ``index``."""
+    chunked = values if isinstance(values, pa.ChunkedArray) else pa.chunked_array([values])
+    return pd.Series(pd.arrays.ArrowStringArray(chunked), index=index)
+
+
 def numbers_from_text(s: pd.Series) -> pd.Series:
     """Numbers written the French or the English way (« 1 234,5 », "1234.5"); NaN when not."""
-    # As Arrow strings: the replacements run in C++ (on object strings, one regex call per row).
-    cleaned = s.astype(pd.StringDtype("pyarrow")).str.replace(r"[\s\u00a0\u202f]", "", regex=True)
-    cleaned = cleaned.str.replace(",", ".", regex=False)
-    return pd.to_numeric(cleaned, errors="coerce").astype(float)
+    arr = pc.replace_substring_regex(arrow_strings(s), r"[\s\x{00a0}\x{202f}]", "")
+    arr = pc.replace_substring(arr, ",", ".")
+    return pd.to_numeric(series_from_arrow(arr, s.index), errors="coerce").astype(float)
 
 
 def _mask(s: pd.Series) -> pd.Series:
