@@ -425,3 +425,28 @@ def test_rejection_reports_neutralise_formulas(communes53, tmp_path):
         cells = [c for row in csv.reader(io.StringIO(text), delimiter=sep) for c in row]
         assert any("HYPERLINK" in c for c in cells) and any("cmd|" in c for c in cells)
         assert not [c for c in cells if c[:1] in "=+@"], cells
+
+
+def test_utf8_counts_of_the_non_ascii_runs_are_those_of_the_whole_text():
+    import re
+
+    import numpy as np
+
+    from readers.incident_files import _utf8_counts
+
+    def whole(data: bytes) -> tuple[int, int]:
+        text = data.decode("utf-8", errors="surrogateescape")
+        return len(re.findall("[\udc80-\udcff]", text)), len(re.findall("[^\x00-\x7f\udc80-\udcff]", text))
+
+    rng = np.random.default_rng(0)
+    samples = [b"", b"abc", "é".encode()[:1] + b"a", "éè€".encode("cp1252"), "é😀".encode()[:-1], b"\xe9"]
+    for _ in range(300):
+        parts = [
+            bytes(rng.integers(0, 256, rng.integers(0, 6), dtype=np.uint8)),
+            "é€😀ß".encode()[: rng.integers(0, 12)],
+            b"ab;\n",
+        ]
+        rng.shuffle(parts)
+        samples.append(b"".join(parts) * int(rng.integers(1, 4)))
+    for data in samples:
+        assert _utf8_counts(data) == whole(data), data
