@@ -315,8 +315,9 @@ _INDEX = re.compile(r"^\s*(?:index\s*(?:4001)?\s*[:n°]*\s*)?0*(\d{1,3})(?:\.0+)
 def index_numbers(values: pd.Series) -> pd.Series:
     """*État 4001* index numbers read from « 7 », « 07 », « 7.0 », « Index 7 » (missing otherwise)."""
     # Read once per distinct value, taken back by position.
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
-    found = pd.Series(uniques, dtype="string").str.extract(_INDEX, expand=False)
+    source = values if isinstance(values.dtype, pd.StringDtype) else values.astype(object)
+    codes, uniques = pd.factorize(source, use_na_sentinel=True)
+    found = pd.Series(list(uniques), dtype="string").str.extract(_INDEX, expand=False)
     number = pd.to_numeric(found, errors="coerce")
     number = number.where(number.between(1, 107)).astype("Int64")
     table = pd.array([*number.tolist(), pd.NA], dtype="Int64")

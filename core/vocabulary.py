@@ -126,7 +126,9 @@ def map_distinct(values: pd.Series, func, *, missing: object = None) -> pd.Serie
     """``values.map(func)`` computed once per distinct value (an export holds a million rows
     and a few dozen labels): ``func`` of each distinct non-missing value, taken back by
     position; ``missing`` where the value is missing. Indexed like ``values``, dtype object."""
-    codes, uniques = pd.factorize(values.astype(object), use_na_sentinel=True)
+    # String columns are factorised as they are (Arrow's dictionary encoding), others as objects.
+    source = values if isinstance(values.dtype, pd.StringDtype) else values.astype(object)
+    codes, uniques = pd.factorize(source, use_na_sentinel=True)
     table = np.empty(len(uniques) + 1, dtype=object)
     table[: len(uniques)] = [func(u) for u in uniques]
     table[-1] = missing

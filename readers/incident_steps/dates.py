@@ -68,8 +68,9 @@ def parse_time_of_day(s: pd.Series) -> pd.Series:
 
 def _parse_distinct(s: pd.Series, fmt: str) -> pd.Series:
     """``pd.to_datetime(s, format=fmt, errors="coerce")`` computed once per distinct value."""
-    codes, uniques = pd.factorize(s.astype(object), use_na_sentinel=True)
-    parsed = pd.to_datetime(pd.Series(uniques, dtype=object), format=fmt, errors="coerce")
+    source = s if isinstance(s.dtype, pd.StringDtype) else s.astype(object)
+    codes, uniques = pd.factorize(source, use_na_sentinel=True)
+    parsed = pd.to_datetime(pd.Series(list(uniques), dtype=object), format=fmt, errors="coerce")
     table = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     return pd.Series(table[codes], index=s.index)
 
