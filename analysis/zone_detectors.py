@@ -219,10 +219,37 @@ def labels_hdbscan(
     return _filled_clusters(grid, iy, ix, cell_label, s.eps)
 
 
+_RING = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+
+
+def _neighbours(iy: np.ndarray, ix: np.ndarray, ny: int, nx: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the 3 x 3 block around each cell (-1 outside the grid), one row per cell."""
+    y = iy[:, None] + _RING[None, :, 0]
+    x = ix[:, None] + _RING[None, :, 1]
+    inside = (y >= 0) & (y < ny) & (x >= 0) & (x < nx)
+    return np.where(inside, y * nx + x, -1), inside
+
+
 def _closed(chosen: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """``chosen`` with its gaps of one cell filled (3 x 3 closing), within ``active``."""
-    block = np.ones((3, 3), dtype=bool)
-    return (ndimage.binary_closing(chosen, structure=block) | chosen) & active
+    """``chosen`` with its gaps of one cell filled (3 x 3 closing, nothing beyond the grid, as
+    ``ndimage.binary_closing``), within ``active``.
+
+    Computed on the chosen cells and their neighbours only (a share method chooses a few
+    hundred cells of a raster of a million): the dilation is the blocks around the chosen
+    cells, the erosion keeps the dilated cells whose whole block is dilated.
+    """
+    ny, nx = chosen.shape
+    iy, ix = np.nonzero(chosen)
+    if len(iy) == 0:
+        return chosen & active
+    block, _ = _neighbours(iy, ix, ny, nx)
+    dilated = np.unique(block[block >= 0])
+    dy, dx = np.divmod(dilated, nx)
+    around, inside = _neighbours(dy, dx, ny, nx)
+    whole = inside.all(axis=1) & np.isin(around, dilated).all(axis=1)
+    out = chosen.copy()
+    out.ravel()[dilated[whole]] = True
+    return out & active
 
 
 def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float, *, close: bool = False) -> Labels:

@@ -208,3 +208,17 @@ def test_filled_clusters_are_a_grey_dilation_by_the_disc():
     disc = band_kernel(50.0, 100.0).astype(bool)
     ref = ndimage.grey_dilation(labels, footprint=disc, mode="constant", cval=0)
     np.testing.assert_array_equal(got, np.where(labels > 0, labels, ref))
+
+
+def test_closing_on_the_chosen_cells_is_ndimage_binary_closing():
+    from scipy import ndimage
+
+    from analysis.zone_detectors import _closed
+
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        ny, nx = rng.integers(1, 40, 2)
+        chosen = rng.random((ny, nx)) < rng.uniform(0, 0.5)
+        active = rng.random((ny, nx)) < 0.9
+        ref = (ndimage.binary_closing(chosen, structure=np.ones((3, 3), dtype=bool)) | chosen) & active
+        np.testing.assert_array_equal(_closed(chosen, active), ref)
