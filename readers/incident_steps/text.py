@@ -32,11 +32,18 @@ def series_from_arrow(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd
     return pd.Series(pd.arrays.ArrowStringArray(chunked), index=index)
 
 
+_DECIMAL = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
 def numbers_from_text(s: pd.Series) -> pd.Series:
     """Numbers written the French or the English way (« 1 234,5 », "1234.5"); NaN when not."""
     arr = pc.replace_substring_regex(arrow_strings(s), r"[\s\x{00a0}\x{202f}]", "")
     arr = pc.replace_substring(arr, ",", ".")
-    return pd.to_numeric(series_from_arrow(arr, s.index), errors="coerce").astype(float)
+    # A decimal number (sign, digits, point, exponent) is cast by Arrow; anything else is NaN
+    # (« inf » and « nan » too: no reading of a coordinate or a count).
+    ok = pc.fill_null(pc.match_substring_regex(arr, _DECIMAL), False)
+    numbers = pc.cast(pc.if_else(ok, arr, pa.scalar(None, arr.type)), pa.float64())
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=s.index, dtype=float)
 
 
 def _mask(s: pd.Series) -> pd.Series:
