@@ -17,7 +17,7 @@ from core.vocabulary import (
 )
 from readers.incident_steps.coordinates import Located
 from readers.incident_steps.log import ImportLog
-from readers.incident_steps.text import _mask, text_column
+from readers.incident_steps.text import _mask, text_column, where_strings
 
 
 # ---------------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ def _commune_codes(code_raw: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _communes_of_points(points: gpd.GeoSeries, located: pd.Series, communes: gpd.GeoDataFrame) -> pd.Series:
     """Code of the commune each located point falls in (missing outside every commune)."""
-    joined = pd.Series(pd.NA, index=located.index, dtype="string")
+    codes = np.full(len(located), None, dtype=object)
     if located.any():
         polygons = communes.geometry.to_numpy()
         shapely.prepare(polygons)  # kept on the (shared, immutable) communes: later imports reuse it
@@ -55,8 +55,9 @@ def _communes_of_points(points: gpd.GeoSeries, located: pd.Series, communes: gpd
         )
         pts_idx, poly_idx = pts_idx[inside], poly_idx[inside]
         loc_positions = np.flatnonzero(located.to_numpy())
-        joined.iloc[loc_positions[pts_idx]] = communes["code"].to_numpy()[poly_idx]
-    return joined
+        codes[loc_positions[pts_idx]] = communes["code"].to_numpy()[poly_idx]
+    # Filled as objects, converted once (writing into an Arrow string column goes value by value).
+    return pd.Series(codes, index=located.index, dtype=pd.StringDtype("pyarrow"))
 
 
 def commune_name_key(name: object) -> str:
@@ -147,7 +148,7 @@ def communes_from_points(
             f"{int(city_level.sum())} fait(s) codé(s) à la ville (Paris, Lyon ou Marseille) : "
             "arrondissement déduit de la localisation."
         )
-    commune = code.where(valid_code & ~city_level, joined)
+    commune = where_strings(valid_code & ~city_level, code, joined)
     if mapping.get("code_commune"):
         disagree = valid_code & joined.notna() & _mask(code != joined)
         if disagree.any():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -16,8 +17,10 @@ def text_column(frame: pd.DataFrame, col: str | None) -> pd.Series:
     """Column ``col`` as stripped text, empty cells missing (all missing when no column)."""
     if col is None or col not in frame.columns:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    s = frame[col].astype(pd.StringDtype("pyarrow")).str.strip()
-    return s.mask(s == "", pd.NA)
+    # In Arrow kernels: pandas' ``mask`` on Arrow strings writes the values one by one.
+    arr = pc.utf8_trim_whitespace(arrow_strings(frame[col]))
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    return series_from_arrow(arr, frame.index)
 
 
 def arrow_strings(s: pd.Series) -> pa.Array | pa.ChunkedArray:
@@ -54,3 +57,9 @@ def _mask(s: pd.Series) -> pd.Series:
 def _map_labels(s: pd.Series, table: dict[str, object]) -> pd.Series:
     """Map labels through ``table`` after normalisation, computed once per distinct value."""
     return map_distinct(s, lambda u: table.get(normalize_label(u)))
+
+
+def where_strings(cond: pd.Series, values: pd.Series, other: pd.Series) -> pd.Series:
+    """``values.where(cond, other)`` for string columns, in one Arrow kernel."""
+    mask = pa.array(np.asarray(cond, dtype=bool))
+    return series_from_arrow(pc.if_else(mask, arrow_strings(values), arrow_strings(other)), values.index)
