@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from core.vocabulary import OFFENCES, OLD_SSMSI_INDICATORS, map_distinct
@@ -298,15 +299,12 @@ def offence_classes_from_labels(labels: pd.Series) -> pd.DataFrame:
         ``statut`` (:data:`INDICATOR`, :data:`OUTSIDE`, :data:`UNKNOWN`; missing labels are
         :data:`UNKNOWN`).
     """
-    pairs = map_distinct(labels, offence_class_from_label, missing=(None, UNKNOWN))
-    cls = [p[0] for p in pairs.to_numpy()]
-    status = [p[1] for p in pairs.to_numpy()]
-    return pd.DataFrame(
-        {
-            "classe": pd.Series(cls, index=labels.index, dtype=object),
-            "statut": pd.Series(status, index=labels.index, dtype=object),
-        }
-    )
+    source = labels if isinstance(labels.dtype, pd.StringDtype) else labels.astype(object)
+    codes, uniques = pd.factorize(source, use_na_sentinel=True)
+    pairs = [offence_class_from_label(u) for u in uniques] + [(None, UNKNOWN)]  # last: missing
+    cls = np.array([p[0] for p in pairs], dtype=object)[codes]
+    status = np.array([p[1] for p in pairs], dtype=object)[codes]
+    return pd.DataFrame({"classe": cls, "statut": status}, index=labels.index)
 
 
 _INDEX = re.compile(r"^\s*(?:index\s*(?:4001)?\s*[:n°]*\s*)?0*(\d{1,3})(?:\.0+)?\s*$", re.IGNORECASE)
