@@ -61,7 +61,7 @@ def empty_incidents() -> gpd.GeoDataFrame:
     )
 
 
-def conform_incidents(gdf: gpd.GeoDataFrame, *, copy: bool = True) -> gpd.GeoDataFrame:
+def conform_incidents(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Give an incident table the canonical column order and dtypes.
 
     Parameters
@@ -69,8 +69,6 @@ def conform_incidents(gdf: gpd.GeoDataFrame, *, copy: bool = True) -> gpd.GeoDat
     gdf : GeoDataFrame
         Incidents with at least the columns of :data:`INCIDENT_COLUMNS` (missing optional
         ones are added empty) and point geometries in EPSG:4326.
-    copy : bool, default True
-        False: ``gdf`` itself is changed (a table made for the call: no copy of it).
 
     Returns
     -------
@@ -78,7 +76,7 @@ def conform_incidents(gdf: gpd.GeoDataFrame, *, copy: bool = True) -> gpd.GeoDat
         A copy with ``identifiant``/labels as strings, dates as ``datetime64[ns]``,
         ``mineur`` as nullable boolean, ``hors_departement`` as bool.
     """
-    out = gdf.copy() if copy else gdf
+    out = gdf.copy()
     for col in INCIDENT_COLUMNS:
         if col not in out.columns:
             out[col] = pd.NA

@@ -29,32 +29,26 @@ def incidents_from_steps(
     profiles: Profiles,
     keep: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    """The accepted rows (``keep``) as incidents of the model of :mod:`core.model`.
-
-    Each column is cut to the accepted rows before the table is built, and the table is
-    conformed in place: one copy of a million rows, not three.
-    """
-    keep = np.asarray(keep, dtype=bool)
-    columns = {
-        m.ID: ids,
-        m.START: dates[0],
-        m.END: dates[1],
-        m.OFFENCE: categories.offence,
-        m.PLACE: categories.place,
-        m.FORCE: categories.force,
-        m.COMMUNE: placement.commune,
-        m.AGE: profiles.age,
-        m.SEX: profiles.sex,
-        m.MINOR: pd.array(profiles.minor.to_numpy(), dtype="boolean"),
-        m.OUTSIDE: placement.outside.to_numpy(dtype=bool),
-        **categories.sources,
-    }
-    kept = {
-        k: (v[keep].reset_index(drop=True) if isinstance(v, pd.Series) else v[keep])
-        for k, v in columns.items()
-    }
-    gdf = gpd.GeoDataFrame(kept, geometry=placement.points.to_numpy()[keep], crs=WGS84)
-    return m.conform_incidents(gdf, copy=False)
+    """The accepted rows (``keep``) as incidents of the model of :mod:`core.model`."""
+    gdf = gpd.GeoDataFrame(
+        {
+            m.ID: ids,
+            m.START: dates[0],
+            m.END: dates[1],
+            m.OFFENCE: categories.offence,
+            m.PLACE: categories.place,
+            m.FORCE: categories.force,
+            m.COMMUNE: placement.commune,
+            m.AGE: profiles.age,
+            m.SEX: profiles.sex,
+            m.MINOR: pd.array(profiles.minor.to_numpy(), dtype="boolean"),
+            m.OUTSIDE: placement.outside.to_numpy(dtype=bool),
+            **categories.sources,
+        },
+        geometry=placement.points.to_numpy(),
+        crs=WGS84,
+    )[keep]
+    return m.conform_incidents(gdf.reset_index(drop=True))
 
 
 def warnings_from_steps(
