@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.signal import fftconvolve
 
 from analysis.density import default_bandwidth, density_on_grid
-from analysis.hotspots import Grid
+from analysis.hotspots import Grid, counts_on_grid
 
 
 def ranking(
@@ -128,10 +128,7 @@ def prospective_score(
     elapsed = (pd.Timestamp(end) - pd.to_datetime(np.asarray(dates))).days.to_numpy() // 7
     recent = (elapsed >= 0) & (elapsed < weeks)
     weight = 1.0 / (1.0 + elapsed[recent])
-    iy, ix = grid.cell_index(np.asarray(x)[recent], np.asarray(y)[recent])
-    ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
-    raster = np.zeros((grid.ny, grid.nx))
-    np.add.at(raster, (iy[ok], ix[ok]), weight[ok])
+    raster = counts_on_grid(np.asarray(x)[recent], np.asarray(y)[recent], grid, weights=weight)
     # The weights separate into space x time: the time-weighted counts, convolved once (by
     # FFT; its round-off, below 1e-12 of the largest value, is set back to the zero it is).
     risk = fftconvolve(raster, prospective_kernel(radius_cells), mode="same")
@@ -150,7 +147,7 @@ def recurrence_score(
     grid: Grid,
     *,
     end: pd.Timestamp,
-    half_life: float = 12.0,
+    half_life: float = 24.0,
     months: int = 36,
 ) -> np.ndarray:
     """Incidents per active cell before ``end`` (flat), each weighing ``0.5 ** (age / half_life)``.
@@ -165,7 +162,7 @@ def recurrence_score(
         The study grid.
     end : Timestamp
         Time of the forecast.
-    half_life : float, default 12
+    half_life : float, default 24
         Months after which an incident weighs half.
     months : int, default 36
         How far back incidents are read.
@@ -178,8 +175,4 @@ def recurrence_score(
     age = (pd.Timestamp(end) - pd.to_datetime(np.asarray(dates))).days.to_numpy() / MONTH_DAYS
     keep = (age > 0) & (age <= months)
     weight = 0.5 ** (age[keep] / float(half_life))
-    iy, ix = grid.cell_index(np.asarray(x)[keep], np.asarray(y)[keep])
-    ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
-    raster = np.zeros((grid.ny, grid.nx))
-    np.add.at(raster, (iy[ok], ix[ok]), weight[ok])
-    return raster[grid.active]
+    return counts_on_grid(np.asarray(x)[keep], np.asarray(y)[keep], grid, weights=weight)[grid.active]

@@ -117,11 +117,15 @@ def _grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
     return g
 
 
-def counts_on_grid(x: np.ndarray, y: np.ndarray, grid: Grid) -> np.ndarray:
-    """Points per cell as a (ny, nx) raster (points outside the grid are ignored)."""
+def counts_on_grid(
+    x: np.ndarray, y: np.ndarray, grid: Grid, *, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """Points (or their ``weights``) per cell as a (ny, nx) raster (points outside the grid
+    are ignored)."""
     iy, ix = grid.cell_index(x, y)
     ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
-    flat = np.bincount(iy[ok] * grid.nx + ix[ok], minlength=grid.nx * grid.ny)
+    w = None if weights is None else np.asarray(weights, dtype=float)[ok]
+    flat = np.bincount(iy[ok] * grid.nx + ix[ok], weights=w, minlength=grid.nx * grid.ny)
     return flat.reshape(grid.ny, grid.nx).astype(float)
 
 

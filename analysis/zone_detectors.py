@@ -284,56 +284,70 @@ def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float, *, close
     return grid, labels, n
 
 
-def labels_prospective(
+#: Share method -> what it needs the dates for (said when they are missing).
+_DATED = {
+    "prospectif": "Les points chauds prospectifs demandent la date de chaque fait.",
+    "recurrent": "La méthode des mailles récurrentes demande la date de chaque fait.",
+}
+
+
+def share_score(
+    method: str,
     x: np.ndarray,
     y: np.ndarray,
-    territory: shapely.Geometry,
+    grid: Grid,
     s: ZoneSettings,
     *,
     dates: np.ndarray | None = None,
     as_of: pd.Timestamp | None = None,
-    **_: object,
-) -> Labels:
-    """The best ``s.area_share`` of the cells by prospective risk at ``as_of`` (default: the day
-    after the last incident)."""
+) -> np.ndarray:
+    """The score per active cell a share method ranks (:data:`SHARE_METHODS`): prospective
+    risk, kernel density or recurrence, with the parameters of ``s``, at ``as_of`` (default:
+    the day after the last incident).
+
+    Raises
+    ------
+    ParameterError
+        A dated method without dates.
+    """
+    if method == "densite":
+        return kde_score(x, y, grid, bandwidth=s.kde_cells * s.cell)
     if dates is None or len(dates) == 0:
-        raise ParameterError("Les points chauds prospectifs demandent la date de chaque fait.")
-    grid = grid_for_territory(territory, s.cell)
+        raise ParameterError(_DATED[method])
     end = as_of if as_of is not None else pd.Timestamp(np.max(dates)).normalize() + pd.Timedelta(days=1)
-    score = prospective_score(
-        x, y, dates, grid, end=end, radius_cells=s.prospective_radius, weeks=s.prospective_weeks
+    if method == "prospectif":
+        return prospective_score(
+            x, y, dates, grid, end=end, radius_cells=s.prospective_radius, weeks=s.prospective_weeks
+        )
+    return recurrence_score(x, y, dates, grid, end=end, half_life=s.half_life, months=s.history_months)
+
+
+def _share_detector(method: str) -> Callable[..., Labels]:
+    """The detector of a share method: the best ``s.area_share`` of the cells by its score."""
+
+    def detect(
+        x: np.ndarray,
+        y: np.ndarray,
+        territory: shapely.Geometry,
+        s: ZoneSettings,
+        *,
+        dates: np.ndarray | None = None,
+        as_of: pd.Timestamp | None = None,
+        **_: object,
+    ) -> Labels:
+        grid = grid_for_territory(territory, s.cell)
+        score = share_score(method, x, y, grid, s, dates=dates, as_of=as_of)
+        return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
+
+    detect.__doc__ = (
+        f"The best ``s.area_share`` of the cells by the score of « {method} » (:func:`share_score`)."
     )
-    return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
+    return detect
 
 
-def labels_density(
-    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings, **_: object
-) -> Labels:
-    """The best ``s.area_share`` of the cells by kernel density (bandwidth ``s.kde_cells`` cells)."""
-    grid = grid_for_territory(territory, s.cell)
-    score = kde_score(x, y, grid, bandwidth=s.kde_cells * s.cell)
-    return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
-
-
-def labels_recurrent(
-    x: np.ndarray,
-    y: np.ndarray,
-    territory: shapely.Geometry,
-    s: ZoneSettings,
-    *,
-    dates: np.ndarray | None = None,
-    as_of: pd.Timestamp | None = None,
-    **_: object,
-) -> Labels:
-    """The best ``s.area_share`` of the cells by recurrence at ``as_of`` (default: the day after
-    the last incident): the incidents of the last ``s.history_months`` months, weight halving
-    every ``s.half_life`` months."""
-    if dates is None or len(dates) == 0:
-        raise ParameterError("La méthode des mailles récurrentes demande la date de chaque fait.")
-    grid = grid_for_territory(territory, s.cell)
-    end = as_of if as_of is not None else pd.Timestamp(np.max(dates)).normalize() + pd.Timedelta(days=1)
-    score = recurrence_score(x, y, dates, grid, end=end, half_life=s.half_life, months=s.history_months)
-    return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
+labels_prospective = _share_detector("prospectif")
+labels_density = _share_detector("densite")
+labels_recurrent = _share_detector("recurrent")
 
 
 #: Method name -> detector (the Zones page lists them in this order).

@@ -73,6 +73,8 @@ def backtest_section(ctx: Context, settings: ZoneSettings) -> None:
     request = BacktestRequest(train_months=train, horizon_months=horizon, windows=count)
     v = cache.backtest(ctx.selection.undated(), settings, request, ctx.audience)
     st.info(v.sentence)
+    if v.summary.empty:
+        return
     st.dataframe(v.summary, hide_index=True)
     if len(v.curves):
         st.markdown(
@@ -80,7 +82,8 @@ def backtest_section(ctx: Context, settings: ZoneSettings) -> None:
             "superficie choisie (moyenne des fenêtres)"
         )
         st.line_chart(v.curves, x_label="Part du territoire (%)", y_label="Taux de réussite (%)")
-    with st.expander("Détail par fenêtre"):
-        st.dataframe(v.monthly, hide_index=True)
+    if len(v.monthly):
+        with st.expander("Détail par fenêtre"):
+            st.dataframe(v.monthly, hide_index=True)
     for note in v.captions:
         st.caption(note)

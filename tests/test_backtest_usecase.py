@@ -10,7 +10,7 @@ from core.crs import metric_crs_for_departement
 from core.errors import ParameterError
 from core.model import IncidentFilter
 from core.privacy import Audience, View
-from usecases.backtest import BacktestRequest, backtest_table_for_selection, backtest_view
+from usecases.backtest import BacktestRequest, backtest_table, backtest_table_for_selection, backtest_view
 from usecases.zones import default_zone_settings
 
 REQUEST = BacktestRequest(windows=4, methods=("recurrent", "gi"))
@@ -57,15 +57,25 @@ def test_published_view_leaves_out_windows_with_small_counts(rare):
 
 def test_too_short_a_history_is_said_in_french(small53, communes53):
     crs = metric_crs_for_departement("53")  # one year of data, windows of 13 months
+    request = BacktestRequest(train_months=12, horizon_months=1, methods=("gi",))
     with pytest.raises(ParameterError, match="moins de 13 mois entiers"):
-        backtest_table_for_selection(
-            small53.incidents,
-            communes53,
-            IncidentFilter(),
-            crs=crs,
+        backtest_table(
+            small53.incidents.to_crs(crs),
+            communes53.to_crs(crs),
             settings=default_zone_settings(),
-            request=BacktestRequest(train_months=12, horizon_months=1, methods=("gi",)),
+            request=request,
         )
+    # The page's use case does not raise: the view says how long the history must be.
+    raw = backtest_table_for_selection(
+        small53.incidents,
+        communes53,
+        IncidentFilter(),
+        crs=crs,
+        settings=default_zone_settings(),
+        request=request,
+    )
+    view = backtest_view(*raw, request=request, audience=PUBLISHED)
+    assert view.windows == [] and "au moins 13 mois entiers" in view.sentence and view.summary.empty
 
 
 def test_automatic_method_takes_the_share_method_that_predicted_best(synthetic53, communes53):

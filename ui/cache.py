@@ -21,7 +21,6 @@ from analysis.zone_detectors import ZoneSettings
 from analysis.zones import ZoneAnalysis
 from core.access import Viewer
 from core.crs import metric_crs_for_departement
-from core.errors import ParameterError
 from core.model import IncidentFilter
 from core.privacy import Audience
 from core.settings import SETTINGS
@@ -265,19 +264,14 @@ def backtest(
     sel: Selection, settings: ZoneSettings, request: uc_backtest.BacktestRequest, audience: Audience
 ) -> uc_backtest.BacktestView:
     """The back-test of the selection's history, for an audience (pass ``sel.undated()``)."""
-    table, curves, windows = _backtest_table(sel, settings, request)
+    table, curves, windows = _backtest_table(sel, uc_backtest.settings_of_the_table(settings), request)
     return uc_backtest.backtest_view(table, curves, windows, request=request, audience=audience)
 
 
 def report_backtest(sel: Selection) -> str:
     """The préfet's report's back-test sentence (published; the Suivi's two months -> the next
-    two), or why there is none."""
-    try:
-        view = backtest(
-            sel.undated(), uc_zones.default_zone_settings(), uc_backtest.REPORT_REQUEST, Audience()
-        )
-    except ParameterError as exc:
-        return f"Rétro-évaluation des zones impossible : {exc}"
+    two), or why there is none (see :func:`usecases.backtest.report_sentence`)."""
+    view = backtest(sel.undated(), uc_zones.default_zone_settings(), uc_backtest.REPORT_REQUEST, Audience())
     return uc_backtest.report_sentence(view)
 
 

@@ -28,9 +28,8 @@ from analysis.backtest import (
     rolling_windows,
     zone_cells,
 )
-from analysis.cell_scores import kde_score, prospective_score, recurrence_score
 from analysis.hotspots import grid_for_territory
-from analysis.zone_detectors import SHARE_METHODS, ZoneSettings
+from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, share_score
 from core import model as m
 from core.errors import ParameterError
 from core.formatting import fmt_count, fmt_month, fmt_number, fmt_share
@@ -78,6 +77,12 @@ class BacktestView:
     best_method: str | None
     windows: list[Window]
     captions: list[str] = field(default_factory=list)
+
+
+def settings_of_the_table(settings: ZoneSettings) -> ZoneSettings:
+    """The page's settings as the back-test reads them: every method is run, so the method the
+    page shows does not change the table (one cached table for every choice of method)."""
+    return dataclasses.replace(settings, method=ZoneSettings().method)
 
 
 def backtest_table(
@@ -142,28 +147,10 @@ def backtest_table(
 
     def scorer(method: str):
         def score(in_train: np.ndarray, before: np.ndarray, window: Window) -> np.ndarray:
-            end = window.train_end
-            if method == "recurrent":
-                return recurrence_score(
-                    x[before],
-                    y[before],
-                    dates[before],
-                    grid,
-                    end=end,
-                    half_life=settings.half_life,
-                    months=settings.history_months,
-                )
-            if method == "prospectif":
-                return prospective_score(
-                    x[in_train],
-                    y[in_train],
-                    dates[in_train],
-                    grid,
-                    end=end,
-                    radius_cells=settings.prospective_radius,
-                    weeks=settings.prospective_weeks,
-                )
-            return kde_score(x[in_train], y[in_train], grid, bandwidth=settings.kde_cells * settings.cell)
+            rows = before if method in HISTORY_METHODS else in_train
+            return share_score(
+                method, x[rows], y[rows], grid, settings, dates=dates[rows], as_of=window.train_end
+            )
 
         return score
 
@@ -205,6 +192,14 @@ def backtest_view(
     audience : Audience
         Who is looking (see the module's note on the published view).
     """
+    if not windows:
+        months = request.train_months + request.horizon_months
+        sentence = (
+            f"Pas de rétro-évaluation : il faut au moins {months} mois entiers de faits datés et localisés "
+            "pour une fenêtre. Raccourcissez la fenêtre d'apprentissage ou l'horizon, ou importez un "
+            "historique plus long."
+        )
+        return BacktestView(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), sentence, None, [])
     shown = _published_rows(table, audience)
     withheld = (
         table[["fenetre", "methode"]].drop_duplicates().shape[0]
@@ -360,10 +355,19 @@ def backtest_table_for_selection(
         The Zones page's settings.
     request : BacktestRequest
         Windows and methods.
+
+    Returns
+    -------
+    table, curves, windows
+        As :func:`backtest_table`; empty when the history holds no window (then
+        :func:`backtest_view` says how long it must be).
     """
     sel = filter_incidents(incidents, flt.undated()).to_crs(crs)
     territory = communes if communes.crs is not None and communes.crs.equals(crs) else communes.to_crs(crs)
-    return backtest_table(sel, territory, settings=settings, request=request)
+    try:
+        return backtest_table(sel, territory, settings=settings, request=request)
+    except ParameterError:  # too short a history: the view says so (the page goes on)
+        return pd.DataFrame(), pd.DataFrame(), []
 
 
 def report_sentence(view: BacktestView, request: BacktestRequest = REPORT_REQUEST) -> str:
