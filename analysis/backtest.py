@@ -36,6 +36,11 @@ from analysis.hotspots import MIN_INCIDENTS, Grid, counts_on_grid, grid_for_terr
 from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, labels_from_xy
 from core.errors import ParameterError
 
+#: A zone method in the back-test: ``draw(in_train, before, window)`` (see :func:`backtest`).
+Drawer = Callable[[np.ndarray, np.ndarray, "Window"], shapely.Geometry | np.ndarray | None]
+#: A share method's score per active cell: ``score(in_train, before, window)``.
+Scorer = Callable[[np.ndarray, np.ndarray, "Window"], np.ndarray]
+
 
 @dataclass(frozen=True)
 class Window:
@@ -206,7 +211,7 @@ def backtest(
     dates: np.ndarray,
     grid: Grid,
     windows: list[Window],
-    methods: dict[str, Callable[[np.ndarray, np.ndarray, Window], shapely.Geometry | np.ndarray | None]],
+    methods: dict[str, Drawer],
 ) -> pd.DataFrame:
     """Score each zone method and each baseline at the same area, window by window.
 
@@ -272,9 +277,9 @@ def backtest_and_curves(
     dates: np.ndarray,
     grid: Grid,
     windows: list[Window],
-    methods: dict[str, Callable[[np.ndarray, np.ndarray, Window], shapely.Geometry | np.ndarray | None]],
+    methods: dict[str, Drawer],
     shares: tuple[float, ...],
-    scorers: dict[str, Callable[[np.ndarray, np.ndarray, Window], np.ndarray]] | None = None,
+    scorers: dict[str, Scorer] | None = None,
     *,
     workers: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -295,9 +300,8 @@ def backtest_and_curves(
     def one(w: Window) -> tuple[list[dict], list[dict]]:
         rows: list[dict] = []
         curve_rows: list[dict] = []
-        in_train, train, horizon, history = _window_counts(x, y, t, grid, w)
+        in_train, before, train, horizon, history = _window_counts(x, y, t, grid, w)
         best = best_counts(horizon)
-        before = np.asarray(t < w.train_end)
         masks = {}
         for name, draw in methods.items():
             drawn = draw(in_train, before, w)
@@ -349,13 +353,15 @@ def backtest_and_curves(
 
 
 def _window_counts(x, y, t, grid: Grid, w: Window):
+    """A window's incidents (training, everything before the forecast) and its counts per
+    active cell (training, horizon, everything before the forecast)."""
     in_train = np.asarray((t >= w.train_start) & (t < w.train_end))
     in_horizon = np.asarray((t >= w.train_end) & (t < w.horizon_end))
     before = np.asarray(t < w.train_end)
     train = counts_on_grid(x[in_train], y[in_train], grid)[grid.active]
     horizon = counts_on_grid(x[in_horizon], y[in_horizon], grid)[grid.active]
     history = counts_on_grid(x[before], y[before], grid)[grid.active]
-    return in_train, train, horizon, history
+    return in_train, before, train, horizon, history
 
 
 def zone_cells(
@@ -476,10 +482,9 @@ def best_share_method(
         )
     grid = grid_for_territory(territory, settings.cell) if chosen else None
     for w in chosen:
-        in_train, _, horizon, _ = _window_counts(x, y, t, grid, w)
+        in_train, before, _, horizon, _ = _window_counts(x, y, t, grid, w)
         if not horizon.sum():
             continue
-        before = np.asarray(t < w.train_end)
         for name in candidates:
             own = dataclasses.replace(settings, method=name)
             mask = zone_cells(

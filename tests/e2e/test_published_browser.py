@@ -93,6 +93,11 @@ def select_day_and_offence(page) -> None:
     page.keyboard.press("Escape")
     page.locator("h1").first.click()
     settled(page)
+    select_rare_offence(page)
+
+
+def select_rare_offence(page) -> None:
+    """Offences: the rare one only (through the sidebar's multiselect)."""
     offences = page.locator("[data-testid='stMultiSelect']").first
     offences.get_by_role("button", name=re.compile("Clear all|Tout effacer", re.IGNORECASE)).click()
     settled(page)
@@ -218,14 +223,7 @@ def test_published_zones_backtest(browser, server):
     wire = Wire(page)
     page.goto(server + "/zones")
     settled(page)
-    offences = page.locator("[data-testid='stMultiSelect']").first
-    offences.get_by_role("button", name=re.compile("Clear all|Tout effacer", re.IGNORECASE)).click()
-    settled(page)
-    offences.locator("input").fill(RARE)
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
-    page.locator("h1").first.click()
-    settled(page)
+    select_rare_offence(page)
     wire.clear()
     page.get_by_text("Comparer les méthodes sur l'historique").click()
     sentence = re.compile("Ici, la méthode qui a le mieux prédit|rétro-évaluation n'est pas publiable")
