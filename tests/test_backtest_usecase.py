@@ -107,4 +107,8 @@ def test_automatic_method_takes_the_share_method_that_predicted_best(synthetic53
     caption = next(
         c for c in zones_view(res, None, crs=crs, audience=Audience()).captions if "automatique" in c
     )
-    assert "12 fenêtres glissantes" in caption
+    assert "12 fenêtres glissantes" in caption and "%" not in caption  # published: no rate
+    internal = next(
+        c for c in zones_view(res, None, crs=crs, audience=INTERNAL).captions if "automatique" in c
+    )
+    assert "%" in internal

@@ -31,6 +31,7 @@ from core.model import IncidentFilter, filter_incidents, located
 from core.privacy import SECRET_LABEL, Audience, is_secret
 from core.settings import SETTINGS
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
+from usecases.backtest import METHOD_LABELS
 from usecases.common import Metric, display_frame
 from usecases.selection import Selection
 
@@ -56,7 +57,6 @@ METHOD_NOTE = (
     "référence. La rétro-évaluation ci-dessous refait cette comparaison sur vos propres données."
 )
 CONFIDENCE = {3: "99 %", 2: "95 %", 1: "90 %"}
-SHARE_LABELS = {"recurrent": "mailles récurrentes", "prospectif": "prospectif", "densite": "densité"}
 #: The Zones page's settings until the user changes them (the defaults of its widgets).
 ZONE_DEFAULTS: dict[str, object] = {
     "method": "recurrent",
@@ -253,15 +253,20 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
             f"Évaluation impossible : les données ne couvrent pas la période suivante ({fmt_period(a, b)})."
         )
     if res.choice is not None:
-        rates = " ; ".join(
-            f"{SHARE_LABELS.get(k, k)} {fmt_share(v)}"
-            for k, v in res.choice.hit_rates.items()
-            if np.isfinite(v)
+        # The candidates' hit rates rest on monthly counts that may be 1 to 5: internal view only.
+        rates = (
+            ""
+            if pub
+            else " ; ".join(
+                f"{METHOD_LABELS.get(k, k)} {fmt_share(v)}"
+                for k, v in res.choice.hit_rates.items()
+                if np.isfinite(v)
+            )
         )
         captions.append(
-            f"Méthode automatique : « {SHARE_LABELS.get(res.choice.method, res.choice.method)} », celle dont les "
-            f"zones ont capté le plus de faits du mois suivant sur {res.choice.windows} fenêtres glissantes "
-            f"(3 mois -> 1 mois) avant la fin de la période" + (f" ({rates})." if rates else ".")
+            f"Méthode automatique : « {METHOD_LABELS.get(res.choice.method, res.choice.method)} », celle dont "
+            f"les zones ont capté le plus de faits du mois suivant sur {res.choice.windows} fenêtres glissantes "
+            "(3 mois puis 1 mois) avant la fin de la période" + (f" ({rates})." if rates else ".")
         )
     if pub and withhold.any():
         captions.append(
