@@ -70,8 +70,8 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             "Méthodes à superficie choisie : combler les trous d'une maille entre mailles retenues",
             Z["close_gaps"],
             key="z_close_gaps",
-            help="Moins de zones, plus grandes ; sur des faits réels, elles captent environ un dixième de "
-            "faits en moins à superficie égale.",
+            help="Moins de zones, plus grandes ; sur des faits réels (Toronto, 0,1 % du territoire), elles "
+            "captent de 5 à 12 % de faits en moins qu'à cellules libres, à superficie égale.",
         )
         l1, l2, l3 = st.columns(3)
         inner = l1.number_input(
