@@ -31,9 +31,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from analysis.cell_scores import busiest_cells_score, first_cells, kde_score, prospective_score, ranking
-from analysis.hotspots import MIN_INCIDENTS, Grid, counts_on_grid, grid_for_territory
-from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, labels_from_xy
+from analysis.cell_scores import busiest_cells_score, kde_score, prospective_score, ranking
+from analysis.hotspots import MIN_INCIDENTS, Grid, active_counts, grid_for_territory
+from analysis.zone_detectors import (
+    HISTORY_METHODS,
+    SHARE_METHODS,
+    ZoneSettings,
+    labels_from_score,
+    labels_from_xy,
+)
 from core.errors import ParameterError
 
 #: A zone method in the back-test: ``draw(in_train, before, window)`` (see :func:`backtest`).
@@ -162,12 +168,27 @@ def scores_from_mask(
         NaN where a measure is undefined (no incident, no cell).
     """
     mask = np.asarray(mask, dtype=bool)
-    k, total = int(mask.sum()), float(horizon.sum())
-    hits = float(horizon[mask].sum())
-    share = k / len(mask) if len(mask) else np.nan
+    return _scores_of_cells(np.flatnonzero(mask), len(mask), train, horizon, best=best)
+
+
+def _scores_of_cells(
+    cells: np.ndarray,
+    n_cells: int,
+    train: np.ndarray,
+    horizon: np.ndarray,
+    *,
+    best: np.ndarray | None = None,
+    totals: tuple[float, float] | None = None,
+) -> Scores:
+    """:func:`scores_from_mask` of the cells at indices ``cells`` (distinct) among ``n_cells``;
+    ``totals``: the training and horizon sums, when several sets are scored on one window."""
+    k = len(cells)
+    train_total, total = totals if totals is not None else (float(train.sum()), float(horizon.sum()))
+    hits = float(horizon[cells].sum())
+    share = k / n_cells if n_cells else np.nan
     hit_rate = hits / total if total else np.nan
     best_k = float((best if best is not None else best_counts(horizon))[k])
-    train_rate = float(train[mask].sum()) / float(train.sum()) if train.sum() else np.nan
+    train_rate = float(train[cells].sum()) / train_total if train_total else np.nan
     return Scores(
         cells=k,
         area_share=share,
@@ -302,6 +323,11 @@ def backtest_and_curves(
         curve_rows: list[dict] = []
         in_train, before, train, horizon, history = _window_counts(x, y, t, grid, w)
         best = best_counts(horizon)
+        totals = (float(train.sum()), float(horizon.sum()))
+
+        def scored(cells: np.ndarray) -> dict[str, float]:
+            return _scores_of_cells(cells, n_cells, train, horizon, best=best, totals=totals).as_dict()
+
         masks = {}
         for name, draw in methods.items():
             drawn = draw(in_train, before, w)
@@ -312,14 +338,10 @@ def backtest_and_curves(
         orders = {base: ranking(score, tie_break=tie, limit=limit) for base, (score, tie) in bases.items()}
         for name, mask in masks.items():
             row = {"fenetre": w.label, "methode": name}
-            rows.append(
-                {**row, "candidat": name, **scores_from_mask(mask, train, horizon, best=best).as_dict()}
-            )
+            cells = np.flatnonzero(mask)
+            rows.append({**row, "candidat": name, **scored(cells)})
             for base, order in orders.items():
-                chosen = first_cells(order, int(mask.sum()), n_cells)
-                rows.append(
-                    {**row, "candidat": base, **scores_from_mask(chosen, train, horizon, best=best).as_dict()}
-                )
+                rows.append({**row, "candidat": base, **scored(order[: len(cells)])})
         curve_orders = dict(orders)
         if shares:
             for name, score in (scorers or {}).items():
@@ -332,9 +354,7 @@ def backtest_and_curves(
                         "fenetre": w.label,
                         "part_visee": share,
                         "candidat": base,
-                        **scores_from_mask(
-                            first_cells(order, k, n_cells), train, horizon, best=best
-                        ).as_dict(),
+                        **scored(_first(order, k)),
                     }
                 )
         return rows, curve_rows
@@ -352,15 +372,22 @@ def backtest_and_curves(
     return pd.DataFrame(rows), pd.DataFrame(curve_rows)
 
 
+def _first(order: np.ndarray, k: int) -> np.ndarray:
+    """The first ``k`` cells of a ranking (as :func:`first_cells`, as indices)."""
+    if k > len(order):
+        raise ValueError(f"The ranking holds {len(order)} cells, {k} asked for")
+    return order[: max(int(k), 0)]
+
+
 def _window_counts(x, y, t, grid: Grid, w: Window):
     """A window's incidents (training, everything before the forecast) and its counts per
     active cell (training, horizon, everything before the forecast)."""
     in_train = np.asarray((t >= w.train_start) & (t < w.train_end))
     in_horizon = np.asarray((t >= w.train_end) & (t < w.horizon_end))
     before = np.asarray(t < w.train_end)
-    train = counts_on_grid(x[in_train], y[in_train], grid)[grid.active]
-    horizon = counts_on_grid(x[in_horizon], y[in_horizon], grid)[grid.active]
-    history = counts_on_grid(x[before], y[before], grid)[grid.active]
+    train = active_counts(x[in_train], y[in_train], grid)
+    horizon = active_counts(x[in_horizon], y[in_horizon], grid)
+    history = active_counts(x[before], y[before], grid)
     return in_train, before, train, horizon, history
 
 
@@ -375,6 +402,7 @@ def zone_cells(
     in_train: np.ndarray,
     before: np.ndarray,
     as_of: pd.Timestamp,
+    score: np.ndarray | None = None,
 ) -> np.ndarray:
     """The cells of ``grid`` inside the zones a method draws, without drawing polygons.
 
@@ -397,19 +425,25 @@ def zone_cells(
         The training incidents and every incident before the forecast.
     as_of : Timestamp
         Time of the forecast.
+    score : ndarray, optional
+        A share method's :func:`analysis.zone_detectors.share_score` on ``grid`` for this
+        window, when already computed (``grid`` must then be the method's grid).
 
     Returns
     -------
     ndarray of bool
         Over the grid's active cells; none when the window holds too few incidents.
     """
-    n_cells = int(grid.active.sum())
+    n_cells = len(grid.active_index)
     if int(np.count_nonzero(in_train)) < MIN_INCIDENTS:
         return np.zeros(n_cells, dtype=bool)
     drawn = before if settings.method in HISTORY_METHODS else in_train
-    lgrid, labels, n = labels_from_xy(
-        x[drawn], y[drawn], territory, settings, dates=np.asarray(dates)[drawn], as_of=as_of
-    )
+    if score is not None and settings.method in SHARE_METHODS:
+        lgrid, labels, n = labels_from_score(grid, score, settings)
+    else:
+        lgrid, labels, n = labels_from_xy(
+            x[drawn], y[drawn], territory, settings, dates=np.asarray(dates)[drawn], as_of=as_of
+        )
     if n == 0:
         return np.zeros(n_cells, dtype=bool)
     floor = 0 if settings.method in SHARE_METHODS else settings.min_incidents
@@ -417,6 +451,14 @@ def zone_cells(
     sizes = np.bincount(labels[iy, ix].ravel(), minlength=n + 1)
     kept = sizes >= floor
     kept[0] = False
+    if (lgrid.x0, lgrid.y0, lgrid.cell, lgrid.nx, lgrid.ny) == (
+        grid.x0,
+        grid.y0,
+        grid.cell,
+        grid.nx,
+        grid.ny,
+    ):
+        return kept[grid.on_active(labels)]  # the detector labelled the study grid itself
     cx, cy = grid.centres()
     jy, jx = lgrid.cell_index(cx, cy)
     inside = (jx >= 0) & (jx < lgrid.nx) & (jy >= 0) & (jy < lgrid.ny)

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.signal import fftconvolve
 
 from analysis.density import default_bandwidth, density_on_grid
-from analysis.hotspots import Grid, counts_on_grid
+from analysis.hotspots import Grid, active_counts, counts_on_grid, neighbourhood_sums
 
 
 def ranking(
@@ -43,7 +42,11 @@ def ranking(
     if limit is not None and 0 <= limit < n:
         if limit == 0:
             return cells[:0]
-        kth = np.partition(score, n - limit)[n - limit]  # the limit-th largest score
+        positive = np.flatnonzero(score > 0)
+        if len(positive) >= limit:  # (scores are mostly zero: partition the others only)
+            kth = np.partition(score[positive], len(positive) - limit)[len(positive) - limit]
+        else:
+            kth = np.partition(score, n - limit)[n - limit]  # the limit-th largest score
         cells = np.flatnonzero(score >= kth)
     keys = (cells,) if tie_break is None else (cells, -np.asarray(tie_break)[cells])
     order = cells[np.lexsort((*keys, -score[cells]))]
@@ -82,7 +85,7 @@ def kde_score(x: np.ndarray, y: np.ndarray, grid: Grid, *, bandwidth: float | No
     h = bandwidth or max(default_bandwidth(x, y), grid.cell)
     # Binned on the cells themselves (no finer lattice): the bandwidth is at least a cell,
     # and a score only ranks cells.
-    return density_on_grid(x, y, grid, bandwidth=h, oversample=1)[grid.active]
+    return grid.on_active(density_on_grid(x, y, grid, bandwidth=h, oversample=1))
 
 
 def prospective_kernel(radius_cells: int) -> np.ndarray:
@@ -129,11 +132,9 @@ def prospective_score(
     recent = (elapsed >= 0) & (elapsed < weeks)
     weight = 1.0 / (1.0 + elapsed[recent])
     raster = counts_on_grid(np.asarray(x)[recent], np.asarray(y)[recent], grid, weights=weight)
-    # The weights separate into space x time: the time-weighted counts, convolved once (by
-    # FFT; its round-off, below 1e-12 of the largest value, is set back to the zero it is).
-    risk = fftconvolve(raster, prospective_kernel(radius_cells), mode="same")
-    risk[risk < 1e-12 * max(float(risk.max()), 1.0)] = 0.0
-    return risk[grid.active]
+    # The weights separate into space x time: the time-weighted counts, spread once by the
+    # spatial kernel (symmetric: its correlation is its convolution).
+    return grid.on_active(neighbourhood_sums(raster, prospective_kernel(radius_cells)))
 
 
 #: Average month length in days (the half-life and the history are given in months).
@@ -175,4 +176,4 @@ def recurrence_score(
     age = (pd.Timestamp(end) - pd.to_datetime(np.asarray(dates))).days.to_numpy() / MONTH_DAYS
     keep = (age > 0) & (age <= months)
     weight = 0.5 ** (age[keep] / float(half_life))
-    return counts_on_grid(np.asarray(x)[keep], np.asarray(y)[keep], grid, weights=weight)[grid.active]
+    return active_counts(np.asarray(x)[keep], np.asarray(y)[keep], grid, weights=weight)

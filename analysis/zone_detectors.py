@@ -49,13 +49,16 @@ import shapely
 from scipy import ndimage
 
 from analysis.cell_scores import kde_score, prospective_score, ranking, recurrence_score
+from analysis.fdr import fdr_from_pvalues
 from analysis.hotspots import (
+    CONFIDENCES,
     Grid,
     band_kernel,
     counts_on_grid,
     fdr_bins,
     gi_star_from_raster,
     grid_for_territory,
+    neighbourhood_sums,
 )
 from core.errors import ParameterError
 
@@ -97,7 +100,7 @@ def labels_gi(
     counts = counts_on_grid(x, y, grid)
     z = gi_star_from_raster(counts, grid.active, band_kernel(s.cell, s.band))
     bins = np.zeros(grid.active.shape, dtype=np.int8)
-    bins[grid.active] = fdr_bins(z)
+    bins.reshape(-1)[grid.active_index] = fdr_bins(z)
     hot = bins >= s.confidence
     labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
     return grid, labels, n
@@ -108,7 +111,6 @@ def labels_local(
 ) -> Labels:
     """Cells whose inner disc holds a significant local excess over its surrounding ring."""
     from scipy import stats
-    from scipy.signal import fftconvolve
 
     grid = grid_for_territory(territory, s.cell)
     counts = counts_on_grid(x, y, grid)
@@ -116,16 +118,23 @@ def labels_local(
     outer = band_kernel(s.cell, s.local_outer)
     pad = (outer.shape[0] - inner.shape[0]) // 2
     ring = outer - np.pad(inner, pad)
-    # Sums over discs of up to a few hundred cells: by FFT (the kernels are symmetric, so
-    # convolution is correlation), rounded back to the integers they are.
-    observed, around = (np.rint(fftconvolve(counts, k, mode="same")) for k in (inner, ring))
+    # Sums over discs of up to a few hundred cells (exact integers).
+    observed, around = (neighbourhood_sums(counts, k) for k in (inner, ring))
     n_inner, n_ring = _active_sums(grid, s.cell, s.local_inner, s.local_outer, inner, ring)
     expected = np.maximum(np.where(n_ring > 0, around / np.maximum(n_ring, 1) * n_inner, 0.0), 0.5)
-    p = stats.poisson.sf(observed - 1, expected)
-    z = stats.norm.isf(np.clip(p[grid.active], 1e-300, 1.0))
-    bins = np.zeros(grid.active.shape, dtype=np.int8)
-    bins[grid.active] = fdr_bins(z)
-    hot = (bins >= s.confidence) & (observed >= s.min_local_count) & (observed >= s.min_ratio * expected)
+    # One-sided test of excess, Benjamini-Hochberg over every active cell: a cell without an
+    # incident nearby has p = 1 exactly (it is no discovery: counted as one, as a two-sided
+    # z of -inf once was, it loosened the correction for all the others).
+    seen, base = grid.on_active(observed), grid.on_active(expected)
+    p = np.ones(len(seen))
+    some = seen > 0
+    p[some] = stats.poisson.sf(seen[some] - 1, base[some])
+    q = fdr_from_pvalues(p, below=1 - CONFIDENCES[0])
+    hot_cells = (
+        (q <= 1 - CONFIDENCES[s.confidence - 1]) & (seen >= s.min_local_count) & (seen >= s.min_ratio * base)
+    )
+    hot = np.zeros(grid.active.shape, dtype=bool)
+    hot.reshape(-1)[grid.active_index[hot_cells]] = True
     labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
     return grid, labels, n
 
@@ -155,34 +164,38 @@ def _active_sums(
 def _occupied_cells(
     x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, cell: float
 ) -> tuple[Grid, np.ndarray, np.ndarray, np.ndarray]:
-    """A fine grid over the territory's bounds (no mask: points only), its counts, and the
-    row and column of every occupied cell."""
+    """A fine grid over the territory's bounds (no mask: points only), and the row, column and
+    incidents of every occupied cell (row-major order; no raster of the whole grid)."""
     minx, miny, maxx, maxy = territory.bounds
     nx, ny = int(np.ceil((maxx - minx) / cell)) or 1, int(np.ceil((maxy - miny) / cell)) or 1
     grid = Grid(minx, miny, cell, nx, ny, np.ones((ny, nx), dtype=bool))
-    counts = counts_on_grid(x, y, grid)
-    iy, ix = np.nonzero(counts)
-    return grid, counts, iy, ix
+    iy, ix = grid.cell_index(x, y)
+    ok = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
+    flat, counts = np.unique(iy[ok] * nx + ix[ok], return_counts=True)
+    iy, ix = np.divmod(flat, nx)
+    return grid, counts.astype(float), iy, ix
 
 
 def _filled_clusters(grid: Grid, iy: np.ndarray, ix: np.ndarray, cluster: np.ndarray, eps: float) -> Labels:
     """Cluster labels of the occupied cells (-1: noise) drawn as surfaces: each cluster is its
     cells and the cells within ``eps / 2`` of them, so that a zone is not scattered cells."""
-    labels = np.zeros((grid.ny, grid.nx), dtype=np.int64)
-    labels[iy, ix] = cluster + 1  # noise (-1) -> 0
-    # A grey dilation by the disc, written over the labelled cells only (few, on a fine grid
+    # A grey dilation by the disc, written from the labelled cells only (few, on a fine grid
     # that spans the territory's bounds): each spreads its label to the disc around it, the
-    # largest label winning, as ``ndimage.grey_dilation`` with nothing beyond the grid.
-    ly, lx = np.nonzero(labels)
-    dy, dx = np.nonzero(band_kernel(grid.cell, eps / 2.0))
-    r = (band_kernel(grid.cell, eps / 2.0).shape[0] - 1) // 2
+    # largest label winning, as ``ndimage.grey_dilation`` with nothing beyond the grid; a
+    # labelled cell keeps its own label.
+    keep = np.asarray(cluster) >= 0
+    ly, lx, own = iy[keep], ix[keep], np.asarray(cluster)[keep] + 1
+    disc = band_kernel(grid.cell, eps / 2.0)
+    dy, dx = np.nonzero(disc)
+    r = (disc.shape[0] - 1) // 2
     ty = (ly[:, None] + (dy - r)[None, :]).ravel()
     tx = (lx[:, None] + (dx - r)[None, :]).ravel()
-    value = np.repeat(labels[ly, lx], len(dy))
+    value = np.repeat(own, len(dy))
     ok = (ty >= 0) & (ty < grid.ny) & (tx >= 0) & (tx < grid.nx)
-    filled = np.zeros_like(labels)
-    np.maximum.at(filled, (ty[ok], tx[ok]), value[ok])
-    return grid, np.where(labels > 0, labels, filled), int(labels.max())
+    filled = np.zeros((grid.ny, grid.nx), dtype=np.int32 if len(own) < 2**31 - 1 else np.int64)
+    np.maximum.at(filled.reshape(-1), ty[ok] * grid.nx + tx[ok], value[ok])
+    filled[ly, lx] = own
+    return grid, filled, int(own.max()) if len(own) else 0
 
 
 def labels_dbscan(
@@ -194,9 +207,7 @@ def labels_dbscan(
     grid, counts, iy, ix = _occupied_cells(x, y, territory, s.eps / 4.0)
     cx = grid.x0 + (ix + 0.5) * grid.cell
     cy = grid.y0 + (iy + 0.5) * grid.cell
-    db = DBSCAN(eps=s.eps, min_samples=s.min_samples).fit(
-        np.column_stack([cx, cy]), sample_weight=counts[iy, ix]
-    )
+    db = DBSCAN(eps=s.eps, min_samples=s.min_samples).fit(np.column_stack([cx, cy]), sample_weight=counts)
     return _filled_clusters(grid, iy, ix, db.labels_, s.eps)
 
 
@@ -208,7 +219,7 @@ def labels_hdbscan(
 
     grid, counts, iy, ix = _occupied_cells(x, y, territory, s.eps / 4.0)
     cell = grid.cell
-    reps = np.minimum(counts[iy, ix], s.hdbscan_cap).astype(np.int64)
+    reps = np.minimum(counts, s.hdbscan_cap).astype(np.int64)
     cx = np.repeat(grid.x0 + (ix + 0.5) * cell, reps)
     cy = np.repeat(grid.y0 + (iy + 0.5) * cell, reps)
     jitter = np.random.default_rng(0).uniform(-cell / 2, cell / 2, (len(cx), 2))  # distinct points
@@ -230,26 +241,35 @@ def _neighbours(iy: np.ndarray, ix: np.ndarray, ny: int, nx: int) -> tuple[np.nd
     return np.where(inside, y * nx + x, -1), inside
 
 
-def _closed(chosen: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """``chosen`` with its gaps of one cell filled (3 x 3 closing, nothing beyond the grid, as
-    ``ndimage.binary_closing``), within ``active``.
+def _closed_cells(chosen: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """The flat indices (sorted) of ``chosen`` (flat indices of a raster shaped like
+    ``active``) with its gaps of one cell filled: a 3 x 3 closing, nothing beyond the grid, as
+    ``ndimage.binary_closing``, within ``active``.
 
     Computed on the chosen cells and their neighbours only (a share method chooses a few
     hundred cells of a raster of a million): the dilation is the blocks around the chosen
     cells, the erosion keeps the dilated cells whose whole block is dilated.
     """
-    ny, nx = chosen.shape
-    iy, ix = np.nonzero(chosen)
-    if len(iy) == 0:
-        return chosen & active
-    block, _ = _neighbours(iy, ix, ny, nx)
+    ny, nx = active.shape
+    chosen = np.unique(np.asarray(chosen, dtype=np.int64))
+    if len(chosen) == 0:
+        return chosen
+    block, _ = _neighbours(*np.divmod(chosen, nx), ny, nx)
     dilated = np.unique(block[block >= 0])
-    dy, dx = np.divmod(dilated, nx)
-    around, inside = _neighbours(dy, dx, ny, nx)
-    whole = inside.all(axis=1) & np.isin(around, dilated).all(axis=1)
-    out = chosen.copy()
-    out.ravel()[dilated[whole]] = True
-    return out & active
+    around, inside = _neighbours(*np.divmod(dilated, nx), ny, nx)
+    pos = np.searchsorted(dilated, around)
+    found = dilated[np.minimum(pos, len(dilated) - 1)] == around
+    whole = inside.all(axis=1) & found.all(axis=1)
+    out = np.union1d(chosen, dilated[whole])
+    return out[active.reshape(-1)[out]]
+
+
+def _closed(chosen: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """``chosen`` (a bool raster) with its gaps of one cell filled, within ``active``
+    (:func:`_closed_cells` on a raster)."""
+    out = np.zeros(chosen.shape, dtype=bool)
+    out.reshape(-1)[_closed_cells(np.flatnonzero(chosen), active)] = True
+    return out
 
 
 def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float, *, close: bool = False) -> Labels:
@@ -257,30 +277,28 @@ def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float, *, close
     8-connectivity; with ``close``, gaps of one cell are filled and as many cells are chosen as
     keep the closed zones within the share (found by bisection: closing only adds cells).
     """
-    target = int(round(share * int(grid.active.sum())))
+    target = int(round(share * len(grid.active_index)))
     score = np.asarray(score, dtype=float)
     order = ranking(score, limit=min(target, len(score)))
-    order = order[: int(np.count_nonzero(score[order] > 0))]
+    order = grid.active_index[order[: int(np.count_nonzero(score[order] > 0))]]
 
-    def zones_of(k: int) -> np.ndarray:
-        hot = np.zeros(grid.active.shape, dtype=bool)
-        flat = np.zeros(len(score), dtype=bool)
-        flat[order[:k]] = True
-        hot[grid.active] = flat
-        return _closed(hot, grid.active) if close else hot
+    def zones_of(k: int) -> np.ndarray:  # flat indices of the zones' cells
+        return _closed_cells(order[:k], grid.active) if close else order[:k]
 
     best = zones_of(len(order))
-    if close and int(best.sum()) > target:
+    if close and len(best) > target:
         lo, hi = 0, len(order)
         best = zones_of(0)
         while lo < hi:  # the largest k whose closed zones fit
             mid = (lo + hi + 1) // 2
-            hot = zones_of(mid)
-            if int(hot.sum()) <= target:
-                lo, best = mid, hot
+            cells = zones_of(mid)
+            if len(cells) <= target:
+                lo, best = mid, cells
             else:
                 hi = mid - 1
-    labels, n = ndimage.label(best, structure=np.ones((3, 3)))
+    hot = np.zeros(grid.active.shape, dtype=bool)
+    hot.reshape(-1)[best] = True
+    labels, n = ndimage.label(hot, structure=np.ones((3, 3)))
     return grid, labels, n
 
 
@@ -322,6 +340,12 @@ def share_score(
     return recurrence_score(x, y, dates, grid, end=end, half_life=s.half_life, months=s.history_months)
 
 
+def labels_from_score(grid: Grid, score: np.ndarray, s: ZoneSettings) -> Labels:
+    """A share method's zones from its :func:`share_score`: the best ``s.area_share`` of the
+    cells, gaps closed with ``s.close_gaps``."""
+    return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
+
+
 def _share_detector(method: str) -> Callable[..., Labels]:
     """The detector of a share method: the best ``s.area_share`` of the cells by its score."""
 
@@ -336,8 +360,7 @@ def _share_detector(method: str) -> Callable[..., Labels]:
         **_: object,
     ) -> Labels:
         grid = grid_for_territory(territory, s.cell)
-        score = share_score(method, x, y, grid, s, dates=dates, as_of=as_of)
-        return _labels_from_top_cells(grid, score, s.area_share, close=s.close_gaps)
+        return labels_from_score(grid, share_score(method, x, y, grid, s, dates=dates, as_of=as_of), s)
 
     detect.__doc__ = (
         f"The best ``s.area_share`` of the cells by the score of « {method} » (:func:`share_score`)."

@@ -140,3 +140,48 @@ def test_fdr_below_a_level_gives_the_same_decisions():
     small = full <= 0.10
     np.testing.assert_allclose(partial[small], full[small])
     assert np.isnan(partial[-1]) and (partial[np.isfinite(p) & (p > 0.10)] == 1.0).all()
+
+
+@pytest.mark.parametrize("density", [0.001, 0.05, 0.6])
+def test_neighbourhood_sums_are_ndimage_correlate_sparse_or_not(density):
+    from scipy import ndimage
+
+    from analysis.cell_scores import prospective_kernel
+    from analysis.hotspots import band_kernel, neighbourhood_sums, sparse_correlate
+
+    rng = np.random.default_rng(5)
+    counts = (rng.random((120, 90)) < density) * rng.integers(1, 4, (120, 90)).astype(float)
+    weighted = counts * rng.random((120, 90))
+    asym = rng.random((5, 3))  # not symmetric: correlation, not convolution
+    for raster, kernel in (
+        (counts, band_kernel(100, 450)),
+        (weighted, prospective_kernel(4)),
+        (weighted, asym),
+    ):
+        ref = ndimage.correlate(raster, kernel, mode="constant", cval=0.0)
+        np.testing.assert_allclose(sparse_correlate(raster, kernel), ref, atol=1e-9)
+        np.testing.assert_allclose(neighbourhood_sums(raster, kernel), ref, atol=1e-9)
+    # Counts and a binary band: the sums are the exact integers on both paths.
+    ref = ndimage.correlate(counts, band_kernel(100, 450), mode="constant", cval=0.0)
+    np.testing.assert_array_equal(neighbourhood_sums(counts, band_kernel(100, 450)), ref)
+
+
+def test_counts_on_the_active_cells_are_the_raster_at_the_active_cells():
+    from analysis.hotspots import active_counts, counts_on_grid, grid_for_territory
+
+    rng = np.random.default_rng(6)
+    territory = shapely.Point(5000, 5000).buffer(4000)
+    grid = grid_for_territory(territory, 100.0)
+    x, y = rng.uniform(-500, 10_500, (2, 20_000))  # some outside the grid, some on inactive cells
+    w = rng.random(20_000)
+    np.testing.assert_array_equal(active_counts(x, y, grid), counts_on_grid(x, y, grid)[grid.active])
+    np.testing.assert_allclose(
+        active_counts(x, y, grid, weights=w), counts_on_grid(x, y, grid, weights=w)[grid.active]
+    )
+    np.testing.assert_array_equal(
+        grid.on_active(counts_on_grid(x, y, grid)), counts_on_grid(x, y, grid)[grid.active]
+    )
+    cx, cy = grid.centres()
+    iy, ix = np.nonzero(grid.active)
+    np.testing.assert_array_equal(cx, grid.x0 + (ix + 0.5) * grid.cell)
+    np.testing.assert_array_equal(cy, grid.y0 + (iy + 0.5) * grid.cell)

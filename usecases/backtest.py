@@ -28,7 +28,7 @@ from analysis.backtest import (
     rolling_windows,
     zone_cells,
 )
-from analysis.hotspots import grid_for_territory
+from analysis.hotspots import MIN_INCIDENTS, grid_for_territory
 from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, share_score
 from core import model as m
 from core.errors import ParameterError
@@ -137,23 +137,42 @@ def backtest_table(
     area = shapely.union_all(communes.geometry.to_numpy())
     grid = grid_for_territory(area, settings.cell)
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    # A share method's score per window serves its zones and its curve: computed once (its
+    # zones are drawn first, then its curve takes the score back; one window per thread).
+    known: dict[tuple[str, pd.Timestamp], np.ndarray] = {}
+
+    def share_of(method: str, in_train: np.ndarray, before: np.ndarray, window: Window) -> np.ndarray:
+        rows = before if method in HISTORY_METHODS else in_train
+        return share_score(
+            method, x[rows], y[rows], grid, settings, dates=dates[rows], as_of=window.train_end
+        )
 
     def drawer(method: str):
         own = dataclasses.replace(settings, method=method)
 
         def draw(in_train: np.ndarray, before: np.ndarray, window: Window) -> np.ndarray:
+            score = None
+            if method in SHARE_METHODS and np.count_nonzero(in_train) >= MIN_INCIDENTS:
+                score = known[(method, window.train_end)] = share_of(method, in_train, before, window)
             return zone_cells(
-                x, y, dates, area, grid, own, in_train=in_train, before=before, as_of=window.train_end
+                x,
+                y,
+                dates,
+                area,
+                grid,
+                own,
+                in_train=in_train,
+                before=before,
+                as_of=window.train_end,
+                score=score,
             )
 
         return draw
 
     def scorer(method: str):
         def score(in_train: np.ndarray, before: np.ndarray, window: Window) -> np.ndarray:
-            rows = before if method in HISTORY_METHODS else in_train
-            return share_score(
-                method, x[rows], y[rows], grid, settings, dates=dates[rows], as_of=window.train_end
-            )
+            found = known.pop((method, window.train_end), None)
+            return found if found is not None else share_of(method, in_train, before, window)
 
         return score
 
