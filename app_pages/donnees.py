@@ -41,7 +41,8 @@ INTERNAL_ONLY = (
 def _import_section(ctx: Context) -> None:
     st.subheader("Importer un fichier de faits")
     st.caption(
-        "CSV (séparateur « ; » ou « , », UTF-8 ou Windows-1252), GeoJSON, GeoPackage ou Parquet. "
+        "CSV (séparateur « ; » ou « , », UTF-8 ou Windows-1252), classeur (XLSX, XLS, ODS : la feuille "
+        "des faits et sa ligne d'en-tête sont trouvées sous le titre), GeoJSON, GeoPackage ou Parquet. "
         "Une ligne par fait : date (et heure), infraction, lieu, localisation (latitude/longitude, "
         "x/y Lambert-93 ou code commune)…"
     )
@@ -58,17 +59,33 @@ def _import_section(ctx: Context) -> None:
         st.markdown(NOMENCLATURE_NOTE)
         st.dataframe(etat_4001_table(), hide_index=True)
     up = file_uploader(
-        "Fichier", type=["csv", "txt", "tsv", "geojson", "json", "gpkg", "parquet"], key="upload"
+        "Fichier",
+        type=["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods", "geojson", "json", "gpkg", "parquet"],
+        key="upload",
     )
     if up is None:
         return
-    key = f"{up.name}-{up.size}-{up.file_id}"
-    if st.session_state.get("raw_key") != key:
+    file_key = f"{up.name}-{up.size}-{up.file_id}"
+    chosen = st.session_state.get(f"sheet_{file_key}")  # a workbook's sheet the user chose
+    current = st.session_state.get("raw")
+    if st.session_state.get("raw_key") != file_key or (
+        chosen and current is not None and chosen != current.sheet
+    ):
         # Only what the preview needs stays in the session; the file is read again to validate.
-        st.session_state["raw"] = preview_of_upload(up.getvalue(), up.name)
-        st.session_state["raw_key"] = key
+        st.session_state["raw"] = preview_of_upload(up.getvalue(), up.name, sheet=chosen)
+        st.session_state["raw_key"] = file_key
         st.session_state.pop("import_result", None)
     raw = st.session_state["raw"]
+    key = f"{file_key}-{raw.sheet}" if raw.sheet else file_key
+    if len(raw.sheets) > 1:
+        st.selectbox(
+            "Feuille du classeur",
+            raw.sheets,
+            index=raw.sheets.index(raw.sheet) if raw.sheet in raw.sheets else 0,
+            key=f"sheet_{file_key}",
+            help="La feuille qui ressemble le plus à un tableau de faits est choisie d'office ; "
+            "choisissez-en une autre si besoin.",
+        )
     for note in raw.notes:
         st.caption(md_escape(note))
     st.write(f"**{fmt_count(raw.n_rows)} lignes** lues — aperçu :")
@@ -102,7 +119,12 @@ def _import_section(ctx: Context) -> None:
     if st.button("Valider le fichier", type="primary"):
         with st.spinner("Validation…"):
             st.session_state["import_result"] = validated_upload(
-                up.getvalue(), up.name, communes=ctx.communes, mapping=mapping, coordinates=coords
+                up.getvalue(),
+                up.name,
+                communes=ctx.communes,
+                mapping=mapping,
+                coordinates=coords,
+                sheet=raw.sheet,
             )
     result = st.session_state.get("import_result")
     if result is None:

@@ -1,4 +1,5 @@
-"""Reading users' incident files (the pipeline's *decode* step): CSV, GeoJSON, GeoPackage, (Geo)Parquet.
+"""Reading users' incident files (the pipeline's *decode* step): CSV, spreadsheets (XLSX, XLSM,
+XLS, ODS: :mod:`readers.spreadsheets`), GeoJSON, GeoPackage, (Geo)Parquet.
 
 :func:`read_incident_file` reads the bytes into a :class:`RawTable` (all values as text,
 the geometry when the format has one), detecting the format, the encoding (UTF-8 with or
@@ -23,6 +24,7 @@ from core.errors import IncidentFileError
 from core.formatting import fmt_count
 from core.settings import SETTINGS
 from readers.limits import SQLITE_HEADER, check_geopackage, check_parquet_expansion, refuse_containers
+from readers.spreadsheets import is_spreadsheet, read_spreadsheet
 
 REJECTION_COLUMNS = ["ligne", "champ", "motif", "valeur"]
 #: Most columns an incident file may have (real exports have a few dozen).
@@ -54,6 +56,8 @@ class RawTable:
     geometry: gpd.GeoSeries | None = None
     rejected: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECTION_COLUMNS))
     notes: list[str] = field(default_factory=list)
+    sheets: list[str] = field(default_factory=list)  # a workbook's sheets (empty otherwise)
+    sheet: str | None = None  # the sheet read
 
     @property
     def n_rows(self) -> int:
@@ -331,7 +335,7 @@ def _read_parquet(data: bytes, filename: str) -> RawTable:
     return _raw_from_geodataframe(gdf, filename, "Parquet")
 
 
-def read_incident_file(data: bytes, filename: str) -> RawTable:
+def read_incident_file(data: bytes, filename: str, *, sheet: str | None = None) -> RawTable:
     """Read an incident file of any supported format as text columns.
 
     Parameters
@@ -340,6 +344,9 @@ def read_incident_file(data: bytes, filename: str) -> RawTable:
         Content of the file.
     filename : str
         Its name (the extension helps to detect the format).
+    sheet : str, optional
+        A workbook's sheet to read (default: the one that looks most like a table of records;
+        see :mod:`readers.spreadsheets`).
 
     Returns
     -------
@@ -355,6 +362,8 @@ def read_incident_file(data: bytes, filename: str) -> RawTable:
     name = filename.lower()
     if not data:
         raise IncidentFileError(f"Le fichier « {filename} » est vide : exportez de nouveau les données.")
+    if is_spreadsheet(data, filename):  # a workbook's ZIP is scanned, capped, before calamine reads it
+        return read_spreadsheet(data, filename, sheet=sheet)
     refuse_containers(data, filename, IncidentFileError)  # archives are never opened
     if data[:4] == b"PAR1" or name.endswith((".parquet", ".geoparquet")):
         check_parquet_expansion(data, filename, IncidentFileError)
@@ -378,7 +387,7 @@ def read_incident_file(data: bytes, filename: str) -> RawTable:
     if _looks_binary(text):
         raise IncidentFileError(
             f"Le fichier « {filename} » n'est pas un fichier texte lisible (contenu binaire). "
-            "Formats acceptés : CSV, GeoJSON, GeoPackage, Parquet."
+            "Formats acceptés : CSV, classeur (XLSX, XLS, ODS), GeoJSON, GeoPackage, Parquet."
         )
     raw = _read_csv_text(text, filename, encoding)
     if bad_lines:

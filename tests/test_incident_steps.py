@@ -365,3 +365,23 @@ def test_dates_with_times_read_by_day_and_time_as_by_the_whole_format():
         None,
     ] * 50
     assert got.tolist() == [pd.NaT if e is None else pd.Timestamp(e) for e in expected]
+
+
+def test_excel_serial_dates_and_day_fractions_are_read():
+    from readers.incident_steps.dates import parse_datetimes, parse_time_of_day
+
+    s = pd.Series(["46086", "46086.5", "05/03/2026", "12345", "99999", None], dtype="string[pyarrow]")
+    got = parse_datetimes(s)
+    assert got.iloc[0] == pd.Timestamp("2026-03-05") and got.iloc[1] == pd.Timestamp("2026-03-05 12:00")
+    assert got.iloc[2] == pd.Timestamp("2026-03-05")
+    assert got.iloc[3:].isna().all()  # 1933 and 2173: no serial date of this product's range
+    t = parse_time_of_day(
+        pd.Series(["0.9270833333", ".25", "0.99999999", "14:30", "1.5"], dtype="string[pyarrow]")
+    )
+    assert t.tolist()[:4] == [
+        pd.Timedelta("22:15:00"),
+        pd.Timedelta("06:00:00"),
+        pd.Timedelta("23:59:59"),
+        pd.Timedelta("14:30:00"),
+    ]
+    assert pd.isna(t.iloc[4])

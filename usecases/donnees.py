@@ -204,12 +204,20 @@ class FilePreview:
     head: pd.DataFrame
     notes: list[str]
     n_rows: int
+    sheets: list[str] = dataclasses.field(default_factory=list)  # a workbook's sheets
+    sheet: str | None = None  # the one read
 
 
 def preview_from_table(raw: RawTable, rows: int = 20) -> FilePreview:
-    """The first ``rows`` rows, the column names, the reader's notes and the row count."""
+    """The first ``rows`` rows, the column names, the reader's notes, the row count and, for a
+    workbook, its sheets and the one read."""
     return FilePreview(
-        [str(c) for c in raw.frame.columns], raw.frame.head(rows).copy(), list(raw.notes), raw.n_rows
+        [str(c) for c in raw.frame.columns],
+        raw.frame.head(rows).copy(),
+        list(raw.notes),
+        raw.n_rows,
+        list(raw.sheets),
+        raw.sheet,
     )
 
 
@@ -476,17 +484,21 @@ def mapping_profiles() -> ProfileStore:
     return profile_store()
 
 
-def preview_of_upload(data: bytes, filename: str) -> FilePreview:
-    """Read an uploaded incident file and keep its preview (:func:`preview_from_table`)."""
-    return preview_from_table(read_incident_file(data, filename))
+def preview_of_upload(data: bytes, filename: str, *, sheet: str | None = None) -> FilePreview:
+    """Read an uploaded incident file (a workbook's ``sheet``, default the data sheet) and keep
+    its preview (:func:`preview_from_table`)."""
+    return preview_from_table(read_incident_file(data, filename, sheet=sheet))
 
 
 def validated_upload(
-    data: bytes, filename: str, *, communes, mapping: dict, coordinates: str
+    data: bytes, filename: str, *, communes, mapping: dict, coordinates: str, sheet: str | None = None
 ) -> ImportResult:
     """Read and validate an uploaded incident file (every row accepted or rejected with a reason)."""
     return incidents_from_table(
-        read_incident_file(data, filename), communes=communes, mapping=mapping, coordinates=coordinates
+        read_incident_file(data, filename, sheet=sheet),
+        communes=communes,
+        mapping=mapping,
+        coordinates=coordinates,
     )
 
 

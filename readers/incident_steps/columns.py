@@ -180,6 +180,22 @@ def mapping_from_columns(columns: list[str]) -> dict[str, str | None]:
         mapping[fld] = found
         if found:
             used.add(found)
+    # A header over two rows gives « Lieu Code INSEE »: a field still unmapped takes a column
+    # whose name ends with one of its names (the lower row's label).
+    for fld, synonyms in FIELD_SYNONYMS.items():
+        if mapping[fld] is None:
+            found = next(
+                (
+                    col
+                    for syn in synonyms
+                    for col, n in norm.items()
+                    if col not in used and n.endswith(" " + syn)
+                ),
+                None,
+            )
+            mapping[fld] = found
+            if found:
+                used.add(found)
     return mapping
 
 

@@ -53,8 +53,38 @@ def identifiers_from_table(frame: pd.DataFrame, mapping: dict[str, str | None], 
     return ids
 
 
+#: Excel's day 0 (the 1900 date system, as LibreOffice writes it too): a serial date is days since.
+EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+#: Serial dates read: 1950-01-01 to 2099-12-31 (a five-digit number elsewhere is no date).
+_SERIAL_DAYS = (18264, 73415)
+
+
+def excel_serial_datetimes(s: pd.Series) -> pd.Series:
+    """Excel serial dates (« 45356 », « 45356.604166 »: days since 1899-12-30, the fraction a
+    time of day), as a spreadsheet cell without a date format gives them; NaT otherwise."""
+    text = s.where(s.str.fullmatch(r"\s*\d{5}(?:\.\d+)?\s*").fillna(False))
+    days = pd.to_numeric(text, errors="coerce")
+    days = days.where(days.between(*_SERIAL_DAYS))
+    seconds = (days * 86400).round()
+    return (EXCEL_EPOCH + pd.to_timedelta(seconds, unit="s")).astype("datetime64[ns]")
+
+
 def parse_time_of_day(s: pd.Series) -> pd.Series:
-    """Parse "HH:MM", "HH:MM:SS", "HHhMM", "HH h", "HH" into timedeltas (NaT when not)."""
+    """Parse "HH:MM", "HH:MM:SS", "HHhMM", "HH h", "HH" into timedeltas (NaT when not); a
+    fraction of a day (« 0.604166 », an Excel time without its format) too."""
+    fraction = s.str.fullmatch(r"\s*0?\.\d+\s*").fillna(False)
+    if fraction.any():
+        seconds = (pd.to_numeric(s.where(fraction), errors="coerce") * 86400).round().clip(upper=86399)
+        as_clock = pd.to_timedelta(seconds, unit="s")
+        clock = as_clock.dt.components
+        s = s.where(
+            ~fraction,
+            clock["hours"].astype("Int64").astype(str).str.zfill(2)
+            + ":"
+            + clock["minutes"].astype("Int64").astype(str).str.zfill(2)
+            + ":"
+            + clock["seconds"].astype("Int64").astype(str).str.zfill(2),
+        )
     four = s.str.fullmatch(r"\s*\d{4}\s*").fillna(False)  # « 2055 »
     s = s.where(~four, s.str.strip().str[:2] + ":" + s.str.strip().str[2:])
     parts = s.str.extract(r"^\s*(\d{1,2})\s*(?:[:hH]\s*(\d{1,2})?)?\s*(?::\s*(\d{1,2}))?\s*$")
@@ -110,6 +140,11 @@ def parse_datetimes(s: pd.Series) -> pd.Series:
         hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
         out.loc[hit.index[hit]] = parsed[hit].astype("datetime64[ns]")
         todo.loc[hit.index[hit]] = False
+    if todo.any():  # Excel serial dates (a spreadsheet's date cell without its format)
+        parsed = excel_serial_datetimes(s[todo])
+        hit = parsed.notna()
+        out.loc[hit.index[hit]] = parsed[hit]
+        todo.loc[hit.index[hit]] = False
     if todo.any():  # ISO 8601 with a time zone or fractions of a second
         parsed = pd.to_datetime(s[todo], format="ISO8601", errors="coerce", utc=True)
         hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
@@ -141,9 +176,10 @@ def _dates_with_times(date: pd.Series, time: pd.Series, log: ImportLog, label: s
 
 
 def _day_only(start_raw: pd.Series, start: pd.Series, start_time: pd.Series, end: pd.Series) -> pd.Series:
-    """Rows dated by a day alone: no clock time in the date, no time column, no end."""
+    """Rows dated by a day alone: no clock time in the date (nor a fraction of a day in an Excel
+    serial date), no time column, no end."""
     has_clock = pc.match_substring_regex(
-        pa.array(start_raw, type=pa.string()), r"[0-9]{1,2} *[:hH] *[0-9]{2}"
+        pa.array(start_raw, type=pa.string()), r"[0-9]{1,2} *[:hH] *[0-9]{2}|^\s*[0-9]{5}\.[0-9]*[1-9]"
     )
     has_clock = pd.Series(
         pc.fill_null(has_clock, False).to_numpy(zero_copy_only=False), index=start_raw.index
