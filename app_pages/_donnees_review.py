@@ -37,12 +37,24 @@ def _editor(table, options: list[str], key: str):
     edited = st.data_editor(
         shown,
         hide_index=True,
-        disabled=["libellé", "faits", "natinf", "statut"],
+        disabled=["libellé", "faits", "natinf", "statut", "référence", "confiance"],
         column_config={
             "libellé": st.column_config.TextColumn("Libellé du fichier"),
             "faits": st.column_config.NumberColumn("Faits"),
             "natinf": st.column_config.TextColumn("NATINF"),
             "statut": st.column_config.TextColumn("Reconnaissance"),
+            "référence": st.column_config.TextColumn(
+                "Libellé de référence",
+                help="Le libellé de la nomenclature (état 4001, indicateurs SSMSI) le plus proche.",
+            ),
+            "confiance": st.column_config.ProgressColumn(
+                "Confiance",
+                help="Proximité du libellé du fichier avec le libellé de référence (100 % : identique). "
+                "Les moins sûrs sont en tête : vérifiez-les.",
+                min_value=0.0,
+                max_value=1.0,
+                format="percent",
+            ),
             "classe": st.column_config.SelectboxColumn("Classe", options=options, required=True),
         },
         key=key,

@@ -235,39 +235,60 @@ def _status_of(cls: str | None) -> str:
     return OUTSIDE if cls == OUTSIDE else UNKNOWN
 
 
+#: Short forms and usual wordings (label -> class), beside the indicators' own names.
+SHORT_FORMS: dict[str, str] = {
+    "violences conjugales": _VIF,
+    "violences intrafamiliales": _VIF,
+    "cbv": _VHF,
+    "coups et blessures volontaires": _VHF,
+    "coups et blessures": _VHF,
+    "agression": _VHF,
+    "vol a main armee": _VAA,
+    "vol a l arrache": _VVSA,
+    "vol simple": _VSV,
+    "vol a la tire": _VSV,
+    "vol par effraction": _CL,
+    "vol de deux roues": _VV,
+    "vol a la roulotte": _VDV,
+    "ils": _US,
+    "afd": _US,
+    "usage de stupefiants afd": _US,
+    "fraude carte bancaire": _EF,
+}
+
+
+def reference_labels() -> dict[str, str]:
+    """The reference labels beside the état 4001 ones: the 14 indicators' names, the old SSMSI
+    names and the short forms (label -> class)."""
+    table = {o: o for o in OFFENCES}
+    table.update({k: v for k, v in OLD_SSMSI_INDICATORS.items() if v is not None})
+    table.update(SHORT_FORMS)
+    return table
+
+
 @lru_cache(maxsize=1)
 def synonyms() -> dict[tuple[str, ...], str]:
-    """Explicit synonyms (token tuple to class), tried before the rules."""
+    """Explicit synonyms (token tuple to class): a label equal to one, token for token, is its class."""
     table: dict[tuple[str, ...], str] = {tokens_from_label(o): o for o in OFFENCES}
     table.update({tokens_from_label(k): v for k, v in OLD_SSMSI_INDICATORS.items() if v is not None})
     for r in etat_4001().itertuples():
         if r.classe != UNUSED_INDEX:
             table[tokens_from_label(r.libelle_index)] = r.classe
-    short = {
-        "violences conjugales": _VIF,
-        "violences intrafamiliales": _VIF,
-        "cbv": _VHF,
-        "coups et blessures volontaires": _VHF,
-        "coups et blessures": _VHF,
-        "agression": _VHF,
-        "vol a main armee": _VAA,
-        "vol a l arrache": _VVSA,
-        "vol simple": _VSV,
-        "vol a la tire": _VSV,
-        "vol par effraction": _CL,
-        "vol de deux roues": _VV,
-        "vol a la roulotte": _VDV,
-        "ils": _US,
-        "afd": _US,
-        "usage de stupefiants afd": _US,
-        "fraude carte bancaire": _EF,
-    }
-    table.update({tokens_from_label(k): v for k, v in short.items()})
+    table.update({tokens_from_label(k): v for k, v in SHORT_FORMS.items()})
     return table
 
 
+def rule_class(tokens: frozenset[str]) -> str | None:
+    """The keyword rules' class of a label's tokens: the most specific matching rule's, None
+    when none matches or when two that disagree are equally specific."""
+    matched = [r for r in RULES if r.matches(tokens)]
+    best = [r for r in matched if not any(o.includes(r) for o in matched if o is not r)]
+    classes = {r.cls for r in best}
+    return classes.pop() if len(classes) == 1 else None
+
+
 def offence_class_from_label(label: object) -> tuple[str | None, str]:
-    """Class and status of one label.
+    """Class and status of one label (:func:`core.label_matching.match_labels`).
 
     Returns
     -------
@@ -276,35 +297,42 @@ def offence_class_from_label(label: object) -> tuple[str | None, str]:
     status : str
         :data:`INDICATOR`, :data:`OUTSIDE` or :data:`UNKNOWN`.
     """
-    tokens = tokens_from_label(label)
-    if not tokens:
-        return None, UNKNOWN
-    hit = synonyms().get(tokens)
-    if hit is None:
-        present = frozenset(tokens)
-        matched = [r for r in RULES if r.matches(present)]
-        best = [r for r in matched if not any(o.includes(r) for o in matched if o is not r)]
-        classes = {r.cls for r in best}
-        hit = classes.pop() if len(classes) == 1 else None
-    return hit, _status_of(hit)
+    from core.label_matching import match_labels
+
+    found = match_labels([label])[0]
+    return found.cls, found.status
 
 
 def offence_classes_from_labels(labels: pd.Series) -> pd.DataFrame:
-    """Class and status of every label (computed once per distinct label).
+    """Class, status, matched reference and confidence of every label (computed once per
+    distinct label, :func:`core.label_matching.match_labels`).
 
     Returns
     -------
     DataFrame
-        Indexed like ``labels``: ``classe`` (indicator, :data:`OUTSIDE` or None) and
-        ``statut`` (:data:`INDICATOR`, :data:`OUTSIDE`, :data:`UNKNOWN`; missing labels are
-        :data:`UNKNOWN`).
+        Indexed like ``labels``: ``classe`` (indicator, :data:`OUTSIDE` or None), ``statut``
+        (:data:`INDICATOR`, :data:`OUTSIDE`, :data:`UNKNOWN`; missing labels are
+        :data:`UNKNOWN`), ``reference`` (the reference label matched, or None) and
+        ``confiance`` (0 to 1).
     """
+    from core.label_matching import match_labels
+
     source = labels if isinstance(labels.dtype, pd.StringDtype) else labels.astype(object)
     codes, uniques = pd.factorize(source, use_na_sentinel=True)
-    pairs = [offence_class_from_label(u) for u in uniques] + [(None, UNKNOWN)]  # last: missing
-    cls = np.array([p[0] for p in pairs], dtype=object)[codes]
-    status = np.array([p[1] for p in pairs], dtype=object)[codes]
-    return pd.DataFrame({"classe": cls, "statut": status}, index=labels.index)
+    found = match_labels(list(uniques))
+    columns = {
+        "classe": [f.cls for f in found] + [None],  # last: missing
+        "statut": [f.status for f in found] + [UNKNOWN],
+        "reference": [f.reference for f in found] + [None],
+        "confiance": [f.confidence for f in found] + [0.0],
+    }
+    return pd.DataFrame(
+        {
+            name: np.array(values, dtype=object if name != "confiance" else float)[codes]
+            for name, values in columns.items()
+        },
+        index=labels.index,
+    )
 
 
 _INDEX = re.compile(r"^\s*(?:index\s*(?:4001)?\s*[:n°]*\s*)?0*(\d{1,3})(?:\.0+)?\s*$", re.IGNORECASE)

@@ -35,6 +35,9 @@ PLACE_CHOICES = list(PLACE_TYPES)
 
 
 REVIEW_COLUMNS = ["libellé", "faits", "statut", "classe"]
+#: The offence review's match: the nomenclature label the file's label was matched to, and how
+#: sure the match is (0 to 1; :mod:`core.label_matching`).
+MATCH_COLUMNS = ["référence", "confiance"]
 
 
 def _offence_keys(incidents: pd.DataFrame) -> pd.Series:
@@ -50,29 +53,48 @@ def label_review(
     """Every distinct offence and place label of a validated file (or of saved incidents),
     with its count and class.
 
-    Unrecognised labels come first. The class is the importer's proposal, or the one a
-    mapping profile saved for that label.
+    Unrecognised labels come first, then the least sure matches (a person's decisions, saved
+    in a mapping profile, last). The class is the importer's proposal, or the one a mapping
+    profile saved for that label.
 
     Returns
     -------
     offences, places : DataFrame
         ``libellé``, ``faits``, ``statut`` (« non reconnu », « hors indicateurs »,
-        « indicateur », « profil »), ``classe`` (editable).
+        « indicateur », « profil »), ``classe`` (editable); the offences also ``natinf``,
+        ``référence`` (the nomenclature label matched) and ``confiance`` (0 to 1).
     """
     inc = result.incidents if isinstance(result, ImportResult) else result
     saved_off = profile.offence_labels if profile else {}
     saved_place = profile.place_labels if profile else {}
     keys = _offence_keys(inc)
-    status = offence_classes_from_labels(inc[m.RAW_OFFENCE])["statut"].where(
-        inc[m.RAW_OFFENCE].notna(), INDICATOR
-    )
+    matched = offence_classes_from_labels(inc[m.RAW_OFFENCE])
+    by_label = inc[m.RAW_OFFENCE].notna()
+    status = matched["statut"].where(by_label, INDICATOR)
+    # A row classed by its index number alone: the index is the reference, with certainty.
+    reference = matched["reference"].where(by_label, None)
+    confidence = matched["confiance"].where(by_label, 1.0)
     proposed = inc[m.OFFENCE].astype(object).where(status != OUTSIDE, OUTSIDE_CHOICE)
     proposed = proposed.where(status != UNKNOWN, UNKNOWN_CHOICE)
     off = (
-        pd.DataFrame({"libellé": keys, "statut": status, "classe": proposed})
+        pd.DataFrame(
+            {
+                "libellé": keys,
+                "statut": status,
+                "reference": reference,
+                "confiance": confidence,
+                "classe": proposed,
+            }
+        )
         .dropna(subset=["libellé"])
-        .groupby("libellé", sort=False)
-        .agg(faits=("classe", "size"), statut=("statut", "first"), classe=("classe", "first"))
+        .groupby("libellé", sort=False, dropna=False)
+        .agg(
+            faits=("classe", "size"),
+            statut=("statut", "first"),
+            reference=("reference", "first"),
+            confiance=("confiance", "first"),
+            classe=("classe", "first"),
+        )
         .reset_index()
     )
     natinf = (
@@ -85,8 +107,17 @@ def label_review(
     in_profile = off["libellé"].isin(list(saved_off))
     off.loc[in_profile, "classe"] = off.loc[in_profile, "libellé"].map(saved_off)
     off.loc[in_profile, "statut"] = "profil"
-    order = off["statut"].map({UNKNOWN: 0, OUTSIDE: 1, "profil": 2, INDICATOR: 3})
-    off = off.assign(_o=order).sort_values(["_o", "faits"], ascending=[True, False]).drop(columns="_o")
+    # Unrecognised labels first, then the least sure matches, a person's decisions last.
+    group = off["statut"].map({UNKNOWN: 0, OUTSIDE: 1, INDICATOR: 1, "profil": 2})
+    within = off["statut"].map({UNKNOWN: 0, OUTSIDE: 1, "profil": 2, INDICATOR: 3})
+    sure = off["confiance"].where(group == 1, 0.0).astype(float)
+    off = (
+        off.assign(_g=group, _c=sure, _w=within)
+        .sort_values(["_g", "_c", "_w", "faits"], ascending=[True, True, True, False])
+        .drop(columns=["_g", "_c", "_w"])
+    )
+    off = off.rename(columns={"reference": "référence"})
+    off["référence"] = off["référence"].fillna("")
     raw_place = inc[m.RAW_PLACE].astype(object)
     places = (
         pd.DataFrame({"libellé": raw_place, "classe": inc[m.PLACE].astype(object)})
@@ -105,7 +136,10 @@ def label_review(
     places = places.assign(_o=(places["statut"] != UNKNOWN)).sort_values(
         ["_o", "faits"], ascending=[True, False]
     )
-    offences_table = off[[*REVIEW_COLUMNS[:2], "natinf", *REVIEW_COLUMNS[2:]]].reset_index(drop=True)
+    offences_table = off[
+        [*REVIEW_COLUMNS[:2], "natinf", REVIEW_COLUMNS[2], *MATCH_COLUMNS, REVIEW_COLUMNS[3]]
+    ]
+    offences_table = offences_table.reset_index(drop=True)
     return offences_table, places.drop(columns="_o")[REVIEW_COLUMNS].reset_index(drop=True)
 
 
