@@ -78,7 +78,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
         if kind == "cameras":
             up = file_uploader(
                 "Caméras existantes (CSV, GeoJSON, GeoPackage…)",
-                type=["csv", "geojson", "json", "gpkg", "parquet"],
+                type=["csv", "xlsx", "xls", "ods", "geojson", "json", "gpkg", "parquet"],
                 key="ev_cameras",
             )
             radius = st.number_input(

@@ -43,7 +43,7 @@ def _import_section(viewer) -> None:
             "compétence territoriale PN/GN par commune (CSV « ; »)."
         )
         for slug, label in ORGANISATION_FILES.items():
-            up = file_uploader(label, type=["csv"], key=f"org_{slug}")
+            up = file_uploader(label, type=["csv", "xlsx", "xls", "ods"], key=f"org_{slug}")
             if up is None:
                 continue
             done = st.session_state.setdefault("org_imported", {})

@@ -99,7 +99,9 @@ def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: f
     roads = source == "routes"
     sites, digest = _upload(
         "Réseau routier (GeoJSON, GeoPackage)" if roads else "Points candidats (CSV, GeoJSON…)",
-        ["geojson", "json", "gpkg"] if roads else ["csv", "geojson", "json", "gpkg", "parquet"],
+        ["geojson", "json", "gpkg"]
+        if roads
+        else ["csv", "xlsx", "xls", "ods", "geojson", "json", "gpkg", "parquet"],
         f"v_up_{source}",
         crs,
         roads,
@@ -233,7 +235,7 @@ def body() -> None:
     candidates = uc.candidates_in_reach(candidates, area, radius)
     existing, exist_sig = _upload(
         "Caméras existantes (facultatif : CSV, GeoJSON…)",
-        ["csv", "geojson", "json", "gpkg", "parquet"],
+        ["csv", "xlsx", "xls", "ods", "geojson", "json", "gpkg", "parquet"],
         "v_existing",
         crs,
         False,

@@ -8,8 +8,6 @@ ids, a header that differs from the documented one). Unit tables have the column
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -18,7 +16,6 @@ import pandas as pd
 
 from core.crs import WGS84
 from core.errors import DelinquanceError
-from readers.limits import refuse_containers
 
 GN_HEADER = (
     "identifiant_public_unite",
@@ -63,22 +60,25 @@ class ImportedUnits:
     report: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ligne", "champ", "motif"]))
 
 
-def _read_table(data: bytes, filename: str, expected: tuple[str, ...], what: str) -> pd.DataFrame:
-    refuse_containers(data, filename, OrganisationFileError)  # a CSV, never an archive
-    if b"\x00" in data[:4096]:
-        raise OrganisationFileError(
-            f"« {filename} » n'est pas un fichier texte (contenu binaire) : importez le CSV de data.gouv.fr."
-        )
-    text = data.decode("utf-8-sig", errors="replace") if data[:3] == b"\xef\xbb\xbf" else None
-    if text is None:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-    if not text.strip():
-        raise OrganisationFileError(f"Le fichier « {filename} » est vide.")
-    df = pd.read_csv(io.StringIO(text), sep=";", dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL)
-    df.columns = [c.strip().lstrip("\ufeff") for c in df.columns]
+def _read_table(
+    data: bytes, filename: str, expected: tuple[str, ...], what: str
+) -> tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]]:
+    """The file's rows as text (empty cells as ""), their row numbers in the file, and the
+    records that could not be read (row, field, reason).
+
+    Read as every incident file is (:func:`readers.incident_files.read_incident_file`): the
+    same limits before parsing (size, rows, columns, archives refused, a workbook's ZIP
+    capped), the same encodings and delimiters, malformed records reported, a spreadsheet
+    re-saved from data.gouv.fr's CSV read too."""
+    from core.errors import IncidentFileError
+    from readers.incident_files import read_incident_file
+
+    try:
+        raw = read_incident_file(data, filename)
+    except IncidentFileError as exc:
+        raise OrganisationFileError(f"{exc} Importez le fichier d'origine de data.gouv.fr.") from exc
+    df = raw.frame.astype(object).where(raw.frame.notna(), "").astype(str)
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
     missing = [c for c in expected if c not in df.columns]
     if missing:
         raise OrganisationFileError(
@@ -86,7 +86,8 @@ def _read_table(data: bytes, filename: str, expected: tuple[str, ...], what: str
             f"{', '.join(missing)}. Colonnes attendues : {', '.join(expected)}. Colonnes trouvées : "
             f"{', '.join(df.columns)}. Téléchargez le fichier d'origine sur data.gouv.fr ou renommez les colonnes."
         )
-    return df
+    unread = [(int(r.ligne), str(r.champ), str(r.motif)) for r in raw.rejected.itertuples()]
+    return df.reset_index(drop=True), np.asarray(raw.row_numbers), unread
 
 
 def _department_boxes(communes: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -97,10 +98,13 @@ def _department_boxes(communes: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def _units_from_table(
-    df: pd.DataFrame, force: str, communes_fr: gpd.GeoDataFrame, source: str
+    table: tuple[pd.DataFrame, np.ndarray, list[tuple[int, str, str]]],
+    force: str,
+    communes_fr: gpd.GeoDataFrame,
+    source: str,
 ) -> ImportedUnits:
-    report: list[tuple[int, str, str]] = []
-    rows = np.arange(2, len(df) + 2)
+    df, rows, unread = table
+    report: list[tuple[int, str, str]] = list(unread)
     lon = pd.to_numeric(df["geocodage_x_GPS"].str.replace(",", "."), errors="coerce").to_numpy()
     lat = pd.to_numeric(df["geocodage_y_GPS"].str.replace(",", "."), errors="coerce").to_numpy()
     boxes = _department_boxes(communes_fr)
@@ -178,42 +182,57 @@ def gendarmerie_units_from_bytes(
     ImportedUnits
         Units (:data:`UNIT_COLUMNS`, points) and the report of corrections and rejections.
     """
-    df = _read_table(data, filename, GN_HEADER, "la liste des unités de gendarmerie")
-    return _units_from_table(df, "GN", communes_fr, f"fichier {filename}")
+    table = _read_table(data, filename, GN_HEADER, "la liste des unités de gendarmerie")
+    return _units_from_table(table, "GN", communes_fr, f"fichier {filename}")
 
 
 def police_units_from_bytes(data: bytes, filename: str, *, communes_fr: gpd.GeoDataFrame) -> ImportedUnits:
     """Read the data.gouv.fr list of police services open to the public (no id, hours, url)."""
-    df = _read_table(data, filename, PN_HEADER, "la liste des services de police")
-    return _units_from_table(df, "PN", communes_fr, f"fichier {filename}")
+    table = _read_table(data, filename, PN_HEADER, "la liste des services de police")
+    return _units_from_table(table, "PN", communes_fr, f"fichier {filename}")
 
 
-def competence_from_bytes(data: bytes, filename: str) -> pd.DataFrame:
+@dataclass
+class ImportedCompetence:
+    """The competence table read from a file, with the rows rejected and why."""
+
+    table: pd.DataFrame
+    report: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["ligne", "champ", "motif"]))
+
+
+def competence_from_bytes(data: bytes, filename: str) -> ImportedCompetence:
     """Read the PN/GN competence file (one row per commune).
 
     Returns
     -------
-    DataFrame
-        ``code`` (INSEE), ``force`` (PN/GN), ``id_service``, ``service``.
+    ImportedCompetence
+        ``table``: ``code`` (INSEE), ``force`` (PN/GN), ``id_service``, ``service``; ``report``:
+        every row left out (unreadable record, institution other than PN/GN) with its reason.
 
     Raises
     ------
     OrganisationFileError
-        Header different from the documented one, or an ``institution`` other than PN/GN.
+        Header different from the documented one, or no row with an institution PN or GN.
     """
-    df = _read_table(data, filename, COMPETENCE_HEADER, "la compétence territoriale PN/GN")
+    df, rows, unread = _read_table(data, filename, COMPETENCE_HEADER, "la compétence territoriale PN/GN")
     inst = df["institution"].str.strip().str.upper()
-    bad = ~inst.isin(["PN", "GN"])
-    if bad.any():
+    bad = ~inst.isin(["PN", "GN"]).to_numpy()
+    if bad.all():
         raise OrganisationFileError(
             f"« {filename} » : institution inconnue ({', '.join(sorted(set(inst[bad]))[:5])}) en ligne(s) "
-            f"{', '.join(map(str, (np.flatnonzero(bad.to_numpy()) + 2)[:10]))} ; valeurs attendues : PN ou GN."
+            f"{', '.join(map(str, rows[bad][:10]))} ; valeurs attendues : PN ou GN."
         )
-    return pd.DataFrame(
+    report = unread + [
+        (int(r), "institution", f"institution « {v} » inconnue (PN ou GN attendu) : commune non rattachée")
+        for r, v in zip(rows[bad], inst[bad], strict=True)
+    ]
+    ok = ~bad
+    table = pd.DataFrame(
         {
-            "code": df["code_commune"].str.strip().str.zfill(5),
-            "force": inst,
-            "id_service": df["id_service"].str.strip(),
-            "service": df["service"],
+            "code": df["code_commune"].str.strip().str.zfill(5)[ok].to_numpy(),
+            "force": inst[ok].to_numpy(),
+            "id_service": df["id_service"].str.strip()[ok].to_numpy(),
+            "service": df["service"][ok].to_numpy(),
         }
     )
+    return ImportedCompetence(table, pd.DataFrame(report, columns=["ligne", "champ", "motif"]))

@@ -124,7 +124,7 @@ def test_official_files_with_quirks(france, communes53):
             b'"53084";"Craon";"GN";"1001";"Brigade";"53400";"53400-53401"\n'
         ),
         "comp.csv",
-    )
+    ).table
     assert comp["force"].tolist() == ["PN", "GN"]
     units = pd.concat([r.units, p.units], ignore_index=True)
     org = organisation_for_departement(
@@ -210,3 +210,32 @@ def test_organisation_exports_neutralise_formulas(communes53, synthetic53):
         cells = [c for row in csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";") for c in row]
         assert any("HYPERLINK" in c or "cmd|" in c for c in cells)  # the hostile names are there…
         assert not [c for c in cells if c[:1] in "=+@" or (c.startswith("-") and "cmd" in c)]  # …inert
+
+
+def test_organisation_files_go_through_the_incident_files_limits_and_reports(france, monkeypatch):
+    """Malformed records and bad institutions are rejected row by row with their reason, the
+    file's own row numbers kept; a workbook re-saved from the CSV reads; the size limits hold."""
+    import io
+
+    import openpyxl
+
+    head = "code_commune;libelle_commune;institution;id_service;service;code_postal;codes_postaux\n"
+    text = (
+        head
+        + "53130;Laval;PN;PN-L2;Commissariat;53000;53000\n53084;Craon;GN;1001\n53001;Ahuillé;PM;1;x;1;1\n"
+    )
+    comp = competence_from_bytes(text.encode(), "comp.csv")
+    assert comp.table["code"].tolist() == ["53130"]
+    report = comp.report.set_index("ligne")["motif"]
+    assert "mal formée" in report[3] and "PM" in report[4]
+    wb = openpyxl.Workbook()
+    for line in text.splitlines():
+        wb.active.append(line.split(";"))
+    out = io.BytesIO()
+    wb.save(out)
+    assert competence_from_bytes(out.getvalue(), "comp.xlsx").table["code"].tolist() == ["53130", "53084"]
+    from readers import incident_files
+
+    monkeypatch.setattr(incident_files, "SETTINGS", type("S", (), {"max_upload_rows": 1})())
+    with pytest.raises(OrganisationFileError, match="trop volumineux"):
+        competence_from_bytes(text.encode(), "comp.csv")

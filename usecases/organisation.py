@@ -100,7 +100,8 @@ def import_organisation_file(
     if not viewer.can(IMPORT):
         raise refusal(journal, viewer, "import", filename, "votre rôle ne permet pas d'importer")
     if slug == "competence":
-        table, report = competence_from_bytes(data, filename), pd.DataFrame()
+        result = competence_from_bytes(data, filename)
+        table, report = result.table, result.report
     else:
         reader = gendarmerie_units_from_bytes if slug == "gendarmerie" else police_units_from_bytes
         result = reader(data, filename, communes_fr=all_communes())
@@ -119,10 +120,7 @@ def import_organisation_file(
             f"({', '.join(outside[:5])}{'…' if len(outside) > 5 else ''}) : seul un administrateur peut l'enregistrer",
         )
     with journal.audited(viewer, "import", filename, {"organisation": label, "lignes": len(table)}):
-        if slug == "competence":
-            store.save(table, name=label, source_file=filename, slug=slug, replace=True)
-        else:
-            store.save(table, name=label, source_file=filename, slug=slug, rejections=report, replace=True)
+        store.save(table, name=label, source_file=filename, slug=slug, rejections=report, replace=True)
     return len(table), report
 
 
