@@ -41,14 +41,16 @@ def _editor(table, options: list[str], key: str):
         column_config={
             "libellé": st.column_config.TextColumn("Libellé du fichier"),
             "faits": st.column_config.NumberColumn("Faits"),
-            "natinf": st.column_config.TextColumn("NATINF"),
-            "statut": st.column_config.TextColumn("Reconnaissance"),
+            "natinf": st.column_config.TextColumn("NATINF", width="small"),
+            "statut": st.column_config.TextColumn("Reconnaissance", width="small"),
             "référence": st.column_config.TextColumn(
                 "Libellé de référence",
+                width="medium",
                 help="Le libellé de la nomenclature (état 4001, indicateurs SSMSI) le plus proche.",
             ),
             "confiance": st.column_config.ProgressColumn(
                 "Confiance",
+                width="small",
                 help="Proximité du libellé du fichier avec le libellé de référence (100 % : identique). "
                 "Les moins sûrs sont en tête : vérifiez-les.",
                 min_value=0.0,

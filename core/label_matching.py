@@ -256,6 +256,20 @@ class LabelMatch:
     confidence: float
 
 
+@lru_cache(maxsize=1)
+def _reference_names() -> dict[tuple[str, ...], str]:
+    """The label shown as the reference of a label equal to one, token for token."""
+    from core.offence_labels import UNUSED_INDEX, etat_4001, reference_labels, tokens_from_label
+
+    names: dict[tuple[str, ...], str] = {}
+    for r in etat_4001().itertuples():
+        if r.classe != UNUSED_INDEX:
+            names.setdefault(tokens_from_label(r.libelle_index), r.libelle_index)
+    for label in reference_labels():
+        names.setdefault(tokens_from_label(label), label)
+    return names
+
+
 @lru_cache(maxsize=8192)
 def _vocabulary_like(token: str) -> frozenset[str]:
     """The reference words a label's word stands for: itself, or a reference word one typo away
@@ -296,15 +310,24 @@ def match_labels(labels: list[object]) -> list[LabelMatch]:
     """
     from core.offence_labels import INDICATOR, OUTSIDE, UNKNOWN, rule_class, synonyms, tokens_from_label
 
-    refs = references()
     tokens = [tokens_from_label(label) for label in labels]
-    texts = [canonical(t) for t in tokens]
-    sims = (refs.vectorizer.transform(texts) @ refs.matrix.T).toarray() if labels else np.zeros((0, 0))
-    exact = {text: i for i, text in enumerate(refs.texts)}
     table = synonyms()
 
     def status_of(cls: str | None) -> str:
         return INDICATOR if cls in OFFENCES else OUTSIDE if cls == OUTSIDE else UNKNOWN
+
+    named = _reference_names()
+    if all(not tok or tok in table for tok in tokens):  # every label is a reference: no matching
+        return [
+            LabelMatch(table[t], status_of(table[t]), named.get(t), 1.0)
+            if t
+            else LabelMatch(None, UNKNOWN, None, 0.0)
+            for t in tokens
+        ]
+    refs = references()
+    texts = [canonical(t) for t in tokens]
+    sims = (refs.vectorizer.transform(texts) @ refs.matrix.T).toarray()
+    exact = {text: i for i, text in enumerate(refs.texts)}
 
     out: list[LabelMatch] = []
     for k, tok in enumerate(tokens):
@@ -313,8 +336,7 @@ def match_labels(labels: list[object]) -> list[LabelMatch]:
             continue
         if tok in table:  # the label is a reference, token for token
             cls = table[tok]
-            i = exact.get(texts[k])
-            out.append(LabelMatch(cls, status_of(cls), refs.labels[i] if i is not None else None, 1.0))
+            out.append(LabelMatch(cls, status_of(cls), named.get(tok), 1.0))
             continue
         if texts[k] in exact:
             i = exact[texts[k]]

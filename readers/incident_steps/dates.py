@@ -48,7 +48,11 @@ def identifiers_from_table(frame: pd.DataFrame, mapping: dict[str, str | None], 
             log.warnings.append(
                 f"{int(generated.sum())} fait(s) sans identifiant : identifiant « L<ligne> » attribué."
             )
-    dup = ids.duplicated(keep="first").to_numpy()
+    # Duplicates by their codes (hashing in C, then one sort of integers; ``duplicated`` on a
+    # million Arrow strings costs twice as much). No identifier is missing here.
+    codes, _ = pd.factorize(ids)
+    dup = np.ones(len(ids), dtype=bool)
+    dup[np.unique(codes, return_index=True)[1]] = False
     log.reject(dup, "identifiant", "identifiant en double (seule la première occurrence est gardée)", ids)
     return ids
 
@@ -110,48 +114,61 @@ def _parse_day_and_time(s: pd.Series, fmt: str) -> pd.Series:
     each once per distinct value (an export has a few thousand days and 1,440 minutes for a
     million rows); NaT where either part does not read (the caller tries again whole)."""
     day_fmt, _, time_fmt = fmt.partition(" ")
-    # Split by a regular expression in Arrow (C++; pandas' split and extract go through Python).
-    parts = pc.extract_regex(arrow_strings(s), r"^\s*(?P<day>\S+)\s+(?P<time>.*?)\s*$")
-    day = _parse_distinct(series_from_arrow(pc.struct_field(parts, [0]), s.index), day_fmt)
-    clock = _parse_distinct(series_from_arrow(pc.struct_field(parts, [1]), s.index), time_fmt)
+    # Split at the first space in Arrow (C++, no regular expression: pandas' split and extract
+    # go through Python); a space appended first so that every value has two parts.
+    trimmed = pc.utf8_trim_whitespace(arrow_strings(s))
+    space = pa.scalar(" ", trimmed.type)
+    parts = pc.split_pattern(
+        pc.binary_join_element_wise(trimmed, space, pa.scalar("", trimmed.type)), " ", max_splits=1
+    )
+    time_part = pc.utf8_trim_whitespace(pc.list_element(parts, 1))
+    time_part = pc.if_else(pc.equal(time_part, ""), pa.scalar(None, time_part.type), time_part)
+    day = _parse_distinct(series_from_arrow(pc.list_element(parts, 0), s.index), day_fmt)
+    clock = _parse_distinct(series_from_arrow(time_part, s.index), time_fmt)
     day_start = clock.dt.normalize()
     return (day + (clock - day_start)).where(day.notna() & clock.notna())
 
 
 def parse_datetimes(s: pd.Series) -> pd.Series:
     """Parse French and ISO date(-time) strings; NaT where unreadable."""
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = s.notna()
-    # Try first the formats that read a sample of the values: a wrong format costs a full pass.
-    sample = pd.Series(pd.unique(s.dropna().to_numpy())[:500], dtype=object)
+    out = np.full(len(s), np.datetime64("NaT"), dtype="datetime64[ns]")
+    todo = s.notna().to_numpy().copy()  # (pandas may hand back a read-only view)
+
+    def keep(parsed: pd.Series, rows: np.ndarray, *, years: bool = True) -> None:
+        """Write the values read (of the rows ``rows``) and mark them done."""
+        values = parsed.to_numpy(dtype="datetime64[ns]")
+        hit = ~np.isnat(values)
+        if years:
+            year = values.astype("datetime64[Y]").astype(np.int64) + 1970
+            hit &= (year >= 1800) & (year <= 2200)
+        out[rows[hit]] = values[hit]
+        todo[rows[hit]] = False
+
+    # Try first the formats that read a sample of the values: a wrong format costs a full pass
+    # (the sample: the first distinct values, read in Arrow without a Python object per row).
+    head = arrow_strings(s.iloc[:50_000].dropna())
+    sample = pd.Series(pc.unique(head).slice(0, 500).to_pylist(), dtype=object)
     hits = {f: int(pd.to_datetime(sample, format=f, errors="coerce").notna().sum()) for f in _DATE_FORMATS}
     order = sorted(_DATE_FORMATS, key=lambda f: -hits[f])
     if hits[order[0]] and " " in order[0] and todo.any():
         # The commonest format is a day and a time: read the two apart, once per distinct
         # value; what does not read so goes through the formats below.
-        parsed = _parse_day_and_time(s[todo], order[0])
-        hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
-        out.loc[hit.index[hit]] = parsed[hit].astype("datetime64[ns]")
-        todo.loc[hit.index[hit]] = False
+        rows = np.flatnonzero(todo)
+        keep(_parse_day_and_time(s.iloc[rows], order[0]), rows)
     for fmt in order:
         if not todo.any():
             break
-        parsed = pd.to_datetime(s[todo], format=fmt, errors="coerce")
-        hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
-        out.loc[hit.index[hit]] = parsed[hit].astype("datetime64[ns]")
-        todo.loc[hit.index[hit]] = False
+        rows = np.flatnonzero(todo)
+        keep(pd.to_datetime(s.iloc[rows], format=fmt, errors="coerce"), rows)
     if todo.any():  # Excel serial dates (a spreadsheet's date cell without its format)
-        parsed = excel_serial_datetimes(s[todo])
-        hit = parsed.notna()
-        out.loc[hit.index[hit]] = parsed[hit]
-        todo.loc[hit.index[hit]] = False
+        rows = np.flatnonzero(todo)
+        keep(excel_serial_datetimes(s.iloc[rows]), rows, years=False)
     if todo.any():  # ISO 8601 with a time zone or fractions of a second
-        parsed = pd.to_datetime(s[todo], format="ISO8601", errors="coerce", utc=True)
-        hit = parsed.notna() & parsed.dt.year.between(1800, 2200)
-        if hit.any():
-            local = parsed[hit].dt.tz_convert("Europe/Paris").dt.tz_localize(None)
-            out.loc[hit.index[hit]] = local.astype("datetime64[ns]")
-    return out
+        rows = np.flatnonzero(todo)
+        parsed = pd.to_datetime(s.iloc[rows], format="ISO8601", errors="coerce", utc=True)
+        if parsed.notna().any():
+            keep(parsed.dt.tz_convert("Europe/Paris").dt.tz_localize(None), rows)
+    return pd.Series(out, index=s.index)
 
 
 def _dates_with_times(date: pd.Series, time: pd.Series, log: ImportLog, label: str) -> pd.Series:
