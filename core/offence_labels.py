@@ -303,9 +303,10 @@ def offence_class_from_label(label: object) -> tuple[str | None, str]:
     return found.cls, found.status
 
 
-def offence_classes_from_labels(labels: pd.Series) -> pd.DataFrame:
+def offence_classes_from_labels(labels: pd.Series, *, with_match: bool = True) -> pd.DataFrame:
     """Class, status, matched reference and confidence of every label (computed once per
-    distinct label, :func:`core.label_matching.match_labels`).
+    distinct label, :func:`core.label_matching.match_labels`); the class and status alone
+    without ``with_match`` (the import: a million rows need no reference per row).
 
     Returns
     -------
@@ -323,9 +324,10 @@ def offence_classes_from_labels(labels: pd.Series) -> pd.DataFrame:
     columns = {
         "classe": [f.cls for f in found] + [None],  # last: missing
         "statut": [f.status for f in found] + [UNKNOWN],
-        "reference": [f.reference for f in found] + [None],
-        "confiance": [f.confidence for f in found] + [0.0],
     }
+    if with_match:
+        columns["reference"] = [f.reference for f in found] + [None]
+        columns["confiance"] = [f.confidence for f in found] + [0.0]
     return pd.DataFrame(
         {
             name: np.array(values, dtype=object if name != "confiance" else float)[codes]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from core import model as m
@@ -20,6 +21,7 @@ from core.vocabulary import (
     OTHER_OFFENCE,
     forces_from_labels,
     forces_from_unit_names,
+    map_distinct,
     normalize_label,
     place_types_from_labels,
 )
@@ -78,10 +80,19 @@ def offences_from_columns(label: pd.Series, index: pd.Series) -> pd.DataFrame:
     The label decides when it is recognised (an indicator or outside the 14); otherwise
     the index, read from the index column or from a label that is only a number.
     """
-    by_label = offence_classes_from_labels(label)
-    by_index = offence_classes_from_index(index.fillna(label))
-    use_index = (by_label["statut"] == UNKNOWN) & (by_index["statut"] != UNKNOWN)
-    return by_label.where(~use_index, by_index)
+    by_label = offence_classes_from_labels(label, with_match=False)
+    unknown = np.flatnonzero((by_label["statut"] == UNKNOWN).to_numpy())
+    if len(unknown) == 0:
+        return by_label
+    # The index of the rows the label did not class (a few, usually: no copy of a million rows).
+    by_index = offence_classes_from_index(index.iloc[unknown].fillna(label.iloc[unknown]))
+    use = (by_index["statut"] != UNKNOWN).to_numpy()
+    out = by_label.copy()
+    for col in ("classe", "statut"):
+        values = out[col].to_numpy(dtype=object).copy()
+        values[unknown[use]] = by_index[col].to_numpy(dtype=object)[use]
+        out[col] = values
+    return out
 
 
 def categories_from_table(
@@ -103,9 +114,10 @@ def categories_from_table(
     force = forces_from_labels(text_column(frame, mapping.get("force")))
     force = force.where(force.notna(), forces_from_unit_names(unit_raw))
     force_missing = force.isna()
-    force = force.where(~force_missing, commune.astype(object).map(forces))
+    by_commune = map_distinct(commune, lambda code: forces.get(code))  # a few hundred codes
+    force = force.where(~force_missing, by_commune)
     given = offence_raw.notna() | index_raw.notna()
-    number = index_numbers(index_raw.fillna(offence_raw))
+    number = index_numbers(index_raw.fillna(offence_raw) if index_raw.notna().any() else offence_raw)
     return Categories(
         offence=offence,
         place=place.fillna("autre"),

@@ -127,9 +127,9 @@ def communes_from_points(
     département are kept and flagged.
     """
     located = found.located
-    points = gpd.GeoSeries(
-        np.where(located, gpd.points_from_xy(found.lon.fillna(0), found.lat.fillna(0)), None), crs=WGS84
-    )
+    xy = gpd.points_from_xy(found.lon.fillna(0), found.lat.fillna(0))
+    xy[~np.asarray(located, dtype=bool)] = None  # (in place: no object array of a million points)
+    points = gpd.GeoSeries(xy, crs=WGS84)
     code_raw = text_column(frame, mapping.get("code_commune"))
     code, valid_code = _commune_codes(code_raw)
     bad_code = code_raw.notna() & ~valid_code

@@ -29,26 +29,37 @@ def incidents_from_steps(
     profiles: Profiles,
     keep: np.ndarray,
 ) -> gpd.GeoDataFrame:
-    """The accepted rows (``keep``) as incidents of the model of :mod:`core.model`."""
+    """The accepted rows (``keep``) as incidents of the model of :mod:`core.model`.
+
+    Each column is cut to the accepted rows before the table is built (a million rows: one
+    copy of the accepted rows, not a table of every row and then its accepted part)."""
+    rows = np.flatnonzero(keep)
+
+    def cut(values):
+        if isinstance(values, np.ndarray | pd.api.extensions.ExtensionArray):
+            return values[rows]
+        return values.iloc[rows].reset_index(drop=True)
+
+    columns = {
+        m.ID: ids,
+        m.START: dates[0],
+        m.END: dates[1],
+        m.OFFENCE: categories.offence,
+        m.PLACE: categories.place,
+        m.FORCE: categories.force,
+        m.COMMUNE: placement.commune,
+        m.AGE: profiles.age,
+        m.SEX: profiles.sex,
+        m.MINOR: pd.array(profiles.minor.to_numpy(), dtype="boolean"),
+        m.OUTSIDE: placement.outside.to_numpy(dtype=bool),
+        **categories.sources,
+    }
     gdf = gpd.GeoDataFrame(
-        {
-            m.ID: ids,
-            m.START: dates[0],
-            m.END: dates[1],
-            m.OFFENCE: categories.offence,
-            m.PLACE: categories.place,
-            m.FORCE: categories.force,
-            m.COMMUNE: placement.commune,
-            m.AGE: profiles.age,
-            m.SEX: profiles.sex,
-            m.MINOR: pd.array(profiles.minor.to_numpy(), dtype="boolean"),
-            m.OUTSIDE: placement.outside.to_numpy(dtype=bool),
-            **categories.sources,
-        },
-        geometry=placement.points.to_numpy(),
+        {name: cut(values) for name, values in columns.items()},
+        geometry=placement.points.to_numpy()[rows],
         crs=WGS84,
-    )[keep]
-    return m.conform_incidents(gdf.reset_index(drop=True))
+    )
+    return m.conform_incidents(gdf)
 
 
 def warnings_from_steps(
