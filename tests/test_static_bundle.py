@@ -113,3 +113,35 @@ def test_a_browser_accepting_gzip_gets_the_same_file_compressed():
     assert tiny.stat().st_size < 500
     status, headers, body = request(app, f"/static/js/{tiny.name}", headers=accept)
     assert b"content-encoding" not in headers and body == tiny.read_bytes()
+
+
+class Html:
+    """Stands for Streamlit answering a page: its index.html (gzipped or not, in two parts)."""
+
+    def __init__(self, *, gzipped: bool, content_type: bytes = b"text/html") -> None:
+        self.gzipped, self.content_type = gzipped, content_type
+
+    async def __call__(self, scope, receive, send) -> None:
+        page = (ROOT / "index.html").read_bytes()
+        body = gzip.compress(page) if self.gzipped else page
+        headers = [(b"content-type", self.content_type), (b"content-length", str(len(body)).encode())]
+        if self.gzipped:
+            headers.append((b"content-encoding", b"gzip"))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        half = len(body) // 2
+        await send({"type": "http.response.body", "body": body[:half], "more_body": True})
+        await send({"type": "http.response.body", "body": body[half:]})
+
+
+def test_every_html_document_declares_french():
+    assert b'<html lang="en"' in (ROOT / "index.html").read_bytes()  # what Streamlit ships
+    for gzipped in (False, True):
+        status, headers, body = request(StaticBundle(Html(gzipped=gzipped)), "/diagnostic")
+        page = gzip.decompress(body) if gzipped else body
+        assert status == 200 and b'<html lang="fr"' in page and b'lang="en"' not in page
+        assert headers[b"content-length"] == str(len(body)).encode()
+    # Other responses are passed as they are (a JavaScript file that mentions the string).
+    status, headers, body = request(
+        StaticBundle(Html(gzipped=False, content_type=b"text/javascript")), "/x.js"
+    )
+    assert b'<html lang="en"' in body

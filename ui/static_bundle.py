@@ -10,9 +10,12 @@ files from bytes read once at start, with the headers Streamlit gives them (cont
 ``Cache-Control: public, immutable, max-age=1 year``: the names carry a content hash).
 
 Everything else (the pages, ``index.html`` which must stay ``no-cache``, ``/_stcore``, the
-sign-in routes, components, media, ``/app/static``) goes to Streamlit untouched. Only files
-under Streamlit's own ``static/static`` folder are served, so nothing else on disk can be
-reached through it.
+sign-in routes, components, media, ``/app/static``) goes to Streamlit, with one change: an
+HTML document it answers (its ``index.html`` for every page, a component's own ``index.html``,
+such as the map's) says ``lang="fr"`` instead of ``lang="en"`` (RGAA / WCAG 3.1.1: the
+language of the page; Streamlit's front end never sets it). Only files under Streamlit's own
+``static/static`` folder are served from memory, so nothing else on disk can be reached
+through it.
 """
 
 from __future__ import annotations
@@ -124,7 +127,50 @@ class StaticBundle:
                 await send({"type": "http.response.start", "status": 200, "headers": headers})
                 await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
                 return
+        if scope["type"] == "http" and scope["method"] == "GET":
+            await self.app(scope, receive, _FrenchDocument(send))
+            return
         await self.app(scope, receive, send)
+
+
+#: The document language Streamlit's and its components' ``index.html`` declare, and ours.
+ENGLISH_ROOT = b'<html lang="en"'
+FRENCH_ROOT = b'<html lang="fr"'
+
+
+class _FrenchDocument:
+    """A ``send`` that rewrites an HTML response's root element to ``lang="fr"`` (the body
+    gathered, gunzipped when needed, its length corrected); any other response passes as it is."""
+
+    def __init__(self, send: Callable[[Message], Awaitable[None]]) -> None:
+        self.send = send
+        self.start: Message | None = None
+        self.parts: list[bytes] = []
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers", []))
+            if headers.get(b"content-type", b"").startswith(b"text/html"):
+                self.start = message  # held until the whole body is known
+                return
+            await self.send(message)
+            return
+        if message["type"] != "http.response.body" or self.start is None:
+            await self.send(message)
+            return
+        self.parts.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(self.parts)
+        headers = [(k, v) for k, v in self.start.get("headers", []) if k != b"content-length"]
+        gzipped = any(k == b"content-encoding" and b"gzip" in v for k, v in headers)
+        text = gzip.decompress(body) if gzipped and body else body
+        if ENGLISH_ROOT in text[:4096]:
+            text = text.replace(ENGLISH_ROOT, FRENCH_ROOT, 1)
+            body = gzip.compress(text, compresslevel=6, mtime=0) if gzipped else text
+        headers.append((b"content-length", str(len(body)).encode("latin-1")))
+        await self.send({**self.start, "headers": headers})
+        await self.send({"type": "http.response.body", "body": body})
 
 
 def _accepts_gzip(scope: Scope) -> bool:

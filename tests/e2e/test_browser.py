@@ -64,6 +64,10 @@ def test_diagnostic_offline_draws_map_and_charts(browser, server):
     chart.wait_for(timeout=60_000)
     chart.locator("canvas, svg").first.wait_for(timeout=60_000)
     assert page.get_by_text("faits sont synthétiques").first.is_visible()
+    # The page and the map component's document are in French (RGAA / WCAG 3.1.1).
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    langs = {f.evaluate("document.documentElement.lang") for f in page.frames if "folium" in f.url}
+    assert langs == {"fr"}, langs
     page.screenshot(path=str(ARTIFACTS / "diagnostic.png"), full_page=True)
     # The map needed nothing from the internet: only base-map tiles were attempted.
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
