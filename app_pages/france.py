@@ -14,7 +14,7 @@ from ui.access import current_viewer, export_button, sidebar_identity
 from ui.guard import guarded
 from ui.maps import show_map
 from ui.state import DEPARTEMENT_QUERY, init_state, persisted
-from usecases.france import MEASURES, NO_RESULT
+from usecases.france import MEASURES, NO_RESULT, no_results_message
 
 FIELDS = {
     "departement": "Département",
@@ -29,11 +29,6 @@ LINKED_PAGES = {
     a.ZONES: ("app_pages/zones.py", "Zones prioritaires"),
     a.SUIVI: ("app_pages/suivi.py", "Suivi bimestriel"),
 }
-NO_RESULTS = (
-    "Aucun résultat national pour le moment. Le calcul de tous les départements se lance avec "
-    "`make national` (jeu national synthétique puis calcul sur Dask ; `make national "
-    'ARGS="--departements 90,48,23 --scale 0.1"` pour un essai rapide).'
-)
 
 
 def _open_departement(viewer: a.Viewer, table) -> None:
@@ -77,7 +72,7 @@ def body() -> None:
     )
     stamp = cache.national_results_stamp()
     if not stamp:
-        st.info(NO_RESULTS)
+        st.info(no_results_message(viewer))
         return
     st.warning(
         "Jeu national **synthétique** : faits générés et calibrés sur les totaux SSMSI de chaque département ; "

@@ -11,7 +11,7 @@ from core.access import Viewer
 from core.privacy import SECRET_LABEL
 from core.settings import SETTINGS
 from geo.communes import all_communes, departements_from_communes
-from usecases.france import NO_DATA, STALE, france_view
+from usecases.france import NO_DATA, NO_RESULT, STALE, france_view
 from usecases.national import SUMMARY_COLUMNS, THRESHOLD
 
 
@@ -85,7 +85,7 @@ def test_changes_by_class_and_table_sortable(outlines):
     assert table.loc["72", "Pour 1 000 hab."] == pytest.approx(37.1)
     assert np.isnan(table.loc["48", "Pour 1 000 hab."]) and np.isnan(table.loc["48", "Faits (12 mois)"])
     assert table.loc["48", "Remarque"].startswith("secret statistique") and table.loc["53", "Remarque"] == ""
-    assert table.loc["01", "Remarque"].startswith("pas de résultat")
+    assert table.loc["01", "Remarque"] == NO_RESULT
     assert view.table["Faits (12 mois)"].dtype.kind == "f"  # numbers sort as numbers
 
 
@@ -128,3 +128,15 @@ def test_rows_gated_with_another_threshold_are_not_published(outlines):
     by_code = view.props.set_axis(outlines["code"].to_numpy())
     assert by_code.loc["72", "faits"] == "—" and by_code.loc["72", "fill"] == NO_DATA
     assert table.loc["53", "Faits (12 mois)"] == 9000  # the others as they are
+
+
+def test_without_results_only_the_one_who_runs_the_batch_is_told_the_command():
+    from core.access import ADMIN, PREFET, Viewer
+    from usecases.france import no_results_message
+
+    prefet = Viewer(role=PREFET, identity="prefet@x", name="Préfète", departements=("53",))
+    admin = Viewer(role=ADMIN, identity="admin@x", name="Admin")
+    assert "make national" not in no_results_message(prefet)
+    assert "administrateur" in no_results_message(prefet) and "demandez" in no_results_message(prefet)
+    assert "make national" in no_results_message(admin)
+    assert "make national" in no_results_message(Viewer.local_analyst())  # the poste local runs it

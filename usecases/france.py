@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.diagnostic import class_breaks_from_values, classes_from_values
-from core.access import Viewer
+from core.access import MANAGE_PEOPLE, Viewer
 from core.errors import ParameterError
 from core.escape import html_text
 from core.formatting import fmt_change, fmt_count, fmt_decimal
@@ -30,8 +30,35 @@ MEASURES = {
     "zones": "Zones prioritaires (12 derniers mois)",
 }
 NO_DATA = "#dddddd"
-NO_RESULT = "pas de résultat (make national)"
-STALE = "calculé avec un autre seuil de secret : relancez make national"
+NO_RESULT = "pas encore de résultat"
+STALE = "calculé avec un autre seuil de secret : à recalculer"
+#: Who runs the national batch (the command line): an administrator, or the analyst of the
+#: « poste local » mode on their own machine. Everyone else is told whom to ask.
+RUN_COMMAND = (
+    "`make national` (jeu national synthétique puis calcul sur Dask ; `make national "
+    'ARGS="--departements 90,48,23 --scale 0.1"` pour un essai rapide)'
+)
+
+
+def runs_the_batch(viewer: Viewer | None) -> bool:
+    """Whether the viewer is the one who starts the national batch (told the command)."""
+    if viewer is None:
+        return False
+    return viewer.can(MANAGE_PEOPLE) or viewer.identity == Viewer.local_analyst().identity
+
+
+def no_results_message(viewer: Viewer | None) -> str:
+    """What the France page says before any national result exists, for this viewer."""
+    if runs_the_batch(viewer):
+        return f"Aucun résultat national pour le moment. Le calcul de tous les départements se lance avec {RUN_COMMAND}."
+    return (
+        "Aucun résultat national pour le moment : le calcul de tous les départements est lancé par "
+        "l'administrateur de l'application, qui le relance après chaque mise à jour des données. Les résultats "
+        "s'afficheront ici dès qu'il aura été fait : demandez-le à l'administrateur de l'application "
+        "(le service informatique de la préfecture ou du ministère qui l'héberge)."
+    )
+
+
 PALETTE = ("#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
 CHANGE_PALETTE = ("#2166ac", "#67a9cf", "#f7f7f7", "#ef8a62", "#b2182b")
 
@@ -183,7 +210,12 @@ def france_view(
             f"Votre territoire : {int(inside.sum())} département(s) ; les autres ne sont pas montrés."
         )
     if missing:
-        notes.append(f"{missing} département(s) sans résultat : lancez le calcul national (make national).")
+        notes.append(
+            f"{missing} département(s) sans résultat : lancez le calcul national ({RUN_COMMAND})."
+            if runs_the_batch(viewer)
+            else f"{missing} département(s) sans résultat pour le moment : l'administrateur de l'application "
+            "les ajoutera au prochain calcul national."
+        )
     notes.append(
         f"Vue diffusable : aucun effectif de 1 à {SETTINGS.privacy_threshold} n'est montré (« secret »), "
         "ni une évolution qui en découle."
