@@ -36,6 +36,9 @@ from usecases.donnees import (
 )
 from usecases.donnees import DROP as DROP_DUPLICATES
 
+#: A message kept across the rerun that follows a save (shown at the top of the page).
+SAVED_MESSAGE = "donnees_saved_message"
+
 
 def save_section(ctx: Context, filename: str, result, key: str) -> None:
     """Save as a new data set, or append to one of the département's (month after month)."""
@@ -62,9 +65,14 @@ def save_section(ctx: Context, filename: str, result, key: str) -> None:
                 journal=access_store(),
             )
             st.session_state.pop("import_result", None)  # saved: the validated file is released
-            st.success(
-                f"Jeu « {md_escape(info.name)} » enregistré ({fmt_count(info.n_rows)} faits). Choisissez-le dans la barre latérale."
+            # The sidebar was drawn before the save: the new data set is chosen there and the
+            # page drawn again, the message shown at its top.
+            st.session_state[f"keep_dataset_{ctx.departement}"] = f"espace:{info.slug}"
+            st.session_state[SAVED_MESSAGE] = (
+                f"Jeu « {md_escape(info.name)} » enregistré ({fmt_count(info.n_rows)} faits) et choisi dans la "
+                "barre latérale : toutes les pages l'analysent désormais."
             )
+            st.rerun()
         return
     slug = st.selectbox("Jeu à compléter", list(targets), format_func=targets.get, key=f"into_{key}")
     policy = DROP_DUPLICATES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._donnees_review import profiles_section, review_section, saved_review_section
-from app_pages._donnees_store import save_section, saved_section, statistics_section
+from app_pages._donnees_store import SAVED_MESSAGE, save_section, saved_section, statistics_section
 from core.access import IMPORT
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
@@ -165,6 +165,9 @@ def _import_section(ctx: Context) -> None:
 def body() -> None:
     st.title("Données")
     ctx = current_context()
+    saved = st.session_state.pop(SAVED_MESSAGE, None)
+    if saved:
+        st.success(saved)
     if ctx.dataset is not None:
         kind = "synthétique" if ctx.dataset.synthetic else "importé"
         st.info(

@@ -135,14 +135,19 @@ def test_hostile_labels_never_execute(browser, server):
     page.get_by_role("button", name="Valider le fichier").click()
     page.get_by_text("Rapport de validation").wait_for(timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "xss_import_report.png"), full_page=True)
+    # Markdown from a file is escaped: shown as text in the report, no image fetched.
+    assert page.get_by_text("![x](http://evil.example/x.png)", exact=False).count() >= 1
     page.get_by_label("Nom du jeu de données").fill(XSS)
     page.get_by_role("button", name="Enregistrer le jeu de données").click()
-    page.get_by_text("faits). Choisissez-le").wait_for(timeout=30_000)
+    page.get_by_text("faits) et choisi dans la barre latérale").wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     page.screenshot(path=str(ARTIFACTS / "xss_import.png"), full_page=True)
     assert dialogs == []
-    # Markdown from a file is escaped too: no image fetched from another host.
-    assert page.get_by_text("![x](http://evil.example/x.png)", exact=False).count() >= 1
+    # The saved data set, chosen in the sidebar at once, carries the hostile name as text.
+    chosen = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(
+        has_text="Jeu de données"
+    )
+    assert XSS in chosen.get_by_role("combobox").input_value()
     assert not [u for u in blocked if "evil.example" in u]
     page.close()
 
