@@ -118,11 +118,36 @@ class SignIn:
 
 
 def _bind_origin() -> str | None:
-    """This run's session id; the audit lines of the run get its client address and agent."""
+    """This run's session id; the audit lines of the run get its client address and agent.
+
+    The socket's record is written when the server's first message of the session goes out;
+    the first run may start before (its script thread races the event loop): the address and
+    agent are then read from the request Streamlit keeps for the session, the same way."""
     sid = script_session_id()
     info = REGISTRY.find(sid) if sid else None
-    AUDIT_ORIGIN.set((info.address, info.agent) if info else ("", ""))
+    origin = (info.address, info.agent) if info and info.address else _origin_from_context()
+    AUDIT_ORIGIN.set(origin)
+    if sid and info is not None and not info.address and origin[0]:
+        REGISTRY.connected(sid, *origin)
     return sid
+
+
+def _origin_from_context() -> tuple[str, str]:
+    """The client's address (the configured proxy header's first entry, else the peer) and
+    user agent, from the session's request; empty when there is none (a test harness)."""
+    try:
+        headers = st.context.headers
+        address = ""
+        if SETTINGS.client_address_header:
+            forwarded = headers.get(SETTINGS.client_address_header) or ""
+            address = forwarded.split(",")[0].strip()[:64]
+        if not address:  # (st.context.ip_address hides 127.0.0.1: the peer as the socket has it)
+            from streamlit.runtime.context import _get_client_context
+
+            address = str(getattr(_get_client_context(), "remote_ip", "") or "")
+        return address, (headers.get("User-Agent") or "")[:300]
+    except Exception:  # noqa: BLE001 - no request behind this run
+        return "", ""
 
 
 def _refuse_sign_in(message: str, button: str, key: str) -> None:
