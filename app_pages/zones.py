@@ -27,9 +27,23 @@ from usecases.zones import (
 Z = ZONE_DEFAULTS
 
 
+#: The parameters each method reads (the panel shows the chosen method's only; the others keep
+#: their defaults, which the back-test uses when it runs every method).
+METHOD_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "recurrent": ("share", "half_life", "close_gaps"),
+    "prospectif": ("share", "radius", "weeks", "close_gaps"),
+    "densite": ("share", "close_gaps"),
+    "automatique": ("share", "half_life", "radius", "weeks", "close_gaps"),
+    "local": ("inner", "outer", "ratio", "confidence", "min_incidents"),
+    "gi": ("band", "confidence", "min_incidents"),
+    "dbscan": ("eps", "min_samples", "min_incidents"),
+    "hdbscan": ("eps", "min_incidents"),
+}
+
+
 def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
     with st.expander("Méthode et paramètres", expanded=False):
-        c1, c2, c3 = st.columns(3)
+        c1, c2, c3 = st.columns([3, 1, 1])
         method = c1.selectbox(
             "Méthode",
             list(METHODS),
@@ -38,63 +52,83 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             key="z_method",
         )
         cell = c2.number_input("Maille (m)", 50.0, 1000.0, Z["cell"], 25.0, key="z_cell")
-        band = c3.number_input("Distance de voisinage Gi* (m)", 100.0, 3000.0, Z["band"], 50.0, key="z_band")
-        c4, c5, c6 = st.columns(3)
-        conf = c4.selectbox(
-            "Confiance Gi*",
-            list(CONFIDENCE),
-            list(CONFIDENCE).index(Z["confidence"]),
-            format_func=CONFIDENCE.get,
-            key="z_conf",
+        bw = c3.number_input(
+            "Largeur de bande de la carte de densité (m, 0 = automatique)", 0.0, 3000.0, 0.0, 25.0, key="z_bw"
         )
-        eps = c5.number_input("Rayon DBSCAN (m)", 50.0, 2000.0, Z["eps"], 25.0, key="z_eps")
-        min_samples = c6.number_input(
-            "Faits minimum par noyau DBSCAN", 2, 500, Z["min_samples"], key="z_min_samples"
-        )
-        s1, s2, s3, s4 = st.columns(4)
-        share = s1.number_input(
-            "Part du territoire couverte (%)",
-            0.05,
-            20.0,
-            Z["share"],
-            0.05,
-            key="z_share",
-            help="Mailles récurrentes, prospectif, densité : ce qu'une patrouille peut couvrir.",
-        )
-        half_life = s2.number_input(
-            "Mailles récurrentes : demi-vie (mois)", 1.0, 120.0, Z["half_life"], 1.0, key="z_half_life"
-        )
-        radius = s3.number_input("Prospectif : rayon (mailles)", 1, 20, Z["radius"], key="z_radius")
-        weeks = s4.number_input("Prospectif : mémoire (semaines)", 1, 52, Z["weeks"], key="z_weeks")
-        close_gaps = st.checkbox(
-            "Méthodes à superficie choisie : combler les trous d'une maille entre mailles retenues",
-            Z["close_gaps"],
-            key="z_close_gaps",
-            help="Moins de zones, plus grandes ; sur des faits réels (Toronto, 0,1 % du territoire), elles "
-            "captent de 5 à 12 % de faits en moins qu'à cellules libres, à superficie égale.",
-        )
-        l1, l2, l3 = st.columns(3)
-        inner = l1.number_input(
-            "Excès local : rayon du disque (m)", 50.0, 2000.0, Z["inner"], 25.0, key="z_inner"
-        )
-        outer = l2.number_input(
-            "Excès local : rayon de l'anneau (m)", 100.0, 5000.0, Z["outer"], 50.0, key="z_outer"
-        )
-        ratio = l3.number_input(
-            "Excès local : rapport minimal observé / attendu", 1.0, 20.0, Z["ratio"], 0.5, key="z_ratio"
-        )
-        c7, c8 = st.columns(2)
-        min_incidents = c7.number_input(
-            "Faits minimum par zone",
-            6,
-            1000,
-            Z["min_incidents"],
-            key="z_min",
-            help="Sauf pour les méthodes à superficie choisie, qui gardent toutes leurs zones.",
-        )
-        bw = c8.number_input(
-            "Largeur de bande de la densité (m, 0 = automatique)", 0.0, 3000.0, 0.0, 25.0, key="z_bw"
-        )
+        used = METHOD_PARAMETERS.get(method, ())
+        values = {name: Z[name] for name in ("share", "half_life", "radius", "weeks", "close_gaps", "inner",
+                                              "outer", "ratio", "confidence", "min_incidents", "band", "eps",
+                                              "min_samples")}  # fmt: skip
+        cols = iter(st.columns(3) + st.columns(3))
+        if "share" in used:
+            values["share"] = next(cols).number_input(
+                "Part du territoire couverte (%)",
+                0.05,
+                20.0,
+                Z["share"],
+                0.05,
+                key="z_share",
+                help="Ce qu'une patrouille peut couvrir : la superficie des zones.",
+            )
+        if "half_life" in used:
+            values["half_life"] = next(cols).number_input(
+                "Mailles récurrentes : demi-vie (mois)", 1.0, 120.0, Z["half_life"], 1.0, key="z_half_life"
+            )
+        if "radius" in used:
+            values["radius"] = next(cols).number_input(
+                "Prospectif : rayon (mailles)", 1, 20, Z["radius"], key="z_radius"
+            )
+        if "weeks" in used:
+            values["weeks"] = next(cols).number_input(
+                "Prospectif : mémoire (semaines)", 1, 52, Z["weeks"], key="z_weeks"
+            )
+        if "band" in used:
+            values["band"] = next(cols).number_input(
+                "Distance de voisinage Gi* (m)", 100.0, 3000.0, Z["band"], 50.0, key="z_band"
+            )
+        if "inner" in used:
+            values["inner"] = next(cols).number_input(
+                "Excès local : rayon du disque (m)", 50.0, 2000.0, Z["inner"], 25.0, key="z_inner"
+            )
+            values["outer"] = next(cols).number_input(
+                "Excès local : rayon de l'anneau (m)", 100.0, 5000.0, Z["outer"], 50.0, key="z_outer"
+            )
+            values["ratio"] = next(cols).number_input(
+                "Excès local : rapport minimal observé / attendu", 1.0, 20.0, Z["ratio"], 0.5, key="z_ratio"
+            )
+        if "eps" in used:
+            values["eps"] = next(cols).number_input(
+                "Rayon DBSCAN (m)" if method == "dbscan" else "Rayon de remplissage des agrégats (m)",
+                50.0,
+                2000.0,
+                Z["eps"],
+                25.0,
+                key="z_eps",
+            )
+        if "min_samples" in used:
+            values["min_samples"] = next(cols).number_input(
+                "Faits minimum par noyau DBSCAN", 2, 500, Z["min_samples"], key="z_min_samples"
+            )
+        if "confidence" in used:
+            values["confidence"] = next(cols).selectbox(
+                "Confiance (après correction FDR)",
+                list(CONFIDENCE),
+                list(CONFIDENCE).index(Z["confidence"]),
+                format_func=CONFIDENCE.get,
+                key="z_conf",
+            )
+        if "min_incidents" in used:
+            values["min_incidents"] = next(cols).number_input(
+                "Faits minimum par zone", 6, 1000, Z["min_incidents"], key="z_min"
+            )
+        if "close_gaps" in used:
+            values["close_gaps"] = st.checkbox(
+                "Combler les trous d'une maille entre mailles retenues",
+                Z["close_gaps"],
+                key="z_close_gaps",
+                help="Moins de zones, plus grandes ; sur des faits réels (Toronto, 0,1 % du territoire), elles "
+                "captent de 5 à 12 % de faits en moins qu'à cellules libres, à superficie égale.",
+            )
         st.caption("Poids de gravité des infractions dans le score (modifiables) :")
         weights = st.data_editor(
             pd.DataFrame({"infraction": list(DEFAULT_SEVERITY), "poids": list(DEFAULT_SEVERITY.values())}),
@@ -102,23 +136,7 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             disabled=["infraction"],
             key="z_weights",
         )
-    settings = zones_settings_from_values(
-        method=method,
-        cell=cell,
-        band=band,
-        confidence=conf,
-        eps=eps,
-        min_samples=min_samples,
-        min_incidents=min_incidents,
-        inner=inner,
-        outer=outer,
-        ratio=ratio,
-        share=share,
-        radius=radius,
-        weeks=weeks,
-        half_life=half_life,
-        close_gaps=close_gaps,
-    )
+    settings = zones_settings_from_values(method=method, cell=cell, **values)
     st.caption(METHOD_NOTE)
     return (
         settings,

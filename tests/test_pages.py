@@ -452,6 +452,25 @@ def test_zones_page_default_and_automatic_methods():
     assert any(c.value.startswith("Méthode automatique : « ") for c in at.caption)
 
 
+def test_zones_page_shows_only_the_chosen_methods_settings():
+    at = _run("app_pages/zones.py")
+    labels = {n.label for n in at.number_input}
+    assert "Part du territoire couverte (%)" in labels and "Mailles récurrentes : demi-vie (mois)" in labels
+    assert not labels & {
+        "Rayon DBSCAN (m)",
+        "Distance de voisinage Gi* (m)",
+        "Excès local : rayon du disque (m)",
+    }
+    at.selectbox(key="z_method").set_value("dbscan").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    labels = {n.label for n in at.number_input}
+    assert {"Rayon DBSCAN (m)", "Faits minimum par noyau DBSCAN", "Faits minimum par zone"} <= labels
+    assert "Part du territoire couverte (%)" not in labels
+    at.selectbox(key="z_method").set_value("gi").run()
+    assert {"Distance de voisinage Gi* (m)"} <= {n.label for n in at.number_input}
+    assert any(s.label == "Confiance (après correction FDR)" for s in at.selectbox)
+
+
 def test_zones_page_backtest_section():
     at = _run("app_pages/zones.py")
     assert not any("Ici, la méthode" in i.value for i in at.info)  # never on the first render
