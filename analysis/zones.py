@@ -125,6 +125,7 @@ def zones_from_incidents(
         grid, labels, n = labels_from_xy(x, y, area, settings, dates=dates, as_of=as_of)
     columns = [
         "rang",
+        "nom",
         "id",
         "faits",
         "score",
@@ -190,6 +191,7 @@ def zones_from_incidents(
         rows.append(
             {
                 "id": _stable_id(geom),
+                "commune_principale": _main_commune(geom, hit, names, tree),
                 "faits": k,
                 "score": float(scores[z]),
                 "superficie_km2": geom.area / 1e6,
@@ -207,7 +209,31 @@ def zones_from_incidents(
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs))
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=crs).sort_values("score", ascending=False)
     out.insert(0, "rang", np.arange(1, len(out) + 1))
+    out.insert(1, "nom", [zone_name(r, c, k) for r, c, k in zip(out["rang"], out.pop("commune_principale"),
+                                                                 out["communes"].str.count(", ") + 1, strict=True)])  # fmt: skip
     return out.reset_index(drop=True)
+
+
+def zone_name(rank: int, main_commune: str, n_communes: int) -> str:
+    """A zone as people call it: its rank and its main commune (« Zone 3 – Laval », « Zone 5 –
+    Évron et 1 autre commune »); the stable ``id`` stays for the follow-up."""
+    others = n_communes - 1
+    tail = (
+        ""
+        if others <= 0
+        else f" et {others} autre{'s' if others > 1 else ''} commune{'s' if others > 1 else ''}"
+    )
+    return f"Zone {int(rank)} – {main_commune}{tail}" if main_commune else f"Zone {int(rank)}"
+
+
+def _main_commune(geom: shapely.Geometry, hit: np.ndarray, names: np.ndarray, tree: shapely.STRtree) -> str:
+    """The commune holding the largest part of a zone."""
+    if len(hit) == 0:
+        return ""
+    if len(hit) == 1:
+        return str(names[hit[0]])
+    parts = shapely.area(shapely.intersection(tree.geometries.take(hit), geom))
+    return str(names[hit[int(np.argmax(parts))]])
 
 
 def published_zones(zones: pd.DataFrame, *, threshold: int | None = None) -> pd.DataFrame:

@@ -172,7 +172,13 @@ def _zone_columns(table: pd.DataFrame) -> dict[str, object]:
     offences = {c: st.column_config.Column(c[2:]) for c in table.columns if c.startswith("n_")}
     return column_config_from_frame(
         table,
-        id=st.column_config.TextColumn("Zone"),
+        nom=st.column_config.TextColumn(
+            "Zone", help="Son rang et la commune qui en porte la plus grande part."
+        ),
+        id=st.column_config.TextColumn(
+            "Identifiant",
+            help="Stable d'une période à l'autre tant que la zone ne bouge pas (suivi bimestriel).",
+        ),
         score=num("Score", format="%.1f", help="Faits pondérés par la gravité des infractions.")
         if pd.api.types.is_numeric_dtype(table.get("score", pd.Series(dtype=float)))
         else st.column_config.Column("Score", help="Faits pondérés par la gravité des infractions."),

@@ -241,3 +241,23 @@ def test_local_excess_is_corrected_over_every_cell_and_empty_cells_are_no_discov
     strong = rng.normal(15_000, 60, (60, 2))  # a real cluster is still found
     _, labels, _ = labels_local(*np.vstack([background, strong]).T, territory, settings)
     assert labels[150, 150] > 0
+
+
+def test_zones_are_named_by_rank_and_main_commune():
+    from analysis.zones import zone_name
+
+    assert zone_name(3, "Laval", 1) == "Zone 3 – Laval"
+    assert zone_name(5, "Évron", 2) == "Zone 5 – Évron et 1 autre commune"
+    assert zone_name(1, "Mayenne", 4) == "Zone 1 – Mayenne et 3 autres communes"
+    two = gpd.GeoDataFrame(
+        {"code": ["00001", "00002"], "nom": ["Ouest", "Est"]},
+        geometry=[shapely.box(0, 0, 3200, 10_000), shapely.box(3200, 0, 10_000, 10_000)],
+        crs=2154,
+    )
+    zones = zones_from_incidents(
+        _incidents(np.random.default_rng(4)), two, settings=ZoneSettings(method="local")
+    )
+    top = zones.iloc[0]
+    assert top["nom"].startswith("Zone 1 – ") and top["id"].startswith("Z-")
+    # The planted cluster (3 km, 7 km; sd 150 m) straddles x = 3,200 m: most of it is in « Ouest ».
+    assert top["nom"].split(" – ")[1].startswith("Ouest")

@@ -66,14 +66,14 @@ def zones_map(
         props = pd.DataFrame(
             {
                 "rang": zones["rang"].astype(int).astype(str),
-                "id": zones["id"].astype(str).map(html_text),
+                "nom": (zones["nom"] if "nom" in zones else zones["id"]).astype(str).map(html_text),
                 "faits": zones["faits"].map(lambda v: fmt_number(v, 0)),
                 "score": zones["score"].map(lambda v: fmt_number(v, 0)),
                 "communes": zones["communes"].astype(str).map(html_text),
             }
         )
         gdf = gpd.GeoDataFrame(props, geometry=zones.geometry.to_numpy(), crs="EPSG:4326")
-        fields = {"rang": "Rang", "id": "Zone", "faits": "Faits", "score": "Score", "communes": "Communes"}
+        fields = {"nom": "Zone", "faits": "Faits", "score": "Score", "communes": "Communes"}
         folium.GeoJson(
             json.loads(gdf.to_json(drop_id=True)),
             name="Zones prioritaires",
