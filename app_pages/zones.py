@@ -187,6 +187,8 @@ def _zone_columns(table: pd.DataFrame) -> dict[str, object]:
         part_superficie=num("Part du territoire (%)", format="%.3f"),
         faits_periode_precedente=st.column_config.Column("Faits, période précédente"),
         evolution=st.column_config.TextColumn("Évolution", help="Par rapport à la période précédente."),
+        forces=st.column_config.TextColumn("Forces", help="Forces qui ont enregistré les faits de la zone."),
+        communes=st.column_config.TextColumn("Communes"),
         **offences,
     )
 

@@ -261,3 +261,10 @@ def test_zones_are_named_by_rank_and_main_commune():
     assert top["nom"].startswith("Zone 1 – ") and top["id"].startswith("Z-")
     # The planted cluster (3 km, 7 km; sd 150 m) straddles x = 3,200 m: most of it is in « Ouest ».
     assert top["nom"].split(" – ")[1].startswith("Ouest")
+
+
+def test_forces_are_spelled_out_in_the_zone_table():
+    from usecases.zones import forces_in_words
+
+    assert forces_in_words("GN, PN") == "gendarmerie nationale, police nationale"
+    assert forces_in_words("PM") == "police municipale" and forces_in_words("") == ""

@@ -277,6 +277,7 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         source.assign(
             part_superficie=raw.loc[source.index, "part_superficie"] * 100.0,
             evolution=[v if isinstance(v, str) else fmt_change(v) for v in source["evolution"]],
+            forces=[forces_in_words(v) for v in source["forces"]],
         )
     )
     # Map properties: the published table's values in the published view.
@@ -299,6 +300,14 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         export_gpkg=_gpkg_bytes(export, export_geom, crs),
         captions=captions,
     )
+
+
+def forces_in_words(codes: object) -> str:
+    """« GN, PN » as a person reads it: « gendarmerie nationale, police nationale »."""
+    from core.vocabulary import FORCE_LABELS
+
+    parts = [c.strip() for c in str(codes or "").split(",") if c.strip()]
+    return ", ".join(FORCE_LABELS.get(c, c).lower() if c in FORCE_LABELS else c for c in parts)
 
 
 def _gpkg_bytes(table: pd.DataFrame, geometry: gpd.GeoSeries, crs: str) -> bytes:
