@@ -81,8 +81,9 @@ RATE_EXPLANATION = {
 SMOOTHING_METHOD_NOTE = (
     "Méthode : lissage bayésien empirique spatial (Marshall 1991), comme GeoDa et PySAL (esda) : "
     "référence = taux de la commune et de ses communes limitrophes (contiguïté « queen », au moins un "
-    "point de frontière commun). Une commune sans voisine (île) est rapprochée du taux départemental "
-    "(lissage global). Une variance entre communes négative est ramenée à 0 (choix de GeoDa ; esda la "
+    "point de frontière commun). Une commune sans voisine utilisable (voisines hors de la sélection ou, "
+    "en vue diffusable, toutes sous secret statistique) est rapprochée du taux de l'ensemble de la "
+    "sélection (lissage global). Une variance entre communes négative est ramenée à 0 (choix de GeoDa ; esda la "
     "garde négative dans sa version globale). Intervalle de confiance : intervalle exact de Poisson à "
     "95 % ; « peu fiable » quand il est plus large que le taux lui-même. À ne pas utiliser pour juger "
     "une commune isolément : le lissage réduit les écarts réels autant que le bruit."
@@ -200,8 +201,11 @@ def _smoothing_notes(note: SmoothingNote, published: bool) -> list[str]:
     notes = []
     if note.islands:
         notes.append(
-            f"{fmt_count(note.islands)} commune(s) sans commune limitrophe (îles) : taux lissé vers le "
-            "taux départemental (lissage global)."
+            f"{fmt_count(note.islands)} commune(s) sans voisine utilisable pour le lissage (voisines hors de la "
+            "sélection"
+            + (", ou toutes sous secret statistique dans cette vue" if published else "")
+            + ") : taux "
+            "rapproché du taux de l'ensemble de la sélection (lissage global)."
         )
     if note.without_base:
         notes.append(f"{fmt_count(note.without_base)} commune(s) sans population : pas de taux (« — »).")
