@@ -225,7 +225,7 @@ def heatmap_from_near_repeat(
             alt.Tooltip("observees:N", title="paires observées"),
             alt.Tooltip("attendues:N", title="paires attendues"),
             alt.Tooltip("rapport:Q", title="rapport", format=".2f"),
-            alt.Tooltip("p_valeur:Q", title="p", format=".3f"),
+            alt.Tooltip("p_valeur:Q", title="Probabilité par hasard (p)", format=".3f"),
         ],
     )
     text = base.mark_text(fontSize=11).encode(text="texte:N")

@@ -29,6 +29,10 @@ from core.formatting import (
 from core.settings import SETTINGS
 from rendering.change_classes import CHANGE_COLOURS, CHANGE_LABELS
 
+#: The test columns as a reader who is not a statistician reads them (the letters kept for analysts).
+P_LABEL = "Probabilité d'un tel écart par hasard (p)"
+Q_LABEL = "Même probabilité, corrigée pour le nombre d'unités comparées (q)"
+
 
 def totals_rows(followup: Followup) -> list[list[str]]:
     """Rows of the key-figures table (header first)."""
@@ -88,8 +92,8 @@ def display_comparison(table: pd.DataFrame, *, hide_secret: bool = True) -> pd.D
             "IC 95 % du rapport": hide(
                 [fmt_interval(a, b) for a, b in zip(table["ic_bas"], table["ic_haut"], strict=True)]
             ),
-            "p": hide([fmt_pvalue(v) for v in table["p_valeur"]]),
-            "q (FDR)": hide([fmt_pvalue(v) for v in table["q_valeur"]]),
+            P_LABEL: hide([fmt_pvalue(v) for v in table["p_valeur"]]),
+            Q_LABEL: hide([fmt_pvalue(v) for v in table["q_valeur"]]),
             "Changement": ["secret" if s else sens[v] for v, s in zip(table["sens"], secret, strict=True)],
         },
         index=table.index,

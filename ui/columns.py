@@ -42,7 +42,7 @@ COLUMN_LABELS: dict[str, str] = {
     "avant": "Avant",
     "apres": "Après",
     "evolution": "Évolution",
-    "p_valeur": "p",
+    "p_valeur": "Probabilité d'un tel écart par hasard (p)",
     "infraction": "Infraction",
     "lieux": "Lieux touchés",
     "lieux_top_1": "1 % des lieux",
