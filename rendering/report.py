@@ -59,7 +59,7 @@ def totals_rows(followup: Followup) -> list[list[str]]:
 
 def top_changes_rows(table: pd.DataFrame, *, limit: int = 10) -> list[list[str]]:
     """Rows (header first) of the significant changes of a comparison, published form."""
-    rows = [["Unité", "Faits", "Référence", "Évolution", "IC 95 % du rapport", "p"]]
+    rows = [["Unité", "Faits", "Référence", "Évolution", "IC 95 % du rapport", "Hasard (p)"]]
     sig = table[table["significatif"] & ~table["secret"]].head(limit)
     for r in sig.itertuples():
         rows.append(
