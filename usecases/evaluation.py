@@ -421,7 +421,7 @@ def figures_from_evaluation(ev: Evaluation) -> list[tuple[str, str]]:
         ("Différence de déplacement pondérée (WDD)", fmt_decimal(float(w.wdd), 0)),
         ("Intervalle à 95 %", f"[{fmt_decimal(float(w.ci_low), 1)} ; {fmt_decimal(float(w.ci_high), 1)}]"),
         ("z", fmt_decimal(float(w.z), 2) if np.isfinite(w.z) else "—"),
-        ("p", fmt_pvalue(float(w.p_value))),
+        ("Probabilité d'un tel écart par hasard (p)", fmt_pvalue(float(w.p_value))),
         ("Quotient de déplacement (WDQ)", fmt_decimal(wdq, 2) if np.isfinite(wdq) else "—"),
     ]
 
@@ -480,7 +480,7 @@ def record_rows(record: dict, *, published: bool = True) -> tuple[str, list[list
             [f"Non diffusable : un effectif de {SETTINGS.privacy_threshold} ou moins (secret statistique)."],
         ]
     ev = evaluation_from_counts(counts.astype(int))
-    rows = [["Zone", "Avant", "Après", "Évolution", "p"]]
+    rows = [["Zone", "Avant", "Après", "Évolution", "Hasard (p)"]]
     for _, r in counts_table(ev).iterrows():
         rows.append([r["zone"], r["avant"], r["apres"], r["evolution"], r["p_valeur"]])
     rows.append(
