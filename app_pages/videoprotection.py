@@ -123,6 +123,10 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
         )
     for note in v.notes:
         st.caption(note)
+    if v.technical:
+        with st.expander("Détails du calcul"):
+            for line in v.technical:
+                st.caption(line)
     show_map(
         "v_map",
         siting_map,
@@ -248,7 +252,19 @@ def body() -> None:
             None,
             float(d3.slider("Part de la demande à couvrir", 0.05, 1.0, 0.5, 0.05, key="v_target")),
         )
-    limit = float(d4.number_input("Temps de calcul maximal (s)", 2.0, 300.0, 20.0, 1.0, key="v_limit"))
+    limit = 20.0
+    with d4.popover("Options de calcul"):
+        limit = float(
+            st.number_input(
+                "Temps de calcul maximal (s)",
+                2.0,
+                300.0,
+                20.0,
+                1.0,
+                key="v_limit",
+                help="Au-delà, le meilleur choix trouvé est retenu, avec son écart au meilleur possible.",
+            )
+        )
     st.caption(
         uc.demand_caption(
             len(demand), len(candidates), None if existing is None else len(existing), ctx.audience

@@ -387,6 +387,7 @@ class SitingView:
     export_csv: bytes
     export_geojson: bytes
     published_sites: gpd.GeoDataFrame
+    technical: list[str] = field(default_factory=list)  # how it was computed (an expander)
 
 
 def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audience) -> SitingView:
@@ -412,22 +413,32 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
     if res.kind == COVER:
         metrics.append(
             Metric(
-                "Nombre minimal de caméras",
-                "prouvé" if res.proven else "non prouvé",
-                res.status,
-                help="Prouvé : aucune solution avec une caméra de moins n'atteint la couverture visée.",
+                "Nombre de caméras",
+                "le plus petit possible" if res.proven else "peut-être réductible",
+                help="« Le plus petit possible » : le calcul a démontré qu'avec une caméra de moins, la couverture "
+                "visée n'est pas atteinte.",
             )
         )
     else:
+        optimal = res.gap is not None and res.gap <= 1e-9
         metrics.append(
             Metric(
-                "Écart d'optimalité prouvé",
-                "–" if res.gap is None else fmt_share(res.gap),
-                res.status,
-                help="(borne prouvée − solution) / borne prouvée : 0 % signifie que la solution est optimale.",
+                "Qualité du choix",
+                "le meilleur possible"
+                if optimal
+                else ("non démontrée" if res.gap is None else f"à {fmt_share(res.gap)} près du meilleur"),
+                help="« Le meilleur possible » : aucun autre choix du même nombre de caméras ne couvre plus de "
+                "faits (démontré par le calcul). Sinon, l'écart au meilleur choix possible, au plus.",
             )
         )
-    metrics.append(Metric("Temps de calcul", f"{fmt_number(res.seconds, 1)} s", res.method))
+    # For whoever wants to know how (an expander on the page): the method, its status, the time.
+    technical = [
+        f"Méthode de calcul : {res.method} ; état : {res.status} ; durée : {fmt_number(res.seconds, 1)} s.",
+    ]
+    if res.kind != COVER and res.gap is not None:
+        technical.append(
+            f"Écart d'optimalité démontré : {fmt_share(res.gap)} ((borne démontrée − solution) / borne démontrée)."
+        )
     notes = []
     if withhold.any():
         notes.append(
@@ -454,6 +465,7 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
         curve_cut=len(curve) < len(run.curve),
         table=export_table if pub else site_table_from_sites(sites, communes),
         notes=notes if pub else [],
+        technical=technical,
         export_table=export_table,
         export_csv=csv_bytes_from_frame(export_table),
         export_geojson=geojson_bytes_from_frame(export_table, published.to_crs(WGS84).geometry),
