@@ -112,3 +112,22 @@ def test_change_map_escapes_and_hides_secret_counts(communes53):
     assert "hausse significative" in html and "Zone prioritaire n\\u00b0 1" in html
     assert '"faits": "3"' not in html  # secret
     assert external_urls_from_map(fmap) == set()
+
+
+def test_siting_map_numbers_each_new_site_with_its_rank():
+    import geopandas as gpd
+    import shapely
+
+    from analysis.siting_base import EXISTING_SITE, NEW_SITE
+    from rendering.maps import siting_map
+
+    sites = gpd.GeoDataFrame(
+        {"rang": [1, 2, None], "statut": [NEW_SITE, NEW_SITE, EXISTING_SITE]},
+        geometry=[shapely.Point(-0.77, 48.07), shapely.Point(-0.76, 48.07), shapely.Point(-0.75, 48.07)],
+        crs=4326,
+    )
+    html = siting_map(sites, radius=50.0, bounds=[-0.8, 48.0, -0.7, 48.1], base="aucun").get_root().render()
+    opening = '\\u003cdiv class=\\"zone-rank\\"\\u003e'  # as folium writes a DivIcon's HTML in JavaScript
+    assert html.count(opening) == 2  # the two new sites, not the existing camera
+    assert all(f"{opening}{rank}\\u003c/div\\u003e" in html for rank in (1, 2))
+    assert "rang du tableau" in html
