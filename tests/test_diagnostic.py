@@ -244,6 +244,9 @@ def test_burglary_rates_per_dwelling_from_an_ssmsi_base(communes53, synthetic53)
     assert_allclose(laval["taux_pour_mille"], laval["faits"] / dwellings["53130"] * 1000)
     r = ranking_for_level(v, communes53, keys, "commune", audience=Audience.internal())
     assert "logements" in r.table.columns and "population" not in r.table.columns
+    # What a reader asks first: rank, name, the rate, its interval and reliability; the export keeps its order.
+    assert list(r.table.columns[:5]) == ["rang", "Commune", "taux_pour_mille", "ic_95", "fiabilite"]
+    assert r.export_csv.decode("utf-8-sig").splitlines()[0].split(";")[:3] == ["rang", "code", "Commune"]
     epci = ranking_for_level(v, communes53, keys, "epci", audience=Audience.internal())
     assert "logements" in epci.table.columns
     other = IncidentFilter(

@@ -380,6 +380,16 @@ def _display(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _reading_order(table: pd.DataFrame, rate: str) -> pd.DataFrame:
+    """The ranking's columns in the order a reader asks for them: rank, name, the rate the
+    ranking follows, its interval and reliability, then the counts and the code (the export
+    keeps its own order)."""
+    first = ["rang", "commune", "taux_lisse" if rate == "lisse" else "taux_pour_mille", "ic_95", "fiabilite"]
+    first += ["taux_pour_mille" if rate == "lisse" else "taux_lisse", "faits", "population", "logements"]
+    ordered = [c for c in first if c in table.columns]
+    return table[ordered + [c for c in table.columns if c not in ordered]]
+
+
 def _top_warning(table: pd.DataFrame, rate: str, top: int = 10) -> str | None:
     """Say it when the first ranks rest on few incidents (raw or smoothed ranking)."""
     if "fiabilite" not in table:
@@ -434,7 +444,9 @@ def ranking_for_level(
         shown = shown.rename(columns={"population": "logements"})
     return Ranking(
         warning=_top_warning(shown, view.rate if level == "commune" else "brut"),
-        table=_display(shown).rename(columns={"commune": LEVELS[level]}),
+        table=_display(_reading_order(shown, view.rate if level == "commune" else "brut")).rename(
+            columns={"commune": LEVELS[level]}
+        ),
         export_csv=csv_bytes_from_frame(export),
         export_geojson=geojson_bytes_from_frame(export, export_geometry),
     )
