@@ -256,7 +256,10 @@ def test_videoprotection_page_runs():
     assert int(share.rstrip("%")) >= 50
     assert next(m.value for m in at.metric if m.label == "Nombre de caméras") == "le plus petit possible"
     labels = {m.label for m in at.metric}
-    assert not labels & {"Écart d'optimalité prouvé", "Temps de calcul"}  # plain words; details in an expander
+    assert not labels & {
+        "Écart d'optimalité prouvé",
+        "Temps de calcul",
+    }  # plain words; details in an expander
     assert any(e.label == "Détails du calcul" for e in at.expander)
     # The public view (default) never shows a site adding 1 to 5 incidents, nor its share.
     table = next(d.value for d in at.dataframe if "rang" in d.value.columns)
