@@ -458,6 +458,14 @@ def test_zones_page_default_and_automatic_methods():
     assert any(c.value.startswith("Méthode automatique : « ") for c in at.caption)
 
 
+def test_zones_page_says_why_a_score_is_secret():
+    at = _run("app_pages/zones.py")  # published view by default
+    table = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    n_secret = int((table["score"].astype(str) == "secret").sum())
+    assert n_secret > 0  # the demo's zones hold rare offences
+    assert any(c.value.startswith(f"Score « secret » pour {n_secret} zone(s)") for c in at.caption)
+
+
 def test_zones_page_shows_only_the_chosen_methods_settings():
     at = _run("app_pages/zones.py")
     labels = {n.label for n in at.number_input}

@@ -268,6 +268,17 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
             f"les zones ont capté le plus de faits du mois suivant sur {res.choice.windows} fenêtres glissantes "
             "(3 mois puis 1 mois) avant la fin de la période" + (f" ({rates})." if rates else ".")
         )
+    if (
+        pub
+        and len(source)
+        and (source.get("score", pd.Series(dtype=object)).astype(str) == SECRET_LABEL).any()
+    ):
+        n_secret = int((source["score"].astype(str) == SECRET_LABEL).sum())
+        captions.append(
+            f"Score « {SECRET_LABEL} » pour {fmt_count(n_secret)} zone(s) : le score pondère chaque infraction par sa "
+            f"gravité, et une infraction comptant de 1 à {SETTINGS.privacy_threshold} faits dans la zone se lirait "
+            "dans la différence ; le rang, établi sur ce score, reste publié."
+        )
     if pub and withhold.any():
         captions.append(
             f"{int(withhold.sum())} zone(s) non publiée(s) : effectif de 1 à {SETTINGS.privacy_threshold} "
