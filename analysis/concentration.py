@@ -113,11 +113,30 @@ class Concentration:
     n_places: int
     places_top: np.ndarray  # shares of incidents held by the top 1/5/10 % of places
     places_gini: float
-    n_cells: int
-    cells_top: np.ndarray
-    cells_gini: float
+    n_cells: int  # 100 m cells with at least one incident
+    cells_for: np.ndarray  # share of those cells holding half, a quarter of the incidents (CELL_SHARES)
+    cells_gini: float  # over those cells
     repeat_places: int  # places with two incidents or more
     repeat_share: float  # share of incidents at such places
+
+
+#: Shares of the incidents for which the share of cells that hold them is given (half, a quarter).
+CELL_SHARES = (0.5, 0.25)
+
+
+def cells_holding_from_counts(counts: np.ndarray, shares: tuple[float, ...] = CELL_SHARES) -> np.ndarray:
+    """The share of the cells (those with at least one incident) that hold each share of the
+    incidents: the fewest busiest cells whose incidents reach it, over the cells counted.
+
+    Over the occupied cells, not every cell of the territory: divided by a territory's
+    hundreds of thousands of cells, a small selection's « 1 % of the cells » holds all of it.
+    """
+    c = np.sort(np.asarray(counts, dtype=float))[::-1]
+    total = c.sum()
+    if len(c) == 0 or total == 0:
+        return np.full(len(shares), np.nan)
+    cumulative = np.cumsum(c)
+    return np.array([(np.searchsorted(cumulative, s * total - 1e-9) + 1) / len(c) for s in shares])
 
 
 def concentration_from_xy(x: np.ndarray, y: np.ndarray, n_cells: int) -> Concentration:
@@ -128,20 +147,20 @@ def concentration_from_xy(x: np.ndarray, y: np.ndarray, n_cells: int) -> Concent
     x, y : ndarray
         Coordinates in metres.
     n_cells : int
-        Cells of the territory (:func:`cell_count_in_territory`).
+        Cells of the territory (:func:`cell_count_in_territory`; the cell measures are over the
+        cells with at least one incident, see :func:`cells_holding_from_counts`).
     """
     places = pd.Series(place_keys_from_xy(x, y)).value_counts().to_numpy()
     cells = pd.Series(place_keys_from_xy(x, y, size=CELL_M)).value_counts().to_numpy()
-    n_cells = max(n_cells, len(cells))
     repeat = places[places >= 2]
     return Concentration(
         n_incidents=len(x),
         n_places=len(places),
         places_top=top_shares_from_counts(places, len(places)),
         places_gini=gini_from_counts(places, len(places)),
-        n_cells=n_cells,
-        cells_top=top_shares_from_counts(cells, n_cells),
-        cells_gini=gini_from_counts(cells, n_cells),
+        n_cells=len(cells),
+        cells_for=cells_holding_from_counts(cells),
+        cells_gini=gini_from_counts(cells, len(cells)),
         repeat_places=len(repeat),
         repeat_share=float(repeat.sum() / len(x)) if len(x) else float("nan"),
     )

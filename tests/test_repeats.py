@@ -182,3 +182,16 @@ def test_concentration_usecase_published_view_gives_no_place(synthetic53):
             if row[col] != "secret":
                 share = float(row[col].replace("\u00a0%", "").replace("%", "").replace(",", ".")) / 100
                 assert round(share * n) > 5 or share == 0, (row["infraction"], col, row[col])
+
+
+def test_cells_holding_half_and_a_quarter_are_counted_over_the_occupied_cells():
+    from analysis.concentration import cells_holding_from_counts
+
+    # 10 incidents in 4 cells (6, 2, 1, 1): one cell holds half, one a quarter; 1 cell in 4 = 25 %.
+    np.testing.assert_allclose(cells_holding_from_counts(np.array([1, 6, 1, 2])), [0.25, 0.25])
+    # Spread evenly over 10 cells: 5 cells for half, 3 for a quarter (2.5 rounded up).
+    np.testing.assert_allclose(cells_holding_from_counts(np.ones(10)), [0.5, 0.3])
+    # A small selection in a large territory no longer reads 100 % (the old « 1 % of the cells »).
+    x = np.array([10.0, 20.0, 30.0, 250.0, 450.0, 650.0])
+    c = concentration_from_xy(x, np.zeros(6), n_cells=520_000)
+    assert c.n_cells == 4 and c.cells_for[0] == pytest.approx(0.25)  # the first cell holds 3 of 6

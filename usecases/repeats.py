@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from analysis.concentration import (
+    CELL_SHARES,
     TOP_SHARES,
     cell_count_in_territory,
     concentration_from_xy,
@@ -292,8 +293,10 @@ def concentration_for_selection(
         for share, value in zip(TOP_SHARES, c.places_top, strict=True):
             row[f"lieux_top_{int(share * 100)}"] = _share_text(value, n, pub)
         row["gini_lieux"] = fmt_decimal(c.places_gini, 2) if np.isfinite(c.places_gini) else "—"
-        for share, value in zip(TOP_SHARES, c.cells_top, strict=True):
-            row[f"mailles_top_{int(share * 100)}"] = _share_text(value, n, pub)
+        row["mailles"] = fmt_count(c.n_cells)
+        for share, value in zip(CELL_SHARES, c.cells_for, strict=True):
+            # A share of cells, not of incidents: no count of 1 to 5 rests on it.
+            row[f"mailles_pour_{int(share * 100)}"] = fmt_share(value) if np.isfinite(value) else "—"
         row["gini_mailles"] = fmt_decimal(c.cells_gini, 2) if np.isfinite(c.cells_gini) else "—"
         row["lieux_repetes"] = fmt_count(c.repeat_places)
         row["part_lieux_repetes"] = _share_text(c.repeat_share, n, pub)
@@ -321,7 +324,11 @@ def concentration_for_selection(
                     "longitude": pts.x.round(5).to_numpy(),
                 }
             )
-    notes = [f"{fmt_count(n_cells)} mailles de 100 m couvrent le territoire."]
+    notes = [
+        f"{fmt_count(n_cells)} mailles de 100 m couvrent le territoire. Les colonnes « mailles » portent sur les "
+        "mailles qui comptent au moins un fait de la ligne : la part d'entre elles qui concentre la moitié, "
+        "puis le quart, des faits (plus elle est faible, plus les faits sont concentrés), et le Gini de leurs effectifs."
+    ]
     if pub:
         notes.append(
             f"Vue diffusable : parts masquées quand elles reposent sur un effectif secret (de 1 à {SETTINGS.privacy_threshold}) ; liste des lieux "
