@@ -17,7 +17,7 @@ from babel.dates import format_date, format_datetime
 from babel.numbers import NumberPattern, parse_pattern
 
 from core.model import IncidentFilter
-from core.vocabulary import FORCES, OFFENCES, PLACE_TYPES
+from core.vocabulary import FORCES, OFFENCES, OTHER_OFFENCE, PLACE_TYPES
 
 LOCALE = Locale.parse("fr_FR")
 #: Shown for a missing or undefined figure.
@@ -144,10 +144,15 @@ def filter_description(flt: IncidentFilter, *, dates: bool = True) -> str:
     if dates and flt.start is not None and flt.end is not None:
         parts.append(f"du {fmt_date(flt.start)} au {fmt_date(flt.end)}")
     for label, values, every in (
-        ("infractions", flt.offences, len(OFFENCES) + 1),
-        ("lieux", flt.places, len(PLACE_TYPES)),
-        ("forces", flt.forces, len(FORCES)),
+        ("infractions", flt.offences, (*OFFENCES, OTHER_OFFENCE)),
+        ("lieux", flt.places, PLACE_TYPES),
+        ("forces", flt.forces, FORCES),
     ):
-        if values is not None and len(values) < every:
+        if values is None or set(every) <= set(values):
+            continue
+        left_out = [v for v in every if v not in set(values)]
+        if len(every) >= 6 and len(left_out) <= 3:  # most of a long list: say which are left out
+            parts.append(f"{label} : toutes sauf " + ", ".join(f"« {v} »" for v in left_out))
+        else:
             parts.append(f"{label} : " + ", ".join(values))
     return " ; ".join(parts) or "tous les faits"

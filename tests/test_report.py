@@ -208,6 +208,9 @@ def test_filter_description_names_only_what_is_restricted():
     assert filter_description(every, dates=False) == "tous les faits"
     some = dataclasses.replace(every, places=("voie publique",), forces=("PN", "GN"))
     assert filter_description(some, dates=False) == "lieux : voie publique ; forces : PN, GN"
+    # The 14 indicators without « Autre »: not the 14 names in a row.
+    indicators = dataclasses.replace(every, offences=OFFENCES)
+    assert filter_description(indicators, dates=False) == "infractions : toutes sauf « Autre »"
 
 
 def test_report_evaluation_section_is_gated_and_escaped(report, tmp_path):
