@@ -276,8 +276,8 @@ def zones_view(res: ZoneAnalysis, n_truth: int | None, *, crs: str, audience: Au
         n_secret = int((source["score"].astype(str) == SECRET_LABEL).sum())
         captions.append(
             f"Score « {SECRET_LABEL} » pour {fmt_count(n_secret)} zone(s) : le score pondère chaque infraction par sa "
-            f"gravité, et une infraction comptant de 1 à {SETTINGS.privacy_threshold} faits dans la zone se lirait "
-            "dans la différence ; le rang, établi sur ce score, reste publié."
+            f"gravité, et l'effectif d'une infraction sous secret dans la zone (de 1 à {SETTINGS.privacy_threshold}) "
+            "s'y lirait ; le rang, établi sur ce score, reste publié."
         )
     if pub and withhold.any():
         captions.append(
