@@ -264,14 +264,6 @@ def _closed_cells(chosen: np.ndarray, active: np.ndarray) -> np.ndarray:
     return out[active.reshape(-1)[out]]
 
 
-def _closed(chosen: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """``chosen`` (a bool raster) with its gaps of one cell filled, within ``active``
-    (:func:`_closed_cells` on a raster)."""
-    out = np.zeros(chosen.shape, dtype=bool)
-    out.reshape(-1)[_closed_cells(np.flatnonzero(chosen), active)] = True
-    return out
-
-
 def _labels_from_top_cells(grid: Grid, score: np.ndarray, share: float, *, close: bool = False) -> Labels:
     """The best ``share`` of the active cells by ``score`` (none with a zero score), merged by
     8-connectivity; with ``close``, gaps of one cell are filled and as many cells are chosen as

@@ -14,7 +14,7 @@ from core.formatting import (
     fmt_number,
 )
 from rendering.maps.toolkit import Legend, add_commune_outlines, base_map, legend_html
-from rendering.maps.zones import ZONE_RANK_CSS
+from rendering.maps.zones import add_rank_badges
 
 
 def area_drawing_map(
@@ -98,16 +98,7 @@ def siting_map(
     # Each new site's number beside it: the rank of the table, so that map and table match.
     new_sites = sites[sites["statut"] != EXISTING_SITE]
     if len(new_sites):
-        numbers = folium.FeatureGroup(name="Numéro des sites")
-        for rank, g in zip(new_sites["rang"].astype(int), new_sites.geometry, strict=True):
-            folium.Marker(
-                [g.y, g.x],
-                icon=folium.DivIcon(
-                    html=f'<div class="zone-rank">{rank}</div>', icon_size=(22, 22), icon_anchor=(-4, 26)
-                ),
-            ).add_to(numbers)
-        numbers.add_to(fmap)
-        fmap.get_root().header.add_child(folium.Element(ZONE_RANK_CSS))
+        add_rank_badges(fmap, new_sites["rang"], new_sites.geometry, name="Numéro des sites")
     items = ["nouveau site (numéro : rang du tableau ; cercle : champ couvert)", "caméra existante"]
     colours = ["#000091", "#777777"]
     if area is not None and len(area):

@@ -89,16 +89,7 @@ def zones_map(
         ).add_to(fmap)
         # Zones are a few hundred metres across: their rank, drawn beside them, keeps them
         # visible at the scale of the département.
-        ranks = folium.FeatureGroup(name="Rang des zones")
-        for rank, point in zip(zones["rang"].astype(int), zones.geometry.representative_point(), strict=True):
-            folium.Marker(
-                [point.y, point.x],
-                icon=folium.DivIcon(
-                    html=f'<div class="zone-rank">{rank}</div>', icon_size=(22, 22), icon_anchor=(-4, 26)
-                ),
-            ).add_to(ranks)
-        ranks.add_to(fmap)
-        fmap.get_root().header.add_child(folium.Element(ZONE_RANK_CSS))
+        add_rank_badges(fmap, zones["rang"], zones.geometry.representative_point(), name="Rang des zones")
     fmap.add_child(
         Legend(
             legend_html(
@@ -116,6 +107,21 @@ ZONE_RANK_CSS = (
     "width:22px;height:22px;line-height:20px;text-align:center;font:bold 12px sans-serif;"
     "box-shadow:0 0 2px #000}</style>"
 )
+
+
+def add_rank_badges(fmap: folium.Map, ranks, points, *, name: str) -> None:
+    """A numbered badge beside each point (EPSG:4326), its rank: zones and camera sites are
+    matched with their table by it."""
+    layer = folium.FeatureGroup(name=name)
+    for rank, point in zip(pd.Series(ranks).astype(int), points, strict=True):
+        folium.Marker(
+            [point.y, point.x],
+            icon=folium.DivIcon(
+                html=f'<div class="zone-rank">{rank}</div>', icon_size=(22, 22), icon_anchor=(-4, 26)
+            ),
+        ).add_to(layer)
+    layer.add_to(fmap)
+    fmap.get_root().header.add_child(folium.Element(ZONE_RANK_CSS))
 
 
 EMERGING_COLOURS = {

@@ -52,11 +52,12 @@ def _settled(page) -> None:
     page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=90_000)
 
 
-def _upload(page, name: str, data: bytes) -> None:
+def upload_file(page, name: str, data: bytes, mime: str = "text/csv") -> None:
+    """Give a file to the Données page's uploader until its « Valider le fichier » shows."""
     _settled(page)
     for _ in range(3):  # the file input can be re-created by a rerun: upload again then
         page.locator("input[type=file]").first.set_input_files(
-            {"name": name, "mimeType": "text/csv", "buffer": data}
+            {"name": name, "mimeType": mime, "buffer": data}
         )
         try:
             page.get_by_role("button", name="Valider le fichier").wait_for(timeout=30_000)
@@ -64,6 +65,10 @@ def _upload(page, name: str, data: bytes) -> None:
         except Exception:  # noqa: BLE001 - Playwright's timeout
             _settled(page)
     _settled(page)
+
+
+def _upload(page, name: str, data: bytes) -> None:
+    upload_file(page, name, data)
     page.get_by_role("button", name="Valider le fichier").click(timeout=60_000)
     page.get_by_text("Revue des libellés", exact=True).wait_for(timeout=60_000)
     _settled(page)

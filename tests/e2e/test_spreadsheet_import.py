@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.helpers import offline_page, streamlit_server
-from tests.e2e.test_monthly_import import _settled
+from tests.e2e.test_monthly_import import _settled, upload_file
 from tests.test_spreadsheets import report_workbook
 
 pytestmark = pytest.mark.e2e
@@ -33,17 +33,7 @@ def test_a_report_workbook_imports_through_the_donnees_page(browser, server):
     page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 2200})
     page.goto(f"{url}/donnees")
     page.get_by_text("Importer un fichier de faits").wait_for(timeout=60_000)
-    _settled(page)
-    for _ in range(3):  # the file input can be re-created by a rerun: upload again then
-        page.locator("input[type=file]").first.set_input_files(
-            {"name": "extraction.xlsx", "mimeType": XLSX, "buffer": report_workbook()}
-        )
-        try:
-            page.get_by_role("button", name="Valider le fichier").wait_for(timeout=30_000)
-            break
-        except Exception:  # noqa: BLE001 - Playwright's timeout
-            _settled(page)
-    _settled(page)
+    upload_file(page, "extraction.xlsx", report_workbook(), mime=XLSX)
     # The data sheet was chosen over the summary, its header found under the title block.
     assert page.get_by_text("feuille « Faits »", exact=False).count() >= 1
     assert page.get_by_text("en-tête ligne 4 sur deux lignes", exact=False).count() >= 1
