@@ -197,7 +197,9 @@ def _followup_body(ctx: Context) -> None:
     )
     st.caption(
         f"{v.n_significant} commune(s) en changement significatif (correction de Benjamini-Hochberg, 5 %). "
-        f"Zones prioritaires suivies : {fu.n_zones}, détectées sur {fu.zones_period.label}."
+        f"Zones prioritaires suivies : {fu.n_zones}, détectées sur {fu.zones_period.label} : celles que la "
+        "page « Zones prioritaires » montre à ses réglages d'ouverture pour cette période (choisissez-la dans "
+        "la barre latérale pour les retrouver)."
     )
     st.subheader("Tableau des évolutions")
     st.selectbox("Par", dims, format_func=DIMENSIONS.get, key="s_dimension")

@@ -68,6 +68,17 @@ def stats(x: np.ndarray, y: np.ndarray, cell: float) -> tuple[int, float, float,
     return len(counts), float(top1), float(top5), gini_from_counts(counts, len(counts))
 
 
+def _subsampled(tor: pd.DataFrame, n: int, cell: float) -> np.ndarray:
+    """:func:`stats` of ``n`` incidents drawn from ``tor`` without replacement, mean of 20 draws."""
+    rng = np.random.default_rng(0)
+    x, y = tor.geometry.x.to_numpy(), tor.geometry.y.to_numpy()
+    draws = []
+    for _ in range(20):
+        pick = rng.choice(len(tor), n, replace=False)
+        draws.append(stats(x[pick], y[pick], cell))
+    return np.mean(draws, axis=0)
+
+
 def main() -> None:
     real = toronto.load()
     real = real[real[m.START].dt.year == 2019]
@@ -79,6 +90,7 @@ def main() -> None:
     everything = demo
     after_last = demo[m.START].max().normalize() + pd.Timedelta(days=1)
     year = after_last.year - 1  # the last whole calendar year
+    years = sorted(y for y in everything[m.START].dt.year.unique() if y <= year)
     demo = demo[demo[m.START].dt.year == year]
     print(f"Source : {toronto.ATTRIBUTION}")
     print(f"Toronto 2019 : {len(real):,} faits ; démo Mayenne {year} : {len(demo):,} faits (synthétiques)")
@@ -102,18 +114,33 @@ def main() -> None:
                 )
             tor = rows["Toronto"]
             if 0 < n_demo < len(tor):
-                rng = np.random.default_rng(0)
-                draws = []
-                for _ in range(20):
-                    pick = rng.choice(len(tor), n_demo, replace=False)
-                    draws.append(
-                        stats(tor.geometry.x.to_numpy()[pick], tor.geometry.y.to_numpy()[pick], cell)
-                    )
-                n, top1, top5, gini = np.mean(draws, axis=0)
+                n, top1, top5, gini = _subsampled(tor, n_demo, cell)
                 print(
                     f"{ours[:42]:42s} {cell:6.0f}  {'Toronto n = démo':8s} {n_demo:7,d} {n:8,.0f} "
                     f"{top1:8.1%} {top5:8.1%} {gini:5.2f}"
                 )
+    # A hot spot lasts 6 to 18 months: one year may hold none of an offence's. The mean over
+    # the demo's years, each beside Toronto subsampled to that year's count, at 100 m.
+    print(
+        f"\nMoyenne des années {years[0]}-{years[-1]} de la démo, mailles de 100 m (Toronto 2019 à effectif égal)"
+    )
+    print(
+        f"{'infraction':42s} {'top 1 % démo':>13s} {'Toronto':>8s} {'top 5 % démo':>13s} {'Toronto':>8s} {'Gini démo':>10s} {'Toronto':>8s}"
+    )
+    for tps, ours in PAIRS.items():
+        tor = real[real["mci"] == tps]
+        pairs = []
+        for y in years:
+            frame = everything[
+                (everything[m.START].dt.year == y) & (everything[m.OFFENCE].astype(str) == ours)
+            ]
+            if 0 < len(frame) < len(tor):
+                ours_stats = stats(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(), 100.0)
+                pairs.append((ours_stats, _subsampled(tor, len(frame), 100.0)))
+        if not pairs:
+            continue
+        d, t = (np.mean([p[i] for p in pairs], axis=0) for i in (0, 1))
+        print(f"{ours[:42]:42s} {d[1]:13.1%} {t[1]:8.1%} {d[2]:13.1%} {t[2]:8.1%} {d[3]:10.2f} {t[3]:8.2f}")
     distinct = len(pd.unique(real.geometry.x.round(1) + 1j * real.geometry.y.round(1)))
     print(
         f"Toronto 2019 : {distinct:,} positions distinctes pour {len(real):,} faits (déplacés au carrefour le plus proche)"

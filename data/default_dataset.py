@@ -17,7 +17,7 @@ DEFAULT_SLUG = "defaut-mayenne-synthetique"
 def default_dataset_version() -> str:
     """Identifier of the generator settings of the default data set (rebuild on change)."""
     lo, hi = SETTINGS.default_years
-    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g7"
+    return f"{SETTINGS.default_departement}-{lo}-{hi}-{SETTINGS.default_seed}-g8"
 
 
 def generated_slug(departement: str) -> str:

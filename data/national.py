@@ -36,7 +36,7 @@ from data.store import DatasetInfo, DatasetStore, checked_slug
 from geo.communes import write_parquet_atomically, write_text_atomically
 
 MANIFEST = "manifest.json"
-GENERATOR = "synthetique-g7"
+GENERATOR = "synthetique-g8"
 #: The planted hot spots of a partition (ground truth of the synthetic generator). The
 #: leading underscore keeps Arrow and Dask from taking it for a data file of the partition.
 HOTSPOTS = "_hotspots.json"

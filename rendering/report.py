@@ -204,8 +204,9 @@ METHOD_NOTES = (
     "s'il le reste après la correction de Benjamini-Hochberg (taux de fausses découvertes de 5 %).",
     f"Secret statistique : les effectifs de 1 à {SETTINGS.privacy_threshold} ne sont pas publiés, ni ceux qui permettraient de les "
     "retrouver par différence (secret secondaire) ; aucune position de fait n'est montrée.",
-    "Zones prioritaires : détectées sur les douze mois précédant la période suivie (excès local de "
-    "faits par rapport au voisinage), puis figées. Une zone retenue pour un niveau élevé tend à "
+    "Zones prioritaires : celles de la page « Zones prioritaires » à ses réglages d'ouverture (mailles "
+    "récurrentes, 0,1 % du territoire), dessinées sur les douze mois précédant la période suivie, puis "
+    "figées. Une zone retenue pour un niveau élevé tend à "
     "baisser ensuite par simple retour à la moyenne : lire leurs baisses avec prudence.",
     "Faits datés par le début de leur fenêtre de commission ; périodes en jours entiers, bornes incluses.",
 )

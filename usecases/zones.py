@@ -193,10 +193,43 @@ def zone_analysis_for_selection(
 def default_zones_for_selection(
     incidents: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, flt: IncidentFilter, *, crs: str
 ) -> gpd.GeoDataFrame:
-    """Priority zones of a selection with default settings (metric CRS; may be empty)."""
+    """Priority zones of a selection's period at the Zones page's default settings.
+
+    The one definition of « the zones » outside the Zones page (Suivi, partner packs, national
+    batch): the method and parameters the page opens with (:func:`default_zone_settings`),
+    and, for a method that reads the past, the months before the period under the same
+    filters, so the Zones page shows the same zones for the same period.
+
+    Parameters
+    ----------
+    incidents : GeoDataFrame
+        All incidents of the data set (any CRS).
+    communes : GeoDataFrame
+        Communes of the selection.
+    flt : IncidentFilter
+        Filters; its dates are the period the zones are drawn on (all dates when open).
+    crs : str
+        Metric CRS of the analysis.
+
+    Returns
+    -------
+    GeoDataFrame
+        See :func:`analysis.zones.zones_from_incidents` (metric CRS; may be empty).
+    """
+    settings = default_zone_settings()
     sel = filter_incidents(incidents, flt).to_crs(crs)
+    history = None
+    if settings.method in HISTORY_METHODS and flt.start is not None:
+        start = pd.Timestamp(flt.start)
+        past = filter_incidents(incidents, flt.undated())
+        t = past[m.START]
+        past = past[(t >= start - pd.DateOffset(months=settings.history_months)) & (t < start)]
+        history = past.to_crs(crs)
+    as_of = None if flt.end is None else pd.Timestamp(flt.end) + pd.Timedelta(days=1)
     try:
-        return zones_from_incidents(sel, _in_crs(communes, crs))
+        return zones_from_incidents(
+            sel, _in_crs(communes, crs), settings=settings, as_of=as_of, history=history
+        )
     except TooFewIncidentsError:
         return gpd.GeoDataFrame({"id": [], "rang": [], "communes": []}, geometry=[], crs=crs)
 
