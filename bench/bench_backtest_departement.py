@@ -3,7 +3,7 @@ zone method, with the three baselines and the hit rate–area curves (goals: May
 Nord < 10 s, cold; the page caches the result).
 
 Data: the synthetic incidents of the current generator (settings' years and seed), Mayenne
-(~36,000) and Nord (~566,000; generated once into ``cache/bench-59/nord.parquet``). Ours: the
+(~36,000) and Nord (~566,000; generated once per generator version into ``cache/bench-59/incidents-<version>.parquet``). Ours: the
 use case (:func:`usecases.backtest.backtest_table`: cells of the zones from the detectors'
 labels, baselines sorted once per window). Anchor, same run (Mayenne): the same back-test with
 each method's zones drawn as polygons by ``zones_from_incidents`` and their cells found by a
@@ -33,6 +33,7 @@ from analysis.zones import zones_from_incidents  # noqa: E402
 from core import model as m  # noqa: E402
 from core.crs import metric_crs_for_departement  # noqa: E402
 from core.settings import SETTINGS  # noqa: E402
+from data.national import GENERATOR  # noqa: E402
 from data.synthetic import synthetic_incidents_for_departement  # noqa: E402
 from geo.communes import communes_for_departement  # noqa: E402
 from usecases.backtest import METHOD_LABELS, BacktestRequest, backtest_table  # noqa: E402
@@ -45,7 +46,7 @@ GOALS = {"53": 2.0, "59": 10.0}
 def incidents_for(dep: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     communes = communes_for_departement(dep)
     crs = metric_crs_for_departement(dep)
-    cached = ROOT / "cache" / f"bench-{dep}" / "incidents.parquet"
+    cached = ROOT / "cache" / f"bench-{dep}" / f"incidents-{GENERATOR}.parquet"  # per generator version
     if dep != "53" and cached.exists():
         inc = gpd.read_parquet(cached)
     else:

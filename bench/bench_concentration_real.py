@@ -14,7 +14,7 @@ Toronto's 8,282 over 640 km²) the shares among occupied cells are mechanically 
 also shown subsampled to the demo's count (« Toronto n = démo », mean of 20 draws), the
 comparison at equal counts per occupied cell.
 
-Then the demo's commune rates against the bound of ``data.synthetic.RATE_BOUND`` (k times the
+Then the demo's commune rates against the bound of ``data.synthetic_bounds.RATE_BOUND`` (k times the
 highest departmental rate of the offence in the SSMSI base, 2016-2022): the worst commune of
 each offence, all communes and those of at least 1,000 inhabitants (a village's rate swings with
 a handful of incidents, as real ones do), and how many communes exceed the bound.
@@ -41,12 +41,8 @@ from analysis.concentration import gini_from_counts, top_shares_from_counts  # n
 from core import model as m  # noqa: E402
 from core.crs import metric_crs_for_departement  # noqa: E402
 from core.settings import SETTINGS  # noqa: E402
-from data.synthetic import (  # noqa: E402
-    RATE_BOUND,
-    commune_rate_bounds,
-    highest_departmental_rates,
-    synthetic_incidents_for_departement,  # noqa: E402
-)
+from data.synthetic import synthetic_incidents_for_departement  # noqa: E402
+from data.synthetic_bounds import RATE_BOUND, commune_rate_bounds, highest_departmental_rates  # noqa: E402
 from geo.communes import communes_for_departement  # noqa: E402
 from scripts import toronto  # noqa: E402
 

@@ -102,9 +102,9 @@ def test_no_future_incidents(communes53):
 
 
 def test_no_commune_above_the_rate_bound(synthetic53, communes53):
-    """k times the highest departmental rate of the offence (data.synthetic.RATE_BOUND): every
+    """k times the highest departmental rate of the offence (data.synthetic_bounds.RATE_BOUND): every
     host of a planted hot spot and every commune of 1,000 inhabitants or more, every year."""
-    from data.synthetic import RATE_BOUND, commune_rate_bounds, highest_departmental_rates
+    from data.synthetic_bounds import RATE_BOUND, commune_rate_bounds, highest_departmental_rates
 
     assert RATE_BOUND == 3.0
     assert highest_departmental_rates()["Cambriolages de logement"] == pytest.approx(7.52, abs=0.01)
