@@ -32,7 +32,7 @@ import pandas as pd
 import shapely
 
 from analysis.cell_scores import busiest_cells_score, kde_score, prospective_score, ranking
-from analysis.hotspots import MIN_INCIDENTS, Grid, active_counts, grid_for_territory
+from analysis.hotspots import MIN_INCIDENTS, Grid, grid_for_territory
 from analysis.zone_detectors import (
     HISTORY_METHODS,
     SHARE_METHODS,
@@ -217,12 +217,23 @@ def baseline_scores(
     train: np.ndarray,
     history: np.ndarray,
     end: pd.Timestamp,
+    *,
+    known: dict[str, np.ndarray] | None = None,
 ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
-    """Each baseline's score per cell and its tie-break (see :data:`BASELINES`)."""
+    """Each baseline's score per cell and its tie-break (see :data:`BASELINES`); ``known``
+    gives scores already computed (baseline -> score)."""
+    known = known or {}
+
+    def score(name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        return known[name] if name in known else compute()
+
     return {
         "precedente": (busiest_cells_score(train), history),
-        "kde": (kde_score(x, y, grid), None),
-        "prospectif_ref": (prospective_score(x, y, dates, grid, end=end), train),
+        "kde": (score("kde", lambda: kde_score(x, y, grid)), None),
+        "prospectif_ref": (
+            score("prospectif_ref", lambda: prospective_score(x, y, dates, grid, end=end)),
+            train,
+        ),
     }
 
 
@@ -303,6 +314,7 @@ def backtest_and_curves(
     scorers: dict[str, Scorer] | None = None,
     *,
     workers: int | None = None,
+    same_as: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`backtest` and :func:`baselines_at_shares` in one pass: each window's counts and
     baselines are computed once and each baseline's cells sorted once.
@@ -310,18 +322,20 @@ def backtest_and_curves(
     ``scorers`` adds curves of share methods: name -> ``score(in_train, before, window)``, a
     score per active cell whose best cells at each share are scored like a baseline's (the
     method's zones at that share, gaps not closed). ``workers`` threads (default: up to four,
-    one per core) take the windows."""
+    one per core) take the windows. ``same_as`` names the baselines whose score is a scorer's
+    (baseline -> scorer: the same computation on the same incidents), taken from it."""
     clash = (set(methods) | set(scorers or {})) & set(BASELINES)
     if clash:  # a method's rows would be averaged with a baseline's
         raise ValueError(f"Method names shared with baselines: {sorted(clash)}")
     t = pd.to_datetime(np.asarray(dates))
-    n_cells = int(grid.active.sum())
+    n_cells = len(grid.active_index)
     share_k = [int(round(share * n_cells)) for share in shares]
+    where = _active_cells_of(x, y, grid)
 
     def one(w: Window) -> tuple[list[dict], list[dict]]:
         rows: list[dict] = []
         curve_rows: list[dict] = []
-        in_train, before, train, horizon, history = _window_counts(x, y, t, grid, w)
+        in_train, before, train, horizon, history = _window_counts(t, where, n_cells, w)
         best = best_counts(horizon)
         totals = (float(train.sum()), float(horizon.sum()))
 
@@ -332,9 +346,15 @@ def backtest_and_curves(
         for name, draw in methods.items():
             drawn = draw(in_train, before, w)
             masks[name] = drawn if isinstance(drawn, np.ndarray) else cells_in_zones(grid, drawn)
+        method_scores = {name: score(in_train, before, w) for name, score in (scorers or {}).items()}
         # Each baseline's best cells, as many as the largest area asked for (sorted once).
         limit = max([int(v.sum()) for v in masks.values()] + share_k + [0])
-        bases = baseline_scores(x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end)
+        shared = {
+            base: method_scores[name] for base, name in (same_as or {}).items() if name in method_scores
+        }
+        bases = baseline_scores(
+            x[in_train], y[in_train], t[in_train], grid, train, history, w.train_end, known=shared
+        )
         orders = {base: ranking(score, tie_break=tie, limit=limit) for base, (score, tie) in bases.items()}
         for name, mask in masks.items():
             row = {"fenetre": w.label, "methode": name}
@@ -344,8 +364,7 @@ def backtest_and_curves(
                 rows.append({**row, "candidat": base, **scored(order[: len(cells)])})
         curve_orders = dict(orders)
         if shares:
-            for name, score in (scorers or {}).items():
-                values = score(in_train, before, w)
+            for name, values in method_scores.items():
                 curve_orders[name] = ranking(np.where(values > 0, values, 0.0), limit=max(share_k))
         for share, k in zip(shares, share_k, strict=True):
             for base, order in curve_orders.items():
@@ -379,16 +398,30 @@ def _first(order: np.ndarray, k: int) -> np.ndarray:
     return order[: max(int(k), 0)]
 
 
-def _window_counts(x, y, t, grid: Grid, w: Window):
+def _active_cells_of(x: np.ndarray, y: np.ndarray, grid: Grid) -> np.ndarray:
+    """The position of each incident's cell among the grid's active cells (-1 outside them):
+    found once, every window's counts are then a bincount."""
+    iy, ix = grid.cell_index(x, y)
+    ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
+    flat = np.where(ok, iy * grid.nx + ix, -1)
+    index = grid.active_index
+    pos = np.minimum(np.searchsorted(index, flat), len(index) - 1)
+    return np.where(ok & (index[pos] == flat), pos, -1)
+
+
+def _window_counts(t, where: np.ndarray, n_cells: int, w: Window):
     """A window's incidents (training, everything before the forecast) and its counts per
-    active cell (training, horizon, everything before the forecast)."""
+    active cell (training, horizon, everything before the forecast); ``where`` from
+    :func:`_active_cells_of`."""
     in_train = np.asarray((t >= w.train_start) & (t < w.train_end))
     in_horizon = np.asarray((t >= w.train_end) & (t < w.horizon_end))
     before = np.asarray(t < w.train_end)
-    train = active_counts(x[in_train], y[in_train], grid)
-    horizon = active_counts(x[in_horizon], y[in_horizon], grid)
-    history = active_counts(x[before], y[before], grid)
-    return in_train, before, train, horizon, history
+
+    def counted(rows: np.ndarray) -> np.ndarray:
+        cells = where[rows]
+        return np.bincount(cells[cells >= 0], minlength=n_cells).astype(float)
+
+    return in_train, before, counted(in_train), counted(in_horizon), counted(before)
 
 
 def zone_cells(
@@ -523,8 +556,9 @@ def best_share_method(
             count=windows,
         )
     grid = grid_for_territory(territory, settings.cell) if chosen else None
+    where = _active_cells_of(x, y, grid) if chosen else None
     for w in chosen:
-        in_train, before, _, horizon, _ = _window_counts(x, y, t, grid, w)
+        in_train, before, _, horizon, _ = _window_counts(t, where, len(grid.active_index), w)
         if not horizon.sum():
             continue
         for name in candidates:

@@ -45,12 +45,28 @@ def ranking(
         positive = np.flatnonzero(score > 0)
         if len(positive) >= limit:  # (scores are mostly zero: partition the others only)
             kth = np.partition(score[positive], len(positive) - limit)[len(positive) - limit]
+            cells = np.flatnonzero(score >= kth)
         else:
-            kth = np.partition(score, n - limit)[n - limit]  # the limit-th largest score
-        cells = np.flatnonzero(score >= kth)
-    keys = (cells,) if tie_break is None else (cells, -np.asarray(tie_break)[cells])
-    order = cells[np.lexsort((*keys, -score[cells]))]
+            # Every positive cell, then the others: sort only those a tie-break or a negative
+            # score moves; the cells of zero score and zero tie-break follow in position order.
+            rest = np.flatnonzero(score <= 0)
+            tie = None if tie_break is None else np.asarray(tie_break)
+            plain = score[rest] == 0
+            if tie is not None:
+                plain &= tie[rest] == 0
+            before = rest[~plain & (score[rest] == 0) & (tie[rest] > 0)] if tie is not None else rest[:0]
+            after = rest[~plain & ~np.isin(rest, before)]
+            head = np.concatenate([positive, before])
+            head = head[np.lexsort(_keys(head, score, tie))]
+            tail = after[np.lexsort(_keys(after, score, tie))]
+            return np.concatenate([head, rest[plain], tail])[:limit]
+    order = cells[np.lexsort(_keys(cells, score, None if tie_break is None else np.asarray(tie_break)))]
     return order if limit is None else order[:limit]
+
+
+def _keys(cells: np.ndarray, score: np.ndarray, tie: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """:func:`numpy.lexsort` keys of :func:`ranking` (last key first): score, tie-break, position."""
+    return (cells, -score[cells]) if tie is None else (cells, -tie[cells], -score[cells])
 
 
 def first_cells(order: np.ndarray, k: int, n: int | None = None) -> np.ndarray:

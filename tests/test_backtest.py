@@ -193,3 +193,38 @@ def test_a_limited_ranking_is_the_full_one_cut():
     full = ranking(score, tie_break=tie)
     for limit in (0, 1, 37, 1250, 4999, 5000):
         np.testing.assert_array_equal(ranking(score, tie_break=tie, limit=limit), full[:limit])
+
+
+def test_a_ranking_longer_than_the_positive_scores_is_the_sorted_order():
+    """A limit beyond the positive cells (a method's zones larger than the cells that had an
+    incident): zero, negative scores and tie-breaks of either sign still come in the order of
+    a full sort by score, tie-break and position."""
+    from analysis.cell_scores import ranking
+
+    rng = np.random.default_rng(5)
+    for trial in range(400):
+        n = int(rng.integers(1, 60))
+        score = rng.choice([0.0, 0.0, 0.0, 1.0, 2.0, 3.0, -1.0, 0.5], n)
+        tie = rng.choice([0.0, 0.0, 1.0, 2.0, -1.0], n) if trial % 2 else None
+        keys = (np.arange(n), -score) if tie is None else (np.arange(n), -tie, -score)
+        expected = np.lexsort(keys)
+        for limit in range(n + 1):
+            np.testing.assert_array_equal(ranking(score, tie_break=tie, limit=limit), expected[:limit])
+
+
+def test_the_prospective_baseline_is_the_prospective_method_at_its_defaults():
+    """The back-test takes the baseline « prospectif_ref » from the « prospectif » method's
+    score when the page keeps its bandwidths: the two computations must be the same."""
+    from analysis.backtest import baseline_scores
+    from analysis.zone_detectors import share_score
+
+    rng = np.random.default_rng(3)
+    grid = grid_for_territory(shapely.box(0, 0, 5000, 4000), 100.0)
+    x, y = rng.uniform(0, 5000, 400), rng.uniform(0, 4000, 400)
+    dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 90, 400), unit="D")
+    end = pd.Timestamp("2024-04-01")
+    counts = np.zeros(len(grid.active_index))
+    base = baseline_scores(x, y, dates.to_numpy(), grid, counts, counts, end)["prospectif_ref"][0]
+    method = share_score("prospectif", x, y, grid, ZoneSettings(), dates=dates.to_numpy(), as_of=end)
+    assert base.max() > 0
+    np.testing.assert_array_equal(base, method)

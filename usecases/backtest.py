@@ -178,7 +178,16 @@ def backtest_table(
 
     methods = {name: drawer(name) for name in request.methods}
     scorers = {name: scorer(name) for name in request.methods if name in SHARE_METHODS}
-    table, curves = backtest_and_curves(x, y, dates, grid, windows, methods, CURVE_SHARES, scorers)
+    # The prospective baseline is the « prospectif » method's score at its default bandwidths.
+    base = ZoneSettings()
+    same = (settings.prospective_radius, settings.prospective_weeks) == (
+        base.prospective_radius,
+        base.prospective_weeks,
+    )
+    same_as = {"prospectif_ref": "prospectif"} if same and "prospectif" in scorers else None
+    table, curves = backtest_and_curves(
+        x, y, dates, grid, windows, methods, CURVE_SHARES, scorers, same_as=same_as
+    )
     return table, curves, windows
 
 
