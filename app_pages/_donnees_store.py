@@ -15,6 +15,7 @@ from core.formatting import fmt_count
 from rendering.exports import csv_bytes_from_frame
 from ui.access import access_store, export_button
 from ui.sidebar import Context
+from ui.tables import show_table
 from ui.uploads import file_uploader
 from usecases.donnees import (
     DATASET_COLUMNS,
@@ -99,7 +100,7 @@ def save_section(ctx: Context, filename: str, result, key: str) -> None:
         )
         if len(res.updates):
             st.write("**Faits mis à jour** (la ligne du nouveau fichier l'emporte) :")
-            st.dataframe(res.updates, hide_index=True)
+            show_table(st, res.updates, hide_index=True)
         if len(res.duplicates):
             export_button(
                 st,
@@ -128,11 +129,11 @@ def saved_section(viewer: Viewer, *, writable: bool) -> None:
     if not infos:
         st.caption("Aucun jeu importé pour votre territoire pour l'instant.")
         return
-    st.dataframe(table_from_infos(infos, DATASET_COLUMNS), hide_index=True)
+    show_table(st, table_from_infos(infos, DATASET_COLUMNS), hide_index=True)
     slugs = {i.slug: i.name for i in infos}
     with st.expander("Historique des imports d'un jeu"):
         shown = st.selectbox("Jeu", list(slugs), format_func=slugs.get, key="history_target")
-        st.dataframe(history_for_viewer(store, shown, viewer, access_store()), hide_index=True)
+        show_table(st, history_for_viewer(store, shown, viewer, access_store()), hide_index=True)
     if not writable:
         return
     confirmed_deletion(
@@ -155,7 +156,7 @@ def statistics_section(ctx: Context, *, writable: bool) -> None:
         stats = statistics_of_upload(up.getvalue(), up.name)
         for note in stats.notes:
             st.caption(md_escape(note))
-        st.dataframe(stats.table.head(20), hide_index=True)
+        show_table(st, stats.table.head(20), hide_index=True)
         name = st.text_input(
             "Nom", value=pathlib.Path(up.name).stem.removesuffix(".csv"), key=f"ssmsi_name_{up.file_id}"
         )
@@ -179,7 +180,7 @@ def statistics_section(ctx: Context, *, writable: bool) -> None:
             )
     saved = statistics_table_for_viewer(store, ctx.viewer)
     if len(saved):
-        st.dataframe(saved.drop(columns="slug"), hide_index=True)
+        show_table(st, saved.drop(columns="slug"), hide_index=True)
         if not writable:
             return
         slugs = dict(zip(saved["slug"], saved["nom"], strict=True))

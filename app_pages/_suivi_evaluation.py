@@ -20,6 +20,7 @@ from ui.charts import show_chart
 from ui.columns import column_config_from_frame
 from ui.maps import show_map
 from ui.sidebar import Context
+from ui.tables import show_table
 from ui.uploads import file_uploader
 from usecases import evaluation as uc
 from usecases.videoprotection import study_area
@@ -81,9 +82,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
                 type=["csv", "xlsx", "xls", "ods", "geojson", "json", "gpkg", "parquet"],
                 key="ev_cameras",
             )
-            radius = st.number_input(
-                "Portée utile d'une caméra (m)", 10.0, 500.0, 50.0, 10.0, key="ev_radius"
-            )
+            radius = st.number_input("Portée utile d'une caméra (m)", 10, 500, 50, 10, key="ev_radius")
             if up is None:
                 st.info(
                     "Déposez le fichier des caméras installées (une ligne par caméra, avec ses coordonnées)."
@@ -92,7 +91,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
             read = cache.sites_from_upload(up, crs, False)
             if len(read.rejected):
                 st.warning(f"{len(read.rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
-                st.dataframe(read.rejected, hide_index=True)
+                show_table(st, read.rejected, hide_index=True)
             return uc.target_from_cameras(
                 read.sites, float(radius)
             ), f"couverture de {len(read.sites)} caméra(s) ({radius:.0f} m)"
@@ -189,8 +188,12 @@ def section(ctx: Context) -> None:
         )
     with right:
         st.markdown(markdown_text(view.reading))
-        st.dataframe(
-            view.counts, hide_index=True, width="stretch", column_config=column_config_from_frame(view.counts)
+        show_table(
+            st,
+            view.counts,
+            hide_index=True,
+            width="stretch",
+            column_config=column_config_from_frame(view.counts),
         )
         if view.figures:
             cols = st.columns(len(view.figures))

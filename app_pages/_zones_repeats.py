@@ -10,6 +10,7 @@ from ui import cache
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
 from ui.sidebar import Context
+from ui.tables import show_table
 from usecases import repeats as uc
 from usecases.backtest import BacktestRequest
 from usecases.repeats import DEFAULT_DAYS, DEFAULT_DISTANCES
@@ -49,7 +50,7 @@ def near_repeat_section(ctx: Context) -> None:
 def concentration_section(ctx: Context) -> None:
     """Top shares, Gini and concentration curves; the repeat places in the internal view."""
     v = cache.concentration(ctx.selection, ctx.audience)
-    st.dataframe(v.table, hide_index=True, column_config=column_config_from_frame(v.table))
+    show_table(st, v.table, hide_index=True, column_config=column_config_from_frame(v.table))
     if len(v.curves):
         shown = st.multiselect(
             "Courbes", sorted(v.curves["infraction"].unique()), default=["Ensemble"], key="cc_curves"
@@ -59,7 +60,7 @@ def concentration_section(ctx: Context) -> None:
         st.caption(note)
     if v.repeat_places is not None:
         st.markdown("**Lieux touchés plusieurs fois** (vue interne seulement ; jamais exporté)")
-        st.dataframe(v.repeat_places, hide_index=True, height=300)
+        show_table(st, v.repeat_places, hide_index=True, height=300)
     with st.expander("Méthode et limites"):
         st.markdown(uc.CONCENTRATION_NOTE)
 
@@ -75,15 +76,15 @@ def backtest_section(ctx: Context, settings: ZoneSettings) -> None:
     st.info(v.sentence)
     if v.summary.empty:
         return
-    st.dataframe(v.summary, hide_index=True)
+    show_table(st, v.summary, hide_index=True)
     if len(v.curves):
         st.markdown(
             "**Taux de réussite selon la part du territoire** : les références et les méthodes à "
             "superficie choisie (moyenne des fenêtres)"
         )
-        st.line_chart(v.curves, x_label="Part du territoire (%)", y_label="Taux de réussite (%)")
+        show_chart(charts.curves_from_backtest, v.curves)
     if len(v.monthly):
         with st.expander("Détail par fenêtre"):
-            st.dataframe(v.monthly, hide_index=True)
+            show_table(st, v.monthly, hide_index=True)
     for note in v.captions:
         st.caption(note)

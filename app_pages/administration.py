@@ -10,6 +10,7 @@ from core.formatting import fmt_count
 from rendering.exports import csv_bytes_from_frame
 from ui.access import access_store, current_viewer, export_button, sidebar_identity
 from ui.guard import guarded
+from ui.tables import show_table
 
 
 def _people(viewer) -> None:
@@ -37,7 +38,8 @@ def _people(viewer) -> None:
             )
     people = store.people()
     st.subheader(f"Personnes ayant accès ({len(people)})")
-    st.dataframe(
+    show_table(
+        st,
         [
             {
                 "adresse": p.email or f"{p.issuer} | {p.subject}",
@@ -78,7 +80,7 @@ def _journal(viewer) -> None:
         "ou si la fin du journal a été coupée."
     )
     log = store.journal(limit=1000)
-    st.dataframe(log.drop(columns="chaine"), hide_index=True, height=420)
+    show_table(st, log.drop(columns="chaine"), hide_index=True, height=420)
     export_button(
         st,
         viewer,

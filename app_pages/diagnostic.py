@@ -15,6 +15,7 @@ from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
+from ui.tables import show_table
 from usecases.diagnostic import (
     CLASS_METHODS,
     CLASSES_METHOD_NOTE,
@@ -81,7 +82,8 @@ def _incidents_view(ctx: Context) -> None:
         shown = ranking.table
         if ranking.warning:
             st.warning(ranking.warning)
-        st.dataframe(
+        show_table(
+            st,
             shown,
             hide_index=True,
             height=560,
@@ -104,7 +106,7 @@ def _incidents_view(ctx: Context) -> None:
     )
     show_chart(charts.heatmap_from_hour_weekday, d.hour_weekday, d.weekdays)
     st.subheader("Profil des mis en cause (faits élucidés)")
-    st.dataframe(d.profile, width="content")
+    show_table(st, d.profile, width="content")
     for note in d.notes:
         st.caption(note)
     with st.expander("Méthode : taux lissés, intervalles, classes"):
@@ -170,7 +172,7 @@ def _official_view(ctx: Context) -> None:
             st.info("Aucune commune de ce département n'est publiée pour cet indicateur et cette année.")
     with right:
         st.subheader("Communes")
-        st.dataframe(v.table, hide_index=True, height=520)
+        show_table(st, v.table, hide_index=True, height=520)
     st.caption(
         "Source : SSMSI, bases statistiques de la délinquance enregistrée par la police et la gendarmerie "
         "nationales (data.gouv.fr), Licence Ouverte 2.0. « Non diffusé » : commune sous le seuil de "

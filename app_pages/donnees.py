@@ -13,6 +13,7 @@ from rendering.exports import csv_bytes_from_frame
 from ui.access import export_button
 from ui.guard import guarded
 from ui.sidebar import Context, current_context
+from ui.tables import show_table
 from ui.uploads import file_uploader
 from usecases.donnees import (
     COORDINATE_MODES,
@@ -57,7 +58,7 @@ def _import_section(ctx: Context) -> None:
     )
     with st.expander("Nomenclatures reconnues : libellés, état 4001, NATINF"):
         st.markdown(NOMENCLATURE_NOTE)
-        st.dataframe(etat_4001_table(), hide_index=True)
+        show_table(st, etat_4001_table(), hide_index=True)
     up = file_uploader(
         "Fichier",
         type=["csv", "txt", "tsv", "xlsx", "xlsm", "xls", "ods", "geojson", "json", "gpkg", "parquet"],
@@ -92,7 +93,7 @@ def _import_section(ctx: Context) -> None:
     if ctx.public_view:  # raw rows hold incident points: the analyst's internal view only
         st.caption(INTERNAL_ONLY)
     else:
-        st.dataframe(raw.head, hide_index=True)
+        show_table(st, raw.head, hide_index=True)
 
     columns = raw.columns
     profile, guess = guessed_mapping(columns)
@@ -143,7 +144,7 @@ def _import_section(ctx: Context) -> None:
         if ctx.public_view:
             st.caption(INTERNAL_ONLY)
         else:
-            st.dataframe(result.rejections, hide_index=True)
+            show_table(st, result.rejections, hide_index=True)
         export_button(
             st,
             ctx.viewer,
@@ -154,7 +155,7 @@ def _import_section(ctx: Context) -> None:
         )
     if len(result.corrections):
         st.write("**Corrections appliquées** :")
-        st.dataframe(result.corrections, hide_index=True)
+        show_table(st, result.corrections, hide_index=True)
     if result.n_accepted == 0:
         st.error("Aucun fait accepté : corrigez le fichier ou la correspondance des colonnes.")
         return

@@ -14,6 +14,7 @@ from ui.access import current_viewer, export_button, sidebar_identity
 from ui.guard import guarded
 from ui.maps import show_map
 from ui.state import DEPARTEMENT_QUERY, init_state, persisted
+from ui.tables import show_table
 from usecases.france import MEASURES, NO_RESULT, no_results_message
 
 FIELDS = {
@@ -102,7 +103,8 @@ def body() -> None:
     st.caption(
         "Cliquez sur un en-tête pour trier ; « Ouvrir » ouvre le diagnostic du département dans un nouvel onglet."
     )
-    st.dataframe(
+    show_table(
+        st,
         # The Diagnostic is these roles' first page: the app's root (relative, so a base path is kept).
         shown.assign(Ouvrir=[f"./?{DEPARTEMENT_QUERY}={c}" for c in shown["Département"]]),
         hide_index=True,

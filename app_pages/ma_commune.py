@@ -14,6 +14,7 @@ from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
 from ui.maps import show_map
+from ui.tables import show_table
 from usecases.ma_commune import dataset_for_mayor
 from usecases.packs import commune_sheet_pdf
 
@@ -57,7 +58,7 @@ def body() -> None:
         show_map("mc_map", commune_sheet_map, sheet.outline, sheet.zones, height=360)
     with right:
         st.subheader("Par infraction")
-        st.dataframe(sheet.offences, hide_index=True)
+        show_table(st, sheet.offences, hide_index=True)
     st.subheader("Évolution mensuelle")
     show_chart(charts.line_from_monthly, sheet.monthly, "faits par mois")
     for note in sheet.notes:

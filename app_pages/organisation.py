@@ -12,8 +12,10 @@ from ui import cache
 from ui.access import access_store, export_button
 from ui.columns import column_config_from_frame
 from ui.guard import guarded
+from ui.inputs import decimal_input
 from ui.maps import show_map
 from ui.sidebar import Context, current_context
+from ui.tables import show_table
 from ui.uploads import file_uploader
 from usecases.organisation import (
     DEFAULT_DETOUR,
@@ -58,22 +60,22 @@ def _import_section(viewer) -> None:
             st.success(f"{markdown_text(label)} : {fmt_count(n)} lignes enregistrées.")
             if len(report):
                 st.write("Corrections et rejets :")
-                st.dataframe(report, hide_index=True)
+                show_table(st, report, hide_index=True)
         st.caption("Fichiers chargés : " + (", ".join(loaded_files()) or "aucun"))
 
 
 def _table(frame) -> None:
-    st.dataframe(frame, hide_index=True, column_config=column_config_from_frame(frame))
+    show_table(st, frame, hide_index=True, column_config=column_config_from_frame(frame))
 
 
 def body() -> None:
     ctx: Context = current_context()
     st.title(f"Organisation territoriale — {ctx.departement_nom}")
     c1, c2 = st.columns(2)
-    detour = c1.number_input(
-        "Coefficient de détour (route / vol d'oiseau)", 1.0, 3.0, DEFAULT_DETOUR, 0.05, key="detour"
+    detour = decimal_input(
+        c1, "Coefficient de détour (route / vol d'oiseau)", 1.0, 3.0, DEFAULT_DETOUR, key="detour"
     )
-    speed = c2.number_input("Vitesse moyenne (km/h)", 10.0, 130.0, DEFAULT_SPEED_KMH, 5.0, key="speed")
+    speed = c2.number_input("Vitesse moyenne (km/h)", 10, 130, int(DEFAULT_SPEED_KMH), 5, key="speed")
     org = cache.organisation(ctx.departement, organisation_stamp(), float(detour), float(speed))
     if org.indicative:
         st.warning(RULE, icon="ℹ️")

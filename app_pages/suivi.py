@@ -24,6 +24,7 @@ from ui.guard import guarded
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
+from ui.tables import show_table
 from usecases.evaluation import kept_evaluations
 from usecases.evaluation import record_rows as evaluation_record_rows
 from usecases.packs import all_canton_packs_zip, all_commune_sheets_zip, canton_pack_pdf, commune_sheet_pdf
@@ -204,7 +205,7 @@ def _followup_body(ctx: Context) -> None:
     st.subheader("Tableau des évolutions")
     st.selectbox("Par", dims, format_func=DIMENSIONS.get, key="s_dimension")
     st.toggle("Seulement les changements significatifs", key="s_only_sig")
-    st.dataframe(v.table, hide_index=True, width="stretch")
+    show_table(st, v.table, hide_index=True, width="stretch")
     export_button(
         st,
         ctx.viewer,

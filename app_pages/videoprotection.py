@@ -21,6 +21,7 @@ from ui.columns import show_metrics, site_columns
 from ui.guard import guarded
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
+from ui.tables import show_table
 from ui.uploads import file_uploader
 from usecases import videoprotection as uc
 from usecases.videoprotection import MAX_LATTICE_SITES
@@ -65,7 +66,7 @@ def _upload(label: str, types: list[str], key: str, crs: str, roads: bool):
     read = cache.sites_from_upload(up, crs, roads)
     if len(read.rejected):
         st.warning(f"{len(read.rejected)} ligne(s) rejetée(s) dans « {markdown_text(up.name)} » :")
-        st.dataframe(read.rejected, hide_index=True)
+        show_table(st, read.rejected, hide_index=True)
     return read.sites, read.digest
 
 
@@ -76,10 +77,10 @@ def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: f
     if source == "maillage":
         spacing = st.number_input(
             "Espacement du maillage (m)",
-            25.0,
-            2000.0,
-            100.0,
-            25.0,
+            25,
+            2000,
+            100,
+            25,
             key="v_spacing",
             help="Seuls les nœuds à moins du rayon de couverture d'un fait sont candidats : une caméra ailleurs ne verrait rien.",
         )
@@ -150,7 +151,7 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
         )
     show_chart(charts.coverage_from_curve, v.curve)
     st.subheader("Sites retenus")
-    st.dataframe(v.table, hide_index=True, column_config=site_columns(v.table))
+    show_table(st, v.table, hide_index=True, column_config=site_columns(v.table))
     e0, e1, e2 = st.columns(3)
     export_button(
         e0,
@@ -229,12 +230,16 @@ def body() -> None:
             pd.DataFrame({"infraction": [*OFFENCES, OTHER_OFFENCE], "poids": 1.0}),
             hide_index=True,
             disabled=["infraction"],
-            column_config={"poids": st.column_config.NumberColumn(min_value=0.0, step=0.5, required=True)},
+            column_config={
+                "poids": st.column_config.NumberColumn(
+                    min_value=0.0, step=0.5, required=True, format="localized"
+                )
+            },
             key="v_weights",
         )
     weights = uc.weights_from_table(table)
     d1, d2, d3, d4 = st.columns(4)
-    radius = float(d1.number_input("Rayon de couverture (m)", 10.0, 1000.0, 150.0, 10.0, key="v_radius"))
+    radius = float(d1.number_input("Rayon de couverture (m)", 10, 1000, 150, 10, key="v_radius"))
     candidates, source, cand_sig = _candidates(ctx, area, crs, uc.metric_xy(demand), radius)
     candidates = uc.candidates_in_reach(candidates, area, radius)
     existing, exist_sig = _upload(
@@ -250,17 +255,17 @@ def body() -> None:
     else:
         p, target = (
             None,
-            float(d3.slider("Part de la demande à couvrir", 0.05, 1.0, 0.5, 0.05, key="v_target")),
+            d3.slider("Part de la demande à couvrir", 5, 100, 50, 5, format="%d %%", key="v_target") / 100.0,
         )
     limit = 20.0
     with d4.popover("Options de calcul"):
         limit = float(
             st.number_input(
                 "Temps de calcul maximal (s)",
-                2.0,
-                300.0,
-                20.0,
-                1.0,
+                2,
+                300,
+                20,
+                1,
                 key="v_limit",
                 help="Au-delà, le meilleur choix trouvé est retenu, avec son écart au meilleur possible.",
             )

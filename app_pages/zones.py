@@ -12,8 +12,10 @@ from ui import cache
 from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
+from ui.inputs import decimal_input
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
+from ui.tables import show_table
 from usecases.zones import (
     CONFIDENCE,
     DEFAULT_SEVERITY,
@@ -51,9 +53,9 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             format_func=METHODS.get,
             key="z_method",
         )
-        cell = c2.number_input("Maille (m)", 50.0, 1000.0, Z["cell"], 25.0, key="z_cell")
+        cell = c2.number_input("Maille (m)", 50, 1000, int(Z["cell"]), 25, key="z_cell")
         bw = c3.number_input(
-            "Largeur de bande de la carte de densité (m, 0 = automatique)", 0.0, 3000.0, 0.0, 25.0, key="z_bw"
+            "Largeur de bande de la carte de densité (m, 0 = automatique)", 0, 3000, 0, 25, key="z_bw"
         )
         used = METHOD_PARAMETERS.get(method, ())
         values = {name: Z[name] for name in ("share", "half_life", "radius", "weeks", "close_gaps", "inner",
@@ -61,18 +63,18 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
                                               "min_samples")}  # fmt: skip
         cols = iter(st.columns(3) + st.columns(3))
         if "share" in used:
-            values["share"] = next(cols).number_input(
+            values["share"] = decimal_input(
+                next(cols),
                 "Part du territoire couverte (%)",
-                0.05,
+                0.01,
                 20.0,
                 Z["share"],
-                0.05,
                 key="z_share",
-                help="Ce qu'une patrouille peut couvrir : la superficie des zones.",
+                help="Ce qu'une patrouille peut couvrir : la superficie des zones (par exemple 0,1).",
             )
         if "half_life" in used:
             values["half_life"] = next(cols).number_input(
-                "Mailles récurrentes : demi-vie (mois)", 1.0, 120.0, Z["half_life"], 1.0, key="z_half_life"
+                "Mailles récurrentes : demi-vie (mois)", 1, 120, int(Z["half_life"]), 1, key="z_half_life"
             )
         if "radius" in used:
             values["radius"] = next(cols).number_input(
@@ -84,25 +86,31 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             )
         if "band" in used:
             values["band"] = next(cols).number_input(
-                "Distance de voisinage Gi* (m)", 100.0, 3000.0, Z["band"], 50.0, key="z_band"
+                "Distance de voisinage Gi* (m)", 100, 3000, int(Z["band"]), 50, key="z_band"
             )
         if "inner" in used:
             values["inner"] = next(cols).number_input(
-                "Excès local : rayon du disque (m)", 50.0, 2000.0, Z["inner"], 25.0, key="z_inner"
+                "Excès local : rayon du disque (m)", 50, 2000, int(Z["inner"]), 25, key="z_inner"
             )
             values["outer"] = next(cols).number_input(
-                "Excès local : rayon de l'anneau (m)", 100.0, 5000.0, Z["outer"], 50.0, key="z_outer"
+                "Excès local : rayon de l'anneau (m)", 100, 5000, int(Z["outer"]), 50, key="z_outer"
             )
-            values["ratio"] = next(cols).number_input(
-                "Excès local : rapport minimal observé / attendu", 1.0, 20.0, Z["ratio"], 0.5, key="z_ratio"
+            values["ratio"] = decimal_input(
+                next(cols),
+                "Excès local : rapport minimal observé / attendu",
+                1.0,
+                20.0,
+                Z["ratio"],
+                key="z_ratio",
+                decimals=1,
             )
         if "eps" in used:
             values["eps"] = next(cols).number_input(
                 "Rayon DBSCAN (m)" if method == "dbscan" else "Rayon de remplissage des agrégats (m)",
-                50.0,
-                2000.0,
-                Z["eps"],
-                25.0,
+                50,
+                2000,
+                int(Z["eps"]),
+                25,
                 key="z_eps",
             )
         if "min_samples" in used:
@@ -134,6 +142,10 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             pd.DataFrame({"infraction": list(DEFAULT_SEVERITY), "poids": list(DEFAULT_SEVERITY.values())}),
             hide_index=True,
             disabled=["infraction"],
+            column_config={
+                "infraction": st.column_config.TextColumn("Infraction"),
+                "poids": st.column_config.NumberColumn("Poids", min_value=0.0, format="localized"),
+            },
             key="z_weights",
         )
     settings = zones_settings_from_values(method=method, cell=cell, **values)
@@ -152,7 +164,7 @@ def _emerging_section(ctx: Context, settings: ZoneSettings) -> None:
     )
     c2.caption(f"Maille {settings.cell:.0f} m, voisinage {settings.band:.0f} m (paramètres ci-dessus).")
     cells, counts = cache.emerging(ctx.selection.undated(), settings, freq)
-    st.dataframe(counts, hide_index=True)
+    show_table(st, counts, hide_index=True)
     show_map(
         "emerging_map",
         emerging_map,
@@ -241,7 +253,7 @@ def body() -> None:
     if st.toggle("Calculer la concentration des faits sur les lieux", key="cc_on"):
         concentration_section(ctx)
     st.subheader("Zones classées")
-    st.dataframe(v.table, hide_index=True, column_config=_zone_columns(v.table))
+    show_table(st, v.table, hide_index=True, column_config=_zone_columns(v.table))
     st.caption(
         "Les exports appliquent toujours le secret statistique (effectifs de 1 à "
         f"{SETTINGS.privacy_threshold} et ceux qui permettraient de les retrouver)"

@@ -19,6 +19,43 @@ ORANGE = "#e67e00"
 GREEN = "#2a9d8f"
 RED = "#c9191e"
 
+#: Vega-Lite's number and date locale for French (d3-format / d3-time-format definitions, as
+#: CLDR fr_FR writes them: decimal comma, narrow no-break space between thousands and before
+#: « % »). Every chart's specification carries it (:func:`french_spec`): without it Vega-Lite
+#: writes axes and tooltips the English way (``1,000``, ``0.5``).
+VEGA_LOCALE: dict[str, object] = {
+    "number": {
+        "decimal": ",",
+        "thousands": "\u202f",
+        "grouping": [3],
+        "currency": ["", "\u00a0€"],
+        "percent": "\u202f%",
+    },
+    "time": {
+        "dateTime": "%A %e %B %Y à %X",
+        "date": "%d/%m/%Y",
+        "time": "%H:%M:%S",
+        "periods": ["AM", "PM"],
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "months": [
+            "janvier", "février", "mars", "avril", "mai", "juin",
+            "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+        ],
+        "shortMonths": [
+            "janv.", "févr.", "mars", "avr.", "mai", "juin",
+            "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+        ],
+    },
+}  # fmt: skip
+
+
+def french_spec(spec: dict) -> dict:
+    """A Vega-Lite specification (a dict) with :data:`VEGA_LOCALE` in its configuration."""
+    config = dict(spec.get("config") or {})
+    config["locale"] = VEGA_LOCALE
+    return {**spec, "config": config}
+
 
 def bars_from_counts(counts: pd.DataFrame, label: str, colour: str = BLUE) -> alt.Chart:
     """Horizontal bars of a ``categorie``/``faits``/``part`` table, longest first.
@@ -283,4 +320,37 @@ def coverage_from_curve(curve: pd.DataFrame) -> alt.Chart:
             y=alt.Y("couverture:Q", axis=alt.Axis(format="%"), title="demande couverte"),
             tooltip=["cameras:Q", alt.Tooltip("couverture:Q", format=".1%")],
         )
+    )
+
+
+def curves_from_backtest(curves: pd.DataFrame) -> alt.Chart:
+    """The hit rate–area curves of the back-test: one line per baseline and share method.
+
+    Parameters
+    ----------
+    curves : DataFrame
+        Hit rate in % (columns: candidates) by area share in % (index), as
+        :func:`usecases.backtest.backtest_view` gives it.
+
+    Returns
+    -------
+    alt.Chart
+    """
+    long = curves.rename_axis("part").reset_index().melt("part", var_name="candidat", value_name="taux")
+    return (
+        alt.Chart(long.dropna(subset=["taux"]))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("part:Q", title="part du territoire (%)"),
+            y=alt.Y("taux:Q", title="taux de réussite (%)"),
+            color=alt.Color(
+                "candidat:N", title=None, legend=alt.Legend(orient="bottom", columns=2, labelLimit=0)
+            ),
+            tooltip=[
+                alt.Tooltip("candidat:N", title="méthode ou référence"),
+                alt.Tooltip("part:Q", title="part du territoire (%)", format=",.2f"),
+                alt.Tooltip("taux:Q", title="taux de réussite (%)", format=",.1f"),
+            ],
+        )
+        .properties(height=320)
     )

@@ -3,11 +3,14 @@ st.altair_chart's, the same content is converted once, another content gets its 
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from rendering import charts
+from rendering.charts import VEGA_LOCALE
 from ui import charts as ui_charts
 
 MONTHS = pd.date_range("2024-01-01", periods=4, freq="MS")
@@ -98,11 +101,16 @@ def test_the_browser_receives_what_st_altair_chart_sends(name):
     at = AppTest.from_function(_both, args=(name,)).run()
     assert not at.exception
     direct, shared = at.get("vega_lite_chart")
-    assert direct.proto.spec == shared.proto.spec
+    # The same specification, plus the French number and date locale.
+    ours = json.loads(shared.proto.spec)
+    assert ours["config"].pop("locale") == VEGA_LOCALE
+    theirs = json.loads(direct.proto.spec)
+    assert ours == {**theirs, "config": theirs.get("config", {})}
     assert [(d.name, d.data.data) for d in direct.proto.datasets] == [
         (d.name, d.data.data) for d in shared.proto.datasets
     ]
     assert len(direct.proto.datasets) >= 1  # the tables travel as Arrow, not inline
+    direct.proto.spec = shared.proto.spec
     assert direct.proto == shared.proto
 
 

@@ -148,7 +148,7 @@ def test_organisation_page_runs_indicative():
     units = at.dataframe[0].value
     assert (units["force"] == "PN").sum() == 1 and (units["force"] == "GN").sum() >= 10
     before = at.dataframe[1].value
-    at.number_input(key="speed").set_value(30.0).run()
+    at.number_input(key="speed").set_value(30).run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     after = at.dataframe[1].value
     assert (
@@ -231,7 +231,7 @@ def test_videoprotection_page_runs():
     table = next(d.value for d in at.dataframe if "rang" in d.value.columns)
     assert (table["statut"] == "nouvelle").sum() == 10
     assert table["couverture_cumulee"].is_monotonic_increasing
-    at.number_input(key="v_radius").set_value(200.0).run()
+    at.number_input(key="v_radius").set_value(200).run()
     assert any("paramètres ont changé" in w.value for w in at.warning)  # stale results are not shown
     # Whole département: the 100 m lattice is kept near the incidents only (a camera elsewhere
     # sees nothing), so it stays fine; the caption gives the incident and site counts.
@@ -241,12 +241,12 @@ def test_videoprotection_page_runs():
     raised = [c.value for c in at.caption if "Espacement porté" in c.value]
     assert not raised or int(raised[0].split("à ")[1].split(" m")[0]) < 150, raised
     # A 10 m radius on a 100 m lattice: most incidents have no site close enough; said in French.
-    at.number_input(key="v_radius").set_value(10.0).run()
+    at.number_input(key="v_radius").set_value(10).run()
     assert any("aucun site candidat assez proche" in c.value for c in at.caption)
     at.radio(key="v_mode").set_value("cible").run()
     at.button(key="v_go").click().run()
     assert not at.exception and "inatteignable" in at.error[0].value
-    at.number_input(key="v_radius").set_value(200.0).run()
+    at.number_input(key="v_radius").set_value(200).run()
     # One town, 100 m lattice: the target is reached.
     at.radio(key="v_area_kind").set_value("commune").run()
     at.selectbox(key="v_area_commune").set_value("53130").run()
@@ -267,8 +267,8 @@ def test_videoprotection_page_runs():
     assert not any(isinstance(v, (int, np.integer)) and 1 <= v <= 5 for v in shown)
     # 80 cameras of 50 m in Laval: the last ones add only a few incidents, so the tail is secret.
     at.radio(key="v_mode").set_value("budget").run()
-    at.number_input(key="v_radius").set_value(50.0).run()
-    at.number_input(key="v_limit").set_value(5.0).run()
+    at.number_input(key="v_radius").set_value(50).run()
+    at.number_input(key="v_limit").set_value(5).run()
     at.number_input(key="v_p").set_value(80).run()
     at.button(key="v_go").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
@@ -468,8 +468,9 @@ def test_zones_page_says_why_a_score_is_secret():
 
 def test_zones_page_shows_only_the_chosen_methods_settings():
     at = _run("app_pages/zones.py")
-    labels = {n.label for n in at.number_input}
+    labels = {n.label for n in at.number_input} | {t.label for t in at.text_input}
     assert "Part du territoire couverte (%)" in labels and "Mailles récurrentes : demi-vie (mois)" in labels
+    assert at.text_input(key="z_share").value == "0,1"  # a decimal written the French way
     assert not labels & {
         "Rayon DBSCAN (m)",
         "Distance de voisinage Gi* (m)",
@@ -477,7 +478,7 @@ def test_zones_page_shows_only_the_chosen_methods_settings():
     }
     at.selectbox(key="z_method").set_value("dbscan").run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    labels = {n.label for n in at.number_input}
+    labels = {n.label for n in at.number_input} | {t.label for t in at.text_input}
     assert {"Rayon DBSCAN (m)", "Faits minimum par noyau DBSCAN", "Faits minimum par zone"} <= labels
     assert "Part du territoire couverte (%)" not in labels
     at.selectbox(key="z_method").set_value("gi").run()
@@ -597,3 +598,20 @@ def test_a_link_to_a_departement_outside_the_territory_falls_back(monkeypatch):
     assert not at.exception and not at.error
     chooser = at.sidebar.selectbox(key="w_departement")
     assert chooser.value == "53" and chooser.options == ["53 – Mayenne", "72 – Sarthe"]
+
+
+def test_a_french_decimal_field_reads_a_comma_and_says_what_is_wrong():
+    """The share field of the Zones page: « 0,2 » and « 0.2 » are read alike; a word or a value
+    out of range keeps the default and says why, in French."""
+    from ui.inputs import parse_french_number
+
+    assert parse_french_number("0,2") == parse_french_number(" 0.2 ") == 0.2
+    assert parse_french_number("1\u202f234,5") == 1234.5
+    assert parse_french_number("deux") is None and parse_french_number("1,2,3") is None
+    at = _run("app_pages/zones.py")
+    at.text_input(key="z_share").set_value("beaucoup").run()
+    assert any("« beaucoup » n'est pas un nombre" in e.value for e in at.error)
+    at.text_input(key="z_share").set_value("50").run()
+    assert any("hors des bornes" in e.value and "entre 0,01 et 20" in e.value for e in at.error)
+    at.text_input(key="z_share").set_value("0,2").run()
+    assert not at.error and not at.exception

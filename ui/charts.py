@@ -7,7 +7,8 @@ every session. A chart of ``rendering.charts`` depends only on its arguments, so
 (:func:`ui.shared_cache.fingerprint`: the same rule as the maps, never a name or session
 state) and sends it with ``st.vega_lite_chart``. The conversion is Streamlit's own (the one
 ``st.altair_chart`` uses: its theme handling, the tables sent as Arrow), so the browser
-receives exactly what ``st.altair_chart`` would send; ``tests/test_charts.py`` checks it.
+receives what ``st.altair_chart`` would send (``tests/test_charts.py`` checks it), with the
+French number and date locale (:data:`rendering.charts.VEGA_LOCALE`) in its configuration.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import altair as alt
 import streamlit as st
 from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
+from rendering.charts import french_spec
 from ui.shared_cache import SharedCache, fingerprint
 
 #: Memory given to converted charts, shared by all sessions.
@@ -49,7 +51,8 @@ def spec_from_chart(build: Callable[..., alt.TopLevelMixin], *args: Any, **kwarg
         A copy: Streamlit takes the tables out of the specification it is given.
     """
     spec = SPECS.get_or_make(
-        fingerprint(build, args, kwargs), lambda: _convert_altair_to_vega_lite_spec(build(*args, **kwargs))
+        fingerprint(build, args, kwargs),
+        lambda: french_spec(_convert_altair_to_vega_lite_spec(build(*args, **kwargs))),
     )
     return copy.deepcopy(spec)
 

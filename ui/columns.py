@@ -1,7 +1,7 @@
 """French headers for the tables the pages show.
 
 The data keep their column names (the CSV and GeoJSON exports and the tests use them); only
-the header a user reads changes, through ``st.dataframe(..., column_config=...)``.
+the header a user reads changes, through ``column_config`` (:func:`ui.tables.show_table` adds them to every table).
 """
 
 from __future__ import annotations

@@ -34,6 +34,15 @@ class Sent:
     downloads: dict[str, str] = field(default_factory=dict)
     #: Raw arguments of every component (folium's HTML and script, with its coordinates).
     components: list[str] = field(default_factory=list)
+    #: Each table with the display texts its Styler sent (None: the browser formats the values)
+    #: and its column configuration (column -> settings, as the browser receives them).
+    displayed: list[tuple[pd.DataFrame, pd.DataFrame | None, dict]] = field(default_factory=list)
+    #: The Vega-Lite specification (JSON) of every chart.
+    chart_specs: list[dict] = field(default_factory=list)
+    #: Label, data type (0: integer, 1: float) and printf format of every number input.
+    number_inputs: list[tuple[str, int, str]] = field(default_factory=list)
+    #: Label, data type (0: integer, 1: float, 2+: dates) and printf format of every slider.
+    sliders: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def _frame(arrow_bytes: bytes) -> pd.DataFrame | None:
@@ -89,11 +98,23 @@ def collect(frames) -> Sent:
         if kind == "metric":
             out.metrics.append((el.metric.label, el.metric.body))
         elif kind in ("dataframe", "table"):
-            frame = _frame(getattr(el, kind).arrow_data.data)
+            element = getattr(el, kind)
+            arrow = element.arrow_data
+            frame = _frame(arrow.data)
             if frame is not None:
                 out.tables.append(frame)
+                shown = _frame(arrow.styler.display_values) if arrow.HasField("styler") else None
+                columns = json.loads(getattr(element, "columns", "") or "{}")
+                out.displayed.append((frame, shown, columns))
+        elif kind == "number_input":
+            out.number_inputs.append(
+                (el.number_input.label, el.number_input.data_type, el.number_input.format)
+            )
+        elif kind == "slider":
+            out.sliders.append((el.slider.label, el.slider.data_type, el.slider.format))
         elif kind == "vega_lite_chart":
             chart = el.vega_lite_chart
+            out.chart_specs.append(json.loads(chart.spec or "{}"))
             for data in [chart.data, *(d.data for d in chart.datasets)]:
                 frame = _frame(data.data)
                 if frame is not None:

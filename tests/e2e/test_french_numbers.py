@@ -1,0 +1,167 @@
+"""Every figure a person reads is written the French way: read off the wire of every page.
+
+For each page the server sends to Chromium, the test reads what was sent (``tests/e2e/wire.py``),
+not what happens to be visible: metric values, texts, the display texts of every table (a figure
+the browser would format itself is written the English way: ``49728``, ``55.59``), number inputs
+and sliders (Streamlit writes a decimal one printf-style: ``150.00``), and the charts' number
+locale (Vega-Lite writes ``1,000`` unless told otherwise). An English thousands separator or
+decimal point in any of them fails the test, with the page and the value.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.e2e.helpers import offline_page, streamlit_server
+from tests.e2e.wire import Sent, Wire
+
+pytestmark = pytest.mark.e2e
+
+#: ``1,234`` or ``12,345,678`` (a French decimal has a comma too, but never groups of three
+#: after a first digit other than 0 in what the product writes: two decimals at most).
+ENGLISH_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")
+#: ``55.59`` or ``0.0169``.
+ENGLISH_DECIMAL = re.compile(r"(?<![\d.\w])\d+\.\d+(?![\d.\w])")
+PAGES = (
+    "",
+    "ma_commune",
+    "zones",
+    "videoprotection",
+    "suivi",
+    "organisation",
+    "france",
+    "donnees",
+    "administration",
+)
+
+
+#: Markdown code (a command shown to the administrator): not a figure meant for reading.
+CODE = re.compile(r"```.*?```|`[^`]*`", re.DOTALL)
+
+
+def english(text: str) -> list[str]:
+    """The English-looking figures in ``text`` (outside Markdown code)."""
+    text = CODE.sub(" ", text)
+    return [m.group(0) for pattern in (ENGLISH_THOUSANDS, ENGLISH_DECIMAL) for m in pattern.finditer(text)]
+
+
+def decimal_format(data_type: int, fmt: str) -> bool:
+    """A widget Streamlit writes with a decimal point: a printf format with decimals, or a
+    float widget without a format (``%0.2f`` by default)."""
+    match = re.search(r"%[-+ 0#]*\d*\.(\d+)[fFeEgG]", fmt or "")
+    return bool(match and int(match.group(1)) > 0) or (not fmt and data_type == 1)
+
+
+def _browser_formatted(frame: pd.DataFrame) -> list[str]:
+    """Columns of a table sent without display texts that the browser would write the English
+    way: decimals, whole numbers from 1,000 up, dates."""
+    out = []
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_bool_dtype(values):
+            continue
+        if pd.api.types.is_float_dtype(values):
+            finite = values[np.isfinite(values.to_numpy(dtype=float))]
+            if len(finite) and ((finite != finite.round()).any() or finite.abs().max() >= 1000):
+                out.append(str(column))
+        elif (
+            pd.api.types.is_integer_dtype(values)
+            and len(values)
+            and values.abs().max() >= 1000
+            or pd.api.types.is_datetime64_any_dtype(values)
+        ):
+            out.append(str(column))
+    return out
+
+
+def problems(sent: Sent) -> list[str]:
+    """Every figure written the English way in what a page received."""
+    found = [f"métrique « {label} » : {body}" for label, body in sent.metrics for _ in english(body)]
+    found += [f"texte : {hit} dans « {text[:80]} »" for text in sent.texts for hit in english(text)]
+    for frame, shown, columns in sent.displayed:
+        if shown is None:
+            found += [
+                f"tableau : colonne « {c} » formatée par le navigateur"
+                for c in _browser_formatted(frame)
+                if (columns.get(c, {}).get("type_config") or {}).get("format") != "localized"
+            ]
+            continue
+        for column in shown.columns:
+            for value in shown[column].dropna().astype(str):
+                found += [f"tableau, colonne « {column} » : {hit}" for hit in english(value)]
+    # A float input or slider is written printf-style by Streamlit (« 150.00 », « 0.50 »).
+    found += [
+        f"{kind} « {label} » au format {fmt or 'décimal par défaut'}"
+        for kind, widgets in (("champ numérique", sent.number_inputs), ("curseur", sent.sliders))
+        for label, data_type, fmt in widgets
+        if decimal_format(data_type, fmt)
+    ]
+    for spec in sent.chart_specs:
+        locale = (spec.get("config") or {}).get("locale") or {}
+        if (locale.get("number") or {}).get("decimal") != ",":
+            found.append(f"graphique sans format de nombre français : {str(spec.get('title') or '')[:60]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    ws = tmp_path_factory.mktemp("ws")
+    with streamlit_server({"DELINQ_WORKSPACE_DIR": str(ws)}) as url:
+        yield url
+
+
+def settled(page) -> None:
+    """Wait for the page's title, then for the script run to end (and the lazy parts it starts)."""
+    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(800)
+    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
+    page.locator("[data-testid='stStatusWidget']").first.wait_for(state="detached", timeout=120_000)
+    page.wait_for_timeout(1500)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_figure_on_the_wire_is_french(browser, server, path):
+    blocked, dialogs = [], []
+    # In French, as the users' browsers are: a « localized » column (the weights a référent
+    # edits) follows the browser's language.
+    page = offline_page(browser, blocked, dialogs, viewport={"width": 1440, "height": 900}, locale="fr-FR")
+    wire = Wire(page)
+    page.goto(f"{server}/{path}")
+    settled(page)
+    sent = wire.sent()
+    assert sent.texts, f"la page « {path or 'diagnostic'} » n'a rien envoyé"
+    found = problems(sent)
+    assert not found, f"page « {path or 'diagnostic'} » :\n" + "\n".join(found)
+    page.close()
+
+
+def test_the_scan_catches_english_figures():
+    """Non-vacuity: each kind of English figure is caught."""
+    sent = Sent(
+        metrics=[("Faits", "1,234")],
+        texts=["Taux : 55.59 pour 1 000"],
+        displayed=[(pd.DataFrame({"population": [49728], "taux": [55.59]}), None, {})],
+        number_inputs=[("Maille (m)", 1, "%0.2f")],
+        sliders=[("Part", 1, "")],
+        chart_specs=[{"config": {}}],
+    )
+    found = problems(sent)
+    assert len(found) == 7, found
+    ok = Sent(
+        metrics=[("Faits", "1\u202f234")],
+        texts=[
+            'Taux : 55,59 pour 1 000 ; p = 0,017 ; EPSG:2154 ; 01/12/2026 ; `make national ARGS="--scale 0.1"`'
+        ],
+        displayed=[
+            (pd.DataFrame({"population": [49728]}), pd.DataFrame({"population": ["49\u202f728"]}), {}),
+            (pd.DataFrame({"poids": [1.5]}), None, {"poids": {"type_config": {"format": "localized"}}}),
+        ],
+        number_inputs=[("Maille (m)", 0, "%d")],
+        sliders=[("Part (%)", 0, "%d %%")],
+        chart_specs=[{"config": {"locale": {"number": {"decimal": ","}}}}],
+    )
+    assert problems(ok) == []
