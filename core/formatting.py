@@ -107,10 +107,14 @@ def fmt_interval(low: float, high: float) -> str:
 
 
 def fmt_pvalue(p: float | None) -> str:
-    """A p-value, ``< 0,001`` when tiny."""
+    """A p-value to three decimals without trailing zeros (``0,017``, ``0,05``, ``1``: never
+    ``1,000``, which reads as a thousand), ``< 0,001`` when tiny."""
     if not _finite(p):
         return MISSING
-    return "< 0,001" if p < 0.001 else fmt_decimal(p, 3)
+    if p < 0.001:
+        return "< 0,001"
+    text = fmt_decimal(p, 3)
+    return text.rstrip("0").rstrip(",") if "," in text else text
 
 
 def fmt_date(day: dt.date | dt.datetime) -> str:

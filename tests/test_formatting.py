@@ -30,6 +30,7 @@ def test_numbers_the_french_way():
     assert fmt_change(float("inf")) == "nouveau" and fmt_change(float("nan")) == "–"
     assert fmt_interval(0.85, float("inf")) == "[0,85 ; ∞]"
     assert fmt_pvalue(0.0004) == "< 0,001" and fmt_pvalue(0.0123) == "0,012"
+    assert fmt_pvalue(1.0) == "1" and fmt_pvalue(0.05) == "0,05"  # never « 1,000 » (a thousand)
 
 
 def test_dates_the_french_way():

@@ -371,12 +371,17 @@ def diagnostic_for_selection(
 
 
 def _display(table: pd.DataFrame) -> pd.DataFrame:
-    """Text cells: « — » for an unranked row's rank and a rate without population; never « None »
-    or « nan »."""
-    out = table.astype(str).replace({"None": "—", "nan": "", "<NA>": "", "NaN": ""})
-    for column in ("taux_pour_mille", "taux_lisse"):
-        if column in out:
-            out[column] = out[column].replace({"": "—"})
+    """The ranking as shown: figures stay numbers (the table writes them the French way and
+    sorts them), « — » for an unranked row's rank and a rate without population, an empty cell
+    for any other missing value; never « None » or « nan »."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column].astype(object)
+        missing = values.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA)
+        if not missing.any():
+            continue
+        filler = "—" if column in ("rang", "taux_pour_mille", "taux_lisse") else ""
+        out[column] = values.mask(missing, filler)
     return out
 
 

@@ -28,11 +28,20 @@ from readers.ssmsi import official_statistics_from_bytes
 from usecases.common import refusal
 from usecases.label_review import label_review, reclassify_dataset
 
+
+def _moment(iso: str) -> pd.Timestamp | None:
+    """An ISO time of the store as a time (the tables write it « 01/12/2026 09:00 »)."""
+    try:
+        return pd.Timestamp(iso)
+    except (TypeError, ValueError):
+        return None
+
+
 DATASET_COLUMNS: dict[str, Callable[[DatasetInfo], object]] = {
     "nom": lambda i: i.name,
     "département": lambda i: i.departement,
     "fichier source": lambda i: i.source_file,
-    "importé le": lambda i: i.imported_at.replace("T", " "),
+    "importé le": lambda i: _moment(i.imported_at),
     "faits": lambda i: i.n_rows,
     "lignes rejetées": lambda i: i.n_rejected,
 }
@@ -42,7 +51,7 @@ STATISTICS_COLUMNS: dict[str, Callable[[DatasetInfo], object]] = {
     "nom": lambda i: i.name,
     "type": lambda i: i.description,
     "lignes": lambda i: i.n_rows,
-    "importé le": lambda i: i.imported_at.replace("T", " "),
+    "importé le": lambda i: _moment(i.imported_at),
 }
 
 
@@ -386,7 +395,7 @@ def statistics_table_for_viewer(store: DatasetStore, viewer: Viewer) -> pd.DataF
                     "type": info.description,
                     "lignes": info.n_rows,
                     "départements (dont votre territoire)": f"{len(deps)} ({len(mine)})",
-                    "importé le": info.imported_at.replace("T", " "),
+                    "importé le": _moment(info.imported_at),
                     "slug": info.slug,
                 }
             )

@@ -1,11 +1,13 @@
-"""Every figure a person reads is written the French way: read off the wire of every page.
+"""Every figure a person reads is written the French way, and no empty state shows a
+placeholder: read off the wire of every page, at the default selection and on one day.
 
 For each page the server sends to Chromium, the test reads what was sent (``tests/e2e/wire.py``),
 not what happens to be visible: metric values, texts, the display texts of every table (a figure
 the browser would format itself is written the English way: ``49728``, ``55.59``), number inputs
 and sliders (Streamlit writes a decimal one printf-style: ``150.00``), and the charts' number
 locale (Vega-Lite writes ``1,000`` unless told otherwise). An English thousands separator or
-decimal point in any of them fails the test, with the page and the value.
+decimal point in any of them fails the test, with the page and the value; so does a ``nan``,
+``None``, ``NaT`` or ``0.000000`` where a person reads, and a chart sent without a row.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.helpers import offline_page, streamlit_server
+from tests.e2e.helpers import ARTIFACTS, offline_page, streamlit_server
+from tests.e2e.test_published_browser import DAY
 from tests.e2e.wire import Sent, Wire
 
 pytestmark = pytest.mark.e2e
@@ -26,9 +29,11 @@ pytestmark = pytest.mark.e2e
 ENGLISH_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")
 #: ``55.59`` or ``0.0169``.
 ENGLISH_DECIMAL = re.compile(r"(?<![\d.\w])\d+\.\d+(?![\d.\w])")
+#: What a person must never read: a missing value written by Python, pandas or JavaScript.
+PLACEHOLDER = re.compile(r"(?<![\w-])(nan|NaN|None|NaT|null|undefined|inf)(?![\w-])|0\.000000")
+#: The pages of the local post (« Ma commune » is the mayor's, in the server mode).
 PAGES = (
     "",
-    "ma_commune",
     "zones",
     "videoprotection",
     "suivi",
@@ -78,8 +83,40 @@ def _browser_formatted(frame: pd.DataFrame) -> list[str]:
     return out
 
 
+def placeholders(sent: Sent) -> list[str]:
+    """Every missing value written as a placeholder, and every empty chart."""
+    found = [
+        f"métrique « {label} » : {body}"
+        for label, body in sent.metrics
+        if PLACEHOLDER.search(CODE.sub(" ", body))
+    ]
+    found += [
+        f"texte : {m.group(0)} dans « {text[:80]} »"
+        for text in sent.texts
+        for m in PLACEHOLDER.finditer(CODE.sub(" ", text))
+    ]
+    for frame, shown, _columns in sent.displayed:
+        texts = shown if shown is not None else frame.select_dtypes(include="object")
+        for column in texts.columns:
+            found += [
+                f"tableau, colonne « {column} » : {v}"
+                for v in texts[column].dropna().astype(str)
+                if PLACEHOLDER.fullmatch(v.strip())
+            ]
+    for chart in sent.charts:
+        if not len(chart):
+            found.append("graphique vide")
+        for column in chart.select_dtypes(include="object").columns:
+            found += [
+                f"graphique, « {column} » : {v}"
+                for v in chart[column].astype(str)
+                if PLACEHOLDER.fullmatch(v)
+            ]
+    return found
+
+
 def problems(sent: Sent) -> list[str]:
-    """Every figure written the English way in what a page received."""
+    """Every figure written the English way, and every placeholder, in what a page received."""
     found = [f"métrique « {label} » : {body}" for label, body in sent.metrics for _ in english(body)]
     found += [f"texte : {hit} dans « {text[:80]} »" for text in sent.texts for hit in english(text)]
     for frame, shown, columns in sent.displayed:
@@ -89,6 +126,10 @@ def problems(sent: Sent) -> list[str]:
                 for c in _browser_formatted(frame)
                 if (columns.get(c, {}).get("type_config") or {}).get("format") != "localized"
             ]
+            # Figures sent as text are read as they are written.
+            for column in frame.select_dtypes(include=["object", "string"]).columns:
+                for value in frame[column].dropna().astype(str):
+                    found += [f"tableau, colonne « {column} » : {hit}" for hit in english(value)]
             continue
         for column in shown.columns:
             for value in shown[column].dropna().astype(str):
@@ -104,7 +145,7 @@ def problems(sent: Sent) -> list[str]:
         locale = (spec.get("config") or {}).get("locale") or {}
         if (locale.get("number") or {}).get("decimal") != ",":
             found.append(f"graphique sans format de nombre français : {str(spec.get('title') or '')[:60]}")
-    return found
+    return found + placeholders(sent)
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +164,24 @@ def settled(page) -> None:
     page.wait_for_timeout(1500)
 
 
-@pytest.mark.parametrize("path", PAGES)
-def test_every_figure_on_the_wire_is_french(browser, server, path):
+def one_day(page) -> None:
+    """The sidebar's period set to one day (a small selection: few incidents, empty charts)."""
+    fields = page.locator("[data-testid='stSidebar'] [data-testid='stDateInput'] [role='spinbutton']")
+    for i, value in enumerate(DAY * 2):
+        fields.nth(i).click()
+        page.keyboard.type(value)
+    page.keyboard.press("Escape")
+    page.locator("[data-testid='stMain'] h1").first.click()
+    settled(page)
+
+
+#: Pages that follow the sidebar's period (the others have no selection to shrink).
+PERIOD_PAGES = ("", "zones", "videoprotection", "suivi", "organisation")
+CASES = [(p, "défaut") for p in PAGES] + [(p, "un jour") for p in PERIOD_PAGES]
+
+
+@pytest.mark.parametrize(("path", "state"), CASES, ids=[f"{p or 'diagnostic'}-{s}" for p, s in CASES])
+def test_every_figure_on_the_wire_is_french(browser, server, path, state):
     blocked, dialogs = [], []
     # In French, as the users' browsers are: a « localized » column (the weights a référent
     # edits) follows the browser's language.
@@ -132,6 +189,13 @@ def test_every_figure_on_the_wire_is_french(browser, server, path):
     wire = Wire(page)
     page.goto(f"{server}/{path}")
     settled(page)
+    if state == "un jour":
+        wire.clear()
+        try:
+            one_day(page)
+        except Exception:
+            page.screenshot(path=str(ARTIFACTS / f"un_jour_{path or 'diagnostic'}.png"), full_page=True)
+            raise
     sent = wire.sent()
     assert sent.texts, f"la page « {path or 'diagnostic'} » n'a rien envoyé"
     found = problems(sent)
@@ -151,6 +215,13 @@ def test_the_scan_catches_english_figures():
     )
     found = problems(sent)
     assert len(found) == 7, found
+    empty = Sent(
+        metrics=[("Taux", "nan")],
+        texts=["Légende : None"],
+        displayed=[(pd.DataFrame({"x": ["a"]}), pd.DataFrame({"x": ["NaT"]}), {})],
+        charts=[pd.DataFrame({"faits": []}), pd.DataFrame({"serie": ["NaN"]})],
+    )
+    assert len(placeholders(empty)) == 5, placeholders(empty)
     ok = Sent(
         metrics=[("Faits", "1\u202f234")],
         texts=[
