@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.access import ASSIGNABLE_ROLES, ROLE_LABELS
@@ -47,7 +48,7 @@ def _people(viewer) -> None:
                 "rôle": ROLE_LABELS.get(p.role, p.role),
                 "territoire": ", ".join(p.territory) or "tous",
                 "ajouté par": p.added_by,
-                "ajouté le": p.added_at,
+                "ajouté le": pd.to_datetime(p.added_at, errors="coerce") if p.added_at else None,
             }
             for p in people
         ],
@@ -80,7 +81,10 @@ def _journal(viewer) -> None:
         "ou si la fin du journal a été coupée."
     )
     log = store.journal(limit=1000)
-    show_table(st, log.drop(columns="chaine"), hide_index=True, height=420)
+    shown = log.drop(columns="chaine").assign(quand=pd.to_datetime(log["quand"], errors="coerce", utc=True))
+    show_table(
+        st, shown.assign(quand=shown["quand"].dt.tz_convert("Europe/Paris").dt.tz_localize(None)), height=420
+    )
     export_button(
         st,
         viewer,

@@ -37,15 +37,20 @@ def _overlay(ctx: Context, key: str) -> Organisation | None:
 def _incidents_view(ctx: Context) -> None:
     if not dataset_or_notice(ctx):
         return
-    c_rate, c_method, c_level = st.columns([2, 3, 2])
-    rate = c_rate.segmented_control(
+    # One row that wraps (1024 x 768: no control cut or pushed off-screen).
+    controls = st.container(horizontal=True, wrap=True, gap="medium")
+    rate = controls.segmented_control(
         "Taux", list(RATE_KINDS), default="brut", format_func=RATE_KINDS.get, key="diag_rate"
     )
-    method = c_method.selectbox(
-        "Classes de la carte", list(CLASS_METHODS), format_func=CLASS_METHODS.get, key="diag_method"
-    )
-    level = c_level.segmented_control(
+    level = controls.segmented_control(
         "Échelon", list(LEVELS), default="commune", format_func=LEVELS.get, key="diag_level"
+    )
+    method = controls.selectbox(
+        "Classes de la carte",
+        list(CLASS_METHODS),
+        format_func=CLASS_METHODS.get,
+        key="diag_method",
+        width=260,
     )
     rate, method, level = rate or "brut", method or "fisher_jenks", level or "commune"
     st.caption(RATE_EXPLANATION[rate])

@@ -80,13 +80,27 @@ def column_config_from_frame(frame: pd.DataFrame, **overrides: object) -> dict[s
     return config
 
 
+#: The narrowest a metric is drawn (pixels); a row of them wraps on a narrow screen
+#: (1024 x 768) instead of cutting their labels and values.
+METRIC_WIDTH = 200
+
+
+def metric_width(label: str, value: str, delta: str | None = None) -> int:
+    """Pixels that show a metric whole: its label (about 8 px a character at the theme's
+    label size, its help icon), its value (about 21 px a character) and its delta."""
+    return int(max(METRIC_WIDTH, 8 * len(label) + 32, 21 * len(str(value)) + 8, 8 * len(delta or "") + 32))
+
+
 def show_metrics(metrics: list) -> None:
-    """Draw use-case metrics (:class:`usecases.common.Metric`) side by side."""
+    """Draw use-case metrics (:class:`usecases.common.Metric`) side by side, on as many rows
+    as the width needs."""
     if not metrics:
         return
-    for col, m in zip(st.columns(len(metrics)), metrics, strict=True):
+    row = st.container(horizontal=True, wrap=True, gap="medium")
+    for m in metrics:
         kwargs = {"delta_color": "off", "delta_arrow": "off"} if m.delta is not None else {}
-        col.metric(m.label, m.value, m.delta, help=m.help, **kwargs)
+        width = metric_width(m.label, m.value, None if m.delta is None else str(m.delta))
+        row.metric(m.label, m.value, m.delta, help=m.help, width=width, **kwargs)
 
 
 def site_columns(table: pd.DataFrame) -> dict[str, object]:

@@ -161,14 +161,16 @@ def french_frame(
     return frame.style.format(formats, na_rep=MISSING) if formats else frame
 
 
-def show_table(container, frame: pd.DataFrame, *, column_config: dict | None = None, **kwargs: object):
+def show_table(
+    container, frame: pd.DataFrame | list | dict, *, column_config: dict | None = None, **kwargs: object
+):
     """``container.dataframe`` of ``frame`` with French figures and headers.
 
     Parameters
     ----------
     container
         ``st`` or a Streamlit container.
-    frame : DataFrame
+    frame : DataFrame, list of records or dict of columns
         The table (its column names stay those of the exports).
     column_config : dict, optional
         Column configurations added to the French headers of :mod:`ui.columns`.
@@ -176,6 +178,7 @@ def show_table(container, frame: pd.DataFrame, *, column_config: dict | None = N
         Passed to ``dataframe`` (``hide_index``, ``height``, ``width``...).
     """
     kwargs.setdefault("hide_index", True)
+    frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
     config = column_config_from_frame(frame, **(column_config or {}))
     own = _formats_of_config(config)
     return container.dataframe(french_frame(frame, own), column_config=config, **kwargs)
