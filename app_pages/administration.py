@@ -81,10 +81,9 @@ def _journal(viewer) -> None:
         "ou si la fin du journal a été coupée."
     )
     log = store.journal(limit=1000)
-    shown = log.drop(columns="chaine").assign(quand=pd.to_datetime(log["quand"], errors="coerce", utc=True))
-    show_table(
-        st, shown.assign(quand=shown["quand"].dt.tz_convert("Europe/Paris").dt.tz_localize(None)), height=420
-    )
+    # The journal's times are the server's local time (naive ISO): shown « 01/12/2026 09:00 ».
+    shown = log.drop(columns="chaine").assign(quand=pd.to_datetime(log["quand"], errors="coerce"))
+    show_table(st, shown, height=420)
     export_button(
         st,
         viewer,
