@@ -189,11 +189,13 @@ def change_period(page) -> None:
     page.locator("h1").first.click()
 
 
-def drop_last_offence(page) -> None:
+def choose_one_offence(page) -> None:
+    """Pick one offence in the sidebar's picker (it opens on « Toutes les infractions »)."""
     sel = page.locator("[data-testid='stMultiSelect']").first
-    sel.locator("input").click()
-    page.keyboard.press("Backspace")
+    sel.locator("input").fill("Cambriolages de logement")
+    page.keyboard.press("Enter")
     page.keyboard.press("Escape")
+    page.locator("h1").first.click()
 
 
 ACTIONS = [
@@ -201,7 +203,7 @@ ACTIONS = [
     ("Échelon Canton", lambda p: segmented(p, "Canton")),
     ("Échelon Commune", lambda p: segmented(p, "Commune")),
     ("Période (début 6 mois plus tard)", change_period),
-    ("Filtre infraction (une de moins)", drop_last_offence),
+    ("Filtre infraction (une seule)", choose_one_offence),
     ("Superposer l'organisation", lambda p: p.get_by_text("Superposer l'organisation territoriale").click()),
     ("Vue diffusable → interne", lambda p: p.get_by_text("Vue diffusable (secret statistique)").click()),
     ("Ouvrir Zones après Diagnostic", lambda p: p.get_by_role("link", name="Zones prioritaires").click()),

@@ -92,15 +92,26 @@ def _filters(incidents: gpd.GeoDataFrame, kind: str, info: DatasetInfo) -> Incid
     start, end = period if isinstance(period, tuple) and len(period) == 2 else (lo, hi)
     present = set(incidents[m.OFFENCE].dropna().unique())
     offence_options = [o for o in (*OFFENCES, OTHER_OFFENCE) if o in present]
+    # Nothing chosen is everything (the placeholder says so): the sidebar opens with one line
+    # per filter, not fourteen offence chips.
     offences = sb.multiselect(
         "Infractions",
         offence_options,
-        placeholder="Toutes",
-        **persisted("offences", offence_options, lambda v: set(v) <= set(offence_options)),
+        placeholder="Toutes les infractions",
+        **persisted("offences", [], lambda v: set(v) <= set(offence_options)),
     )
-    places = sb.multiselect("Types de lieu", list(PLACE_TYPES), **persisted("places", list(PLACE_TYPES)))
+    places = sb.multiselect(
+        "Types de lieu",
+        list(PLACE_TYPES),
+        placeholder="Tous les lieux",
+        **persisted("places", [], lambda v: set(v) <= set(PLACE_TYPES)),
+    )
     forces = sb.multiselect(
-        "Force", list(FORCES), format_func=FORCE_LABELS.get, **persisted("forces", list(FORCES))
+        "Force",
+        list(FORCES),
+        format_func=FORCE_LABELS.get,
+        placeholder="Police et gendarmerie",
+        **persisted("forces", [], lambda v: set(v) <= set(FORCES)),
     )
     natinf = None
     codes = incidents[m.NATINF].dropna().unique() if m.NATINF in incidents else []

@@ -99,8 +99,10 @@ def select_day_and_offence(page) -> None:
 def select_rare_offence(page) -> None:
     """Offences: the rare one only (through the sidebar's multiselect)."""
     offences = page.locator("[data-testid='stMultiSelect']").first
-    offences.get_by_role("button", name=re.compile("Clear all|Tout effacer", re.IGNORECASE)).click()
-    settled(page)
+    clear = offences.get_by_role("button", name=re.compile("Clear all|Tout effacer", re.IGNORECASE))
+    if clear.count():  # (the sidebar opens with none chosen: « Toutes les infractions »)
+        clear.click()
+        settled(page)
     offences.locator("input").fill(RARE)
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
