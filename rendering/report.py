@@ -237,6 +237,41 @@ def _dimension_sections(followup: Followup, reference: str) -> list[tuple[str, l
     return out
 
 
+def summary_sentence(followup: Followup, reference: str) -> str:
+    """The report in one sentence, for the top of page 1: the period's incidents, their change
+    against ``reference`` and whether it is significant, and how many communes changed
+    significantly (a secret total is not given: « un petit nombre de faits »)."""
+    totals = followup.totals
+    row = totals[totals["reference"] == reference] if "reference" in totals else totals.iloc[:0]
+    ref_label = REFERENCE_LABELS.get(reference, reference)
+    if row.empty:
+        return f"Sur {followup.current.label}, la comparaison avec la {ref_label} n'est pas possible : les données ne la couvrent pas."
+    r = row.iloc[0]
+    if r["secret"]:
+        head = f"Sur {followup.current.label}, un petit nombre de faits (sous le seuil du secret statistique)"
+    else:
+        verdict = "un écart significatif" if r["significatif"] else "un écart qui peut tenir au hasard"
+        head = (
+            f"Sur {followup.current.label}, {fmt_count(r['faits'])} faits enregistrés, "
+            f"{fmt_change(r['evolution'])} par rapport à la {ref_label} ({verdict})"
+        )
+    communes = followup.tables.get((reference, "commune"))
+    if communes is None or communes.empty or "significatif" not in communes:
+        return head + "."
+    shown = communes[~communes["secret"].astype(bool)] if "secret" in communes else communes
+    sig = shown[shown["significatif"].astype(bool)]
+    up = int((sig["sens"] == "hausse").sum()) if "sens" in sig else 0
+    down = int((sig["sens"] == "baisse").sum()) if "sens" in sig else 0
+    if not up and not down:
+        return head + " ; aucune commune en changement significatif."
+    parts = [
+        f"{fmt_count(n)} commune{'s' if n > 1 else ''} en {word}"
+        for n, word in ((up, "hausse"), (down, "baisse"))
+        if n
+    ]
+    return head + " ; " + " et ".join(parts) + " significative" + ("s" if up + down > 1 else "") + "."
+
+
 def _period_lines(followup: Followup) -> list[str]:
     lines = [f"Période suivie : {followup.current.label} ({followup.current.days} jours)"]
     for key, p in followup.references.items():
@@ -267,6 +302,7 @@ def html_report_from_followup(followup: Followup, content: ReportContent) -> str
         "padding:.6rem}img{max-width:100%}@media print{.page{page-break-after:always}}</style></head><body>",
         "<div class='page'>",
         f"<h1>Suivi de la délinquance enregistrée — {e(content.territory)}</h1>",
+        f"<p><strong>{e(summary_sentence(followup, content.reference))}</strong></p>",
         f"<p>Rapport établi le {e(fmt_datetime(content.generated))} ; "
         f"jeu de données : {e(content.dataset)}.</p>",
     ]
@@ -314,7 +350,8 @@ def pdf_fonts() -> tuple[str, str]:
 
 
 def pdf_styles(small_size: float = 8.0) -> dict[str, object]:
-    """Paragraph styles of the PDF exports (DejaVu Sans): base, small, h1-h3, warn."""
+    """Paragraph styles of the PDF exports (DejaVu Sans): base, small, h1-h3, lead (the
+    summary sentence), warn."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
 
@@ -323,13 +360,31 @@ def pdf_styles(small_size: float = 8.0) -> dict[str, object]:
     return {
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=small_size, leading=small_size + 2),
-        "h1": ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6),
+        # Headings keep with what follows them (never alone at the foot of a page).
+        "h1": ParagraphStyle(
+            "h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6, keepWithNext=1
+        ),
         "h2": ParagraphStyle(
-            "h2", parent=base, fontName=bold, fontSize=12, leading=15, spaceBefore=8, spaceAfter=4
+            "h2",
+            parent=base,
+            fontName=bold,
+            fontSize=12,
+            leading=15,
+            spaceBefore=8,
+            spaceAfter=4,
+            keepWithNext=1,
         ),
         "h3": ParagraphStyle(
-            "h3", parent=base, fontName=bold, fontSize=10, leading=13, spaceBefore=6, spaceAfter=2
+            "h3",
+            parent=base,
+            fontName=bold,
+            fontSize=10,
+            leading=13,
+            spaceBefore=6,
+            spaceAfter=2,
+            keepWithNext=1,
         ),
+        "lead": ParagraphStyle("lead", parent=base, fontName=bold, fontSize=10.5, leading=14, spaceAfter=6),
         "warn": ParagraphStyle(
             "warn",
             parent=base,
@@ -372,6 +427,7 @@ def pdf_report_from_followup(followup: Followup, content: ReportContent) -> byte
     )
     if content.synthetic:
         story += [Spacer(1, 4), Paragraph(e(SYNTHETIC_WARNING), warn)]
+    story.insert(1, Paragraph(e(summary_sentence(followup, content.reference)), styles["lead"]))
     if content.filters:
         story.append(Paragraph(e(f"Sélection : {content.filters}"), base))
     story += [Paragraph("• " + e(x), base) for x in _period_lines(followup)]

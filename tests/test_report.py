@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import html
 import io
 import subprocess
 
@@ -278,3 +279,28 @@ def test_report_says_in_one_sentence_whether_the_zones_predict(report, synthetic
     first = _spaced(_text(pdf_report_from_followup(fu, with_bt), tmp_path, 1))
     assert "Les zones prioritaires prédisent-elles ?" in first and _spaced(sentence)[:80] in first
     assert "prédisent-elles" in html_report_from_followup(fu, with_bt)
+
+
+def test_report_opens_with_its_summary_and_keeps_headings_with_their_content(report, tmp_path):
+    """Page 1 starts with the one-sentence summary; the map's heading is on the page that holds
+    the map (never alone at the foot of the page before)."""
+    from rendering.report import summary_sentence
+
+    fu, content = report
+    pdf = pdf_report_from_followup(fu, content)
+    sentence = summary_sentence(fu, "annee")
+    tot = fu.totals[fu.totals["reference"] == "annee"].iloc[0]
+    assert sentence.startswith(f"Sur {fu.current.label}, {fmt_count(tot['faits'])} faits enregistrés")
+    assert "commune" in sentence and sentence.endswith(".")
+    assert _spaced(sentence)[:60] in _spaced(_text(pdf, tmp_path, 1))
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    listing = subprocess.run(
+        [tool_path("pdfimages"), "-list", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    map_pages = {int(line.split()[0]) for line in listing if line.split()[2] == "image"}
+    heading = next(
+        p for p in range(1, 5) if "Carte des changements significatifs" in _text(pdf, tmp_path, p, p)
+    )
+    assert heading in map_pages
+    assert f"<strong>{html.escape(sentence)}</strong>" in html_report_from_followup(fu, content)
