@@ -27,6 +27,7 @@ accessibles ou ne le sont qu'en partie.
   couvre qu'une partie des critères du RGAA.
 - **Langue** : chaque page et chaque cadre de carte déclarent le français (`lang="fr"`).
 - **Contrastes** : texte principal, légendes et indications en gris au moins 4,5:1 sur leur fond.
+- **Clavier** : parcours des filtres du Diagnostic au clavier seul (test automatique).
 - **Petits écrans** : à 1 024 × 768 pixels, aucune commande n'est hors de l'écran et aucune valeur
   n'est coupée (test automatique).
 - **Nombres et dates** : écrits à la française partout (tableaux, champs, graphiques, exports).
@@ -41,9 +42,10 @@ accessibles ou ne le sont qu'en partie.
   tableau avec un lecteur d'écran.
 - **Graphiques** (Vega-Lite) : dessinés en image ; leurs valeurs figurent dans les tableaux et les
   exports CSV de la même page, sauf le détail des courbes de concentration et du test de Knox.
-- **Navigation au clavier** : les filtres et commandes de Streamlit sont atteignables au clavier ;
-  ce parcours n'a pas encore de test automatique dédié, et la navigation dans une carte au clavier
-  se limite au zoom.
+- **Navigation au clavier** : les filtres du Diagnostic (période, infractions, lieux, forces,
+  taux, échelon, classes) sont atteints avec Tab et se manipulent au clavier (test automatique :
+  choisir une infraction, passer à l'échelon EPCI avec les flèches puis Espace) ; les autres pages
+  n'ont pas encore ce test, et dans une carte le clavier ne sert qu'à zoomer et se déplacer.
 - **Rapports PDF** : ils ont un titre, mais pas de structure balisée (la bibliothèque reportlab
   n'écrit pas de PDF balisé) : un lecteur d'écran les lit comme un texte continu. Le rapport HTML du
   préfet et les exports CSV portent les mêmes informations.
