@@ -113,7 +113,9 @@ def site_columns(table: pd.DataFrame) -> dict[str, object]:
             "faits couverts par l'ensemble des caméras existantes).",
         ),
         gain_pondere=st.column_config.Column(
-            "Gain pondéré", help="Demande pondérée que le site ajoute aux précédents."
+            "Faits ajoutés, pondérés par la gravité",
+            help="Ce que le site couvre en plus des sites mieux classés, chaque fait compté avec le poids "
+            "de son infraction (tableau des poids ci-dessus).",
         ),
         couverture_cumulee=st.column_config.Column(
             "Couverture cumulée", help="Part de la demande pondérée couverte jusqu'à ce rang."
