@@ -65,19 +65,43 @@ def _incidents_view(ctx: Context) -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        st.subheader(d.map_heading)
+        if level == "commune":
+            shown, geometry, heading = d.rates, cache.display_geometry(ctx.departement), d.map_heading
+            breaks, classes, title, value_column, area, note = (
+                d.breaks,
+                d.classes,
+                d.legend_title,
+                d.value_column,
+                "Commune",
+                None,
+            )
+        else:  # the groups' own outlines and rates: the map follows the level asked for
+            lm = cache.level_map(ctx.selection, method, ctx.audience, level, rate, stats_key)
+            shown, geometry, heading = lm.rates, lm.display_geometry, lm.heading
+            breaks, classes, title, value_column, area, note = (
+                lm.breaks,
+                lm.classes,
+                lm.legend_title,
+                "taux_pour_mille",
+                lm.area_label,
+                lm.note,
+            )
+        st.subheader(heading)
+        if note:
+            st.caption(note)
         show_map(
             "diag_map",
             choropleth_from_rates,
-            d.rates,
-            breaks=d.breaks,
-            classes=d.classes,
-            display_geometry=cache.display_geometry(ctx.departement),
+            shown,
+            breaks=breaks,
+            classes=classes,
+            display_geometry=geometry,
             base=ctx.base_map,
             hide_secret=d.hide_secret,
-            title=d.legend_title,
-            value_column=d.value_column,
+            title=title,
+            value_column=value_column,
             base_label=d.base_label,
+            area_label=area,
             secret_range=d.secret_range,
             height=560,
             organisation=_overlay(ctx, "diag_overlay"),

@@ -21,6 +21,7 @@ from analysis.diagnostic import (
 from core import model as m
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import published_counts, secret_mask_from_counts
+from core.settings import SETTINGS
 
 
 def ts(s):
@@ -289,3 +290,35 @@ def test_the_use_case_chooses_the_labels_the_page_draws(synthetic53, communes53,
         "Taux brut pour 1 000 logements",
         "Logements",
     )
+
+
+@pytest.mark.parametrize("level", ["epci", "canton"])
+def test_the_map_follows_the_level_and_its_secret(synthetic53, communes53, keys53, level):
+    """At the EPCI or canton level the map draws each group with its own rate (the ranking's);
+    in the published view a group holding 1 to 5 incidents is drawn as secret, and the classes
+    come from the published groups only."""
+    import datetime as dt
+
+    from core.privacy import Audience
+    from usecases import diagnostic as uc
+    from usecases.diagnostic_levels import level_map_for
+
+    flt = IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 7))
+    for audience in (Audience.internal(), Audience.public()):
+        view = uc.diagnostic_for_selection(
+            synthetic53.incidents, communes53, flt, keys=keys53, audience=audience
+        )
+        lm = level_map_for(view, communes53, keys53, level, audience=audience)
+        groups = keys53[level].dropna().astype(str).unique()
+        assert sorted(lm.rates["code"]) == sorted(groups)
+        assert lm.area_label == uc.LEVELS[level] and lm.heading.endswith(f"par {uc.LEVELS[level]}")
+        assert lm.rates["faits"].sum() == len(filter_incidents(synthetic53.incidents, flt))
+        small = lm.rates["faits"].between(1, SETTINGS.privacy_threshold).to_numpy()
+        secret = lm.rates["secret"].to_numpy(dtype=bool)
+        if audience.published:
+            assert small.any() and not (small & ~secret).any()  # every small group is secret
+            visible = lm.rates.loc[~secret & (lm.rates["faits"] > 0), "taux_pour_mille"]
+            assert lm.breaks.min() >= visible.min() - 1e-9 and lm.breaks.max() <= visible.max() + 1e-9
+        else:
+            assert not secret.any()
+        assert lm.display_geometry.index.equals(lm.rates.index) and lm.display_geometry.notna().all()

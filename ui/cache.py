@@ -35,6 +35,7 @@ from geo.communes import (
 from geo.organisation import Organisation, area_keys_from_communes
 from usecases import backtest as uc_backtest
 from usecases import diagnostic as uc_diag
+from usecases import diagnostic_levels as uc_levels
 from usecases import organisation as uc_org
 from usecases import repeats as uc_repeats
 from usecases import suivi as uc_suivi
@@ -205,6 +206,23 @@ def ranking(
     view = diagnostic(sel, method, audience, rate, statistics_key)
     dep = sel.departement
     return uc_diag.ranking_for_level(view, communes(dep), area_keys(dep), level, audience=audience)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def level_map(
+    sel: Selection,
+    method: str,
+    audience: Audience,
+    level: str,
+    rate: str = "brut",
+    statistics_key: str = "",
+) -> uc_levels.LevelMap:
+    """The Diagnostic's map at the EPCI or canton level (see :func:`usecases.diagnostic_levels.level_map_for`)."""
+    view = diagnostic(sel, method, audience, rate, statistics_key)
+    dep = sel.departement
+    return uc_levels.level_map_for(
+        view, communes(dep), area_keys(dep), level, audience=audience, method=method
+    )
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)

@@ -149,8 +149,9 @@ def choropleth_from_rates(
     value_column: str = "taux_pour_mille",
     base_label: str = "Population",
     secret_range: str | None = None,
+    area_label: str = "Commune",
 ) -> folium.Map:
-    """Choropleth of a rate per commune with tooltips and popups (escaped).
+    """Choropleth of a rate per commune (or per EPCI, canton) with tooltips and popups (escaped).
 
     Parameters
     ----------
@@ -175,6 +176,8 @@ def choropleth_from_rates(
         What the ``population`` column holds (« Logements » for rates per dwelling).
     secret_range : str, optional
         What « secret » covers (« 1 à 5 »; « 0 à 5 » when zeros are hidden too).
+    area_label : str, default "Commune"
+        What a polygon is (« EPCI », « Canton »), the tooltip's first field.
 
     Returns
     -------
@@ -207,8 +210,8 @@ def choropleth_from_rates(
         index=rates.index,
     )
     fields = {
-        "nom": "Commune",
-        "code": "Code INSEE",
+        "nom": area_label,
+        "code": "Code INSEE" if area_label == "Commune" else "Code",
         "population": base_label,
         "faits": "Faits",
         "taux": "Taux brut",
