@@ -30,9 +30,11 @@ from usecases.evaluation import record_rows as evaluation_record_rows
 from usecases.packs import all_canton_packs_zip, all_commune_sheets_zip, canton_pack_pdf, commune_sheet_pdf
 from usecases.suivi import (
     DIMENSIONS,
+    MAP_LEVELS,
     REFERENCE_LABELS,
     SPLITS,
     SuiviData,
+    change_map_for,
     default_followed_period,
     monthly_series_for_selection,
     report_content,
@@ -184,20 +186,37 @@ def _followup_body(ctx: Context) -> None:
         "Évolution du nombre de faits par jour ; test exact conditionnel (binomial) du rapport de taux. "
         "Une hausse est en rouge seulement si elle est significative."
     )
-    st.subheader("Carte des changements significatifs par commune")
+    geometry = cache.display_geometry(ctx.departement)
+    cm = change_map_for(data, ctx.communes, geometry, reference=reference, audience=ctx.audience)
+    asked = st.segmented_control(
+        "Carte par",
+        list(MAP_LEVELS),
+        default=cm.level,
+        format_func=MAP_LEVELS.get,
+        key="s_map_level",
+        help="Par défaut par commune, ou par EPCI quand le secret statistique masque la plupart des communes.",
+    )
+    if asked and asked != cm.level:
+        cm = change_map_for(
+            data, ctx.communes, geometry, reference=reference, audience=ctx.audience, level=asked
+        )
+    st.subheader(f"Carte des changements significatifs par {MAP_LEVELS[cm.level]}")
+    st.caption(cm.note)
     show_map(
         "s_map",
         change_map,
-        v.communes,
-        ctx.communes,
-        cache.display_geometry(ctx.departement),
+        cm.table,
+        cm.units,
+        cm.display_geometry,
         base=ctx.base_map,
-        classes=v.change_classes,
+        classes=cm.classes,
         zones=data.zones,
+        area_label=MAP_LEVELS[cm.level],
         height=520,
     )
+    unit = "commune(s)" if cm.level == "commune" else "EPCI"
     st.caption(
-        f"{v.n_significant} commune(s) en changement significatif (correction de Benjamini-Hochberg, 5 %). "
+        f"{cm.n_significant} {unit} en changement significatif (correction de Benjamini-Hochberg, 5 %). "
         f"Zones prioritaires suivies : {fu.n_zones}, détectées sur {fu.zones_period.label} : celles que la "
         "page « Zones prioritaires » montre à ses réglages d'ouverture pour cette période (choisissez-la dans "
         "la barre latérale pour les retrouver)."

@@ -233,3 +233,38 @@ def test_change_classes_for_maps():
     assert change_classes_from_comparison(t, keys).tolist() == expected
     # Shown to the analyst: the secret commune is not flagged although it fell from 40 to 3.
     assert change_classes_from_comparison(t, keys, hide_secret=False)[1] == "stable"
+
+
+def test_the_change_map_goes_to_the_epci_when_the_communes_are_secret(synthetic53, communes53):
+    """In the published view, a follow-up whose communes are mostly secret (burglaries over two
+    months) is mapped by EPCI (their counts publish) and the note says why; the internal view
+    stays by commune; asked for, either level is drawn; every unit of the map has a class."""
+    import datetime as dt
+
+    from core.model import IncidentFilter
+    from core.privacy import Audience
+    from usecases.suivi import change_map_for, followup_for_selection
+
+    data = followup_for_selection(
+        synthetic53.incidents,
+        communes53,
+        IncidentFilter(offences=("Cambriolages de logement",)),
+        start=dt.date(2025, 11, 1),
+        end=dt.date(2025, 12, 31),
+        crs="EPSG:2154",
+    )
+    geometry = communes53.geometry.simplify(0.001)
+    by_commune = data.published.tables[("annee", "commune")]
+    touched = by_commune[(by_commune["faits"] > 0) | (by_commune["faits_reference"] > 0)]
+    assert touched["secret"].mean() > 0.5  # the case: most communes touched are secret
+    public = change_map_for(data, communes53, geometry, reference="annee", audience=Audience.public())
+    assert public.level == "epci" and "secret statistique" in public.note
+    assert len(public.units) == communes53["epci_code"].nunique()
+    assert len(public.classes) == len(public.units) == len(public.display_geometry)
+    assert set(public.classes) <= {"hausse", "baisse", "stable", "secret"}
+    internal = change_map_for(data, communes53, geometry, reference="annee", audience=Audience.internal())
+    assert internal.level == "commune" and not (internal.classes == "secret").any()
+    asked = change_map_for(
+        data, communes53, geometry, reference="annee", audience=Audience.public(), level="commune"
+    )
+    assert asked.level == "commune" and (asked.classes == "secret").any()

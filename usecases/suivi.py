@@ -16,13 +16,14 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from analysis.diagnostic import monthly_counts
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup, followup_from_incidents
 from analysis.periods import Period, default_periods, reference_periods
 from analysis.rate_tests import change_classes_from_comparison, published_comparison
 from core import model as m
-from core.formatting import filter_description, fmt_change, fmt_count, fmt_interval
+from core.formatting import filter_description, fmt_change, fmt_count, fmt_interval, fmt_share
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret, secret_mask_for_relations
 from core.settings import SETTINGS
@@ -324,4 +325,102 @@ def report_content(
         sources=SOURCES,
         evaluations=tuple(record_rows(r, published=True) for r in evaluations or ()),
         backtest=backtest,
+    )
+
+
+#: Levels of the Suivi's change map.
+MAP_LEVELS = {"commune": "Commune", "epci": "EPCI"}
+
+
+@dataclass
+class ChangeMap:
+    """What the Suivi's change map draws at one level."""
+
+    level: str
+    table: pd.DataFrame  # the comparison of the level (``cle``: unit code)
+    units: pd.DataFrame  # code, nom, indexed like ``display_geometry``
+    display_geometry: gpd.GeoSeries
+    classes: np.ndarray  # hausse, baisse, stable, secret per unit
+    n_significant: int
+    note: str  # what the map shows, and why this level
+
+
+def change_map_for(
+    data: SuiviData,
+    communes: gpd.GeoDataFrame,
+    display_geometry: gpd.GeoSeries,
+    *,
+    reference: str,
+    audience: Audience,
+    level: str | None = None,
+) -> ChangeMap:
+    """The change map at the commune or EPCI level.
+
+    By default (``level`` None) the map is by commune, unless the published view hides most
+    communes that hold incidents: it is then by EPCI, whose counts are larger and published
+    (the note says so). The classes follow the audience's secret.
+
+    Parameters
+    ----------
+    data : SuiviData
+        From :func:`followup_for_selection`.
+    communes : GeoDataFrame
+        The département's communes (``code``, ``nom``, ``epci_code``, ``epci_nom``), in the
+        order of ``display_geometry``.
+    display_geometry : GeoSeries
+        Simplified commune outlines (EPSG:4326).
+    reference : str
+        The reference compared with.
+    audience : Audience
+        Who is looking.
+    level : {"commune", "epci"}, optional
+        Asked for by the user.
+    """
+    fu = data.published if audience.published else data.followup
+    hide = audience.published
+    by_commune = fu.tables[(reference, "commune")]
+    touched = by_commune[
+        by_commune["faits"].astype(float).gt(0) | by_commune["faits_reference"].astype(float).gt(0)
+    ]
+    secret_share = float(touched["secret"].astype(bool).mean()) if hide and len(touched) else 0.0
+    chosen = level or ("epci" if secret_share > 0.5 and (reference, "epci") in fu.tables else "commune")
+    if chosen == "epci" and (reference, "epci") in fu.tables:
+        table = fu.tables[(reference, "epci")]
+        key = communes["epci_code"].astype(str)
+        outlines = (
+            gpd.GeoSeries(display_geometry.to_numpy(), crs=display_geometry.crs)
+            .groupby(key.to_numpy())
+            .agg(lambda g: shapely.union_all(g.to_numpy()))
+        )
+        names = communes.assign(code=key).drop_duplicates("code").set_index("code")["epci_nom"]
+        units = pd.DataFrame(
+            {"code": outlines.index.astype(str), "nom": [str(names.get(c, c)) for c in outlines.index]}
+        )
+        geometry = gpd.GeoSeries(outlines.to_numpy(), crs=display_geometry.crs)
+        classes = change_classes_from_comparison(table, units["code"], hide_secret=hide)
+        note = (
+            f"Carte par EPCI : {fmt_share(secret_share)} des communes touchées sont sous le secret statistique "
+            "dans la vue diffusable ; par EPCI, les effectifs plus grands se publient."
+            if level is None
+            else "Carte par EPCI."
+        )
+        n_sig = int(table["significatif"].astype(bool).sum())
+        return ChangeMap("epci", table, units, geometry, classes, n_sig, note)
+    classes = change_classes_from_comparison(by_commune, communes["code"], hide_secret=hide)
+    note = "Carte par commune."
+    if hide and secret_share > 0:
+        note += (
+            f" {fmt_share(secret_share)} des communes touchées sont sous le secret statistique (hachurées)."
+        )
+    units = pd.DataFrame(
+        {"code": communes["code"].astype(str).to_numpy(), "nom": communes["nom"].astype(str).to_numpy()}
+    )
+    return ChangeMap(
+        "commune",
+        by_commune,
+        units,
+        display_geometry,
+        classes,
+        int(by_commune["significatif"].astype(bool).sum()),
+        note,
     )

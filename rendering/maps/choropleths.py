@@ -248,8 +248,9 @@ def change_map(
     base: str = "plan_ign",
     title: str = "Évolution des faits",
     zones: gpd.GeoDataFrame | None = None,
+    area_label: str = "Commune",
 ) -> folium.Map:
-    """Communes coloured by significant change (rise, fall, none), tooltips escaped.
+    """Communes (or EPCI) coloured by significant change (rise, fall, none), tooltips escaped.
 
     Parameters
     ----------
@@ -270,6 +271,8 @@ def change_map(
         Legend title.
     zones : GeoDataFrame, optional
         Priority zones (``rang``, ``communes``) outlined on top.
+    area_label : str, default "Commune"
+        What a polygon is (« EPCI »), the tooltip's first field.
     """
     t = table.set_index("cle").reindex(communes["code"].to_numpy())
     cls = np.asarray(classes, dtype=object)
@@ -292,7 +295,7 @@ def change_map(
         index=communes.index,
     )
     fields = {
-        "nom": "Commune",
+        "nom": area_label,
         "faits": "Faits (période suivie)",
         "reference": "Faits (référence)",
         "evolution": "Évolution",
