@@ -50,10 +50,18 @@ VEGA_LOCALE: dict[str, object] = {
 }  # fmt: skip
 
 
+#: Labels read whole: legends are never cut (Vega-Lite's default cuts at 160 px: « même période
+#: un an plu… »), vertical axes up to 240 px (« Cambriolages de logement », not « Cambriolages de … »).
+READABLE_LABELS: dict[str, dict[str, int]] = {"legend": {"labelLimit": 0}, "axisY": {"labelLimit": 240}}
+
+
 def french_spec(spec: dict) -> dict:
-    """A Vega-Lite specification (a dict) with :data:`VEGA_LOCALE` in its configuration."""
+    """A Vega-Lite specification (a dict) with :data:`VEGA_LOCALE` and :data:`READABLE_LABELS`
+    in its configuration (a chart's own settings win)."""
     config = dict(spec.get("config") or {})
     config["locale"] = VEGA_LOCALE
+    for part, settings in READABLE_LABELS.items():
+        config[part] = {**settings, **(config.get(part) or {})}
     return {**spec, "config": config}
 
 

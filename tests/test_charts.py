@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from rendering import charts
-from rendering.charts import VEGA_LOCALE
+from rendering.charts import READABLE_LABELS, VEGA_LOCALE
 from ui import charts as ui_charts
 
 MONTHS = pd.date_range("2024-01-01", periods=4, freq="MS")
@@ -105,6 +105,8 @@ def test_the_browser_receives_what_st_altair_chart_sends(name):
     ours = json.loads(shared.proto.spec)
     assert ours["config"].pop("locale") == VEGA_LOCALE
     theirs = json.loads(direct.proto.spec)
+    for part, settings in READABLE_LABELS.items():  # labels read whole, the chart's own settings kept
+        assert ours["config"].pop(part) == {**settings, **theirs.get("config", {}).pop(part, {})}
     assert ours == {**theirs, "config": theirs.get("config", {})}
     assert [(d.name, d.data.data) for d in direct.proto.datasets] == [
         (d.name, d.data.data) for d in shared.proto.datasets
