@@ -527,6 +527,7 @@ def a4_pdf_from_story(story: list, *, title: str, footer: str, synthetic: bool) 
         bottomMargin=1.6 * cm,
         title=title,
         author="Cartographie de la délinquance",
+        lang="fr-FR",  # the catalog's /Lang: a screen reader reads it in French
         invariant=True,
     )
     doc.build(story, onFirstPage=draw_footer, onLaterPages=draw_footer)

@@ -304,3 +304,16 @@ def test_report_opens_with_its_summary_and_keeps_headings_with_their_content(rep
     )
     assert heading in map_pages
     assert f"<strong>{html.escape(sentence)}</strong>" in html_report_from_followup(fu, content)
+
+
+def test_pdf_declares_its_title_and_french(report, tmp_path):
+    """The statement says the PDFs have a title and a language (no tag structure)."""
+    fu, content = report
+    pdf = pdf_report_from_followup(fu, content)
+    assert b"/Lang (fr-FR)" in pdf
+    path = tmp_path / "r.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(
+        [tool_path("pdfinfo"), str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Title:" in info and "Suivi de la délinquance — Mayenne (53)" in info

@@ -46,7 +46,7 @@ accessibles ou ne le sont qu'en partie.
   taux, échelon, classes) sont atteints avec Tab et se manipulent au clavier (test automatique :
   choisir une infraction, passer à l'échelon EPCI avec les flèches puis Espace) ; les autres pages
   n'ont pas encore ce test, et dans une carte le clavier ne sert qu'à zoomer et se déplacer.
-- **Rapports PDF** : ils ont un titre, mais pas de structure balisée (la bibliothèque reportlab
+- **Rapports PDF** : ils ont un titre et déclarent le français, mais pas de structure balisée (la bibliothèque reportlab
   n'écrit pas de PDF balisé) : un lecteur d'écran les lit comme un texte continu. Le rapport HTML du
   préfet et les exports CSV portent les mêmes informations.
 
