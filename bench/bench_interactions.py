@@ -4,7 +4,8 @@ For each département, on its synthetic default data set (Mayenne: ~36,000 incid
 four years, 240 communes; Nord: ~566,000, 647 communes), the app is served by
 ``streamlit run`` and driven by headless Chromium, offline:
 
-* **first render** of each of the six pages in a fresh tab: from navigation start to the
+* **first render** of each of the seven pages of the local post in a fresh tab (« Ma commune »
+  is the mayor's, in the server mode: not measured here): from navigation start to the
   settled page. Measured twice: on a cold server (first visit, caches empty) and on a warm
   one (second visit; this is the figure held to the goal);
 * **actions** from a settled Diagnostic page: change the period, an offence filter, the
@@ -54,6 +55,8 @@ PAGES = {
     "Suivi bimestriel": ("suivi", MAP),
     "Organisation territoriale": ("organisation", MAP),
     "Données": ("donnees", "[data-testid='stFileUploader']"),
+    # Without national results (make national) the France page says whom to ask: its title.
+    "France": ("france", "[data-testid='stMain'] h1"),
 }
 NAMES = {"53": "Mayenne", "59": "Nord"}
 
