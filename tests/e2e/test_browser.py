@@ -197,8 +197,13 @@ def test_suivi_page_and_one_click_report(browser, server, tmp_path):
     page.goto(server)
     page.get_by_role("link", name="Suivi bimestriel").click()
     frame = page.frame_locator(MAP_FRAME).last
-    frame.locator("path.leaflet-interactive").nth(239).wait_for(timeout=90_000)
+    # Published view: most communes are secret over two months, so the map is by EPCI (10).
+    frame.locator("path.leaflet-interactive").nth(9).wait_for(timeout=90_000)
+    assert page.get_by_text("Carte des changements significatifs par EPCI").count() == 1
     assert frame.locator(".carto-legend").inner_text().startswith("Évolution des faits")
+    page.get_by_text("Commune", exact=True).first.click()  # « Carte par » : the communes (240)
+    page.get_by_text("Carte des changements significatifs par Commune").wait_for(timeout=90_000)
+    page.frame_locator(MAP_FRAME).last.locator("path.leaflet-interactive").nth(239).wait_for(timeout=90_000)
     page.locator("[data-testid='stVegaLiteChart']").first.locator("canvas, svg").first.wait_for(
         timeout=60_000
     )
