@@ -22,8 +22,10 @@ accessibles ou ne le sont qu'en partie.
 ### Résultats des tests
 
 - **Contrôle automatique** ({CHECKED_ON}) : axe-core 4.14 (règles WCAG 2.1 niveaux A et AA) exécuté
-  dans Chromium sur chaque page et dans chacun de ses cadres (cartes comprises) à chaque
-  modification du logiciel : **aucune anomalie critique ou grave**. Un contrôle automatique ne
+  dans Chromium sur les pages Diagnostic, Zones prioritaires, Vidéoprotection, Suivi bimestriel,
+  Organisation territoriale, France, Données et sur cette page, et dans chacun de leurs cadres
+  (cartes comprises), à chaque modification du logiciel : **aucune anomalie critique ou grave**.
+  Les pages Administration et Ma commune ne sont pas encore contrôlées. Un contrôle automatique ne
   couvre qu'une partie des critères du RGAA.
 - **Langue** : chaque page et chaque cadre de carte déclarent le français (`lang="fr"`).
 - **Contrastes** : texte principal, légendes et indications en gris au moins 4,5:1 sur leur fond.
