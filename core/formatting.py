@@ -61,6 +61,42 @@ def fmt_number(x: float | str | None, decimals: int = 1) -> str:
     return _apply(float(x), "#,##0" + _decimals(decimals))
 
 
+# -- Table cells: the same French writing for thousands of values at once --------------------
+# Babel formats one value in about 10 µs, ten times Python's own formatting: a ranking of the
+# Nord's 647 communes has some 5,000 figures. These write what fmt_count, fmt_number and
+# fmt_percent write (narrow no-break space, decimal comma; tests/test_formatting.py compares
+# them), with Python's rounding of the float.
+_THIN = "\u202f"
+
+
+def cell_count(value: object) -> str:
+    """``49728`` -> ``49 728``, rounded to the unit; a text passes through, « – » when missing."""
+    if isinstance(value, str):
+        return value
+    if value is None or not np.isfinite(value):
+        return MISSING
+    return f"{round(float(value)):,}".replace(",", _THIN)
+
+
+def cell_decimal(value: object, decimals: int) -> str:
+    """``1234.5`` -> ``1 234,50`` with ``decimals`` decimals; a text passes through, « – » when missing."""
+    if isinstance(value, str):
+        return value
+    if value is None or not np.isfinite(value):
+        return MISSING
+    return f"{float(value):,.{decimals}f}".replace(",", _THIN).replace(".", ",")
+
+
+def cell_percent(value: object, decimals: int = 0) -> str:
+    """A share ``0.125`` -> ``13 %`` (``12,5 %`` with one decimal); a text passes through."""
+    if isinstance(value, str):
+        return value
+    if value is None or not np.isfinite(value):
+        return MISSING
+    body = cell_count(100 * float(value)) if decimals == 0 else cell_decimal(100 * float(value), decimals)
+    return body + _PERCENT
+
+
 def fmt_decimal(x: float | None, decimals: int = 2) -> str:
     """A number with exactly ``decimals`` decimals and no grouping (``0,85``, coordinates)."""
     if not _finite(x):

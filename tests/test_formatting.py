@@ -47,3 +47,23 @@ def test_display_frame_gives_gated_columns_one_type():
     assert shown["score"].tolist() == ["3,2", "1", "secret"]
     pa.Table.from_pandas(shown)  # Arrow (st.dataframe) takes it as it is
     assert gated["faits"].tolist() == [12, "secret", 7]  # the input is left alone
+
+
+def test_table_cells_are_written_as_the_single_value_formatters_write_them():
+    """core.formatting's fast cell writers (tables of thousands of figures) and Babel's."""
+    import numpy as np
+
+    from core.formatting import cell_count, cell_decimal, cell_percent, fmt_count, fmt_number, fmt_percent
+
+    rng = np.random.default_rng(4)
+    values = np.concatenate([rng.uniform(-1e6, 1e6, 500), rng.uniform(0, 1, 500), [0.0, 1000.0, -999.5]])
+    for v in values:
+        assert cell_count(round(v)) == fmt_count(round(v))
+        # (a value half-way between two last decimals may round either way: not compared)
+        if abs(v * 100 - np.floor(v * 100) - 0.5) > 1e-6:
+            assert cell_decimal(v, 2) == fmt_number(v, 2), v
+        if 0 <= v <= 1 and abs(v * 1000 - np.floor(v * 1000) - 0.5) > 1e-6:
+            assert cell_percent(v, 1) == fmt_percent(v, 1), v
+    assert (
+        cell_count("secret") == "secret" and cell_decimal(float("nan"), 2) == "–" and cell_count(None) == "–"
+    )

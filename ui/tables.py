@@ -17,32 +17,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from core.formatting import MISSING
+from core.formatting import MISSING, cell_count, cell_decimal, cell_percent
 from ui.columns import column_config_from_frame
 
 #: Above this many cells a table is sent as text (pandas refuses to style more than
 #: ``styler.render.max_elements``, 262,144 by default; formatting row by row costs time).
 STYLER_CELLS = 200_000
-_THIN = "\u202f"  # narrow no-break space: French thousands separator (CLDR fr_FR)
-
-
-def french_integer(value: object) -> str:
-    """``49728`` -> ``49 728`` (a narrow no-break space), « – » when missing."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return MISSING
-    if isinstance(value, str):
-        return value
-    return f"{int(value):,}".replace(",", _THIN)
-
-
-def french_decimal(value: object, decimals: int) -> str:
-    """``1234.5`` -> ``1 234,50`` with ``decimals`` decimals, « – » when missing."""
-    if value is None or isinstance(value, str):
-        return MISSING if value is None else value
-    v = float(value)
-    if not math.isfinite(v):
-        return MISSING
-    return f"{v:,.{decimals}f}".replace(",", _THIN).replace(".", ",")
 
 
 def _decimals_of(values: pd.Series) -> int:
@@ -59,10 +39,10 @@ def _formatter(column: pd.Series) -> Callable[[object], str] | None:
     if pd.api.types.is_bool_dtype(column):
         return lambda v: "oui" if v is True or v == 1 else "non" if v is False or v == 0 else MISSING
     if pd.api.types.is_integer_dtype(column):
-        return french_integer
+        return cell_count
     if pd.api.types.is_float_dtype(column):
         decimals = _decimals_of(column)
-        return french_integer if decimals == 0 else (lambda v, d=decimals: french_decimal(v, d))
+        return cell_count if decimals == 0 else (lambda v, d=decimals: cell_decimal(v, d))
     if pd.api.types.is_datetime64_any_dtype(column):
         times = column.dropna()
         with_time = bool(len(times)) and bool((times != times.dt.normalize()).any())
@@ -81,7 +61,7 @@ def _formatter(column: pd.Series) -> Callable[[object], str] | None:
             return MISSING
         if not _is_figure(v):
             return v
-        return french_integer(v) if decimals == 0 else french_decimal(v, decimals)
+        return cell_count(v) if decimals == 0 else cell_decimal(v, decimals)
 
     return mixed
 
@@ -100,48 +80,36 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, float | np.floating) and math.isnan(value))
 
 
-def french_percent(value: object, decimals: int = 0) -> str:
-    """``0.125`` -> ``12,5 %`` (a share), « – » when missing."""
-    if value is None or isinstance(value, str):
-        return MISSING if value is None else value
-    v = float(value)
-    if not math.isfinite(v):
-        return MISSING
-    body = french_integer(round(100 * v)) if decimals == 0 else french_decimal(100 * v, decimals)
-    return body + "\u00a0%"
-
-
 def _from_printf(spec: str) -> Callable[[object], str] | None:
     """A column config's number format (``%.2f``, ``%d``, ``percent``, ``localized``) as a
     French formatter; None for a format this module does not write."""
     if spec == "percent":
-        return french_percent
+        return cell_percent
     if spec in ("%d", "%i"):
-        return french_integer
+        return cell_count
     if spec.startswith("%.") and spec.endswith("f") and spec[2:-1].isdigit():
         decimals = int(spec[2:-1])
-        return french_integer if decimals == 0 else (lambda v, d=decimals: french_decimal(v, d))
+        return cell_count if decimals == 0 else (lambda v, d=decimals: cell_decimal(v, d))
     return None
 
 
-def _formats_of_config(config: dict) -> dict[str, Callable[[object], str]]:
-    """The French formatters of the number columns of a ``column_config``, whose printf
-    format is removed: the browser would write it the English way over the Styler's text
-    (``localized`` follows the browser's language: the column's type formatter is used)."""
-    out = {}
+def _french_config(config: dict) -> tuple[dict, dict[str, Callable[[object], str]]]:
+    """A ``column_config`` without the printf formats of its number columns, and the French
+    formatters that replace them: the browser would write those the English way over the
+    Styler's text (``localized`` follows the browser's language: the column's type formatter is
+    used). The caller's configuration is left as it was."""
+    out, formats = dict(config), {}
     for column, entry in config.items():
         type_config = entry.get("type_config") if isinstance(entry, dict) else None
         if not type_config or type_config.get("type") != "number":
             continue
         spec = type_config.get("format")
-        if not isinstance(spec, str):
-            continue
-        fmt = _from_printf(spec)
+        fmt = _from_printf(spec) if isinstance(spec, str) else None
         if fmt is not None:
-            out[column] = fmt
+            formats[column] = fmt
         if fmt is not None or spec == "localized":
-            entry["type_config"] = {**type_config, "format": None}
-    return out
+            out[column] = {**entry, "type_config": {**type_config, "format": None}}
+    return out, formats
 
 
 def french_frame(
@@ -179,6 +147,5 @@ def show_table(
     """
     kwargs.setdefault("hide_index", True)
     frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
-    config = column_config_from_frame(frame, **(column_config or {}))
-    own = _formats_of_config(config)
-    return container.dataframe(french_frame(frame, own), column_config=config, **kwargs)
+    config, formats = _french_config(column_config_from_frame(frame, **(column_config or {})))
+    return container.dataframe(french_frame(frame, formats), column_config=config, **kwargs)
