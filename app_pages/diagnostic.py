@@ -24,6 +24,7 @@ from usecases.diagnostic import (
     RATE_KINDS,
     SMOOTHING_METHOD_NOTE,
 )
+from usecases.diagnostic_levels import commune_map
 from usecases.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH, Organisation, organisation_stamp
 
 
@@ -65,43 +66,27 @@ def _incidents_view(ctx: Context) -> None:
         return
     left, right = st.columns([3, 2])
     with left:
-        if level == "commune":
-            shown, geometry, heading = d.rates, cache.display_geometry(ctx.departement), d.map_heading
-            breaks, classes, title, value_column, area, note = (
-                d.breaks,
-                d.classes,
-                d.legend_title,
-                d.value_column,
-                "Commune",
-                None,
-            )
-        else:  # the groups' own outlines and rates: the map follows the level asked for
-            lm = cache.level_map(ctx.selection, method, ctx.audience, level, rate, stats_key)
-            shown, geometry, heading = lm.rates, lm.display_geometry, lm.heading
-            breaks, classes, title, value_column, area, note = (
-                lm.breaks,
-                lm.classes,
-                lm.legend_title,
-                "taux_pour_mille",
-                lm.area_label,
-                lm.note,
-            )
-        st.subheader(heading)
-        if note:
-            st.caption(note)
+        lm = (
+            commune_map(d, cache.display_geometry(ctx.departement))
+            if level == "commune"
+            else cache.level_map(ctx.selection, method, ctx.audience, level, rate, stats_key)
+        )
+        st.subheader(lm.heading)
+        if lm.note:
+            st.caption(lm.note)
         show_map(
             "diag_map",
             choropleth_from_rates,
-            shown,
-            breaks=breaks,
-            classes=classes,
-            display_geometry=geometry,
+            lm.rates,
+            breaks=lm.breaks,
+            classes=lm.classes,
+            display_geometry=lm.display_geometry,
             base=ctx.base_map,
             hide_secret=d.hide_secret,
-            title=title,
-            value_column=value_column,
+            title=lm.legend_title,
+            value_column=lm.value_column,
             base_label=d.base_label,
-            area_label=area,
+            area_label=lm.area_label,
             secret_range=d.secret_range,
             height=560,
             organisation=_overlay(ctx, "diag_overlay"),

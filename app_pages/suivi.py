@@ -187,7 +187,8 @@ def _followup_body(ctx: Context) -> None:
         "Une hausse est en rouge seulement si elle est significative."
     )
     geometry = cache.display_geometry(ctx.departement)
-    cm = change_map_for(data, ctx.communes, geometry, reference=reference, audience=ctx.audience)
+    epci = cache.group_display_geometry(ctx.departement, "epci")
+    cm = change_map_for(data, ctx.communes, geometry, epci, reference=reference, audience=ctx.audience)
     asked = st.segmented_control(
         "Carte par",
         list(MAP_LEVELS),
@@ -198,7 +199,7 @@ def _followup_body(ctx: Context) -> None:
     )
     if asked and asked != cm.level:
         cm = change_map_for(
-            data, ctx.communes, geometry, reference=reference, audience=ctx.audience, level=asked
+            data, ctx.communes, geometry, epci, reference=reference, audience=ctx.audience, level=asked
         )
     st.subheader(f"Carte des changements significatifs par {MAP_LEVELS[cm.level]}")
     st.caption(cm.note)

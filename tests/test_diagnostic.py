@@ -1,5 +1,6 @@
 import datetime as dt
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -300,15 +301,19 @@ def test_the_map_follows_the_level_and_its_secret(synthetic53, communes53, keys5
     import datetime as dt
 
     from core.privacy import Audience
+    from geo.communes import display_geometry_from_communes, geometry_by_group
     from usecases import diagnostic as uc
-    from usecases.diagnostic_levels import level_map_for
+    from usecases.diagnostic_levels import commune_map, level_map_for
+
+    shown = gpd.GeoDataFrame(geometry=display_geometry_from_communes(communes53).to_numpy(), crs=4326)
+    outlines = geometry_by_group(shown, keys53[level])
 
     flt = IncidentFilter(start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 7))
     for audience in (Audience.internal(), Audience.public()):
         view = uc.diagnostic_for_selection(
             synthetic53.incidents, communes53, flt, keys=keys53, audience=audience
         )
-        lm = level_map_for(view, communes53, keys53, level, audience=audience)
+        lm = level_map_for(view, communes53, keys53, level, outlines, audience=audience)
         groups = keys53[level].dropna().astype(str).unique()
         assert sorted(lm.rates["code"]) == sorted(groups)
         assert lm.area_label == uc.LEVELS[level] and lm.heading.endswith(f"par {uc.LEVELS[level]}")
@@ -322,3 +327,5 @@ def test_the_map_follows_the_level_and_its_secret(synthetic53, communes53, keys5
         else:
             assert not secret.any()
         assert lm.display_geometry.index.equals(lm.rates.index) and lm.display_geometry.notna().all()
+        by_commune = commune_map(view, shown.geometry)  # the commune map: the Diagnostic's own
+        assert by_commune.rates is view.rates and by_commune.value_column == view.value_column

@@ -253,18 +253,25 @@ def test_the_change_map_goes_to_the_epci_when_the_communes_are_secret(synthetic5
         end=dt.date(2025, 12, 31),
         crs="EPSG:2154",
     )
-    geometry = communes53.geometry.simplify(0.001)
+    from geo.communes import display_geometry_from_communes, geometry_by_group
+
+    geometry = display_geometry_from_communes(communes53)
+    epci = geometry_by_group(
+        gpd.GeoDataFrame(geometry=geometry.to_numpy(), crs=4326), communes53["epci_code"]
+    )
     by_commune = data.published.tables[("annee", "commune")]
     touched = by_commune[(by_commune["faits"] > 0) | (by_commune["faits_reference"] > 0)]
     assert touched["secret"].mean() > 0.5  # the case: most communes touched are secret
-    public = change_map_for(data, communes53, geometry, reference="annee", audience=Audience.public())
+    public = change_map_for(data, communes53, geometry, epci, reference="annee", audience=Audience.public())
     assert public.level == "epci" and "secret statistique" in public.note
     assert len(public.units) == communes53["epci_code"].nunique()
     assert len(public.classes) == len(public.units) == len(public.display_geometry)
     assert set(public.classes) <= {"hausse", "baisse", "stable", "secret"}
-    internal = change_map_for(data, communes53, geometry, reference="annee", audience=Audience.internal())
+    internal = change_map_for(
+        data, communes53, geometry, epci, reference="annee", audience=Audience.internal()
+    )
     assert internal.level == "commune" and not (internal.classes == "secret").any()
     asked = change_map_for(
-        data, communes53, geometry, reference="annee", audience=Audience.public(), level="commune"
+        data, communes53, geometry, epci, reference="annee", audience=Audience.public(), level="commune"
     )
     assert asked.level == "commune" and (asked.classes == "secret").any()

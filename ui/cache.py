@@ -20,7 +20,7 @@ from streamlit.runtime.uploaded_file_manager import UploadedFile
 from analysis.zone_detectors import ZoneSettings
 from analysis.zones import ZoneAnalysis
 from core.access import Viewer
-from core.crs import metric_crs_for_departement
+from core.crs import WGS84, metric_crs_for_departement
 from core.model import IncidentFilter
 from core.privacy import Audience
 from core.settings import SETTINGS
@@ -31,6 +31,7 @@ from geo.communes import (
     departement_outlines,
     departements_table,
     display_geometry_from_communes,
+    geometry_by_group,
 )
 from geo.organisation import Organisation, area_keys_from_communes
 from usecases import backtest as uc_backtest
@@ -105,6 +106,16 @@ def cantons(dep: str) -> gpd.GeoDataFrame:
 def area_keys(dep: str) -> pd.DataFrame:
     """EPCI and canton of every commune, with their names (indexed like the communes)."""
     return area_keys_from_communes(communes(dep), cantons(dep))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def group_display_geometry(dep: str, level: str) -> gpd.GeoSeries:
+    """Outlines of the EPCI or cantons of a département for maps, indexed by their code: the
+    simplified communes (a coverage) dissolved by group, so neighbouring groups meet exactly."""
+    shown = gpd.GeoDataFrame(geometry=display_geometry(dep).to_numpy(), crs=WGS84)
+    outlines = geometry_by_group(shown, area_keys(dep)[level])
+    outlines.index = outlines.index.astype(str)
+    return outlines
 
 
 @st.cache_resource(show_spinner="Chargement du jeu de données…", max_entries=6)
@@ -221,7 +232,13 @@ def level_map(
     view = diagnostic(sel, method, audience, rate, statistics_key)
     dep = sel.departement
     return uc_levels.level_map_for(
-        view, communes(dep), area_keys(dep), level, audience=audience, method=method
+        view,
+        communes(dep),
+        area_keys(dep),
+        level,
+        group_display_geometry(dep, level),
+        audience=audience,
+        method=method,
     )
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from analysis.diagnostic import monthly_counts
 from analysis.followup import DIMENSIONS, REFERENCE_LABELS, Followup, followup_from_incidents
@@ -349,6 +348,7 @@ def change_map_for(
     data: SuiviData,
     communes: gpd.GeoDataFrame,
     display_geometry: gpd.GeoSeries,
+    epci_outlines: gpd.GeoSeries,
     *,
     reference: str,
     audience: Audience,
@@ -369,6 +369,8 @@ def change_map_for(
         order of ``display_geometry``.
     display_geometry : GeoSeries
         Simplified commune outlines (EPSG:4326).
+    epci_outlines : GeoSeries
+        Simplified EPCI outlines (EPSG:4326) indexed by EPCI code (``ui.cache.group_display_geometry``).
     reference : str
         The reference compared with.
     audience : Audience
@@ -386,17 +388,10 @@ def change_map_for(
     chosen = level or ("epci" if secret_share > 0.5 and (reference, "epci") in fu.tables else "commune")
     if chosen == "epci" and (reference, "epci") in fu.tables:
         table = fu.tables[(reference, "epci")]
-        key = communes["epci_code"].astype(str)
-        outlines = (
-            gpd.GeoSeries(display_geometry.to_numpy(), crs=display_geometry.crs)
-            .groupby(key.to_numpy())
-            .agg(lambda g: shapely.union_all(g.to_numpy()))
-        )
-        names = communes.assign(code=key).drop_duplicates("code").set_index("code")["epci_nom"]
-        units = pd.DataFrame(
-            {"code": outlines.index.astype(str), "nom": [str(names.get(c, c)) for c in outlines.index]}
-        )
-        geometry = gpd.GeoSeries(outlines.to_numpy(), crs=display_geometry.crs)
+        names = dict(zip(communes["epci_code"].astype(str), communes["epci_nom"].astype(str), strict=True))
+        codes = epci_outlines.index.astype(str)
+        units = pd.DataFrame({"code": codes, "nom": [names.get(c, c) for c in codes]})
+        geometry = gpd.GeoSeries(epci_outlines.to_numpy(), crs=epci_outlines.crs)
         classes = change_classes_from_comparison(table, units["code"], hide_secret=hide)
         note = (
             f"Carte par EPCI : {fmt_share(secret_share)} des communes touchées sont sous le secret statistique "
