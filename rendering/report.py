@@ -357,33 +357,26 @@ def pdf_styles(small_size: float = 8.0) -> dict[str, object]:
 
     regular, bold = pdf_fonts()
     base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
+
+    def heading(name: str, size: float, leading: float, *, before: float, after: float) -> ParagraphStyle:
+        return ParagraphStyle(
+            name,
+            parent=base,
+            fontName=bold,
+            fontSize=size,
+            leading=leading,
+            spaceBefore=before,
+            spaceAfter=after,
+            keepWithNext=1,
+        )
+
     return {
         "base": base,
         "small": ParagraphStyle("small", parent=base, fontSize=small_size, leading=small_size + 2),
         # Headings keep with what follows them (never alone at the foot of a page).
-        "h1": ParagraphStyle(
-            "h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=6, keepWithNext=1
-        ),
-        "h2": ParagraphStyle(
-            "h2",
-            parent=base,
-            fontName=bold,
-            fontSize=12,
-            leading=15,
-            spaceBefore=8,
-            spaceAfter=4,
-            keepWithNext=1,
-        ),
-        "h3": ParagraphStyle(
-            "h3",
-            parent=base,
-            fontName=bold,
-            fontSize=10,
-            leading=13,
-            spaceBefore=6,
-            spaceAfter=2,
-            keepWithNext=1,
-        ),
+        "h1": heading("h1", 15, 19, before=0, after=6),
+        "h2": heading("h2", 12, 15, before=8, after=4),
+        "h3": heading("h3", 10, 13, before=6, after=2),
         "lead": ParagraphStyle("lead", parent=base, fontName=bold, fontSize=10.5, leading=14, spaceAfter=6),
         "warn": ParagraphStyle(
             "warn",
