@@ -22,3 +22,14 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on its default data with a workspace of its own (one per test module); a module
+    that needs another setting defines its own ``server``."""
+    from tests.e2e.helpers import streamlit_server
+
+    ws = tmp_path_factory.mktemp("ws")
+    with streamlit_server({"DELINQ_WORKSPACE_DIR": str(ws)}) as url:
+        yield url

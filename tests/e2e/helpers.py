@@ -120,3 +120,23 @@ def offline_page(browser, blocked: list[str], dialogs: list[str], **kw):
 
 
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+
+
+def page_settled(page, *, pause_ms: int = 1500) -> None:
+    """Wait for the page's title, then for its script run to end (no stale element, no running
+    indicator) and ``pause_ms`` more for what the run starts (maps, charts)."""
+    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=120_000)
+    page.wait_for_timeout(800)
+    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
+    page.locator("[data-testid='stStatusWidget']").first.wait_for(state="detached", timeout=120_000)
+    page.wait_for_timeout(pause_ms)
+
+
+def type_period(page, day: tuple[str, str, str]) -> None:
+    """Type one day (dd, mm, yyyy) as both ends of the sidebar's period, then leave the field."""
+    fields = page.locator("[data-testid='stSidebar'] [data-testid='stDateInput'] [role='spinbutton']")
+    for i, value in enumerate(day * 2):
+        fields.nth(i).click()
+        page.keyboard.type(value)
+    page.keyboard.press("Escape")
+    page.locator("[data-testid='stMain'] h1").first.click()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import ROOT, offline_page, streamlit_server
+from tests.e2e.helpers import ROOT, offline_page, page_settled
 from tests.tooling import skip_or_fail
 
 pytestmark = pytest.mark.e2e
@@ -37,13 +37,6 @@ def axe_source() -> str:
     return AXE.read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    ws = tmp_path_factory.mktemp("ws")
-    with streamlit_server({"DELINQ_WORKSPACE_DIR": str(ws)}) as url:
-        yield url
-
-
 def violations(page, source: str) -> tuple[list[dict], int]:
     """axe-core's WCAG 2.1 A/AA violations in the page and in each of its frames, and the
     number of documents checked."""
@@ -65,10 +58,7 @@ def test_no_serious_accessibility_violation(browser, server, axe_source, path):
     blocked, dialogs = [], []
     page = offline_page(browser, blocked, dialogs, viewport={"width": 1440, "height": 900}, locale="fr-FR")
     page.goto(f"{server}/{path}")
-    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(800)
-    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
-    page.wait_for_timeout(3000)
+    page_settled(page, pause_ms=3000)
     assert page.get_by_text("Page not found").count() == 0
     found, checked = violations(page, axe_source)
     maps = page.locator("iframe").count()

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.helpers import ARTIFACTS, offline_page, streamlit_server
+from tests.e2e.helpers import ARTIFACTS, offline_page, page_settled, type_period
 from tests.e2e.test_published_browser import DAY
 from tests.e2e.wire import Sent, Wire
 
@@ -148,31 +148,10 @@ def problems(sent: Sent) -> list[str]:
     return found + placeholders(sent)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    ws = tmp_path_factory.mktemp("ws")
-    with streamlit_server({"DELINQ_WORKSPACE_DIR": str(ws)}) as url:
-        yield url
-
-
-def settled(page) -> None:
-    """Wait for the page's title, then for the script run to end (and the lazy parts it starts)."""
-    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(800)
-    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
-    page.locator("[data-testid='stStatusWidget']").first.wait_for(state="detached", timeout=120_000)
-    page.wait_for_timeout(1500)
-
-
 def one_day(page) -> None:
     """The sidebar's period set to one day (a small selection: few incidents, empty charts)."""
-    fields = page.locator("[data-testid='stSidebar'] [data-testid='stDateInput'] [role='spinbutton']")
-    for i, value in enumerate(DAY * 2):
-        fields.nth(i).click()
-        page.keyboard.type(value)
-    page.keyboard.press("Escape")
-    page.locator("[data-testid='stMain'] h1").first.click()
-    settled(page)
+    type_period(page, DAY)
+    page_settled(page)
 
 
 #: Pages that follow the sidebar's period (the others have no selection to shrink).
@@ -188,7 +167,7 @@ def test_every_figure_on_the_wire_is_french(browser, server, path, state):
     page = offline_page(browser, blocked, dialogs, viewport={"width": 1440, "height": 900}, locale="fr-FR")
     wire = Wire(page)
     page.goto(f"{server}/{path}")
-    settled(page)
+    page_settled(page)
     if state == "un jour":
         wire.clear()
         try:

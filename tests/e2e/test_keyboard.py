@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from tests.e2e.helpers import offline_page, streamlit_server
+from tests.e2e.helpers import offline_page, page_settled
 from tests.e2e.wire import Wire
 
 pytestmark = pytest.mark.e2e
@@ -42,19 +42,6 @@ EXPECTED = (
 )
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    ws = tmp_path_factory.mktemp("ws")
-    with streamlit_server({"DELINQ_WORKSPACE_DIR": str(ws)}) as url:
-        yield url
-
-
-def settled(page) -> None:
-    page.wait_for_timeout(800)
-    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
-    page.wait_for_timeout(1500)
-
-
 def tab_until(page, pattern: re.Pattern, limit: int = 120) -> list[str]:
     """Press Tab until the focused element matches ``pattern``; every focus met on the way."""
     seen = []
@@ -70,8 +57,7 @@ def test_diagnostic_filters_by_keyboard_only(browser, server):
     page = offline_page(browser, [], [], viewport={"width": 1440, "height": 900}, locale="fr-FR")
     wire = Wire(page)
     page.goto(server)
-    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=120_000)
-    settled(page)
+    page_settled(page)
     walk = tab_until(page, re.compile(r"Classes de la carte"))
     for name in EXPECTED:
         assert any(name in f for f in walk), f"« {name} » n'est pas atteint au clavier : {walk}"
@@ -79,14 +65,13 @@ def test_diagnostic_filters_by_keyboard_only(browser, server):
     # From the start of the page again (the user's F5: headless Chromium leaves the key to the page).
     before = dict(wire.sent().metrics).get("Faits")
     page.reload()
-    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=120_000)
-    settled(page)
+    page_settled(page)
     tab_until(page, re.compile(r"^Infractions \|"))
     wire.clear()
     page.keyboard.type("Cambriolages de logement")
     page.keyboard.press("Enter")
     page.keyboard.press("Escape")
-    settled(page)
+    page_settled(page)
     after = dict(wire.sent().metrics).get("Faits")
     assert before and after and after != before, (before, after)
     # Operate: the EPCI level, reached with Tab and pressed with Space.
@@ -95,6 +80,6 @@ def test_diagnostic_filters_by_keyboard_only(browser, server):
     page.keyboard.press("ArrowRight")
     assert "EPCI" in page.evaluate(FOCUSED)
     page.keyboard.press("Space")
-    settled(page)
+    page_settled(page)
     assert any("EPCI" in t.columns for t in wire.sent().tables), "the ranking was not redrawn by EPCI"
     page.close()

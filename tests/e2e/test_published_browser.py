@@ -20,11 +20,7 @@ import pandas as pd
 import pytest
 
 from core.settings import SETTINGS
-from tests.e2e.helpers import (
-    MAP_FRAME,
-    offline_page,
-    streamlit_server,
-)
+from tests.e2e.helpers import MAP_FRAME, offline_page, type_period
 from tests.e2e.wire import Sent, Wire
 
 pytestmark = pytest.mark.e2e
@@ -54,13 +50,6 @@ def _day_of_a_few(offence: str) -> tuple[str, str, str]:
 DAY = _day_of_a_few(RARE)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    ws = tmp_path_factory.mktemp("ws")
-    with streamlit_server({"DELINQ_WORKSPACE_DIR": str(ws)}) as url:
-        yield url
-
-
 def small(value: object) -> bool:
     """A count of 1 to 5 (an integer: rates and shares are checked by the use-case audit)."""
     if isinstance(value, str):
@@ -86,12 +75,7 @@ def settled(page) -> None:
 
 def select_day_and_offence(page) -> None:
     """Period: one day; offences: the rare one only (through the sidebar widgets)."""
-    fields = page.locator("[data-testid='stDateInput'] [role='spinbutton']")
-    for i, value in enumerate(DAY * 2):
-        fields.nth(i).click()
-        page.keyboard.type(value)
-    page.keyboard.press("Escape")
-    page.locator("h1").first.click()
+    type_period(page, DAY)
     settled(page)
     select_rare_offence(page)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import ARTIFACTS, offline_page, streamlit_server
+from tests.e2e.helpers import ARTIFACTS, offline_page, page_settled
 
 pytestmark = pytest.mark.e2e
 
@@ -46,13 +46,6 @@ LAYOUT_FAULTS = """
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    ws = tmp_path_factory.mktemp("ws")
-    with streamlit_server({"DELINQ_WORKSPACE_DIR": str(ws)}) as url:
-        yield url
-
-
 @pytest.mark.parametrize("path", PAGES, ids=[p or "diagnostic" for p in PAGES])
 def test_page_fits_a_1024_by_768_screen(browser, server, path):
     blocked, dialogs = [], []
@@ -60,10 +53,7 @@ def test_page_fits_a_1024_by_768_screen(browser, server, path):
         browser, blocked, dialogs, viewport={"width": WIDTH, "height": HEIGHT}, locale="fr-FR"
     )
     page.goto(f"{server}/{path}")
-    page.locator("[data-testid='stMain'] h1").first.wait_for(timeout=120_000)
-    page.wait_for_timeout(800)
-    page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
-    page.wait_for_timeout(3000)
+    page_settled(page, pause_ms=3000)
     page.screenshot(path=str(ARTIFACTS / f"ecran_1024_{path or 'diagnostic'}.png"), full_page=True)
     assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stMain'] button").count() > 0
