@@ -217,14 +217,17 @@ def default_zones_for_selection(
         See :func:`analysis.zones.zones_from_incidents` (metric CRS; may be empty).
     """
     settings = default_zone_settings()
-    sel = filter_incidents(incidents, flt).to_crs(crs)
     history = None
     if settings.method in HISTORY_METHODS and flt.start is not None:
-        start = pd.Timestamp(flt.start)
-        past = filter_incidents(incidents, flt.undated())
-        t = past[m.START]
-        past = past[(t >= start - pd.DateOffset(months=settings.history_months)) & (t < start)]
-        history = past.to_crs(crs)
+        # One pass of the filters; the period and the months before it are then cut by date.
+        undated = filter_incidents(incidents, flt.undated())
+        start, t = pd.Timestamp(flt.start), undated[m.START]
+        history = undated[(t >= start - pd.DateOffset(months=settings.history_months)) & (t < start)].to_crs(
+            crs
+        )
+        sel = filter_incidents(undated, flt).to_crs(crs)
+    else:
+        sel = filter_incidents(incidents, flt).to_crs(crs)
     as_of = None if flt.end is None else pd.Timestamp(flt.end) + pd.Timedelta(days=1)
     try:
         return zones_from_incidents(
