@@ -13,7 +13,7 @@ from ui.access import export_button
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
-from ui.maps import show_map
+from ui.layer_map import show_layer_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.tables import show_table
 from usecases.diagnostic import (
@@ -74,7 +74,7 @@ def _incidents_view(ctx: Context) -> None:
         st.subheader(lm.heading)
         if lm.note:
             st.caption(lm.note)
-        show_map(
+        show_layer_map(
             "diag_map",
             choropleth_from_rates,
             lm.rates,
@@ -89,6 +89,7 @@ def _incidents_view(ctx: Context) -> None:
             area_label=lm.area_label,
             secret_range=d.secret_range,
             height=560,
+            label=lm.heading,
             organisation=_overlay(ctx, "diag_overlay"),
         )
     ranking = cache.ranking(ctx.selection, method, ctx.audience, level, rate, stats_key)
@@ -170,7 +171,7 @@ def _official_view(ctx: Context) -> None:
     with left:
         st.subheader(f"Taux pour 1 000 {v.unit} — {year}")
         if v.breaks is not None:
-            show_map(
+            show_layer_map(
                 "ssmsi_map",
                 choropleth_from_official,
                 v.rates,
@@ -180,6 +181,7 @@ def _official_view(ctx: Context) -> None:
                 base=ctx.base_map,
                 title=f"Taux pour 1 000 {v.unit}",
                 height=520,
+                label=f"Taux pour 1 000 {v.unit} — {year}",
                 organisation=_overlay(ctx, "ssmsi_overlay"),
             )
         else:

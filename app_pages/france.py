@@ -12,7 +12,7 @@ from rendering.maps import BASE_MAPS, france_map
 from ui import cache
 from ui.access import current_viewer, export_button, sidebar_identity
 from ui.guard import guarded
-from ui.maps import show_map
+from ui.layer_map import show_layer_map
 from ui.state import DEPARTEMENT_QUERY, init_state, persisted
 from ui.tables import show_table
 from usecases.france import MEASURES, NO_RESULT, no_results_message
@@ -84,7 +84,7 @@ def body() -> None:
         "Colorer la carte par", list(MEASURES), format_func=MEASURES.get, horizontal=True, key="fr_measure"
     )
     view = cache.france(stamp, measure, viewer)
-    show_map(
+    show_layer_map(
         "fr_map",
         france_map,
         view.props,
@@ -95,6 +95,7 @@ def body() -> None:
         legend=tuple(view.legend),
         base=base,
         height=620,
+        label=view.legend_title,
     )
     for note in view.notes:
         st.caption(markdown_text(note))

@@ -13,7 +13,7 @@ from ui.access import access_store, export_button
 from ui.columns import column_config_from_frame
 from ui.guard import guarded
 from ui.inputs import decimal_input
-from ui.maps import show_map
+from ui.layer_map import show_layer_map
 from ui.sidebar import Context, current_context
 from ui.tables import show_table
 from ui.uploads import file_uploader
@@ -82,7 +82,7 @@ def body() -> None:
     st.caption(
         "Temps estimé = distance à vol d'oiseau depuis le centre de population (mairie) × détour ÷ vitesse."
     )
-    show_map(
+    show_layer_map(
         "org_map",
         organisation_map,
         org.communes,
@@ -91,6 +91,7 @@ def body() -> None:
         indicative=org.indicative,
         base=ctx.base_map,
         height=560,
+        label="Carte de l'organisation territoriale",
     )
     v = cache.organisation_tables(
         ctx.departement,

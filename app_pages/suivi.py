@@ -21,7 +21,7 @@ from ui.access import export_button
 from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
-from ui.maps import show_map
+from ui.layer_map import show_layer_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
 from ui.tables import show_table
@@ -203,7 +203,7 @@ def _followup_body(ctx: Context) -> None:
         )
     st.subheader(f"Carte des changements significatifs par {MAP_LEVELS[cm.level]}")
     st.caption(cm.note)
-    show_map(
+    show_layer_map(
         "s_map",
         change_map,
         cm.table,
@@ -214,6 +214,7 @@ def _followup_body(ctx: Context) -> None:
         zones=data.zones,
         area_label=MAP_LEVELS[cm.level],
         height=520,
+        label=f"Carte des changements significatifs par {MAP_LEVELS[cm.level]}",
     )
     unit = "commune(s)" if cm.level == "commune" else "EPCI"
     st.caption(

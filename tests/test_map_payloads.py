@@ -1,4 +1,5 @@
-"""Maps rendered once per content (ui.maps): same arguments as st_folium, keyed by content."""
+"""Maps rendered once per content: the folium maps of ui.maps (same arguments as st_folium) and
+the commune choropleths of ui.layer_map, keyed by content."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from analysis.diagnostic import class_breaks_from_values, classes_from_values, r
 from core import model as m
 from core.privacy import Audience, View
 from geo.communes import display_geometry_from_communes
-from rendering.maps import choropleth_from_rates, configure_offline_assets
-from ui import maps
+from rendering.maps import add_commune_outlines, base_map, choropleth_from_rates, configure_offline_assets
+from ui import layer_map, maps
 from ui.shared_cache import fingerprint
 
 RANDOM_ID = re.compile(r"[0-9a-f]{32}")
@@ -27,6 +28,13 @@ def inputs(communes53):
     breaks = class_breaks_from_values(rates["taux_pour_mille"].where(rates["faits"] > 0).to_numpy())
     classes = classes_from_values(rates["taux_pour_mille"].to_numpy(), breaks)
     return rates, breaks, classes, display_geometry_from_communes(communes53)
+
+
+def outlines_map(geometry, *, base: str, colour: str = "#777777"):
+    """A folium map of the communes' outlines (the zones and sites maps start so)."""
+    fmap = base_map(geometry.total_bounds, base=base)
+    add_commune_outlines(fmap, geometry)
+    return fmap
 
 
 class Recorder:
@@ -50,16 +58,15 @@ def test_payload_equals_what_st_folium_sends(inputs, monkeypatch):
     rates, breaks, classes, geometry = inputs
     recorder = Recorder()
     monkeypatch.setattr(sf, "_component_func", recorder)
-    args = dict(breaks=breaks, classes=classes, display_geometry=geometry, base="aucun")
     sf.st_folium(
-        choropleth_from_rates(rates, **args),
+        outlines_map(geometry, base="aucun"),
         key="k",
         returned_objects=[],
         height=500,
         use_container_width=True,
     )
     maps.clear_payloads()
-    maps.show_map("k", choropleth_from_rates, rates, **args, height=500)
+    maps.show_map("k", outlines_map, geometry, base="aucun", height=500)
     theirs, ours = (_normalised(c) for c in recorder.calls)
     assert theirs.keys() == ours.keys()
     assert len(ours["script"]) > 10_000  # the communes are in it
@@ -67,25 +74,42 @@ def test_payload_equals_what_st_folium_sends(inputs, monkeypatch):
         assert ours[name] == theirs[name], name
 
 
-def test_same_content_is_built_once_and_shared(inputs, monkeypatch):
+def test_same_folium_content_is_built_once_and_shared(inputs):
+    geometry = inputs[3]
+    built = []
+
+    def build(*args, **kwargs):
+        built.append(1)
+        return outlines_map(*args, **kwargs)
+
+    maps.clear_payloads()
+    first = maps.cached_payload(build, geometry, base="aucun")
+    again = maps.cached_payload(build, geometry.copy(), base="aucun")  # another object, same content
+    assert again is first and len(built) == 1
+    moved = geometry.copy()
+    moved.iloc[0] = moved.iloc[0].buffer(0.001)
+    assert maps.cached_payload(build, moved, base="aucun") is not first and len(built) == 2
+
+
+def test_same_choropleth_is_built_once_and_shared(inputs):
     rates, breaks, classes, geometry = inputs
-    monkeypatch.setattr(sf, "_component_func", Recorder())
     built = []
 
     def build(*args, **kwargs):
         built.append(1)
         return choropleth_from_rates(*args, **kwargs)
 
-    maps.clear_payloads()
+    layer_map.clear_rendered()
     args = dict(breaks=breaks, classes=classes, display_geometry=geometry, base="aucun")
-    first = maps.cached_payload(build, rates, **args)
-    again = maps.cached_payload(build, rates.copy(), **args)  # another object, same content
+    first = layer_map.cached_layer_map(build, rates, **args)
+    again = layer_map.cached_layer_map(build, rates.copy(), **args)  # another object, same content
     assert again is first and len(built) == 1
     changed = rates.copy()
     changed.loc[changed.index[0], "faits"] += 1  # one count differs: another map
-    other = maps.cached_payload(build, changed, **args)
+    other = layer_map.cached_layer_map(build, changed, **args)
     assert other is not first and len(built) == 2
-    hidden = maps.cached_payload(build, rates, **{**args, "hide_secret": False})
+    assert other.geometries == first.geometries  # the same outlines, under the same key
+    hidden = layer_map.cached_layer_map(build, rates, **{**args, "hide_secret": False})
     assert hidden is not first and len(built) == 3
 
 
@@ -111,28 +135,10 @@ def test_fingerprint_covers_values_types_and_geometry(inputs):
 
 def test_cache_stays_within_its_budget(inputs, monkeypatch):
     rates, breaks, classes, geometry = inputs
-    maps.clear_payloads()
-    first = maps.cached_payload(
-        choropleth_from_rates, rates, breaks=breaks, classes=classes, display_geometry=geometry, base="aucun"
-    )
-    monkeypatch.setattr(maps.PAYLOADS, "budget_bytes", first.nbytes + 1)
-    maps.cached_payload(
-        choropleth_from_rates,
-        rates,
-        breaks=breaks,
-        classes=classes,
-        display_geometry=geometry,
-        base="plan_ign",
-    )
-    assert len(maps.PAYLOADS) == 1  # the older map made room
-    assert (
-        maps.cached_payload(
-            choropleth_from_rates,
-            rates,
-            breaks=breaks,
-            classes=classes,
-            display_geometry=geometry,
-            base="aucun",
-        )
-        is not first
-    )
+    layer_map.clear_rendered()
+    args = dict(breaks=breaks, classes=classes, display_geometry=geometry)
+    first = layer_map.cached_layer_map(choropleth_from_rates, rates, **args, base="aucun")
+    monkeypatch.setattr(layer_map.RENDERED, "budget_bytes", first.nbytes + 1)
+    layer_map.cached_layer_map(choropleth_from_rates, rates, **args, base="plan_ign")
+    assert len(layer_map.RENDERED) == 1  # the older map made room
+    assert layer_map.cached_layer_map(choropleth_from_rates, rates, **args, base="aucun") is not first

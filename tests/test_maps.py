@@ -1,4 +1,6 @@
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -8,10 +10,15 @@ from geo.communes import display_geometry_from_communes
 from rendering.maps import (
     BASE_MAPS,
     base_map_layer,
+    base_map_tiles,
     choropleth_from_rates,
     configure_offline_assets,
-    external_urls_from_map,
+    layer_map_json,
+    payload_from_layer_map,
 )
+from ui.layer_map import data_for_session, rendered_from_layer_map
+
+ROOT = Path(__file__).resolve().parents[1]
 
 XSS = "<img src=x onerror=alert(1)>"
 
@@ -30,28 +37,51 @@ def _map(communes53, **kw):
     )
 
 
+def _faits(lm) -> list[str]:
+    """The « Faits » texts the browser receives for the communes layer."""
+    data, _ = payload_from_layer_map(lm)
+    layer = data["layers"][0]
+    i = layer["labels"].index("Faits")
+    return [row[i] for row in layer["values"]]
+
+
 def test_map_uses_only_local_assets(communes53):
-    fmap = _map(communes53, base="aucun")
-    assert external_urls_from_map(fmap) == set()
-    html = fmap.get_root().render()
-    assert "/app/static/vendor/leaflet/leaflet.js" in html
-    # Every script and style sheet the map loads is served by the app (none from a CDN).
-    sources = re.findall(r'<script[^>]+src="([^"]+)"', html) + re.findall(r'<link[^>]+href="([^"]+)"', html)
-    assert sources and all(src.startswith("/app/static/vendor/") for src in sources), sources
+    lm = _map(communes53, base="aucun")
+    data, geometries = payload_from_layer_map(lm)
+    assert data["base"] is None  # no tile server offline
+    sent = data_for_session(rendered_from_layer_map(lm), set(), height=500, label="Carte")
+    assert sent["static_url"] == "/app/static/vendor"  # Leaflet served by the app
+    assert sent["geometries"] == geometries and len(geometries) == 1
+    # The component's script loads nothing from another host.
+    script = (ROOT / "ui" / "layer_map.js").read_text()
+    assert not re.findall(r"https?://", script)
 
 
 def test_values_from_files_are_escaped(communes53):
-    html = _map(communes53, base="aucun").get_root().render()
-    assert XSS not in html and "<img" not in html
-    # Escaped once by us (&lt;), then JSON-encoded by folium (& -> \u0026).
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
+    text = layer_map_json(_map(communes53, base="aucun"))
+    assert XSS not in text and "<img" not in text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in text  # escaped once, by us
 
 
 def test_secret_counts_not_in_map(communes53):
-    html = _map(communes53, base="aucun", hide_secret=True).get_root().render()
-    assert html.count("secret (1 \\u00e0 5)") == 2  # the 3 and the 9 (secondary secrecy)
-    assert '"faits": "3"' not in html
-    assert '"faits": "9"' not in html  # 9 is hidden by secondary secrecy beside a single secret cell
+    faits = _faits(_map(communes53, base="aucun", hide_secret=True))
+    assert faits.count("secret (1 à 5)") == 2  # the 3 and the 9 (secondary secrecy)
+    assert "3" not in faits and "9" not in faits  # 9 hidden beside a single secret cell
+    assert "50" in faits
+    shown = _faits(_map(communes53, base="aucun", hide_secret=False))
+    assert "3" in shown and "9" in shown
+
+
+def test_geometry_is_sent_once_per_session(communes53):
+    sent: set[str] = set()
+    first = data_for_session(rendered_from_layer_map(_map(communes53)), sent, height=500, label="Carte")
+    other = _map(communes53, hide_secret=False)  # other values, same outlines
+    second = data_for_session(rendered_from_layer_map(other), sent, height=500, label="Carte")
+    assert len(first["geometries"]) == 1 and second["geometries"] == {}
+    assert first["layers"][0]["geometry_key"] == second["layers"][0]["geometry_key"]
+    assert first["layers"][0]["values"] != second["layers"][0]["values"]
+    shapes = json.loads(next(iter(first["geometries"].values())))
+    assert len(shapes) == len(communes53) and shapes[0]["type"] in ("Polygon", "MultiPolygon")
 
 
 def test_base_maps():
@@ -62,6 +92,9 @@ def test_base_maps():
         ign.attr if hasattr(ign, "attr") else ""
     )
     assert set(BASE_MAPS) == {"plan_ign", "ortho_ign", "osm", "aucun"}
+    assert base_map_tiles("aucun") is None
+    tiles = base_map_tiles("plan_ign")
+    assert tiles["url"] == ign.tiles and "IGN" in tiles["attribution"]
 
 
 def test_configure_offline_assets_custom_prefix():
@@ -107,11 +140,16 @@ def test_change_map_escapes_and_hides_secret_counts(communes53):
     fmap = change_map(
         table, com, display_geometry_from_communes(com), classes=classes, base="aucun", zones=zones
     )
-    html = fmap.get_root().render()
-    assert XSS not in html and "<img" not in html
-    assert "hausse significative" in html and "Zone prioritaire n\\u00b0 1" in html
-    assert '"faits": "3"' not in html  # secret
-    assert external_urls_from_map(fmap) == set()
+    text = layer_map_json(fmap)
+    assert XSS not in text and "<img" not in text
+    assert "hausse significative" in text and "Zone prioritaire n° 1" in text
+    data, _ = payload_from_layer_map(fmap)
+    assert [la["name"] for la in data["layers"]] == ["Communes", "Zones prioritaires"]
+    assert data["layers"][1]["fill"] is None  # the zones are outlines
+    values = data["layers"][0]["values"]
+    i = data["layers"][0]["labels"].index("Faits (période suivie)")
+    assert "3" not in [row[i] for row in values]  # secret
+    assert data["base"] is None
 
 
 def test_siting_map_numbers_each_new_site_with_its_rank():

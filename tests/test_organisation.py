@@ -1,3 +1,5 @@
+import json
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -19,7 +21,7 @@ from readers.organisation import (
     gendarmerie_units_from_bytes,
     police_units_from_bytes,
 )
-from rendering.maps import organisation_map
+from rendering.maps import layer_map_json, organisation_map, payload_from_layer_map
 
 GN_HEAD = (
     "identifiant_public_unite;service;adresse_geographique;telephone;departement;code_commune_insee;voie;"
@@ -133,12 +135,10 @@ def test_official_files_with_quirks(france, communes53):
     a = org.communes.set_index("code")
     assert a.loc["53130", "unite_id"] == "PN-L2" and a.loc["53084", "unite_id"] == "1001"
     assert not org.indicative
-    html = (
+    text = layer_map_json(
         organisation_map(org.communes, org.units, communes53.geometry, indicative=False, base="aucun")
-        .get_root()
-        .render()
     )
-    assert "<img src=x" not in html
+    assert "<img src=x" not in text
 
 
 def test_bad_headers_are_explained(france):
@@ -166,16 +166,17 @@ def test_unit_and_area_statistics(communes53, synthetic53):
     assert by_epci["population"].sum() == communes53["population"].sum()
 
 
-def test_maps_need_no_jquery(communes53):
-    """folium's Popup needs jQuery, which is not served: no map may use it."""
+def test_organisation_map_marks_every_unit_indicative(communes53):
+    """Each unit is a point of its own layer, its status in its tooltip; no jQuery (not served)."""
     org = organisation_for_departement(communes53, cantons_for_departement("53"))
-    html = (
-        organisation_map(org.communes, org.units, communes53.geometry, indicative=True, base="aucun")
-        .get_root()
-        .render()
-    )
-    assert "$(`" not in html and "jquery" not in html.lower()
-    assert html.count('"statut": "indicatif"') == len(org.units)
+    lm = organisation_map(org.communes, org.units, communes53.geometry, indicative=True, base="aucun")
+    data, geometries = payload_from_layer_map(lm)
+    units = data["layers"][1]
+    assert units["name"] == "Unités (indicatif)" and units["kind"] == "point"
+    status = units["labels"].index("Statut")
+    assert [row[status] for row in units["values"]] == ["indicatif"] * len(org.units)
+    assert len(json.loads(geometries[units["geometry_key"]])) == len(org.units)
+    assert "jquery" not in layer_map_json(lm).lower()
 
 
 FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3+cmd|x"]

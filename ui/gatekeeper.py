@@ -64,7 +64,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 #: - ``script-src 'unsafe-inline' 'unsafe-eval'``: st_folium's component evaluates the map's
 #:   generated script with ``eval``, Vega compiles chart expressions with ``Function()``, and the
 #:   cookie frame of :func:`ui.access._set_cookie` is an inline ``srcdoc`` script; scripts load
-#:   only from this origin (``'self'``): Leaflet is served by the app;
+#:   only from this origin (``'self'``): Leaflet is served by the app; ``blob:``: Streamlit's
+#:   front end loads a ``st.components.v2`` module (the app's map, :mod:`ui.layer_map`) from a
+#:   ``blob:`` URL it makes itself (only a script already running in the page can make one);
 #: - ``style-src 'unsafe-inline'``: Streamlit (emotion) and Leaflet write inline styles;
 #: - ``img-src`` adds ``data:``/``blob:`` (Leaflet's icons, charts exported as PNG) and the two
 #:   optional base-map tile servers (IGN Géoplateforme, OpenStreetMap);
@@ -74,7 +76,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 CSP = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        "script-src 'self' blob: 'unsafe-inline' 'unsafe-eval'",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob: https://data.geopf.fr https://*.tile.openstreetmap.org https://tile.openstreetmap.org",
         "font-src 'self' data:",

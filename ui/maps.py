@@ -1,4 +1,5 @@
-"""Static maps rendered once per content and shared by every session.
+"""Static folium maps (zones, sites, the mayor's sheet) rendered once per content and shared
+by every session (the commune choropleths are drawn by :mod:`ui.layer_map`).
 
 Building a folium map and rendering it to Leaflet code is most of the server's time on a
 page (a Mayenne choropleth: about 0.1 s to build, 0.1 s to render, per session and per run).
@@ -27,8 +28,6 @@ import folium.elements
 import streamlit as st
 import streamlit_folium as sf
 
-from geo.organisation import Organisation
-from rendering.maps import add_organisation_layer
 from ui.shared_cache import SharedCache, fingerprint
 
 #: Memory given to rendered maps, shared by all sessions (least recently used out first).
@@ -105,20 +104,12 @@ def payload_from_map(fmap: folium.Map) -> MapPayload:
     )
 
 
-def cached_payload(
-    build: Callable[..., folium.Map], *args: Any, organisation: Organisation | None = None, **kwargs: Any
-) -> MapPayload:
-    """The rendered map of ``build(*args, **kwargs)`` (plus the organisation overlay), from the
-    shared cache when the same content was rendered before."""
-    overlay = None if organisation is None else (organisation.units, organisation.indicative)
-
-    def make() -> MapPayload:
-        fmap = build(*args, **kwargs)
-        if organisation is not None:
-            add_organisation_layer(fmap, organisation.units, indicative=organisation.indicative)
-        return payload_from_map(fmap)
-
-    return PAYLOADS.get_or_make(fingerprint(build, args, kwargs, overlay), make)
+def cached_payload(build: Callable[..., folium.Map], *args: Any, **kwargs: Any) -> MapPayload:
+    """The rendered map of ``build(*args, **kwargs)``, from the shared cache when the same
+    content was rendered before."""
+    return PAYLOADS.get_or_make(
+        fingerprint(build, args, kwargs), lambda: payload_from_map(build(*args, **kwargs))
+    )
 
 
 def clear_payloads() -> None:
@@ -162,7 +153,6 @@ def show_map(
     build: Callable[..., folium.Map],
     *args: Any,
     height: int,
-    organisation: Organisation | None = None,
     **kwargs: Any,
 ) -> None:
     """Draw ``build(*args, **kwargs)`` (a static folium map), rendered once per content.
@@ -177,7 +167,5 @@ def show_map(
         Its arguments: every one is part of the cache key (see :func:`fingerprint`).
     height : int
         Height in pixels; the width is the container's.
-    organisation : Organisation, optional
-        Police and gendarmerie units laid over the map.
     """
-    show_payload(cached_payload(build, *args, organisation=organisation, **kwargs), key=key, height=height)
+    show_payload(cached_payload(build, *args, **kwargs), key=key, height=height)

@@ -27,7 +27,9 @@ accessibles ou ne le sont qu'en partie.
   (cartes comprises), à chaque modification du logiciel : **aucune anomalie critique ou grave**.
   Les pages Administration et Ma commune ne sont pas encore contrôlées. Un contrôle automatique ne
   couvre qu'une partie des critères du RGAA.
-- **Langue** : chaque page et chaque cadre de carte déclarent le français (`lang="fr"`).
+- **Langue** : chaque page et chaque cadre de carte déclarent le français (`lang="fr"`) ; les
+  cartes des communes (Diagnostic, Suivi, Organisation, France) sont dessinées dans la page même,
+  avec un nom accessible (leur titre).
 - **Contrastes** : texte principal, légendes et indications en gris au moins 4,5:1 sur leur fond.
 - **Clavier** : parcours des filtres du Diagnostic au clavier seul (test automatique).
 - **Petits écrans** : à 1 024 × 768 pixels, aucune commande n'est hors de l'écran et aucune valeur
@@ -39,7 +41,7 @@ accessibles ou ne le sont qu'en partie.
 **Non-conformités**
 
 - **Cartes** (Leaflet) : leur contenu n'est pas perceptible sans la vue (couleurs des communes,
-  zones, caméras). Chaque carte est accompagnée du tableau qui porte les mêmes informations
+  zones, caméras ; les communes sont dessinées sur un canevas, une image pour un lecteur d'écran). Chaque carte est accompagnée du tableau qui porte les mêmes informations
   (classement des communes, zones prioritaires, sites retenus, évolutions, unités) : utilisez ce
   tableau avec un lecteur d'écran.
 - **Graphiques** (Vega-Lite) : dessinés en image ; leurs valeurs figurent dans les tableaux et les

@@ -1,4 +1,9 @@
-"""Folium map builders that work offline and escape every value from a file.
+"""Map builders that work offline and escape every value from a file.
+
+The commune choropleths (:mod:`.choropleths`, :func:`.organisation.organisation_map`) are
+:class:`.layers.LayerMap` data drawn by the app's own Leaflet component (``ui.layer_map``:
+the geometry is sent once per session, a filter sends only texts and colours); the maps of
+zones, sites and the mayor's sheet are folium maps (``ui.maps``).
 
 A package of small modules: :mod:`.toolkit` (assets, base maps, commune layer, legends), then
 the themed builders :mod:`.choropleths`, :mod:`.organisation`, :mod:`.zones`, :mod:`.siting`;
@@ -16,7 +21,8 @@ every public name is importable from ``rendering.maps``.
 from __future__ import annotations
 
 from rendering.maps.choropleths import change_map, choropleth_from_official, choropleth_from_rates, france_map
-from rendering.maps.organisation import FORCE_COLOURS, add_organisation_layer, organisation_map
+from rendering.maps.layers import Layer, LayerMap, layer_map_json, payload_from_layer_map
+from rendering.maps.organisation import FORCE_COLOURS, organisation_layer, organisation_map, with_organisation
 from rendering.maps.siting import EVALUATION_COLOURS, area_drawing_map, evaluation_map, siting_map
 from rendering.maps.toolkit import (
     BASE_MAPS,
@@ -28,6 +34,7 @@ from rendering.maps.toolkit import (
     add_commune_outlines,
     base_map,
     base_map_layer,
+    base_map_tiles,
     class_legend,
     commune_layer_map,
     configure_offline_assets,
@@ -42,6 +49,8 @@ __all__ = [
     "EMERGING_COLOURS",
     "EVALUATION_COLOURS",
     "FORCE_COLOURS",
+    "Layer",
+    "LayerMap",
     "Legend",
     "MetricScale",
     "PALETTE",
@@ -49,10 +58,10 @@ __all__ = [
     "ZERO_COLOUR",
     "ZONE_RANK_CSS",
     "add_commune_outlines",
-    "add_organisation_layer",
     "area_drawing_map",
     "base_map",
     "base_map_layer",
+    "base_map_tiles",
     "change_map",
     "choropleth_from_official",
     "choropleth_from_rates",
@@ -64,9 +73,13 @@ __all__ = [
     "evaluation_map",
     "external_urls_from_map",
     "france_map",
+    "layer_map_json",
     "legend_html",
+    "organisation_layer",
     "organisation_map",
+    "payload_from_layer_map",
     "rate_text",
     "siting_map",
+    "with_organisation",
     "zones_map",
 ]

@@ -1,16 +1,16 @@
 """Choropleths of the communes and of the départements: rates, official rates, change.
 
+Each returns a :class:`rendering.maps.layers.LayerMap` (drawn by the app's Leaflet component).
+
 Each builder receives its classes already computed (by the use case or :mod:`analysis`): here
 only colours, escaped properties and legends.
 """
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections.abc import Sequence
 
-import folium
-import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -24,11 +24,11 @@ from core.formatting import (
 )
 from core.settings import SETTINGS
 from rendering.change_classes import CHANGE_COLOURS, CHANGE_LABELS
+from rendering.maps.layers import Layer, LayerMap
 from rendering.maps.toolkit import (
     PALETTE,
     SECRET_COLOUR,
     ZERO_COLOUR,
-    Legend,
     class_legend,
     commune_layer_map,
     legend_html,
@@ -45,7 +45,7 @@ def france_map(
     legend_title: str,
     legend: Sequence[tuple[str, str]],
     base: str = "aucun",
-) -> folium.Map:
+) -> LayerMap:
     """The départements of France filled with ``props["fill"]``, fitted to metropolitan France.
 
     Parameters
@@ -64,14 +64,13 @@ def france_map(
     base : str
         Base map key.
     """
-    fmap = commune_layer_map(props, geometry, fields=fields, base=base)
+    lm = commune_layer_map(props, geometry, fields=fields, base=base, area_label="Département")
     metro = ~pd.Series(list(codes), dtype=str).str.startswith("97").to_numpy()
     if metro.any():
         minx, miny, maxx, maxy = gpd.GeoSeries(geometry.to_numpy()[metro], crs="EPSG:4326").total_bounds
-        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+        lm = dataclasses.replace(lm, bounds=(float(minx), float(miny), float(maxx), float(maxy)))
     labels = [lab for lab, _c in legend]
-    fmap.add_child(Legend(legend_html(legend_title, labels, [c for _lab, c in legend])))
-    return fmap
+    return lm.with_legend(legend_html(legend_title, labels, [c for _lab, c in legend]))
 
 
 def choropleth_from_official(
@@ -82,7 +81,7 @@ def choropleth_from_official(
     display_geometry: gpd.GeoSeries,
     base: str = "plan_ign",
     title: str = "Taux pour 1 000",
-) -> folium.Map:
+) -> LayerMap:
     """Choropleth of an official SSMSI rate; unpublished communes hatched grey, labelled.
 
     Parameters
@@ -131,10 +130,9 @@ def choropleth_from_official(
         "evolution": "Évolution du taux sur un an",
         "estimation": "Si non diffusé",
     }
-    fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
+    lm = commune_layer_map(props, display_geometry, fields=fields, base=base)
     labels, cols = class_legend(breaks, palette, classes)
-    fmap.add_child(Legend(legend_html(title, [*labels, "non diffusé / absent"], [*cols, SECRET_COLOUR])))
-    return fmap
+    return lm.with_legend(legend_html(title, [*labels, "non diffusé / absent"], [*cols, SECRET_COLOUR]))
 
 
 def choropleth_from_rates(
@@ -150,7 +148,7 @@ def choropleth_from_rates(
     base_label: str = "Population",
     secret_range: str | None = None,
     area_label: str = "Commune",
-) -> folium.Map:
+) -> LayerMap:
     """Choropleth of a rate per commune (or per EPCI, canton) with tooltips and popups (escaped).
 
     Parameters
@@ -181,7 +179,7 @@ def choropleth_from_rates(
 
     Returns
     -------
-    folium.Map
+    LayerMap
         Commune polygons coloured by class, a legend, a tooltip (hover) and a popup
         (click) per commune.
     """
@@ -228,15 +226,14 @@ def choropleth_from_rates(
     if "taux_lisse" in rates:
         props["lisse"] = rate_text(rates["taux_lisse"].astype(float), secret)
         fields["lisse"] = "Taux lissé"
-    fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
+    lm = commune_layer_map(props, display_geometry, fields=fields, base=base, area_label=area_label)
     labels, class_cols = class_legend(breaks, palette, classes)
     first = ["0 fait"] if value_column == "taux_pour_mille" else ["pas de taux"]
     items, cols = [*first, *labels], [ZERO_COLOUR, *class_cols]
     if hide_secret and secret.any():
         items.append(f"secret statistique ({covered} faits)")
         cols.append(SECRET_COLOUR)
-    fmap.add_child(Legend(legend_html(title, items, cols)))
-    return fmap
+    return lm.with_legend(legend_html(title, items, cols))
 
 
 def change_map(
@@ -249,7 +246,7 @@ def change_map(
     title: str = "Évolution des faits",
     zones: gpd.GeoDataFrame | None = None,
     area_label: str = "Commune",
-) -> folium.Map:
+) -> LayerMap:
     """Communes (or EPCI) coloured by significant change (rise, fall, none), tooltips escaped.
 
     Parameters
@@ -302,25 +299,26 @@ def change_map(
         "ic": "IC 95 % du rapport",
         "sens": "Changement",
     }
-    fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
+    lm = commune_layer_map(props, display_geometry, fields=fields, base=base, area_label=area_label)
     keys = [k for k in CHANGE_COLOURS if k != "secret" or secret.any()]
     labels, colours = [CHANGE_LABELS[k] for k in keys], [CHANGE_COLOURS[k] for k in keys]
     if zones is not None and not zones.empty:
-        z = gpd.GeoDataFrame(
+        z = pd.DataFrame(
             {
                 "zone": zones["rang"].map(lambda r: f"Zone prioritaire n° {int(r)}").to_numpy(),
                 "communes": zones["communes"].astype(str).map(html_text).to_numpy(),
-            },
-            geometry=zones.geometry.to_crs("EPSG:4326").to_numpy(),
-            crs="EPSG:4326",
+            }
         )
-        folium.GeoJson(
-            json.loads(z.to_json(drop_id=True)),
-            name="Zones prioritaires",
-            style_function=lambda f: {"fill": False, "color": "#000000", "weight": 2.5},
-            tooltip=folium.GeoJsonTooltip(fields=["zone", "communes"], aliases=["", "Communes"]),
-        ).add_to(fmap)
+        lm = lm.with_layer(
+            Layer(
+                name="Zones prioritaires",
+                geometry=gpd.GeoSeries(zones.geometry.to_crs("EPSG:4326").to_numpy(), crs="EPSG:4326"),
+                props=z,
+                fields={"zone": "Zone", "communes": "Communes"},
+                color="#000000",
+                weight=2.5,
+            )
+        )
         labels.append("zone prioritaire (contour)")
         colours.append("transparent")
-    fmap.add_child(Legend(legend_html(title, labels, colours)))
-    return fmap
+    return lm.with_legend(legend_html(title, labels, colours))

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
-import folium
-import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -15,7 +11,8 @@ from core.formatting import (
     fmt_number,
 )
 from core.model import has_position
-from rendering.maps.toolkit import Legend, commune_layer_map, legend_html
+from rendering.maps.layers import Layer, LayerMap
+from rendering.maps.toolkit import commune_layer_map, legend_html
 
 FORCE_COLOURS = {"PN": "#1f4e9c", "GN": "#2e8540", "PM": "#9c6b1f"}
 
@@ -35,41 +32,39 @@ def _unit_props(units: gpd.GeoDataFrame) -> pd.DataFrame:
     )
 
 
-def add_organisation_layer(
-    fmap: folium.Map, units: gpd.GeoDataFrame, *, indicative: bool, show_units: bool = True
-) -> folium.Map:
-    """Overlay the force units (circle markers, escaped tooltip and popup) on a map.
-
-    Uses a GeoJSON layer with circle markers (Leaflet only: folium's ``Popup`` needs
-    jQuery, which is not served), so it works offline.
-    """
-    label = "Unités" + (" (indicatif)" if indicative else "")
+def organisation_layer(units: gpd.GeoDataFrame, *, indicative: bool) -> Layer | None:
+    """The force units as circle markers (escaped tooltip and popup); ``None`` without any
+    located unit."""
     ok = has_position(units.geometry)
     units = units[ok]
     if units.empty:
-        return fmap
-    props = _unit_props(units)
+        return None
+    props = _unit_props(units).reset_index(drop=True)
     props["statut"] = "indicatif" if indicative else "fichier officiel"
-    props["fill"] = units["force"].map(FORCE_COLOURS).fillna("#555555").to_numpy()
-    props["rayon"] = np.where(units["force"].to_numpy() == "PN", 7, 5)
-    gdf = gpd.GeoDataFrame(props, geometry=units.geometry.to_numpy(), crs="EPSG:4326")
-    fields = {
-        "nom": "Unité",
-        "adresse": "Adresse",
-        "telephone": "Téléphone",
-        "horaires": "Horaires",
-        "statut": "Statut",
-    }
-    folium.GeoJson(
-        json.loads(gdf.to_json(drop_id=True)),
-        name=label,
-        show=show_units,
-        marker=folium.CircleMarker(radius=6, weight=1.5, color="#ffffff", fill=True, fill_opacity=0.95),
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "radius": f["properties"]["rayon"]},
-        tooltip=folium.GeoJsonTooltip(fields=["nom", "statut"], aliases=["Unité", "Statut"]),
-        popup=folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values())),
-    ).add_to(fmap)
-    return fmap
+    return Layer(
+        name="Unités" + (" (indicatif)" if indicative else ""),
+        geometry=gpd.GeoSeries(units.geometry.to_numpy(), crs="EPSG:4326"),
+        props=props,
+        fields={
+            "nom": "Unité",
+            "adresse": "Adresse",
+            "telephone": "Téléphone",
+            "horaires": "Horaires",
+            "statut": "Statut",
+        },
+        fill=units["force"].map(FORCE_COLOURS).fillna("#555555").astype(str).tolist(),
+        color="#ffffff",
+        weight=1.5,
+        fill_opacity=0.95,
+        tooltip_fields=("nom", "statut"),
+        radius=np.where(units["force"].to_numpy() == "PN", 7, 5).tolist(),
+    )
+
+
+def with_organisation(lm: LayerMap, units: gpd.GeoDataFrame, *, indicative: bool) -> LayerMap:
+    """``lm`` with the force units drawn on top (unchanged without any located unit)."""
+    layer = organisation_layer(units, indicative=indicative)
+    return lm if layer is None else lm.with_layer(layer)
 
 
 def organisation_map(
@@ -79,7 +74,7 @@ def organisation_map(
     *,
     indicative: bool,
     base: str = "plan_ign",
-) -> folium.Map:
+) -> LayerMap:
     """PN and GN zones (communes coloured by force), units, escaped tooltips.
 
     Parameters
@@ -117,16 +112,14 @@ def organisation_map(
         "distance": "Distance",
         "temps": "Temps estimé",
     }
-    fmap = commune_layer_map(props, display_geometry, fields=fields, base=base)
-    add_organisation_layer(fmap, units, indicative=indicative)
+    lm = with_organisation(
+        commune_layer_map(props, display_geometry, fields=fields, base=base), units, indicative=indicative
+    )
     suffix = " (indicatif)" if indicative else ""
-    fmap.add_child(
-        Legend(
-            legend_html(
-                "Organisation territoriale" + suffix,
-                ["Zone police nationale", "Zone gendarmerie nationale", "● unité (commissariat, brigade)"],
-                [FORCE_COLOURS["PN"], FORCE_COLOURS["GN"], "#ffffff"],
-            )
+    return lm.with_legend(
+        legend_html(
+            "Organisation territoriale" + suffix,
+            ["Zone police nationale", "Zone gendarmerie nationale", "● unité (commissariat, brigade)"],
+            [FORCE_COLOURS["PN"], FORCE_COLOURS["GN"], "#ffffff"],
         )
     )
-    return fmap

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import folium
 import folium.plugins
@@ -26,6 +27,9 @@ from core.formatting import (
     fmt_number,
 )
 from core.settings import SETTINGS
+
+if TYPE_CHECKING:
+    from rendering.maps.layers import LayerMap
 
 BASE_MAPS: dict[str, str] = {
     "plan_ign": "Plan IGN",
@@ -78,8 +82,9 @@ def external_urls_from_map(fmap: folium.Map) -> set[str]:
     return set(urls)
 
 
-def base_map_layer(key: str) -> folium.TileLayer | None:
-    """Tile layer of a base map choice (see :data:`BASE_MAPS`); ``None`` for no base map."""
+def base_map_tiles(key: str) -> dict[str, object] | None:
+    """Tile URL template, attribution and maximum zoom of a base map (:data:`BASE_MAPS`);
+    ``None`` for no base map (offline)."""
     if key == "aucun":
         return None
     if key == "plan_ign":
@@ -91,11 +96,19 @@ def base_map_layer(key: str) -> folium.TileLayer | None:
     else:
         raise ParameterError(f"Fond de carte inconnu : {key!r} ({', '.join(BASE_MAPS)}).")
     attribution = "© IGN – Géoplateforme" if key != "osm" else p.html_attribution
+    return {"url": p.build_url(), "attribution": attribution, "max_zoom": int(p.get("max_zoom", 19))}
+
+
+def base_map_layer(key: str) -> folium.TileLayer | None:
+    """Tile layer of a base map choice (see :data:`BASE_MAPS`); ``None`` for no base map."""
+    tiles = base_map_tiles(key)
+    if tiles is None:
+        return None
     return folium.TileLayer(
-        tiles=p.build_url(),
-        attr=attribution,
+        tiles=tiles["url"],
+        attr=tiles["attribution"],
         name=BASE_MAPS[key],
-        max_zoom=p.get("max_zoom", 19),
+        max_zoom=tiles["max_zoom"],
         overlay=False,
         control=False,
     )
@@ -173,9 +186,18 @@ def legend_html(title: str, labels: Sequence[str], colours: Sequence[str]) -> st
     return f"<b>{html_text(title)}</b>{rows}"
 
 
+#: The name of a map's main layer, by what its polygons are.
+LAYER_NAMES = {"Commune": "Communes", "EPCI": "EPCI", "Canton": "Cantons", "Département": "Départements"}
+
+
 def commune_layer_map(
-    props: pd.DataFrame, display_geometry: gpd.GeoSeries, *, fields: dict[str, str], base: str
-) -> folium.Map:
+    props: pd.DataFrame,
+    display_geometry: gpd.GeoSeries,
+    *,
+    fields: dict[str, str],
+    base: str,
+    area_label: str = "Commune",
+) -> LayerMap:
     """A map of commune polygons filled with ``props["fill"]``, tooltip and popup on ``fields``.
 
     Parameters
@@ -189,25 +211,25 @@ def commune_layer_map(
         Property name to French label, in display order.
     base : str
         Base map key.
+    area_label : str, default "Commune"
+        What a polygon is (« EPCI », « Canton », « Département »): names the layer.
+
+    Returns
+    -------
+    LayerMap
+        One layer (« Communes », « EPCI »…), without a legend yet (:meth:`LayerMap.with_legend`).
     """
-    gdf = gpd.GeoDataFrame(props[[*fields, "fill"]], geometry=display_geometry.to_numpy(), crs="EPSG:4326")
-    geojson = json.loads(gdf.to_json(drop_id=True))
-    fmap = base_map(gdf.total_bounds, base=base)
-    names, aliases = list(fields), list(fields.values())
-    folium.GeoJson(
-        geojson,
-        name="Communes",
-        style_function=lambda f: {
-            "fillColor": f["properties"]["fill"],
-            "color": "#555555",
-            "weight": 0.6,
-            "fillOpacity": 0.75,
-        },
-        highlight_function=lambda f: {"weight": 2.5, "color": "#000091"},
-        tooltip=folium.GeoJsonTooltip(fields=names, aliases=aliases, sticky=True),
-        popup=folium.GeoJsonPopup(fields=names, aliases=aliases),
-    ).add_to(fmap)
-    return fmap
+    from rendering.maps.layers import Layer, LayerMap
+
+    geometry = gpd.GeoSeries(display_geometry.to_numpy(), crs="EPSG:4326")
+    layer = Layer(
+        name=LAYER_NAMES.get(area_label, area_label),
+        geometry=geometry,
+        props=props[list(fields)].reset_index(drop=True),
+        fields=fields,
+        fill=props["fill"].astype(str).tolist(),
+    )
+    return LayerMap(layers=(layer,), legend="", base=base)
 
 
 def class_legend(

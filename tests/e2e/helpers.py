@@ -120,6 +120,57 @@ def offline_page(browser, blocked: list[str], dialogs: list[str], **kw):
 
 
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+#: The app's own map (ui.layer_map): in the page, its shapes on a canvas.
+LAYER_MAP = ".carto-map"
+
+_LAYER_COUNTS = """([nth, want]) => {
+  const maps = document.querySelectorAll('.carto-map');
+  const box = maps[nth < 0 ? maps.length + nth : nth];
+  if (!box || !box.dataset.layers) return false;
+  const counts = Object.fromEntries(box.dataset.layers.split(';').map(s => {
+    const i = s.lastIndexOf(':'); return [s.slice(0, i), Number(s.slice(i + 1))];
+  }));
+  for (const [name, n] of Object.entries(want)) if (!(counts[name] >= n)) return false;
+  return counts;
+}"""
+
+
+def layer_map_drawn(
+    page, want: dict[str, int] | None = None, *, nth: int = -1, timeout: int = 90_000
+) -> dict:
+    """Wait until the ``nth`` app map (ui.layer_map) has drawn at least ``want`` shapes per layer
+    (default: one commune); its shape count per layer."""
+    want = {"Communes": 1} if want is None else want
+    handle = page.wait_for_function(_LAYER_COUNTS, arg=[nth, want], timeout=timeout)
+    return handle.json_value()
+
+
+_ANY_MAP = """() => !!document.querySelector('.carto-map[data-layers]') || [...document.querySelectorAll('iframe')]
+  .some(f => { try { return !!f.contentDocument.querySelector('.leaflet-overlay-pane path'); } catch (e) { return false; } })"""
+
+
+def any_map_drawn(page, *, timeout: int = 120_000) -> None:
+    """Wait until a map of the page has drawn something (the app's map or a folium frame)."""
+    page.wait_for_function(_ANY_MAP, timeout=timeout)
+
+
+def layer_point(page, text: str, *, nth: int = -1) -> tuple[float, float] | None:
+    """Page coordinates of the centre of the shape (of the first layer) one of whose values
+    contains ``text``, after zooming the map on it; None when no shape does."""
+    js = """([nth, text]) => {
+      const maps = document.querySelectorAll('.carto-map');
+      const box = maps[nth < 0 ? maps.length + nth : nth];
+      const layer = box.carto.layers[0];
+      const i = layer.spec.values.findIndex(row => row.some(v => String(v).includes(text)));
+      if (i < 0) return null;
+      const item = layer.items[i], map = box.carto.map;
+      map.fitBounds(item.getBounds(), {animate: false, maxZoom: 12});
+      const shape = item.getLayers ? item.getLayers()[0] : item;
+      const p = map.latLngToContainerPoint(shape.getCenter ? shape.getCenter() : shape.getLatLng());
+      const r = map.getContainer().getBoundingClientRect();
+      return [p.x + r.left, p.y + r.top];
+    }"""
+    return page.evaluate(js, [nth, text])
 
 
 def page_settled(page, *, pause_ms: int = 1500) -> None:

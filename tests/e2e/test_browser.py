@@ -17,10 +17,14 @@ from data.default_dataset import ensure_default_dataset
 from geo.communes import CACHE_VERSION, build_communes_cache
 from tests.e2e.helpers import (
     ARTIFACTS,
+    LAYER_MAP,
     MAP_FRAME,
+    layer_map_drawn,
+    layer_point,
     offline_page,
     streamlit_server,
 )
+from tests.e2e.wire import Wire
 from tests.tooling import pdf_text, tool_path
 
 pytestmark = pytest.mark.e2e
@@ -56,18 +60,19 @@ def test_diagnostic_offline_draws_map_and_charts(browser, server):
     blocked, dialogs = [], []
     page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1800})
     page.goto(server)
-    frame = page.frame_locator(MAP_FRAME)
-    frame.locator("path.leaflet-interactive").nth(200).wait_for(timeout=90_000)
-    assert frame.locator("path.leaflet-interactive").count() >= 240  # every commune drawn
-    assert frame.locator(".carto-legend").is_visible()
+    assert layer_map_drawn(page, {"Communes": 240})["Communes"] == 240  # every commune drawn
+    assert page.locator(".carto-legend").first.is_visible()
     chart = page.locator("[data-testid='stVegaLiteChart']").first
     chart.wait_for(timeout=60_000)
     chart.locator("canvas, svg").first.wait_for(timeout=60_000)
     assert page.get_by_text("faits sont synthétiques").first.is_visible()
-    # The page and the map component's document are in French (RGAA / WCAG 3.1.1).
+    # The page is in French (RGAA / WCAG 3.1.1); the map is drawn in it, not in a frame.
     assert page.evaluate("document.documentElement.lang") == "fr"
-    langs = {f.evaluate("document.documentElement.lang") for f in page.frames if "folium" in f.url}
-    assert langs == {"fr"}, langs
+    assert page.locator(MAP_FRAME).count() == 0
+    assert (
+        page.locator(LAYER_MAP).first.get_attribute("aria-label")
+        == "Taux brut pour 1 000 habitants par commune"
+    )
     page.screenshot(path=str(ARTIFACTS / "diagnostic.png"), full_page=True)
     # The map needed nothing from the internet: only base-map tiles were attempted.
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
@@ -75,47 +80,22 @@ def test_diagnostic_offline_draws_map_and_charts(browser, server):
     page.close()
 
 
-def _layer_point(page, frame_handle, text):
-    """Screen coordinates of the centre of the commune whose name contains ``text``."""
-    js = """(text) => {
-        for (const k of Object.keys(window)) {
-            const o = window[k];
-            if (o && o.eachLayer && o.getLayers && k.startsWith('geo_json')) {
-                let hit = null;
-                o.eachLayer(l => { if (l.feature && String(l.feature.properties.nom).includes(text)) hit = l; });
-                if (hit) {
-                    const map = hit._map;
-                    map.fitBounds(hit.getBounds(), {animate: false, maxZoom: 12});
-                    const p = map.latLngToContainerPoint(hit.getCenter());
-                    const r = map.getContainer().getBoundingClientRect();
-                    return [p.x + r.left, p.y + r.top];
-                }
-            }
-        }
-        return null;
-    }"""
-    return frame_handle.evaluate(js, text)
-
-
 def test_hostile_labels_never_execute(browser, server):
     blocked, dialogs = [], []
     page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
     page.goto(server)
-    frame_el = page.locator(MAP_FRAME)
-    frame = page.frame_locator(MAP_FRAME)
-    frame.locator("path.leaflet-interactive").nth(200).wait_for(timeout=90_000)
-    inner = frame_el.element_handle().content_frame()
-    xy = _layer_point(page, inner, "onerror")
+    layer_map_drawn(page, {"Communes": 240})
+    xy = layer_point(page, "onerror")
     assert xy is not None, "la commune au nom hostile n'est pas sur la carte"
-    box = frame_el.bounding_box()
     page.wait_for_timeout(500)
-    page.mouse.move(box["x"] + xy[0], box["y"] + xy[1])
-    tooltip = frame.locator(".leaflet-tooltip")
+    page.mouse.move(xy[0] - 1, xy[1] - 1)
+    page.mouse.move(xy[0], xy[1])
+    tooltip = page.locator(".leaflet-tooltip")
     tooltip.wait_for(timeout=10_000)
     assert XSS in tooltip.inner_text()  # shown as text…
     assert tooltip.locator("img").count() == 0  # …never as markup
-    page.mouse.click(box["x"] + xy[0], box["y"] + xy[1])
-    popup = frame.locator(".leaflet-popup-content")
+    page.mouse.click(xy[0], xy[1])
+    popup = page.locator(".leaflet-popup-content")
     popup.wait_for(timeout=10_000)
     assert XSS in popup.inner_text() and popup.locator("img").count() == 0
     page.screenshot(path=str(ARTIFACTS / "xss_tooltip_popup.png"))
@@ -155,18 +135,29 @@ def test_hostile_labels_never_execute(browser, server):
 def test_organisation_overlay_draws(browser, server):
     blocked, dialogs = [], []
     page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    wire = Wire(page)
     page.goto(server)
-    frame = page.frame_locator(MAP_FRAME)
-    frame.locator("path.leaflet-interactive").nth(239).wait_for(timeout=90_000)
+    layer_map_drawn(page, {"Communes": 240})
+    page.wait_for_timeout(1000)
+    first = wire.sent().layer_maps[-1]
+    communes = first["layers"][0]["geometry_key"]
+    assert list(first["geometries"]) == [communes]  # the outlines, with the first run
+    wire.clear()
     page.get_by_text("Superposer l'organisation territoriale").click()
-    # The map is redrawn: 240 communes + the units' circle markers.
-    page.frame_locator(MAP_FRAME).last.locator("path.leaflet-interactive").nth(249).wait_for(timeout=60_000)
+    # The same 240 communes, restyled, and the units' circle markers on top.
+    drawn = layer_map_drawn(page, {"Communes": 240, "Unités (indicatif)": 10}, timeout=60_000)
+    assert list(drawn) == ["Communes", "Unités (indicatif)"]
+    page.wait_for_timeout(1000)
+    after = [d for d in wire.sent().layer_maps if len(d["layers"]) == 2][-1]
+    assert after["layers"][0]["geometry_key"] == communes
+    # Only the units' points travel: the communes' outlines are already in the page.
+    assert list(after["geometries"]) == [after["layers"][1]["geometry_key"]]
     page.screenshot(path=str(ARTIFACTS / "overlay.png"))
     page.get_by_role("link", name="Organisation territoriale").click()
     page.get_by_text("Organisation **indicative**".replace("**", "")).first.wait_for(timeout=60_000)
-    frame = page.frame_locator(MAP_FRAME).last
-    frame.locator("path.leaflet-interactive").nth(249).wait_for(timeout=60_000)
-    assert frame.locator(".carto-legend").inner_text().startswith("Organisation territoriale (indicatif)")
+    layer_map_drawn(page, {"Communes": 240, "Unités (indicatif)": 10}, timeout=60_000)
+    legend = page.locator(".carto-legend").last
+    assert legend.inner_text().startswith("Organisation territoriale (indicatif)")
     page.screenshot(path=str(ARTIFACTS / "organisation.png"), full_page=True)
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
@@ -196,14 +187,14 @@ def test_suivi_page_and_one_click_report(browser, server, tmp_path):
     )
     page.goto(server)
     page.get_by_role("link", name="Suivi bimestriel").click()
-    frame = page.frame_locator(MAP_FRAME).last
+    page.get_by_text("Carte des changements significatifs par").first.wait_for(timeout=90_000)
     # Published view: most communes are secret over two months, so the map is by EPCI (10).
-    frame.locator("path.leaflet-interactive").nth(9).wait_for(timeout=90_000)
     assert page.get_by_text("Carte des changements significatifs par EPCI").count() == 1
-    assert frame.locator(".carto-legend").inner_text().startswith("Évolution des faits")
+    assert layer_map_drawn(page, {"EPCI": 10})["EPCI"] == 10
+    assert page.locator(".carto-legend").last.inner_text().startswith("Évolution des faits")
     page.get_by_text("Commune", exact=True).first.click()  # « Carte par » : the communes (240)
     page.get_by_text("Carte des changements significatifs par Commune").wait_for(timeout=90_000)
-    page.frame_locator(MAP_FRAME).last.locator("path.leaflet-interactive").nth(239).wait_for(timeout=90_000)
+    layer_map_drawn(page, {"Communes": 240})
     page.locator("[data-testid='stVegaLiteChart']").first.locator("canvas, svg").first.wait_for(
         timeout=60_000
     )

@@ -18,7 +18,7 @@ import geopandas as gpd
 import pytest
 
 from core.settings import SETTINGS
-from tests.e2e.helpers import MAP_FRAME, offline_page, streamlit_server
+from tests.e2e.helpers import any_map_drawn, offline_page, streamlit_server
 from tests.e2e.test_published_browser import SMALL_IN_TEXT, download_frames, small
 from tests.e2e.wire import Wire
 from tests.tooling import NATIONAL_COMPUTED, NATIONAL_SECRET
@@ -44,7 +44,7 @@ def settled(page) -> None:
 
 def map_drawn(page) -> None:
     settled(page)
-    page.frame_locator(MAP_FRAME).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=120_000)
+    any_map_drawn(page)
 
 
 def sidebar_choices(page) -> list[str]:

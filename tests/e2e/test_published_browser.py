@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from core.settings import SETTINGS
-from tests.e2e.helpers import MAP_FRAME, offline_page, type_period
+from tests.e2e.helpers import any_map_drawn, offline_page, type_period
 from tests.e2e.wire import Sent, Wire
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +69,7 @@ def settled(page) -> None:
     """Wait for the script run to finish and the map to be drawn."""
     page.wait_for_timeout(500)
     page.locator("[data-stale='true']").first.wait_for(state="detached", timeout=120_000)
-    page.frame_locator(MAP_FRAME).first.locator(".leaflet-overlay-pane path").first.wait_for(timeout=120_000)
+    any_map_drawn(page)
     page.wait_for_timeout(1500)
 
 

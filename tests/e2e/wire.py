@@ -32,11 +32,14 @@ class Sent:
     map_properties: list[dict] = field(default_factory=list)
     #: Label to URL of the last run's download buttons (older files are deleted by the server).
     downloads: dict[str, str] = field(default_factory=dict)
-    #: Raw arguments of every component (folium's HTML and script, with its coordinates).
+    #: Raw arguments of every component (folium's HTML and script, with its coordinates; the
+    #: app's own map component's data, with the geometry it sends).
     components: list[str] = field(default_factory=list)
     #: Each table with the display texts its Styler sent (None: the browser formats the values)
     #: and its column configuration (column -> settings, as the browser receives them).
     displayed: list[tuple[pd.DataFrame, pd.DataFrame | None, dict]] = field(default_factory=list)
+    #: The data of every app map (ui.layer_map): layers' values, geometry sent, legend.
+    layer_maps: list[dict] = field(default_factory=list)
     #: The Vega-Lite specification (JSON) of every chart.
     chart_specs: list[dict] = field(default_factory=list)
     #: Label, data type (0: integer, 1: float) and printf format of every number input.
@@ -61,6 +64,13 @@ def _map_properties(json_args: str) -> Iterator[dict]:
             yield json.loads(match.group(1))
         except json.JSONDecodeError:
             continue
+
+
+def _layer_map_properties(data: dict) -> Iterator[dict]:
+    """The feature properties of every layer the app's map component (ui.layer_map) receives."""
+    for layer in data.get("layers", []):
+        for row in layer.get("values", []):
+            yield dict(zip(layer["fields"], row, strict=True))
 
 
 class Wire:
@@ -124,6 +134,14 @@ def collect(frames) -> Sent:
         elif kind == "component_instance":
             out.map_properties.extend(_map_properties(el.component_instance.json_args))
             out.components.append(el.component_instance.json_args)
+        elif kind == "bidi_component":
+            bidi = el.bidi_component
+            text = bidi.json if bidi.WhichOneof("data") == "json" else bidi.mixed.json
+            data = json.loads(text or "{}")
+            out.layer_maps.append(data)
+            out.map_properties.extend(_layer_map_properties(data))
+            out.components.append(text)
+            out.components.extend(data.get("geometries", {}).values())  # GeoJSON, as sent
         elif kind == "download_button" and el.download_button.url:
             out.downloads[el.download_button.label] = el.download_button.url
     return out

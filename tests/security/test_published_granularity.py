@@ -18,7 +18,7 @@ import pytest
 from analysis.hotspots import TooFewIncidentsError
 from core.model import IncidentFilter
 from core.privacy import Audience, View
-from rendering.maps import PALETTE, choropleth_from_rates, class_legend
+from rendering.maps import PALETTE, choropleth_from_rates, class_legend, layer_map_json
 from usecases import diagnostic as uc_diag
 
 PUBLIC = Audience(View.PUBLISHED)
@@ -37,7 +37,7 @@ def _published_map(rates, v, communes53, classes=None) -> str:
         base="aucun",
         secret_range=v.secret_range,
     )
-    return fmap.get_root().render()
+    return layer_map_json(fmap)
 
 
 def test_whole_months():
