@@ -19,6 +19,7 @@ from starlette.middleware import Middleware
 from core import access as a
 from core.settings import SETTINGS
 from data.audit import keep_audit_key
+from ui import prefetch
 from ui.access import (
     AccessRefusedError,
     current_viewer,
@@ -56,6 +57,7 @@ def main() -> None:
         page_icon=str(Path(__file__).with_name("assets") / "icon.png"),
         layout="wide",
     )
+    prefetch.activity()  # computing ahead waits for the server to be idle
     sid = script_session_id()
     if sid:
         REGISTRY.run_started(sid)  # uploads: allowed again only if this run draws an uploader

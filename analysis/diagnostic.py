@@ -14,7 +14,7 @@ import pandas as pd
 
 from core import model as m
 from core.errors import ParameterError
-from core.formatting import fmt_decimal
+from core.formatting import cell_decimal
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import secret_mask_from_counts
 from core.vocabulary import AGE_CLASSES, SEXES
@@ -421,7 +421,7 @@ def published_commune_table(
     )
     if "ic_bas" in df:
         interval = [
-            f"{fmt_decimal(lo, 2)} – {fmt_decimal(hi, 2)}" if np.isfinite(hi) else "—"
+            f"{cell_decimal(lo, 2)} – {cell_decimal(hi, 2)}" if np.isfinite(hi) else "—"
             for lo, hi in zip(df["ic_bas"].to_numpy(float), df["ic_haut"].to_numpy(float), strict=True)
         ]
         out["ic_95"] = shown(pd.Series(interval, index=df.index))

@@ -133,7 +133,7 @@ def _incidents_view(ctx: Context) -> None:
         e1,
         ctx.viewer,
         f"Tableau par {LEVELS[level]} (CSV)",
-        ranking.export_csv,
+        lambda: ranking.export_csv,
         f"diagnostic_{level}.csv",
         "text/csv",
     )
@@ -141,7 +141,7 @@ def _incidents_view(ctx: Context) -> None:
         e2,
         ctx.viewer,
         f"Carte par {LEVELS[level]} (GeoJSON)",
-        ranking.export_geojson,
+        lambda: ranking.export_geojson,
         f"diagnostic_{level}.geojson",
         "application/geo+json",
     )

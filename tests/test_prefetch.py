@@ -15,7 +15,8 @@ def _drain() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh():
+def _fresh(monkeypatch):
+    monkeypatch.setattr(prefetch, "IDLE_S", 0.0)
     _drain()
     prefetch._done.clear()
     yield
@@ -78,3 +79,30 @@ def test_unhashable_arguments_are_always_sent():
     prefetch.warm(loader, ["53"])
     _drain()
     assert calls == [(["53"],), (["53"],)]
+
+
+def test_a_request_waits_for_the_server_to_be_idle(monkeypatch):
+    monkeypatch.setattr(prefetch, "IDLE_S", 0.5)
+    calls = []
+    prefetch.activity()  # a script run starts
+    prefetch.warm(lambda *a: calls.append(a), "59")
+    threading.Event().wait(0.2)
+    assert calls == []  # still within the idle delay after the run
+    _drain()
+    assert calls == [("59",)]
+
+
+def test_a_request_superseded_while_waiting_for_idle_is_dropped(monkeypatch):
+    monkeypatch.setattr(prefetch, "IDLE_S", 0.4)
+    calls = []
+
+    def loader(*args):
+        calls.append(args)
+
+    prefetch.activity()
+    prefetch.warm(loader, "period 1")
+    threading.Event().wait(0.1)
+    prefetch.activity()  # the user changes a filter: a new run, a new request
+    prefetch.warm(loader, "period 2")
+    _drain()
+    assert calls == [("period 2",)]

@@ -9,12 +9,20 @@ user changing filters quickly does not queue computations nobody will look at. A
 already computed (same loader, same arguments: every other session on the same selection)
 is not sent again. Failures
 are logged and forgotten: the page computes (and reports) them itself when opened.
+
+**While the user reads, not while they click.** The worker shares the server's interpreter
+(and its lock) with the script runs: a zone analysis of the Nord computed during the next
+filter change made that change twice as slow (``bench/bench_interactions.py``). So a request
+waits until no script run of any session has started for :data:`IDLE_S` seconds (every run
+calls :func:`activity`), at most :data:`MAX_WAIT_S`, and is dropped if a newer one came
+meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +48,36 @@ _latest: tuple | None = None
 #: Requests already computed, most recent last (bounded).
 _done: OrderedDict[tuple, None] = OrderedDict()
 DONE_KEPT = 256
+#: Seconds without a new script run before a request starts.
+IDLE_S = 2.0
+#: A request starts after this long even on a server that never idles.
+MAX_WAIT_S = 20.0
+#: When the last script run started (any session; time.monotonic).
+_last_activity = 0.0
+
+
+def activity() -> None:
+    """Note that a script run starts (called at the top of every run)."""
+    global _last_activity
+    _last_activity = time.monotonic()
+
+
+def _superseded(key: tuple) -> bool:
+    with _lock:
+        return _latest != key
+
+
+def _wait_for_idle(key: tuple) -> bool:
+    """Sleep until the server is idle (see :data:`IDLE_S`); False when superseded meanwhile."""
+    started = time.monotonic()
+    while True:
+        if _superseded(key):
+            return False
+        now = time.monotonic()
+        quiet = now - _last_activity
+        if quiet >= IDLE_S or now - started >= MAX_WAIT_S:
+            return True
+        time.sleep(min(IDLE_S - quiet, 0.2))
 
 
 def warm(loader: Callable[..., object], *args: object) -> None:
@@ -66,9 +104,8 @@ def warm(loader: Callable[..., object], *args: object) -> None:
         _latest = key
 
     def run() -> None:
-        with _lock:
-            if _latest != key:
-                return  # superseded by a newer selection
+        if not _wait_for_idle(key):
+            return  # superseded by a newer selection
         try:
             loader(*args)
         except Exception:  # noqa: BLE001 - the page reports it when opened

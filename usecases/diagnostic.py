@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -134,14 +135,28 @@ class DiagnosticView:
         return "Logements" if self.unit == "logements" else "Population"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Ranking:
-    """The ranking table of one level and its exports (always in the published view)."""
+    """The ranking table of one level and its exports (always in the published view).
+
+    The exports are written when first read (a download is made on click): writing the
+    GeoJSON of the Nord's 647 communes on every filter change was a tenth of the run.
+    """
 
     table: pd.DataFrame  # as shown: text cells, blanks for unranked rows
-    export_csv: bytes
-    export_geojson: bytes
+    export: pd.DataFrame  # the published rows and columns the files hold
+    export_geometry: gpd.GeoSeries  # their outlines, indexed like ``export``
     warning: str | None = None  # unreliable rates at the top of a raw ranking
+
+    @cached_property
+    def export_csv(self) -> bytes:
+        """The exported table (CSV, French Excel)."""
+        return csv_bytes_from_frame(self.export)
+
+    @cached_property
+    def export_geojson(self) -> bytes:
+        """The exported table with its outlines (GeoJSON)."""
+        return geojson_bytes_from_frame(self.export, self.export_geometry)
 
 
 def _gate_categories(table: pd.DataFrame, audience: Audience, total_hidden: bool) -> pd.DataFrame:
@@ -452,8 +467,8 @@ def ranking_for_level(
         table=_display(_reading_order(shown, view.rate if level == "commune" else "brut")).rename(
             columns={"commune": LEVELS[level]}
         ),
-        export_csv=csv_bytes_from_frame(export),
-        export_geojson=geojson_bytes_from_frame(export, export_geometry),
+        export=export,
+        export_geometry=export_geometry,
     )
 
 

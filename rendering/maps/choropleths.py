@@ -17,10 +17,11 @@ import pandas as pd
 
 from core.escape import html_text
 from core.formatting import (
+    cell_count,
+    cell_decimal,
     fmt_change,
     fmt_count,
     fmt_interval,
-    fmt_number,
 )
 from core.settings import SETTINGS
 from rendering.change_classes import CHANGE_COLOURS, CHANGE_LABELS
@@ -108,14 +109,14 @@ def choropleth_from_official(
         {
             "nom": rates["nom"].astype(str).map(html_text).to_numpy(),
             "code": rates["code"].astype(str).map(html_text).to_numpy(),
-            "nombre": np.where(published, rates["nombre"].map(lambda v: fmt_number(v, 0)), "non diffusé"),
+            "nombre": np.where(published, rates["nombre"].map(lambda v: cell_count(v)), "non diffusé"),
             "taux": np.where(
-                published, rates["taux_pour_mille"].map(lambda v: fmt_number(v, 2) + " ‰"), "non diffusé"
+                published, rates["taux_pour_mille"].map(lambda v: cell_decimal(v, 2) + " ‰"), "non diffusé"
             ),
             "evolution": rates["evolution"].map(fmt_change),
             "estimation": np.where(
                 np.isfinite(est),
-                pd.Series(est).map(lambda v: fmt_number(v, 2) + " ‰ (estimation départementale)"),
+                pd.Series(est).map(lambda v: cell_decimal(v, 2) + " ‰ (estimation départementale)"),
                 "–",
             ),
             "fill": colours,
@@ -198,11 +199,9 @@ def choropleth_from_rates(
         {
             "nom": rates["nom"].astype(str).map(html_text).to_numpy(),
             "code": rates["code"].astype(str).map(html_text).to_numpy(),
-            "faits": np.where(
-                secret, f"secret ({covered})", pd.Series(faits).map(lambda v: fmt_number(v, 0))
-            ),
+            "faits": np.where(secret, f"secret ({covered})", pd.Series(faits).map(lambda v: cell_count(v))),
             "taux": rate_text(rates["taux_pour_mille"].astype(float), secret),
-            "population": rates["population"].map(lambda v: fmt_number(v, 0)).to_numpy(),
+            "population": rates["population"].map(lambda v: cell_count(v)).to_numpy(),
             "fill": colours,
         },
         index=rates.index,
@@ -216,7 +215,7 @@ def choropleth_from_rates(
     }
     if "ic_bas" in rates:
         interval = [
-            f"{fmt_number(lo, 2)} – {fmt_number(hi, 2)} ‰" + (" (peu fiable)" if flag else "")
+            f"{cell_decimal(lo, 2)} – {cell_decimal(hi, 2)} ‰" + (" (peu fiable)" if flag else "")
             if np.isfinite(hi)
             else "—"
             for lo, hi, flag in zip(rates["ic_bas"], rates["ic_haut"], rates["peu_fiable"], strict=True)

@@ -8,7 +8,8 @@ import pandas as pd
 
 from core.escape import html_text
 from core.formatting import (
-    fmt_number,
+    cell_count,
+    cell_decimal,
 )
 from core.model import has_position
 from rendering.maps.layers import Layer, LayerMap
@@ -90,8 +91,8 @@ def organisation_map(
     base : str
         Base map key.
     """
-    fmt_km = assignment["distance_km"].map(lambda v: fmt_number(v, 1) + " km")
-    fmt_min = assignment["temps_min"].map(lambda v: fmt_number(v, 0) + " min")
+    fmt_km = assignment["distance_km"].map(lambda v: cell_decimal(v, 1) + " km")
+    fmt_min = assignment["temps_min"].map(lambda v: cell_count(v) + " min")
     props = pd.DataFrame(
         {
             "nom": assignment["nom"].astype(str).map(html_text),

@@ -24,6 +24,7 @@ from branca.element import MacroElement, Template
 from core.errors import ParameterError
 from core.escape import html_text
 from core.formatting import (
+    cell_decimal,
     fmt_number,
 )
 from core.settings import SETTINGS
@@ -247,5 +248,5 @@ def class_legend(
 
 def rate_text(values: pd.Series, hidden: np.ndarray, hidden_text: str = "secret") -> np.ndarray:
     """Rates per 1,000 as read in a tooltip: « 12,34 ‰ », « — » without a rate."""
-    text = values.map(lambda v: fmt_number(v, 2) + " ‰" if np.isfinite(v) else "—").to_numpy()
+    text = values.map(lambda v: cell_decimal(v, 2) + " ‰" if np.isfinite(v) else "—").to_numpy()
     return np.where(hidden, hidden_text, text)
