@@ -13,7 +13,8 @@ are logged and forgotten: the page computes (and reports) them itself when opene
 **While the user reads, not while they click.** The worker shares the server's interpreter
 (and its lock) with the script runs: a zone analysis of the Nord computed during the next
 filter change made that change twice as slow (``bench/bench_interactions.py``). So a request
-waits until no script run of any session has started for :data:`IDLE_S` seconds (every run
+waits until no script run of any session has started for :data:`IDLE_S` seconds (4 s: a
+reader who pauses, not one going through the filters; every run
 calls :func:`activity`), at most :data:`MAX_WAIT_S`, and is dropped if a newer one came
 meanwhile.
 """
@@ -49,7 +50,7 @@ _latest: tuple | None = None
 _done: OrderedDict[tuple, None] = OrderedDict()
 DONE_KEPT = 256
 #: Seconds without a new script run before a request starts.
-IDLE_S = 2.0
+IDLE_S = 4.0
 #: A request starts after this long even on a server that never idles.
 MAX_WAIT_S = 20.0
 #: When the last script run started (any session; time.monotonic).

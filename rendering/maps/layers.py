@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -129,6 +131,26 @@ def geometry_json(geometry: gpd.GeoSeries) -> str:
     return "[" + ",".join(shapely.to_geojson(_rounded(geometry)).tolist()) + "]"
 
 
+#: The last geometries written, by key: every filter change rebuilds a map on the same outlines.
+_JSON_BY_KEY: OrderedDict[str, str] = OrderedDict()
+_JSON_KEPT = 32
+_JSON_LOCK = threading.Lock()
+
+
+def _geometry_json_for_key(key: str, geometry: gpd.GeoSeries) -> str:
+    with _JSON_LOCK:
+        found = _JSON_BY_KEY.get(key)
+        if found is not None:
+            _JSON_BY_KEY.move_to_end(key)
+            return found
+    text = geometry_json(geometry)
+    with _JSON_LOCK:
+        _JSON_BY_KEY[key] = text
+        while len(_JSON_BY_KEY) > _JSON_KEPT:
+            _JSON_BY_KEY.popitem(last=False)
+    return text
+
+
 def _texts(frame: pd.DataFrame, fields: Sequence[str]) -> list[list[str]]:
     return frame[list(fields)].astype(str).to_numpy().tolist()
 
@@ -167,7 +189,8 @@ def payload_from_layer_map(lm: LayerMap) -> tuple[dict[str, Any], dict[str, str]
     layers, geometries = [], {}
     for layer in lm.layers:
         key = geometry_key(layer.geometry)
-        geometries.setdefault(key, geometry_json(layer.geometry))
+        if key not in geometries:
+            geometries[key] = _geometry_json_for_key(key, layer.geometry)
         layers.append({**values_from_layer(layer), "geometry_key": key})
     if lm.bounds is not None:
         minx, miny, maxx, maxy = lm.bounds
