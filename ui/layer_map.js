@@ -17,6 +17,8 @@
 const GEOMETRY = (globalThis.__cartoGeometry ??= new Map());
 const MAX_GEOMETRIES = 16;
 const STATE = (globalThis.__cartoMaps ??= new WeakMap());
+// Under this width (px) the legend goes under the map instead of over it.
+const NARROW_PX = 640;
 
 function remember(key, text) {
   if (GEOMETRY.has(key)) GEOMETRY.delete(key);
@@ -114,16 +116,25 @@ function setBase(L, state, base) {
 function draw(L, parent, data) {
   let state = STATE.get(parent);
   if (!state || !state.box.isConnected) {
+    // The map, and its legend over the map's lower left; under it when the map is narrow
+    // (1024 x 768: a legend over the map would hide the south of the département).
+    const wrap = document.createElement("div");
+    wrap.className = "carto";
     const box = document.createElement("div");
     box.className = "carto-map";
     box.setAttribute("role", "region");
-    parent.appendChild(box);
-    const map = L.map(box, { zoomSnap: 0.25, preferCanvas: true, keyboard: true });
-    L.control.scale({ imperial: false, metric: true }).addTo(map);
+    box.tabIndex = 0;
+    wrap.appendChild(box);
     const legend = document.createElement("div");
     legend.className = "carto-legend";
-    box.appendChild(legend);
-    state = { box, map, legend, renderer: L.canvas({ padding: 0.3 }), layers: [], fitted: null };
+    wrap.appendChild(legend);
+    parent.appendChild(wrap);
+    const map = L.map(box, { zoomSnap: 0.25, preferCanvas: true, keyboard: true });
+    L.control.scale({ imperial: false, metric: true }).addTo(map);
+    const narrow = () => wrap.classList.toggle("carto-narrow", wrap.clientWidth < NARROW_PX);
+    new ResizeObserver(narrow).observe(wrap);
+    narrow();
+    state = { wrap, box, map, legend, renderer: L.canvas({ padding: 0.3 }), layers: [], fitted: null };
     STATE.set(parent, state);
   }
   state.box.style.height = `${data.height}px`;
@@ -182,7 +193,7 @@ export default function (component) {
     const state = STATE.get(parentElement);
     if (state) {
       state.map.remove();
-      state.box.remove();
+      state.wrap.remove();
       STATE.delete(parentElement);
     }
   };

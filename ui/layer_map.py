@@ -49,11 +49,14 @@ SENT_KEY = "_carto_geometry_sent"
 RESEND_PREFIX = "_carto_resend_"
 
 _CSS = """
+.carto { position: relative; width: 100%; }
 .carto-map { position: relative; width: 100%; border-radius: 4px; background: #f4f4f2; }
 .carto-map:focus-visible { outline: 3px solid #000091; outline-offset: 2px; }
 .carto-legend { position: absolute; z-index: 1000; bottom: 24px; left: 12px; max-width: 46%;
   background: rgba(255,255,255,0.94); color: #0a0a0a; padding: 8px 10px; border-radius: 4px;
   font: 12px/1.35 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); pointer-events: none; }
+.carto-narrow .carto-legend { position: static; max-width: none; margin-top: 6px; box-shadow: none;
+  border: 1px solid #d0d0d0; }
 .carto-tip { border-collapse: collapse; font: 12px/1.35 sans-serif; color: #0a0a0a; }
 .carto-tip th { text-align: left; font-weight: 600; padding: 1px 8px 1px 0; vertical-align: top; }
 .carto-tip td { padding: 1px 0; }

@@ -2,7 +2,8 @@
 
 Chromium at 1024 x 768 (a préfecture laptop): in the main part of each page, every button,
 option, field and selector lies within the window's width (none pushed off to the right),
-and every metric's value and label is shown whole (no ellipsis: their text fits their box).
+and every metric's value and label is shown whole (no ellipsis: their text fits their box);
+a communes' map narrower than 640 px has its legend under it, not over the territory.
 A screenshot of each page is kept in ``test-artifacts``.
 """
 
@@ -40,6 +41,14 @@ LAYOUT_FAULTS = """
   );
   for (const el of texts) {
     if (el.clientWidth && el.scrollWidth > el.clientWidth + 1) out.push(`coupé : ${el.innerText.slice(0, 40)}`);
+  }
+  // A legend laid over a narrow communes' map hides part of the territory: it goes under it.
+  for (const wrap of main.querySelectorAll(".carto")) {
+    const m = wrap.querySelector(".carto-map").getBoundingClientRect();
+    const l = wrap.querySelector(".carto-legend");
+    if (l.hidden || m.width >= 640) continue;
+    const r = l.getBoundingClientRect();
+    if (r.top < m.bottom - 1) out.push(`légende sur la carte (${Math.round(m.width)} px de large)`);
   }
   return out;
 }
