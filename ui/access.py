@@ -76,8 +76,11 @@ def server_mode() -> bool:
 def _set_cookie(name: str, value: str, max_age: int) -> None:
     """Set (or, with ``max_age=0``, clear) a cookie of the app's origin from the browser."""
     # Fixed text only (names and values are constants of this module): never user content.
+    # A document of its own (axe-core checks each frame: title and language).
     st.iframe(
-        f"<script>document.cookie = '{name}={value}; path=/; max-age={max_age}; SameSite=Lax';</script>",
+        '<!doctype html><html lang="fr"><head><title>Session</title></head><body>'
+        f"<script>document.cookie = '{name}={value}; path=/; max-age={max_age}; SameSite=Lax';</script>"
+        "</body></html>",
         height=1,
     )
 

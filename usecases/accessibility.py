@@ -23,9 +23,9 @@ accessibles ou ne le sont qu'en partie.
 
 - **Contrôle automatique** ({CHECKED_ON}) : axe-core 4.14 (règles WCAG 2.1 niveaux A et AA) exécuté
   dans Chromium sur les pages Diagnostic, Zones prioritaires, Vidéoprotection, Suivi bimestriel,
-  Organisation territoriale, France, Données et sur cette page, et dans chacun de leurs cadres
-  (cartes comprises), à chaque modification du logiciel : **aucune anomalie critique ou grave**.
-  Les pages Administration et Ma commune ne sont pas encore contrôlées. Un contrôle automatique ne
+  Organisation territoriale, France, Données et sur cette page, et, en mode serveur, sur les pages
+  Ma commune (maire) et Administration, dans chacun de leurs cadres (cartes comprises), à chaque
+  modification du logiciel : **aucune anomalie critique ou grave**. Un contrôle automatique ne
   couvre qu'une partie des critères du RGAA.
 - **Langue** : chaque page et chaque cadre de carte déclarent le français (`lang="fr"`) ; les
   cartes des communes (Diagnostic, Suivi, Organisation, France) sont dessinées dans la page même,

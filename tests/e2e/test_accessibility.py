@@ -11,46 +11,17 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.helpers import ROOT, offline_page, page_settled
-from tests.tooling import skip_or_fail
+from tests.e2e.a11y import axe_source_or_fail, serious, violations
+from tests.e2e.helpers import offline_page, page_settled
 
 pytestmark = pytest.mark.e2e
 
-AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PAGES = ("", "zones", "videoprotection", "suivi", "organisation", "france", "donnees", "accessibilite")
-RUN = """
-async (tags) => {
-  const result = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " : " + (n.failureSummary || "").slice(0, 160)),
-  }));
-}
-"""
 
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    if not AXE.exists():
-        skip_or_fail(f"{AXE} introuvable : lancez « make a11y » (npm ci dans tests/a11y).")
-    return AXE.read_text(encoding="utf-8")
-
-
-def violations(page, source: str) -> tuple[list[dict], int]:
-    """axe-core's WCAG 2.1 A/AA violations in the page and in each of its frames, and the
-    number of documents checked."""
-    found, checked = [], 0
-    for frame in page.frames:
-        try:
-            frame.evaluate(source)
-            for v in frame.evaluate(RUN, TAGS):
-                found.append({**v, "frame": frame.name or frame.url[-60:]})
-            checked += 1
-        except Exception as exc:  # a frame that navigated away meanwhile
-            if "detached" not in str(exc) and "destroyed" not in str(exc):
-                raise
-    return found, checked
+    return axe_source_or_fail()
 
 
 @pytest.mark.parametrize("path", PAGES, ids=[p or "diagnostic" for p in PAGES])
@@ -63,9 +34,6 @@ def test_no_serious_accessibility_violation(browser, server, axe_source, path):
     found, checked = violations(page, axe_source)
     maps = page.locator("iframe").count()
     assert checked >= 1 + min(maps, 1), "the map frames were not checked"
-    serious = [v for v in found if v["impact"] in ("critical", "serious")]
-    report = "\n".join(
-        f"{v['impact']} {v['id']} ({v['frame']}) : {v['help']}\n  " + "\n  ".join(v["nodes"]) for v in serious
-    )
-    assert not serious, report
+    bad, report = serious(found)
+    assert not bad, report
     page.close()

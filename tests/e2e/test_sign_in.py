@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from data.access import AccessStore
 from scripts.serve_demo import seed_demo_people
+from tests.e2e.a11y import axe_source_or_fail, serious, violations
 from tests.e2e.helpers import offline_page
 from tests.e2e.oidc import ACCOUNTS, node_modules_ready, server_mode_app, sign_in
 from tests.e2e.wire import Wire
@@ -339,3 +340,25 @@ def test_referent_publishes_a_proposal_the_mayor_reads(browser, app, tmp_path):
     assert open(dl.value.path(), "rb").read(4) == b"%PDF"  # noqa: SIM115
     assert mayor.get_by_role("button", name="Publier").count() == 0
     mayor.close()
+
+
+def test_mayor_and_administration_pages_pass_axe(browser, app):
+    """The server mode's own pages: 0 critical or serious axe-core violation (WCAG 2.1 A/AA)."""
+    source = axe_source_or_fail()
+    base, _ws = app
+    for account, title, path in (
+        ("maire", "Ma commune — Laval", ""),
+        ("admin", "Journal d'audit", "/administration"),
+    ):
+        page = offline_page(browser, [], [], viewport={"width": 1440, "height": 900}, locale="fr-FR")
+        sign_in(page, base, account)
+        if path:
+            page.locator("[data-testid='stSidebarNav']").wait_for(timeout=120_000)
+            page.goto(base + path)
+        page.get_by_text(title).first.wait_for(timeout=120_000)
+        settled(page)
+        page.wait_for_timeout(1500)
+        found, checked = violations(page, source)
+        bad, report = serious(found)
+        assert checked >= 1 and not bad, f"{account} : {report}"
+        page.close()
