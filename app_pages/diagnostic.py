@@ -106,22 +106,39 @@ def _incidents_view(ctx: Context) -> None:
                 shown, code=st.column_config.Column("Code INSEE" if level == "commune" else "Code")
             ),
         )
-    a, b = st.columns(2)
-    with a:
-        st.subheader("Par infraction")
-        show_chart(charts.bars_from_counts, d.by_offence, "infraction", charts.BLUE)
-    with b:
-        st.subheader("Par type de lieu")
-        show_chart(charts.bars_from_counts, d.by_place, "lieu", charts.LIGHT_BLUE)
-    st.subheader("Évolution mensuelle")
-    show_chart(charts.line_from_monthly, d.monthly)
-    st.subheader("Jour et heure (méthode aoristique)")
-    st.caption(
-        "Un fait connu seulement « entre … et … » est réparti sur toute sa plage horaire, pas placé à son début."
+    # One chart at a time, computed and drawn when its tab is chosen: a filter change no
+    # longer redraws five charts below the map (bench/bench_interactions.py, the Nord).
+    by_offence, by_place, monthly, hours, profile = st.tabs(
+        [
+            "Par infraction",
+            "Par type de lieu",
+            "Évolution mensuelle",
+            "Jour et heure",
+            "Profil des mis en cause",
+        ],
+        key="diag_charts",
+        on_change="rerun",
     )
-    show_chart(charts.heatmap_from_hour_weekday, d.hour_weekday, d.weekdays)
-    st.subheader("Profil des mis en cause (faits élucidés)")
-    show_table(st, d.profile, width="content")
+    if by_offence.open:
+        with by_offence:
+            show_chart(charts.bars_from_counts, d.by_offence, "infraction", charts.BLUE)
+    if by_place.open:
+        with by_place:
+            show_chart(charts.bars_from_counts, d.by_place, "lieu", charts.LIGHT_BLUE)
+    if monthly.open:
+        with monthly:
+            show_chart(charts.line_from_monthly, d.monthly)
+    if hours.open:
+        with hours:
+            st.caption(
+                "Méthode aoristique : un fait connu seulement « entre … et … » est réparti sur toute sa "
+                "plage horaire, pas placé à son début."
+            )
+            show_chart(charts.heatmap_from_hour_weekday, d.hour_weekday, d.weekdays)
+    if profile.open:
+        with profile:
+            st.caption("Faits élucidés : sexe et âge des mis en cause.")
+            show_table(st, d.profile, width="content")
     for note in d.notes:
         st.caption(note)
     with st.expander("Méthode : taux lissés, intervalles, classes"):

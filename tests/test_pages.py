@@ -67,8 +67,11 @@ def test_diagnostic_page_runs():
     assert any("synthétiques" in w.value for w in at.warning)  # the synthetic notice
     labels = [m.label for m in at.metric]
     assert "Faits" in labels and "Pour 1 000 habitants" in labels
-    assert len(at.dataframe) >= 2  # ranking and offender profile
+    assert len(at.dataframe) == 1  # the ranking; the charts' tabs are drawn when chosen
     assert at.sidebar.selectbox[0].value == "53"
+    at.session_state["diag_charts"] = "Profil des mis en cause"
+    at.run()
+    assert len(at.dataframe) == 2 and not at.exception  # ranking and offender profile
 
 
 def test_diagnostic_filters_change_figures():

@@ -183,6 +183,21 @@ def page_settled(page, *, pause_ms: int = 1500) -> None:
     page.wait_for_timeout(pause_ms)
 
 
+def open_each_tab(page, settle=None) -> int:
+    """Choose each tab of the page's main part in turn, then the first again (a lazy tab, such
+    as the Diagnostic's charts, is computed and sent only when chosen); the number of tabs."""
+    settle = settle or page_settled
+    tabs = page.locator("[data-testid='stMain'] [role='tab']")
+    n = tabs.count()
+    for i in [*range(1, n), 0] if n else []:
+        tab = tabs.nth(i)
+        if tab.evaluate("el => !!el.closest('[inert]')"):
+            continue  # behind a dialog the page opened (Administration): not reachable
+        tab.click()
+        settle(page)
+    return n
+
+
 def type_period(page, day: tuple[str, str, str]) -> None:
     """Type one day (dd, mm, yyyy) as both ends of the sidebar's period, then leave the field."""
     fields = page.locator("[data-testid='stSidebar'] [data-testid='stDateInput'] [role='spinbutton']")

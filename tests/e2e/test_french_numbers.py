@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e.helpers import ARTIFACTS, offline_page, page_settled, type_period
+from tests.e2e.helpers import ARTIFACTS, offline_page, open_each_tab, page_settled, type_period
 from tests.e2e.test_published_browser import DAY
 from tests.e2e.wire import Sent, Wire
 
@@ -175,6 +175,7 @@ def test_every_figure_on_the_wire_is_french(browser, server, path, state):
         except Exception:
             page.screenshot(path=str(ARTIFACTS / f"un_jour_{path or 'diagnostic'}.png"), full_page=True)
             raise
+    open_each_tab(page)  # what a lazy tab sends only when chosen is read too
     sent = wire.sent()
     assert sent.texts, f"la page « {path or 'diagnostic'} » n'a rien envoyé"
     found = problems(sent)

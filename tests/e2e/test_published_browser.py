@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from core.settings import SETTINGS
-from tests.e2e.helpers import any_map_drawn, offline_page, type_period
+from tests.e2e.helpers import any_map_drawn, offline_page, open_each_tab, type_period
 from tests.e2e.wire import Sent, Wire
 
 pytestmark = pytest.mark.e2e
@@ -150,6 +150,7 @@ def test_published_diagnostic_one_day_one_rare_offence(browser, server, level):
     if level != "Commune":
         page.get_by_role("radio", name=level, exact=True).click()
         settled(page)
+    assert open_each_tab(page, settled) == 5  # the charts' tabs: each is sent when chosen
     # Everything this tab received from the start, whatever is on screen now.
     sent = wire.sent()
     downloads = download_frames(page, server, sent)
@@ -162,6 +163,7 @@ def test_published_diagnostic_one_day_one_rare_offence(browser, server, level):
     page.locator("[data-testid='stSidebar'] label:has-text('Vue diffusable')").first.click()
     settled(page)
     assert not switch.is_checked()
+    open_each_tab(page, settled)
     internal = wire.sent()
     assert audit(internal, download_frames(page, server, internal)), "the case selects no count of 1 to 5"
     page.close()
