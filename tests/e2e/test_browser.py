@@ -164,6 +164,27 @@ def test_organisation_overlay_draws(browser, server):
     page.close()
 
 
+def test_a_page_that_lost_the_geometry_asks_for_it_again(browser, server):
+    """The session believes the page holds the communes' outlines; the page lost them: it asks
+    (its ``missing`` trigger) and the next run sends them again."""
+    page = offline_page(browser, [], [], viewport={"width": 1500, "height": 1400})
+    wire = Wire(page)
+    page.goto(server)
+    layer_map_drawn(page, {"Communes": 240})
+    page.wait_for_timeout(1000)
+    communes = wire.sent().layer_maps[-1]["layers"][0]["geometry_key"]
+    page.evaluate("() => globalThis.__cartoGeometry.clear()")
+    wire.clear()
+    page.get_by_text("Superposer l'organisation territoriale").click()
+    layer_map_drawn(page, {"Communes": 240, "Unités (indicatif)": 10}, timeout=60_000)
+    page.wait_for_timeout(1500)
+    runs = [d for d in wire.sent().layer_maps if len(d["layers"]) == 2]
+    assert communes not in runs[0]["geometries"]  # the session thought the page had them
+    assert any(communes in d["geometries"] for d in runs[1:])  # sent again on the page's request
+    assert page.evaluate(f"() => globalThis.__cartoGeometry.has('{communes}')")
+    page.close()
+
+
 def test_zones_page_draws_density_offline(browser, server):
     blocked, dialogs = [], []
     page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
