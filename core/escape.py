@@ -29,11 +29,9 @@ def markdown_text(value: object) -> str:
     """Escape Markdown (and Streamlit's LaTeX ``$``) in text that may hold file values.
 
     A label such as ``![x](http://host/a.png)`` would otherwise make every browser that opens
-    the page fetch an image from another host. An address (``maire@laval.test``) would become a
-    ``mailto:`` link, drawn in a pale link colour (under the RGAA's contrast in a caption): a
-    word joiner (U+2060, invisible, not read aloud) after its ``@`` keeps it text.
+    the page fetch an image from another host.
     """
-    return _MD_SPECIAL.sub(r"\\\1", str(value)).replace("@", "@\u2060")
+    return _MD_SPECIAL.sub(r"\\\1", str(value))
 
 
 def html_text(value: object) -> str:
