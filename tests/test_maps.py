@@ -169,3 +169,51 @@ def test_siting_map_numbers_each_new_site_with_its_rank():
     assert html.count(opening) == 2  # the two new sites, not the existing camera
     assert all(f"{opening}{rank}\\u003c/div\\u003e" in html for rank in (1, 2))
     assert "rang du tableau" in html
+
+
+#: Jinja2 syntax in a value from a file. branca re-parses every element's rendered script as a
+#: Jinja2 template (``MacroElement.render`` wraps it in ``Element(text)``) and renders it with the
+#: figure: unpatched, this value is evaluated on the server while the map is rendered (here a
+#: division by zero raises; a template can as well reach ``os``).
+TEMPLATE_INJECTION = "{{ 1/0 }}{% if true %}pris{% endif %}{# commentaire #}"
+
+
+def test_file_values_are_never_evaluated_as_templates_on_the_server():
+    import geopandas as gpd
+    import shapely
+
+    from rendering.maps import zones_map
+    from ui.maps import payload_from_map
+
+    zone = shapely.Point(-0.77, 48.07).buffer(0.002)
+    zones = gpd.GeoDataFrame(
+        {
+            "rang": [1],
+            "nom": [TEMPLATE_INJECTION],
+            "faits": [12],
+            "score": [15.0],
+            "communes": [TEMPLATE_INJECTION],
+        },
+        geometry=[zone],
+        crs=4326,
+    )
+    outline = gpd.GeoSeries([shapely.box(-0.8, 48.0, -0.7, 48.1)], crs=4326)
+    fmap = zones_map(zones, np.zeros((4, 4)), (-0.8, 48.0, -0.7, 48.1), outline, base="aucun")
+    payload = payload_from_map(fmap)
+    sent = payload.script + payload.header + payload.html
+    assert sent.count(TEMPLATE_INJECTION) == 2  # the zone's name and its communes, as written
+
+
+def test_templates_of_folium_still_render_but_a_tooltip_is_not_one():
+    """folium's own templates render (the script once); a tooltip from a file stays text."""
+    import folium
+
+    from core.escape import html_text
+    from ui.maps import payload_from_map
+
+    fmap = folium.Map(location=[48.07, -0.77], zoom_start=12, tiles=None)
+    folium.Marker([48.07, -0.77], tooltip="Laval").add_to(fmap)
+    folium.CircleMarker([48.08, -0.77], radius=4, tooltip=html_text(TEMPLATE_INJECTION)).add_to(fmap)
+    payload = payload_from_map(fmap)
+    assert payload.script.count("L.marker(") == 1 and "Laval" in payload.script
+    assert payload.script.count("{{") == 1 and TEMPLATE_INJECTION in payload.script

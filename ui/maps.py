@@ -28,6 +28,7 @@ import folium.elements
 import streamlit as st
 import streamlit_folium as sf
 
+import rendering.maps.toolkit  # noqa: F401  (renders folium without re-parsing text as templates)
 from ui.shared_cache import SharedCache, fingerprint
 
 #: Memory given to rendered maps, shared by all sessions (least recently used out first).

@@ -13,13 +13,14 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import branca.element
 import folium
 import folium.plugins
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import xyzservices.providers as xyz
-from branca.element import MacroElement, Template
+from branca.element import Element, Figure, MacroElement, Template
 
 from core.errors import ParameterError
 from core.escape import html_text
@@ -31,6 +32,43 @@ from core.settings import SETTINGS
 
 if TYPE_CHECKING:
     from rendering.maps.layers import LayerMap
+
+
+class _RenderedText(Element):
+    """Text already rendered by a template: sent as it is, never parsed again."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: object) -> str:
+        return self._text
+
+
+def _render_macro_once(self: MacroElement, **kwargs: object) -> None:
+    """``MacroElement.render`` without parsing its output as a template again.
+
+    branca 0.8 wraps each element's rendered header, html and script in ``Element(text)``, which
+    compiles the text as a Jinja2 template, rendered again with the figure. A value from a file
+    in a tooltip (``{{ ... }}``, ``{% ... %}``) was then evaluated on the server: template
+    injection, and a Jinja2 template can reach ``os``. Compiling every marker's and every
+    GeoJSON's script (its data included) was also a third of the Zones map's rendering time on
+    the Nord. Same output otherwise.
+    """
+    figure = self.get_root()
+    if not isinstance(figure, Figure):
+        raise TypeError("Cet élément de carte ne peut être rendu hors d'une figure.")
+    macros = self._template.module.__dict__
+    for part in ("header", "html", "script"):
+        macro = macros.get(part)
+        if macro is not None:
+            getattr(figure, part).add_child(_RenderedText(macro(self, kwargs)), name=self.get_name())
+    for element in self._children.values():
+        element.render(**kwargs)
+
+
+branca.element.MacroElement.render = _render_macro_once
+
 
 BASE_MAPS: dict[str, str] = {
     "plan_ign": "Plan IGN",
