@@ -33,14 +33,21 @@ def default_bandwidth(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def density_on_grid(
-    x: np.ndarray, y: np.ndarray, grid: Grid, *, bandwidth: float, oversample: int = 3, truncate: float = 5.0
+    x: np.ndarray,
+    y: np.ndarray,
+    grid: Grid,
+    *,
+    bandwidth: float,
+    oversample: int | None = None,
+    truncate: float = 5.0,
 ) -> np.ndarray:
     """Gaussian kernel density (points per m²) at the centre of every grid cell.
 
     Points are spread on a lattice ``oversample`` times finer than the grid whose nodes
     include every cell centre (linear binning: each point shares its unit weight among
     the four nodes around it), then convolved by FFT with the Gaussian kernel sampled on
-    the same lattice, truncated at ``truncate`` bandwidths.
+    the same lattice, truncated at ``truncate`` bandwidths. The kernel is separable: the
+    columns are convolved first, then only the lattice rows through cell centres.
 
     Parameters
     ----------
@@ -50,8 +57,10 @@ def density_on_grid(
         Output grid.
     bandwidth : float
         Standard deviation of the Gaussian kernel, in metres.
-    oversample : int, default 3
-        Odd refinement factor of the lattice (accuracy vs speed).
+    oversample : int, optional
+        Odd refinement factor of the lattice (accuracy vs speed). By default the smallest
+        whose lattice step is at most a quarter of the bandwidth (a département's surface,
+        bandwidth ~1.7 km on 100 m cells: 1, the cells themselves; 9 times fewer nodes than 3).
     truncate : float, default 5
         Kernel radius in bandwidths.
 
@@ -62,6 +71,8 @@ def density_on_grid(
     """
     if bandwidth <= 0:
         raise ParameterError("La largeur de bande doit être positive (en mètres).")
+    if oversample is None:
+        oversample = int(np.ceil(4.0 * grid.cell / bandwidth))
     k = int(oversample) | 1  # odd: cell centres fall on lattice nodes
     step = grid.cell / k
     pad = int(np.ceil(truncate * bandwidth / step))
@@ -86,13 +97,14 @@ def density_on_grid(
     sigma = np.sqrt(max(bandwidth**2 - step**2 / 6.0, (0.5 * bandwidth) ** 2))
     g1 = np.exp(-0.5 * (r / sigma) ** 2)
     g1 /= g1.sum() * step
-    # Separable kernel: two 1-D FFT convolutions (rows, then columns), in float32 (relative
-    # precision 1e-7, far below the binning error) on every core.
+    # Separable kernel: two 1-D FFT convolutions, in float32 (relative precision 1e-7, far
+    # below the binning error) on every core: along the columns, then along the rows that
+    # pass through cell centres only.
     lattice = lattice.astype(np.float32)
     g1 = g1.astype(np.float32)
     with set_workers(os.cpu_count() or 1):
-        dens = fftconvolve(lattice, g1[:, None], mode="same", axes=0)
+        dens = fftconvolve(lattice, g1[:, None], mode="same", axes=0)[pad + k // 2 : pad + k * grid.ny : k]
         dens = fftconvolve(dens, g1[None, :], mode="same", axes=1)
-    centres = dens[pad + k // 2 : pad + k * grid.ny : k, pad + k // 2 : pad + k * grid.nx : k].astype(float)
+    centres = dens[:, pad + k // 2 : pad + k * grid.nx : k].astype(float)
     out = np.where(grid.active, centres / max(len(np.asarray(x)), 1), 0.0)
     return np.clip(out, 0.0, None)

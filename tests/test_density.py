@@ -7,7 +7,9 @@ from analysis.density import default_bandwidth, density_on_grid
 from analysis.hotspots import grid_for_territory
 
 
-@pytest.mark.parametrize(("bandwidth", "cell"), [(150.0, 100.0), (300.0, 100.0), (80.0, 50.0)])
+@pytest.mark.parametrize(
+    ("bandwidth", "cell"), [(150.0, 100.0), (300.0, 100.0), (80.0, 50.0), (400.0, 50.0), (900.0, 100.0)]
+)
 def test_matches_sklearn_within_one_percent(bandwidth, cell):
     rng = np.random.default_rng(1)
     pts = np.vstack([rng.normal(0, 800, (3000, 2)), rng.normal((1500, -500), 150, (800, 2))])

@@ -217,3 +217,18 @@ def test_templates_of_folium_still_render_but_a_tooltip_is_not_one():
     payload = payload_from_map(fmap)
     assert payload.script.count("L.marker(") == 1 and "Laval" in payload.script
     assert payload.script.count("{{") == 1 and TEMPLATE_INJECTION in payload.script
+
+
+def test_density_image_ramp_north_up_and_transparent_where_no_density():
+    from rendering.maps.zones import _density_rgba
+
+    d = np.zeros((3, 4))
+    d[0, 0] = 1.0  # south-west corner, the densest
+    d[0, 1] = 0.5
+    d[2, 3] = 1e-9  # north-east, barely
+    img = _density_rgba(d)
+    assert img.shape == (3, 4, 4) and img.dtype == np.uint8
+    assert list(img[2, 0]) == [179, 0, 0, 230]  # row 0 (south) drawn at the bottom: darkest, most opaque
+    assert list(img[0, 3][3:]) == [90]  # lowest density shown: faint but visible
+    assert 90 < img[2, 1, 3] < 230
+    assert (img[d[::-1] == 0][:, 3] == 0).all()  # no density, nothing drawn

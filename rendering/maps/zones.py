@@ -16,21 +16,34 @@ from core.formatting import (
 )
 from rendering.maps.toolkit import Legend, add_commune_outlines, base_map, legend_html
 
+#: The density ramp (OrRd) in 256 levels: RGBA, alpha 90 -> 230 (level 0 is for the lowest
+#: density shown; no density at all is transparent).
+_RAMP_STOPS = np.array(
+    [[254, 240, 217], [253, 204, 138], [252, 141, 89], [227, 74, 51], [179, 0, 0]], dtype=float
+)
+
+
+def _ramp_lut() -> np.ndarray:
+    t = np.linspace(0.0, 1.0, 256)
+    pos = t * (len(_RAMP_STOPS) - 1)
+    i = np.clip(np.floor(pos).astype(int), 0, len(_RAMP_STOPS) - 2)
+    f = (pos - i)[:, None]
+    rgb = _RAMP_STOPS[i] * (1 - f) + _RAMP_STOPS[i + 1] * f
+    return np.column_stack([rgb, 90 + 140 * t]).round().astype(np.uint8)
+
+
+_RAMP_LUT = _ramp_lut()
+
 
 def _density_rgba(density: np.ndarray) -> np.ndarray:
-    """Density raster to an RGBA image (OrRd ramp, transparent where zero), north up."""
-    d = np.asarray(density, dtype=float)
-    top = np.quantile(d[d > 0], 0.995) if (d > 0).any() else 1.0
-    t = np.clip(d / top, 0, 1)
-    stops = np.array(
-        [[254, 240, 217], [253, 204, 138], [252, 141, 89], [227, 74, 51], [179, 0, 0]], dtype=float
-    )
-    pos = t * (len(stops) - 1)
-    i = np.clip(np.floor(pos).astype(int), 0, len(stops) - 2)
-    f = (pos - i)[..., None]
-    rgb = stops[i] * (1 - f) + stops[i + 1] * f
-    alpha = np.where(d > 0, 90 + 140 * t, 0)
-    return np.flipud(np.dstack([rgb, alpha]).astype(np.uint8))
+    """Density raster to an RGBA image (OrRd ramp in 256 levels, transparent where zero), north up."""
+    d = np.asarray(density, dtype=np.float32)
+    shown = d > 0
+    top = float(np.quantile(d[shown], 0.995)) if shown.any() else 1.0
+    level = np.clip(d * np.float32(255.0 / top), 0, 255).round().astype(np.uint8)
+    rgba = _RAMP_LUT[level]
+    rgba[~shown] = 0
+    return np.flipud(rgba)
 
 
 def zones_map(
