@@ -91,6 +91,30 @@ class Grid:
 
 _GRIDS: dict[tuple[bytes, float], Grid] = {}
 _GRIDS_KEPT = 4
+_UNIONS: dict[bytes, shapely.Geometry] = {}
+
+
+def territory_union(geometries: np.ndarray | gpd.GeoSeries) -> shapely.Geometry:
+    """The union of a territory's communes, remembered by their WKB digest.
+
+    A page asks for the same territory on every selection (the Nord's 647 communes: 0.07 s to
+    merge, 2 ms to digest); a few territories are kept. Shapely geometries are immutable: the
+    same object is returned to every caller.
+
+    Parameters
+    ----------
+    geometries : array of shapely geometries or GeoSeries
+        The communes (any CRS: the union is in theirs).
+    """
+    geoms = np.asarray(geometries.to_numpy() if hasattr(geometries, "to_numpy") else geometries, dtype=object)
+    key = hashlib.sha1(b"".join(shapely.to_wkb(geoms))).digest()
+    union = _UNIONS.get(key)
+    if union is None:
+        union = shapely.union_all(geoms)
+        while len(_UNIONS) >= _GRIDS_KEPT:
+            _UNIONS.pop(next(iter(_UNIONS)), None)
+        _UNIONS[key] = union
+    return union
 
 
 def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:

@@ -24,6 +24,7 @@ from analysis.hotspots import (
     Grid,
     TooFewIncidentsError,
     grid_for_territory,
+    territory_union,
 )
 from analysis.zone_detectors import AUTOMATIC, HISTORY_METHODS, SHARE_METHODS, ZoneSettings, labels_from_xy
 from analysis.zone_evaluation import evaluation_from_zones, recall_precision_from_truth
@@ -112,7 +113,7 @@ def zones_from_incidents(
             f"Trop peu de faits pour délimiter des zones : il en faut au moins {MIN_INCIDENTS}. "
             "Élargissez la période ou les infractions."
         )
-    area = shapely.union_all(territory.geometry.to_numpy())
+    area = territory_union(territory.geometry)
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
     dates = pts[m.START].to_numpy() if m.START in pts else None
     if history is not None and settings.method in HISTORY_METHODS and len(history):
@@ -331,8 +332,10 @@ def priority_zones_for_period(
     length = end - start
     t = incidents[m.START]
     now = incidents[(t >= start) & (t < end)]
-    before = incidents[(t >= start - length) & (t < start)]
-    after = incidents[(t >= end) & (t < end + length)]
+    # The other periods are read for their positions (and the history for its dates) only.
+    slim = incidents[[m.START, incidents.geometry.name]]
+    before = slim[(t >= start - length) & (t < start)]
+    after = slim[(t >= end) & (t < end + length)]
     choice = None
     if settings.method == AUTOMATIC:
         pts_all = located(incidents)
@@ -340,16 +343,16 @@ def priority_zones_for_period(
             pts_all.geometry.x.to_numpy(),
             pts_all.geometry.y.to_numpy(),
             pts_all[m.START].to_numpy(),
-            shapely.union_all(territory.geometry.to_numpy()),
+            territory_union(territory.geometry),
             settings,
             as_of=end,
         )
         settings = dataclasses.replace(settings, method=choice.method)
-    past = incidents[t < start] if settings.method in HISTORY_METHODS else None
+    past = slim[t < start] if settings.method in HISTORY_METHODS else None
     zones = zones_from_incidents(
         now, territory, settings=settings, severity=severity, previous=before, as_of=end, history=past
     )
-    area = shapely.union_all(territory.geometry.to_numpy())
+    area = territory_union(territory.geometry)
     grid = grid_for_territory(area, density_cell)
     pts = located(now)
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()

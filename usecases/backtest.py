@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from analysis.backtest import (
     BASELINES,
@@ -28,7 +27,7 @@ from analysis.backtest import (
     rolling_windows,
     zone_cells,
 )
-from analysis.hotspots import MIN_INCIDENTS, grid_for_territory
+from analysis.hotspots import MIN_INCIDENTS, grid_for_territory, territory_union
 from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, share_score
 from core import model as m
 from core.errors import ParameterError
@@ -134,7 +133,7 @@ def backtest_table(
             f"Les données couvrent moins de {request.train_months + request.horizon_months} mois entiers : "
             "raccourcissez la fenêtre d'apprentissage ou l'horizon, ou importez un historique plus long."
         )
-    area = shapely.union_all(communes.geometry.to_numpy())
+    area = territory_union(communes.geometry)
     grid = grid_for_territory(area, settings.cell)
     x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
     # A share method's score per window serves its zones and its curve: computed once (its

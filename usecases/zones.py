@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from pyproj import Transformer
 
 from analysis.emerging import CATEGORIES, emerging_hotspots_from_points
-from analysis.hotspots import TooFewIncidentsError, grid_for_territory
+from analysis.hotspots import TooFewIncidentsError, grid_for_territory, territory_union
 from analysis.zone_detectors import AUTOMATIC, HISTORY_METHODS, ZoneSettings
 from analysis.zone_evaluation import concentration_from_zones, truth_active_in_period
 from analysis.zones import DEFAULT_SEVERITY as DEFAULT_SEVERITY  # for the page
@@ -382,7 +381,7 @@ def emerging_for_selection(
     sel = filter_incidents(incidents, flt.undated()).to_crs(crs)
     territory = communes.to_crs(crs)
     pts = located(sel)
-    grid = grid_for_territory(shapely.union_all(territory.geometry.to_numpy()), settings.cell)
+    grid = grid_for_territory(territory_union(territory.geometry), settings.cell)
     res = emerging_hotspots_from_points(
         pts.geometry.x.to_numpy(),
         pts.geometry.y.to_numpy(),
