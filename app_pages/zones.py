@@ -7,13 +7,13 @@ import streamlit as st
 
 from app_pages._zones_repeats import backtest_section, concentration_section, near_repeat_section
 from core.settings import SETTINGS
-from rendering.maps import emerging_map, zones_map
+from rendering.maps import emerging_map
 from ui import cache
 from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.inputs import decimal_input
-from ui.maps import show_map
+from ui.maps import show_map, show_payload, zones_map_payload
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.tables import show_table
 from usecases.zones import (
@@ -221,14 +221,9 @@ def body() -> None:
     show_metrics(v.metrics)
     for text in v.captions:
         st.caption(text)
-    show_map(
-        "zones_map",
-        zones_map,
-        v.zones_wgs84,
-        v.analysis.density,
-        v.density_bounds,
-        cache.display_geometry(ctx.departement),
-        base=ctx.base_map,
+    show_payload(
+        zones_map_payload(v, cache.display_geometry(ctx.departement), base=ctx.base_map),
+        key="zones_map",
         height=560,
     )
     st.caption(

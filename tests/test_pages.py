@@ -618,3 +618,28 @@ def test_a_french_decimal_field_reads_a_comma_and_says_what_is_wrong():
     assert any("hors des bornes" in e.value and "entre 0,01 et 20" in e.value for e in at.error)
     at.text_input(key="z_share").set_value("0,2").run()
     assert not at.error and not at.exception
+
+
+def test_the_zones_page_finds_its_analysis_and_map_computed_ahead(monkeypatch):
+    """The Diagnostic asks for the Zones page's analysis and rendered map in the background;
+    the page opened next computes neither (same cache keys as the page's)."""
+    from collections import OrderedDict
+
+    import ui.maps
+    import ui.prefetch
+    import usecases.zones
+
+    monkeypatch.setattr(ui.prefetch, "IDLE_S", 0.0)
+    monkeypatch.setattr(ui.prefetch, "_done", OrderedDict())
+    ui.maps.clear_payloads()
+    _run()  # the Diagnostic
+    ui.prefetch._worker.submit(lambda: None).result(timeout=180)  # the worker has finished
+    assert len(ui.maps.PAYLOADS) == 1  # the zones map, rendered ahead
+    analyses = []
+    real = usecases.zones.zone_analysis_for_selection
+    monkeypatch.setattr(
+        usecases.zones, "zone_analysis_for_selection", lambda *a, **k: analyses.append(1) or real(*a, **k)
+    )
+    at = _run("app_pages/zones.py")
+    assert analyses == [] and len(ui.maps.PAYLOADS) == 1
+    assert "Zones" in {m.label for m in at.metric}

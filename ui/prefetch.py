@@ -30,7 +30,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from analysis.zone_detectors import ZoneSettings
+    from core.privacy import Audience
     from ui.sidebar import Context
+    from usecases.selection import Selection
 
 log = logging.getLogger(__name__)
 
@@ -122,19 +125,33 @@ def warm(loader: Callable[..., object], *args: object) -> None:
 
 
 def warm_zones(ctx: Context) -> None:
-    """Start the Zones page's analysis and view of the sidebar selection, default settings."""
+    """Start the Zones page's analysis, view and map of the sidebar selection, default settings."""
     from analysis.zones import DEFAULT_SEVERITY
-    from ui import cache
     from usecases.zones import default_zone_settings
 
     if ctx.dataset is None or ctx.flt.start is None:
         return
     severity = tuple((k, float(v)) for k, v in DEFAULT_SEVERITY.items())
     warm(
-        cache.zones,
+        _zones_page,
         ctx.selection,
         default_zone_settings(),
         severity,
-        None,
         ctx.audience,
+        ctx.base_map,
     )
+
+
+def _zones_page(
+    sel: Selection,
+    settings: ZoneSettings,
+    severity: tuple[tuple[str, float], ...],
+    audience: Audience,
+    base: str,
+) -> None:
+    """The Zones page's analysis, view and rendered map, as the page asks for them."""
+    from ui import cache
+    from ui.maps import zones_map_payload
+
+    view = cache.zones(sel, settings, severity, None, audience)
+    zones_map_payload(view, cache.display_geometry(sel.departement), base=base)
