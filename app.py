@@ -32,6 +32,7 @@ from ui.downloads import install_deferred_file_guard
 from ui.gatekeeper import Gatekeeper
 from ui.guard import guarded
 from ui.heap import freeze_once
+from ui.maps import register_folium_component
 from ui.sessions import REGISTRY, script_session_id
 from ui.static_bundle import StaticBundle
 from ui.tls import share_default_context
@@ -58,6 +59,7 @@ def main() -> None:
         layout="wide",
     )
     prefetch.activity()  # computing ahead waits for the server to be idle
+    register_folium_component()
     sid = script_session_id()
     if sid:
         REGISTRY.run_started(sid)  # uploads: allowed again only if this run draws an uploader

@@ -27,6 +27,7 @@ import folium
 import folium.elements
 import streamlit as st
 import streamlit_folium as sf
+from streamlit.runtime import get_instance
 
 import rendering.maps.toolkit  # noqa: F401  (renders folium without re-parsing text as templates)
 from rendering.maps import zones_map
@@ -122,6 +123,19 @@ def cached_payload(build: Callable[..., folium.Map], *args: Any, **kwargs: Any) 
 def clear_payloads() -> None:
     """Forget every rendered map (tests)."""
     PAYLOADS.clear()
+
+
+def register_folium_component() -> None:
+    """Register ``st_folium``'s component with the server, once (call within a script run).
+
+    ``streamlit_folium`` declares its component when first imported, and Streamlit registers a
+    declared component only within a script run. ``app.py`` is first imported by the server
+    outside any run (to find its ``st.App``), and its imports reach this module: the
+    component was then never registered and its frame answered 404 (a blank map).
+    """
+    registry = get_instance().component_registry
+    if registry.get_component(sf._component_func.name) is None:
+        registry.register_component(sf._component_func)
 
 
 def show_payload(payload: MapPayload, *, key: str, height: int) -> None:

@@ -29,6 +29,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from ui.maps import zones_map_payload
+
 if TYPE_CHECKING:
     from analysis.zone_detectors import ZoneSettings
     from core.privacy import Audience
@@ -151,7 +153,6 @@ def _zones_page(
 ) -> None:
     """The Zones page's analysis, view and rendered map, as the page asks for them."""
     from ui import cache
-    from ui.maps import zones_map_payload
 
     view = cache.zones(sel, settings, severity, None, audience)
     zones_map_payload(view, cache.display_geometry(sel.departement), base=base)
