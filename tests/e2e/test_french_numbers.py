@@ -27,8 +27,9 @@ pytestmark = pytest.mark.e2e
 #: ``1,234`` or ``12,345,678`` (a French decimal has a comma too, but never groups of three
 #: after a first digit other than 0 in what the product writes: two decimals at most).
 ENGLISH_THOUSANDS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:,\d{3})+(?![\d,])")
-#: ``55.59`` or ``0.0169``.
-ENGLISH_DECIMAL = re.compile(r"(?<![\d.\w])\d+\.\d+(?![\d.\w])")
+#: ``55.59`` or ``0.0169``; not a product's version after its name and a slash, written as the
+#: product writes it (the audit journal's browsers: ``Mozilla/5.0``, ``AppleWebKit/537.36``).
+ENGLISH_DECIMAL = re.compile(r"(?<![\d.\w/])\d+\.\d+(?![\d.\w])")
 #: What a person must never read: a missing value written by Python, pandas or JavaScript.
 PLACEHOLDER = re.compile(r"(?<![\w-])(nan|NaN|None|NaT|null|undefined|inf)(?![\w-])|0\.000000")
 #: The pages of the local post (« Ma commune » and « Administration » are the server mode's:
@@ -206,7 +207,8 @@ def test_the_scan_catches_english_figures():
     ok = Sent(
         metrics=[("Faits", "1\u202f234")],
         texts=[
-            'Taux : 55,59 pour 1 000 ; p = 0,017 ; EPSG:2154 ; 01/12/2026 ; `make national ARGS="--scale 0.1"`'
+            'Taux : 55,59 pour 1 000 ; p = 0,017 ; EPSG:2154 ; 01/12/2026 ; `make national ARGS="--scale 0.1"`',
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0",
         ],
         displayed=[
             (pd.DataFrame({"population": [49728]}), pd.DataFrame({"population": ["49\u202f728"]}), {}),

@@ -18,6 +18,7 @@ from data.access import AccessStore
 from scripts.serve_demo import seed_demo_people
 from tests.e2e.a11y import axe_source_or_fail, serious, violations
 from tests.e2e.helpers import offline_page
+from tests.e2e.test_french_numbers import problems
 from tests.e2e.oidc import ACCOUNTS, node_modules_ready, server_mode_app, sign_in
 from tests.e2e.wire import Wire
 from tests.tooling import skip_or_fail
@@ -342,8 +343,10 @@ def test_referent_publishes_a_proposal_the_mayor_reads(browser, app, tmp_path):
     mayor.close()
 
 
-def test_mayor_and_administration_pages_pass_axe(browser, app):
-    """The server mode's own pages: 0 critical or serious axe-core violation (WCAG 2.1 A/AA)."""
+def test_mayor_and_administration_pages_pass_axe_and_write_french_figures(browser, app):
+    """The server mode's own pages: 0 critical or serious axe-core violation (WCAG 2.1 A/AA),
+    and every figure they send written the French way, no placeholder (the scan of
+    ``test_french_numbers``, which covers the local post's pages)."""
     source = axe_source_or_fail()
     base, _ws = app
     for account, title, path in (
@@ -351,9 +354,11 @@ def test_mayor_and_administration_pages_pass_axe(browser, app):
         ("admin", "Journal d'audit", "/administration"),
     ):
         page = offline_page(browser, [], [], viewport={"width": 1440, "height": 900}, locale="fr-FR")
+        wire = Wire(page)
         sign_in(page, base, account)
         if path:
             page.locator("[data-testid='stSidebarNav']").wait_for(timeout=120_000)
+            wire.clear()  # the page asked for, not the one opened after sign-in
             page.goto(base + path)
         page.get_by_text(title).first.wait_for(timeout=120_000)
         settled(page)
@@ -361,4 +366,8 @@ def test_mayor_and_administration_pages_pass_axe(browser, app):
         found, checked = violations(page, source)
         bad, report = serious(found)
         assert checked >= 1 and not bad, f"{account} : {report}"
+        sent = wire.sent()
+        assert sent.texts, f"{account} : rien reçu"
+        english = problems(sent)
+        assert not english, f"{account} :\n" + "\n".join(english)
         page.close()
