@@ -18,8 +18,8 @@ from data.access import AccessStore
 from scripts.serve_demo import seed_demo_people
 from tests.e2e.a11y import axe_source_or_fail, serious, violations
 from tests.e2e.helpers import offline_page
-from tests.e2e.test_french_numbers import problems
 from tests.e2e.oidc import ACCOUNTS, node_modules_ready, server_mode_app, sign_in
+from tests.e2e.test_french_numbers import problems
 from tests.e2e.wire import Wire
 from tests.tooling import skip_or_fail
 
