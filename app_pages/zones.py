@@ -45,6 +45,9 @@ METHOD_PARAMETERS: dict[str, tuple[str, ...]] = {
 
 def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
     with st.expander("Méthode et paramètres", expanded=False):
+        # The method's account (what it does, how it did on real data) is read by those who open
+        # this panel: outside, it pushed the map below the first screen at 1024 x 768.
+        st.caption(METHOD_NOTE)
         c1, c2, c3 = st.columns([3, 1, 1])
         method = c1.selectbox(
             "Méthode",
@@ -149,7 +152,6 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             key="z_weights",
         )
     settings = zones_settings_from_values(method=method, cell=cell, **values)
-    st.caption(METHOD_NOTE)
     return (
         settings,
         {str(k): float(v) for k, v in zip(weights["infraction"], weights["poids"], strict=True)},
@@ -219,17 +221,18 @@ def body() -> None:
             "aussi ressortir les centres urbains denses)."
         )
     show_metrics(v.metrics)
-    for text in v.captions:
-        st.caption(text)
     show_payload(
         zones_map_payload(v, cache.display_geometry(ctx.departement), base=ctx.base_map),
         key="zones_map",
         height=560,
     )
     st.caption(
-        "Densité en mètres (noyau gaussien) ; elle n'apparaît que là où au moins "
+        "Zones numérotées par rang (la méthode : « Méthode et paramètres » ci-dessus) sur la densité "
+        "des faits (noyau gaussien), qui n'apparaît que là où au moins "
         f"{SETTINGS.privacy_threshold + 1} faits se concentrent (secret statistique)."
     )
+    for text in v.captions:
+        st.caption(text)
     st.subheader("Ces zones prédisent-elles ? Rétro-évaluation")
     if st.toggle(
         "Comparer les méthodes sur l'historique (zones tracées sur une fenêtre, évaluées sur la suivante)",

@@ -356,7 +356,9 @@ def pdf_styles(small_size: float = 8.0) -> dict[str, object]:
     from reportlab.lib.styles import ParagraphStyle
 
     regular, bold = pdf_fonts()
-    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5)
+    # A long name in a narrow cell breaks after one of its hyphens (« Château-Gontier-sur- /
+    # Mayenne »), not inside a word (« …-sur-May / enne »).
+    base = ParagraphStyle("base", fontName=regular, fontSize=9.5, leading=12.5, embeddedHyphenation=1)
 
     def heading(name: str, size: float, leading: float, *, before: float, after: float) -> ParagraphStyle:
         return ParagraphStyle(

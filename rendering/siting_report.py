@@ -126,6 +126,16 @@ def siting_map_png(
     minx, miny, maxx, maxy = shapely.buffer(frame, radius).bounds
     pad = 0.04 * max(maxx - minx, maxy - miny)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
+    # Widened (or heightened) to the drawing's proportions: a narrow frame (sites strung north
+    # to south) filled a fifth of the page's width, with a scale bar of 1 km.
+    aspect = (fig.get_figwidth() * 1.0) / (fig.get_figheight() * 0.88)
+    width, height = maxx - minx, maxy - miny
+    if width < aspect * height:
+        grow = (aspect * height - width) / 2
+        minx, maxx = minx - grow, maxx + grow
+    else:
+        grow = (width / aspect - height) / 2
+        miny, maxy = miny - grow, maxy + grow
     view = communes.cx[minx:maxx, miny:maxy]
     view.plot(ax=ax, facecolor="#f4f4f4", edgecolor="#9a9a9a", linewidth=0.5)
     if len(view) <= 40:

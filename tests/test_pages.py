@@ -643,3 +643,21 @@ def test_the_zones_page_finds_its_analysis_and_map_computed_ahead(monkeypatch):
     at = _run("app_pages/zones.py")
     assert analyses == [] and len(ui.maps.PAYLOADS) == 1
     assert "Zones" in {m.label for m in at.metric}
+
+
+def _selection_in_words() -> None:
+    """A page of one line: the sidebar's selection as the reports write it."""
+    import streamlit as st
+
+    from core.formatting import filter_description
+    from ui.sidebar import current_context
+
+    st.text(filter_description(current_context().flt, dates=False))
+
+
+def test_the_sidebars_default_selection_is_every_offence():
+    """« Toutes les infractions » of a data set without « Autre » is not « toutes sauf « Autre » »."""
+    at = AppTest.from_function(_selection_in_words, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text[-1].value == "tous les faits"

@@ -127,7 +127,9 @@ def _filters(incidents: gpd.GeoDataFrame, kind: str, info: DatasetInfo) -> Incid
         natinf=natinf,
         start=start,
         end=end,
-        offences=tuple(offences) if offences else tuple(offence_options),
+        # Nothing chosen: every offence there is, not those of this data set (the reports said
+        # « toutes sauf « Autre » » of a data set without any « Autre »).
+        offences=tuple(offences) if offences else (*OFFENCES, OTHER_OFFENCE),
         places=tuple(places) if places else tuple(PLACE_TYPES),
         forces=tuple(forces) if forces else tuple(FORCES),
     )
