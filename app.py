@@ -51,15 +51,6 @@ PAGES = {
 }
 
 
-#: Our style rules over Streamlit's layout: less room above each page and, on a small screen,
-#: at its sides (at 1024 px, Streamlit's 5rem on each side left the page 564 px of 724).
-PAGE_CSS = (
-    "[data-testid='stMainBlockContainer'] { padding-top: 3rem; }"
-    " @media (max-width: 1200px) { [data-testid='stMainBlockContainer'] "
-    "{ padding-left: 1.5rem; padding-right: 1.5rem; } }"
-)
-
-
 def main() -> None:
     """One script run: the pages this viewer may open, then the chosen one."""
     st.set_page_config(
@@ -69,9 +60,6 @@ def main() -> None:
     )
     prefetch.activity()  # computing ahead waits for the server to be idle
     register_folium_component()
-    # Streamlit's main block starts 6rem down (room for a header we leave empty): at 1024 x 768
-    # that pushed each page's first figures below the first screen.
-    st.html(f"<style>{PAGE_CSS}</style>")
     sid = script_session_id()
     if sid:
         REGISTRY.run_started(sid)  # uploads: allowed again only if this run draws an uploader

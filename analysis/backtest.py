@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -436,6 +436,7 @@ def zone_cells(
     before: np.ndarray,
     as_of: pd.Timestamp,
     score: np.ndarray | None = None,
+    executor: Executor | None = None,
 ) -> np.ndarray:
     """The cells of ``grid`` inside the zones a method draws, without drawing polygons.
 
@@ -461,6 +462,9 @@ def zone_cells(
     score : ndarray, optional
         A share method's :func:`analysis.zone_detectors.share_score` on ``grid`` for this
         window, when already computed (``grid`` must then be the method's grid).
+    executor : Executor, optional
+        A process pool for the detectors that hold the GIL
+        (:func:`analysis.zone_detectors.labels_from_xy`).
 
     Returns
     -------
@@ -475,7 +479,13 @@ def zone_cells(
         lgrid, labels, n = labels_from_score(grid, score, settings)
     else:
         lgrid, labels, n = labels_from_xy(
-            x[drawn], y[drawn], territory, settings, dates=np.asarray(dates)[drawn], as_of=as_of
+            x[drawn],
+            y[drawn],
+            territory,
+            settings,
+            dates=np.asarray(dates)[drawn],
+            as_of=as_of,
+            executor=executor,
         )
     if n == 0:
         return np.zeros(n_cells, dtype=bool)

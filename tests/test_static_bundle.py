@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit import file_util
 
-from ui.static_bundle import MAX_AGE_SECONDS, StaticBundle
+from ui.static_bundle import MAX_AGE_SECONDS, PAGE_STYLE, StaticBundle
 
 ROOT = Path(file_util.get_static_dir())
 
@@ -140,6 +140,8 @@ def test_every_html_document_declares_french():
         page = gzip.decompress(body) if gzipped else body
         assert status == 200 and b'<html lang="fr"' in page and b'lang="en"' not in page
         assert headers[b"content-length"] == str(len(body)).encode()
+        head = page[: page.index(b"</head>")]
+        assert head.count(PAGE_STYLE) == 1  # our layout rules, once, in Streamlit's document
     # Other responses are passed as they are (a JavaScript file that mentions the string).
     status, headers, body = request(
         StaticBundle(Html(gzipped=False, content_type=b"text/javascript")), "/x.js"

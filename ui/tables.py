@@ -146,6 +146,8 @@ def show_table(
         Passed to ``dataframe`` (``hide_index``, ``height``, ``width``...).
     """
     kwargs.setdefault("hide_index", True)
+    # A missing cell is written by the browser (« None » by default), not by the Styler.
+    kwargs.setdefault("placeholder", MISSING)
     frame = frame if isinstance(frame, pd.DataFrame) else pd.DataFrame(frame)
     config, formats = _french_config(column_config_from_frame(frame, **(column_config or {})))
     return container.dataframe(french_frame(frame, formats), column_config=config, **kwargs)

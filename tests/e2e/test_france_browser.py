@@ -19,6 +19,7 @@ import pytest
 
 from core.settings import SETTINGS
 from tests.e2e.helpers import any_map_drawn, offline_page, streamlit_server
+from tests.e2e.test_french_numbers import placeholders
 from tests.e2e.test_published_browser import SMALL_IN_TEXT, download_frames, small
 from tests.e2e.wire import Wire
 from tests.tooling import NATIONAL_COMPUTED, NATIONAL_SECRET
@@ -97,6 +98,7 @@ def test_france_page_sends_no_small_count_and_its_links_open_the_departement(bro
     found += [f"téléchargement : {v}" for t in downloads for c in COUNTS if c in t for v in t[c] if small(v)]
     found += [f"texte : {m.group(0)}" for text in sent.texts for m in SMALL_IN_TEXT.finditer(text)]
     assert found == []
+    assert placeholders(sent) == []  # the secret département's empty cells read « – », not « None »
     # The link opens the département's own pages, the sidebar set to it, on its national partition.
     chooser = page.locator("[data-testid='stMain'] [data-testid='stSelectbox']").first
     chooser.click()

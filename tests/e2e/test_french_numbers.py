@@ -12,6 +12,7 @@ decimal point in any of them fails the test, with the page and the value; so doe
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -96,7 +97,15 @@ def placeholders(sent: Sent) -> list[str]:
         for text in sent.texts
         for m in PLACEHOLDER.finditer(CODE.sub(" ", text))
     ]
-    for frame, shown, _columns in sent.displayed:
+    missing_texts = sent.missing_texts or [""] * len(sent.displayed)
+    for (frame, shown, _columns), missing in zip(sent.displayed, missing_texts, strict=True):
+        # A missing cell is written by the browser, whatever the Styler says: « None » unless
+        # the table names its placeholder.
+        empty = [str(c) for c in frame.columns if frame[c].isna().any()]
+        if empty and PLACEHOLDER.fullmatch(missing or "None"):
+            found.append(
+                f"tableau : cases vides écrites « {missing or 'None'} » (colonnes {', '.join(empty)})"
+            )
         texts = shown if shown is not None else frame.select_dtypes(include="object")
         for column in texts.columns:
             found += [
@@ -200,10 +209,17 @@ def test_the_scan_catches_english_figures():
     empty = Sent(
         metrics=[("Taux", "nan")],
         texts=["Légende : None"],
-        displayed=[(pd.DataFrame({"x": ["a"]}), pd.DataFrame({"x": ["NaT"]}), {})],
+        displayed=[
+            (pd.DataFrame({"x": ["a"]}), pd.DataFrame({"x": ["NaT"]}), {}),
+            # A missing number: the Styler says « – », the browser writes « None ».
+            (pd.DataFrame({"taux": [1.5, np.nan]}), pd.DataFrame({"taux": ["1,5", "–"]}), {}),
+        ],
+        missing_texts=["", ""],
         charts=[pd.DataFrame({"faits": []}), pd.DataFrame({"serie": ["NaN"]})],
     )
-    assert len(placeholders(empty)) == 5, placeholders(empty)
+    assert len(placeholders(empty)) == 6, placeholders(empty)
+    named = dataclasses.replace(empty, missing_texts=["", "–"])
+    assert len(placeholders(named)) == 5, placeholders(named)
     ok = Sent(
         metrics=[("Faits", "1\u202f234")],
         texts=[

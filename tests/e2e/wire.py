@@ -38,6 +38,9 @@ class Sent:
     #: Each table with the display texts its Styler sent (None: the browser formats the values)
     #: and its column configuration (column -> settings, as the browser receives them).
     displayed: list[tuple[pd.DataFrame, pd.DataFrame | None, dict]] = field(default_factory=list)
+    #: What the browser writes in each table's missing cells (its ``placeholder``; "" when the
+    #: page set none: the browser then writes « None »), in the order of ``displayed``.
+    missing_texts: list[str] = field(default_factory=list)
     #: The data of every app map (ui.layer_map): layers' values, geometry sent, legend.
     layer_maps: list[dict] = field(default_factory=list)
     #: The Vega-Lite specification (JSON) of every chart.
@@ -116,6 +119,7 @@ def collect(frames) -> Sent:
                 shown = _frame(arrow.styler.display_values) if arrow.HasField("styler") else None
                 columns = json.loads(getattr(element, "columns", "") or "{}")
                 out.displayed.append((frame, shown, columns))
+                out.missing_texts.append(getattr(element, "placeholder", ""))
         elif kind == "number_input":
             out.number_inputs.append(
                 (el.number_input.label, el.number_input.data_type, el.number_input.format)
