@@ -199,17 +199,41 @@ def _filled_clusters(grid: Grid, iy: np.ndarray, ix: np.ndarray, cluster: np.nda
     return grid, filled, int(own.max()) if len(own) else 0
 
 
-def labels_dbscan(
-    x: np.ndarray, y: np.ndarray, territory: shapely.Geometry, s: ZoneSettings, **_: object
-) -> Labels:
-    """DBSCAN on the occupied cells of an eps / 4 grid, weighted by their incidents."""
+def dbscan_fit_labels(points: np.ndarray, weights: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
+    """The cluster of each weighted point (-1: noise) by scikit-learn's DBSCAN (a module-level
+    function of arrays: it can run in another process, see :func:`labels_dbscan`)."""
     from sklearn.cluster import DBSCAN
 
+    return DBSCAN(eps=eps, min_samples=min_samples).fit(points, sample_weight=weights).labels_
+
+
+def _in_pool(executor: Executor | None, fit: Callable[..., np.ndarray], *args: object) -> np.ndarray:
+    """``fit(*args)`` in ``executor`` (a process pool: the calling thread waits without the
+    GIL), or here without one or when a worker died."""
+    if executor is not None:
+        try:
+            return executor.submit(fit, *args).result()
+        except BrokenExecutor:  # a worker died (memory?): computed here instead
+            pass
+    return fit(*args)
+
+
+def labels_dbscan(
+    x: np.ndarray,
+    y: np.ndarray,
+    territory: shapely.Geometry,
+    s: ZoneSettings,
+    *,
+    executor: Executor | None = None,
+    **_: object,
+) -> Labels:
+    """DBSCAN on the occupied cells of an eps / 4 grid, weighted by their incidents (its inner
+    loop holds the GIL: in ``executor``, a process pool, when given)."""
     grid, counts, iy, ix = _occupied_cells(x, y, territory, s.eps / 4.0)
     cx = grid.x0 + (ix + 0.5) * grid.cell
     cy = grid.y0 + (iy + 0.5) * grid.cell
-    db = DBSCAN(eps=s.eps, min_samples=s.min_samples).fit(np.column_stack([cx, cy]), sample_weight=counts)
-    return _filled_clusters(grid, iy, ix, db.labels_, s.eps)
+    labels = _in_pool(executor, dbscan_fit_labels, np.column_stack([cx, cy]), counts, s.eps, s.min_samples)
+    return _filled_clusters(grid, iy, ix, labels, s.eps)
 
 
 def hdbscan_fit_labels(points: np.ndarray, min_cluster_size: int) -> np.ndarray:
@@ -257,14 +281,7 @@ def labels_hdbscan(
     cy = np.repeat(grid.y0 + (iy + 0.5) * cell, reps)
     jitter = np.random.default_rng(0).uniform(-cell / 2, cell / 2, (len(cx), 2))  # distinct points
     points = np.column_stack([cx, cy]) + jitter
-    point_labels = None
-    if executor is not None:
-        try:
-            point_labels = executor.submit(hdbscan_fit_labels, points, s.min_cluster_size).result()
-        except BrokenExecutor:  # a worker died (memory?): computed here instead
-            point_labels = None
-    if point_labels is None:
-        point_labels = hdbscan_fit_labels(points, s.min_cluster_size)
+    point_labels = _in_pool(executor, hdbscan_fit_labels, points, s.min_cluster_size)
     owner = np.repeat(np.arange(len(iy)), reps)
     cell_label = np.full(len(iy), -1)
     np.maximum.at(cell_label, owner, point_labels)
@@ -416,6 +433,8 @@ DETECTORS: dict[str, Callable[..., Labels]] = {
     "densite": labels_density,
     "recurrent": labels_recurrent,
 }
+#: Methods whose clustering holds the GIL (compiled loops): given a process pool, they run there.
+POOLED_METHODS = frozenset({"dbscan", "hdbscan"})
 #: Methods whose zones cover a set share of the territory (``area_share``): every zone they
 #: draw is kept, whatever its count (the share, not a threshold, sets the area).
 SHARE_METHODS = frozenset({"prospectif", "densite", "recurrent"})
@@ -450,7 +469,8 @@ def labels_from_xy(
     as_of : Timestamp, optional
         Time of the forecast for ``"prospectif"`` (default: the day after the last incident).
     executor : Executor, optional
-        A process pool for the detectors whose compiled code holds the GIL (``"hdbscan"``).
+        A process pool for the detectors whose compiled code holds the GIL
+        (:data:`POOLED_METHODS`).
 
     Returns
     -------
@@ -466,6 +486,6 @@ def labels_from_xy(
     if detector is None:
         *others, last = DETECTORS
         raise ParameterError(f"Méthode inconnue : {settings.method!r} ({', '.join(others)} ou {last}).")
-    if executor is not None and settings.method == "hdbscan":
-        return labels_hdbscan(x, y, territory, settings, executor=executor)
+    if executor is not None and settings.method in POOLED_METHODS:
+        return detector(x, y, territory, settings, executor=executor)
     return detector(x, y, territory, settings, dates=dates, as_of=as_of)

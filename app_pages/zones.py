@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages._zones_repeats import backtest_section, concentration_section, near_repeat_section
 from core.settings import SETTINGS
 from rendering.maps import emerging_map
-from ui import cache
+from ui import cache, prefetch
 from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
@@ -239,6 +239,8 @@ def body() -> None:
         key="bt_on",
     ):
         backtest_section(ctx, settings)
+    else:
+        prefetch.warm_clustering()  # its processes started while the analyst reads
     st.subheader("Points chauds émergents")
     if st.toggle(
         "Calculer les tendances sur tout le jeu de données (Gi* par pas de temps, Mann-Kendall)", key="e_on"

@@ -114,15 +114,17 @@ def test_automatic_method_takes_the_share_method_that_predicted_best(synthetic53
     assert "%" in internal
 
 
-def test_hdbscan_in_the_process_pool_draws_the_same_zones_as_in_process(synthetic53, communes53, monkeypatch):
-    """HDBSCAN's windows go to the clustering pool (its code holds the GIL): same table as
-    computed in the calling process."""
+def test_clusterings_in_the_process_pool_draw_the_same_zones_as_in_process(
+    synthetic53, communes53, monkeypatch
+):
+    """DBSCAN's and HDBSCAN's windows go to the clustering pool (their code holds the GIL):
+    same table as computed in the calling process."""
     import pandas as pd
 
     import usecases.backtest as ub
 
     crs = metric_crs_for_departement("53")
-    request = BacktestRequest(windows=3, methods=("hdbscan",))
+    request = BacktestRequest(windows=3, methods=("dbscan", "hdbscan"))
     inc, com = synthetic53.incidents.to_crs(crs), communes53.to_crs(crs)
     assert ub.clustering_pool() is not None  # this machine has several cores
     pooled, _, _ = backtest_table(inc, com, settings=default_zone_settings(), request=request)
@@ -130,8 +132,9 @@ def test_hdbscan_in_the_process_pool_draws_the_same_zones_as_in_process(syntheti
     real_submit = ub.clustering_pool().submit
     monkeypatch.setattr(ub.clustering_pool(), "submit", lambda *a: submitted.append(1) or real_submit(*a))
     backtest_table(inc, com, settings=default_zone_settings(), request=request)
-    assert len(submitted) == 3  # one clustering per window, in the pool
+    assert len(submitted) == 6  # one clustering per window and method, in the pool
     monkeypatch.setattr(ub, "clustering_pool", lambda: None)
     local, _, _ = backtest_table(inc, com, settings=default_zone_settings(), request=request)
     pd.testing.assert_frame_equal(pooled, local)
-    assert (pooled.loc[pooled["candidat"] == "hdbscan", "mailles"] > 0).any()  # zones were drawn
+    for method in request.methods:
+        assert (pooled.loc[pooled["candidat"] == method, "mailles"] > 0).any()  # zones were drawn

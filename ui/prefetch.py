@@ -157,3 +157,10 @@ def _zones_page(
 
     view = cache.zones(sel, settings, severity, None, audience)
     zones_map_payload(view, cache.display_geometry(sel.departement), base=base)
+
+
+def warm_clustering() -> None:
+    """Start the back-test's clustering processes while the analyst reads the Zones page."""
+    from usecases.backtest import start_clustering_pool
+
+    warm(start_clustering_pool)

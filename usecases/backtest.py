@@ -32,7 +32,7 @@ from analysis.backtest import (
     zone_cells,
 )
 from analysis.hotspots import MIN_INCIDENTS, grid_for_territory, territory_union
-from analysis.zone_detectors import HISTORY_METHODS, SHARE_METHODS, ZoneSettings, share_score
+from analysis.zone_detectors import HISTORY_METHODS, POOLED_METHODS, SHARE_METHODS, ZoneSettings, share_score
 from core import model as m
 from core.errors import ParameterError
 from core.formatting import fmt_count, fmt_month, fmt_number, fmt_share
@@ -96,10 +96,11 @@ _POOL_LOCK = threading.Lock()
 
 
 def clustering_pool() -> ProcessPoolExecutor | None:
-    """The process pool of the clusterings that hold the GIL (HDBSCAN), one per server.
+    """The process pool of the clusterings that hold the GIL (DBSCAN, HDBSCAN), one per server.
 
-    The back-test runs its windows in threads; HDBSCAN's compiled code holds the GIL, so its
-    windows ran one after the other (the Nord: 9.7 s of 17.5). Its clusterings go to processes,
+    The back-test runs its windows in threads; HDBSCAN's and DBSCAN's compiled loops hold the
+    GIL, so their windows ran one after the other (the Nord: 9.7 s of 17.5 for HDBSCAN). Their
+    clusterings go to processes,
     one per core, started once (``spawn``: a fork of a server full of threads is unsafe) and
     kept. None on one core.
     """
@@ -109,8 +110,29 @@ def clustering_pool() -> ProcessPoolExecutor | None:
         return None
     with _POOL_LOCK:
         if _POOL is None or getattr(_POOL, "_broken", False):  # a worker died: a new pool
-            _POOL = ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("spawn"))
+            _POOL = ProcessPoolExecutor(
+                max_workers=cores,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_import_clusterings,
+            )
         return _POOL
+
+
+def _import_clusterings() -> None:
+    """A pool worker's start: the clustering modules imported once (seconds of a cold start)."""
+    import hdbscan  # noqa: F401
+    import sklearn.cluster  # noqa: F401
+
+    import analysis.zone_detectors  # noqa: F401
+
+
+def start_clustering_pool() -> None:
+    """Start the clustering pool's workers and wait until they are ready (run it ahead, while
+    the analyst reads the Zones page: a cold pool was 4 to 5 s of the Nord's first back-test)."""
+    pool = clustering_pool()
+    if pool is not None:
+        for future in [pool.submit(_import_clusterings) for _ in range(os.cpu_count() or 1)]:
+            future.result()
 
 
 def backtest_table(
@@ -172,7 +194,7 @@ def backtest_table(
             method, x[rows], y[rows], grid, settings, dates=dates[rows], as_of=window.train_end
         )
 
-    pool = clustering_pool() if "hdbscan" in request.methods and len(windows) > 1 else None
+    pool = clustering_pool() if POOLED_METHODS & set(request.methods) and len(windows) > 1 else None
 
     def drawer(method: str):
         own = dataclasses.replace(settings, method=method)
@@ -192,7 +214,7 @@ def backtest_table(
                 before=before,
                 as_of=window.train_end,
                 score=score,
-                executor=pool if method == "hdbscan" else None,
+                executor=pool if method in POOLED_METHODS else None,
             )
 
         return draw
