@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.access import Viewer
 from core.escape import markdown_text as md_escape
+from core.formatting import MISSING
 from ui.access import access_store
 from usecases.donnees import (
     datasets_for_viewer,
@@ -37,6 +38,7 @@ def _editor(table, options: list[str], key: str):
     edited = st.data_editor(
         shown,
         hide_index=True,
+        placeholder=MISSING,  # a missing cell: not « None »
         disabled=["libellé", "faits", "natinf", "statut", "référence", "confiance"],
         column_config={
             "libellé": st.column_config.TextColumn("Libellé du fichier"),

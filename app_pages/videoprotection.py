@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 from core.access import PUBLISH_PROPOSAL
 from core.crs import metric_crs_for_departement
 from core.escape import markdown_text
+from core.formatting import MISSING
 from core.settings import SETTINGS
 from core.vocabulary import OFFENCES, OTHER_OFFENCE, PLACE_TYPES, PUBLIC_PLACES
 from rendering import charts
@@ -229,6 +230,7 @@ def body() -> None:
         table = st.data_editor(
             pd.DataFrame({"infraction": [*OFFENCES, OTHER_OFFENCE], "poids": 1.0}),
             hide_index=True,
+            placeholder=MISSING,  # a missing cell: not « None »
             disabled=["infraction"],
             column_config={
                 "poids": st.column_config.NumberColumn(

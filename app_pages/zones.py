@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages._zones_repeats import backtest_section, concentration_section, near_repeat_section
+from core.formatting import MISSING
 from core.settings import SETTINGS
 from rendering.maps import emerging_map
 from ui import cache, prefetch
@@ -144,6 +145,7 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
         weights = st.data_editor(
             pd.DataFrame({"infraction": list(DEFAULT_SEVERITY), "poids": list(DEFAULT_SEVERITY.values())}),
             hide_index=True,
+            placeholder=MISSING,  # a missing cell: not « None »
             disabled=["infraction"],
             column_config={
                 "infraction": st.column_config.TextColumn("Infraction"),
