@@ -14,7 +14,8 @@ from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
 from ui.inputs import decimal_input
-from ui.maps import show_map, show_payload, zones_map_payload
+from ui.layer_map import show_rendered_layer_map, zones_layer_map
+from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.tables import show_table
 from usecases.zones import (
@@ -223,10 +224,11 @@ def body() -> None:
             "aussi ressortir les centres urbains denses)."
         )
     show_metrics(v.metrics)
-    show_payload(
-        zones_map_payload(v, cache.display_geometry(ctx.departement), base=ctx.base_map),
-        key="zones_map",
+    show_rendered_layer_map(
+        "zones_map",
+        zones_layer_map(v, cache.display_geometry(ctx.departement), base=ctx.base_map),
         height=560,
+        label="Carte des zones prioritaires (leur tableau est plus bas)",
     )
     st.caption(
         "Zones numérotées par rang (la méthode : « Méthode et paramètres » ci-dessus) sur la densité "

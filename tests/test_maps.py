@@ -1,3 +1,4 @@
+import html
 import json
 import re
 from pathlib import Path
@@ -179,29 +180,56 @@ TEMPLATE_INJECTION = "{{ 1/0 }}{% if true %}pris{% endif %}{# commentaire #}"
 
 
 def test_file_values_are_never_evaluated_as_templates_on_the_server():
+    """A GeoJSON property shown in a tooltip and a popup, as the emerging hot spots' map does."""
+    import folium
+    import geopandas as gpd
+    import shapely
+
+    from ui.maps import payload_from_map
+
+    cells = gpd.GeoDataFrame(
+        {"categorie": [TEMPLATE_INJECTION]}, geometry=[shapely.box(-0.78, 48.06, -0.77, 48.07)], crs=4326
+    )
+    fmap = folium.Map(location=[48.07, -0.77], zoom_start=12, tiles=None)
+    folium.GeoJson(
+        json.loads(cells.to_json(drop_id=True)),
+        tooltip=folium.GeoJsonTooltip(fields=["categorie"]),
+        popup=folium.GeoJsonPopup(fields=["categorie"]),
+    ).add_to(fmap)
+    payload = payload_from_map(fmap)
+    assert TEMPLATE_INJECTION in payload.script  # as written
+
+
+def test_zones_map_escapes_numbers_its_zones_and_shares_the_diagnostics_outlines(communes53):
     import geopandas as gpd
     import shapely
 
     from rendering.maps import zones_map
-    from ui.maps import payload_from_map
 
     zone = shapely.Point(-0.77, 48.07).buffer(0.002)
     zones = gpd.GeoDataFrame(
         {
-            "rang": [1],
-            "nom": [TEMPLATE_INJECTION],
-            "faits": [12],
-            "score": [15.0],
-            "communes": [TEMPLATE_INJECTION],
+            "rang": [1, 2],
+            "nom": [XSS, "Laval"],
+            "faits": [12, 9],
+            "score": [15.0, 9.0],
+            "communes": [XSS, "Laval"],
         },
-        geometry=[zone],
+        geometry=[zone, zone.buffer(0.001)],
         crs=4326,
     )
-    outline = gpd.GeoSeries([shapely.box(-0.8, 48.0, -0.7, 48.1)], crs=4326)
-    fmap = zones_map(zones, np.zeros((4, 4)), (-0.8, 48.0, -0.7, 48.1), outline, base="aucun")
-    payload = payload_from_map(fmap)
-    sent = payload.script + payload.header + payload.html
-    assert sent.count(TEMPLATE_INJECTION) == 2  # the zone's name and its communes, as written
+    display = display_geometry_from_communes(communes53)
+    lm = zones_map(zones, np.ones((4, 4)), (-0.8, 48.0, -0.7, 48.1), display, base="aucun")
+    data, geometries = payload_from_layer_map(lm)
+    names = [layer["name"] for layer in data["layers"]]
+    assert names == ["Communes", "Zones prioritaires", "Rang des zones"]
+    assert data["layers"][2]["badges"] == ["1", "2"]  # the ranks of the table
+    assert data["image"]["url"].startswith("data:image/png;base64,")
+    sent = layer_map_json(lm)
+    assert XSS not in sent and html.escape(XSS) in sent
+    # The outlines are the Diagnostic's: already in the page, never sent again.
+    diagnostic, _ = payload_from_layer_map(_map(communes53, base="aucun"))
+    assert data["layers"][0]["geometry_key"] == diagnostic["layers"][0]["geometry_key"]
 
 
 def test_templates_of_folium_still_render_but_a_tooltip_is_not_one():

@@ -625,23 +625,24 @@ def test_the_zones_page_finds_its_analysis_and_map_computed_ahead(monkeypatch):
     the page opened next computes neither (same cache keys as the page's)."""
     from collections import OrderedDict
 
-    import ui.maps
+    import ui.layer_map
     import ui.prefetch
     import usecases.zones
 
     monkeypatch.setattr(ui.prefetch, "IDLE_S", 0.0)
     monkeypatch.setattr(ui.prefetch, "_done", OrderedDict())
-    ui.maps.clear_payloads()
+    ui.layer_map.clear_rendered()
     _run()  # the Diagnostic
+    diagnostic = len(ui.layer_map.RENDERED)  # its own map
     ui.prefetch._worker.submit(lambda: None).result(timeout=180)  # the worker has finished
-    assert len(ui.maps.PAYLOADS) == 1  # the zones map, rendered ahead
+    assert len(ui.layer_map.RENDERED) == diagnostic + 1  # the zones map, rendered ahead
     analyses = []
     real = usecases.zones.zone_analysis_for_selection
     monkeypatch.setattr(
         usecases.zones, "zone_analysis_for_selection", lambda *a, **k: analyses.append(1) or real(*a, **k)
     )
     at = _run("app_pages/zones.py")
-    assert analyses == [] and len(ui.maps.PAYLOADS) == 1
+    assert analyses == [] and len(ui.layer_map.RENDERED) == diagnostic + 1
     assert "Zones" in {m.label for m in at.metric}
 
 

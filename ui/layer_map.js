@@ -5,10 +5,11 @@
 //   static_url,                      // where Leaflet is served (/app/static/vendor)
 //   height,                          // px
 //   geometries: {key: "[GeoJSON geometry, ...]"},   // only those this page may lack
-//   layers: [{name, kind, geometry_key, labels, values, tooltip, style, fill, radius}],
+//   layers: [{name, kind, geometry_key, labels, values, tooltip, style, fill, radius, badges}],
 //   legend,                          // escaped HTML (the server escapes every value)
 //   base: {url, attribution, max_zoom} | null,
 //   bounds: [[south, west], [north, east]],
+//   image: {url, bounds} | null,     // a raster under the layers (a PNG data URL)
 //   label,                           // accessible name of the map
 // }
 // Every text in `values` and `legend` was escaped by the server (core.escape.html_text)
@@ -72,21 +73,34 @@ function buildLayer(L, map, renderer, spec) {
   const group = L.featureGroup();
   shapes.forEach((geometry, i) => {
     let item;
-    if (spec.kind === "point") {
+    const labelled = spec.labels.length > 0;
+    if (spec.badges) {
+      // A numbered badge beside the point (a rank matching the table); escaped by the server.
+      const [lon, lat] = geometry.coordinates;
+      const icon = L.divIcon({
+        className: "",
+        html: `<div class="zone-rank">${spec.badges[i]}</div>`,
+        iconSize: [22, 22],
+        iconAnchor: [-4, 26],
+      });
+      item = L.marker([lat, lon], { icon, keyboard: false });
+    } else if (spec.kind === "point") {
       const [lon, lat] = geometry.coordinates;
       item = L.circleMarker([lat, lon], { renderer, radius: spec.radius ? spec.radius[i] : 6 });
     } else {
-      item = L.geoJSON(geometry, { renderer, interactive: true });
+      item = L.geoJSON(geometry, { renderer, interactive: labelled });
     }
-    item.bindTooltip(() => table(drawn.spec.labels, drawn.spec.values[i], drawn.spec.tooltip), {
-      sticky: spec.kind !== "point",
-    });
-    item.bindPopup(() => table(drawn.spec.labels, drawn.spec.values[i], drawn.spec.labels.map((_, j) => j)));
+    if (labelled) {
+      item.bindTooltip(() => table(drawn.spec.labels, drawn.spec.values[i], drawn.spec.tooltip), {
+        sticky: spec.kind !== "point",
+      });
+      item.bindPopup(() => table(drawn.spec.labels, drawn.spec.values[i], drawn.spec.labels.map((_, j) => j)));
+    }
     if (spec.kind !== "point" && spec.fill) {
       item.on("mouseover", () => item.setStyle({ weight: 2.5, color: "#000091" }));
       item.on("mouseout", () => item.setStyle(styleOf(drawn.spec, i)));
     }
-    item.setStyle(styleOf(spec, i));
+    if (!spec.badges) item.setStyle(styleOf(spec, i));
     group.addLayer(item);
     drawn.items.push(item);
   });
@@ -97,6 +111,7 @@ function buildLayer(L, map, renderer, spec) {
 
 function restyle(drawn, spec) {
   drawn.spec = spec;
+  if (spec.badges) return; // redrawn instead (see draw)
   drawn.items.forEach((item, i) => {
     item.setStyle(styleOf(spec, i));
     if (spec.kind === "point" && spec.radius) item.setRadius(spec.radius[i]);
@@ -111,6 +126,16 @@ function setBase(L, state, base) {
     ? L.tileLayer(base.url, { attribution: base.attribution, maxZoom: base.max_zoom }).addTo(state.map)
     : null;
   state.baseSig = sig;
+}
+
+function setImage(L, state, image) {
+  const sig = image ? image.url : "";
+  if (state.imageSig === sig) return;
+  if (state.image) state.map.removeLayer(state.image);
+  state.image = image
+    ? L.imageOverlay(image.url, image.bounds, { pane: "cartoImage", interactive: false }).addTo(state.map)
+    : null;
+  state.imageSig = sig;
 }
 
 function draw(L, parent, data) {
@@ -130,6 +155,8 @@ function draw(L, parent, data) {
     wrap.appendChild(legend);
     parent.appendChild(wrap);
     const map = L.map(box, { zoomSnap: 0.25, preferCanvas: true, keyboard: true });
+    // A raster (the density) under the shapes: its pane below the overlay pane (400).
+    map.createPane("cartoImage").style.zIndex = 350;
     L.control.scale({ imperial: false, metric: true }).addTo(map);
     const narrow = () => wrap.classList.toggle("carto-narrow", wrap.clientWidth < NARROW_PX);
     new ResizeObserver(narrow).observe(wrap);
@@ -140,11 +167,12 @@ function draw(L, parent, data) {
   state.box.style.height = `${data.height}px`;
   state.box.setAttribute("aria-label", data.label || "Carte");
   setBase(L, state, data.base);
-  // Same geometry, same order: restyle in place; otherwise redraw that layer.
+  setImage(L, state, data.image || null);
+  // Same geometry, same order: restyle in place; otherwise redraw that layer (badges always).
   const next = [];
   data.layers.forEach((spec, i) => {
     const old = state.layers[i];
-    if (old && old.key === spec.geometry_key && old.kind === spec.kind) {
+    if (old && old.key === spec.geometry_key && old.kind === spec.kind && !spec.badges && !old.spec.badges) {
       restyle(old, spec);
       next.push(old);
     } else {

@@ -31,7 +31,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -39,7 +39,13 @@ from core.settings import SETTINGS
 from geo.organisation import Organisation
 from rendering.maps.layers import LayerMap, payload_from_layer_map
 from rendering.maps.organisation import with_organisation
+from rendering.maps.zones import zones_map
 from ui.shared_cache import SharedCache, fingerprint
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from usecases.zones import ZonesView
 
 #: Memory given to the rendered maps' values and geometry, shared by all sessions.
 BUDGET_BYTES = 128 * 2**20
@@ -60,6 +66,8 @@ _CSS = """
 .carto-tip { border-collapse: collapse; font: 12px/1.35 sans-serif; color: #0a0a0a; }
 .carto-tip th { text-align: left; font-weight: 600; padding: 1px 8px 1px 0; vertical-align: top; }
 .carto-tip td { padding: 1px 0; }
+.zone-rank { background: #000091; color: #fff; border: 1px solid #fff; border-radius: 11px; width: 22px;
+  height: 22px; line-height: 20px; text-align: center; font: bold 12px sans-serif; box-shadow: 0 0 2px #000; }
 """
 
 _COMPONENT = st.components.v2.component(
@@ -161,9 +169,26 @@ def show_layer_map(
     organisation : Organisation, optional
         Police and gendarmerie units drawn on top.
     """
-    rendered = cached_layer_map(build, *args, organisation=organisation, **kwargs)
+    show_rendered_layer_map(
+        key, cached_layer_map(build, *args, organisation=organisation, **kwargs), height=height, label=label
+    )
+
+
+def show_rendered_layer_map(
+    key: str, rendered: RenderedLayerMap, *, height: int, label: str = "Carte"
+) -> None:
+    """Draw a rendered map (:func:`cached_layer_map`), its geometry sent once per session (see
+    :func:`show_layer_map`)."""
     sent: set[str] = st.session_state.setdefault(SENT_KEY, set())
     if st.session_state.pop(RESEND_PREFIX + key, False):
         sent.difference_update(rendered.geometries)
     data = data_for_session(rendered, sent, height=height, label=label)
     _COMPONENT(key=key, data=data, height=height, on_missing_change=_ask_again(key))
+
+
+def zones_layer_map(view: ZonesView, display_geometry: gpd.GeoSeries, *, base: str) -> RenderedLayerMap:
+    """The Zones page's map of a view, rendered once per content: the page draws it, and
+    :func:`ui.prefetch.warm_zones` renders it ahead while the analyst reads the Diagnostic."""
+    return cached_layer_map(
+        zones_map, view.zones_wgs84, view.analysis.density, view.density_bounds, display_geometry, base=base
+    )

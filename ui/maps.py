@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import branca
 import folium
@@ -30,13 +30,7 @@ import streamlit_folium as sf
 from streamlit.runtime import get_instance
 
 import rendering.maps.toolkit  # noqa: F401  (renders folium without re-parsing text as templates)
-from rendering.maps import zones_map
 from ui.shared_cache import SharedCache, fingerprint
-
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from usecases.zones import ZonesView
 
 #: Memory given to rendered maps, shared by all sessions (least recently used out first).
 BUDGET_BYTES = 192 * 2**20
@@ -190,11 +184,3 @@ def show_map(
         Height in pixels; the width is the container's.
     """
     show_payload(cached_payload(build, *args, **kwargs), key=key, height=height)
-
-
-def zones_map_payload(view: ZonesView, display_geometry: gpd.GeoSeries, *, base: str) -> MapPayload:
-    """The Zones page's map of a view, rendered once per content: the page draws it, and
-    :func:`ui.prefetch.warm_zones` renders it ahead while the analyst reads the Diagnostic."""
-    return cached_payload(
-        zones_map, view.zones_wgs84, view.analysis.density, view.density_bounds, display_geometry, base=base
-    )

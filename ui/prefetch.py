@@ -29,7 +29,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from ui.maps import zones_map_payload
+from ui.layer_map import zones_layer_map
 
 if TYPE_CHECKING:
     from analysis.zone_detectors import ZoneSettings
@@ -156,7 +156,7 @@ def _zones_page(
     from ui import cache
 
     view = cache.zones(sel, settings, severity, None, audience)
-    zones_map_payload(view, cache.display_geometry(sel.departement), base=base)
+    zones_layer_map(view, cache.display_geometry(sel.departement), base=base)
 
 
 def warm_clustering() -> None:

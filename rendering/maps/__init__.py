@@ -42,12 +42,20 @@ from rendering.maps.toolkit import (
     legend_html,
     rate_text,
 )
-from rendering.maps.zones import EMERGING_COLOURS, ZONE_RANK_CSS, commune_sheet_map, emerging_map, zones_map
+from rendering.maps.zones import (
+    EMERGING_COLOURS,
+    ZONE_RANK_CSS,
+    commune_sheet_map,
+    density_png_url,
+    emerging_map,
+    zones_map,
+)
 
 __all__ = [
     "BASE_MAPS",
     "EMERGING_COLOURS",
     "EVALUATION_COLOURS",
+    "density_png_url",
     "FORCE_COLOURS",
     "Layer",
     "LayerMap",

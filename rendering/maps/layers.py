@@ -56,6 +56,9 @@ class Layer:
         The fields of the tooltip (default: all); the popup shows all.
     radius : sequence of float, optional
         Points only: the radius of each circle (px).
+    badges : sequence of str, optional
+        Points only: a numbered badge drawn beside each point instead of a circle (escaped
+        text: a zone's or a site's rank, matching its table).
     """
 
     name: str
@@ -68,6 +71,7 @@ class Layer:
     fill_opacity: float = 0.75
     tooltip_fields: Sequence[str] | None = None
     radius: Sequence[float] | None = None
+    badges: Sequence[str] | None = None
 
     def __post_init__(self) -> None:
         if len(self.props) != len(self.geometry):
@@ -93,12 +97,16 @@ class LayerMap:
     bounds : tuple, optional
         (minx, miny, maxx, maxy) in degrees to fit the first view to (default: the first
         layer's).
+    image : tuple, optional
+        A raster drawn under the layers: ``(data URL of a PNG, (west, south, east, north))``
+        (the zones' density surface).
     """
 
     layers: tuple[Layer, ...]
     legend: str
     base: str = "plan_ign"
     bounds: tuple[float, float, float, float] | None = None
+    image: tuple[str, tuple[float, float, float, float]] | None = None
 
     def __post_init__(self) -> None:
         if self.base not in BASE_MAPS:
@@ -171,6 +179,8 @@ def values_from_layer(layer: Layer) -> dict[str, Any]:
     }
     if layer.radius is not None:
         out["radius"] = [float(r) for r in layer.radius]
+    if layer.badges is not None:
+        out["badges"] = [str(b) for b in layer.badges]
     return out
 
 
@@ -182,7 +192,7 @@ def payload_from_layer_map(lm: LayerMap) -> tuple[dict[str, Any], dict[str, str]
     data : dict
         JSON-ready: ``layers`` (:func:`values_from_layer` plus ``geometry_key``), ``legend``,
         ``base`` (tile URL template, attribution, maximum zoom; ``None`` offline), ``bounds``
-        (``[[south, west], [north, east]]``).
+        (``[[south, west], [north, east]]``), ``image`` (``{url, bounds}`` or ``None``).
     geometries : dict
         Geometry key to :func:`geometry_json` text.
     """
@@ -201,7 +211,11 @@ def payload_from_layer_map(lm: LayerMap) -> tuple[dict[str, Any], dict[str, str]
         "legend": lm.legend,
         "base": base_map_tiles(lm.base),
         "bounds": [[float(miny), float(minx)], [float(maxy), float(maxx)]],
+        "image": None,
     }
+    if lm.image is not None:
+        url, (w, s, e, n) = lm.image
+        data["image"] = {"url": url, "bounds": [[float(s), float(w)], [float(n), float(e)]]}
     return data, geometries
 
 

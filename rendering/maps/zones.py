@@ -14,6 +14,7 @@ from core.escape import html_text
 from core.formatting import (
     fmt_number,
 )
+from rendering.maps.layers import Layer, LayerMap
 from rendering.maps.toolkit import Legend, add_commune_outlines, base_map, legend_html
 
 #: The density ramp (OrRd) in 256 levels: RGBA, alpha 90 -> 230 (level 0 is for the lowest
@@ -46,6 +47,13 @@ def _density_rgba(density: np.ndarray) -> np.ndarray:
     return np.flipud(rgba)
 
 
+def density_png_url(density: np.ndarray) -> str:
+    """The density raster (row 0 to the south) as a PNG data URL, north up."""
+    from folium.raster_layers import image_to_url
+
+    return image_to_url(_density_rgba(density))
+
+
 def zones_map(
     zones: gpd.GeoDataFrame,
     density: np.ndarray,
@@ -53,8 +61,9 @@ def zones_map(
     display_geometry: gpd.GeoSeries,
     *,
     base: str = "plan_ign",
-) -> folium.Map:
-    """Priority zones over the density surface (an image in metres, not Leaflet.heat).
+) -> LayerMap:
+    """Priority zones, numbered by rank, over the density surface (an image in metres, not
+    Leaflet.heat) and the commune outlines, for ``ui.layer_map``.
 
     Parameters
     ----------
@@ -65,54 +74,68 @@ def zones_map(
     density_bounds_wgs84 : tuple
         (west, south, east, north) of the raster.
     display_geometry : GeoSeries
-        Commune outlines (EPSG:4326).
+        Commune outlines (EPSG:4326): the same shapes as the Diagnostic's, already in the page.
     base : str
         Base map key.
     """
-    fmap = base_map(display_geometry.total_bounds, base=base)
-    add_commune_outlines(fmap, display_geometry)
-    w, s, e, n = density_bounds_wgs84
-    folium.raster_layers.ImageOverlay(
-        image=_density_rgba(density), bounds=[[s, w], [n, e]], name="Densité", opacity=1.0, interactive=False
-    ).add_to(fmap)
+    outlines = Layer(
+        "Communes",
+        display_geometry,
+        pd.DataFrame(index=range(len(display_geometry))),
+        {},
+        color="#777777",
+        weight=0.5,
+    )
+    layers = [outlines]
     if len(zones):
         props = pd.DataFrame(
             {
-                "rang": zones["rang"].astype(int).astype(str),
-                "nom": (zones["nom"] if "nom" in zones else zones["id"]).astype(str).map(html_text),
-                "faits": zones["faits"].map(lambda v: fmt_number(v, 0)),
-                "score": zones["score"].map(lambda v: fmt_number(v, 0)),
-                "communes": zones["communes"].astype(str).map(html_text),
+                "rang": zones["rang"].astype(int).astype(str).to_numpy(),
+                "nom": (zones["nom"] if "nom" in zones else zones["id"])
+                .astype(str)
+                .map(html_text)
+                .to_numpy(),
+                "faits": zones["faits"].map(lambda v: fmt_number(v, 0)).to_numpy(),
+                "score": zones["score"].map(lambda v: fmt_number(v, 0)).to_numpy(),
+                "communes": zones["communes"].astype(str).map(html_text).to_numpy(),
             }
         )
-        gdf = gpd.GeoDataFrame(props, geometry=zones.geometry.to_numpy(), crs="EPSG:4326")
-        fields = {"nom": "Zone", "faits": "Faits", "score": "Score", "communes": "Communes"}
-        folium.GeoJson(
-            json.loads(gdf.to_json(drop_id=True)),
-            name="Zones prioritaires",
-            style_function=lambda f: {
-                "fillColor": "#000091",
-                "fillOpacity": 0.15,
-                "color": "#000091",
-                "weight": 2.5,
-            },
-            highlight_function=lambda f: {"weight": 4, "fillOpacity": 0.3},
-            tooltip=folium.GeoJsonTooltip(fields=list(fields), aliases=list(fields.values()), sticky=True),
-            popup=folium.GeoJsonPopup(fields=list(fields), aliases=list(fields.values())),
-        ).add_to(fmap)
-        # Zones are a few hundred metres across: their rank, drawn beside them, keeps them
-        # visible at the scale of the département.
-        add_rank_badges(fmap, zones["rang"], zones.geometry.representative_point(), name="Rang des zones")
-    fmap.add_child(
-        Legend(
-            legend_html(
+        geometry = gpd.GeoSeries(zones.geometry.to_numpy(), crs="EPSG:4326")
+        layers.append(
+            Layer(
                 "Zones prioritaires",
-                ["zone (numéro : rang)", "densité des faits (faible → forte)"],
-                ["#000091", "#e34a33"],
+                geometry,
+                props,
+                {"nom": "Zone", "faits": "Faits", "score": "Score", "communes": "Communes"},
+                fill=["#000091"] * len(props),
+                color="#000091",
+                weight=2.5,
+                fill_opacity=0.15,
             )
         )
+        # Zones are a few hundred metres across: their rank, drawn beside them, keeps them
+        # visible at the scale of the département.
+        layers.append(
+            Layer(
+                "Rang des zones",
+                gpd.GeoSeries(geometry.representative_point().to_numpy(), crs="EPSG:4326"),
+                props[["rang", "nom"]],
+                {"rang": "Zone n°", "nom": "Zone"},
+                badges=list(props["rang"]),
+            )
+        )
+    legend = legend_html(
+        "Zones prioritaires",
+        ["zone (numéro : rang)", "densité des faits (faible → forte)"],
+        ["#000091", "#e34a33"],
     )
-    return fmap
+    return LayerMap(
+        tuple(layers),
+        legend,
+        base=base,
+        bounds=tuple(display_geometry.total_bounds),
+        image=(density_png_url(density), tuple(density_bounds_wgs84)),
+    )
 
 
 ZONE_RANK_CSS = (

@@ -7,6 +7,7 @@ failure, never a skip.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import geopandas as gpd
@@ -188,12 +189,23 @@ def test_a_page_that_lost_the_geometry_asks_for_it_again(browser, server):
 def test_zones_page_draws_density_offline(browser, server):
     blocked, dialogs = [], []
     page = offline_page(browser, blocked, dialogs, viewport={"width": 1500, "height": 1400})
+    wire = Wire(page)
     page.goto(server)
+    layer_map_drawn(page)  # the Diagnostic's map: the commune outlines are now in the page
+    wire.clear()
     page.get_by_role("link", name="Zones prioritaires").click()
-    frame = page.frame_locator(MAP_FRAME).last
-    frame.locator("img.leaflet-image-layer").wait_for(timeout=90_000)  # the density surface
-    frame.locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
-    assert frame.locator(".carto-legend").inner_text().startswith("Zones prioritaires")
+    page.get_by_text(re.compile("^Zones prioritaires — ")).first.wait_for(timeout=90_000)
+    counts = layer_map_drawn(page, {"Communes": 200, "Zones prioritaires": 1, "Rang des zones": 1})
+    assert counts["Zones prioritaires"] == counts["Rang des zones"]  # one badge per zone
+    box = page.locator(".carto-map[data-layers]").last
+    box.locator("img.leaflet-image-layer").wait_for(timeout=60_000)  # the density surface
+    assert box.locator(".zone-rank").first.inner_text() == "1"
+    assert page.locator(".carto-legend").last.inner_text().startswith("Zones prioritaires")
+    # The Zones page sent no commune outline again: the Diagnostic's are kept in the page.
+    zones_maps = [
+        d for d in wire.sent().layer_maps if any(x["name"] == "Rang des zones" for x in d["layers"])
+    ]
+    assert zones_maps and all(len(d["geometries"]) <= 2 for d in zones_maps)  # zones and badges only
     page.screenshot(path=str(ARTIFACTS / "zones.png"), full_page=True)
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
