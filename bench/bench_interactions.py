@@ -57,10 +57,12 @@ TIMEOUT_S = 180
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
 #: The app's own map (ui.layer_map), drawn in the page: communes' choropleths.
 LAYER_MAP = ".carto-map[data-layers]"
+#: The Zones page's map (the same component, with its zones drawn).
+ZONES_MAP = ".carto-map[data-layers*='Zones prioritaires:']"
 #: Page title: (URL path, what must be on the settled page).
 PAGES = {
     "Diagnostic": ("", LAYER_MAP),
-    "Zones prioritaires": ("zones", MAP),
+    "Zones prioritaires": ("zones", ZONES_MAP),
     "Vidéoprotection": ("videoprotection", "[data-testid='stBaseButton-primary']"),
     "Suivi bimestriel": ("suivi", LAYER_MAP),
     "Organisation territoriale": ("organisation", LAYER_MAP),
@@ -226,7 +228,7 @@ ACTIONS = [
     (
         "Ouvrir Zones aussitôt",
         lambda p: p.get_by_role("link", name="Zones prioritaires").click(),
-        MAP,
+        ZONES_MAP,
     ),
     ("Revenir au Diagnostic", lambda p: p.get_by_role("link", name="Diagnostic").first.click()),
     # A new selection: what the Zones page opened above computed is of no use for it.
@@ -234,7 +236,7 @@ ACTIONS = [
     (
         f"Ouvrir Zones après {READING_S:.0f} s de lecture",
         lambda p: p.get_by_role("link", name="Zones prioritaires").click(),
-        MAP,
+        ZONES_MAP,
         READING_S,
     ),
 ]

@@ -260,3 +260,19 @@ def test_density_image_ramp_north_up_and_transparent_where_no_density():
     assert list(img[0, 3][3:]) == [90]  # lowest density shown: faint but visible
     assert 90 < img[2, 1, 3] < 230
     assert (img[d[::-1] == 0][:, 3] == 0).all()  # no density, nothing drawn
+
+
+def test_density_png_decodes_to_the_density_image():
+    import base64
+    import io
+
+    import matplotlib.image
+
+    from rendering.maps.zones import _density_rgba, density_png_url
+
+    d = np.zeros((5, 7))
+    d[1, 2], d[4, 6] = 1.0, 0.3
+    url = density_png_url(d)
+    assert url.startswith("data:image/png;base64,")
+    decoded = matplotlib.image.imread(io.BytesIO(base64.b64decode(url.split(",", 1)[1])), format="png")
+    assert (np.round(decoded * 255).astype(np.uint8) == _density_rgba(d)).all()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
+import zlib
 
 import folium
 import folium.plugins
@@ -48,10 +51,29 @@ def _density_rgba(density: np.ndarray) -> np.ndarray:
 
 
 def density_png_url(density: np.ndarray) -> str:
-    """The density raster (row 0 to the south) as a PNG data URL, north up."""
-    from folium.raster_layers import image_to_url
+    """The density raster (row 0 to the south) as a PNG data URL, north up.
 
-    return image_to_url(_density_rgba(density))
+    Written here (RGBA, 8 bits, no filter) with zlib level 6: folium's encoder uses level 9,
+    twice as slow for 6 % fewer bytes (the Nord: 0.14 s against 0.07 s, 120 against 127 KB).
+    """
+    rgba = _density_rgba(density)
+    height, width, _ = rgba.shape
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), rgba.reshape(height, -1)], axis=1)
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack("!I", len(body)) + tag + body + struct.pack("!I", zlib.crc32(tag + body) & 0xFFFFFFFF)
+        )
+
+    png = b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", struct.pack("!2I5B", width, height, 8, 6, 0, 0, 0)),
+            chunk(b"IDAT", zlib.compress(rows.tobytes(), 6)),
+            chunk(b"IEND", b""),
+        ]
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 def zones_map(
