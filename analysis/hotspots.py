@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +23,8 @@ from analysis.fdr import fdr_from_pvalues
 from core.crs import require_metric
 from core.errors import DelinquanceError, ParameterError
 from core.model import has_position
+
+T = TypeVar("T")
 
 CONFIDENCES = (0.90, 0.95, 0.99)
 MIN_INCIDENTS = 30  # as ArcGIS Optimized Hot Spot Analysis
@@ -94,6 +98,18 @@ _GRIDS_KEPT = 4
 _UNIONS: dict[bytes, shapely.Geometry] = {}
 
 
+def _remembered(store: dict, key: object, make: Callable[[], T]) -> T:
+    """``store[key]``, made by ``make()`` when missing; the oldest of :data:`_GRIDS_KEPT`
+    entries goes first (two threads may both make it: the same value)."""
+    found = store.get(key)
+    if found is None:
+        found = make()
+        while len(store) >= _GRIDS_KEPT:
+            store.pop(next(iter(store)), None)
+        store[key] = found
+    return found
+
+
 def territory_union(geometries: np.ndarray | gpd.GeoSeries) -> shapely.Geometry:
     """The union of a territory's communes, remembered by their WKB digest.
 
@@ -108,13 +124,7 @@ def territory_union(geometries: np.ndarray | gpd.GeoSeries) -> shapely.Geometry:
     """
     geoms = np.asarray(geometries.to_numpy() if hasattr(geometries, "to_numpy") else geometries, dtype=object)
     key = hashlib.sha1(b"".join(shapely.to_wkb(geoms))).digest()
-    union = _UNIONS.get(key)
-    if union is None:
-        union = shapely.union_all(geoms)
-        while len(_UNIONS) >= _GRIDS_KEPT:
-            _UNIONS.pop(next(iter(_UNIONS)), None)
-        _UNIONS[key] = union
-    return union
+    return _remembered(_UNIONS, key, lambda: shapely.union_all(geoms))
 
 
 def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
@@ -134,12 +144,7 @@ def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
     if cell <= 0:
         raise ParameterError("La taille de maille doit être positive (en mètres).")
     key = (hashlib.sha1(shapely.to_wkb(territory)).digest(), float(cell))
-    g = _GRIDS.get(key)
-    if g is None:  # (two threads may both compute it: the same grid)
-        g = _grid_for_territory(territory, float(cell))
-        while len(_GRIDS) >= _GRIDS_KEPT:
-            _GRIDS.pop(next(iter(_GRIDS)), None)
-        _GRIDS[key] = g
+    g = _remembered(_GRIDS, key, lambda: _grid_for_territory(territory, float(cell)))
     out = dataclasses.replace(g, active=g.active.copy())
     _, index, centres = g._cache()
     out._derived = (out.active, index, centres)

@@ -39,7 +39,7 @@ from core.settings import SETTINGS
 from geo.organisation import Organisation
 from rendering.maps.layers import LayerMap, payload_from_layer_map
 from rendering.maps.organisation import with_organisation
-from rendering.maps.zones import zones_map
+from rendering.maps.zones import ZONE_RANK_RULE, zones_map
 from ui.shared_cache import SharedCache, fingerprint
 
 if TYPE_CHECKING:
@@ -54,7 +54,8 @@ SENT_KEY = "_carto_geometry_sent"
 #: Session-state key prefix: the page asked again for a map's geometry.
 RESEND_PREFIX = "_carto_resend_"
 
-_CSS = """
+_CSS = (
+    """
 .carto { position: relative; width: 100%; }
 .carto-map { position: relative; width: 100%; border-radius: 4px; background: #f4f4f2; }
 .carto-map:focus-visible { outline: 3px solid #000091; outline-offset: 2px; }
@@ -66,9 +67,9 @@ _CSS = """
 .carto-tip { border-collapse: collapse; font: 12px/1.35 sans-serif; color: #0a0a0a; }
 .carto-tip th { text-align: left; font-weight: 600; padding: 1px 8px 1px 0; vertical-align: top; }
 .carto-tip td { padding: 1px 0; }
-.zone-rank { background: #000091; color: #fff; border: 1px solid #fff; border-radius: 11px; width: 22px;
-  height: 22px; line-height: 20px; text-align: center; font: bold 12px sans-serif; box-shadow: 0 0 2px #000; }
 """
+    + ZONE_RANK_RULE
+)
 
 _COMPONENT = st.components.v2.component(
     "carto_layer_map",

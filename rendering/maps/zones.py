@@ -160,11 +160,13 @@ def zones_map(
     )
 
 
-ZONE_RANK_CSS = (
-    "<style>.zone-rank{background:#000091;color:#fff;border:1px solid #fff;border-radius:11px;"
+#: The numbered badge of a zone or a camera site (folium maps and ``ui.layer_map``).
+ZONE_RANK_RULE = (
+    ".zone-rank{background:#000091;color:#fff;border:1px solid #fff;border-radius:11px;"
     "width:22px;height:22px;line-height:20px;text-align:center;font:bold 12px sans-serif;"
-    "box-shadow:0 0 2px #000}</style>"
+    "box-shadow:0 0 2px #000}"
 )
+ZONE_RANK_CSS = f"<style>{ZONE_RANK_RULE}</style>"
 
 
 def add_rank_badges(fmap: folium.Map, ranks, points, *, name: str) -> None:
