@@ -401,12 +401,7 @@ def _first(order: np.ndarray, k: int) -> np.ndarray:
 def _active_cells_of(x: np.ndarray, y: np.ndarray, grid: Grid) -> np.ndarray:
     """The position of each incident's cell among the grid's active cells (-1 outside them):
     found once, every window's counts are then a bincount."""
-    iy, ix = grid.cell_index(x, y)
-    ok = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
-    flat = np.where(ok, iy * grid.nx + ix, -1)
-    index = grid.active_index
-    pos = np.minimum(np.searchsorted(index, flat), len(index) - 1)
-    return np.where(ok & (index[pos] == flat), pos, -1)
+    return grid.active_positions(x, y)
 
 
 def _window_counts(t, where: np.ndarray, n_cells: int, w: Window):

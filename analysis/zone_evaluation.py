@@ -9,7 +9,7 @@ import pandas as pd
 import shapely
 
 from core.crs import require_metric
-from core.model import located
+from core.model import located, xy_of_located
 
 
 def concentration_from_zones(zones: gpd.GeoDataFrame) -> tuple[float, float]:
@@ -32,7 +32,7 @@ def evaluation_from_zones(
         return {"taux_de_reussite": 0.0, "pai": 0.0, "part_superficie": 0.0}
     union = shapely.union_all(zones.geometry.to_numpy())
     shapely.prepare(union)
-    hits = shapely.contains_xy(union, pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()).sum()
+    hits = shapely.contains_xy(union, *xy_of_located(pts)).sum()
     hit_rate = hits / len(pts)
     share = union.area / total_area_m2
     return {

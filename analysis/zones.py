@@ -30,7 +30,7 @@ from analysis.zone_detectors import AUTOMATIC, HISTORY_METHODS, SHARE_METHODS, Z
 from analysis.zone_evaluation import evaluation_from_zones, recall_precision_from_truth
 from core import model as m
 from core.crs import require_metric
-from core.model import located
+from core.model import located, xy_of_located
 from core.privacy import SECRET_LABEL, secret_cells, secret_mask_from_counts
 from core.settings import SETTINGS
 
@@ -114,13 +114,12 @@ def zones_from_incidents(
             "Élargissez la période ou les infractions."
         )
     area = territory_union(territory.geometry)
-    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    x, y = xy_of_located(pts)
     dates = pts[m.START].to_numpy() if m.START in pts else None
     if history is not None and settings.method in HISTORY_METHODS and len(history):
-        past = located(history)
-        dx = np.concatenate([x, past.geometry.x.to_numpy()])
-        dy = np.concatenate([y, past.geometry.y.to_numpy()])
-        dd = None if dates is None else np.concatenate([dates, past[m.START].to_numpy()])
+        hx, hy = xy_of_located(history)
+        dx, dy = np.concatenate([x, hx]), np.concatenate([y, hy])
+        dd = None if dates is None else np.concatenate([dates, located(history)[m.START].to_numpy()])
         grid, labels, n = labels_from_xy(dx, dy, area, settings, dates=dd, as_of=as_of)
     else:
         grid, labels, n = labels_from_xy(x, y, area, settings, dates=dates, as_of=as_of)
@@ -140,9 +139,9 @@ def zones_from_incidents(
     ]
     if n == 0:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=gpd.GeoSeries([], crs=crs))
-    # Zone of each incident: the label of its cell.
-    iy, ix = grid.cell_index(x, y, clip=True)
-    zone_of = labels[iy, ix]
+    # Zone of each incident: the label of its cell (none outside the grid: an incident kept
+    # outside the département is in no zone).
+    zone_of = _labels_at(labels, grid, x, y)
     iyc, ixc = np.nonzero(labels)
     h = grid.cell / 2
     cells = shapely.box(
@@ -156,10 +155,7 @@ def zones_from_incidents(
     offence_weight = pts[m.OFFENCE].astype(object).map(weights).fillna(1.0).to_numpy(dtype=float)
     prev_zone = None
     if previous is not None and len(previous):
-        pv = located(previous)
-        py, px = grid.cell_index(pv.geometry.x.to_numpy(), pv.geometry.y.to_numpy(), clip=True)
-        inside = (pv.geometry.x.to_numpy() >= grid.x0) & (pv.geometry.y.to_numpy() >= grid.y0)
-        prev_zone = np.where(inside, labels[py, px], 0)
+        prev_zone = _labels_at(labels, grid, *xy_of_located(previous))
     total_area = area.area
     rows = []
     offences = sorted(pts[m.OFFENCE].dropna().unique())
@@ -213,6 +209,13 @@ def zones_from_incidents(
     out.insert(1, "nom", [zone_name(r, c, k) for r, c, k in zip(out["rang"], out.pop("commune_principale"),
                                                                  out["communes"].str.count(", ") + 1, strict=True)])  # fmt: skip
     return out.reset_index(drop=True)
+
+
+def _labels_at(labels: np.ndarray, grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The label of each point's cell, 0 (no zone) for a point outside the grid."""
+    iy, ix = grid.cell_index(x, y)
+    inside = (ix >= 0) & (ix < grid.nx) & (iy >= 0) & (iy < grid.ny)
+    return np.where(inside, labels[np.where(inside, iy, 0), np.where(inside, ix, 0)], 0)
 
 
 def zone_name(rank: int, main_commune: str, n_communes: int) -> str:
@@ -338,11 +341,9 @@ def priority_zones_for_period(
     after = slim[(t >= end) & (t < end + length)]
     choice = None
     if settings.method == AUTOMATIC:
-        pts_all = located(incidents)
         choice = best_share_method(
-            pts_all.geometry.x.to_numpy(),
-            pts_all.geometry.y.to_numpy(),
-            pts_all[m.START].to_numpy(),
+            *xy_of_located(incidents),
+            located(incidents)[m.START].to_numpy(),
             territory_union(territory.geometry),
             settings,
             as_of=end,
@@ -354,8 +355,7 @@ def priority_zones_for_period(
     )
     area = territory_union(territory.geometry)
     grid = grid_for_territory(area, density_cell)
-    pts = located(now)
-    x, y = pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy()
+    x, y = xy_of_located(now)
     h = bandwidth or max(default_bandwidth(x, y), density_cell)
     density = density_on_grid(x, y, grid, bandwidth=h)
     threshold = SETTINGS.privacy_threshold if privacy_threshold is None else privacy_threshold
@@ -365,5 +365,5 @@ def priority_zones_for_period(
     evaluation = evaluation_from_zones(zones, after, area.area) if covered and len(after) else None
     scores = recall_precision_from_truth(zones, truth) if truth is not None and len(truth) else None
     return ZoneAnalysis(
-        zones, density, grid, len(pts), evaluation, scores, (end, end + length - pd.Timedelta(days=1)), choice
+        zones, density, grid, len(x), evaluation, scores, (end, end + length - pd.Timedelta(days=1)), choice
     )

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from core.crs import WGS84
 
@@ -127,6 +128,12 @@ def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFra
     DataFrame
         A view of the matching rows, same columns and index.
     """
+    return incidents[mask_from_filter(incidents, flt)]
+
+
+def mask_from_filter(incidents: pd.DataFrame, flt: IncidentFilter) -> np.ndarray:
+    """The rows of ``incidents`` that :func:`filter_incidents` keeps, as a boolean array
+    (to combine with other conditions and take the rows, or only some columns, once)."""
     keep = np.ones(len(incidents), dtype=bool)
     start = incidents[START]
     if flt.start is not None:
@@ -141,7 +148,7 @@ def filter_incidents(incidents: pd.DataFrame, flt: IncidentFilter) -> pd.DataFra
     ):
         if values is not None and col in incidents:
             keep &= incidents[col].isin(list(values)).fillna(False).to_numpy(dtype=bool)
-    return incidents[keep]
+    return keep
 
 
 def has_position(geometry: gpd.GeoSeries) -> pd.Series:
@@ -153,3 +160,15 @@ def has_position(geometry: gpd.GeoSeries) -> pd.Series:
 def located(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The rows of ``frame`` that have a position (:func:`has_position`)."""
     return frame[has_position(frame.geometry)]
+
+
+def xy_of_located(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates (x, y) of the rows of ``frame`` that have a position, in their order:
+    ``located(frame).geometry.x`` and ``.y`` in one pass over the points (twice as fast),
+    without taking the table. The geometries are points (:func:`conform_incidents`).
+    """
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if not keep.all():
+        geoms = geoms[keep]
+    return shapely.get_x(geoms), shapely.get_y(geoms)

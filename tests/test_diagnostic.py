@@ -329,3 +329,21 @@ def test_the_map_follows_the_level_and_its_secret(synthetic53, communes53, keys5
         assert lm.display_geometry.index.equals(lm.rates.index) and lm.display_geometry.notna().all()
         by_commune = commune_map(view, shown.geometry)  # the commune map: the Diagnostic's own
         assert by_commune.rates is view.rates and by_commune.value_column == view.value_column
+
+
+def test_coordinates_of_located_incidents_are_those_of_their_points():
+    import shapely
+
+    from core.model import located, xy_of_located
+
+    g = gpd.GeoDataFrame(
+        {"n": range(5)},
+        geometry=gpd.GeoSeries(
+            [shapely.Point(1, 2), None, shapely.Point(), shapely.Point(3, 4), shapely.Point(5, 6)]
+        ),
+    )
+    x, y = xy_of_located(g)
+    assert x.tolist() == [1, 3, 5] and y.tolist() == [2, 4, 6]
+    assert x.tolist() == located(g).geometry.x.tolist()
+    full = g.iloc[[0, 3]]
+    assert xy_of_located(full)[0].tolist() == [1, 3]

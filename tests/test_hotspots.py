@@ -181,6 +181,16 @@ def test_counts_on_the_active_cells_are_the_raster_at_the_active_cells():
     np.testing.assert_array_equal(
         grid.on_active(counts_on_grid(x, y, grid)), counts_on_grid(x, y, grid)[grid.active]
     )
+    # Each point's position among the active cells: the active cell holding it, or -1.
+    pos = grid.active_positions(x, y)
+    iy_, ix_ = grid.cell_index(x, y)
+    on_grid = (ix_ >= 0) & (ix_ < grid.nx) & (iy_ >= 0) & (iy_ < grid.ny)
+    active = np.zeros(len(x), dtype=bool)
+    active[on_grid] = grid.active[iy_[on_grid], ix_[on_grid]]
+    assert (pos >= 0).tolist() == active.tolist() and 0 < active.sum() < len(x) and (~on_grid).any()
+    gx, gy = grid.centres()
+    np.testing.assert_array_less(np.abs(gx[pos[active]] - x[active]), 50 + 1e-9)
+    np.testing.assert_array_less(np.abs(gy[pos[active]] - y[active]), 50 + 1e-9)
     cx, cy = grid.centres()
     iy, ix = np.nonzero(grid.active)
     np.testing.assert_array_equal(cx, grid.x0 + (ix + 0.5) * grid.cell)

@@ -662,3 +662,36 @@ def test_the_sidebars_default_selection_is_every_offence():
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.text[-1].value == "tous les faits"
+
+
+def _kept_by_the_default_selection() -> None:
+    """A page of one line: how many of three incidents of the period the sidebar's default
+    selection keeps; one has no force (the import could not tell it), one no known place."""
+    import pandas as pd
+    import streamlit as st
+
+    from core import model as m
+    from core.model import filter_incidents
+    from ui.sidebar import current_context
+
+    flt = current_context().flt
+    day = pd.Timestamp(flt.end)
+    frame = pd.DataFrame(
+        {
+            m.START: [day, day, day],
+            m.OFFENCE: ["Cambriolages de logement"] * 3,
+            m.PLACE: ["domicile", None, "domicile"],
+            m.FORCE: ["GN", "PN", None],
+        }
+    )
+    st.text(str(len(filter_incidents(frame, flt))))
+
+
+def test_the_default_selection_keeps_incidents_whose_force_is_unknown():
+    """« Police et gendarmerie » (no force chosen) is every incident: the import leaves the force
+    missing when neither the file, the unit nor the commune tells it, and such incidents were
+    left out of every page without a word."""
+    at = AppTest.from_function(_kept_by_the_default_selection, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text[-1].value == "3"

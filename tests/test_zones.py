@@ -327,3 +327,18 @@ def test_the_suivi_and_packs_follow_the_zones_page_zones(synthetic53, communes53
     assert len(followed) > 3
     assert followed["id"].tolist() == page.zones["id"].tolist()
     assert followed["faits"].tolist() == page.zones["faits"].tolist()
+
+
+def test_incidents_outside_the_grid_are_in_no_zone():
+    """Incidents kept outside the département (the import keeps and flags them) are counted in
+    no zone, neither in the period nor in the previous one: not in the nearest border cell's."""
+    rng = np.random.default_rng(3)
+    corner = _incidents(rng, n_background=300, cluster=(9950, 9950, 10, 200))
+    far = corner.iloc[:40].copy()
+    far["geometry"] = gpd.points_from_xy(np.full(40, 30_000.0), np.full(40, 30_000.0))
+    inside_only = zones_from_incidents(corner, SQUARE, previous=corner)
+    with_far = zones_from_incidents(pd.concat([corner, far]), SQUARE, previous=pd.concat([corner, far]))
+    top, top_far = inside_only.iloc[0], with_far.iloc[0]
+    assert top.geometry.distance(shapely.Point(9950, 9950)) == 0
+    assert top_far["faits"] == top["faits"] >= 200
+    assert top_far["faits_periode_precedente"] == top["faits_periode_precedente"]

@@ -127,11 +127,13 @@ def _filters(incidents: gpd.GeoDataFrame, kind: str, info: DatasetInfo) -> Incid
         natinf=natinf,
         start=start,
         end=end,
-        # Nothing chosen: every offence there is, not those of this data set (the reports said
-        # « toutes sauf « Autre » » of a data set without any « Autre »).
-        offences=tuple(offences) if offences else (*OFFENCES, OTHER_OFFENCE),
-        places=tuple(places) if places else tuple(PLACE_TYPES),
-        forces=tuple(forces) if forces else tuple(FORCES),
+        # Nothing chosen is no filter on that field (None), not « every value we know »: an
+        # incident whose force the import could not tell (outside the département, no unit)
+        # stays in « Police et gendarmerie », and no pass over every row tests membership in a
+        # list of every value. The reports then say « tous les faits ».
+        offences=tuple(offences) or None,
+        places=tuple(places) or None,
+        forces=tuple(forces) or None,
     )
 
 
