@@ -8,6 +8,7 @@ from core.access import Viewer
 from core.escape import markdown_text as md_escape
 from core.formatting import MISSING
 from ui.access import access_store
+from ui.inputs import CHOOSE
 from usecases.donnees import (
     datasets_for_viewer,
     delete_profile,
@@ -106,7 +107,11 @@ def profiles_section(viewer: Viewer) -> None:
             st.caption("Aucun profil : enregistrez-en un depuis la revue des libellés d'un fichier.")
             return
         target = st.selectbox(
-            "Profil", list(profiles), format_func=lambda s: profiles[s].name, key="profile_target"
+            "Profil",
+            list(profiles),
+            format_func=lambda s: profiles[s].name,
+            key="profile_target",
+            placeholder=CHOOSE,
         )
         p = profiles[target]
         st.caption(f"{len(p.columns)} colonnes : {md_escape(', '.join(p.columns))}.")
@@ -127,7 +132,9 @@ def saved_review_section(viewer: Viewer, store) -> None:
         return
     names = {i.slug: i.name for i in infos}
     with st.expander("Revoir les libellés d'un jeu enregistré"):
-        slug = st.selectbox("Jeu", list(names), format_func=names.get, key="reclass_target")
+        slug = st.selectbox(
+            "Jeu", list(names), format_func=names.get, key="reclass_target", placeholder=CHOOSE
+        )
         offences, places = review_for_viewer(store, slug, viewer, access_store())
         if offences.empty and places.empty:
             st.caption("Ce jeu ne garde pas de libellés d'origine (jeu synthétique ou import ancien).")

@@ -14,6 +14,7 @@ from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
 from rendering.exports import csv_bytes_from_frame
 from ui.access import access_store, export_button
+from ui.inputs import CHOOSE
 from ui.sidebar import Context
 from ui.tables import show_table
 from ui.uploads import file_uploader
@@ -75,7 +76,9 @@ def save_section(ctx: Context, filename: str, result, key: str) -> None:
             )
             st.rerun()
         return
-    slug = st.selectbox("Jeu à compléter", list(targets), format_func=targets.get, key=f"into_{key}")
+    slug = st.selectbox(
+        "Jeu à compléter", list(targets), format_func=targets.get, key=f"into_{key}", placeholder=CHOOSE
+    )
     policy = DROP_DUPLICATES
     if not result.mapping.get("identifiant"):
         policy = st.radio(
@@ -115,7 +118,7 @@ def save_section(ctx: Context, filename: str, result, key: str) -> None:
 def confirmed_deletion(label: str, names: dict[str, str], delete, *, key: str) -> None:
     """Choose a saved item, tick the confirmation, delete it (the use case audits), rerun."""
     c1, c2 = st.columns([3, 1])
-    target = c1.selectbox(label, list(names), format_func=names.get, key=f"{key}_target")
+    target = c1.selectbox(label, list(names), format_func=names.get, key=f"{key}_target", placeholder=CHOOSE)
     sure = c2.checkbox("Je confirme la suppression", key=f"{key}_sure")
     if st.button("Supprimer", key=f"{key}_button", disabled=not sure):
         delete(target)
@@ -132,7 +135,9 @@ def saved_section(viewer: Viewer, *, writable: bool) -> None:
     show_table(st, table_from_infos(infos, DATASET_COLUMNS), hide_index=True)
     slugs = {i.slug: i.name for i in infos}
     with st.expander("Historique des imports d'un jeu"):
-        shown = st.selectbox("Jeu", list(slugs), format_func=slugs.get, key="history_target")
+        shown = st.selectbox(
+            "Jeu", list(slugs), format_func=slugs.get, key="history_target", placeholder=CHOOSE
+        )
         show_table(st, history_for_viewer(store, shown, viewer, access_store()), hide_index=True)
     if not writable:
         return

@@ -18,6 +18,7 @@ from ui import cache
 from ui.access import audited
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame
+from ui.inputs import CHOOSE
 from ui.maps import show_map
 from ui.sidebar import Context
 from ui.tables import show_table
@@ -65,6 +66,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
                 list(labels),
                 format_func=lambda k: markdown_text(labels[k]),
                 key="ev_zone",
+                placeholder=CHOOSE,
             )
             st.caption(
                 "Zones détectées sur la période de la barre latérale (réglages par défaut de la page « Zones prioritaires »)."
@@ -73,7 +75,11 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
         if kind == "commune":
             names = dict(zip(communes["code"], communes["nom"], strict=True))
             code = st.selectbox(
-                "Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="ev_commune"
+                "Commune",
+                list(names),
+                format_func=lambda k: f"{names[k]} ({k})",
+                key="ev_commune",
+                placeholder=CHOOSE,
             )
             return communes.loc[communes["code"] == code].geometry.iloc[0], f"commune de {names[code]}"
         if kind == "cameras":

@@ -9,6 +9,7 @@ from rendering import charts
 from ui import cache
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
+from ui.inputs import CHOOSE, CHOOSE_SEVERAL
 from ui.sidebar import Context
 from ui.tables import show_table
 from usecases import repeats as uc
@@ -24,8 +25,10 @@ def near_repeat_section(ctx: Context) -> None:
         st.info("Ni cambriolage ni vol lié aux véhicules dans ce jeu de données : le test ne s'applique pas.")
         return
     c1, c2, c3 = st.columns([3, 2, 2])
-    offence = c1.selectbox("Infraction", present, key="nr_offence")
-    metric = c2.selectbox("Distance", list(uc.METRICS), format_func=uc.METRICS.get, key="nr_metric")
+    offence = c1.selectbox("Infraction", present, key="nr_offence", placeholder=CHOOSE)
+    metric = c2.selectbox(
+        "Distance", list(uc.METRICS), format_func=uc.METRICS.get, key="nr_metric", placeholder=CHOOSE
+    )
     permutations = int(c3.number_input("Permutations", 99, 9999, 999, 100, key="nr_perms"))
     d1, d2 = st.columns(2)
     distances = uc.bands_from_text(
@@ -53,7 +56,11 @@ def concentration_section(ctx: Context) -> None:
     show_table(st, v.table, hide_index=True, column_config=column_config_from_frame(v.table))
     if len(v.curves):
         shown = st.multiselect(
-            "Courbes", sorted(v.curves["infraction"].unique()), default=["Ensemble"], key="cc_curves"
+            "Courbes",
+            sorted(v.curves["infraction"].unique()),
+            default=["Ensemble"],
+            key="cc_curves",
+            placeholder=CHOOSE_SEVERAL,
         )
         show_chart(charts.curves_from_concentration, v.curves[v.curves["infraction"].isin(shown)])
     for note in v.notes:

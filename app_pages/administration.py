@@ -11,6 +11,7 @@ from core.formatting import fmt_count
 from rendering.exports import csv_bytes_from_frame
 from ui.access import access_store, current_viewer, export_button, sidebar_identity
 from ui.guard import guarded
+from ui.inputs import CHOOSE
 from ui.tables import show_table
 
 
@@ -24,7 +25,9 @@ def _people(viewer) -> None:
         )
         name = c2.text_input("Nom (facultatif)", key="adm_name")
         c3, c4 = st.columns(2)
-        role = c3.selectbox("Rôle", list(ASSIGNABLE_ROLES), format_func=ROLE_LABELS.get, key="adm_role")
+        role = c3.selectbox(
+            "Rôle", list(ASSIGNABLE_ROLES), format_func=ROLE_LABELS.get, key="adm_role", placeholder=CHOOSE
+        )
         territory = c4.text_input(
             "Territoire",
             key="adm_territory",
@@ -59,7 +62,9 @@ def _people(viewer) -> None:
     }
     if others:
         c1, c2 = st.columns([3, 1])
-        target = c1.selectbox("Retirer l'accès de", list(others), format_func=others.get, key="adm_remove")
+        target = c1.selectbox(
+            "Retirer l'accès de", list(others), format_func=others.get, key="adm_remove", placeholder=CHOOSE
+        )
         sure = c2.checkbox("Je confirme", key="adm_remove_sure")
         if st.button("Retirer l'accès", key="adm_remove_go", disabled=not sure):
             store.remove_person(target, by=viewer)

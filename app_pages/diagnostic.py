@@ -13,6 +13,7 @@ from ui.access import export_button
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
+from ui.inputs import CHOOSE
 from ui.layer_map import show_layer_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.tables import show_table
@@ -52,6 +53,7 @@ def _incidents_view(ctx: Context) -> None:
         format_func=CLASS_METHODS.get,
         key="diag_method",
         width=260,
+        placeholder=CHOOSE,
     )
     rate, method, level = rate or "brut", method or "fisher_jenks", level or "commune"
     st.caption(RATE_EXPLANATION[rate])
@@ -175,13 +177,20 @@ def _official_view(ctx: Context) -> None:
         return
     names = {i.slug: i.name for i in saved}
     c1, c2, c3 = st.columns([2, 3, 1])
-    slug = c1.selectbox("Statistiques", list(names), format_func=names.get, key="ssmsi_slug")
+    slug = c1.selectbox(
+        "Statistiques", list(names), format_func=names.get, key="ssmsi_slug", placeholder=CHOOSE
+    )
     stamp = next(i.imported_at for i in saved if i.slug == slug)
     stats = cache.official_statistics(slug, stamp)
     indicator = c2.selectbox(
-        "Indicateur", sorted(stats["indicateur"].dropna().unique()), key="ssmsi_indicator"
+        "Indicateur",
+        sorted(stats["indicateur"].dropna().unique()),
+        key="ssmsi_indicator",
+        placeholder=CHOOSE,
     )
-    year = c3.selectbox("Année", sorted(stats["annee"].unique(), reverse=True), key="ssmsi_year")
+    year = c3.selectbox(
+        "Année", sorted(stats["annee"].unique(), reverse=True), key="ssmsi_year", placeholder=CHOOSE
+    )
     v = cache.official(slug, stamp, ctx.departement, indicator, int(year))
     show_metrics(v.metrics)
     left, right = st.columns([3, 2])

@@ -12,6 +12,7 @@ from core.formatting import fmt_count
 from rendering.exports import csv_bytes_from_frame
 from ui.access import export_button
 from ui.guard import guarded
+from ui.inputs import CHOOSE
 from ui.sidebar import Context, current_context
 from ui.tables import show_table
 from ui.uploads import file_uploader
@@ -86,6 +87,7 @@ def _import_section(ctx: Context) -> None:
             key=f"sheet_{file_key}",
             help="La feuille qui ressemble le plus à un tableau de faits est choisie d'office ; "
             "choisissez-en une autre si besoin.",
+            placeholder=CHOOSE,
         )
     for note in raw.notes:
         st.caption(md_escape(note))
@@ -108,6 +110,7 @@ def _import_section(ctx: Context) -> None:
                 options,
                 index=options.index(current) if current in options else 0,
                 key=f"map_{key}_{fld}",
+                placeholder=CHOOSE,
             )
             mapping[fld] = None if choice == NONE else choice
         coords = st.radio(

@@ -12,6 +12,7 @@ from rendering.maps import BASE_MAPS, france_map
 from ui import cache
 from ui.access import current_viewer, export_button, sidebar_identity
 from ui.guard import guarded
+from ui.inputs import CHOOSE
 from ui.layer_map import show_layer_map
 from ui.state import DEPARTEMENT_QUERY, init_state, persisted
 from ui.tables import show_table
@@ -42,6 +43,7 @@ def _open_departement(viewer: a.Viewer, table) -> None:
         format_func=lambda c: f"{c} – {names[c]}",
         key="fr_open",
         label_visibility="collapsed",
+        placeholder=CHOOSE,
     )
     cols = st.columns(len(LINKED_PAGES))
     for col, (page, (path, label)) in zip(cols, LINKED_PAGES.items(), strict=True):
@@ -64,6 +66,7 @@ def body() -> None:
         format_func=BASE_MAPS.get,
         help="Les fonds IGN et OSM demandent Internet ; sans réseau, choisissez « Aucun fond ».",
         **persisted("base_map", "plan_ign", lambda v: v in BASE_MAPS),
+        placeholder=CHOOSE,
     )
     st.title("France — tous les départements")
     st.caption(

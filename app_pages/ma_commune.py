@@ -13,6 +13,7 @@ from ui.access import access_store, current_viewer, export_button, sidebar_ident
 from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
+from ui.inputs import CHOOSE
 from ui.maps import show_map
 from ui.tables import show_table
 from usecases.ma_commune import dataset_for_mayor
@@ -35,7 +36,7 @@ def body() -> None:
         names = cache.communes(dep).set_index("code")["nom"]
         choices.update({c: f"{names.get(c, c)} ({c})" for c in codes})
     code = (
-        st.selectbox("Commune", list(choices), format_func=choices.get, key="mc_commune")
+        st.selectbox("Commune", list(choices), format_func=choices.get, key="mc_commune", placeholder=CHOOSE)
         if len(choices) > 1
         else next(iter(choices))
     )

@@ -21,6 +21,7 @@ from ui.access import export_button
 from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
+from ui.inputs import CHOOSE, CHOOSE_SEVERAL
 from ui.layer_map import show_layer_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
@@ -82,6 +83,7 @@ def _report(ctx: Context, data: SuiviData, reference: str) -> None:
             format_func=titles.get,
             key="s_report_evaluations",
             help="Gardées depuis « Évaluer une action ». Le secret statistique s'applique.",
+            placeholder=CHOOSE_SEVERAL,
         )
         chosen = [r for r in kept if r["id"] in ids]
 
@@ -224,7 +226,7 @@ def _followup_body(ctx: Context) -> None:
         "la barre latérale pour les retrouver)."
     )
     st.subheader("Tableau des évolutions")
-    st.selectbox("Par", dims, format_func=DIMENSIONS.get, key="s_dimension")
+    st.selectbox("Par", dims, format_func=DIMENSIONS.get, key="s_dimension", placeholder=CHOOSE)
     st.toggle("Seulement les changements significatifs", key="s_only_sig")
     show_table(st, v.table, hide_index=True, width="stretch")
     export_button(
@@ -237,7 +239,9 @@ def _followup_body(ctx: Context) -> None:
         key="s_csv",
     )
     st.subheader("Évolution mensuelle")
-    split = st.selectbox("Détailler par", list(SPLITS), format_func=SPLITS.get, key="s_split")
+    split = st.selectbox(
+        "Détailler par", list(SPLITS), format_func=SPLITS.get, key="s_split", placeholder=CHOOSE
+    )
     _trend(ctx, data, v.spans, split)
     st.subheader("Rapport")
     _report(ctx, data, reference)
@@ -257,7 +261,13 @@ def _packs(ctx: Context) -> None:
     common = {"territory": territory, "dataset": ctx.dataset.name, "synthetic": ctx.dataset.synthetic}
     names = dict(zip(pack.communes.index, pack.communes["nom"], strict=True))
     c1, c2 = st.columns(2)
-    code = c1.selectbox("Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="pk_commune")
+    code = c1.selectbox(
+        "Commune",
+        list(names),
+        format_func=lambda k: f"{names[k]} ({k})",
+        key="pk_commune",
+        placeholder=CHOOSE,
+    )
     export_button(
         c1,
         ctx.viewer,
@@ -280,7 +290,11 @@ def _packs(ctx: Context) -> None:
     )
     cantons = dict(zip(pack.cantons.index, pack.cantons["nom"], strict=True))
     canton = c2.selectbox(
-        "Canton", list(cantons), format_func=lambda k: f"{cantons[k]} ({k})", key="pk_canton"
+        "Canton",
+        list(cantons),
+        format_func=lambda k: f"{cantons[k]} ({k})",
+        key="pk_canton",
+        placeholder=CHOOSE,
     )
     export_button(
         c2,

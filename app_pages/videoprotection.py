@@ -20,6 +20,7 @@ from ui.access import access_store, export_button
 from ui.charts import show_chart
 from ui.columns import show_metrics, site_columns
 from ui.guard import guarded
+from ui.inputs import CHOOSE, CHOOSE_SEVERAL
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.tables import show_table
@@ -34,7 +35,11 @@ def _area(ctx: Context, communes) -> uc.StudyArea:
     if kind == "commune":
         names = dict(zip(communes["code"], communes["nom"], strict=True))
         code = c2.selectbox(
-            "Commune", list(names), format_func=lambda k: f"{names[k]} ({k})", key="v_area_commune"
+            "Commune",
+            list(names),
+            format_func=lambda k: f"{names[k]} ({k})",
+            key="v_area_commune",
+            placeholder=CHOOSE,
         )
         return uc.study_area(communes, kind, commune=code)
     if kind == "zones":
@@ -195,6 +200,7 @@ def _publish(ctx: Context, run, communes) -> None:
         list(names),
         format_func=lambda k: f"{names[k]} ({k})",
         key="v_pub_communes",
+        placeholder=CHOOSE_SEVERAL,
     )
     sure = st.checkbox(
         "Je confirme la publication (vue diffusable, secret statistique appliqué)", key="v_pub_sure"
@@ -223,7 +229,11 @@ def body() -> None:
     communes = cache.communes_metric(ctx.departement)
     area = _area(ctx, communes)
     places = st.multiselect(
-        "Lieux visibles par une caméra", list(PLACE_TYPES), default=list(PUBLIC_PLACES), key="v_places"
+        "Lieux visibles par une caméra",
+        list(PLACE_TYPES),
+        default=list(PUBLIC_PLACES),
+        key="v_places",
+        placeholder=CHOOSE_SEVERAL,
     )
     demand = cache.demand(ctx.selection, area.key, tuple(places), area)
     with st.expander("Poids des infractions"):

@@ -13,7 +13,7 @@ from ui import cache, prefetch
 from ui.access import export_button
 from ui.columns import column_config_from_frame, show_metrics
 from ui.guard import guarded
-from ui.inputs import decimal_input
+from ui.inputs import CHOOSE, decimal_input
 from ui.layer_map import show_rendered_layer_map, zones_layer_map
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
@@ -57,6 +57,7 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
             list(METHODS).index(Z["method"]),
             format_func=METHODS.get,
             key="z_method",
+            placeholder=CHOOSE,
         )
         cell = c2.number_input("Maille (m)", 50, 1000, int(Z["cell"]), 25, key="z_cell")
         bw = c3.number_input(
@@ -129,6 +130,7 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
                 list(CONFIDENCE).index(Z["confidence"]),
                 format_func=CONFIDENCE.get,
                 key="z_conf",
+                placeholder=CHOOSE,
             )
         if "min_incidents" in used:
             values["min_incidents"] = next(cols).number_input(
@@ -165,7 +167,11 @@ def _settings() -> tuple[ZoneSettings, dict[str, float], float | None]:
 def _emerging_section(ctx: Context, settings: ZoneSettings) -> None:
     c1, c2 = st.columns(2)
     freq = c1.selectbox(
-        "Pas de temps", ["QS", "MS"], format_func={"QS": "Trimestre", "MS": "Mois"}.get, key="e_freq"
+        "Pas de temps",
+        ["QS", "MS"],
+        format_func={"QS": "Trimestre", "MS": "Mois"}.get,
+        key="e_freq",
+        placeholder=CHOOSE,
     )
     c2.caption(f"Maille {settings.cell:.0f} m, voisinage {settings.band:.0f} m (paramètres ci-dessus).")
     cells, counts = cache.emerging(ctx.selection.undated(), settings, freq)

@@ -342,3 +342,22 @@ def test_incidents_outside_the_grid_are_in_no_zone():
     assert top.geometry.distance(shapely.Point(9950, 9950)) == 0
     assert top_far["faits"] == top["faits"] >= 200
     assert top_far["faits_periode_precedente"] == top["faits_periode_precedente"]
+
+
+def test_the_density_surface_is_as_fine_as_its_bandwidth():
+    """The surface's cell: a quarter of the bandwidth in steps of 100 m (100 m at least), and
+    the same surface whatever the cell (its integral over the square, its peak)."""
+    from analysis.zones import priority_zones_for_period
+
+    inc = _incidents(np.random.default_rng(4))
+    period = {"start": pd.Timestamp("2024-01-01"), "end": pd.Timestamp("2024-02-25")}
+    wide = priority_zones_for_period(inc, SQUARE, bandwidth=2000.0, privacy_threshold=0, **period)
+    narrow = priority_zones_for_period(inc, SQUARE, bandwidth=250.0, privacy_threshold=0, **period)
+    fine = priority_zones_for_period(
+        inc, SQUARE, bandwidth=2000.0, density_cell=100.0, privacy_threshold=0, **period
+    )
+    assert (wide.density_grid.cell, narrow.density_grid.cell, fine.density_grid.cell) == (500, 100, 100)
+    assert wide.density.shape == (20, 20) and fine.density.shape == (100, 100)
+    mass = [float(r.density.sum()) * r.density_grid.cell**2 for r in (wide, fine)]
+    assert mass[0] == pytest.approx(mass[1], rel=0.02) and 0.5 < mass[1] <= 1.0
+    assert wide.density.max() == pytest.approx(fine.density.max(), rel=0.05)

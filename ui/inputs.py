@@ -87,3 +87,10 @@ def decimal_input(
         )
         return float(value)
     return round(parsed, decimals)
+
+
+#: What an empty select box says (Streamlit's own is English, « Choose an option », read by
+#: screen readers): every ``st.selectbox`` of the app passes it.
+CHOOSE = "Choisissez une option"
+#: The same for an ``st.multiselect`` without a placeholder of its own.
+CHOOSE_SEVERAL = "Choisissez une ou plusieurs options"

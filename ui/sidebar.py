@@ -26,6 +26,7 @@ from geo.organisation import DEFAULT_DETOUR, DEFAULT_SPEED_KMH
 from rendering.maps import BASE_MAPS
 from ui import cache
 from ui.access import AccessRefusedError, audited, current_viewer, sidebar_identity
+from ui.inputs import CHOOSE
 from ui.sessions import REGISTRY, script_session_id
 from ui.state import departement_from_link, init_state, persisted
 from usecases.organisation import organisation_stamp
@@ -158,6 +159,7 @@ def current_context() -> Context:
         list(labels),
         format_func=labels.get,
         **persisted("departement", default_dep, lambda v: v in labels),
+        placeholder=CHOOSE,
     )
     if dep not in labels:  # a crafted widget state: the server's choice, not the client's
         dep = default_dep
@@ -187,6 +189,7 @@ def current_context() -> Context:
             list(items),
             format_func=lambda k: _label_dataset(items[k]),
             **persisted(f"dataset_{dep}", next(iter(items)), lambda v: v in items),
+            placeholder=CHOOSE,
         )
         kind, info = items[choice]
         incidents = cache.dataset(kind, info.slug, info.imported_at)
@@ -198,6 +201,7 @@ def current_context() -> Context:
         format_func=BASE_MAPS.get,
         help="Les fonds IGN et OSM demandent Internet ; sans réseau, choisissez « Aucun fond ».",
         **persisted("base_map", "plan_ign", lambda v: v in BASE_MAPS),
+        placeholder=CHOOSE,
     )
     public = True
     if viewer.can(INTERNAL_VIEW):  # the switch exists only for roles that may turn it off

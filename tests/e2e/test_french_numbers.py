@@ -151,6 +151,10 @@ def problems(sent: Sent) -> list[str]:
         for label, data_type, fmt in widgets
         if decimal_format(data_type, fmt)
     ]
+    # An empty select box shows Streamlit's English placeholder (read by screen readers).
+    found += [
+        f"liste « {label} » sans invite en français" for label, text in sent.selects if not text.strip()
+    ]
     for spec in sent.chart_specs:
         locale = (spec.get("config") or {}).get("locale") or {}
         if (locale.get("number") or {}).get("decimal") != ",":
@@ -203,9 +207,10 @@ def test_the_scan_catches_english_figures():
         number_inputs=[("Maille (m)", 1, "%0.2f")],
         sliders=[("Part", 1, "")],
         chart_specs=[{"config": {}}],
+        selects=[("Commune", ""), ("Infractions", "Toutes les infractions")],
     )
     found = problems(sent)
-    assert len(found) == 7, found
+    assert len(found) == 8, found
     empty = Sent(
         metrics=[("Taux", "nan")],
         texts=["Légende : None"],

@@ -49,6 +49,9 @@ class Sent:
     number_inputs: list[tuple[str, int, str]] = field(default_factory=list)
     #: Label, data type (0: integer, 1: float, 2+: dates) and printf format of every slider.
     sliders: list[tuple[str, int, str]] = field(default_factory=list)
+    #: Label and placeholder of every select box and multiselect ("" when the page set none:
+    #: the browser then shows Streamlit's English « Choose an option »).
+    selects: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _frame(arrow_bytes: bytes) -> pd.DataFrame | None:
@@ -124,6 +127,9 @@ def collect(frames) -> Sent:
             out.number_inputs.append(
                 (el.number_input.label, el.number_input.data_type, el.number_input.format)
             )
+        elif kind in ("selectbox", "multiselect"):
+            widget = getattr(el, kind)
+            out.selects.append((widget.label, widget.placeholder))
         elif kind == "slider":
             out.sliders.append((el.slider.label, el.slider.data_type, el.slider.format))
         elif kind == "vega_lite_chart":
