@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,7 +43,7 @@ from analysis.zone_detectors import (
 from core.errors import ParameterError
 
 #: A zone method in the back-test: ``draw(in_train, before, window)`` (see :func:`backtest`).
-Drawer = Callable[[np.ndarray, np.ndarray, "Window"], shapely.Geometry | np.ndarray | None]
+Drawer = Callable[[np.ndarray, np.ndarray, "Window"], "shapely.Geometry | np.ndarray | Future | None"]
 #: A share method's score per active cell: ``score(in_train, before, window)``.
 Scorer = Callable[[np.ndarray, np.ndarray, "Window"], np.ndarray]
 
@@ -342,10 +342,14 @@ def backtest_and_curves(
         def scored(cells: np.ndarray) -> dict[str, float]:
             return _scores_of_cells(cells, n_cells, train, horizon, best=best, totals=totals).as_dict()
 
+        # A drawer computed elsewhere (``concurrent``: its clustering in a process pool) is
+        # started first and returns a Future, awaited once the others have drawn here.
+        started = sorted(methods, key=lambda name: not getattr(methods[name], "concurrent", False))
+        drawn = {name: methods[name](in_train, before, w) for name in started}
         masks = {}
-        for name, draw in methods.items():
-            drawn = draw(in_train, before, w)
-            masks[name] = drawn if isinstance(drawn, np.ndarray) else cells_in_zones(grid, drawn)
+        for name in methods:
+            got = drawn[name].result() if isinstance(drawn[name], Future) else drawn[name]
+            masks[name] = got if isinstance(got, np.ndarray) else cells_in_zones(grid, got)
         method_scores = {name: score(in_train, before, w) for name, score in (scorers or {}).items()}
         # Each baseline's best cells, as many as the largest area asked for (sorted once).
         limit = max([int(v.sum()) for v in masks.values()] + share_k + [0])

@@ -117,8 +117,9 @@ def test_automatic_method_takes_the_share_method_that_predicted_best(synthetic53
 def test_clusterings_in_the_process_pool_draw_the_same_zones_as_in_process(
     synthetic53, communes53, monkeypatch
 ):
-    """DBSCAN's and HDBSCAN's windows go to the clustering pool (their code holds the GIL):
-    same table as computed in the calling process."""
+    """HDBSCAN's windows go to the clustering pool (its code holds the GIL), started before the
+    window's other methods (DBSCAN, on the lattice, stays here): same table as computed in the
+    calling process, one after another."""
     import pandas as pd
 
     import usecases.backtest as ub
@@ -132,7 +133,7 @@ def test_clusterings_in_the_process_pool_draw_the_same_zones_as_in_process(
     real_submit = ub.clustering_pool().submit
     monkeypatch.setattr(ub.clustering_pool(), "submit", lambda *a: submitted.append(1) or real_submit(*a))
     backtest_table(inc, com, settings=default_zone_settings(), request=request)
-    assert len(submitted) == 6  # one clustering per window and method, in the pool
+    assert len(submitted) == 3  # one clustering per window, HDBSCAN's, in the pool
     monkeypatch.setattr(ub, "clustering_pool", lambda: None)
     local, _, _ = backtest_table(inc, com, settings=default_zone_settings(), request=request)
     pd.testing.assert_frame_equal(pooled, local)

@@ -361,3 +361,39 @@ def test_the_density_surface_is_as_fine_as_its_bandwidth():
     mass = [float(r.density.sum()) * r.density_grid.cell**2 for r in (wide, fine)]
     assert mass[0] == pytest.approx(mass[1], rel=0.02) and 0.5 < mass[1] <= 1.0
     assert wide.density.max() == pytest.approx(fine.density.max(), rel=0.05)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dbscan_on_the_lattice_gives_scikit_learns_labels(seed):
+    """The lattice DBSCAN (no tree, no loop holding the GIL) labels weighted cells as
+    scikit-learn's DBSCAN does: the same clusters, numbered alike, each border cell in the same
+    cluster (the first one expanded), noise alike; at a radius where no two cells tie."""
+    from analysis.zone_detectors import dbscan_fit_labels, dbscan_lattice_labels
+
+    rng = np.random.default_rng(seed)
+    nx = 80
+    # Clustered cells: a few dense blobs over sparse noise, weights of 1 to 6 incidents.
+    blobs = rng.uniform(10, 70, (6, 2))
+    pts = np.vstack(
+        [rng.normal(b, rng.uniform(2, 6), (300, 2)) for b in blobs] + [rng.uniform(0, 80, (600, 2))]
+    )
+    cells = np.clip(np.floor(pts).astype(int), 0, nx - 1)
+    flat, counts = np.unique(cells[:, 1] * nx + cells[:, 0], return_counts=True)
+    iy, ix = np.divmod(flat, nx)
+    counts = counts.astype(float)
+    cell = 50.0
+    centres = np.column_stack([(ix + 0.5) * cell, (iy + 0.5) * cell])
+    for radius, min_samples in ((4.2, 25), (2.5, 8), (3.3, 40)):
+        ours = dbscan_lattice_labels(iy, ix, counts, radius, min_samples)
+        theirs = dbscan_fit_labels(centres, counts, radius * cell, min_samples)
+        assert ours.tolist() == theirs.tolist()
+        assert ours.max() >= 1 and (ours == -1).any()  # several clusters and some noise
+
+
+def test_dbscan_on_the_lattice_counts_a_tie_as_a_neighbour():
+    """Two cells exactly the radius apart are neighbours (scikit-learn decides by rounding)."""
+    from analysis.zone_detectors import dbscan_lattice_labels
+
+    iy, ix = np.array([0, 0]), np.array([0, 4])
+    assert dbscan_lattice_labels(iy, ix, np.array([1.0, 1.0]), 4.0, 2).tolist() == [0, 0]
+    assert dbscan_lattice_labels(iy, ix, np.array([1.0, 1.0]), 3.9, 2).tolist() == [-1, -1]

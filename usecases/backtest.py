@@ -17,7 +17,7 @@ import dataclasses
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -194,12 +194,19 @@ def backtest_table(
             method, x[rows], y[rows], grid, settings, dates=dates[rows], as_of=window.train_end
         )
 
-    pool = clustering_pool() if POOLED_METHODS & set(request.methods) and len(windows) > 1 else None
+    pooled = POOLED_METHODS & set(request.methods)
+    pool = clustering_pool() if pooled and len(windows) > 1 else None
+    # Threads that only wait for the pool: a window's clusterings are under way in the other
+    # processes while its thread draws the other methods (a clustering waited for in turn left
+    # the processes idle, then the threads).
+    waiting = (
+        ThreadPoolExecutor(max_workers=2 * len(pooled), thread_name_prefix="regroupement") if pool else None
+    )
 
     def drawer(method: str):
         own = dataclasses.replace(settings, method=method)
 
-        def draw(in_train: np.ndarray, before: np.ndarray, window: Window) -> np.ndarray:
+        def cells(in_train: np.ndarray, before: np.ndarray, window: Window) -> np.ndarray:
             score = None
             if method in SHARE_METHODS and np.count_nonzero(in_train) >= MIN_INCIDENTS:
                 score = known[(method, window.train_end)] = share_of(method, in_train, before, window)
@@ -217,7 +224,14 @@ def backtest_table(
                 executor=pool if method in POOLED_METHODS else None,
             )
 
-        return draw
+        if waiting is None or method not in POOLED_METHODS:
+            return cells
+
+        def started(in_train: np.ndarray, before: np.ndarray, window: Window) -> Future:
+            return waiting.submit(cells, in_train, before, window)
+
+        started.concurrent = True  # analysis.backtest starts it first and awaits it
+        return started
 
     def scorer(method: str):
         def score(in_train: np.ndarray, before: np.ndarray, window: Window) -> np.ndarray:
@@ -235,9 +249,13 @@ def backtest_table(
         base.prospective_weeks,
     )
     same_as = {"prospectif_ref": "prospectif"} if same and "prospectif" in scorers else None
-    table, curves = backtest_and_curves(
-        x, y, dates, grid, windows, methods, CURVE_SHARES, scorers, same_as=same_as
-    )
+    try:
+        table, curves = backtest_and_curves(
+            x, y, dates, grid, windows, methods, CURVE_SHARES, scorers, same_as=same_as
+        )
+    finally:
+        if waiting is not None:
+            waiting.shutdown(wait=True)
     return table, curves, windows
 
 
