@@ -262,7 +262,9 @@ def backtest(
         one geometry (None or empty: no zone). Neither array ever selects an incident of the
         horizon: a method that reads the history (``"recurrent"``) takes ``before``, the
         others ``in_train``. It may return the zones' cells instead (a bool array over the
-        grid's active cells, as :func:`zone_cells` gives).
+        grid's active cells, as :func:`zone_cells` gives), or a Future of either when it has a
+        true ``concurrent`` attribute (its work runs elsewhere: such drawers are called first
+        in each window, their results awaited after the others').
 
     Returns
     -------

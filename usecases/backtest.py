@@ -200,7 +200,9 @@ def backtest_table(
     # processes while its thread draws the other methods (a clustering waited for in turn left
     # the processes idle, then the threads).
     waiting = (
-        ThreadPoolExecutor(max_workers=2 * len(pooled), thread_name_prefix="regroupement") if pool else None
+        ThreadPoolExecutor(max_workers=len(pooled) * (os.cpu_count() or 1), thread_name_prefix="regroupement")
+        if pool
+        else None
     )
 
     def drawer(method: str):
