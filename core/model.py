@@ -177,7 +177,7 @@ def xy_of_located(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     without taking the table. The geometries are points (:func:`conform_incidents`).
     """
     geoms = np.asarray(frame.geometry.array, dtype=object)
-    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    keep = located_mask(frame)
     if not keep.all():
         geoms = geoms[keep]
     return shapely.get_x(geoms), shapely.get_y(geoms)
