@@ -18,7 +18,7 @@ from ui import cache
 from ui.access import audited
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame
-from ui.inputs import CHOOSE
+from ui.inputs import CHOOSE, choose_by_name
 from ui.maps import show_map
 from ui.sidebar import Context
 from ui.tables import show_table
@@ -74,13 +74,7 @@ def _target(ctx: Context, communes, crs: str) -> tuple[object, str]:
             return zones.loc[zones["rang"] == rank].geometry.iloc[0], labels[rank]
         if kind == "commune":
             names = dict(zip(communes["code"], communes["nom"], strict=True))
-            code = st.selectbox(
-                "Commune",
-                list(names),
-                format_func=lambda k: f"{names[k]} ({k})",
-                key="ev_commune",
-                placeholder=CHOOSE,
-            )
+            code = choose_by_name(st, "Commune", names, key="ev_commune")
             return communes.loc[communes["code"] == code].geometry.iloc[0], f"commune de {names[code]}"
         if kind == "cameras":
             up = file_uploader(

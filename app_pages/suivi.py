@@ -21,7 +21,7 @@ from ui.access import export_button
 from ui.charts import show_chart
 from ui.columns import show_metrics
 from ui.guard import guarded
-from ui.inputs import CHOOSE, CHOOSE_SEVERAL
+from ui.inputs import CHOOSE, CHOOSE_SEVERAL, choose_by_name
 from ui.layer_map import show_layer_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.state import valid_or_reset
@@ -261,13 +261,7 @@ def _packs(ctx: Context) -> None:
     common = {"territory": territory, "dataset": ctx.dataset.name, "synthetic": ctx.dataset.synthetic}
     names = dict(zip(pack.communes.index, pack.communes["nom"], strict=True))
     c1, c2 = st.columns(2)
-    code = c1.selectbox(
-        "Commune",
-        list(names),
-        format_func=lambda k: f"{names[k]} ({k})",
-        key="pk_commune",
-        placeholder=CHOOSE,
-    )
+    code = choose_by_name(c1, "Commune", names, key="pk_commune")
     export_button(
         c1,
         ctx.viewer,
@@ -289,13 +283,7 @@ def _packs(ctx: Context) -> None:
         key="pk_sheets",
     )
     cantons = dict(zip(pack.cantons.index, pack.cantons["nom"], strict=True))
-    canton = c2.selectbox(
-        "Canton",
-        list(cantons),
-        format_func=lambda k: f"{cantons[k]} ({k})",
-        key="pk_canton",
-        placeholder=CHOOSE,
-    )
+    canton = choose_by_name(c2, "Canton", cantons, key="pk_canton")
     export_button(
         c2,
         ctx.viewer,

@@ -20,7 +20,7 @@ from ui.access import access_store, export_button
 from ui.charts import show_chart
 from ui.columns import show_metrics, site_columns
 from ui.guard import guarded
-from ui.inputs import CHOOSE, CHOOSE_SEVERAL
+from ui.inputs import CHOOSE_SEVERAL, choose_by_name
 from ui.maps import show_map
 from ui.sidebar import Context, current_context, dataset_or_notice
 from ui.tables import show_table
@@ -34,13 +34,7 @@ def _area(ctx: Context, communes) -> uc.StudyArea:
     kind = c1.radio("Secteur étudié", list(uc.AREAS), format_func=uc.AREAS.get, key="v_area_kind")
     if kind == "commune":
         names = dict(zip(communes["code"], communes["nom"], strict=True))
-        code = c2.selectbox(
-            "Commune",
-            list(names),
-            format_func=lambda k: f"{names[k]} ({k})",
-            key="v_area_commune",
-            placeholder=CHOOSE,
-        )
+        code = choose_by_name(c2, "Commune", names, key="v_area_commune")
         return uc.study_area(communes, kind, commune=code)
     if kind == "zones":
         zones = cache.default_zones(ctx.selection)

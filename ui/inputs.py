@@ -94,3 +94,11 @@ def decimal_input(
 CHOOSE = "Choisissez une option"
 #: The same for an ``st.multiselect`` without a placeholder of its own.
 CHOOSE_SEVERAL = "Choisissez une ou plusieurs options"
+
+
+def choose_by_name(container, label: str, names: dict[str, str], *, key: str) -> str:
+    """A select box of places by name, each written « Nom (code) » (two communes may share a
+    name); returns the chosen code."""
+    return container.selectbox(
+        label, list(names), format_func=lambda k: f"{names[k]} ({k})", key=key, placeholder=CHOOSE
+    )
