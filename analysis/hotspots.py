@@ -45,7 +45,8 @@ class Grid:
     ny: int
     active: np.ndarray  # (ny, nx) bool: cells kept (inside the territory)
     # Derived from ``active`` once (a back-test reads them thousands of times): the flat
-    # indices of the active cells and their centres, with the mask they were computed on.
+    # indices of the active cells, their centres and every cell's position among them (-1:
+    # inactive), with the mask they were computed on.
     _derived: tuple | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def _cache(self) -> tuple:
@@ -53,9 +54,11 @@ class Grid:
             index = np.flatnonzero(self.active)
             iy, ix = np.divmod(index, self.nx)
             centres = (self.x0 + (ix + 0.5) * self.cell, self.y0 + (iy + 0.5) * self.cell)
-            for a in (index, *centres):
+            table = np.full(self.nx * self.ny, -1, dtype=np.int32 if len(index) < 2**31 else np.int64)
+            table[index] = np.arange(len(index))
+            for a in (index, *centres, table):
                 a.flags.writeable = False
-            self._derived = (self.active, index, centres)
+            self._derived = (self.active, index, centres, table)
         return self._derived
 
     @property
@@ -73,17 +76,7 @@ class Grid:
         iy, ix = self.cell_index(x, y)
         ok = (ix >= 0) & (ix < self.nx) & (iy >= 0) & (iy < self.ny)
         flat = np.where(ok, iy * self.nx + ix, 0)
-        return np.where(ok, self._positions()[flat], -1)
-
-    def _positions(self) -> np.ndarray:
-        derived = self._cache()
-        if len(derived) == 3:
-            index = derived[1]
-            table = np.full(self.nx * self.ny, -1, dtype=np.int32 if len(index) < 2**31 else np.int64)
-            table[index] = np.arange(len(index))
-            table.flags.writeable = False
-            self._derived = derived = (*derived, table)
-        return derived[3]
+        return np.where(ok, self._cache()[3][flat], -1)
 
     def on_active(self, raster: np.ndarray) -> np.ndarray:
         """The values of a (ny, nx) raster at the active cells (flat, as :meth:`centres`):
@@ -168,8 +161,7 @@ def grid_for_territory(territory: shapely.Geometry, cell: float) -> Grid:
     key = (hashlib.sha1(shapely.to_wkb(territory)).digest(), float(cell))
     g = _remembered(_GRIDS, key, lambda: _grid_for_territory(territory, float(cell)))
     out = dataclasses.replace(g, active=g.active.copy())
-    g._positions()  # made once for the remembered grid, shared by its copies
-    out._derived = (out.active, *g._cache()[1:])
+    out._derived = (out.active, *g._cache()[1:])  # made once, shared by the copies
     return out
 
 

@@ -199,14 +199,6 @@ def _filled_clusters(grid: Grid, iy: np.ndarray, ix: np.ndarray, cluster: np.nda
     return grid, filled, int(own.max()) if len(own) else 0
 
 
-def dbscan_fit_labels(points: np.ndarray, weights: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
-    """The cluster of each weighted point (-1: noise) by scikit-learn's DBSCAN (the reference
-    :func:`dbscan_lattice_labels` is checked against)."""
-    from sklearn.cluster import DBSCAN
-
-    return DBSCAN(eps=eps, min_samples=min_samples).fit(points, sample_weight=weights).labels_
-
-
 def dbscan_lattice_labels(
     iy: np.ndarray, ix: np.ndarray, weights: np.ndarray, radius_cells: float, min_samples: float
 ) -> np.ndarray:
@@ -282,8 +274,6 @@ def labels_dbscan(
     y: np.ndarray,
     territory: shapely.Geometry,
     s: ZoneSettings,
-    *,
-    executor: Executor | None = None,
     **_: object,
 ) -> Labels:
     """DBSCAN on the occupied cells of an eps / 4 grid, weighted by their incidents

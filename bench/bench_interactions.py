@@ -55,7 +55,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, offline_page, streamlit_server  # noqa: E402
+from tests.e2e.helpers import CHROMIUM, CHROMIUM_ARGS, offline_page, offline_route, streamlit_server  # noqa: E402
 
 GOAL_RENDER_S = 4.0
 GOAL_ACTION_S = 1.5
@@ -379,15 +379,6 @@ def run_mayor(dep: str, browser_factory, tmp: Path) -> list[tuple[Measure, float
         os.environ.update(saved)
 
 
-def _offline(route) -> None:
-    """Abort every request to another host than this machine (as ``offline_page``)."""
-    host = route.request.url.split("/")[2] if "://" in route.request.url else ""
-    if host.startswith(("127.0.0.1", "localhost")) or route.request.url.startswith(("data:", "blob:")):
-        route.continue_()
-    else:
-        route.abort()
-
-
 def _mayor_measures(dep: str, browser_factory, ws: Path) -> list[tuple[Measure, float]]:
     from core.access import MAYOR, Viewer
     from data.access import AccessStore
@@ -406,7 +397,7 @@ def _mayor_measures(dep: str, browser_factory, ws: Path) -> list[tuple[Measure, 
     with server_mode_app(ws) as (base, _issuer):
         browser = browser_factory()
         context = browser.new_context(viewport={"width": 1500, "height": 1400}, locale="fr-FR")
-        context.route("**/*", _offline)
+        context.route("**/*", offline_route([]))
         signing = context.new_page()
         sign_in(signing, base, "maire")
         signing.get_by_text("Ma commune —").wait_for(timeout=180_000)

@@ -368,7 +368,9 @@ def test_dbscan_on_the_lattice_gives_scikit_learns_labels(seed):
     """The lattice DBSCAN (no tree, no loop holding the GIL) labels weighted cells as
     scikit-learn's DBSCAN does: the same clusters, numbered alike, each border cell in the same
     cluster (the first one expanded), noise alike; at a radius where no two cells tie."""
-    from analysis.zone_detectors import dbscan_fit_labels, dbscan_lattice_labels
+    from sklearn.cluster import DBSCAN
+
+    from analysis.zone_detectors import dbscan_lattice_labels
 
     rng = np.random.default_rng(seed)
     nx = 80
@@ -385,7 +387,7 @@ def test_dbscan_on_the_lattice_gives_scikit_learns_labels(seed):
     centres = np.column_stack([(ix + 0.5) * cell, (iy + 0.5) * cell])
     for radius, min_samples in ((4.2, 25), (2.5, 8), (3.3, 40)):
         ours = dbscan_lattice_labels(iy, ix, counts, radius, min_samples)
-        theirs = dbscan_fit_labels(centres, counts, radius * cell, min_samples)
+        theirs = DBSCAN(eps=radius * cell, min_samples=min_samples).fit(centres, sample_weight=counts).labels_
         assert ours.tolist() == theirs.tolist()
         assert ours.max() >= 1 and (ours == -1).any()  # several clusters and some noise
 

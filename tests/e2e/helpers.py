@@ -102,9 +102,9 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 
 
-def offline_page(browser, blocked: list[str], dialogs: list[str], **kw):
-    """A page whose every request to another host than this machine is aborted."""
-    page = browser.new_page(**kw)
+def offline_route(blocked: list[str]):
+    """A Playwright route handler aborting every request to another host than this machine
+    (each aborted URL appended to ``blocked``): for a page or a whole browser context."""
 
     def route(r):
         host = r.request.url.split("/")[2] if "://" in r.request.url else ""
@@ -114,7 +114,13 @@ def offline_page(browser, blocked: list[str], dialogs: list[str], **kw):
             blocked.append(r.request.url)
             r.abort()
 
-    page.route("**/*", route)
+    return route
+
+
+def offline_page(browser, blocked: list[str], dialogs: list[str], **kw):
+    """A page whose every request to another host than this machine is aborted."""
+    page = browser.new_page(**kw)
+    page.route("**/*", offline_route(blocked))
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     return page
 
