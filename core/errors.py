@@ -6,7 +6,7 @@ never a traceback. The classes raised by one module only live beside it, all sub
 :class:`DelinquanceError` (``tests/test_layers.py`` checks it):
 
 - ``readers.ssmsi.StatisticsFileError`` (an :class:`IncidentFileError`),
-  ``readers.organisation.OrganisationFileError``;
+  ``readers.organisation.OrganisationFileError``, ``readers.road_model.RoadFileError``;
 - ``data.access.AccessError``, ``data.national.NationalDataError``;
 - ``analysis.siting_base.SitingError``, ``analysis.hotspots.TooFewIncidentsError``,
   ``analysis.periods.PeriodError`` and its ``PeriodNotCoveredError``;

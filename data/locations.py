@@ -4,7 +4,7 @@ tables, organisation files, evaluations) and the rebuildable cache (the default 
 from __future__ import annotations
 
 from core.settings import SETTINGS
-from data.store import DatasetStore, StatisticsStore, UnitsStore
+from data.store import DatasetStore, RoadsStore, StatisticsStore, UnitsStore
 
 #: Slugs of the national territorial-organisation files in the organisation stores.
 ORGANISATION_FILES = {
@@ -38,3 +38,8 @@ def workspace_store() -> DatasetStore:
 def statistics_store() -> StatisticsStore:
     """Store of the official statistics imported by users."""
     return StatisticsStore(SETTINGS.workspace_dir / "statistiques")
+
+
+def roads_store() -> RoadsStore:
+    """Store of the imported road networks (one per département, ``make roads`` or the Données page)."""
+    return RoadsStore(SETTINGS.workspace_dir / "routes")

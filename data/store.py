@@ -392,3 +392,13 @@ class UnitsStore(DatasetStore):
     _conform = staticmethod(lambda g: gpd.GeoDataFrame(g).reset_index(drop=True))
     _read = staticmethod(gpd.read_parquet)
     _filename = "unites.parquet"
+
+
+class RoadsStore(DatasetStore):
+    """Store of imported road networks, one per département (slug: its code), same layout
+    and atomicity; the manifest's ``extra`` holds the source, the data's date and what the
+    import left out (:func:`usecases.roads.import_road_network`)."""
+
+    _conform = staticmethod(lambda g: gpd.GeoDataFrame(g).reset_index(drop=True))
+    _read = staticmethod(gpd.read_parquet)
+    _filename = "reseau.parquet"

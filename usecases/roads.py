@@ -1,0 +1,190 @@
+"""A département's road network: imported once (``make roads`` or the Données page), kept as
+GeoParquet with its source and date, read by the maps, the camera candidates, the
+intervention times and the hot streets.
+
+The import reads the file in bounded memory (:mod:`readers.roads`: an OSM extract streamed by
+osmium, a BD TOPO GeoPackage in batches through its spatial index), keeps the segments within
+:data:`geo.roads.ROAD_MARGIN_M` of the département, cut there, and replaces the network saved
+before. Nothing is lost silently: the manifest counts the segments read, kept, and left out
+with their reason.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from core.access import IMPORT, Viewer
+from core.crs import metric_crs_for_departement
+from core.errors import TerritoryError
+from core.formatting import fmt_count
+from data.access import AccessStore
+from data.locations import roads_store
+from geo.communes import communes_for_departement
+from geo.roads import ROAD_MARGIN_M, area_bbox_wgs84, roads_clipped_to_area
+from readers.road_model import ROAD_COLUMNS, RoadFileError
+from readers.roads import roads_from_file
+from usecases.common import refusal
+
+#: What the import adds to the segments it keeps.
+STORED_COLUMNS = (*ROAD_COLUMNS[:-1], "longueur_m", "geometry")
+
+
+@dataclass(frozen=True)
+class RoadNetworkSummary:
+    """What a saved network is: shown on the Données page and said under every map that draws it."""
+
+    departement: str
+    source: str
+    source_file: str
+    data_date: str | None
+    imported_at: str
+    segments: int
+    length_km: float
+    left_out: dict[str, int]
+    rejected: int
+
+    def sentence(self) -> str:
+        """« Réseau routier : OpenStreetMap (extrait du …), 12 345 tronçons, 6 789 km. »"""
+        when = f" du {pd.Timestamp(self.data_date):%d/%m/%Y}" if self.data_date else ""
+        return (
+            f"Réseau routier : {self.source}{when} (« {self.source_file} », importé le "
+            f"{pd.Timestamp(self.imported_at):%d/%m/%Y}), {fmt_count(self.segments)} tronçons, "
+            f"{fmt_count(round(self.length_km))} km."
+        )
+
+
+def _slug(departement: str) -> str:
+    return str(departement).lower()
+
+
+def import_road_network(
+    path: Path | str,
+    departement: str,
+    *,
+    filename: str | None = None,
+    viewer: Viewer | None = None,
+    journal: AccessStore | None = None,
+) -> RoadNetworkSummary:
+    """Read a road file, clip it to the département and save it (replacing the previous one).
+
+    Parameters
+    ----------
+    path : Path or str
+        An OSM extract (``.osm.pbf``) or a BD TOPO GeoPackage.
+    departement : str
+        INSEE code of the département.
+    filename : str, optional
+        The name said in messages and kept in the manifest (default: the file's).
+    viewer, journal : optional
+        The person importing and the audit log (the Données page); without them, the
+        operator's command (``make roads``).
+
+    Returns
+    -------
+    RoadNetworkSummary
+
+    Raises
+    ------
+    RefusedError
+        The viewer may not import, or not for this département (audited).
+    RoadFileError
+        The file is not a road network, or does not cover the département.
+    """
+    path = Path(path)
+    name = filename or path.name
+    if viewer is not None and journal is not None:
+        if not viewer.can(IMPORT):
+            raise refusal(journal, viewer, "import", name, "votre rôle ne permet pas d'importer")
+        if not viewer.may_see_departement(departement):
+            raise refusal(
+                journal, viewer, "import", name, f"le département {departement} est hors de votre territoire"
+            )
+    communes = communes_for_departement(departement)
+    crs = metric_crs_for_departement(departement)
+    area = communes.to_crs(crs)
+    read = roads_from_file(path, bbox=area_bbox_wgs84(area.geometry), filename=name)
+    try:
+        kept, outside = roads_clipped_to_area(read.roads, area.union_all(), crs=crs)
+    except TerritoryError as exc:
+        raise RoadFileError(f"« {name} » : {exc}") from exc
+    left_out = dict(read.left_out)
+    if outside:
+        left_out[f"tronçon à plus de {fmt_count(ROAD_MARGIN_M / 1000)} km du département"] = outside
+    extra = {
+        "source": read.source,
+        "couche": read.layer,
+        "date_donnees": read.data_date,
+        "lus": read.read,
+        "ecartes": left_out,
+        "longueur_km": float(kept["longueur_m"].sum() / 1000.0),
+    }
+    stored = gpd.GeoDataFrame(kept[list(STORED_COLUMNS)], geometry="geometry", crs=crs).to_crs("EPSG:4326")
+    rejections = read.rejected.rename(columns={"id_source": "ligne"}).assign(champ="geometrie", valeur="")
+
+    def save() -> None:
+        roads_store().save(
+            stored,
+            name=f"Réseau routier {departement}",
+            source_file=name,
+            rejections=rejections[["ligne", "champ", "motif", "valeur"]],
+            departement=departement,
+            description=f"{read.source} : {fmt_count(len(stored))} tronçons",
+            slug=_slug(departement),
+            extra=extra,
+            replace=True,
+        )
+
+    if viewer is not None and journal is not None:
+        with journal.audited(
+            viewer, "import", name, {"reseau_routier": departement, "troncons": len(stored)}
+        ):
+            save()
+    else:
+        save()
+    return road_network_summary(departement)
+
+
+def import_road_network_from_bytes(
+    data: bytes, filename: str, departement: str, *, viewer: Viewer, journal: AccessStore
+) -> RoadNetworkSummary:
+    """:func:`import_road_network` for an upload (written to a temporary file first: osmium and
+    GDAL read files; the upload limit bounds it)."""
+    suffix = ".osm.pbf" if filename.lower().endswith(".pbf") else ".gpkg"
+    with tempfile.TemporaryDirectory(prefix="routes-") as tmp:
+        path = Path(tmp) / f"reseau{suffix}"
+        path.write_bytes(data)
+        return import_road_network(path, departement, filename=filename, viewer=viewer, journal=journal)
+
+
+def road_network_summary(departement: str) -> RoadNetworkSummary | None:
+    """The saved network's manifest, or None when the département has none."""
+    store = roads_store()
+    if not store.exists(_slug(departement)):
+        return None
+    info = store.info(_slug(departement))
+    extra = info.extra
+    return RoadNetworkSummary(
+        departement=info.departement,
+        source=str(extra.get("source", "")),
+        source_file=info.source_file,
+        data_date=extra.get("date_donnees"),  # type: ignore[arg-type]
+        imported_at=info.imported_at,
+        segments=info.n_rows,
+        length_km=float(extra.get("longueur_km", 0.0)),  # type: ignore[arg-type]
+        left_out=dict(extra.get("ecartes", {})),  # type: ignore[arg-type]
+        rejected=info.n_rejected,
+    )
+
+
+def road_network_for_departement(departement: str, *, crs: str | None = None) -> gpd.GeoDataFrame | None:
+    """The saved network of a département (its metric CRS unless ``crs``), or None."""
+    store = roads_store()
+    if not store.exists(_slug(departement)):
+        return None
+    roads = store.load(_slug(departement))
+    return roads.to_crs(crs or metric_crs_for_departement(departement))
