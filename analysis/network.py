@@ -39,6 +39,8 @@ from core.errors import ParameterError
 NODE_TOLERANCE = 0.01
 #: Shortest travel time of an arc (seconds): csgraph reads a zero as no arc.
 MIN_SECONDS = 1e-3
+#: Points snapped at a time (bounds the candidate pairs held in memory).
+SNAP_CHUNK = 200_000
 
 
 @dataclass(frozen=True)
@@ -183,21 +185,31 @@ def snap_points(
     if n == 0 or len(lines) == 0:
         return Snapped(segment, fraction, distance)
     pool = np.arange(len(lines)) if allowed is None else np.flatnonzero(allowed)
+    lines = np.asarray(lines, dtype=object)
     if tree is None or allowed is not None:
-        tree = shapely.STRtree(np.asarray(lines, dtype=object)[pool])
+        tree = shapely.STRtree(lines[pool])
     points = shapely.points(x, y)
-    pairs, dist = tree.query_nearest(
-        points, max_distance=max_distance, return_distance=True, all_matches=True
-    )
-    if pairs.shape[1]:
+    # Candidates: the segments whose envelope meets the point's square of side 2 x max_distance
+    # (an index query, no distance), then the exact distance to each; by chunks of points.
+    for lo in range(0, n, SNAP_CHUNK):
+        hi = min(lo + SNAP_CHUNK, n)
+        boxes = shapely.box(
+            x[lo:hi] - max_distance, y[lo:hi] - max_distance, x[lo:hi] + max_distance, y[lo:hi] + max_distance
+        )
+        p, cand = tree.query(boxes)
+        if len(p) == 0:
+            continue
+        seg = pool[cand]
+        p = p + lo
+        dist = shapely.distance(points[p], lines[seg])
+        near = dist <= max_distance
+        p, seg, dist = p[near], seg[near], dist[near]
         # One segment per point: the nearest, ties to the lowest segment index.
-        seg = pool[pairs[1]]
-        order = np.lexsort((seg, dist, pairs[0]))
-        p, seg, dist = pairs[0][order], seg[order], dist[order]
+        order = np.lexsort((seg, dist, p))
+        p, seg, dist = p[order], seg[order], dist[order]
         first = np.ones(len(p), dtype=bool)
         first[1:] = p[1:] != p[:-1]
         p, seg, dist = p[first], seg[first], dist[first]
-        lines = np.asarray(lines, dtype=object)
         along = shapely.line_locate_point(lines[seg], points[p])
         total = shapely.length(lines[seg])
         segment[p] = seg

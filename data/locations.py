@@ -43,3 +43,9 @@ def statistics_store() -> StatisticsStore:
 def roads_store() -> RoadsStore:
     """Store of the imported road networks (one per département, ``make roads`` or the Données page)."""
     return RoadsStore(SETTINGS.workspace_dir / "routes")
+
+
+def demo_roads_store() -> RoadsStore:
+    """Store of the synthetic road network of the default département (rebuilt at set-up,
+    under the cache; an imported network of that département takes precedence)."""
+    return RoadsStore(SETTINGS.cache_dir / "routes")

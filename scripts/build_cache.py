@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from data.default_dataset import ensure_default_dataset
+from data.synthetic_roads import ensure_default_roads
 from geo.communes import build_communes_cache, commune_cache_is_valid
 
 
@@ -23,6 +24,7 @@ def main() -> None:
     print(
         f"Jeu de données par défaut : {info.name} ({info.n_rows} faits) en {time.perf_counter() - t1:.1f} s"
     )
+    ensure_default_roads()
 
 
 if __name__ == "__main__":

@@ -356,3 +356,55 @@ def test_the_import_clips_to_the_departement_counts_what_it_leaves_and_keeps_sou
     assert long.geometry.iloc[0].distance(border) == 0
     assert shapely.buffer(border, 2_000.5).contains(long.geometry.iloc[0])
     assert road_network_summary("72") is None
+
+
+# ---------------------------------------------------------------------------------------
+# The demonstration's synthetic network, and the same network through both file kinds
+# ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def synthetic53(communes53):
+    from data.synthetic_roads import synthetic_roads_for_departement
+
+    return synthetic_roads_for_departement(communes53, seed=7)
+
+
+def test_the_synthetic_network_is_reproducible_connected_and_reaches_every_town_hall(synthetic53, communes53):
+    from analysis.network import network_from_roads
+    from data.synthetic_roads import synthetic_roads_for_departement
+    from geo.communes import population_points_from_communes
+
+    again = synthetic_roads_for_departement(communes53, seed=7)
+    assert again.drop(columns="geometry").equals(synthetic53.drop(columns="geometry"))
+    assert shapely.equals_exact(again.geometry.to_numpy(), synthetic53.geometry.to_numpy(), 1e-9).all()
+    metric = synthetic53.to_crs("EPSG:2154")
+    net = network_from_roads(metric)
+    assert net.component.max() == 0  # one piece: every commune reaches every other
+    halls = population_points_from_communes(communes53).to_crs("EPSG:2154")
+    d = shapely.distance(
+        shapely.points(np.column_stack([net.x, net.y]))[None, :], halls.to_numpy()[:, None]
+    ).min(axis=1)
+    assert (d < 1e-6).all()  # every town hall is a crossing of the network
+    assert synthetic53["nom"].notna().all()
+    assert set(synthetic53["importance"]) <= {2, 3, 4, 5}
+
+
+@pytest.mark.parametrize("kind", ["pbf", "gpkg"])
+def test_a_departement_network_written_as_osm_or_bdtopo_imports_the_same(
+    synthetic53, tmp_path, monkeypatch, kind
+):
+    from tests.road_files import write_bdtopo, write_pbf
+    from usecases.roads import import_road_network, road_network_for_departement
+
+    isolated_settings(monkeypatch, workspace_dir=tmp_path / "ws")
+    path = (
+        write_pbf(synthetic53, tmp_path / "53.osm.pbf")
+        if kind == "pbf"
+        else write_bdtopo(synthetic53, tmp_path / "53.gpkg")
+    )
+    summary = import_road_network(path, "53")
+    assert summary.source == ("OpenStreetMap" if kind == "pbf" else "IGN BD TOPO")
+    assert summary.segments == len(synthetic53)  # one way a segment, all within the département
+    roads = road_network_for_departement("53")
+    assert sorted(roads["nom"]) == sorted(synthetic53["nom"])
+    assert roads["longueur_m"].sum() == pytest.approx(synthetic53.to_crs("EPSG:2154").length.sum(), rel=1e-6)
+    assert not summary.synthetic

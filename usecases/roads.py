@@ -23,7 +23,7 @@ from core.crs import metric_crs_for_departement
 from core.errors import TerritoryError
 from core.formatting import fmt_count
 from data.access import AccessStore
-from data.locations import roads_store
+from data.locations import demo_roads_store, roads_store
 from geo.communes import communes_for_departement
 from geo.roads import ROAD_MARGIN_M, area_bbox_wgs84, roads_clipped_to_area
 from readers.road_model import ROAD_COLUMNS, RoadFileError
@@ -47,9 +47,16 @@ class RoadNetworkSummary:
     length_km: float
     left_out: dict[str, int]
     rejected: int
+    synthetic: bool = False
 
     def sentence(self) -> str:
         """« Réseau routier : OpenStreetMap (extrait du …), 12 345 tronçons, 6 789 km. »"""
+        if self.synthetic:
+            return (
+                f"Réseau routier synthétique (démonstration : routes et noms de rues inventés), "
+                f"{fmt_count(self.segments)} tronçons, {fmt_count(round(self.length_km))} km : importez un extrait "
+                "OpenStreetMap ou la BD TOPO du département (make roads, ou la page Données)."
+            )
         when = f" du {pd.Timestamp(self.data_date):%d/%m/%Y}" if self.data_date else ""
         return (
             f"Réseau routier : {self.source}{when} (« {self.source_file} », importé le "
@@ -161,10 +168,18 @@ def import_road_network_from_bytes(
         return import_road_network(path, departement, filename=filename, viewer=viewer, journal=journal)
 
 
+def _store_of(departement: str):
+    """The store holding the département's network: an imported one, else the demonstration's."""
+    for store in (roads_store(), demo_roads_store()):
+        if store.exists(_slug(departement)):
+            return store
+    return None
+
+
 def road_network_summary(departement: str) -> RoadNetworkSummary | None:
-    """The saved network's manifest, or None when the département has none."""
-    store = roads_store()
-    if not store.exists(_slug(departement)):
+    """The network's manifest (imported, else the demonstration's), or None when there is none."""
+    store = _store_of(departement)
+    if store is None:
         return None
     info = store.info(_slug(departement))
     extra = info.extra
@@ -178,13 +193,15 @@ def road_network_summary(departement: str) -> RoadNetworkSummary | None:
         length_km=float(extra.get("longueur_km", 0.0)),  # type: ignore[arg-type]
         left_out=dict(extra.get("ecartes", {})),  # type: ignore[arg-type]
         rejected=info.n_rejected,
+        synthetic=info.synthetic,
     )
 
 
 def road_network_for_departement(departement: str, *, crs: str | None = None) -> gpd.GeoDataFrame | None:
-    """The saved network of a département (its metric CRS unless ``crs``), or None."""
-    store = roads_store()
-    if not store.exists(_slug(departement)):
+    """The département's network (imported, else the demonstration's) in its metric CRS unless
+    ``crs``, or None."""
+    store = _store_of(departement)
+    if store is None:
         return None
     roads = store.load(_slug(departement))
     return roads.to_crs(crs or metric_crs_for_departement(departement))
