@@ -71,9 +71,14 @@ def _upload(label: str, types: list[str], key: str, crs: str, roads: bool):
 
 
 def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: float):
+    sources = uc.candidate_sources(cache.street_index(ctx.departement) is not None)
     source = st.radio(
-        "Sites candidats", list(uc.SOURCES), format_func=uc.SOURCES.get, horizontal=True, key="v_source"
+        "Sites candidats", list(sources), format_func=sources.get, horizontal=True, key="v_source"
     )
+    if source == "reseau":
+        st.caption(markdown_text(cache.road_network_sentence(ctx.departement)))
+        sites = cache.network_candidates(ctx.departement)
+        return sites, source, uc.candidates_key(source, digest=cache.road_network_sentence(ctx.departement))
     if source == "maillage":
         spacing = st.number_input(
             "Espacement du maillage (m)",
@@ -137,8 +142,11 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
         base=ctx.base_map,
         area=v.area_wgs84,
         display_geometry=cache.display_geometry(ctx.departement),
+        streets=v.streets_wgs84,
         height=520,
     )
+    if v.streets_wgs84 is not None:
+        st.caption(markdown_text(cache.road_network_sentence(ctx.departement)))
     st.caption(
         "Les faits eux-mêmes ne sont jamais affichés (données sensibles) : la couverture est donnée en "
         "nombre de faits et par site (gain marginal)."
@@ -163,6 +171,8 @@ def _results(ctx: Context, run: uc.SitingRun, communes) -> None:
             territory=f"{ctx.departement_nom} ({ctx.departement})",
             dataset_name=ctx.dataset.name,
             synthetic=ctx.dataset.synthetic,
+            streets=cache.street_index(ctx.departement),
+            streets_sentence=cache.road_network_sentence(ctx.departement),
         ),
         "videoprotection.pdf",
         "application/pdf",
@@ -206,6 +216,8 @@ def _publish(ctx: Context, run, communes) -> None:
             territory=f"{ctx.departement_nom} ({ctx.departement})",
             dataset_name=ctx.dataset.name,
             synthetic=ctx.dataset.synthetic,
+            streets=cache.street_index(ctx.departement),
+            streets_sentence=cache.road_network_sentence(ctx.departement),
         )
         title = f"Vidéoprotection — {run.area.label}"
         access_store().publish_proposal(

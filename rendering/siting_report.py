@@ -38,8 +38,15 @@ SITING_METHOD_NOTES: tuple[tuple[str, str], ...] = (
         "Sites candidats",
         "le maillage régulier ne garde que les nœuds à moins du rayon d'au moins un fait (ailleurs une "
         "caméra ne verrait rien) ; son espacement n'est élargi qu'au-delà de "
-        f"{fmt_count(MAX_LATTICE_SITES)} nœuds. Un réseau "
-        "routier donne les carrefours et des points le long des grands axes.",
+        f"{fmt_count(MAX_LATTICE_SITES)} nœuds. Le réseau routier du département (quand il en a un, le choix "
+        "par défaut) donne les carrefours (trois rues ou plus) et un point tous les 100 m le long des grands "
+        "axes (importance 1 à 3).",
+    ),
+    (
+        "Emplacement",
+        "« angle rue X / rue Y » pour un site à moins de 30 m d'un carrefour de deux rues nommées ; sinon la "
+        "rue nommée la plus proche (à moins de 150 m) et, à moins de 200 m le long d'elle, l'angle le plus "
+        "proche. Les coordonnées WGS84 restent dans la liste (et Lambert-93 dans l'export CSV).",
     ),
     (
         "Nombre de caméras donné",
@@ -85,13 +92,16 @@ def siting_map_png(
     *,
     radius: float,
     area: shapely.Geometry | None = None,
+    streets: gpd.GeoDataFrame | None = None,
     dpi: int = 150,
 ) -> bytes:
-    """PNG of the sites with their coverage circles over the commune outlines.
+    """PNG of the sites with their coverage circles over the streets and the commune outlines.
 
     Drawn with matplotlib only (no tiles, no network) in the metric CRS of ``communes``,
-    framed on the study area (or on the sites and the communes they are in), with a scale
-    bar. New sites are numbered by rank; existing cameras are grey.
+    framed on the sites (or, without sites, on the study area or the communes), with a scale
+    bar. New sites are numbered by rank; existing cameras are grey. With ``streets``, the
+    roads in the frame are drawn by importance and the names of the longest named ones
+    written along them.
 
     Parameters
     ----------
@@ -103,6 +113,8 @@ def siting_map_png(
         Coverage radius, metres.
     area : shapely geometry, optional
         Study area in the CRS of ``communes``, outlined.
+    streets : GeoDataFrame, optional
+        Road segments (``nom``, ``importance``), any CRS.
     dpi : int
         Resolution.
     """
@@ -113,17 +125,21 @@ def siting_map_png(
     sites = sites.to_crs(communes.crs)
     fig = Figure(figsize=(7.0, 6.2), dpi=dpi)
     ax = fig.add_axes((0.0, 0.08, 1.0, 0.88))
-    if area is not None:
+    if len(sites):  # zoomed on the sites: the mayor reads streets, not the whole commune
+        frame = shapely.union_all(sites.geometry.buffer(radius).to_numpy())
+    elif area is not None:
         frame = area
-    elif len(sites):
-        frame = shapely.union_all(
-            communes[
-                communes.intersects(shapely.union_all(sites.geometry.buffer(radius).to_numpy()))
-            ].geometry.to_numpy()
-        )
     else:
         frame = shapely.union_all(communes.geometry.to_numpy())
     minx, miny, maxx, maxy = shapely.buffer(frame, radius).bounds
+    if max(maxx - minx, maxy - miny) < MIN_FRAME_M:  # one site: a few blocks around it
+        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+        minx, miny, maxx, maxy = (
+            cx - MIN_FRAME_M / 2,
+            cy - MIN_FRAME_M / 2,
+            cx + MIN_FRAME_M / 2,
+            cy + MIN_FRAME_M / 2,
+        )
     pad = 0.04 * max(maxx - minx, maxy - miny)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
     # Widened (or heightened) to the drawing's proportions: a narrow frame (sites strung north
@@ -138,7 +154,9 @@ def siting_map_png(
         miny, maxy = miny - grow, maxy + grow
     view = communes.cx[minx:maxx, miny:maxy]
     view.plot(ax=ax, facecolor="#f4f4f4", edgecolor="#9a9a9a", linewidth=0.5)
-    if len(view) <= 40:
+    if streets is not None and len(streets):
+        _draw_streets(ax, streets.to_crs(communes.crs), (minx, miny, maxx, maxy))
+    if len(view) <= 40 and streets is None:
         for name, pt in zip(view["nom"], view.geometry.representative_point(), strict=True):
             if minx < pt.x < maxx and miny < pt.y < maxy:
                 ax.annotate(str(name), (pt.x, pt.y), fontsize=6, color="#555555", ha="center")
@@ -179,6 +197,59 @@ def siting_map_png(
     return png_from_figure(fig, dpi=dpi)
 
 
+#: The smallest side of the sheet's map (metres).
+MIN_FRAME_M = 900.0
+#: Line width (points) and colour of the streets on the sheet's map, by importance.
+STREET_STYLE = {
+    1: (2.6, "#d98c00"),
+    2: (2.1, "#e0a030"),
+    3: (1.7, "#e6b85c"),
+    4: (1.2, "#b0b0b0"),
+    5: (0.8, "#c4c4c4"),
+}
+
+
+def _draw_streets(ax, streets: gpd.GeoDataFrame, frame: tuple[float, float, float, float]) -> None:
+    """The streets within ``frame``, main roads on top, and the names of the longest named ones."""
+    box = shapely.box(*frame)
+    inside = streets[streets.intersects(box)]
+    if inside.empty:
+        return
+    for importance in (5, 4, 3, 2, 1):
+        part = inside[inside["importance"] == importance]
+        if len(part):
+            width, colour = STREET_STYLE[importance]
+            part.plot(ax=ax, color=colour, linewidth=width, zorder=1)
+    clipped = inside.assign(geometry=inside.geometry.intersection(box))
+    named = clipped[clipped["nom"].notna() & (clipped.geometry.length > 0)]
+    if named.empty:
+        return
+    length = named.geometry.length.groupby(named["nom"]).sum().sort_values(ascending=False)
+    for name in length.index[:STREET_LABELS]:
+        seg = named[named["nom"] == name]
+        longest = seg.geometry.iloc[int(np.argmax(seg.geometry.length.to_numpy()))]
+        mid = longest.interpolate(0.5, normalized=True)
+        a = longest.interpolate(0.45, normalized=True)
+        b = longest.interpolate(0.55, normalized=True)
+        angle = float(np.degrees(np.arctan2(b.y - a.y, b.x - a.x)))
+        angle = angle - 180 if angle > 90 else angle + 180 if angle < -90 else angle
+        ax.annotate(
+            str(name),
+            (mid.x, mid.y),
+            fontsize=5.5,
+            color="#444444",
+            ha="center",
+            va="center",
+            rotation=angle,
+            rotation_mode="anchor",
+            zorder=2,
+        )
+
+
+#: Street names written on the sheet's map, at most.
+STREET_LABELS = 14
+
+
 @dataclass
 class SitingSheet:
     """What the sheet says besides the site table."""
@@ -191,12 +262,14 @@ class SitingSheet:
     figures: list[tuple[str, str]]
     map_png: bytes
     generated: dt.datetime = field(default_factory=dt.datetime.now)
+    streets: str = ""  # what the streets drawn are (source, date), under the map
 
 
 #: Columns of the site table printed in the PDF, with their headers.
 SHEET_COLUMNS: dict[str, str] = {
     "rang": "Rang",
     "statut": "Statut",
+    "adresse": "Emplacement",
     "commune": "Commune",
     "faits": "Faits ajoutés",
     "couverture_cumulee": "Couv. cumulée",
@@ -278,17 +351,24 @@ def pdf_sheet_from_sites(table: pd.DataFrame, sheet: SitingSheet) -> bytes:
     story += [Paragraph("Résultat", h2), pairs(sheet.figures)]
     story += [
         Paragraph("Carte des emplacements", h2),
-        Image(io.BytesIO(sheet.map_png), width=15.5 * cm, height=15.5 * cm * 6.2 / 7.0),
+        Image(io.BytesIO(sheet.map_png), width=13 * cm, height=13 * cm * 6.2 / 7.0),
+    ]
+    if sheet.streets:
+        story.append(Paragraph(e(sheet.streets), small))
+    story += [
         PageBreak(),
         Paragraph("Sites proposés", h2),
     ]
     columns = [c for c in SHEET_COLUMNS if c in table.columns]
+    if "adresse" in columns:  # the place by its streets; Lambert-93 stays in the CSV export
+        columns = [c for c in columns if c not in ("x_lambert93", "y_lambert93")]
     rows = [[Paragraph(e(SHEET_COLUMNS[c]), small) for c in columns]]
     rows += [[Paragraph(e(_cell(c, r[c])), small) for c in columns] for _, r in table.iterrows()]
     widths = {
         "rang": 1.3,
         "statut": 1.7,
-        "commune": 3.6,
+        "adresse": 5.1,
+        "commune": 3.0,
         "faits": 1.5,
         "couverture_cumulee": 1.7,
         "x_lambert93": 2.1,

@@ -6,7 +6,9 @@ import geopandas as gpd
 import pandas as pd
 
 
-def site_table_from_sites(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> pd.DataFrame:
+def site_table_from_sites(
+    sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, *, addresses: list[str | None] | None = None
+) -> pd.DataFrame:
     """The table of sites as shown and exported: rank, counts, commune, WGS84 and Lambert-93.
 
     Parameters
@@ -16,6 +18,9 @@ def site_table_from_sites(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -
         :func:`analysis.siting_publication.published_sites` (``"secret"`` cells are kept as they are).
     communes : GeoDataFrame
         Communes (``nom``, geometry) in the CRS of ``sites``.
+    addresses : list of str, optional
+        Each site's place by its streets (:func:`analysis.streets.descriptions_of_points`):
+        an ``adresse`` column after ``statut``.
 
     Returns
     -------
@@ -29,7 +34,7 @@ def site_table_from_sites(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -
     def rounded(values: pd.Series, digits: int) -> list[object]:
         return [v if isinstance(v, str) else round(float(v), digits) for v in values]
 
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "rang": sites["rang"].to_numpy(),
             "statut": sites["statut"].to_numpy(),
@@ -43,3 +48,6 @@ def site_table_from_sites(sites: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -
             "y_lambert93": l93.geometry.y.round(1).to_numpy(),
         }
     )
+    if addresses is not None:
+        table.insert(2, "adresse", [a if a else "–" for a in addresses])
+    return table

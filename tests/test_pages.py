@@ -234,6 +234,13 @@ def test_videoprotection_page_runs():
     table = next(d.value for d in at.dataframe if "rang" in d.value.columns)
     assert (table["statut"] == "nouvelle").sum() == 10
     assert table["couverture_cumulee"].is_monotonic_increasing
+    # The département has a network (the demonstration's): candidates on it by default, each
+    # site named by its streets, and the page says which network it is.
+    assert at.radio(key="v_source").value == "reseau"
+    assert table["adresse"].str.contains("angle |Rue |D ", regex=True).mean() > 0.5, table["adresse"]
+    assert any("Réseau routier synthétique" in c.value for c in at.caption)
+    at.radio(key="v_source").set_value("maillage").run()
+    at.button(key="v_go").click().run()
     at.number_input(key="v_radius").set_value(200).run()
     assert any("paramètres ont changé" in w.value for w in at.warning)  # stale results are not shown
     # Whole département: the 100 m lattice is kept near the incidents only (a camera elsewhere
@@ -358,6 +365,7 @@ def test_videoprotection_says_when_fewer_cameras_suffice():
     at.run()
     at.radio(key="v_area_kind").set_value("commune").run()
     at.selectbox(key="v_area_commune").set_value("53027").run()  # Beaumont-Pied-de-Bœuf, a village
+    at.radio(key="v_source").set_value("maillage").run()  # a node near every incident
     at.number_input(key="v_p").set_value(200).run()
     at.button(key="v_go").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]

@@ -39,6 +39,7 @@ from usecases import diagnostic as uc_diag
 from usecases import diagnostic_levels as uc_levels
 from usecases import organisation as uc_org
 from usecases import repeats as uc_repeats
+from usecases import roads as uc_roads
 from usecases import suivi as uc_suivi
 from usecases import videoprotection as uc_video
 from usecases import zones as uc_zones
@@ -466,4 +467,31 @@ def demand(sel: Selection, area_key: str, places: tuple[str, ...], _area) -> gpd
 @st.cache_resource(show_spinner=False, max_entries=16)
 def siting_view(run_id: str, dep: str, audience: Audience, _run: uc_video.SitingRun) -> uc_video.SitingView:
     """What an audience sees of one optimisation (``run_id`` identifies ``_run``)."""
-    return uc_video.siting_view(_run, communes_metric(dep), audience=audience)
+    return uc_video.siting_view(_run, communes_metric(dep), audience=audience, streets=street_index(dep))
+
+
+@st.cache_resource(show_spinner="Chargement du réseau routier…", max_entries=4)
+def _street_index(dep: str, stamp: str):
+    return uc_roads.street_index_for_departement(dep)
+
+
+def street_index(dep: str):
+    """The département's streets (:class:`analysis.streets.StreetIndex`), or None without a
+    network; reloaded when a network is imported."""
+    return _street_index(dep, uc_roads.road_network_stamp(dep))
+
+
+def road_network_sentence(dep: str) -> str:
+    """What the département's network is (source, date, size), or an empty string."""
+    summary = uc_roads.road_network_summary(dep)
+    return "" if summary is None else summary.sentence()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _network_candidates(dep: str, stamp: str) -> gpd.GeoDataFrame:
+    return uc_video.network_candidates(street_index(dep))
+
+
+def network_candidates(dep: str) -> gpd.GeoDataFrame:
+    """Candidate camera sites on the département's network (crossings, main roads)."""
+    return _network_candidates(dep, uc_roads.road_network_stamp(dep))

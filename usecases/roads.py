@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from analysis.streets import StreetIndex, street_index_from_roads
 from core.access import IMPORT, Viewer
 from core.crs import metric_crs_for_departement
 from core.errors import TerritoryError
@@ -205,3 +208,32 @@ def road_network_for_departement(departement: str, *, crs: str | None = None) ->
         return None
     roads = store.load(_slug(departement))
     return roads.to_crs(crs or metric_crs_for_departement(departement))
+
+
+def road_network_stamp(departement: str) -> str:
+    """Changes whenever the département's network does (cache key)."""
+    summary = road_network_summary(departement)
+    return "-" if summary is None else f"{summary.source}|{summary.imported_at}|{summary.segments}"
+
+
+def street_index_for_departement(departement: str) -> StreetIndex | None:
+    """The département's streets ready to query (:class:`analysis.streets.StreetIndex`), or None."""
+    roads = road_network_for_departement(departement)
+    return None if roads is None or roads.empty else street_index_from_roads(roads)
+
+
+def streets_for_map(
+    index: StreetIndex, bounds: tuple[float, float, float, float], *, margin: float = 500.0
+) -> gpd.GeoDataFrame:
+    """The streets within ``bounds`` (metric, widened by ``margin``) for a map: ``nom``,
+    ``importance``, EPSG:4326 lines simplified to 2 m."""
+    box = shapely.box(*bounds).buffer(margin, join_style="mitre")
+    hits = index.tree.query(box, predicate="intersects")
+    part = index.roads.iloc[np.sort(hits)]
+    geoms = shapely.simplify(part.geometry.to_numpy(), 2.0)
+    out = gpd.GeoDataFrame(
+        {"nom": part["nom"].to_numpy(), "importance": part["importance"].to_numpy()},
+        geometry=geoms,
+        crs=part.crs,
+    )
+    return out.to_crs("EPSG:4326")

@@ -22,6 +22,7 @@ import shapely
 from analysis.siting_adapter import sites_from_geodataframes
 from analysis.siting_base import COVER, NEW_SITE, SitingResult
 from analysis.siting_publication import published_curve, published_sites
+from analysis.streets import StreetIndex, candidates_from_network, descriptions_of_points
 from core import model as m
 from core.crs import WGS84
 from core.errors import DelinquanceError
@@ -36,13 +37,28 @@ from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
 from rendering.tables import site_table_from_sites
 from usecases.common import Metric, metric_xy
+from usecases.roads import streets_for_map
 from usecases.selection import Selection
 
 SOURCES = {
+    "reseau": "Réseau routier du département (carrefours, grands axes)",
     "maillage": "Maillage régulier",
-    "routes": "Réseau routier (carrefours, grands axes)",
+    "routes": "Fichier de réseau routier (carrefours, grands axes)",
     "points": "Liste de points",
 }
+
+
+def candidate_sources(has_network: bool) -> dict[str, str]:
+    """The candidate sources the page offers, the default first: the département's network
+    when it has one (its crossings and main roads), else the lattice."""
+    return {k: v for k, v in SOURCES.items() if has_network or k != "reseau"}
+
+
+def network_candidates(streets: StreetIndex) -> gpd.GeoDataFrame:
+    """Candidate sites on the département's network (:func:`analysis.streets.candidates_from_network`)."""
+    return candidates_from_network(streets)
+
+
 AREAS = {
     "departement": "Tout le département",
     "commune": "Une commune",
@@ -388,10 +404,22 @@ class SitingView:
     export_geojson: bytes
     published_sites: gpd.GeoDataFrame
     technical: list[str] = field(default_factory=list)  # how it was computed (an expander)
+    streets_wgs84: gpd.GeoDataFrame | None = None  # the streets around the sites (the map)
 
 
-def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audience) -> SitingView:
-    """The result of a run as an audience may see it (exports always published)."""
+def _addresses(sites: gpd.GeoDataFrame, streets: StreetIndex | None) -> list[str | None] | None:
+    """Each site's place by its streets (None without a network)."""
+    if streets is None:
+        return None
+    xy = metric_xy(sites.to_crs(streets.roads.crs)) if len(sites) else np.zeros((0, 2))
+    return descriptions_of_points(streets, xy[:, 0], xy[:, 1])
+
+
+def siting_view(
+    run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audience, streets: StreetIndex | None = None
+) -> SitingView:
+    """The result of a run as an audience may see it (exports always published); with the
+    département's ``streets``, each site is described by its streets and the map draws them."""
     res, sites = run.res, run.sites
     withhold = places_to_withhold(metric_xy(sites), run.demand_xy) & (sites["statut"] == NEW_SITE).to_numpy()
     published = published_sites(sites, withheld=withhold)[~withhold]
@@ -454,7 +482,16 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
     )
     bounds = area84.total_bounds if area84 is not None else communes.to_crs(WGS84).total_bounds
     curve = published_curve(run.curve) if pub else run.curve
-    export_table = site_table_from_sites(published, communes)
+    export_table = site_table_from_sites(published, communes, addresses=_addresses(published, streets))
+    streets_map = None
+    if streets is not None:
+        frame = gpd.GeoSeries(shown_sites.geometry.buffer(max(run.radius, 300.0)), crs=sites.crs)
+        box = (
+            frame.to_crs(streets.roads.crs).total_bounds
+            if len(shown_sites)
+            else communes.to_crs(streets.roads.crs).total_bounds
+        )
+        streets_map = streets_for_map(streets, tuple(box))
     return SitingView(
         metrics=metrics,
         n_new=n_new,
@@ -463,13 +500,16 @@ def siting_view(run: SitingRun, communes: gpd.GeoDataFrame, *, audience: Audienc
         area_wgs84=area84,
         curve=curve,
         curve_cut=len(curve) < len(run.curve),
-        table=export_table if pub else site_table_from_sites(sites, communes),
+        table=export_table
+        if pub
+        else site_table_from_sites(sites, communes, addresses=_addresses(sites, streets)),
         notes=notes if pub else [],
         technical=technical,
         export_table=export_table,
         export_csv=csv_bytes_from_frame(export_table),
         export_geojson=geojson_bytes_from_frame(export_table, published.to_crs(WGS84).geometry),
         published_sites=published,
+        streets_wgs84=streets_map,
     )
 
 
@@ -480,10 +520,13 @@ def mayor_sheet_pdf(
     territory: str,
     dataset_name: str,
     synthetic: bool,
+    streets: StreetIndex | None = None,
+    streets_sentence: str = "",
 ) -> bytes:
-    """The mayor's one-page sheet: always the published view, whatever the page shows."""
+    """The mayor's one-page sheet: always the published view, whatever the page shows; with
+    the département's ``streets``, the map draws them and each site is named by its streets."""
     res = run.res
-    published_view = siting_view(run, communes, audience=Audience.public())
+    published_view = siting_view(run, communes, audience=Audience.public(), streets=streets)
     figures = [
         (x.label, f"{x.value} ({x.delta})" if x.delta else x.value) for x in published_view.metrics[:2]
     ]
@@ -494,7 +537,13 @@ def mayor_sheet_pdf(
             res.status + ("" if res.gap is None else f" ; écart prouvé {fmt_share(res.gap)}"),
         )
     )
-    png = siting_map_png(published_view.published_sites, communes, radius=run.radius, area=run.area.geometry)
+    png = siting_map_png(
+        published_view.published_sites,
+        communes,
+        radius=run.radius,
+        area=run.area.geometry,
+        streets=published_view.streets_wgs84,
+    )
     sheet = SitingSheet(
         territory=territory,
         area=run.area.label,
@@ -503,5 +552,6 @@ def mayor_sheet_pdf(
         parameters=run.params,
         figures=figures,
         map_png=png,
+        streets=streets_sentence,
     )
     return pdf_sheet_from_sites(published_view.export_table, sheet)

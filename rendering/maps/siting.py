@@ -10,9 +10,11 @@ import folium.plugins
 import geopandas as gpd
 
 from analysis.siting_base import EXISTING_SITE
+from core.escape import html_text
 from core.formatting import (
     fmt_number,
 )
+from rendering.maps.streets import add_streets
 from rendering.maps.toolkit import Legend, add_commune_outlines, base_map, legend_html
 from rendering.maps.zones import add_rank_badges
 
@@ -53,8 +55,9 @@ def siting_map(
     base: str = "plan_ign",
     area: gpd.GeoSeries | None = None,
     display_geometry: gpd.GeoSeries | None = None,
+    streets: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
-    """Chosen and existing camera sites with their coverage circles.
+    """Chosen and existing camera sites with their coverage circles, over the streets.
 
     Parameters
     ----------
@@ -70,10 +73,14 @@ def siting_map(
         Study area (EPSG:4326), outlined.
     display_geometry : GeoSeries, optional
         Commune outlines (EPSG:4326): the map still reads offline, without base tiles.
+    streets : GeoDataFrame, optional
+        The roads around the sites (EPSG:4326, ``nom``, ``importance``): drawn offline too.
     """
     fmap = base_map(bounds, base=base)
     if display_geometry is not None and len(display_geometry):
         add_commune_outlines(fmap, display_geometry)
+    if streets is not None:
+        add_streets(fmap, streets)
     if area is not None and len(area):
         folium.GeoJson(
             json.loads(gpd.GeoDataFrame(geometry=area.to_numpy(), crs="EPSG:4326").to_json(drop_id=True)),
@@ -89,6 +96,9 @@ def siting_map(
             if "gain" in sites.columns and not isinstance(r.gain, str)
             else f"site n° {int(r.rang)}"
         )
+        place = getattr(r, "adresse", None)
+        if isinstance(place, str) and place and place != "–":
+            label = f"{label} — {html_text(place)}"
         folium.Circle(
             [g.y, g.x], radius=float(radius), color=colour, weight=1, fill=True, fill_opacity=0.12
         ).add_to(fmap)

@@ -6,9 +6,11 @@ failure, never a skip.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
+import subprocess
 
 import geopandas as gpd
 import pytest
@@ -52,6 +54,8 @@ def server(tmp_path_factory):
     from data.store import DatasetStore
 
     ensure_default_dataset(store=DatasetStore(cache / "datasets"))
+    # The demonstration's road network, as set-up builds it (make cache).
+    shutil.copytree(src / "routes", cache / "routes")
     env = {"DELINQ_CACHE_DIR": str(cache), "DELINQ_WORKSPACE_DIR": str(cache / "ws")}
     with streamlit_server(env) as url:
         yield url
@@ -283,7 +287,12 @@ def test_videoprotection_on_a_drawn_area(browser, server, tmp_path):
     path = tmp_path / "sites.csv"
     dl.value.save_as(path)
     lines = path.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0].startswith("rang;statut;faits;gain_pondere") and len(lines) == 11
+    assert lines[0].startswith("rang;statut;adresse;faits;gain_pondere") and len(lines) == 11
+    rows = list(csv.DictReader(lines, delimiter=";"))
+    # Candidates on the département's network by default: each site named by its streets.
+    assert sum(r["adresse"].startswith(("angle ", "Rue", "D ", "à ")) for r in rows) >= 8, [
+        r["adresse"] for r in rows
+    ]
     # The sheet for the mayor: one click, the ten sites listed with the CSV's coordinates.
     with page.expect_download(timeout=120_000) as dl:
         page.get_by_role("button", name="Fiche pour le maire (PDF)").click()
@@ -292,9 +301,14 @@ def test_videoprotection_on_a_drawn_area(browser, server, tmp_path):
     text = pdf_text(sheet)
     assert "Sites proposés" in text and "Vidéoprotection — proposition d'emplacements" in text
     assert text.count(" nouvelle ") == 10
-    for row in lines[1:4]:
-        x = row.split(";")[8]  # x_lambert93, decimal comma
-        assert f"{round(float(x.replace(',', '.'))):,}".replace(",", " ") in text
+    assert "Emplacement" in text and "Réseau routier synthétique" in text
+    for row in rows[:3]:
+        latitude = float(row["latitude"].replace(",", "."))  # the CSV's coordinates, decimal comma
+        assert f"{latitude:.6f}".replace(".", ",") in text
+    # The sheet as the mayor sees it (streets, numbered sites): kept as images for review.
+    subprocess.run(
+        [tool_path("pdftoppm"), "-png", "-r", "80", str(sheet), str(ARTIFACTS / "fiche_maire")], check=True
+    )
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
     page.close()

@@ -1,0 +1,89 @@
+"""The road network drawn on a folium map: main roads always, streets from the zoom at which
+they can be read (:data:`STREETS_FROM_ZOOM`), widths and colours by importance, each segment's
+name in its tooltip (escaped: it came from a file)."""
+
+from __future__ import annotations
+
+import json
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from core.escape import html_text
+
+#: Importance -> (width in pixels, colour): main roads wide and warm, streets thin and grey.
+STREET_STYLE = {
+    1: (4.0, "#d98c00"),
+    2: (3.4, "#e0a030"),
+    3: (2.8, "#e6b85c"),
+    4: (2.0, "#9a9a9a"),
+    5: (1.4, "#b4b4b4"),
+}
+#: Streets (importance 4 and 5) are shown from this zoom on (a town's streets can be told apart).
+STREETS_FROM_ZOOM = 14
+
+
+class _ShownFromZoom(MacroElement):
+    """Adds a layer to the map only while the zoom is at least ``zoom``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this.map_name }}, layer = {{ this.layer_name }};
+            function fit() {
+                if (map.getZoom() >= {{ this.zoom }}) { if (!map.hasLayer(layer)) { map.addLayer(layer); } }
+                else if (map.hasLayer(layer)) { map.removeLayer(layer); }
+            }
+            map.on("zoomend", fit);
+            fit();
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, map_name: str, layer_name: str, zoom: int) -> None:
+        super().__init__()
+        self.map_name, self.layer_name, self.zoom = map_name, layer_name, int(zoom)
+
+
+def add_streets(fmap: folium.Map, streets: gpd.GeoDataFrame) -> None:
+    """Draw ``streets`` (EPSG:4326, ``nom``, ``importance``) on ``fmap``, streets fitted to the zoom."""
+    if streets is None or streets.empty:
+        return
+    frame = gpd.GeoDataFrame(
+        {
+            "nom": streets["nom"]
+            .map(lambda v: html_text(v) if isinstance(v, str) and v else "rue sans nom")
+            .to_numpy(),
+            "imp": streets["importance"].astype(int).to_numpy(),
+        },
+        geometry=streets.geometry.to_numpy(),
+        crs="EPSG:4326",
+    )
+
+    def style(feature: dict) -> dict:
+        width, colour = STREET_STYLE.get(int(feature["properties"]["imp"]), STREET_STYLE[5])
+        return {"color": colour, "weight": width, "opacity": 0.9}
+
+    for label, part, zoom in (
+        ("Grands axes", frame[frame["imp"] <= 3], None),
+        ("Rues", frame[frame["imp"] > 3], STREETS_FROM_ZOOM),
+    ):
+        if part.empty:
+            continue
+        layer = folium.GeoJson(
+            json.loads(part.to_json(drop_id=True)),
+            name=label,
+            style_function=style,
+            tooltip=folium.GeoJsonTooltip(fields=["nom"], labels=False),
+        )
+        if zoom is None:
+            layer.add_to(fmap)
+        else:
+            group = folium.FeatureGroup(name=label, show=False)
+            layer.add_to(group)
+            group.add_to(fmap)
+            fmap.add_child(_ShownFromZoom(fmap.get_name(), group.get_name(), zoom))
