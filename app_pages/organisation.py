@@ -27,6 +27,7 @@ from usecases.organisation import (
     import_organisation_file,
     loaded_files,
     organisation_stamp,
+    time_caption,
 )
 
 RULE = (
@@ -77,10 +78,11 @@ def body() -> None:
     )
     speed = c2.number_input("Vitesse moyenne (km/h)", 10, 130, int(DEFAULT_SPEED_KMH), 5, key="speed")
     org = cache.organisation(ctx.departement, organisation_stamp(), float(detour), float(speed))
+    by_road = cache.road_organisation(ctx.departement, organisation_stamp(), float(detour), float(speed))
     if org.indicative:
         st.warning(RULE, icon="ℹ️")
     st.caption(
-        "Temps estimé = distance à vol d'oiseau depuis le centre de population (mairie) × détour ÷ vitesse."
+        markdown_text(time_caption(by_road, cache.road_network_sentence(ctx.departement), len(org.communes)))
     )
     show_layer_map(
         "org_map",
@@ -90,6 +92,7 @@ def body() -> None:
         cache.display_geometry(ctx.departement),
         indicative=org.indicative,
         base=ctx.base_map,
+        isochrones=None if by_road is None else by_road.isochrones,
         height=560,
         label="Carte de l'organisation territoriale",
     )

@@ -167,11 +167,31 @@ def dwellings(dep: str, key: str) -> pd.Series | None:
 
 
 @st.cache_resource(show_spinner="Organisation territoriale…", max_entries=8)
+def _organisation(dep: str, stamp: str, detour: float, speed_kmh: float, roads: str) -> Organisation:
+    org = uc_org.organisation_from_store(dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh)
+    streets = street_index(dep)
+    return org if streets is None else organisation_by_road(dep, stamp, detour, speed_kmh, roads).organisation
+
+
+@st.cache_resource(show_spinner="Temps d'intervention par la route…", max_entries=8)
+def organisation_by_road(dep: str, stamp: str, detour: float, speed_kmh: float, roads: str):
+    """The organisation with its times by road and its isochrones (None without a network)."""
+    streets = street_index(dep)
+    if streets is None:
+        return None
+    org = uc_org.organisation_from_store(dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh)
+    return uc_org.organisation_by_road(org, communes(dep), streets, departement=dep)
+
+
 def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organisation:
-    """Organisation of a département: imported official files, else the indicative rule."""
-    return uc_org.organisation_from_store(
-        dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh
-    )
+    """Organisation of a département: imported official files, else the indicative rule; times
+    by road when the département has a network."""
+    return _organisation(dep, stamp, detour, speed_kmh, uc_roads.road_network_stamp(dep))
+
+
+def road_organisation(dep: str, stamp: str, detour: float, speed_kmh: float):
+    """:func:`organisation_by_road` for the département's current network."""
+    return organisation_by_road(dep, stamp, detour, speed_kmh, uc_roads.road_network_stamp(dep))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

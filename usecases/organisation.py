@@ -10,17 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from analysis.organisation import counts_by_area, unit_statistics
+from analysis.road_times import BANDS, ROAD, isochrones_from_units, road_times_for_assignment
+from analysis.streets import StreetIndex
 from core import model as m
 from core.access import IMPORT, Viewer, departement_of_commune
 from core.crs import metric_crs_for_departement
+from core.formatting import fmt_count
 from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, secret_mask_from_counts
 from data.access import AccessStore
 from data.locations import ORGANISATION_FILES, competence_store, units_store
-from geo.communes import all_communes
+from geo.communes import all_communes, population_points_from_communes
 from geo.organisation import DEFAULT_DETOUR as DEFAULT_DETOUR  # for the pages
 from geo.organisation import DEFAULT_SPEED_KMH as DEFAULT_SPEED_KMH
 from geo.organisation import PN_TOWN_POPULATION as PN_TOWN_POPULATION
@@ -66,6 +70,55 @@ def organisation_from_store(
     return organisation_for_departement(
         communes, cantons, units=unit_table, competence=comp, detour=detour, speed_kmh=speed_kmh
     )
+
+
+@dataclass(frozen=True)
+class RoadOrganisation:
+    """The organisation with its times by road, and the areas within 10/20/30 minutes of a unit."""
+
+    organisation: Organisation
+    isochrones: gpd.GeoDataFrame  # ``minutes``, EPSG:4326, nested
+    by_road: int  # communes whose time is by road (the others keep the straight line)
+
+
+def organisation_by_road(
+    org: Organisation, communes: gpd.GeoDataFrame, streets: StreetIndex, *, departement: str
+) -> RoadOrganisation:
+    """Replace the straight-line times by times along the département's network, from each
+    commune's unit to its town hall (:mod:`analysis.road_times`), and draw the isochrones."""
+    crs = streets.roads.crs
+    halls = population_points_from_communes(communes).to_crs(crs)
+    hall_xy = np.column_stack([halls.x.to_numpy(), halls.y.to_numpy()])
+    units = org.units.to_crs(crs)
+    located = ~units.geometry.is_empty.to_numpy() & units.geometry.notna().to_numpy()
+    units = units[located]
+    unit_xy = np.column_stack([units.geometry.x.to_numpy(), units.geometry.y.to_numpy()])
+    table = road_times_for_assignment(
+        org.communes.loc[communes.index], units["id"].to_numpy(), unit_xy, hall_xy, streets.net
+    )
+    bounds = tuple(communes.to_crs(crs).total_bounds)
+    bands = isochrones_from_units(streets.net, unit_xy, bounds)
+    shapes = gpd.GeoDataFrame(bands[["minutes"]], geometry=bands["geometry"].to_numpy(), crs=crs).to_crs(
+        "EPSG:4326"
+    )
+    return RoadOrganisation(
+        Organisation(table, org.units, org.indicative), shapes, int((table["estimation"] == ROAD).sum())
+    )
+
+
+def time_caption(by_road: RoadOrganisation | None, network_sentence: str, communes: int) -> str:
+    """Which estimate the page shows, in French."""
+    if by_road is None:
+        return "Temps estimé = distance à vol d'oiseau depuis le centre de population (mairie) × détour ÷ vitesse (pas de réseau routier pour ce département : importez-en un, page Données ou make roads)."
+    rest = communes - by_road.by_road
+    text = (
+        f"Temps par la route : de l'unité de la commune à sa mairie, par le chemin le plus rapide du réseau "
+        f"(vitesse de chaque tronçon), pour {fmt_count(by_road.by_road)} commune(s) ; isochrones "
+        f"{' / '.join(str(b) for b in BANDS)} min depuis l'unité la plus proche. "
+    )
+    if rest:
+        text += f"{fmt_count(rest)} commune(s) hors réseau gardent l'estimation à vol d'oiseau (colonne « estimation »). "
+    return text + network_sentence
 
 
 def loaded_files() -> list[str]:

@@ -75,8 +75,10 @@ def organisation_map(
     *,
     indicative: bool,
     base: str = "plan_ign",
+    isochrones: gpd.GeoDataFrame | None = None,
 ) -> LayerMap:
-    """PN and GN zones (communes coloured by force), units, escaped tooltips.
+    """PN and GN zones (communes coloured by force), units, escaped tooltips; with
+    ``isochrones``, the areas within each number of minutes of a unit by road.
 
     Parameters
     ----------
@@ -90,9 +92,13 @@ def organisation_map(
         Mark the organisation "indicatif" in the legend and tooltips.
     base : str
         Base map key.
+    isochrones : GeoDataFrame, optional
+        ``minutes`` and nested areas (EPSG:4326), from :func:`usecases.organisation.organisation_by_road`.
     """
     fmt_km = assignment["distance_km"].map(lambda v: cell_decimal(v, 1) + " km")
     fmt_min = assignment["temps_min"].map(lambda v: cell_count(v) + " min")
+    if "estimation" in assignment:
+        fmt_min = fmt_min + " (" + assignment["estimation"].astype(str) + ")"
     props = pd.DataFrame(
         {
             "nom": assignment["nom"].astype(str).map(html_text),
@@ -113,14 +119,55 @@ def organisation_map(
         "distance": "Distance",
         "temps": "Temps estimé",
     }
-    lm = with_organisation(
-        commune_layer_map(props, display_geometry, fields=fields, base=base), units, indicative=indicative
-    )
+    lm = commune_layer_map(props, display_geometry, fields=fields, base=base)
+    labels = ["Zone police nationale", "Zone gendarmerie nationale"]
+    colours = [FORCE_COLOURS["PN"], FORCE_COLOURS["GN"]]
+    if isochrones is not None and len(isochrones):
+        layer = isochrone_layer(isochrones)
+        if layer is not None:
+            lm = lm.with_layer(layer)
+            for m, c in zip(layer.props["bande"], layer.fill, strict=True):
+                labels.append(m)
+                colours.append(c)
+    lm = with_organisation(lm, units, indicative=indicative)
     suffix = " (indicatif)" if indicative else ""
     return lm.with_legend(
         legend_html(
             "Organisation territoriale" + suffix,
-            ["Zone police nationale", "Zone gendarmerie nationale", "● unité (commissariat, brigade)"],
-            [FORCE_COLOURS["PN"], FORCE_COLOURS["GN"], "#ffffff"],
+            [*labels, "● unité (commissariat, brigade)"],
+            [*colours, "#ffffff"],
         )
+    )
+
+
+#: Colours of the isochrones' bands, nearest first.
+BAND_COLOURS = ("#ffe066", "#fc8d59", "#d7301f", "#7f0000")  # warm: apart from the forces' blue and green
+
+
+def isochrone_layer(isochrones: gpd.GeoDataFrame) -> Layer | None:
+    """The isochrones as rings (each band minus the one inside it), nearest first."""
+    rows = isochrones.sort_values("minutes")
+    geoms, bands = [], []
+    inner = None
+    previous = 0
+    for m, g in zip(rows["minutes"], rows.geometry, strict=True):
+        ring = g if inner is None else g.difference(inner)
+        if not ring.is_empty:
+            geoms.append(ring)
+            bands.append(
+                f"à moins de {int(m)} min par la route" if previous == 0 else f"{previous} à {int(m)} min"
+            )
+        inner, previous = g, int(m)
+    if not geoms:
+        return None
+    props = pd.DataFrame({"bande": bands})
+    return Layer(
+        name="Temps d'intervention par la route",
+        geometry=gpd.GeoSeries(geoms, crs=isochrones.crs),
+        props=props,
+        fields={"bande": "Temps depuis l'unité la plus proche"},
+        fill=list(BAND_COLOURS[: len(geoms)]),
+        color="#555555",
+        weight=0.4,
+        fill_opacity=0.35,
     )

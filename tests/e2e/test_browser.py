@@ -160,9 +160,21 @@ def test_organisation_overlay_draws(browser, server):
     page.screenshot(path=str(ARTIFACTS / "overlay.png"))
     page.get_by_role("link", name="Organisation territoriale").click()
     page.get_by_text("Organisation **indicative**".replace("**", "")).first.wait_for(timeout=60_000)
-    layer_map_drawn(page, {"Communes": 240, "Unités (indicatif)": 10}, timeout=60_000)
+    # With the département's network (the demonstration's): the 10/20/30-minute areas by road,
+    # three rings between the communes and the units, and the page says which estimate it shows.
+    drawn = layer_map_drawn(
+        page,
+        {"Communes": 240, "Temps d'intervention par la route": 3, "Unités (indicatif)": 10},
+        timeout=60_000,
+    )
+    assert list(drawn) == ["Communes", "Temps d'intervention par la route", "Unités (indicatif)"]
     legend = page.locator(".carto-legend").last
-    assert legend.inner_text().startswith("Organisation territoriale (indicatif)")
+    text = legend.inner_text()
+    assert text.startswith("Organisation territoriale (indicatif)")
+    assert "à moins de 10 min par la route" in text and "20 à 30 min" in text
+    page.get_by_text(re.compile("^Temps par la route : de l'unité de la commune à sa mairie")).wait_for(
+        timeout=30_000
+    )
     page.screenshot(path=str(ARTIFACTS / "organisation.png"), full_page=True)
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
