@@ -1,19 +1,24 @@
-"""Sections of the Zones page: back-test, near-repeat risk and concentration on places."""
+"""Sections of the Zones page: back-test, near-repeat risk, concentration on places, hot streets."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from core import model as m
+from core.escape import markdown_text
 from rendering import charts
+from rendering.maps import hot_streets_map
 from ui import cache
+from ui.access import export_button
 from ui.charts import show_chart
 from ui.columns import column_config_from_frame, show_metrics
 from ui.inputs import CHOOSE, CHOOSE_SEVERAL
+from ui.maps import show_map
 from ui.sidebar import Context
 from ui.tables import show_table
 from usecases import repeats as uc
 from usecases.backtest import BacktestRequest
+from usecases.hot_streets import HOT_STREETS_NOTE
 from usecases.repeats import DEFAULT_DAYS, DEFAULT_DISTANCES
 from usecases.zones import ZoneSettings
 
@@ -95,3 +100,40 @@ def backtest_section(ctx: Context, settings: ZoneSettings) -> None:
             show_table(st, v.monthly, hide_index=True)
     for note in v.captions:
         st.caption(note)
+
+
+def hot_streets_section(ctx: Context) -> None:
+    """Incidents per street segment: concentration, map and table of the busiest segments."""
+    v = cache.hot_streets(ctx.selection, ctx.audience)
+    if v is None:
+        st.info(
+            "Ce département n'a pas de réseau routier : importez un extrait OpenStreetMap ou la BD TOPO "
+            "(page « Données » ou make roads) pour compter les faits par rue."
+        )
+        return
+    st.caption(markdown_text(cache.road_network_sentence(ctx.departement)))
+    show_metrics(v.metrics)
+    if len(v.segments_wgs84):
+        show_map(
+            "hs_map",
+            hot_streets_map,
+            v.segments_wgs84,
+            cache.display_geometry(ctx.departement),
+            base=ctx.base_map,
+            height=480,
+        )
+    show_table(st, v.table, hide_index=True, column_config=column_config_from_frame(v.table))
+    for note in v.notes:
+        st.caption(note)
+    e1, e2 = st.columns(2)
+    export_button(e1, ctx.viewer, "Tronçons (CSV)", v.export_csv, "rues_les_plus_touchees.csv", "text/csv")
+    export_button(
+        e2,
+        ctx.viewer,
+        "Tronçons (GeoJSON)",
+        v.export_geojson,
+        "rues_les_plus_touchees.geojson",
+        "application/geo+json",
+    )
+    with st.expander("Méthode et limites"):
+        st.markdown(HOT_STREETS_NOTE)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages._zones_repeats import backtest_section, concentration_section, near_repeat_section
+from app_pages._zones_repeats import (
+    backtest_section,
+    concentration_section,
+    hot_streets_section,
+    near_repeat_section,
+)
 from core.formatting import MISSING
 from core.settings import SETTINGS
 from rendering.maps import emerging_map
@@ -262,6 +267,9 @@ def body() -> None:
     st.subheader("Concentration sur les lieux")
     if st.toggle("Calculer la concentration des faits sur les lieux", key="cc_on"):
         concentration_section(ctx)
+    st.subheader("Rues les plus touchées")
+    if st.toggle("Compter les faits par tronçon de rue (réseau routier du département)", key="hs_on"):
+        hot_streets_section(ctx)
     st.subheader("Zones classées")
     show_table(st, v.table, hide_index=True, column_config=_zone_columns(v.table))
     st.caption(

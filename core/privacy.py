@@ -323,6 +323,35 @@ def published_series_frame(
     return table.astype(float).mask(mask)
 
 
+def published_segments(counts: np.ndarray, *, threshold: int | None = None) -> np.ndarray:
+    """The street segments a published output may show: those holding more than ``threshold``
+    incidents, and no other.
+
+    The rule for lines: a segment is a place (a few dozen metres of one street), so a segment
+    shown with « secret » or « 0 » beside the segments shown with their counts would say that
+    the others hold 1 to ``threshold`` incidents, and where. The published view therefore
+    draws and lists only the segments above the threshold, each with its own count; it shows
+    no sum over a group of segments (a street, a commune's streets) that would also hold
+    unpublished segments (the difference would locate their incidents); shares computed over
+    every segment (the concentration of incidents on streets) are shown only when the
+    incidents on the network are more than ``threshold``.
+
+    Parameters
+    ----------
+    counts : ndarray
+        Incidents per segment.
+    threshold : int, optional
+        Largest count withheld (default ``SETTINGS.privacy_threshold``).
+
+    Returns
+    -------
+    ndarray of bool
+        True for the segments that may be published.
+    """
+    c = np.nan_to_num(np.asarray(counts, dtype=float), nan=0.0)
+    return c > _threshold(threshold)
+
+
 def places_to_withhold(
     places_xy: np.ndarray,
     incidents_xy: np.ndarray,

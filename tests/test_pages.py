@@ -189,6 +189,19 @@ def test_zones_page_runs():
     assert any(v == "secret" for v in counts)
 
 
+def test_zones_page_counts_incidents_per_street_segment_on_demand():
+    at = _run("app_pages/zones.py")
+    assert not any(m.label == "Faits sur une rue" for m in at.metric)  # not on the first render
+    at.toggle(key="hs_on").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Tronçons qui concentrent la moitié des faits"].endswith("%")
+    table = next(d.value for d in at.dataframe if "rue" in d.value.columns)
+    assert len(table) and (table["faits"] > 5).all()  # the published view: segments above the threshold
+    assert table["faits"].is_monotonic_decreasing
+    assert any("Réseau routier synthétique" in c.value for c in at.caption)
+
+
 def test_zones_page_evaluates_on_a_covered_period():
     import datetime as dt
 

@@ -384,3 +384,57 @@ def test_smoothed_rates_intervals_and_class_bounds_pass_the_gate(world, rate, me
         assert (hidden_rows[column] == "secret").all(), column
     assert set(export.loc[export["faits"] == "secret", "taux_lisse"]) == {"secret"}
     assert not small_cells(export, ["faits"])
+
+
+def test_hot_streets_published_view_shows_no_segment_of_one_to_five(world):
+    """The rule for lines: only segments above the threshold, each with its own count, in the
+    metrics, the table, the map's properties and both exports; and the small counts are there
+    in the internal view (the test would not be one otherwise)."""
+    from analysis.streets import street_index_from_roads
+    from data.synthetic_roads import synthetic_roads_for_departement
+    from usecases.hot_streets import hot_streets_for_selection
+
+    incidents, communes, _ = world
+    crs = metric_crs_for_departement("53")
+    streets = street_index_from_roads(synthetic_roads_for_departement(communes, seed=3).to_crs(crs))
+    for flt in (
+        IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31)),
+        _rare_offence_day(incidents),
+    ):
+        internal = hot_streets_for_selection(incidents, flt, streets, communes, audience=Audience.internal())
+        view = hot_streets_for_selection(incidents, flt, streets, communes, audience=PUBLIC)
+        for metric_ in view.metrics:
+            assert not small(metric_.value) and not small((metric_.delta or "").split(" ")[0]), metric_
+        assert not small_cells(view.table, ["faits"])
+        assert not small_cells(view.segments_wgs84, ["faits"])
+        exported = csv_frame(view.export_csv)
+        assert not small_cells(exported, ["faits"])
+        geo = gpd.read_file(io.BytesIO(view.export_geojson))
+        assert not small_cells(geo, ["faits"]) and len(geo) == len(exported)
+        # No group total: the table has no street or commune sums.
+        assert set(view.table.columns) == {
+            "rang",
+            "rue",
+            "entre",
+            "commune",
+            "faits",
+            "longueur_m",
+            "faits_par_km",
+        }
+        if (internal.table["faits"] <= T).any():
+            assert any("ne sont pas montrés" in n for n in view.notes)
+    year = hot_streets_for_selection(
+        incidents,
+        IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31)),
+        streets,
+        communes,
+        audience=Audience.internal(),
+    )
+    assert (year.table["faits"] > 0).all() and small_cells(
+        year.segments_wgs84, ["faits"]
+    )  # internal: all of them
+    day = hot_streets_for_selection(
+        incidents, _rare_offence_day(incidents), streets, communes, audience=PUBLIC
+    )
+    assert day.metrics[1].value == SECRET_LABEL  # a share over 1-5 incidents on the network says nothing safe
+    assert day.table.empty and day.segments_wgs84.empty

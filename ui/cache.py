@@ -37,6 +37,7 @@ from geo.organisation import Organisation, area_keys_from_communes
 from usecases import backtest as uc_backtest
 from usecases import diagnostic as uc_diag
 from usecases import diagnostic_levels as uc_levels
+from usecases import hot_streets as uc_hot
 from usecases import organisation as uc_org
 from usecases import repeats as uc_repeats
 from usecases import roads as uc_roads
@@ -429,6 +430,21 @@ def concentration(sel: Selection, audience: Audience) -> uc_repeats.Concentratio
         n_cells=cell_count(dep),
         audience=audience,
     )
+
+
+@st.cache_resource(show_spinner="Rues les plus touchées…", max_entries=4)
+def _hot_streets(sel: Selection, audience: Audience, roads: str) -> uc_hot.HotStreetsView | None:
+    streets = street_index(sel.departement)
+    if streets is None:
+        return None
+    return uc_hot.hot_streets_for_selection(
+        incidents(sel), sel.flt, streets, communes(sel.departement), audience=audience
+    )
+
+
+def hot_streets(sel: Selection, audience: Audience) -> uc_hot.HotStreetsView | None:
+    """The selection's incidents on the département's streets (None without a network)."""
+    return _hot_streets(sel, audience, uc_roads.road_network_stamp(sel.departement))
 
 
 @st.cache_resource(show_spinner="Points chauds émergents…", max_entries=4)

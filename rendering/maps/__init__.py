@@ -24,6 +24,7 @@ from rendering.maps.choropleths import change_map, choropleth_from_official, cho
 from rendering.maps.layers import Layer, LayerMap, layer_map_json, payload_from_layer_map
 from rendering.maps.organisation import FORCE_COLOURS, organisation_layer, organisation_map, with_organisation
 from rendering.maps.siting import EVALUATION_COLOURS, area_drawing_map, evaluation_map, siting_map
+from rendering.maps.streets import add_streets, hot_streets_map
 from rendering.maps.toolkit import (
     BASE_MAPS,
     PALETTE,
@@ -66,6 +67,8 @@ __all__ = [
     "ZERO_COLOUR",
     "ZONE_RANK_CSS",
     "add_commune_outlines",
+    "add_streets",
+    "hot_streets_map",
     "area_drawing_map",
     "base_map",
     "base_map_layer",

@@ -8,6 +8,7 @@ import json
 
 import folium
 import geopandas as gpd
+import numpy as np
 from branca.element import MacroElement
 from jinja2 import Template
 
@@ -87,3 +88,71 @@ def add_streets(fmap: folium.Map, streets: gpd.GeoDataFrame) -> None:
             layer.add_to(group)
             group.add_to(fmap)
             fmap.add_child(_ShownFromZoom(fmap.get_name(), group.get_name(), zoom))
+
+
+#: Classes of incidents per km on the hot streets map, lightest first.
+HOT_COLOURS = ("#fdcc8a", "#fc8d59", "#e34a33", "#b30000")
+
+
+def hot_streets_map(
+    segments: gpd.GeoDataFrame, display_geometry: gpd.GeoSeries, *, base: str = "plan_ign"
+) -> folium.Map:
+    """The street segments of the hot streets section, coloured by incidents per km (quartiles
+    of the segments drawn), wider the busier, over the commune outlines.
+
+    Parameters
+    ----------
+    segments : GeoDataFrame
+        EPSG:4326 lines with ``rang``, ``rue``, ``entre``, ``faits``, ``faits_par_km`` (as
+        :func:`usecases.hot_streets.hot_streets_for_selection` restricts them).
+    display_geometry : GeoSeries
+        Commune outlines (EPSG:4326).
+    base : str
+        Base map key.
+    """
+    from core.formatting import fmt_count, fmt_number
+    from rendering.maps.toolkit import Legend, add_commune_outlines, base_map, legend_html
+
+    bounds = segments.total_bounds if len(segments) else display_geometry.total_bounds
+    fmap = base_map(bounds, base=base)
+    add_commune_outlines(fmap, display_geometry)
+    if len(segments):
+        per_km = segments["faits_par_km"].to_numpy(dtype=float)
+        edges = np.unique(np.quantile(per_km, [0.25, 0.5, 0.75]))
+        klass = np.searchsorted(edges, per_km, side="right")
+        frame = gpd.GeoDataFrame(
+            {
+                "rue": segments["rue"].map(html_text).to_numpy(),
+                "entre": segments["entre"].map(html_text).to_numpy(),
+                "faits": segments["faits"].map(lambda v: fmt_count(int(v))).to_numpy(),
+                "par_km": [fmt_number(v, 1) for v in per_km],
+                "classe": klass,
+            },
+            geometry=segments.geometry.to_numpy(),
+            crs="EPSG:4326",
+        )
+        folium.GeoJson(
+            json.loads(frame.to_json(drop_id=True)),
+            name="Rues les plus touchées",
+            style_function=lambda f: {
+                "color": HOT_COLOURS[min(int(f["properties"]["classe"]), 3)],
+                "weight": 3 + 1.5 * int(f["properties"]["classe"]),
+                "opacity": 0.95,
+            },
+            tooltip=folium.GeoJsonTooltip(
+                fields=["rue", "entre", "faits", "par_km"],
+                aliases=["Rue", "Tronçon", "Faits", "Faits par km"],
+            ),
+        ).add_to(fmap)
+        cuts = [fmt_number(e, 1) for e in edges]
+        labels = (
+            [f"moins de {cuts[0]} faits/km"]
+            + [f"{a} à {b} faits/km" for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+            + [f"{cuts[-1]} faits/km et plus"]
+            if cuts
+            else ["faits par km"]
+        )
+        fmap.add_child(
+            Legend(legend_html("Rues les plus touchées", labels, list(HOT_COLOURS[: len(labels)])))
+        )
+    return fmap

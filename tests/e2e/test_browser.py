@@ -223,6 +223,14 @@ def test_zones_page_draws_density_offline(browser, server):
     ]
     assert zones_maps and all(len(d["geometries"]) <= 2 for d in zones_maps)  # zones and badges only
     page.screenshot(path=str(ARTIFACTS / "zones.png"), full_page=True)
+    # Hot streets, on demand: the segments above the threshold drawn offline, and their table.
+    page.get_by_text("Compter les faits par tronçon de rue").click()
+    page.get_by_text("Tronçons qui concentrent la moitié des faits").wait_for(timeout=90_000)
+    streets = page.frame_locator(MAP_FRAME).last
+    streets.locator(".carto-legend").get_by_text("Rues les plus touchées").wait_for(timeout=90_000)
+    assert streets.locator("path.leaflet-interactive").count() > 10
+    page.get_by_text("Tronçons qui concentrent la moitié des faits").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "rues_les_plus_touchees.png"), full_page=True)
     assert dialogs == []
     assert all("geopf.fr" in u for u in blocked), blocked[:5]
     page.close()
