@@ -1,5 +1,5 @@
 """Données page, the sections that write to the stores: save or append a validated file,
-the saved data sets (history, deletion), the official statistics. Drawn by
+the saved data sets (history, deletion), the official statistics, the road network. Drawn by
 :mod:`app_pages.donnees`. Every read and action goes through :mod:`usecases.donnees` with the
 viewer: the use case keeps to their territory and audits."""
 
@@ -13,6 +13,7 @@ from core.access import Viewer
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
 from rendering.exports import csv_bytes_from_frame
+from ui import cache
 from ui.access import access_store, export_button
 from ui.inputs import CHOOSE
 from ui.sidebar import Context
@@ -37,6 +38,7 @@ from usecases.donnees import (
     table_from_infos,
 )
 from usecases.donnees import DROP as DROP_DUPLICATES
+from usecases.roads import import_road_network_from_bytes
 
 #: A message kept across the rerun that follows a save (shown at the top of the page).
 SAVED_MESSAGE = "donnees_saved_message"
@@ -195,3 +197,36 @@ def statistics_section(ctx: Context, *, writable: bool) -> None:
             lambda slug: delete_statistics(store, slug, viewer=ctx.viewer, journal=access_store()),
             key="delete_stats",
         )
+
+
+def roads_section(ctx: Context, *, writable: bool) -> None:
+    """The département's road network: what it is, and its import (roles that may import)."""
+    st.subheader("Réseau routier du département")
+    sentence = cache.road_network_sentence(ctx.departement)
+    st.caption(
+        md_escape(sentence)
+        if sentence
+        else "Aucun réseau routier : les temps d'intervention restent à vol d'oiseau et les sites candidats en maillage."
+    )
+    st.caption(
+        "Extrait régional OpenStreetMap (.osm.pbf, Geofabrik) ou BD TOPO du département (GeoPackage, couche "
+        "« troncon_de_route ») ; découpé au département, il remplace le réseau enregistré. Au-delà de la limite "
+        "d'envoi (200 Mo), importez-le sur le serveur : make roads DEP=… FILE=…."
+    )
+    if not writable:
+        return
+    up = file_uploader("Réseau routier (.osm.pbf, .gpkg)", type=["pbf", "gpkg"], key="upload_roads")
+    if up is None:
+        return
+    sure = st.checkbox(
+        f"Je confirme le remplacement du réseau routier du département {ctx.departement}",
+        key="save_roads_sure",
+    )
+    if st.button("Importer le réseau routier", key="save_roads", disabled=not sure):
+        with st.spinner("Lecture et découpage du réseau routier…"):
+            summary = import_road_network_from_bytes(
+                up.getvalue(), up.name, ctx.departement, viewer=ctx.viewer, journal=access_store()
+            )
+        st.success(md_escape(summary.sentence()))
+        for reason, count in summary.left_out.items():
+            st.caption(md_escape(f"Écarté : {fmt_count(count)} — {reason}."))

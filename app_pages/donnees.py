@@ -5,7 +5,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages._donnees_review import profiles_section, review_section, saved_review_section
-from app_pages._donnees_store import SAVED_MESSAGE, save_section, saved_section, statistics_section
+from app_pages._donnees_store import (
+    SAVED_MESSAGE,
+    roads_section,
+    save_section,
+    saved_section,
+    statistics_section,
+)
 from core.access import IMPORT
 from core.escape import markdown_text as md_escape
 from core.formatting import fmt_count
@@ -190,6 +196,8 @@ def body() -> None:
         profiles_section(ctx.viewer)
     st.divider()
     statistics_section(ctx, writable=writable)
+    st.divider()
+    roads_section(ctx, writable=writable)
 
 
 guarded(body, page="donnees")

@@ -408,3 +408,34 @@ def test_a_departement_network_written_as_osm_or_bdtopo_imports_the_same(
     assert sorted(roads["nom"]) == sorted(synthetic53["nom"])
     assert roads["longueur_m"].sum() == pytest.approx(synthetic53.to_crs("EPSG:2154").length.sum(), rel=1e-6)
     assert not summary.synthetic
+
+
+def test_an_uploaded_network_is_imported_only_by_who_may_and_for_their_territory(
+    synthetic53, tmp_path, monkeypatch
+):
+    from core.access import ANALYST, REFERENT, Viewer
+    from data.access import AccessStore
+    from tests.road_files import write_pbf
+    from usecases.common import RefusedError
+    from usecases.roads import import_road_network_from_bytes, road_network_summary
+
+    isolated_settings(monkeypatch, workspace_dir=tmp_path / "ws")
+    journal = AccessStore(tmp_path / "acces.sqlite")
+    data = write_pbf(synthetic53.head(200), tmp_path / "53.osm.pbf").read_bytes()
+    referent = Viewer(role=REFERENT, identity="r@prefecture.test", departements=("53",))
+    analyst_72 = Viewer(role=ANALYST, identity="a72@prefecture.test", departements=("72",))
+    analyst_53 = Viewer(role=ANALYST, identity="a53@prefecture.test", departements=("53",))
+    with pytest.raises(RefusedError, match="importer"):
+        import_road_network_from_bytes(data, "53.osm.pbf", "53", viewer=referent, journal=journal)
+    with pytest.raises(RefusedError, match="hors de votre territoire"):
+        import_road_network_from_bytes(data, "53.osm.pbf", "53", viewer=analyst_72, journal=journal)
+    assert road_network_summary("53").synthetic  # still the demonstration's
+    summary = import_road_network_from_bytes(data, "53.osm.pbf", "53", viewer=analyst_53, journal=journal)
+    assert summary.segments == 200 and summary.source == "OpenStreetMap" and not summary.synthetic
+    log = journal.journal()
+    assert (log["etat"] == "refus").sum() == 2
+    assert ((log["action"] == "import") & (log["objet"] == "53.osm.pbf") & (log["etat"] == "fait")).any()
+    with pytest.raises(RoadFileError, match="ni un extrait OpenStreetMap"):
+        import_road_network_from_bytes(
+            b"PK\x03\x04zip", "reseau.pbf", "53", viewer=analyst_53, journal=journal
+        )
