@@ -100,6 +100,16 @@ def backtest_section(ctx: Context, settings: ZoneSettings) -> None:
             show_table(st, v.monthly, hide_index=True)
     for note in v.captions:
         st.caption(note)
+    streets = cache.street_backtest(ctx.selection.undated(), request, ctx.audience)
+    if streets is not None:
+        st.markdown(
+            "**Par tronçon de rue** (même fenêtres ; part de la longueur du réseau au lieu de la superficie)"
+        )
+        st.info(streets.sentence)
+        if len(streets.table):
+            show_table(st, streets.table, hide_index=True)
+        for note in streets.captions:
+            st.caption(note)
 
 
 def hot_streets_section(ctx: Context) -> None:

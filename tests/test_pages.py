@@ -527,6 +527,15 @@ def test_zones_page_backtest_section():
     summary = next(d.value for d in at.dataframe if "Rapport à la référence" in d.value.columns)
     assert summary["Méthode"].iloc[0] == "Mailles récurrentes" and len(summary) == 7
     assert any("fenêtres glissantes" in c.value for c in at.caption)
+    # By street segment too (the département has a network), scored by length share.
+    assert any(i.value.startswith("Par tronçon de rue : sur ") for i in at.info)
+    streets = next(d.value for d in at.dataframe if "PAI (longueur)" in d.value.columns)
+    assert [v.replace("\xa0", " ") for v in streets["Part de la longueur visée"]] == [
+        "0,50 %",
+        "1,0 %",
+        "2,0 %",
+        "5,0 %",
+    ]
 
 
 def test_zones_page_near_repeat_and_concentration_sections():

@@ -41,6 +41,7 @@ from usecases import hot_streets as uc_hot
 from usecases import organisation as uc_org
 from usecases import repeats as uc_repeats
 from usecases import roads as uc_roads
+from usecases import street_backtest as uc_street_bt
 from usecases import suivi as uc_suivi
 from usecases import videoprotection as uc_video
 from usecases import zones as uc_zones
@@ -336,6 +337,31 @@ def backtest(
     """The back-test of the selection's history, for an audience (pass ``sel.undated()``)."""
     table, curves, windows = _backtest_table(sel, uc_backtest.settings_of_the_table(settings), request)
     return uc_backtest.backtest_view(table, curves, windows, request=request, audience=audience)
+
+
+@st.cache_resource(show_spinner="Rétro-évaluation par tronçon de rue…", max_entries=8)
+def _street_backtest_table(sel: Selection, request: uc_backtest.BacktestRequest, roads: str):
+    streets = street_index(sel.departement)
+    if streets is None:
+        return None
+    return uc_street_bt.street_backtest_table(
+        incidents(sel),
+        sel.flt,
+        streets,
+        train_months=request.train_months,
+        horizon_months=request.horizon_months,
+        windows=request.windows,
+    )
+
+
+def street_backtest(
+    sel: Selection, request: uc_backtest.BacktestRequest, audience: Audience
+) -> uc_street_bt.StreetBacktestView | None:
+    """The back-test by street segment (None without a network; pass ``sel.undated()``)."""
+    table = _street_backtest_table(sel, request, uc_roads.road_network_stamp(sel.departement))
+    if table is None:
+        return None
+    return uc_street_bt.street_backtest_view(table, audience=audience, horizon_months=request.horizon_months)
 
 
 def report_backtest(sel: Selection) -> str:
