@@ -77,7 +77,7 @@ def test_the_published_view_leaves_out_the_windows_resting_on_one_to_five():
     from usecases.street_backtest import street_backtest_view
 
     seg, dates = _incidents()  # six incidents in the horizon, 1 to 3 caught: secret counts
-    table = street_backtest(seg, dates, LENGTHS, [W], (0.005, 0.01, 0.02, 0.05))
+    table = street_backtest(seg, dates, LENGTHS, [W], (0.1, 0.3))
     internal = street_backtest_view(table, audience=Audience.internal(), horizon_months=1)
     published = street_backtest_view(table, audience=Audience.public(), horizon_months=1)
     assert internal.sentence.startswith("Par tronçon de rue : sur ")

@@ -96,7 +96,8 @@ def street_backtest_view(
     ].mean()
     counted = shown.groupby("part_visee")["fenetre"].nunique()
     rows = []
-    for share in STREET_SHARES:
+    shares = sorted(table["part_visee"].unique())
+    for share in shares:
         if share not in counted.index or (share, METHOD) not in means.index:
             rows.append({"Part de la longueur visée": fmt_share(share), "Fenêtres": "0"})
             continue
@@ -115,8 +116,13 @@ def street_backtest_view(
             }
         )
     horizon = "du mois suivant" if horizon_months == 1 else f"des {horizon_months} mois suivants"
-    key = 0.01
-    if (key, METHOD) in means.index:
+    key = 0.01 if 0.01 in shares else shares[len(shares) // 2]
+    if (key, METHOD) in means.index and means.loc[(key, METHOD)].part_longueur == 0:
+        sentence = (
+            f"Par tronçon de rue : aucun tronçon ne tient dans {fmt_share(key)} de la longueur du réseau "
+            "(visez une part plus grande)."
+        )
+    elif (key, METHOD) in means.index:
         own, ref = means.loc[(key, METHOD)], means.loc[(key, BASELINE)]
         ratio = own.taux_de_reussite / ref.taux_de_reussite if ref.taux_de_reussite > 0 else np.nan
         sentence = (
