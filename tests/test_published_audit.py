@@ -419,7 +419,7 @@ def test_hot_streets_published_view_shows_no_segment_of_one_to_five(world):
             "commune",
             "faits",
             "longueur_m",
-            "faits_par_km",
+            "par_km",
         }
         if (internal.table["faits"] <= T).any():
             assert any("ne sont pas montrés" in n for n in view.notes)

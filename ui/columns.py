@@ -35,7 +35,7 @@ COLUMN_LABELS: dict[str, str] = {
     "rue": "Rue",
     "entre": "Tronçon",
     "longueur_m": "Longueur (m)",
-    "faits_par_km": "Faits par km",
+    "par_km": "Faits par km",
     "code_epci": "Code EPCI",
     "epci": "EPCI",
     "code_canton": "Code canton",

@@ -38,8 +38,8 @@ HOT_STREETS_NOTE = (
     "aucune rue. Un tronçon va d'un carrefour au suivant. La part des tronçons qui concentrent la moitié et "
     "le quart des faits se lit contre la « loi de concentration » de Weisburd (2015) : "
     f"{LAW_HALF} et {LAW_QUARTER} des tronçons dans les villes étudiées (ici sur tout le réseau du "
-    "département, campagne comprise). Vue diffusable : seuls les tronçons de plus de "
-    f"{SETTINGS.privacy_threshold} faits sont montrés, chacun avec son effectif, sans total par rue ni par "
+    "département, campagne comprise). Vue diffusable : seuls les tronçons dont l'effectif dépasse "
+    f"{SETTINGS.privacy_threshold} sont montrés, chacun avec son effectif, sans total par rue ni par "
     "commune (la différence situerait les autres)."
 )
 
@@ -49,7 +49,7 @@ class HotStreetsView:
     """What the section draws: figures, the segments of the map, the table, notes, exports."""
 
     metrics: list[Metric]
-    segments_wgs84: gpd.GeoDataFrame  # ``rue``, ``entre``, ``faits``, ``faits_par_km``
+    segments_wgs84: gpd.GeoDataFrame  # ``rue``, ``entre``, ``faits``, ``par_km``
     table: pd.DataFrame
     notes: list[str]
     export_csv: bytes
@@ -153,7 +153,7 @@ def hot_streets_for_selection(
                 "commune": commune,
                 "faits": counts[rows],
                 "longueur_m": np.round(table["longueur_m"].to_numpy()[rows]).astype(int),
-                "faits_par_km": np.round(table["faits_par_km"].to_numpy()[rows], 1),
+                "par_km": np.round(table["faits_par_km"].to_numpy()[rows], 1),
             }
         )
         return frame, rows
@@ -162,7 +162,7 @@ def hot_streets_for_selection(
     drawn, drawn_rows = segment_table(shown, MAP_SEGMENTS)
     exported, export_rows = segment_table(always, MAP_SEGMENTS)
     segments = gpd.GeoDataFrame(
-        drawn[["rang", "rue", "entre", "faits", "faits_par_km"]],
+        drawn[["rang", "rue", "entre", "faits", "par_km"]],
         geometry=streets.roads.geometry.iloc[drawn_rows].to_numpy(),
         crs=streets.roads.crs,
     ).to_crs("EPSG:4326")
@@ -171,7 +171,7 @@ def hot_streets_for_selection(
         hidden = int(((counts > 0) & ~always).sum())
         if hidden:
             notes.append(
-                f"{fmt_count(hidden)} tronçon(s) de 1 à {SETTINGS.privacy_threshold} faits ne sont pas montrés "
+                f"{fmt_count(hidden)} tronçon(s) d'un effectif de 1 à {SETTINGS.privacy_threshold} ne sont pas montrés "
                 "(secret statistique : ils situeraient ces faits)."
             )
     if int(shown.sum()) > MAP_SEGMENTS:

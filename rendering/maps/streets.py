@@ -103,7 +103,7 @@ def hot_streets_map(
     Parameters
     ----------
     segments : GeoDataFrame
-        EPSG:4326 lines with ``rang``, ``rue``, ``entre``, ``faits``, ``faits_par_km`` (as
+        EPSG:4326 lines with ``rang``, ``rue``, ``entre``, ``faits``, ``par_km`` (as
         :func:`usecases.hot_streets.hot_streets_for_selection` restricts them).
     display_geometry : GeoSeries
         Commune outlines (EPSG:4326).
@@ -117,7 +117,7 @@ def hot_streets_map(
     fmap = base_map(bounds, base=base)
     add_commune_outlines(fmap, display_geometry)
     if len(segments):
-        per_km = segments["faits_par_km"].to_numpy(dtype=float)
+        per_km = segments["par_km"].to_numpy(dtype=float)
         edges = np.unique(np.quantile(per_km, [0.25, 0.5, 0.75]))
         klass = np.searchsorted(edges, per_km, side="right")
         frame = gpd.GeoDataFrame(

@@ -236,3 +236,39 @@ def test_published_zones_backtest(browser, server):
     settled(page)
     assert backtest_counts(wire.sent())
     page.close()
+
+
+def test_published_hot_streets(browser, server):
+    """Incidents per street segment, read off the wire: in the published view no segment of 1
+    to 5 incidents is sent (table, map properties, downloads, metrics, texts); the internal view
+    sends them."""
+    blocked, dialogs = [], []
+    page = offline_page(
+        browser, blocked, dialogs, viewport={"width": 1500, "height": 1400}, accept_downloads=True
+    )
+    wire = Wire(page)
+    page.goto(server + "/zones")
+    settled(page)
+    wire.clear()
+    page.get_by_text("Compter les faits par tronçon de rue").click()
+    page.get_by_text("Tronçons qui concentrent la moitié des faits").first.wait_for(timeout=120_000)
+    settled(page)
+    sent = wire.sent()
+    segments = [t for t in sent.tables if "par_km" in t.columns]
+    assert segments and len(segments[-1]), "the segment table was not sent"
+    assert [p for p in sent.map_properties if "par_km" in p], "the segment map was not sent"
+    found = [
+        f for f in audit(sent, download_frames(page, server, sent)) if not f.startswith("métrique Zones =")
+    ]
+    assert found == [], found
+    assert any("ne sont pas montrés" in text for text in sent.texts)
+    # Non-vacuity: the internal view sends the segments of 1 to 5 incidents.
+    wire.clear()
+    page.locator("[data-testid='stSidebar'] label:has-text('Vue diffusable')").first.click()
+    page.get_by_text("Tronçons qui concentrent la moitié des faits").first.wait_for(timeout=120_000)
+    settled(page)
+    internal = wire.sent()
+    assert [
+        v for p in internal.map_properties if "par_km" in p for k, v in p.items() if k == "faits" and small(v)
+    ]
+    page.close()
