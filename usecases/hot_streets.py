@@ -20,7 +20,7 @@ import pandas as pd
 from analysis.streets import SNAP_M, StreetIndex, concentration_of_counts, counts_by_segment
 from core.formatting import fmt_count, fmt_share
 from core.model import IncidentFilter, filter_incidents, located
-from core.privacy import SECRET_LABEL, Audience, is_secret, published_segments
+from core.privacy import SECRET_LABEL, Audience, is_secret, published_segments, too_small_for_a_ratio
 from core.settings import SETTINGS
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from usecases.common import Metric
@@ -108,7 +108,7 @@ def hot_streets_for_selection(
     pub = audience.published
     shown = published_segments(counts) if pub else counts > 0
     always = published_segments(counts)
-    small = pub and on_network <= SETTINGS.privacy_threshold
+    small = pub and bool(too_small_for_a_ratio(on_network))
 
     def count_text(n: int) -> str:
         return SECRET_LABEL if pub and is_secret(n) else fmt_count(n)
