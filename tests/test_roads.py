@@ -439,3 +439,19 @@ def test_an_uploaded_network_is_imported_only_by_who_may_and_for_their_territory
         import_road_network_from_bytes(
             b"PK\x03\x04zip", "reseau.pbf", "53", viewer=analyst_53, journal=journal
         )
+
+
+def test_make_roads_says_what_it_kept_left_out_time_and_memory(synthetic53, tmp_path, monkeypatch, capsys):
+    from scripts.roads import main
+    from tests.road_files import write_bdtopo
+
+    isolated_settings(monkeypatch, workspace_dir=tmp_path / "ws")
+    path = write_bdtopo(synthetic53.head(300), tmp_path / "53.gpkg")
+    assert main(["--departement", "53", "--fichier", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Réseau routier : IGN BD TOPO" in out and "300 tronçons" in out.replace("\u202f", " ")
+    assert "mémoire maximale" in out and "Durée" in out
+    bad = tmp_path / "routes.csv"
+    bad.write_text("a;b\n")
+    assert main(["-d", "53", "-f", str(bad)]) == 2
+    assert "Import impossible : « routes.csv » n'est ni un extrait OpenStreetMap" in capsys.readouterr().err
