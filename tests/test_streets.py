@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -165,3 +166,26 @@ def test_the_mayors_sheet_names_each_site_by_its_streets_and_draws_them(tmp_path
     assert "Réseau routier : essai." in text
     assert "X Lambert-93" not in text  # the place by its streets instead (Lambert-93 stays in the CSV)
     assert "Latitude" in text
+
+
+def test_the_sites_map_draws_the_streets_near_the_sites_and_the_main_roads_only():
+    from usecases.roads import streets_for_map
+
+    roads = _town()
+    x0, y0 = 420_000.0, 6_783_000.0
+    far = roads.iloc[[0]].copy()
+    far["nom"], far["importance"] = "Rue Lointaine", np.int8(5)
+    far = far.set_geometry([shapely.LineString([(x0 + 5000, y0 + 5000), (x0 + 5200, y0 + 5000)])])
+    far_main = far.copy()
+    far_main["nom"], far_main["importance"] = "D 99", np.int8(2)
+    far_main = far_main.set_geometry([shapely.LineString([(x0 + 5000, y0 - 5000), (x0 + 6000, y0 - 5000)])])
+    idx = street_index_from_roads(
+        gpd.GeoDataFrame(pd.concat([roads, far, far_main], ignore_index=True), crs=roads.crs)
+    )
+    bounds = (x0 - 6000, y0 - 6000, x0 + 6000, y0 + 6000)
+    every = streets_for_map(idx, bounds)
+    near = streets_for_map(idx, bounds, near=np.array([[x0, y0]]))
+    assert {"Rue Lointaine", "D 99"} <= set(every["nom"])
+    assert "Rue Lointaine" not in set(near["nom"]) and "D 99" in set(near["nom"])
+    assert {"Grande Rue", "Rue Haute"} <= set(near["nom"])
+    assert near.crs == "EPSG:4326"

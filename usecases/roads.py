@@ -222,14 +222,31 @@ def street_index_for_departement(departement: str) -> StreetIndex | None:
     return None if roads is None or roads.empty else street_index_from_roads(roads)
 
 
+#: The map of the sites draws every street within this distance of a site (metres)...
+STREETS_NEAR_M = 600.0
+#: ... and the main roads (importance 1 to 3) of its frame, up to this many segments.
+MAIN_ROADS_ON_MAP = 20_000
+
+
 def streets_for_map(
-    index: StreetIndex, bounds: tuple[float, float, float, float], *, margin: float = 500.0
+    index: StreetIndex,
+    bounds: tuple[float, float, float, float],
+    *,
+    near: np.ndarray | None = None,
+    margin: float = 500.0,
 ) -> gpd.GeoDataFrame:
-    """The streets within ``bounds`` (metric, widened by ``margin``) for a map: ``nom``,
-    ``importance``, EPSG:4326 lines simplified to 2 m."""
+    """The streets a map of ``bounds`` (metric) draws: ``nom``, ``importance``, EPSG:4326 lines
+    simplified to 2 m. With ``near`` (points, metres), only the streets within
+    :data:`STREETS_NEAR_M` of one of them and the main roads of the frame (a département's
+    network has some 150,000 segments: all of them would make the map tens of MB)."""
     box = shapely.box(*bounds).buffer(margin, join_style="mitre")
     hits = index.tree.query(box, predicate="intersects")
-    part = index.roads.iloc[np.sort(hits)]
+    if near is not None and len(near):
+        main = hits[index.roads["importance"].to_numpy()[hits] <= 3][:MAIN_ROADS_ON_MAP]
+        pts = shapely.points(np.asarray(near, dtype=float).reshape(-1, 2))
+        _, around = index.tree.query(pts, predicate="dwithin", distance=STREETS_NEAR_M)
+        hits = np.union1d(main, around)
+    part = index.roads.iloc[np.sort(np.unique(hits))]
     geoms = shapely.simplify(part.geometry.to_numpy(), 2.0)
     out = gpd.GeoDataFrame(
         {"nom": part["nom"].to_numpy(), "importance": part["importance"].to_numpy()},

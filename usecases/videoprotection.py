@@ -491,7 +491,8 @@ def siting_view(
             if len(shown_sites)
             else communes.to_crs(streets.roads.crs).total_bounds
         )
-        streets_map = streets_for_map(streets, tuple(box))
+        near = metric_xy(shown_sites.to_crs(streets.roads.crs)) if len(shown_sites) else None
+        streets_map = streets_for_map(streets, tuple(box), near=near)
     return SitingView(
         metrics=metrics,
         n_new=n_new,
