@@ -311,16 +311,21 @@ def times_at_points(net: Network, times: Times, snapped: Snapped) -> tuple[np.nd
     who = np.full(n, -1, dtype=np.int64)
     ok = np.flatnonzero(snapped.found)
     seg = snapped.segment[ok]
-    f = snapped.fraction[ok]
-    t = net.seconds[seg]
-    # Arriving from the first node (driving forward) or from the last one (driving backward).
-    via_u = np.where(net.forward[seg] | (f <= 0.0), times.seconds[net.u[seg]] + f * t, np.inf)
-    via_v = np.where(net.backward[seg] | (f >= 1.0), times.seconds[net.v[seg]] + (1 - f) * t, np.inf)
-    best = np.minimum(via_u, via_v)
-    out[ok] = best
+    via_u, via_v = _arrivals(net, times, seg, snapped.fraction[ok])
+    out[ok] = np.minimum(via_u, via_v)
     who[ok] = np.where(via_u <= via_v, times.source[net.u[seg]], times.source[net.v[seg]])
     who[~np.isfinite(out)] = -1
     return out, who
+
+
+def _arrivals(net: Network, times: Times, seg: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Time of arrival at fraction ``f`` of segments ``seg``: from their first node (driving
+    forward) and from their last one (driving backward); inf where that way is not allowed (a
+    point at an end is at that node, whatever the direction)."""
+    t = net.seconds[seg]
+    via_u = np.where(net.forward[seg] | (f <= 0.0), times.seconds[net.u[seg]] + f * t, np.inf)
+    via_v = np.where(net.backward[seg] | (f >= 1.0), times.seconds[net.v[seg]] + (1 - f) * t, np.inf)
+    return via_u, via_v
 
 
 # ---------------------------------------------------------------------------------------
@@ -343,11 +348,7 @@ def _network_samples(net: Network, times: Times, step: float) -> tuple[np.ndarra
     all_seg = np.concatenate([index, seg])
     all_f = np.clip(np.concatenate([frac_v, frac_e]), 0.0, 1.0)
     xy = np.concatenate([coords, extra])
-    t = net.seconds[all_seg]
-    via_u = np.where(net.forward[all_seg] | (all_f <= 0.0), times.seconds[net.u[all_seg]] + all_f * t, np.inf)
-    via_v = np.where(
-        net.backward[all_seg] | (all_f >= 1.0), times.seconds[net.v[all_seg]] + (1 - all_f) * t, np.inf
-    )
+    via_u, via_v = _arrivals(net, times, all_seg, all_f)
     return xy, np.minimum(via_u, via_v)
 
 

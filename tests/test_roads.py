@@ -181,6 +181,16 @@ def test_truncated_history_and_unknown_compression_files_are_refused(tmp_path):
 # BD TOPO
 # ---------------------------------------------------------------------------------------
 LAVAL = (420_000.0, 6_783_000.0)  # Lambert-93, near Laval (Mayenne)
+#: BD TOPO v3 field -> its name in the old schema.
+OLD_NAMES = {
+    "cleabs": "ID",
+    "nature": "NATURE",
+    "importance": "IMPORTANCE",
+    "nom_collaboratif_gauche": "NOM_1_GAUCHE",
+    "nom_collaboratif_droite": "NOM_1_DROITE",
+    "sens_de_circulation": "SENS",
+    "vitesse_moyenne_vl": "VITESSE_MOYENNE_VL",
+}
 
 
 def _tronçons(upper: bool) -> gpd.GeoDataFrame:
@@ -195,54 +205,18 @@ def _tronçons(upper: bool) -> gpd.GeoDataFrame:
         None,
         shapely.MultiLineString([[(x0 - 300, y0 + 300), (x0 - 600, y0 + 300)]]),
     ]
-    if upper:
-        fields = {
-            "ID": ["T1", "T2", "T3", "T4", "T5", "T6"],
-            "NATURE": [
-                "Route à 2 chaussées",
-                "Route à 1 chaussée",
-                "Route à 1 chaussée",
-                "Sentier",
-                "Route à 1 chaussée",
-                "Route à 1 chaussée",
-            ],
-            "IMPORTANCE": ["2", "4", "5", "6", "5", "5"],
-            "NOM_1_GAUCHE": ["Avenue de Paris", None, "Rue du Lycée", None, None, ""],
-            "NOM_1_DROITE": ["Avenue de Paris", "Rue Haute", None, None, None, "Rue Basse"],
-            "SENS": [
-                "Double sens",
-                "Sens direct",
-                "Sens inverse",
-                "Double sens",
-                "Double sens",
-                "Double sens",
-            ],
-            "VITESSE_MOYENNE_VL": [50, 30, None, 0, 30, 0],
-        }
-    else:
-        fields = {
-            "cleabs": ["T1", "T2", "T3", "T4", "T5", "T6"],
-            "nature": [
-                "Route à 2 chaussées",
-                "Route à 1 chaussée",
-                "Route à 1 chaussée",
-                "Sentier",
-                "Route à 1 chaussée",
-                "Route à 1 chaussée",
-            ],
-            "importance": ["2", "4", "5", "6", "5", "5"],
-            "nom_collaboratif_gauche": ["Avenue de Paris", None, "Rue du Lycée", None, None, ""],
-            "nom_collaboratif_droite": ["Avenue de Paris", "Rue Haute", None, None, None, "Rue Basse"],
-            "sens_de_circulation": [
-                "Double sens",
-                "Sens direct",
-                "Sens inverse",
-                "Double sens",
-                "Double sens",
-                "Double sens",
-            ],
-            "vitesse_moyenne_vl": [50, 30, None, 0, 30, 0],
-        }
+    fields = {
+        "cleabs": ["T1", "T2", "T3", "T4", "T5", "T6"],
+        "nature": ["Route à 2 chaussées", "Route à 1 chaussée", "Route à 1 chaussée", "Sentier"]
+        + ["Route à 1 chaussée"] * 2,
+        "importance": ["2", "4", "5", "6", "5", "5"],
+        "nom_collaboratif_gauche": ["Avenue de Paris", None, "Rue du Lycée", None, None, ""],
+        "nom_collaboratif_droite": ["Avenue de Paris", "Rue Haute", None, None, None, "Rue Basse"],
+        "sens_de_circulation": ["Double sens", "Sens direct", "Sens inverse"] + ["Double sens"] * 3,
+        "vitesse_moyenne_vl": [50, 30, None, 0, 30, 0],
+    }
+    if upper:  # the old schema: other names, in capitals
+        fields = {OLD_NAMES[k]: v for k, v in fields.items()}
     return gpd.GeoDataFrame(fields, geometry=geoms, crs="EPSG:2154")
 
 
