@@ -429,3 +429,13 @@ def test_make_roads_says_what_it_kept_left_out_time_and_memory(synthetic53, tmp_
     bad.write_text("a;b\n")
     assert main(["-d", "53", "-f", str(bad)]) == 2
     assert "Import impossible : « routes.csv » n'est ni un extrait OpenStreetMap" in capsys.readouterr().err
+
+
+def test_the_on_disk_node_index_of_large_extracts_reads_the_same_network(helsinki, tmp_path):
+    """Extracts over 64 MB keep osmium's node locations in a file (``sparse_file_array``), not in
+    memory: the same segments either way."""
+    in_memory = roads_from_pbf(helsinki, location_store="flex_mem").roads
+    on_disk = roads_from_pbf(helsinki, location_store=f"sparse_file_array,{tmp_path / 'noeuds.idx'}").roads
+    assert (tmp_path / "noeuds.idx").exists()
+    assert in_memory.drop(columns="geometry").equals(on_disk.drop(columns="geometry"))
+    assert shapely.equals_exact(in_memory.geometry.to_numpy(), on_disk.geometry.to_numpy(), 0.0).all()
