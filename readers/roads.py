@@ -132,7 +132,7 @@ def roads_from_pbf(
         The name said in messages (default: the file's).
     location_store : str, optional
         osmium's node location index (default: in memory up to 64 MB of file, else a
-        temporary file beside it: ``sparse_file_array``).
+        temporary file (``sparse_file_array``, about 16 bytes a node of the extract).
 
     Returns
     -------
@@ -163,7 +163,7 @@ def roads_from_pbf(
         else:
             import tempfile
 
-            tmp = tempfile.TemporaryDirectory(prefix="osm-", dir=path.parent)
+            tmp = tempfile.TemporaryDirectory(prefix="osm-")  # the file's folder may be read-only
             location_store = f"sparse_file_array,{Path(tmp.name) / 'noeuds.idx'}"
     try:
         processor = (
