@@ -1,13 +1,13 @@
-"""Candidate camera sites built from geography: a lattice near the demand, a road network."""
+"""Candidate camera sites built from geography: a lattice near the demand (those on a road
+network: :func:`analysis.streets.candidates_from_network`)."""
 
 from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
-from core.errors import IncidentFileError, ParameterError
+from core.errors import ParameterError
 
 
 def candidates_from_lattice(
@@ -127,50 +127,3 @@ def _nodes_near_points(xy: np.ndarray, origin: np.ndarray, spacing: float, radiu
         dist, _ = tree.query(origin + nodes * spacing, distance_upper_bound=radius * (1 + 1e-12))
         found.append(nodes[np.isfinite(dist)])
     return origin + np.vstack(found) * spacing
-
-
-def candidates_from_roads(
-    roads: gpd.GeoDataFrame, *, along: float = 100.0, top_share: float = 0.2
-) -> gpd.GeoDataFrame:
-    """Intersections of a road network, and points along its busiest axes.
-
-    Parameters
-    ----------
-    roads : GeoDataFrame
-        Lines in a metric CRS (OSM extract, IGN BD TOPO...). The "busiest" axes are the
-        ones of the most important classes when a ``highway`` (OSM) or ``importance``
-        (BD TOPO) column exists, else the longest lines.
-    along : float
-        Spacing of the points along the busiest axes, metres.
-    top_share : float
-        Share of the network (by length) treated as busiest axes.
-    """
-    lines = roads[roads.geometry.notna()].explode(index_parts=False)
-    lines = lines[lines.geom_type.isin(["LineString"])]
-    if lines.empty:
-        raise IncidentFileError(
-            "Aucune ligne dans le réseau routier : fournissez un fichier de tronçons (lignes)."
-        )
-    coords = shapely.get_coordinates(shapely.boundary(lines.geometry.to_numpy()))
-    ends, counts = np.unique(np.round(coords, 1), axis=0, return_counts=True)
-    nodes = ends[counts >= 3]
-    rank = None
-    if "highway" in lines.columns:
-        order = ["motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential"]
-        rank = lines["highway"].astype(str).map({k: i for i, k in enumerate(order)}).fillna(len(order))
-    elif "importance" in lines.columns:
-        rank = pd.to_numeric(lines["importance"], errors="coerce").fillna(9)
-    length = lines.length
-    key = rank if rank is not None else -length
-    ordered = lines.assign(_k=key.to_numpy(), _l=length.to_numpy()).sort_values("_k")
-    busiest = ordered[ordered["_l"].cumsum() <= top_share * length.sum() + ordered["_l"].iloc[0]]
-    along_pts = []
-    for geom in busiest.geometry:
-        d = np.arange(along / 2, geom.length, along)
-        along_pts.append(shapely.get_coordinates(shapely.line_interpolate_point(geom, d)))
-    along_xy = np.vstack(along_pts) if along_pts else np.zeros((0, 2))
-    xy = np.vstack([nodes, along_xy])
-    origin = ["carrefour"] * len(nodes) + ["axe principal"] * len(along_xy)
-    return gpd.GeoDataFrame(
-        {"origine": origin}, geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=roads.crs
-    )

@@ -36,7 +36,15 @@ import shapely
 from readers.bdtopo import roads_from_bdtopo
 from readers.limits import SQLITE_HEADER
 from readers.pbf_blocks import PBF_MAX_HEADER, check_pbf_blocks
-from readers.road_model import BACKWARD, BOTH, FORWARD, ROAD_COLUMNS, RoadFileError, RoadImport
+from readers.road_model import (
+    BACKWARD,
+    BOTH,
+    DEFAULT_SPEEDS,
+    FORWARD,
+    ROAD_COLUMNS,
+    RoadFileError,
+    RoadImport,
+)
 
 #: OSM ``highway`` value -> (importance, class label, speed km/h when no ``maxspeed``).
 OSM_HIGHWAYS: dict[str, tuple[int, str, float]] = {
@@ -286,6 +294,64 @@ def _not_covered(name: str, box: tuple[float, ...] | None) -> str:
         else ""
     )
     return f"« {name} » ne couvre pas ce département{where} : téléchargez l'extrait de la région qui le contient."
+
+
+# ---------------------------------------------------------------------------------------
+# Any file of lines (the Vidéoprotection page's upload)
+# ---------------------------------------------------------------------------------------
+#: Share of a classless network's length (its longest lines) taken as its main roads.
+MAIN_SHARE_WITHOUT_CLASSES = 0.2
+NAME_COLUMNS = ("nom", "name", "nom_collaboratif_gauche", "nom_1_gauche")
+
+
+def road_table_from_lines(lines: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Any file of road lines (a GeoJSON or a GeoPackage layer) in the road table
+    (:data:`readers.road_model.ROAD_COLUMNS`, same CRS): importance from an OSM ``highway`` or
+    a BD TOPO ``importance`` column, else the longest lines, until they make
+    :data:`MAIN_SHARE_WITHOUT_CLASSES` of the length, are main roads (importance 3) and the
+    others streets (5); the name from a ``nom``/``name`` column; both directions; the speed of
+    the importance.
+
+    Raises
+    ------
+    RoadFileError
+        No line in the file.
+    """
+    out = lines[lines.geometry.notna()].explode(index_parts=False)
+    out = out[out.geom_type == "LineString"].reset_index(drop=True)
+    if out.empty:
+        raise RoadFileError(
+            "Aucune ligne dans le réseau routier : fournissez un fichier de tronçons (lignes)."
+        )
+    lower = {str(c).lower(): c for c in out.columns}
+    if "highway" in lower:
+        importance = out[lower["highway"]].map(lambda v: OSM_HIGHWAYS.get(v, (5,))[0]).to_numpy()
+    elif "importance" in lower:
+        importance = pd.to_numeric(out[lower["importance"]], errors="coerce").to_numpy()
+        importance = np.where((importance >= 1) & (importance <= 5), importance, 5)
+    else:
+        length = out.geometry.length.to_numpy()
+        order = np.argsort(-length, kind="stable")
+        main = np.zeros(len(out), dtype=bool)
+        before = np.cumsum(length[order]) - length[order]  # the length of the longer lines
+        main[order[before < MAIN_SHARE_WITHOUT_CLASSES * length.sum()]] = True
+        importance = np.where(main, 3, 5)
+    importance = np.asarray(importance, dtype=np.int8)
+    name_column = next((lower[n] for n in NAME_COLUMNS if n in lower), None)
+    values = out[name_column].to_numpy(dtype=object) if name_column is not None else np.full(len(out), None)
+    names = np.array([v.strip() if isinstance(v, str) and v.strip() else None for v in values], dtype=object)
+    return gpd.GeoDataFrame(
+        {
+            "id_source": [f"ligne {i + 1}" for i in range(len(out))],
+            "nom": names,
+            "classe": "tronçon",
+            "importance": importance,
+            "vitesse_kmh": [DEFAULT_SPEEDS[int(i)] for i in importance],
+            "sens": BOTH,
+        },
+        geometry=out.geometry.to_numpy(),
+        crs=lines.crs,
+    )
 
 
 # ---------------------------------------------------------------------------------------

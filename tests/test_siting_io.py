@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose
 
 from analysis.siting_adapter import sites_from_geodataframes
 from core.errors import IncidentFileError
-from geo.candidates import candidates_from_lattice, candidates_from_roads
+from geo.candidates import candidates_from_lattice
 from readers.sites import sites_from_bytes
 
 SQUARE = gpd.GeoDataFrame(geometry=[shapely.box(0, 0, 1000, 1000)], crs=2154)
@@ -79,11 +79,33 @@ def test_road_intersections_and_axes():
         ],
         crs=2154,
     )
-    c = candidates_from_roads(roads, along=100.0, top_share=0.3)
+    from analysis.streets import candidates_from_network, street_index_from_roads
+    from readers.roads import road_table_from_lines
+
+    c = candidates_from_network(street_index_from_roads(road_table_from_lines(roads)), along=100.0)
     crossings = c[c["origine"] == "carrefour"]
     assert len(crossings) == 1 and crossings.geometry.iloc[0].equals(shapely.Point(500, 500))
     axes = c[c["origine"] == "axe principal"]
     assert len(axes) == 5 and (axes.geometry.y == 500).all() and (axes.geometry.x < 500).all()
+
+
+def test_a_road_file_without_classes_takes_its_longest_lines_as_main_roads():
+    from readers.roads import road_table_from_lines
+
+    roads = gpd.GeoDataFrame(
+        {"nom": ["Grande Rue", None, None]},
+        geometry=[
+            shapely.LineString([(0, 0), (2000, 0)]),
+            shapely.MultiLineString([[(0, 0), (0, 300)], [(0, 300), (0, 600)]]),
+            shapely.LineString([(2000, 0), (2000, 400)]),
+        ],
+        crs=2154,
+    )
+    table = road_table_from_lines(roads)
+    assert len(table) == 4  # the two-part line is two segments
+    assert list(table["importance"]) == [3, 5, 5, 5]  # the longest line (2 of 3 km) reaches a fifth alone
+    assert table["nom"].iloc[0] == "Grande Rue" and pd.isna(table["nom"].iloc[1])
+    assert set(table["sens"]) == {"double"} and table["vitesse_kmh"].iloc[0] == 60.0
 
 
 def test_sites_file_with_rejected_rows():

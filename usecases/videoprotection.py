@@ -22,7 +22,12 @@ import shapely
 from analysis.siting_adapter import sites_from_geodataframes
 from analysis.siting_base import COVER, NEW_SITE, SitingResult
 from analysis.siting_publication import published_curve, published_sites
-from analysis.streets import StreetIndex, candidates_from_network, descriptions_of_points
+from analysis.streets import (
+    StreetIndex,
+    candidates_from_network,
+    descriptions_of_points,
+    street_index_from_roads,
+)
 from core import model as m
 from core.crs import WGS84
 from core.errors import DelinquanceError
@@ -31,7 +36,8 @@ from core.model import IncidentFilter, filter_incidents
 from core.privacy import SECRET_LABEL, Audience, is_secret, places_to_withhold
 from core.settings import SETTINGS
 from geo.candidates import MAX_LATTICE_SITES as MAX_LATTICE_SITES  # for the page
-from geo.candidates import candidates_from_lattice, candidates_from_roads
+from geo.candidates import candidates_from_lattice
+from readers.roads import road_table_from_lines
 from readers.sites import roads_from_bytes, sites_from_bytes
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from rendering.siting_report import SitingSheet, pdf_sheet_from_sites, siting_map_png
@@ -304,7 +310,8 @@ def sites_from_file(data: bytes, name: str, *, crs: str, roads: bool) -> SitesFi
     and main-road points, a list of points its points (with the rows it rejected)."""
     digest = digest_of(data)
     if roads:
-        sites = candidates_from_roads(roads_from_bytes(data, name).to_crs(crs))
+        network = road_table_from_lines(roads_from_bytes(data, name)).to_crs(crs)
+        sites = candidates_from_network(street_index_from_roads(network))
         return SitesFile(sites, pd.DataFrame(), digest)
     sites, rejected = sites_from_bytes(data, name, crs=crs)
     return SitesFile(sites, rejected, digest)
