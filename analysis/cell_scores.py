@@ -189,7 +189,16 @@ def recurrence_score(
     ndarray
         The weighted counts (an incident of the day before ``end`` weighs about 1).
     """
+    weight = recurrence_weights(dates, end=end, half_life=half_life, months=months)
+    keep = weight > 0
+    return active_counts(np.asarray(x)[keep], np.asarray(y)[keep], grid, weights=weight[keep])
+
+
+def recurrence_weights(
+    dates: pd.Series | np.ndarray, *, end: pd.Timestamp, half_life: float = 24.0, months: int = 36
+) -> np.ndarray:
+    """Each incident's weight in :func:`recurrence_score`: ``0.5 ** (age / half_life)`` (age in
+    months before ``end``), zero on or after ``end`` and beyond ``months`` months."""
     age = (pd.Timestamp(end) - pd.to_datetime(np.asarray(dates))).days.to_numpy() / MONTH_DAYS
     keep = (age > 0) & (age <= months)
-    weight = 0.5 ** (age[keep] / float(half_life))
-    return active_counts(np.asarray(x)[keep], np.asarray(y)[keep], grid, weights=weight)
+    return np.where(keep, 0.5 ** (np.where(keep, age, 0.0) / float(half_life)), 0.0)

@@ -25,9 +25,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.backtest import Window
-from analysis.cell_scores import ranking
+from analysis.cell_scores import ranking, recurrence_weights
+from analysis.zone_detectors import ZoneSettings
 
-MONTH_DAYS = 30.4375
+#: The recurrent candidate's parameters: those of the Zones page's default method.
+HALF_LIFE, HISTORY_MONTHS = ZoneSettings().half_life, ZoneSettings().history_months
 #: The candidate whose length the others take (the method; the baseline at the same length).
 LEAD = "troncons_recurrents"
 
@@ -44,8 +46,8 @@ def segment_scores(
     n_segments: int,
     window: Window,
     *,
-    half_life: float = 24.0,
-    history_months: int = 36,
+    half_life: float = HALF_LIFE,
+    history_months: int = HISTORY_MONTHS,
 ) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
     """Each candidate's score per segment and its tie-break, from the incidents before the
     window's forecast only."""
@@ -53,9 +55,9 @@ def segment_scores(
     on = segment >= 0
     before = np.asarray(t < window.train_end) & on
     train = before & np.asarray(t >= window.train_start)
-    age = (pd.Timestamp(window.train_end) - t).days.to_numpy() / MONTH_DAYS
-    keep = before & (age > 0) & (age <= history_months)
-    recurrent = np.bincount(segment[keep], weights=0.5 ** (age[keep] / half_life), minlength=n_segments)
+    weight = recurrence_weights(dates, end=window.train_end, half_life=half_life, months=history_months)
+    keep = on & (weight > 0)
+    recurrent = np.bincount(segment[keep], weights=weight[keep], minlength=n_segments)
     busiest = np.bincount(segment[train], minlength=n_segments).astype(float)
     past = np.bincount(segment[before], minlength=n_segments).astype(float)
     return {"troncons_recurrents": (recurrent, None), "troncons_precedents": (busiest, past)}
@@ -88,8 +90,8 @@ def street_backtest(
     windows: list[Window],
     shares: tuple[float, ...],
     *,
-    half_life: float = 24.0,
-    history_months: int = 36,
+    half_life: float = HALF_LIFE,
+    history_months: int = HISTORY_MONTHS,
 ) -> pd.DataFrame:
     """Scores of every candidate at every length share on every window.
 
