@@ -78,7 +78,7 @@ def _candidates(ctx: Context, area: uc.StudyArea, crs: str, demand_xy, radius: f
     if source == "reseau":
         st.caption(markdown_text(cache.road_network_sentence(ctx.departement)))
         sites = cache.network_candidates(ctx.departement)
-        return sites, source, uc.candidates_key(source, digest=cache.road_network_sentence(ctx.departement))
+        return sites, source, uc.candidates_key(source, digest=cache.road_stamp(ctx.departement))
     if source == "maillage":
         spacing = st.number_input(
             "Espacement du maillage (m)",

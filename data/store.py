@@ -127,6 +127,14 @@ class DatasetStore:
             )
         return path
 
+    def version(self, slug: str) -> str | None:
+        """The committed version's name (it changes with every save), None without one: a
+        cache key read from the pointer alone, without the manifest."""
+        try:
+            return self._version_dir(slug).name
+        except DatasetStoreError:
+            return None
+
     def exists(self, slug: str) -> bool:
         """Return True when a committed version of ``slug`` exists."""
         try:

@@ -404,7 +404,13 @@ def test_an_uploaded_network_is_imported_only_by_who_may_and_for_their_territory
     with pytest.raises(RefusedError, match="hors de votre territoire"):
         import_road_network_from_bytes(data, "53.osm.pbf", "53", viewer=analyst_72, journal=journal)
     assert road_network_summary("53").synthetic  # still the demonstration's
+    from usecases.roads import road_network_stamp
+
+    before = road_network_stamp("53")
+    assert before.startswith("demo:")
     summary = import_road_network_from_bytes(data, "53.osm.pbf", "53", viewer=analyst_53, journal=journal)
+    assert road_network_stamp("53").startswith("importe:")  # every cache keyed on it is renewed
+    assert road_network_stamp("72") == "-"
     assert summary.segments == 200 and summary.source == "OpenStreetMap" and not summary.synthetic
     log = journal.journal()
     assert (log["etat"] == "refus").sum() == 2

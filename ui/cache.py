@@ -169,31 +169,32 @@ def dwellings(dep: str, key: str) -> pd.Series | None:
 
 
 @st.cache_resource(show_spinner="Organisation territoriale…", max_entries=8)
-def _organisation(dep: str, stamp: str, detour: float, speed_kmh: float, roads: str) -> Organisation:
-    org = uc_org.organisation_from_store(dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh)
-    streets = street_index(dep)
-    return org if streets is None else organisation_by_road(dep, stamp, detour, speed_kmh, roads).organisation
+def _straight_organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organisation:
+    return uc_org.organisation_from_store(
+        dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh
+    )
 
 
 @st.cache_resource(show_spinner="Temps d'intervention par la route…", max_entries=8)
-def organisation_by_road(dep: str, stamp: str, detour: float, speed_kmh: float, roads: str):
-    """The organisation with its times by road and its isochrones (None without a network)."""
+def _organisation_by_road(dep: str, stamp: str, detour: float, speed_kmh: float, roads: str):
     streets = street_index(dep)
     if streets is None:
         return None
-    org = uc_org.organisation_from_store(dep, communes(dep), cantons(dep), detour=detour, speed_kmh=speed_kmh)
+    org = _straight_organisation(dep, stamp, detour, speed_kmh)
     return uc_org.organisation_by_road(org, communes(dep), streets, departement=dep)
+
+
+def road_organisation(dep: str, stamp: str, detour: float, speed_kmh: float):
+    """The organisation with its times by road and its isochrones, for the département's current
+    network (None without one)."""
+    return _organisation_by_road(dep, stamp, detour, speed_kmh, road_stamp(dep))
 
 
 def organisation(dep: str, stamp: str, detour: float, speed_kmh: float) -> Organisation:
     """Organisation of a département: imported official files, else the indicative rule; times
     by road when the département has a network."""
-    return _organisation(dep, stamp, detour, speed_kmh, uc_roads.road_network_stamp(dep))
-
-
-def road_organisation(dep: str, stamp: str, detour: float, speed_kmh: float):
-    """:func:`organisation_by_road` for the département's current network."""
-    return organisation_by_road(dep, stamp, detour, speed_kmh, uc_roads.road_network_stamp(dep))
+    by_road = road_organisation(dep, stamp, detour, speed_kmh)
+    return _straight_organisation(dep, stamp, detour, speed_kmh) if by_road is None else by_road.organisation
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -358,7 +359,7 @@ def street_backtest(
     sel: Selection, request: uc_backtest.BacktestRequest, audience: Audience
 ) -> uc_street_bt.StreetBacktestView | None:
     """The back-test by street segment (None without a network; pass ``sel.undated()``)."""
-    table = _street_backtest_table(sel, request, uc_roads.road_network_stamp(sel.departement))
+    table = _street_backtest_table(sel, request, road_stamp(sel.departement))
     if table is None:
         return None
     return uc_street_bt.street_backtest_view(table, audience=audience, horizon_months=request.horizon_months)
@@ -470,7 +471,7 @@ def _hot_streets(sel: Selection, audience: Audience, roads: str) -> uc_hot.HotSt
 
 def hot_streets(sel: Selection, audience: Audience) -> uc_hot.HotStreetsView | None:
     """The selection's incidents on the département's streets (None without a network)."""
-    return _hot_streets(sel, audience, uc_roads.road_network_stamp(sel.departement))
+    return _hot_streets(sel, audience, road_stamp(sel.departement))
 
 
 @st.cache_resource(show_spinner="Points chauds émergents…", max_entries=4)
@@ -527,9 +528,16 @@ def demand(sel: Selection, area_key: str, places: tuple[str, ...], _area) -> gpd
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def siting_view(run_id: str, dep: str, audience: Audience, _run: uc_video.SitingRun) -> uc_video.SitingView:
-    """What an audience sees of one optimisation (``run_id`` identifies ``_run``)."""
+def _siting_view(
+    run_id: str, dep: str, audience: Audience, roads: str, _run: uc_video.SitingRun
+) -> uc_video.SitingView:
     return uc_video.siting_view(_run, communes_metric(dep), audience=audience, streets=street_index(dep))
+
+
+def siting_view(run_id: str, dep: str, audience: Audience, _run: uc_video.SitingRun) -> uc_video.SitingView:
+    """What an audience sees of one optimisation (``run_id`` identifies ``_run``), named by the
+    streets of the département's current network."""
+    return _siting_view(run_id, dep, audience, road_stamp(dep), _run)
 
 
 @st.cache_resource(show_spinner="Chargement du réseau routier…", max_entries=4)
@@ -537,16 +545,27 @@ def _street_index(dep: str, stamp: str):
     return uc_roads.street_index_for_departement(dep)
 
 
+def road_stamp(dep: str) -> str:
+    """Changes whenever the département's network does (read from the store's pointer)."""
+    return uc_roads.road_network_stamp(dep)
+
+
 def street_index(dep: str):
     """The département's streets (:class:`analysis.streets.StreetIndex`), or None without a
     network; reloaded when a network is imported."""
-    return _street_index(dep, uc_roads.road_network_stamp(dep))
+    return _street_index(dep, road_stamp(dep))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _road_network_sentence(dep: str, stamp: str) -> str:
+    summary = uc_roads.road_network_summary(dep)
+    return "" if summary is None else summary.sentence()
 
 
 def road_network_sentence(dep: str) -> str:
-    """What the département's network is (source, date, size), or an empty string."""
-    summary = uc_roads.road_network_summary(dep)
-    return "" if summary is None else summary.sentence()
+    """What the département's network is (source, date, size), or an empty string (its
+    manifest read once per network)."""
+    return _road_network_sentence(dep, road_stamp(dep))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -556,4 +575,4 @@ def _network_candidates(dep: str, stamp: str) -> gpd.GeoDataFrame:
 
 def network_candidates(dep: str) -> gpd.GeoDataFrame:
     """Candidate camera sites on the département's network (crossings, main roads)."""
-    return _network_candidates(dep, uc_roads.road_network_stamp(dep))
+    return _network_candidates(dep, road_stamp(dep))

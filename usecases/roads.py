@@ -211,9 +211,13 @@ def road_network_for_departement(departement: str, *, crs: str | None = None) ->
 
 
 def road_network_stamp(departement: str) -> str:
-    """Changes whenever the département's network does (cache key)."""
-    summary = road_network_summary(departement)
-    return "-" if summary is None else f"{summary.source}|{summary.imported_at}|{summary.segments}"
+    """Changes whenever the département's network does (cache key): the saved version's name,
+    read from the store's pointer (no manifest, no table)."""
+    for kind, store in (("importe", roads_store()), ("demo", demo_roads_store())):
+        version = store.version(_slug(departement))
+        if version is not None:
+            return f"{kind}:{version}"
+    return "-"
 
 
 def street_index_for_departement(departement: str) -> StreetIndex | None:
