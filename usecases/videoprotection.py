@@ -414,12 +414,12 @@ class SitingView:
     streets_wgs84: gpd.GeoDataFrame | None = None  # the streets around the sites (the map)
 
 
-def _addresses(sites: gpd.GeoDataFrame, streets: StreetIndex | None) -> list[str | None] | None:
-    """Each site's place by its streets (None without a network)."""
+def _addresses(sites: gpd.GeoDataFrame, streets: StreetIndex | None) -> pd.Series | None:
+    """Each site's place by its streets, indexed like ``sites`` (None without a network)."""
     if streets is None:
         return None
     xy = metric_xy(sites.to_crs(streets.roads.crs)) if len(sites) else np.zeros((0, 2))
-    return descriptions_of_points(streets, xy[:, 0], xy[:, 1])
+    return pd.Series(descriptions_of_points(streets, xy[:, 0], xy[:, 1]), index=sites.index, dtype=object)
 
 
 def siting_view(
@@ -489,7 +489,10 @@ def siting_view(
     )
     bounds = area84.total_bounds if area84 is not None else communes.to_crs(WGS84).total_bounds
     curve = published_curve(run.curve) if pub else run.curve
-    export_table = site_table_from_sites(published, communes, addresses=_addresses(published, streets))
+    places = _addresses(sites, streets)  # once for every site: the published ones are among them
+    export_table = site_table_from_sites(
+        published, communes, addresses=None if places is None else list(places.loc[published.index])
+    )
     streets_map = None
     if streets is not None:
         frame = gpd.GeoSeries(shown_sites.geometry.buffer(max(run.radius, 300.0)), crs=sites.crs)
@@ -510,7 +513,7 @@ def siting_view(
         curve_cut=len(curve) < len(run.curve),
         table=export_table
         if pub
-        else site_table_from_sites(sites, communes, addresses=_addresses(sites, streets)),
+        else site_table_from_sites(sites, communes, addresses=None if places is None else list(places)),
         notes=notes if pub else [],
         technical=technical,
         export_table=export_table,
