@@ -57,12 +57,15 @@ class Network:
     backward: np.ndarray  # may be driven v -> u
     lines: np.ndarray  # the segments' geometries (shapely, metres)
     graph: sparse.csr_matrix  # node x node, seconds
-    component: np.ndarray  # weakly connected component of each node
-    main: int  # the largest component
 
     @property
     def n_nodes(self) -> int:
         return len(self.x)
+
+    def components(self) -> tuple[np.ndarray, int]:
+        """The weakly connected component of each node, and the largest one's label."""
+        n_comp, component = csgraph.connected_components(self.graph, directed=True, connection="weak")
+        return component, int(np.argmax(np.bincount(component))) if n_comp else 0
 
     def degree(self) -> np.ndarray:
         """Distinct neighbours of each node, whatever the direction (a crossing has 3 or more)."""
@@ -116,9 +119,7 @@ def network_from_lines(
     forward = direction != "inverse"
     backward = direction != "direct"
     graph = _graph(len(uniq), u, v, seconds, forward, backward)
-    n_comp, component = csgraph.connected_components(graph, directed=True, connection="weak")
-    main = int(np.argmax(np.bincount(component))) if n_comp else 0
-    return Network(x, y, u, v, length, seconds, forward, backward, lines, graph, component, main)
+    return Network(x, y, u, v, length, seconds, forward, backward, lines, graph)
 
 
 def _graph(

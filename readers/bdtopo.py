@@ -137,7 +137,10 @@ def roads_from_bdtopo(
     path = str(path)
     name = filename or Path(path).name
     layer = _bdtopo_layer(path, name)
-    info = pyogrio.read_info(path, layer=layer)
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many types
+        raise RoadFileError(f"La couche « {layer} » de « {name} » est illisible ({exc}).") from exc
     if info.get("crs") is None:
         raise RoadFileError(f"La couche « {layer} » de « {name} » n'a pas de système de coordonnées.")
     crs = CRS.from_user_input(info["crs"])
@@ -151,20 +154,33 @@ def roads_from_bdtopo(
     rejected: list[pd.DataFrame] = []
     left_out: Counter[str] = Counter()
     read = 0
-    with pyogrio.open_arrow(
-        path, layer=layer, columns=list(columns.values()), bbox=box, batch_size=batch_rows, use_pyarrow=True
-    ) as (meta, reader):
-        geometry_name = meta.get("geometry_name") or "wkb_geometry"
-        for batch in reader:
-            frame = batch.to_pandas()
-            read += len(frame)
-            geoms = shapely.from_wkb(frame.pop(geometry_name).to_numpy(), on_invalid="ignore")
-            part, bad, out = _roads_from_bdtopo_batch(frame, geoms, columns)
-            left_out.update(out)
-            if len(bad):
-                rejected.append(bad)
-            if len(part):
-                parts.append(gpd.GeoDataFrame(part, geometry="geometry", crs=crs).to_crs("EPSG:4326"))
+    try:
+        with pyogrio.open_arrow(
+            path,
+            layer=layer,
+            columns=list(columns.values()),
+            bbox=box,
+            batch_size=batch_rows,
+            use_pyarrow=True,
+        ) as (meta, reader):
+            geometry_name = meta.get("geometry_name") or "wkb_geometry"
+            for batch in reader:
+                frame = batch.to_pandas()
+                read += len(frame)
+                geoms = shapely.from_wkb(frame.pop(geometry_name).to_numpy(), on_invalid="ignore")
+                part, bad, out = _roads_from_bdtopo_batch(frame, geoms, columns)
+                left_out.update(out)
+                if len(bad):
+                    rejected.append(bad)
+                if len(part):
+                    parts.append(gpd.GeoDataFrame(part, geometry="geometry", crs=crs).to_crs("EPSG:4326"))
+    except RoadFileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - GDAL and Arrow raise many types
+        raise RoadFileError(
+            f"Lecture interrompue de la couche « {layer} » de « {name} » après {fmt_count(read)} tronçons ({exc}) : "
+            "le fichier est peut-être incomplet ; téléchargez-le de nouveau."
+        ) from exc
     if not parts:
         if read == 0:
             raise RoadFileError(

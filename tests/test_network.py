@@ -142,7 +142,8 @@ def test_times_on_a_hand_built_network():
     sens = np.array(["double", "double", "double", "double", "direct", "double", "double"])
     net = network_from_lines(lines, speed, sens)
     assert net.n_nodes == 6
-    assert net.component.max() == 1 and (net.component == net.main).sum() == 4
+    component, main = net.components()
+    assert component.max() == 1 and (component == main).sum() == 4
     deg = net.degree()
     corner = np.flatnonzero((net.x == 0) & (net.y == 0))[0]
     assert deg[corner] == 3

@@ -352,7 +352,7 @@ def test_the_synthetic_network_is_reproducible_connected_and_reaches_every_town_
     assert shapely.equals_exact(again.geometry.to_numpy(), synthetic53.geometry.to_numpy(), 1e-9).all()
     metric = synthetic53.to_crs("EPSG:2154")
     net = network_from_roads(metric)
-    assert net.component.max() == 0  # one piece: every commune reaches every other
+    assert net.components()[0].max() == 0  # one piece: every commune reaches every other
     halls = population_points_from_communes(communes53).to_crs("EPSG:2154")
     d = shapely.distance(
         shapely.points(np.column_stack([net.x, net.y]))[None, :], halls.to_numpy()[:, None]
@@ -445,3 +445,11 @@ def test_the_on_disk_node_index_of_large_extracts_reads_the_same_network(helsink
     assert (tmp_path / "noeuds.idx").exists()
     assert in_memory.drop(columns="geometry").equals(on_disk.drop(columns="geometry"))
     assert shapely.equals_exact(in_memory.geometry.to_numpy(), on_disk.geometry.to_numpy(), 0.0).all()
+
+
+def test_a_damaged_geopackage_is_refused_in_french(tmp_path):
+    whole = _bdtopo(tmp_path, upper=False).read_bytes()
+    damaged = tmp_path / "abime.gpkg"
+    damaged.write_bytes(whole[: len(whole) // 3])  # the SQLite header is there, the rest is not
+    with pytest.raises(RoadFileError, match="« abime.gpkg »"):
+        roads_from_file(damaged)
