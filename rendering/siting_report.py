@@ -24,6 +24,7 @@ from analysis.siting_base import EXISTING_SITE, NEW_SITE
 from core.formatting import fmt_count, fmt_datetime, fmt_decimal, fmt_number, fmt_percent
 from core.settings import SETTINGS
 from geo.candidates import MAX_LATTICE_SITES
+from rendering.maps.streets import STREET_COLOURS
 from rendering.report import SYNTHETIC_WARNING, a4_pdf_from_story, draw_scale_bar, pdf_styles, png_from_figure
 
 #: Method notes, shared by the page (markdown) and the PDF: (title, text).
@@ -199,14 +200,8 @@ def siting_map_png(
 
 #: The smallest side of the sheet's map (metres).
 MIN_FRAME_M = 900.0
-#: Line width (points) and colour of the streets on the sheet's map, by importance.
-STREET_STYLE = {
-    1: (2.6, "#d98c00"),
-    2: (2.1, "#e0a030"),
-    3: (1.7, "#e6b85c"),
-    4: (1.2, "#b0b0b0"),
-    5: (0.8, "#c4c4c4"),
-}
+#: Line width (points) of the streets on the sheet's map, by importance (their colours: the app's maps').
+STREET_WIDTHS_PT = {1: 2.6, 2: 2.1, 3: 1.7, 4: 1.2, 5: 0.8}
 
 
 def _draw_streets(ax, streets: gpd.GeoDataFrame, frame: tuple[float, float, float, float]) -> None:
@@ -218,7 +213,7 @@ def _draw_streets(ax, streets: gpd.GeoDataFrame, frame: tuple[float, float, floa
     for importance in (5, 4, 3, 2, 1):
         part = inside[inside["importance"] == importance]
         if len(part):
-            width, colour = STREET_STYLE[importance]
+            width, colour = STREET_WIDTHS_PT[importance], STREET_COLOURS[importance]
             part.plot(ax=ax, color=colour, linewidth=width, zorder=1)
     clipped = inside.assign(geometry=inside.geometry.intersection(box))
     named = clipped[clipped["nom"].notna() & (clipped.geometry.length > 0)]

@@ -189,3 +189,32 @@ def test_the_sites_map_draws_the_streets_near_the_sites_and_the_main_roads_only(
     assert "Rue Lointaine" not in set(near["nom"]) and "D 99" in set(near["nom"])
     assert {"Grande Rue", "Rue Haute"} <= set(near["nom"])
     assert near.crs == "EPSG:4326"
+
+
+def test_on_and_off_the_streets_are_both_hidden_when_one_is_secret():
+    """The two add up to the selection's total, which the page shows: one secret, both secret."""
+    import datetime as dt
+
+    from core import model as m
+    from core.model import IncidentFilter
+    from core.privacy import SECRET_LABEL, Audience
+    from usecases.hot_streets import hot_streets_for_selection
+
+    idx = street_index_from_roads(_town())
+    x0, y0 = 420_000.0, 6_783_000.0
+    xs = [x0 - 100, x0 - 90, x0 + 700] + [x0 + 5000 + 10 * i for i in range(20)]
+    incidents = gpd.GeoDataFrame(
+        {m.START: [pd.Timestamp("2025-03-01")] * len(xs), m.COMMUNE: ["53130"] * len(xs)},
+        geometry=gpd.points_from_xy(xs, [y0] * len(xs)),
+        crs="EPSG:2154",
+    )
+    commune = gpd.GeoDataFrame(
+        {"nom": ["Laval"]},
+        geometry=[shapely.box(x0 - 9000, y0 - 9000, x0 + 9000, y0 + 9000)],
+        crs="EPSG:2154",
+    )
+    flt = IncidentFilter(start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
+    view = hot_streets_for_selection(incidents, flt, idx, commune, audience=Audience.public())
+    assert view.metrics[0].value == SECRET_LABEL and view.metrics[0].delta.startswith(SECRET_LABEL)
+    internal = hot_streets_for_selection(incidents, flt, idx, commune, audience=Audience.internal())
+    assert internal.metrics[0].value == "3" and internal.metrics[0].delta.startswith("20")

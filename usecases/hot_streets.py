@@ -20,7 +20,13 @@ import pandas as pd
 from analysis.streets import SNAP_M, StreetIndex, concentration_of_counts, counts_by_segment
 from core.formatting import fmt_count, fmt_share
 from core.model import IncidentFilter, filter_incidents, located
-from core.privacy import SECRET_LABEL, Audience, is_secret, published_segments, too_small_for_a_ratio
+from core.privacy import (
+    SECRET_LABEL,
+    Audience,
+    published_segments,
+    secret_mask_from_counts,
+    too_small_for_a_ratio,
+)
 from core.settings import SETTINGS
 from rendering.exports import csv_bytes_from_frame, geojson_bytes_from_frame
 from usecases.common import Metric
@@ -110,8 +116,12 @@ def hot_streets_for_selection(
     always = published_segments(counts)
     small = pub and bool(too_small_for_a_ratio(on_network))
 
+    # On and off the streets add up to the selection's total, which the page shows: when one
+    # is secret, the other would give it back (secondary secrecy).
+    split_hidden = pub and bool(secret_mask_from_counts(np.array([on_network, off])).any())
+
     def count_text(n: int) -> str:
-        return SECRET_LABEL if pub and is_secret(n) else fmt_count(n)
+        return SECRET_LABEL if split_hidden else fmt_count(n)
 
     metrics = [
         Metric(

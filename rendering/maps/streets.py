@@ -13,15 +13,13 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from core.escape import html_text
+from core.formatting import fmt_count, fmt_number
+from rendering.maps.toolkit import Legend, add_commune_outlines, base_map, legend_html
 
-#: Importance -> (width in pixels, colour): main roads wide and warm, streets thin and grey.
-STREET_STYLE = {
-    1: (4.0, "#d98c00"),
-    2: (3.4, "#e0a030"),
-    3: (2.8, "#e6b85c"),
-    4: (2.0, "#9a9a9a"),
-    5: (1.4, "#b4b4b4"),
-}
+#: Importance -> colour: main roads warm, streets grey (the app's maps and the PDF's).
+STREET_COLOURS = {1: "#d98c00", 2: "#e0a030", 3: "#e6b85c", 4: "#9a9a9a", 5: "#b4b4b4"}
+#: Importance -> width of the line on the app's maps (pixels).
+STREET_WIDTHS = {1: 4.0, 2: 3.4, 3: 2.8, 4: 2.0, 5: 1.4}
 #: Streets (importance 4 and 5) are shown from this zoom on (a town's streets can be told apart).
 STREETS_FROM_ZOOM = 14
 
@@ -66,8 +64,12 @@ def add_streets(fmap: folium.Map, streets: gpd.GeoDataFrame) -> None:
     )
 
     def style(feature: dict) -> dict:
-        width, colour = STREET_STYLE.get(int(feature["properties"]["imp"]), STREET_STYLE[5])
-        return {"color": colour, "weight": width, "opacity": 0.9}
+        imp = int(feature["properties"]["imp"])
+        return {
+            "color": STREET_COLOURS.get(imp, STREET_COLOURS[5]),
+            "weight": STREET_WIDTHS.get(imp, 1.4),
+            "opacity": 0.9,
+        }
 
     for label, part, zoom in (
         ("Grands axes", frame[frame["imp"] <= 3], None),
@@ -110,9 +112,6 @@ def hot_streets_map(
     base : str
         Base map key.
     """
-    from core.formatting import fmt_count, fmt_number
-    from rendering.maps.toolkit import Legend, add_commune_outlines, base_map, legend_html
-
     bounds = segments.total_bounds if len(segments) else display_geometry.total_bounds
     fmap = base_map(bounds, base=base)
     add_commune_outlines(fmap, display_geometry)
