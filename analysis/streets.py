@@ -49,6 +49,8 @@ class StreetIndex:
     names: np.ndarray  # per segment: its name, or None
     crossing: np.ndarray  # per node: three streets or more meet there
     node_names: dict[int, tuple[str, ...]]  # named nodes -> their streets' names, main first
+    corners: np.ndarray  # the crossings of two named streets or more (node indices)
+    corner_tree: cKDTree | None  # their positions, for « angle Rue X / Rue Y » (None: none)
 
 
 def street_index_from_roads(roads: gpd.GeoDataFrame) -> StreetIndex:
@@ -74,7 +76,13 @@ def street_index_from_roads(roads: gpd.GeoDataFrame) -> StreetIndex:
     )
     table = table.sort_values(["node", "importance", "nom"], kind="stable").drop_duplicates(["node", "nom"])
     node_names = {int(k): tuple(v) for k, v in table.groupby("node", sort=False)["nom"]}
-    return StreetIndex(roads, net, shapely.STRtree(net.lines), names, crossing, node_names)
+    two_names = np.zeros(net.n_nodes, dtype=bool)
+    two_names[[k for k, v in node_names.items() if len(v) >= 2]] = True
+    corners = np.flatnonzero(crossing & two_names)
+    corner_tree = cKDTree(np.column_stack([net.x[corners], net.y[corners]])) if len(corners) else None
+    return StreetIndex(
+        roads, net, shapely.STRtree(net.lines), names, crossing, node_names, corners, corner_tree
+    )
 
 
 def _metres(d: float) -> str:
@@ -90,14 +98,10 @@ def descriptions_of_points(
     if len(x) == 0:
         return out
     net = index.net
-    corners = np.flatnonzero(
-        index.crossing & np.array([len(index.node_names.get(i, ())) >= 2 for i in range(net.n_nodes)])
-    )
-    if len(corners):
-        tree = cKDTree(np.column_stack([net.x[corners], net.y[corners]]))
-        d, k = tree.query(np.column_stack([x, y]), distance_upper_bound=corner)
+    if index.corner_tree is not None:
+        d, k = index.corner_tree.query(np.column_stack([x, y]), distance_upper_bound=corner)
         for i in np.flatnonzero(np.isfinite(d)):
-            a, b = index.node_names[int(corners[k[i]])][:2]
+            a, b = index.node_names[int(index.corners[k[i]])][:2]
             out[i] = f"angle {a} / {b}"
     named = index.names != None  # noqa: E711 - elementwise
     rest = np.array([o is None for o in out])
